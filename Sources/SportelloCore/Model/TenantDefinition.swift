@@ -1,0 +1,318 @@
+/// One provider's customer area, as written in `tenants/<id>.yaml` (after `extends:` is applied).
+public struct TenantDefinition: Decodable, Sendable {
+    public var id: String
+    public var name: String
+    public var extends: [String]?
+    public var hosts: [String]
+    public var locales: Locales
+    public var branding: Branding
+    public var contacts: Contacts?
+    public var browsers: OrderedMap<String>?
+    public var customerTypes: OrderedMap<CustomerType>
+    public var login: LoginPolicy
+    public var sections: OrderedMap<Section>
+    public var features: OrderedMap<Feature>
+    public var roles: OrderedMap<Role>
+    public var flows: OrderedMap<Flow>
+    public var retention: OrderedMap<RetentionRule>?
+    public var requests: OrderedMap<RequestForm>?
+    public var notifications: OrderedMap<NotificationRule>?
+    public var fieldPolicies: FieldPolicies?
+    public var plugins: [String]?
+    public var tests: [TenantTest]?
+}
+
+public struct Locales: Decodable, Sendable {
+    public var `default`: String
+    public var available: [String]
+}
+
+public struct Branding: Decodable, Sendable {
+    public var primaryColor: String
+    public var secondaryColor: String?
+    public var accentColor: String?
+    public var textColor: String?
+    public var backgroundColor: String?
+    public var logo: String?
+    public var favicon: String?
+}
+
+public struct Contacts: Decodable, Sendable {
+    public var customerCare: String?
+    public var email: String?
+    public var website: String?
+    public var hours: LocalizedText?
+}
+
+/// How the platform treats a kind of customer (persons, businesses, public bodies).
+public enum CustomerKind: String, Decodable, Sendable, CaseIterable {
+    case person, business, publicBody = "public_body"
+}
+
+public struct CustomerType: Decodable, Sendable {
+    public var label: LocalizedText
+    public var kind: CustomerKind
+    public var requiredFields: [String]
+    public var optionalFields: [String]?
+}
+
+public enum LoginIdentifier: String, Decodable, Sendable, CaseIterable { case username, email }
+
+public struct LoginPolicy: Decodable, Sendable {
+    public var identifiers: [LoginIdentifier]
+    public var caseSensitive: Bool
+    public var password: PasswordPolicy
+    public var lockout: LockoutPolicy?
+    public var throttle: ThrottlePolicy?
+    public var session: SessionPolicy
+    public var totp: TOTPMode?
+}
+
+public enum PasswordRequirement: String, Decodable, Sendable, CaseIterable {
+    case lowercase, uppercase, letter, digit, symbol
+}
+
+public struct PasswordPolicy: Decodable, Sendable {
+    public var minLength: Int
+    public var maxLength: Int?
+    public var require: [PasswordRequirement]?
+    public var forbidPersonalData: Bool?
+    public var history: Int?
+    public var maxAge: DurationSpec?
+}
+
+public struct LockoutPolicy: Decodable, Sendable {
+    public var maxAttempts: Int
+    public var window: DurationSpec
+    public var duration: DurationSpec
+}
+
+public struct ThrottlePolicy: Decodable, Sendable {
+    public var perIP: Int
+    public var window: DurationSpec
+
+    enum CodingKeys: String, CodingKey { case perIP = "perIp", window }
+}
+
+public struct SessionPolicy: Decodable, Sendable {
+    public var idleTimeout: DurationSpec
+    public var absoluteTimeout: DurationSpec
+}
+
+public enum TOTPMode: String, Decodable, Sendable, CaseIterable { case off, optional, required }
+
+public struct Section: Decodable, Sendable {
+    public var label: LocalizedText
+}
+
+/// How much data a feature covers for a user: only their own line, or every line of the customer.
+public enum FeatureScope: String, Decodable, Sendable, CaseIterable, Comparable {
+    case ownLine = "own_line", allLines = "all_lines"
+
+    public static func < (lhs: FeatureScope, rhs: FeatureScope) -> Bool {
+        lhs == .ownLine && rhs == .allLines
+    }
+}
+
+public struct Feature: Decodable, Sendable {
+    public var label: LocalizedText
+    public var section: String
+    public var scopes: [FeatureScope]?
+    public var plugin: String?
+}
+
+/// What one user may do to another user.
+public enum UserAction: String, Decodable, Sendable, CaseIterable {
+    case create, edit, changeRole = "change_role", changeToggles = "change_toggles", block, delete
+}
+
+public struct Role: Decodable, Sendable {
+    public var label: LocalizedText
+    public var description: LocalizedText?
+    public var inherits: [String]?
+    public var grants: [String]?
+    public var exclusive: [String]?
+    public var scopes: OrderedMap<FeatureScope>?
+    public var toggles: OrderedMap<Toggle>?
+    public var manages: OrderedMap<Management>?
+    public var cardinality: Cardinality?
+    public var changeableInPortal: Bool?
+    public var changeHint: LocalizedText?
+    public var customerTypes: [String]?
+}
+
+/// A per-user yes/no switch on top of a role (Unidata's Referente Semplice, Tunda's sub-accounts).
+public struct Toggle: Decodable, Sendable {
+    public var label: LocalizedText
+    public var features: [String]
+    public var `default`: Bool?
+}
+
+public struct Management: Decodable, Sendable {
+    public var actions: [UserAction]
+    /// Actions allowed only on users this user created (WINDTRE: only the creator deletes).
+    public var creatorOnly: [UserAction]?
+}
+
+public enum CardinalityScope: String, Decodable, Sendable, CaseIterable {
+    case customer, vatNumber = "vat_number", contract
+}
+
+public struct Cardinality: Decodable, Sendable {
+    public var min: Int?
+    public var max: Int?
+    public var per: CardinalityScope
+}
+
+public enum FlowKind: String, Decodable, Sendable, CaseIterable {
+    case registration, recovery
+}
+
+public enum FlowPurpose: String, Decodable, Sendable, CaseIterable {
+    case register, forgotUsername = "forgot_username", resetPassword = "reset_password"
+}
+
+public struct Flow: Decodable, Sendable {
+    public var kind: FlowKind
+    public var purpose: FlowPurpose?
+    public var label: LocalizedText
+    /// Role given to the user the flow creates (registration flows).
+    public var role: String?
+    public var customerTypes: [String]?
+    public var excludedRoles: [String]?
+    public var excludedMessage: LocalizedText?
+    public var steps: [FlowStep]
+}
+
+/// The building blocks a flow is made of; each is configurable in YAML.
+public enum StepKind: String, Decodable, Sendable, CaseIterable {
+    case invitation
+    case verifyCustomer = "verify_customer"
+    case customerDetails = "customer_details"
+    case identify
+    case credentials
+    case password
+    case securityQuestion = "security_question"
+    case securityAnswer = "security_answer"
+    case emailVerification = "email_verification"
+    case activation
+    case firstLoginCredentials = "first_login_credentials"
+    case controlCode = "control_code"
+    case temporaryPassword = "temporary_password"
+    case resetLink = "reset_link"
+    case sendUsername = "send_username"
+    case summaryEmail = "summary_email"
+    case confirmation
+    case automaticLogin = "automatic_login"
+
+    /// Steps after which the user has a password of their own.
+    public var setsPassword: Bool {
+        [.password, .firstLoginCredentials, .temporaryPassword].contains(self)
+    }
+}
+
+public enum UsernameSource: String, Decodable, Sendable, CaseIterable {
+    case email, chosen, assigned
+}
+
+public enum UniquenessScope: String, Decodable, Sendable, CaseIterable {
+    case tenant, mainAccounts = "main_accounts", customer
+}
+
+public enum Charset: String, Decodable, Sendable, CaseIterable { case numeric, alphanumeric }
+
+public enum StaffOrUser: String, Decodable, Sendable, CaseIterable { case staff, user }
+
+public struct FlowStep: Decodable, Sendable {
+    public var step: StepKind
+    public var expires: DurationSpec?
+    public var fields: [String]?
+    public var optionalFields: [String]?
+    public var match: [String]?
+    public var maxAttempts: Int?
+    public var window: DurationSpec?
+    public var username: UsernameSource?
+    public var unique: UniquenessScope?
+    public var confirm: Bool?
+    public var strengthMeter: Bool?
+    public var showToggle: Bool?
+    public var length: Int?
+    public var charset: Charset?
+    public var forceChange: Bool?
+    public var issuedBy: StaffOrUser?
+    public var reissue: Bool?
+    public var prefillEmail: Bool?
+    public var adminEmailFor: [String]?
+    public var by: [String]?
+    public var message: LocalizedText?
+}
+
+public enum RecordKind: String, Decodable, Sendable, CaseIterable {
+    case invoices, statements, payments, usage, recharges, requests, auditLog = "audit_log", sessions, invitations, tokens, outbox
+}
+
+public struct RetentionRule: Decodable, Sendable {
+    public var visibleFor: DurationSpec?
+    public var exportMaxRange: DurationSpec?
+    public var deleteAfter: DurationSpec?
+}
+
+public enum FormFieldType: String, Decodable, Sendable, CaseIterable {
+    case text, textarea, choice, email, phone, date, number, line, lines, invoice, imei, attachment, address, person
+}
+
+public struct FormField: Decodable, Sendable {
+    public var name: String
+    public var label: LocalizedText
+    public var type: FormFieldType
+    public var required: Bool?
+    public var maxLength: Int?
+    public var maxItems: Int?
+    public var options: [String]?
+    public var accept: [String]?
+    public var maxSizeMb: Int?
+}
+
+public enum Channel: String, Decodable, Sendable, CaseIterable { case email, sms, portal }
+
+public struct RequestForm: Decodable, Sendable {
+    public var label: LocalizedText
+    public var feature: String
+    public var group: String?
+    public var maxOpen: Int?
+    public var fields: [FormField]
+    public var lifecycle: [String]?
+    public var notify: [Channel]?
+}
+
+public struct NotificationRule: Decodable, Sendable {
+    public var label: LocalizedText
+    public var feature: String?
+    public var channels: [Channel]
+    public var thresholds: [Int]?
+    public var recipients: [String]?
+    public var `default`: Bool?
+}
+
+public struct FieldPolicies: Decodable, Sendable {
+    public var immutable: [String]?
+    public var changeHint: LocalizedText?
+}
+
+/// An assertion a provider writes about its own definition, run by `sportello test`.
+public struct TenantTest: Decodable, Sendable {
+    public var name: String?
+    public var role: String
+    public var toggles: [String]?
+    public var customerType: String?
+    public var can: [String]?
+    public var cannot: [String]?
+    public var scope: OrderedMap<FeatureScope>?
+    public var may: OrderedMap<[String]>?
+    public var mayNot: OrderedMap<[String]>?
+    public var creatorOnly: OrderedMap<[String]>?
+    public var canUseFlow: [String]?
+    public var cannotUseFlow: [String]?
+    public var exclusive: [String]?
+    public var changeableInPortal: Bool?
+}

@@ -1,0 +1,238 @@
+/// The tenant-definition language: every key, its shape and its documentation, in one place.
+/// `sportello validate` checks files against it, `sportello schema` prints it as JSON Schema and
+/// `docs/REFERENCE.md` is generated from it.
+public enum TenantSchema {
+    static let fieldList = Shape.list(.identifier)
+    static let scopes = FeatureScope.allCases.map(\.rawValue)
+
+    public static let customerType = ObjectSchema("customer type", "A kind of customer and the master data it must have.", [
+        .required("label", .text, "Name shown to customers and staff.", example: "{it: Privato, en: Private}"),
+        .required("kind", .choice(CustomerKind.allCases.map(\.rawValue)), "person, business or public_body: decides which name fields apply."),
+        .required("required_fields", fieldList, "Customer fields that must be present (see the field catalogue).", example: "[first_name, last_name, tax_code]"),
+        .optional("optional_fields", fieldList, "Customer fields that may be present."),
+    ])
+
+    public static let passwordPolicy = ObjectSchema("password policy", "Rules every new password must meet, enforced on the server and shown in the browser.", [
+        .required("min_length", .integer(min: 1, max: 256), "Minimum number of characters.", example: "8"),
+        .optional("max_length", .integer(min: 8, max: 1024), "Maximum number of characters."),
+        .optional("require", .list(.choice(PasswordRequirement.allCases.map(\.rawValue))), "Character classes that must appear.", example: "[lowercase, uppercase, digit, symbol]"),
+        .optional("forbid_personal_data", .boolean, "Refuse passwords containing the user's names, username or tax code."),
+        .optional("history", .integer(min: 0, max: 50), "How many previous passwords may not be reused."),
+        .optional("max_age", .duration, "Force a change after this long."),
+    ])
+
+    public static let login = ObjectSchema("login", "How users sign in and how long sessions last.", [
+        .required("identifiers", .list(.choice(LoginIdentifier.allCases.map(\.rawValue)), minItems: 1), "What the login field accepts.", example: "[username, email]"),
+        .required("case_sensitive", .boolean, "Whether usernames are case sensitive (passwords always are)."),
+        .required("password", .object(passwordPolicy), "Password policy."),
+        .optional("lockout", .object(ObjectSchema("lockout", "Temporary lock after repeated wrong passwords.", [
+            .required("max_attempts", .positiveInteger, "Wrong passwords allowed within the window.", example: "5"),
+            .required("window", .duration, "Window in which attempts are counted.", example: "15m"),
+            .required("duration", .duration, "How long the account stays locked.", example: "30m"),
+        ])), "Account lockout."),
+        .optional("throttle", .object(ObjectSchema("throttle", "Per-address limit on login and recovery attempts.", [
+            .required("per_ip", .positiveInteger, "Attempts allowed from one IP address within the window.", example: "20"),
+            .required("window", .duration, "Counting window.", example: "1m"),
+        ])), "Per-IP throttling."),
+        .required("session", .object(ObjectSchema("session", "Session lifetime.", [
+            .required("idle_timeout", .duration, "Sign out after this much inactivity.", example: "30m"),
+            .required("absolute_timeout", .duration, "Sign out after this long whatever happens.", example: "12h"),
+        ])), "Session timeouts."),
+        .optional("totp", .choice(TOTPMode.allCases.map(\.rawValue)), "Time-based one-time passwords: off, optional or required."),
+    ])
+
+    public static let feature = ObjectSchema("feature", "Something a user can see or do in the portal.", [
+        .required("label", .text, "Name shown in navigation and in the matrix."),
+        .required("section", .identifier, "Section (from `sections`) the feature belongs to."),
+        .optional("scopes", .list(.choice(scopes)), "Data scopes the feature supports: own_line, all_lines."),
+        .optional("plugin", .identifier, "Plugin (manifest under plugins/) that provides the data or action."),
+    ])
+
+    public static let role = ObjectSchema("role", "A profile users are given; decides which features they see.", [
+        .required("label", .text, "Name shown under the user's name."),
+        .optional("description", .text, "What the role is for."),
+        .optional("inherits", .list(.identifier), "Roles whose grants this role also has."),
+        .optional("grants", .list(.identifier), "Features this role may use."),
+        .optional("exclusive", .list(.identifier), "Features only this role may use: granted to it, forbidden to every other role, never inherited."),
+        .optional("scopes", .map(.choice(scopes)), "Per feature, the widest scope this role gets (own_line or all_lines).", example: "{usage.view: own_line}"),
+        .optional("toggles", .map(.object(ObjectSchema("toggle", "A per-user yes/no switch that adds features on top of the role.", [
+            .required("label", .text, "Label on the user-management form."),
+            .required("features", .list(.identifier, minItems: 1), "Features the switch enables."),
+            .optional("default", .boolean, "Whether the switch starts on."),
+        ]))), "Per-user switches (Referente Semplice, sub-accounts)."),
+        .optional("manages", .map(.object(ObjectSchema("management", "What this role may do to users of another role.", [
+            .required("actions", .list(.choice(UserAction.allCases.map(\.rawValue)), minItems: 1), "create, edit, change_role, change_toggles, block, delete."),
+            .optional("creator_only", .list(.choice(UserAction.allCases.map(\.rawValue))), "Actions allowed only on users this user created."),
+        ]))), "Roles this role may create, edit, block or delete.", example: "{telco_manager: {actions: [create, delete], creator_only: [delete]}}"),
+        .optional("cardinality", .object(ObjectSchema("cardinality", "How many users may hold the role.", [
+            .optional("min", .integer(min: 0, max: nil), "At least this many."),
+            .optional("max", .integer(min: 0, max: nil), "At most this many."),
+            .required("per", .choice(CardinalityScope.allCases.map(\.rawValue)), "Counted per customer, per VAT number or per contract."),
+        ])), "Limits such as one User Admin per VAT number."),
+        .optional("changeable_in_portal", .boolean, "false: nobody can assign or take away this role in the portal."),
+        .optional("change_hint", .text, "What to do instead when the role cannot be changed here (e.g. call 191)."),
+        .optional("customer_types", .list(.identifier), "Customer types that may have users of this role (default: all)."),
+    ])
+
+    static let stepOptions: [(String, [String])] = [
+        ("invitation", ["expires", "issued_by", "reissue", "prefill_email", "admin_email_for", "message"]),
+        ("verify_customer", ["match", "optional_fields", "max_attempts", "window", "message"]),
+        ("customer_details", ["fields", "optional_fields", "message"]),
+        ("identify", ["by", "message"]),
+        ("credentials", ["username", "unique", "message"]),
+        ("password", ["confirm", "strength_meter", "show_toggle", "message"]),
+        ("security_question", ["confirm", "message"]),
+        ("security_answer", ["max_attempts", "message"]),
+        ("email_verification", ["expires", "message"]),
+        ("activation", ["expires", "message"]),
+        ("first_login_credentials", ["username", "message"]),
+        ("control_code", ["length", "expires", "max_attempts", "message"]),
+        ("temporary_password", ["length", "charset", "force_change", "expires", "message"]),
+        ("reset_link", ["expires", "message"]),
+        ("send_username", ["message"]),
+        ("summary_email", ["message"]),
+        ("confirmation", ["message"]),
+        ("automatic_login", ["message"]),
+    ]
+
+    public static let step = ObjectSchema("flow step", "One step of a registration or recovery flow, from the step library.", [
+        .required("step", .choice(StepKind.allCases.map(\.rawValue)), "Which step."),
+        .optional("expires", .duration, "How long the link, code or invitation stays valid.", example: "30d"),
+        .optional("issued_by", .choice(StaffOrUser.allCases.map(\.rawValue)), "invitation: who issues it (staff)."),
+        .optional("reissue", .boolean, "invitation: staff may issue a new link after expiry."),
+        .optional("prefill_email", .boolean, "invitation: the completion form shows the invited e-mail (editable)."),
+        .optional("admin_email_for", .list(.identifier), "invitation: customer types whose completion must use the Administrator's e-mail."),
+        .optional("match", fieldList, "verify_customer: fields that must match the customer record.", example: "[customer_code, tax_id, names]"),
+        .optional("fields", fieldList, "customer_details: fields the customer must enter."),
+        .optional("optional_fields", fieldList, "Fields the user may enter."),
+        .optional("max_attempts", .positiveInteger, "Failed attempts allowed before throttling."),
+        .optional("window", .duration, "Window for counting failed attempts."),
+        .optional("by", .list(.identifier), "identify: what the user may give to be found (username, email, customer_code…)."),
+        .optional("username", .choice(UsernameSource.allCases.map(\.rawValue)), "credentials: the username is the e-mail, chosen, or assigned by staff."),
+        .optional("unique", .choice(UniquenessScope.allCases.map(\.rawValue)), "credentials: where the username must be unique (tenant, main_accounts, customer)."),
+        .optional("confirm", .boolean, "password / security_question: type it twice."),
+        .optional("strength_meter", .boolean, "password: show the requirements ticking and a strength bar."),
+        .optional("show_toggle", .boolean, "password: a button to show the password in clear."),
+        .optional("length", .integer(min: 4, max: 64), "control_code / temporary_password: number of characters."),
+        .optional("charset", .choice(Charset.allCases.map(\.rawValue)), "temporary_password: numeric or alphanumeric."),
+        .optional("force_change", .boolean, "temporary_password: must be replaced at the next login."),
+        .optional("message", .text, "Text shown on the step's page."),
+    ])
+
+    public static let flow = ObjectSchema("flow", "A registration or recovery procedure made of library steps.", [
+        .required("kind", .choice(FlowKind.allCases.map(\.rawValue)), "registration or recovery."),
+        .optional("purpose", .choice(FlowPurpose.allCases.map(\.rawValue)), "register, forgot_username or reset_password (recovery flows)."),
+        .required("label", .text, "Title of the flow's pages."),
+        .optional("role", .identifier, "Role given to the user a registration flow creates."),
+        .optional("customer_types", .list(.identifier), "Customer types the flow is for (default: all)."),
+        .optional("excluded_roles", .list(.identifier), "Roles that may not use this flow."),
+        .optional("excluded_message", .text, "What an excluded user is told instead."),
+        .required("steps", .list(.tagged(discriminator: "step", object: step, variants: stepOptions), minItems: 1), "The steps, in order."),
+    ])
+
+    public static let retentionRule = ObjectSchema("retention rule", "How long a kind of record is visible and kept.", [
+        .optional("visible_for", .duration, "Records older than this are not shown (e.g. 24mo invoices).", example: "24mo"),
+        .optional("export_max_range", .duration, "Widest date range one export may cover.", example: "90d"),
+        .optional("delete_after", .duration, "Records are deleted after this long."),
+    ])
+
+    public static let formField = ObjectSchema("form field", "A field of a request form.", [
+        .required("name", .identifier, "Field id, unique in the form."),
+        .required("label", .text, "Label next to the input."),
+        .required("type", .choice(FormFieldType.allCases.map(\.rawValue)), "Input type."),
+        .optional("required", .boolean, "Must be filled in."),
+        .optional("max_length", .positiveInteger, "Maximum characters (e.g. 300 for notes)."),
+        .optional("max_items", .positiveInteger, "Maximum selections for `lines` (e.g. 10)."),
+        .optional("options", .list(.string, minItems: 1), "Choices for `choice`."),
+        .optional("accept", .list(.string), "File extensions for `attachment`."),
+        .optional("max_size_mb", .positiveInteger, "Largest attachment in MB."),
+    ])
+
+    public static let requestForm = ObjectSchema("request form", "A request or ticket customers can open.", [
+        .required("label", .text, "Form title."),
+        .required("feature", .identifier, "Feature a user needs to open it."),
+        .optional("group", .identifier, "Forms sharing a group share `max_open`."),
+        .optional("max_open", .positiveInteger, "Open requests allowed at once (1: one at a time)."),
+        .required("fields", .list(.object(formField), minItems: 1), "The form's fields."),
+        .optional("lifecycle", .list(.identifier, minItems: 2), "Statuses in order; the last one closes the request.", example: "[assigned, in_progress, closed]"),
+        .optional("notify", .list(.choice(Channel.allCases.map(\.rawValue))), "Channels the requester can choose for updates."),
+    ])
+
+    public static let notification = ObjectSchema("notification", "An event customers can be told about.", [
+        .required("label", .text, "Shown in notification settings."),
+        .optional("feature", .identifier, "Feature needed to change this setting."),
+        .required("channels", .list(.choice(Channel.allCases.map(\.rawValue)), minItems: 1), "email, sms, portal."),
+        .optional("thresholds", .list(.integer(min: 1, max: 100)), "Percentages that trigger it (e.g. [80, 100])."),
+        .optional("recipients", .list(.identifier), "Who receives it (e.g. referent, line)."),
+        .optional("default", .boolean, "On unless the user turns it off."),
+    ])
+
+    public static let tenantTest = ObjectSchema("tenant test", "An assertion about this definition, run by `sportello test`.", [
+        .optional("name", .string, "What the assertion is about (shown when it fails)."),
+        .required("role", .identifier, "The role under test."),
+        .optional("toggles", .list(.identifier), "Per-user toggles switched on."),
+        .optional("customer_type", .identifier, "Customer type of the user."),
+        .optional("can", .list(.identifier), "Features the user must be allowed."),
+        .optional("cannot", .list(.identifier), "Features the user must be denied."),
+        .optional("scope", .map(.choice(scopes)), "Expected scope per feature."),
+        .optional("may", .map(.list(.identifier), keys: .identifier), "Per user action, roles the user may act on (as their creator).", example: "{create: [telco_manager]}"),
+        .optional("may_not", .map(.list(.identifier), keys: .identifier), "Per user action, roles the user may not act on."),
+        .optional("creator_only", .map(.list(.identifier), keys: .identifier), "Per action, roles the user may act on only when they created them."),
+        .optional("can_use_flow", .list(.identifier), "Flows the user may use."),
+        .optional("cannot_use_flow", .list(.identifier), "Flows the user may not use."),
+        .optional("exclusive", .list(.identifier), "Features that must be exclusive to this role."),
+        .optional("changeable_in_portal", .boolean, "Whether the role can be assigned or removed in the portal."),
+    ])
+
+    /// Keys every tenant file may use; a fragment may use any subset, with `fragment:` instead of `id:`.
+    public static let tenantProperties: [Property] = [
+        .required("id", .identifier, "Tenant id: the file name and the development host `<id>.localhost`.", example: "tim"),
+        .optional("extends", .list(.identifier), "Fragments (files with `fragment: <name>`) merged underneath this file."),
+        .required("name", .string, "Provider's display name.", example: "TIM Business"),
+        .required("hosts", .list(.string(.hostname), minItems: 1), "Host names that serve this portal.", example: "[tim.localhost, areaclienti.tim.example]"),
+        .required("locales", .object(ObjectSchema("locales", "Languages of the portal.", [
+            .required("default", .string(.locale), "Default language.", example: "it"),
+            .required("available", .list(.string(.locale), minItems: 1), "Languages offered.", example: "[it, en]"),
+        ])), "Languages."),
+        .required("branding", .object(ObjectSchema("branding", "Colours and images of the white-label portal.", [
+            .required("primary_color", .string(.color), "Main colour.", example: "\"#0a3d91\""),
+            .optional("secondary_color", .string(.color), "Second colour."),
+            .optional("accent_color", .string(.color), "Highlights and buttons."),
+            .optional("text_color", .string(.color), "Body text."),
+            .optional("background_color", .string(.color), "Page background."),
+            .optional("logo", .string(.path), "Logo path or URL."),
+            .optional("favicon", .string(.path), "Favicon path or URL."),
+        ])), "Branding."),
+        .optional("contacts", .object(ObjectSchema("contacts", "How customers reach the provider.", [
+            .optional("customer_care", .string, "Customer care number.", example: "\"191\""),
+            .optional("email", .string, "Support e-mail."),
+            .optional("website", .string(.path), "Provider's site."),
+            .optional("hours", .text, "Opening hours."),
+        ])), "Contact points."),
+        .optional("browsers", .map(.string), "Minimum supported browser versions.", example: "{edge: \"80\", chrome: \"61\"}"),
+        .required("customer_types", .map(.object(customerType)), "Kinds of customer."),
+        .required("login", .object(login), "Login, password, lockout and session policy."),
+        .required("sections", .map(.object(ObjectSchema("section", "A group of features in the navigation.", [
+            .required("label", .text, "Navigation label."),
+        ]))), "Navigation sections."),
+        .required("features", .map(.object(feature)), "Feature catalogue."),
+        .required("roles", .map(.object(role)), "Roles."),
+        .required("flows", .map(.object(flow)), "Registration and recovery flows."),
+        .optional("retention", .map(.object(retentionRule)), "Visibility windows and retention per record kind (invoices, usage…)."),
+        .optional("requests", .map(.object(requestForm)), "Request and ticket forms."),
+        .optional("notifications", .map(.object(notification)), "Notification events."),
+        .optional("field_policies", .object(ObjectSchema("field policies", "Rules on customer master data.", [
+            .optional("immutable", fieldList, "Fields customers can never change in the portal."),
+            .optional("change_hint", .text, "What to do to change an immutable field."),
+        ])), "Field policies."),
+        .optional("plugins", .list(.identifier), "Plugins (manifests in plugins/) this tenant uses."),
+        .optional("tests", .list(.object(tenantTest)), "Assertions run by `sportello test`."),
+    ]
+
+    public static let tenant = ObjectSchema("tenant", "A provider's customer area.", tenantProperties)
+
+    /// A fragment has the tenant's keys, all optional, and `fragment:` naming it.
+    public static let fragment = ObjectSchema("fragment", "Shared definitions that tenants extend.",
+        [.required("fragment", .identifier, "Fragment name used in `extends:`.")]
+            + tenantProperties.filter { $0.key != "id" }.map { var property = $0; property.required = false; return property })
+}

@@ -1,0 +1,390 @@
+/// Checks what a structurally valid definition means: references, cycles, exclusivity,
+/// credentials in flows, cardinality, and policies below the platform floor.
+struct SemanticValidator {
+    let tenant: LoadedTenant
+    let knownPlugins: Set<String>
+    let passwordFloor: Int
+    var diagnostics = DiagnosticBag()
+
+    init(tenant: LoadedTenant, knownPlugins: Set<String>, passwordFloor: Int) {
+        self.tenant = tenant
+        self.knownPlugins = knownPlugins
+        self.passwordFloor = passwordFloor
+    }
+
+    private var definition: TenantDefinition { tenant.definition }
+    private func at(_ path: String) -> SourceLocation { tenant.locations.value(path) }
+    private func key(_ path: String) -> SourceLocation { tenant.locations.key(path) }
+
+    mutating func run() {
+        checkIdentity()
+        checkCustomerTypes()
+        checkLogin()
+        checkFeatures()
+        checkRoles()
+        checkFlows()
+        checkRetention()
+        checkRequests()
+        checkNotifications()
+        checkFieldPolicies()
+        checkPlugins()
+        checkTests()
+    }
+
+    // MARK: references
+
+    private mutating func reference(_ name: String, kind: String, in known: some Collection<String>, at path: String, context: String) {
+        guard !known.contains(name) else { return }
+        let collections = ["feature": "features", "role": "roles", "section": "sections", "customer type": "customer_types", "flow": "flows"]
+        if let collection = collections[kind], tenant.locations.rejected.contains("\(collection)/\(name)") { return }
+        diagnostics.error("unknown-\(kind.replacingSpaces)", at: at(path), "\(context) '\(name)' is not a known \(kind)",
+                          hint: Suggest.hint(for: name, in: known))
+    }
+
+    private mutating func references(_ names: [String]?, kind: String, in known: some Collection<String>, at path: String, context: String) {
+        for (index, name) in (names ?? []).enumerated() {
+            reference(name, kind: kind, in: known, at: "\(path)/\(index)", context: context)
+        }
+    }
+
+    private var featureIDs: [String] { definition.features.keys }
+    private var roleIDs: [String] { definition.roles.keys }
+    private var customerTypeIDs: [String] { definition.customerTypes.keys }
+    private var fieldNames: [String] { CustomerField.allNames }
+
+    // MARK: checks
+
+    private mutating func checkIdentity() {
+        let base = tenant.file.split(separator: "/").last.map { String($0.split(separator: ".").first ?? "") } ?? ""
+        if !base.isEmpty, base != definition.id, !tenant.file.hasPrefix("<") {
+            diagnostics.warning("id-file-mismatch", at: at("id"), "tenant id '\(definition.id)' differs from its file name '\(base)'",
+                                hint: "name the file \(definition.id).yaml so it is easy to find")
+        }
+        if !definition.locales.available.contains(definition.locales.default) {
+            diagnostics.error("unknown-locale", at: at("locales/default"), "default locale '\(definition.locales.default)' is not in 'available'",
+                              hint: "add it to available: \(definition.locales.available + [definition.locales.default])")
+        }
+    }
+
+    private mutating func checkCustomerTypes() {
+        for (id, type) in definition.customerTypes {
+            references(type.requiredFields, kind: "field", in: fieldNames, at: "customer_types/\(id)/required_fields", context: "field")
+            references(type.optionalFields, kind: "field", in: fieldNames, at: "customer_types/\(id)/optional_fields", context: "field")
+        }
+    }
+
+    private mutating func checkLogin() {
+        let policy = definition.login.password
+        if policy.minLength < passwordFloor {
+            diagnostics.warning("weak-password-policy", at: at("login/password/min_length"),
+                                "password min_length \(policy.minLength) is below the platform floor of \(passwordFloor)",
+                                hint: "raise it to \(passwordFloor) or more")
+        }
+        if let maximum = policy.maxLength, maximum < policy.minLength {
+            diagnostics.error("impossible-policy", at: at("login/password/max_length"), "password max_length \(maximum) is below min_length \(policy.minLength)")
+        }
+        let session = definition.login.session
+        if session.idleTimeout.seconds > session.absoluteTimeout.seconds {
+            diagnostics.error("impossible-policy", at: at("login/session/idle_timeout"),
+                              "idle_timeout \(session.idleTimeout) is longer than absolute_timeout \(session.absoluteTimeout)")
+        }
+        if definition.login.lockout == nil {
+            diagnostics.warning("no-lockout", at: key("login"), "login has no lockout policy", hint: "add lockout: {max_attempts: 5, window: 15m, duration: 30m}")
+        }
+    }
+
+    private mutating func checkFeatures() {
+        var granted = Set<String>()
+        for role in definition.roles.values {
+            granted.formUnion(role.grants ?? [])
+            granted.formUnion(role.exclusive ?? [])
+            for toggle in (role.toggles?.values ?? []) { granted.formUnion(toggle.features) }
+        }
+        for (id, feature) in definition.features {
+            reference(feature.section, kind: "section", in: definition.sections.keys, at: "features/\(id)/section", context: "section")
+            if let plugin = feature.plugin {
+                reference(plugin, kind: "plugin", in: knownPlugins.sorted(), at: "features/\(id)/plugin", context: "plugin")
+                if !(definition.plugins ?? []).contains(plugin), knownPlugins.contains(plugin) {
+                    diagnostics.error("undeclared-plugin", at: at("features/\(id)/plugin"), "feature '\(id)' uses plugin '\(plugin)' that is not listed in 'plugins'",
+                                      hint: "add '\(plugin)' to plugins")
+                }
+            }
+            if !granted.contains(id) {
+                diagnostics.warning("unused-feature", at: key("features/\(id)"), "feature '\(id)' is granted to no role", hint: "grant it or remove it")
+            }
+        }
+    }
+
+    private mutating func checkRoles() {
+        var exclusiveOwner: [String: String] = [:]
+        for (id, role) in definition.roles {
+            for (index, feature) in (role.exclusive ?? []).enumerated() { if exclusiveOwner[feature] == nil { exclusiveOwner[feature] = id } else {
+                diagnostics.error("exclusive-conflict", at: at("roles/\(id)/exclusive/\(index)"),
+                                  "feature '\(feature)' is exclusive to role '\(exclusiveOwner[feature]!)' but also exclusive to '\(id)'")
+            } }
+        }
+        for (id, role) in definition.roles {
+            let path = "roles/\(id)"
+            references(role.inherits, kind: "role", in: roleIDs, at: "\(path)/inherits", context: "inherited role")
+            references(role.grants, kind: "feature", in: featureIDs, at: "\(path)/grants", context: "role '\(id)' grants")
+            references(role.exclusive, kind: "feature", in: featureIDs, at: "\(path)/exclusive", context: "role '\(id)' has exclusive")
+            references(role.customerTypes, kind: "customer type", in: customerTypeIDs, at: "\(path)/customer_types", context: "customer type")
+            for (index, feature) in (role.grants ?? []).enumerated() {
+                if let owner = exclusiveOwner[feature], owner != id {
+                    diagnostics.error("exclusive-conflict", at: at("\(path)/grants/\(index)"),
+                                      "role '\(id)' grants '\(feature)', which is exclusive to role '\(owner)'",
+                                      hint: "remove it from '\(id)' or from the exclusive list of '\(owner)'")
+                }
+            }
+            for (toggleID, toggle) in role.toggles ?? OrderedMap() {
+                references(toggle.features, kind: "feature", in: featureIDs, at: "\(path)/toggles/\(toggleID)/features", context: "toggle '\(toggleID)' enables")
+                for (index, feature) in toggle.features.enumerated() {
+                    if let owner = exclusiveOwner[feature], owner != id {
+                        diagnostics.error("exclusive-conflict", at: at("\(path)/toggles/\(toggleID)/features/\(index)"),
+                                          "toggle '\(toggleID)' enables '\(feature)', which is exclusive to role '\(owner)'")
+                    }
+                }
+            }
+            for (feature, scope) in role.scopes ?? OrderedMap() {
+                reference(feature, kind: "feature", in: featureIDs, at: "\(path)/scopes/\(feature)", context: "scope for feature")
+                if let supported = definition.features[feature]?.scopes, !supported.contains(scope) {
+                    diagnostics.error("unsupported-scope", at: at("\(path)/scopes/\(feature)"),
+                                      "feature '\(feature)' does not support scope '\(scope.rawValue)'",
+                                      hint: "it supports \(supported.map(\.rawValue).joined(separator: ", "))")
+                } else if definition.features[feature] != nil, definition.features[feature]?.scopes == nil {
+                    diagnostics.error("unsupported-scope", at: at("\(path)/scopes/\(feature)"), "feature '\(feature)' declares no scopes",
+                                      hint: "add scopes: [own_line, all_lines] to the feature")
+                }
+            }
+            for (target, management) in role.manages ?? OrderedMap() {
+                reference(target, kind: "role", in: roleIDs, at: "\(path)/manages/\(target)", context: "managed role")
+                for (index, action) in (management.creatorOnly ?? []).enumerated() where !management.actions.contains(action) {
+                    diagnostics.error("invalid-value", at: at("\(path)/manages/\(target)/creator_only/\(index)"),
+                                      "creator_only names '\(action.rawValue)', which is not among the actions",
+                                      hint: "add it to actions")
+                }
+                if definition.roles[target]?.changeableInPortal == false {
+                    let changing = management.actions.filter { [.create, .changeRole, .delete].contains($0) }
+                    if !changing.isEmpty {
+                        diagnostics.error("unchangeable-role", at: key("\(path)/manages/\(target)"),
+                                          "role '\(target)' cannot be changed in the portal, yet '\(id)' may \(changing.map(\.rawValue).joined(separator: ", ")) it")
+                    }
+                }
+            }
+            if let cardinality = role.cardinality {
+                if let maximum = cardinality.max, maximum == 0 {
+                    diagnostics.error("impossible-cardinality", at: at("\(path)/cardinality/max"), "role '\(id)' allows at most 0 users, so nobody can hold it",
+                                      hint: "remove the role or raise max")
+                }
+                if let maximum = cardinality.max, let minimum = cardinality.min, minimum > maximum {
+                    diagnostics.error("impossible-cardinality", at: at("\(path)/cardinality/min"),
+                                      "role '\(id)' needs at least \(minimum) users but allows at most \(maximum)")
+                }
+            }
+            if role.changeableInPortal == false, role.changeHint == nil {
+                diagnostics.warning("missing-hint", at: key(path), "role '\(id)' cannot be changed in the portal but gives no change_hint",
+                                    hint: "tell users whom to call, e.g. change_hint: Chiama il 191")
+            }
+        }
+        checkInheritanceCycles()
+        checkDelegationElevation()
+    }
+
+    private mutating func checkInheritanceCycles() {
+        var state: [String: Int] = [:]  // 1 visiting, 2 done
+        func visit(_ id: String, _ stack: [String], _ validator: inout SemanticValidator) {
+            if state[id] == 2 { return }
+            if state[id] == 1 {
+                let cycle = stack[(stack.firstIndex(of: id) ?? 0)...] + [id]
+                let from = stack.last ?? id
+                let index = validator.definition.roles[from]?.inherits?.firstIndex(of: id) ?? 0
+                validator.diagnostics.error("role-cycle", at: validator.at("roles/\(from)/inherits/\(index)"),
+                                            "role hierarchy has a cycle: \(cycle.joined(separator: " → "))",
+                                            hint: "a role cannot inherit from itself, directly or through others")
+                return
+            }
+            state[id] = 1
+            for parent in validator.definition.roles[id]?.inherits ?? [] where validator.definition.roles[parent] != nil {
+                visit(parent, stack + [id], &validator)
+            }
+            state[id] = 2
+        }
+        for id in roleIDs { visit(id, [], &self) }
+    }
+
+    /// A role may create or reconfigure only roles that hold nothing it lacks itself.
+    private mutating func checkDelegationElevation() {
+        guard !diagnostics.items.contains(where: { $0.code == "role-cycle" }) else { return }
+        let closure = RoleClosure(definition)
+        for (id, role) in definition.roles {
+            let own = closure.maximumFeatures(of: id)
+            for (target, management) in role.manages ?? OrderedMap() where definition.roles[target] != nil {
+                guard management.actions.contains(where: { [.create, .changeRole, .changeToggles].contains($0) }) else { continue }
+                let extra = closure.maximumFeatures(of: target).subtracting(own)
+                if !extra.isEmpty {
+                    diagnostics.error("delegation-elevation", at: key("roles/\(id)/manages/\(target)"),
+                                      "role '\(id)' may create '\(target)', which can hold features '\(id)' lacks: \(extra.sorted().joined(separator: ", "))",
+                                      hint: "no user may hand out more than they hold")
+                }
+            }
+        }
+    }
+
+    private mutating func checkFlows() {
+        for (id, flow) in definition.flows {
+            let path = "flows/\(id)"
+            references(flow.customerTypes, kind: "customer type", in: customerTypeIDs, at: "\(path)/customer_types", context: "customer type")
+            references(flow.excludedRoles, kind: "role", in: roleIDs, at: "\(path)/excluded_roles", context: "excluded role")
+            let kinds = flow.steps.map(\.step)
+            switch flow.kind {
+            case .registration:
+                if let role = flow.role {
+                    reference(role, kind: "role", in: roleIDs, at: "\(path)/role", context: "registration role")
+                } else {
+                    diagnostics.error("missing-key", at: key(path), "registration flow '\(id)' does not say which role it creates", hint: "add role: <role id>")
+                }
+                if !kinds.contains(where: \.setsPassword) {
+                    diagnostics.error("no-credentials", at: at("\(path)/steps"), "registration flow '\(id)' has no step that sets credentials",
+                                      hint: "add a 'password', 'first_login_credentials' or 'temporary_password' step")
+                }
+                if kinds.contains(.password), !kinds.contains(.credentials), !kinds.contains(.invitation) {
+                    diagnostics.error("no-credentials", at: at("\(path)/steps"), "registration flow '\(id)' sets a password but never a username",
+                                      hint: "add a 'credentials' step before 'password'")
+                }
+            case .recovery:
+                if flow.purpose == nil {
+                    diagnostics.error("missing-key", at: key(path), "recovery flow '\(id)' needs a purpose", hint: "purpose: forgot_username or reset_password")
+                }
+                if flow.purpose == .resetPassword, !kinds.contains(where: \.setsPassword) {
+                    diagnostics.error("no-credentials", at: at("\(path)/steps"), "password recovery flow '\(id)' never lets the user set a password",
+                                      hint: "add a 'password' or 'temporary_password' step")
+                }
+                if flow.purpose == .forgotUsername, !kinds.contains(.sendUsername) {
+                    diagnostics.error("incomplete-flow", at: at("\(path)/steps"), "flow '\(id)' recovers the username but has no 'send_username' step")
+                }
+            }
+            if let first = kinds.firstIndex(of: .firstLoginCredentials), !kinds[..<first].contains(.activation) {
+                diagnostics.error("step-order", at: at("\(path)/steps/\(first)"), "'first_login_credentials' needs an 'activation' step before it")
+            }
+            if let last = kinds.firstIndex(of: .automaticLogin), last != kinds.count - 1 {
+                diagnostics.error("step-order", at: at("\(path)/steps/\(last)"), "'automatic_login' must be the last step")
+            }
+            var seen = Set<StepKind>()
+            for (index, step) in flow.steps.enumerated() {
+                let stepPath = "\(path)/steps/\(index)"
+                if !seen.insert(step.step).inserted {
+                    diagnostics.warning("duplicate-step", at: at(stepPath), "step '\(step.step.rawValue)' appears twice in flow '\(id)'")
+                }
+                if [.invitation, .activation, .resetLink, .controlCode, .emailVerification].contains(step.step), step.expires == nil {
+                    diagnostics.error("missing-expiry", at: at(stepPath), "step '\(step.step.rawValue)' needs 'expires'", hint: "for example expires: 30d")
+                }
+                references(step.match, kind: "field", in: fieldNames, at: "\(stepPath)/match", context: "field")
+                references(step.fields, kind: "field", in: fieldNames, at: "\(stepPath)/fields", context: "field")
+                references(step.optionalFields, kind: "field", in: fieldNames, at: "\(stepPath)/optional_fields", context: "field")
+                references(step.by, kind: "field", in: fieldNames, at: "\(stepPath)/by", context: "field")
+                references(step.adminEmailFor, kind: "customer type", in: customerTypeIDs, at: "\(stepPath)/admin_email_for", context: "customer type")
+                if step.step == .verifyCustomer, (step.match ?? []).isEmpty {
+                    diagnostics.error("missing-key", at: at(stepPath), "step 'verify_customer' needs 'match'", hint: "for example match: [customer_code, tax_id]")
+                }
+                if step.step == .customerDetails, (step.fields ?? []).isEmpty {
+                    diagnostics.error("missing-key", at: at(stepPath), "step 'customer_details' needs 'fields'")
+                }
+            }
+        }
+    }
+
+    private mutating func checkRetention() {
+        for (kind, rule) in definition.retention ?? OrderedMap() {
+            let path = "retention/\(kind)"
+            if RecordKind(rawValue: kind) == nil {
+                diagnostics.error("unknown-record-kind", at: key(path), "'\(kind)' is not a kind of record",
+                                  hint: Suggest.hint(for: kind, in: RecordKind.allCases.map(\.rawValue)) ?? "use one of \(RecordKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if let export = rule.exportMaxRange, let visible = rule.visibleFor, export.seconds > visible.seconds + 86_400 * 3 {
+                diagnostics.warning("export-beyond-window", at: at("\(path)/export_max_range"),
+                                    "exports may span \(export) but only \(visible) of \(kind) are visible")
+            }
+            if let delete = rule.deleteAfter, let visible = rule.visibleFor, delete.seconds < visible.seconds {
+                diagnostics.error("impossible-retention", at: at("\(path)/delete_after"),
+                                  "\(kind) are deleted after \(delete) but should stay visible for \(visible)")
+            }
+        }
+    }
+
+    private mutating func checkRequests() {
+        for (id, form) in definition.requests ?? OrderedMap() {
+            let path = "requests/\(id)"
+            reference(form.feature, kind: "feature", in: featureIDs, at: "\(path)/feature", context: "request form feature")
+            var names = Set<String>()
+            for (index, field) in form.fields.enumerated() {
+                let fieldPath = "\(path)/fields/\(index)"
+                if !names.insert(field.name).inserted {
+                    diagnostics.error("duplicate-field", at: at("\(fieldPath)/name"), "field '\(field.name)' appears twice in form '\(id)'")
+                }
+                if field.type == .choice, (field.options ?? []).isEmpty {
+                    diagnostics.error("missing-key", at: at(fieldPath), "choice field '\(field.name)' needs 'options'")
+                }
+                if field.maxItems != nil, field.type != .lines {
+                    diagnostics.error("invalid-option", at: at("\(fieldPath)/max_items"), "max_items applies only to fields of type lines")
+                }
+                if field.maxLength != nil, ![.text, .textarea].contains(field.type) {
+                    diagnostics.error("invalid-option", at: at("\(fieldPath)/max_length"), "max_length applies only to text and textarea fields")
+                }
+                if field.accept != nil || field.maxSizeMb != nil, field.type != .attachment {
+                    diagnostics.error("invalid-option", at: at(fieldPath), "accept and max_size_mb apply only to attachment fields")
+                }
+            }
+        }
+    }
+
+    private mutating func checkNotifications() {
+        for (id, rule) in definition.notifications ?? OrderedMap() {
+            if let feature = rule.feature {
+                reference(feature, kind: "feature", in: featureIDs, at: "notifications/\(id)/feature", context: "notification feature")
+            }
+            if let thresholds = rule.thresholds, thresholds != thresholds.sorted() || Set(thresholds).count != thresholds.count {
+                diagnostics.error("invalid-value", at: at("notifications/\(id)/thresholds"), "thresholds must be increasing without repeats")
+            }
+        }
+    }
+
+    private mutating func checkFieldPolicies() {
+        references(definition.fieldPolicies?.immutable, kind: "field", in: fieldNames, at: "field_policies/immutable", context: "immutable field")
+    }
+
+    private mutating func checkPlugins() {
+        references(definition.plugins, kind: "plugin", in: knownPlugins.sorted(), at: "plugins", context: "plugin")
+    }
+
+    private mutating func checkTests() {
+        let actions = UserAction.allCases.map(\.rawValue)
+        for (index, test) in (definition.tests ?? []).enumerated() {
+            let path = "tests/\(index)"
+            reference(test.role, kind: "role", in: roleIDs, at: "\(path)/role", context: "test role")
+            let toggles = definition.roles[test.role]?.toggles?.keys ?? []
+            references(test.toggles, kind: "toggle", in: toggles, at: "\(path)/toggles", context: "toggle of '\(test.role)'")
+            if let type = test.customerType { reference(type, kind: "customer type", in: customerTypeIDs, at: "\(path)/customer_type", context: "customer type") }
+            references(test.can, kind: "feature", in: featureIDs, at: "\(path)/can", context: "feature")
+            references(test.cannot, kind: "feature", in: featureIDs, at: "\(path)/cannot", context: "feature")
+            references(test.exclusive, kind: "feature", in: featureIDs, at: "\(path)/exclusive", context: "feature")
+            references(test.canUseFlow, kind: "flow", in: definition.flows.keys, at: "\(path)/can_use_flow", context: "flow")
+            references(test.cannotUseFlow, kind: "flow", in: definition.flows.keys, at: "\(path)/cannot_use_flow", context: "flow")
+            for feature in test.scope?.keys ?? [] {
+                reference(feature, kind: "feature", in: featureIDs, at: "\(path)/scope/\(feature)", context: "feature")
+            }
+            for (name, map) in [("may", test.may), ("may_not", test.mayNot), ("creator_only", test.creatorOnly)] {
+                for (action, roles) in map ?? OrderedMap() {
+                    if !actions.contains(action) {
+                        diagnostics.error("unknown-action", at: key("\(path)/\(name)/\(action)"), "'\(action)' is not a user action",
+                                          hint: Suggest.hint(for: action, in: actions) ?? "use one of \(actions.joined(separator: ", "))")
+                    }
+                    references(roles, kind: "role", in: roleIDs, at: "\(path)/\(name)/\(action)", context: "role")
+                }
+            }
+        }
+    }
+}
+
+extension String {
+    var replacingSpaces: String { split(separator: " ").joined(separator: "-") }
+}

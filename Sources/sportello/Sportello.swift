@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import SportelloCore
+
+@main
+struct Sportello: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sportello",
+        abstract: "Multi-tenant, white-label customer areas described in YAML.",
+        version: SportelloCoreInfo.version,
+        subcommands: [Serve.self, Validate.self, Test.self, Explain.self, Matrix.self, Schema.self, Reference.self]
+    )
+}
+
+/// Where tenant definitions and plugin manifests are read from.
+struct DefinitionOptions: ParsableArguments {
+    @Argument(help: "Tenant files or directories (default: tenants/).")
+    var paths: [String] = []
+
+    @Option(help: "Directory of plugin manifests.")
+    var plugins: String = "plugins"
+
+    func load() throws -> LoadResult {
+        let files = try TenantLoader.definitionFiles(in: paths.isEmpty ? ["tenants"] : paths)
+        let loader = TenantLoader(knownPlugins: TenantLoader.pluginIDs(in: plugins))
+        return loader.load(files: files)
+    }
+}
+
+/// Selects one tenant by id from the definitions directory.
+struct TenantOption: ParsableArguments {
+    @Option(name: .long, help: "Tenant id, e.g. tim.")
+    var tenant: String
+
+    @Option(name: .customLong("tenants"), help: "Directory of tenant definitions.")
+    var tenantsDirectory: String = "tenants"
+
+    @Option(help: "Directory of plugin manifests.")
+    var plugins: String = "plugins"
+
+    func load() throws -> LoadedTenant {
+        let files = try TenantLoader.definitionFiles(in: [tenantsDirectory])
+        let result = TenantLoader(knownPlugins: TenantLoader.pluginIDs(in: plugins)).load(files: files)
+        guard let found = result.tenants.first(where: { $0.definition.id == tenant }) else {
+            for diagnostic in result.errors where diagnostic.location.file.hasSuffix("/\(tenant).yaml") { printError(diagnostic.description) }
+            let known = result.tenants.map(\.definition.id)
+            throw ValidationError("no valid tenant '\(tenant)' in \(tenantsDirectory)" + (Suggest.hint(for: tenant, in: known).map { " (\($0))" } ?? " (tenants: \(known.joined(separator: ", ")))"))
+        }
+        return found
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+func summary(_ tenant: LoadedTenant) -> String {
+    let definition = tenant.definition
+    return "\(definition.id): \(definition.name) — \(definition.roles.count) roles, \(definition.features.count) features, \(definition.flows.count) flows (\(definition.hosts.joined(separator: ", ")))"
+}
