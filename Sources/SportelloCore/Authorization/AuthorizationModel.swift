@@ -1,3 +1,5 @@
+import Foundation
+
 /// A set of features as bits, indexed by the tenant's feature order. Checking one is a shift and a mask.
 public struct FeatureSet: Hashable, Sendable {
     fileprivate var words: [UInt64]
@@ -98,7 +100,7 @@ public struct AuthorizationModel: Sendable {
             for (toggleID, toggle) in role.toggles ?? OrderedMap() { toggles[toggleID] = bits(toggle.features) }
             var scopes: [Int: FeatureScope] = [:]
             for (index, featureID) in featureIDs.enumerated() {
-                if let scope = Self.scope(of: featureID, role: id, in: definition, visiting: []) { scopes[index] = scope }
+                if let scope = Self.scope(of: featureID, role: id, in: definition) { scopes[index] = scope }
             }
             roles.append(CompiledRole(
                 id: id, base: bits(closure.baseFeatures(of: id)), toggles: toggles, scopes: scopes,
@@ -115,19 +117,11 @@ public struct AuthorizationModel: Sendable {
         self.flows = flows
     }
 
-    /// The role's scope for a feature: its own setting, an inherited one, or the feature's widest.
-    static func scope(of feature: String, role id: String, in definition: TenantDefinition, visiting: Set<String>) -> FeatureScope? {
+    /// The role's scope for a feature: its own setting, else the widest the feature supports.
+    /// Scopes are not inherited: a role built on a narrower one is not narrowed by it.
+    static func scope(of feature: String, role id: String, in definition: TenantDefinition) -> FeatureScope? {
         guard let supported = definition.features[feature]?.scopes, !supported.isEmpty else { return nil }
-        guard let role = definition.roles[id], !visiting.contains(id) else { return supported.max() }
-        if let own = role.scopes?[feature] { return own }
-        for parent in role.inherits ?? [] {
-            if definition.roles[parent]?.scopes?[feature] != nil || definition.roles[parent]?.inherits != nil,
-               let inherited = scope(of: feature, role: parent, in: definition, visiting: visiting.union([id])),
-               inherited != supported.max() {
-                return inherited
-            }
-        }
-        return supported.max()
+        return definition.roles[id]?.scopes?[feature] ?? supported.max()
     }
 
     public var roleIDs: [String] { roles.map(\.id) }
@@ -233,8 +227,3 @@ public struct AuthorizationModel: Sendable {
     }
 }
 
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
-    }
-}

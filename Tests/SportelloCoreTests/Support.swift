@@ -1,0 +1,37 @@
+import Foundation
+@testable import SportelloCore
+
+/// The repository root, found from this file so tests run from any working directory.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// Loads `tenants/` and `plugins/` exactly as `sportello validate` does.
+func loadRepositoryTenants() throws -> LoadResult {
+    let files = try TenantLoader.definitionFiles(in: [repositoryRoot.appendingPathComponent("tenants").path])
+    return TenantLoader(knownPlugins: TenantLoader.pluginIDs(in: repositoryRoot.appendingPathComponent("plugins").path)).load(files: files)
+}
+
+func load(_ yaml: String, file: String = "test.yaml", plugins: Set<String> = []) -> LoadResult {
+    TenantLoader(knownPlugins: plugins).load(sources: [(file: file, text: yaml)])
+}
+
+/// Decodes a definition even when semantic checks fail, so the runtime engine can be tested on bad models.
+func decodeIgnoringSemantics(_ yaml: String) -> TenantDefinition? {
+    var bag = DiagnosticBag()
+    guard let node = ConfigParser.parse(yaml, file: "generated.yaml", diagnostics: &bag) else { return nil }
+    var walker = SchemaWalker(file: "generated.yaml")
+    guard let normalized = walker.walk(node, .object(TenantSchema.tenant), path: "") else { return nil }
+    return try? ConfigDecoder.decode(TenantDefinition.self, from: normalized)
+}
+
+/// SplitMix64: small, seeded, reproducible.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
