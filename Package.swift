@@ -27,6 +27,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "sportello-bench",
+            dependencies: ["SportelloCore"],
+            path: "Sources/SportelloBench"
+        ),
         .testTarget(
             name: "SportelloCoreTests",
             dependencies: [

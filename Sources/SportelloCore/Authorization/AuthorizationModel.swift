@@ -97,7 +97,10 @@ public struct AuthorizationModel: Sendable {
         for (id, role) in definition.roles {
             roleIndex[id] = roles.count
             var toggles: [String: FeatureSet] = [:]
-            for (toggleID, toggle) in role.toggles ?? OrderedMap() { toggles[toggleID] = bits(toggle.features) }
+            let owners = closure.exclusiveOwners
+            for (toggleID, toggle) in role.toggles ?? OrderedMap() {
+                toggles[toggleID] = bits(toggle.features.filter { owners[$0] == nil || owners[$0] == id })
+            }
             var scopes: [Int: FeatureScope] = [:]
             for (index, featureID) in featureIDs.enumerated() {
                 if let scope = Self.scope(of: featureID, role: id, in: definition) { scopes[index] = scope }

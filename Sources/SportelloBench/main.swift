@@ -1,0 +1,349 @@
+// sportello-bench: figures for tenant loading and authorization decisions.
+//
+//   sportello-bench [tenants-dir] [--count N] [--skip-auth] [--load-only]
+//
+// Prints readable lines with "target met"/"target missed"; it asserts nothing.
+// Run through scripts/bench, which builds in release mode first.
+import Foundation
+import SportelloCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// MARK: - Arguments
+
+var tenantsDirectory = "tenants"
+var variantCount = 10_000
+var skipAuth = false
+var loadOnly = false
+do {
+    var arguments = CommandLine.arguments.dropFirst()
+    while let argument = arguments.popFirst() {
+        switch argument {
+        case "--count": variantCount = Int(arguments.popFirst() ?? "") ?? variantCount
+        case "--skip-auth": skipAuth = true
+        case "--load-only": loadOnly = true; skipAuth = true
+        default: tenantsDirectory = argument
+        }
+    }
+}
+
+// MARK: - Helpers
+
+/// VmRSS and VmHWM (peak) of this process, in bytes, from /proc/self/status.
+func memoryStatus() -> (rss: Int, peak: Int) {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
+    var rss = 0, peak = 0
+    for line in text.split(separator: "\n") {
+        let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard parts.count >= 2, let kilobytes = Int(parts[1]) else { continue }
+        if parts[0] == "VmRSS:" { rss = kilobytes * 1024 }
+        if parts[0] == "VmHWM:" { peak = kilobytes * 1024 }
+    }
+    return (rss, peak)
+}
+
+/// Gives freed heap back to the system so VmRSS reflects what is still held.
+func trimHeap() {
+    #if canImport(Glibc)
+    // malloc_trim is not in the Glibc module map; look it up at run time (RTLD_DEFAULT is NULL on glibc).
+    if let symbol = dlsym(nil, "malloc_trim") {
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+    }
+    #endif
+}
+
+/// Resets VmHWM to the current RSS (Linux: "5" > /proc/self/clear_refs), so the next peak belongs to the next phase.
+func resetPeakRSS() -> Bool {
+    guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
+    defer { try? handle.close() }
+    do { try handle.write(contentsOf: Data("5".utf8)); return true } catch { return false }
+}
+
+func mb(_ bytes: Int) -> String { String(format: "%.0f MB", Double(bytes) / 1_048_576) }
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+func nanoseconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9
+}
+func verdict(_ met: Bool) -> String { met ? "target met" : "target missed" }
+func f(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
+
+/// Deterministic pseudo-random numbers (SplitMix64), so every run asks the same questions.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Keeps a value alive as far as the optimiser can tell.
+@inline(never) func blackHole<T>(_ value: T) { withExtendedLifetime(value) {} }
+
+let clock = ContinuousClock()
+let fileManager = FileManager.default
+
+// MARK: - Sources
+
+let plugins = TenantLoader.pluginIDs(in: ((tenantsDirectory as NSString).deletingLastPathComponent as NSString).appendingPathComponent("plugins"))
+let loader = TenantLoader(knownPlugins: plugins)
+let realFiles: [String]
+do {
+    realFiles = try TenantLoader.definitionFiles(in: [tenantsDirectory])
+} catch {
+    print("cannot list \(tenantsDirectory): \(error)")
+    exit(2)
+}
+let fragmentFiles = realFiles.filter { (($0 as NSString).lastPathComponent).hasPrefix("_") }
+let tenantFiles = realFiles.filter { !fragmentFiles.contains($0) }
+
+print("sportello-bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(tenantFiles.count) real tenants + \(fragmentFiles.count) fragment(s) from \(tenantsDirectory)")
+print("")
+
+// MARK: - 1. Tenant loading
+
+print("== 1. tenant loading (TenantLoader.load(files:))")
+
+// Baseline: the real tenants (plus fragment), repeated, median.
+var realResult = loader.load(files: realFiles)
+if realResult.hasErrors {
+    print("real tenants have errors:")
+    for error in realResult.errors { print("  \(error)") }
+}
+var baselineTimes: [Double] = []
+for _ in 0..<21 {
+    let start = clock.now
+    let result = loader.load(files: realFiles)
+    baselineTimes.append(seconds(start.duration(to: clock.now)))
+    blackHole(result)
+}
+baselineTimes.sort()
+let baseline = baselineTimes[baselineTimes.count / 2]
+let baselinePerTenant = baseline / Double(realResult.tenants.count)
+print("load \(realResult.tenants.count) real tenants: \(f(baseline * 1000, 2)) ms median of \(baselineTimes.count) (\(f(baselinePerTenant * 1e6, 0)) µs/tenant), errors \(realResult.errors.count), warnings \(realResult.warnings.count)")
+
+// Generate variants of the real tenants in a temporary directory.
+struct Template {
+    var id: String
+    var lines: [Substring]
+    var idLine: Int, nameLine: Int, hostsLine: Int
+    var name: String
+}
+var templates: [Template] = []
+for file in tenantFiles {
+    guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    guard let idLine = lines.firstIndex(where: { $0.hasPrefix("id:") }),
+          let nameLine = lines.firstIndex(where: { $0.hasPrefix("name:") }),
+          let hostsLine = lines.firstIndex(where: { $0.hasPrefix("hosts:") }) else {
+        print("skipping \(file): no top-level id/name/hosts line")
+        continue
+    }
+    func value(_ line: Substring) -> String {
+        var rest = line.drop(while: { $0 != ":" }).dropFirst()
+        if let hash = rest.range(of: " #") { rest = rest[..<hash.lowerBound] }
+        return rest.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+    }
+    templates.append(Template(id: value(lines[idLine]), lines: lines, idLine: idLine, nameLine: nameLine, hostsLine: hostsLine, name: value(lines[nameLine])))
+}
+
+let temporary = (NSTemporaryDirectory() as NSString).appendingPathComponent("sportello-bench-\(ProcessInfo.processInfo.processIdentifier)")
+try? fileManager.removeItem(atPath: temporary)
+try fileManager.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+defer { try? fileManager.removeItem(atPath: temporary) }
+
+let generateStart = clock.now
+var generatedFiles: [String] = []
+var generatedBytes = 0
+for file in fragmentFiles {
+    let target = (temporary as NSString).appendingPathComponent((file as NSString).lastPathComponent)
+    try fileManager.copyItem(atPath: file, toPath: target)
+    generatedFiles.append(target)
+}
+for index in 0..<variantCount {
+    let template = templates[index % templates.count]
+    let id = "\(template.id)-\(String(format: "%05d", index))"
+    var lines = template.lines
+    lines[template.idLine] = "id: \(id)"
+    lines[template.nameLine] = "name: \(template.name) \(index)"
+    lines[template.hostsLine] = "hosts: [\(id).localhost]"
+    let text = lines.joined(separator: "\n")
+    generatedBytes += text.utf8.count
+    let path = (temporary as NSString).appendingPathComponent("\(id).yaml")
+    guard fileManager.createFile(atPath: path, contents: Data(text.utf8)) else {
+        print("cannot write \(path)")
+        exit(2)
+    }
+    generatedFiles.append(path)
+}
+print("generated \(variantCount) tenant files (\(f(Double(generatedBytes) / 1_048_576, 0)) MB of YAML) in \(f(seconds(generateStart.duration(to: clock.now)), 2)) s")
+
+// The measured load.
+let before = memoryStatus()
+let peakReset = resetPeakRSS()
+let loadStart = clock.now
+var bigResult: LoadResult? = loader.load(files: generatedFiles)
+let loadTime = seconds(loadStart.duration(to: clock.now))
+let after = memoryStatus()
+let peak = peakReset ? after.peak : max(after.peak, before.peak)
+let loadedCount = bigResult!.tenants.count
+let errors = bigResult!.errors
+let rate = Double(variantCount) / loadTime
+let perTenant = loadTime / Double(variantCount)
+let loadMet = loadTime < 3 && peak < 300 * 1_048_576
+print("load \(variantCount) tenants: \(f(loadTime, 2)) s (\(f(rate, 0)) tenants/s), peak RSS \(mb(peak)) — target <3 s, <300 MB: \(verdict(loadMet))")
+print("  time \(f(loadTime, 2)) s: \(verdict(loadTime < 3)); peak RSS \(mb(peak)): \(verdict(peak < 300 * 1_048_576))")
+print("  RSS before \(mb(before.rss)) (peak so far \(mb(before.peak))), after \(mb(after.rss)) holding the result; peak \(peakReset ? "measured from the load's start (VmHWM reset)" : "is the process-wide VmHWM")")
+print("  loaded \(loadedCount) tenants, errors \(errors.count), warnings \(bigResult!.warnings.count)")
+for error in errors.prefix(20) { print("  error: \(error)") }
+if errors.count > 20 { print("  … \(errors.count - 20) more errors") }
+print("  retained by the result: \(f(Double(after.rss - before.rss) / Double(max(loadedCount, 1)) / 1024, 0)) KB/tenant (RSS after − before)")
+print("  per tenant: \(f(perTenant * 1e6, 0)) µs at \(variantCount) vs \(f(baselinePerTenant * 1e6, 0)) µs at \(realResult.tenants.count) — ratio \(f(perTenant / baselinePerTenant, 2)) (≈1 means linear)")
+try? fileManager.removeItem(atPath: temporary)
+
+if loadOnly { exit(0) }
+if skipAuth { exit(0) }
+
+// MARK: - 2. Authorization decisions
+
+print("")
+print("== 2. authorization decisions (AuthorizationModel.isAllowed)")
+
+struct Request {
+    var host: String
+    var principal: Principal
+    var feature: FeatureRef
+}
+
+/// Every principal a tenant can produce (each role without toggles and with all of them), and every feature.
+func principalsAndFeatures(_ definition: TenantDefinition, _ model: AuthorizationModel) -> ([Principal], [FeatureRef]) {
+    var principals: [Principal] = []
+    for (roleID, role) in definition.roles {
+        let toggles = Set(role.toggles?.keys ?? [])
+        if let plain = try? model.principal(role: roleID) { principals.append(plain) }
+        if !toggles.isEmpty, let full = try? model.principal(role: roleID, toggles: toggles) { principals.append(full) }
+    }
+    return (principals, model.featureIDs.compactMap { model.feature($0) })
+}
+
+struct Tenants {
+    var models: [String: AuthorizationModel] = [:]
+    var requests: [Request] = []
+}
+
+func buildTenants(_ definitions: [TenantDefinition], requestCount: Int, seed: UInt64) -> Tenants {
+    var tenants = Tenants()
+    var catalogue: [(host: String, principals: [Principal], features: [FeatureRef])] = []
+    for definition in definitions {
+        let model = AuthorizationModel(definition)
+        for host in definition.hosts { tenants.models[host] = model }
+        let (principals, features) = principalsAndFeatures(definition, model)
+        guard !principals.isEmpty, !features.isEmpty else { continue }
+        for host in definition.hosts { catalogue.append((host, principals, features)) }
+    }
+    var random = SplitMix64(state: seed)
+    tenants.requests.reserveCapacity(requestCount)
+    for _ in 0..<requestCount {
+        let entry = catalogue[Int.random(in: 0..<catalogue.count, using: &random)]
+        // The host string as it would arrive in a request: a fresh copy, not the dictionary's key.
+        let host = String(decoding: Array(entry.host.utf8), as: UTF8.self)
+        tenants.requests.append(Request(host: host,
+                                        principal: entry.principals[Int.random(in: 0..<entry.principals.count, using: &random)],
+                                        feature: entry.features[Int.random(in: 0..<entry.features.count, using: &random)]))
+    }
+    return tenants
+}
+
+let batch = 1_000
+let samples = 2_000
+let warmup = 200
+let requestPool = 16_384 // power of two; samples walk through it
+
+struct Figures { var median: Double; var p99: Double; var checksum: Int }
+
+/// Runs `samples` batches of `batch` decisions through `body` (which returns how many were allowed).
+func measure(_ requests: [Request], _ body: (ArraySlice<Request>) -> Int) -> Figures {
+    var checksum = 0
+    var perDecision: [Double] = []
+    perDecision.reserveCapacity(samples)
+    let slices = requests.count / batch
+    for sample in 0..<(warmup + samples) {
+        let offset = (sample % slices) * batch
+        let slice = requests[offset..<(offset + batch)]
+        let start = clock.now
+        checksum &+= body(slice)
+        let elapsed = start.duration(to: clock.now)
+        if sample >= warmup { perDecision.append(nanoseconds(elapsed) / Double(batch)) }
+    }
+    perDecision.sort()
+    blackHole(checksum)
+    return Figures(median: perDecision[perDecision.count / 2], p99: perDecision[min(perDecision.count - 1, Int(Double(perDecision.count) * 0.99))], checksum: checksum)
+}
+
+@inline(never) func decideBare(_ models: [String: AuthorizationModel], _ slice: ArraySlice<Request>) -> Int {
+    // The bit test alone (model known): no lookup by host.
+    guard let model = models.values.first else { return 0 }
+    var allowed = 0
+    for request in slice where model.isAllowed(request.principal, request.feature) { allowed &+= 1 }
+    return allowed
+}
+
+@inline(never) func decideByHost(_ models: [String: AuthorizationModel], _ slice: ArraySlice<Request>) -> Int {
+    var allowed = 0
+    for request in slice {
+        guard let model = models[request.host] else { continue }
+        if model.isAllowed(request.principal, request.feature) { allowed &+= 1 }
+    }
+    return allowed
+}
+
+@inline(never) func decideByHostString(_ models: [String: AuthorizationModel], _ slice: ArraySlice<Request>) -> Int {
+    var allowed = 0
+    for request in slice {
+        guard let model = models[request.host] else { continue }
+        if model.isAllowed(request.principal, request.feature.id) { allowed &+= 1 }
+    }
+    return allowed
+}
+
+func report(_ label: String, _ figures: Figures, target: Bool = true) {
+    let met = figures.median < 200
+    print("\(label): median \(f(figures.median)) ns, p99 \(f(figures.p99)) ns per decision\(target ? " — target median <200 ns: \(verdict(met))" : "") [checksum \(figures.checksum)]")
+}
+
+// 5 real tenants.
+let smallStart = clock.now
+let small = buildTenants(realResult.tenants.map(\.definition), requestCount: requestPool, seed: 42)
+print("built \(Set(small.models.values.map(\.tenantID)).count) models (\(small.models.count) hosts) in \(f(seconds(smallStart.duration(to: clock.now)) * 1000, 2)) ms; \(samples) samples × \(batch) decisions each")
+let smallBare = measure(small.requests) { decideBare(small.models, $0) }
+let smallRef = measure(small.requests) { decideByHost(small.models, $0) }
+let smallString = measure(small.requests) { decideByHostString(small.models, $0) }
+
+// 10,000 generated tenants.
+let bigDefinitions = bigResult!.tenants.map(\.definition)
+bigResult = nil
+realResult.diagnostics = []
+trimHeap()
+print("RSS holding only the \(bigDefinitions.count) TenantDefinitions (LocationIndex and diagnostics released, heap trimmed): \(mb(memoryStatus().rss))")
+let bigStart = clock.now
+let big = buildTenants(bigDefinitions, requestCount: requestPool, seed: 42)
+let bigBuild = seconds(bigStart.duration(to: clock.now))
+print("built \(bigDefinitions.count) models (\(big.models.count) hosts) in \(f(bigBuild, 2)) s; RSS now \(mb(memoryStatus().rss))")
+let bigRef = measure(big.requests) { decideByHost(big.models, $0) }
+let bigString = measure(big.requests) { decideByHostString(big.models, $0) }
+
+report("isAllowed(principal, FeatureRef), model in hand (bit test only)", smallBare, target: false)
+report("decide by host + FeatureRef, 5 tenants", smallRef)
+report("decide by host + FeatureRef, \(bigDefinitions.count) tenants", bigRef)
+print("  ratio \(bigDefinitions.count)/5 (median): \(f(bigRef.median / smallRef.median, 2)) — target ≈1 (≤1.5): \(verdict(bigRef.median / smallRef.median <= 1.5))")
+report("decide by host + \"feature.id\" string (reference), 5 tenants", smallString, target: false)
+report("decide by host + \"feature.id\" string (reference), \(bigDefinitions.count) tenants", bigString, target: false)
+print("  ratio \(bigDefinitions.count)/5 (median): \(f(bigString.median / smallString.median, 2))")
+print("")
+print("final RSS \(mb(memoryStatus().rss)), process peak \(mb(memoryStatus().peak))")
