@@ -128,6 +128,145 @@ let baseline = baselineTimes[baselineTimes.count / 2]
 let baselinePerTenant = baseline / Double(realResult.tenants.count)
 print("load \(realResult.tenants.count) real tenants: \(f(baseline * 1000, 2)) ms median of \(baselineTimes.count) (\(f(baselinePerTenant * 1e6, 0)) µs/tenant), errors \(realResult.errors.count), warnings \(realResult.warnings.count)")
 
+// Authorization decisions for the 5 real tenants, measured now (reported in section 2).
+struct Request {
+    var host: String
+    var principal: Principal
+    var feature: FeatureRef
+}
+
+/// Every principal a tenant can produce (each role without toggles and with all of them), and every feature.
+func principalsAndFeatures(_ definition: TenantDefinition, _ model: AuthorizationModel) -> ([Principal], [FeatureRef]) {
+    var principals: [Principal] = []
+    for (roleID, role) in definition.roles {
+        let toggles = Set(role.toggles?.keys ?? [])
+        if let plain = try? model.principal(role: roleID) { principals.append(plain) }
+        if !toggles.isEmpty, let full = try? model.principal(role: roleID, toggles: toggles) { principals.append(full) }
+    }
+    return (principals, model.featureIDs.compactMap { model.feature($0) })
+}
+
+struct Tenants {
+    var models: [String: AuthorizationModel] = [:]
+    var requests: [Request] = []
+}
+
+func buildTenants(_ definitions: [TenantDefinition], requestCount: Int, seed: UInt64) -> Tenants {
+    var tenants = Tenants()
+    var catalogue: [(host: String, principals: [Principal], features: [FeatureRef])] = []
+    for definition in definitions {
+        let model = AuthorizationModel(definition)
+        for host in definition.hosts { tenants.models[host] = model }
+        let (principals, features) = principalsAndFeatures(definition, model)
+        guard !principals.isEmpty, !features.isEmpty else { continue }
+        for host in definition.hosts { catalogue.append((host, principals, features)) }
+    }
+    var random = SplitMix64(state: seed)
+    tenants.requests.reserveCapacity(requestCount)
+    for _ in 0..<requestCount {
+        let entry = catalogue[Int.random(in: 0..<catalogue.count, using: &random)]
+        // The host string as it would arrive in a request: a fresh copy, not the dictionary's key.
+        let host = String(decoding: Array(entry.host.utf8), as: UTF8.self)
+        tenants.requests.append(Request(host: host,
+                                        principal: entry.principals[Int.random(in: 0..<entry.principals.count, using: &random)],
+                                        feature: entry.features[Int.random(in: 0..<entry.features.count, using: &random)]))
+    }
+    return tenants
+}
+
+let batch = 1_000
+let samples = 2_000
+let warmup = 200
+let requestPool = 16_384 // power of two; samples walk through it
+
+struct Figures { var median: Double; var p99: Double; var checksum: Int }
+
+/// Runs `samples` batches of `batch` decisions through `body` (which returns how many were allowed).
+func measure(_ requests: [Request], _ body: (ArraySlice<Request>) -> Int) -> Figures {
+    var checksum = 0
+    var perDecision: [Double] = []
+    perDecision.reserveCapacity(samples)
+    let slices = requests.count / batch
+    for sample in 0..<(warmup + samples) {
+        let offset = (sample % slices) * batch
+        let slice = requests[offset..<(offset + batch)]
+        let start = clock.now
+        checksum &+= body(slice)
+        let elapsed = start.duration(to: clock.now)
+        if sample >= warmup { perDecision.append(nanoseconds(elapsed) / Double(batch)) }
+    }
+    perDecision.sort()
+    blackHole(checksum)
+    return Figures(median: perDecision[perDecision.count / 2], p99: perDecision[min(perDecision.count - 1, Int(Double(perDecision.count) * 0.99))], checksum: checksum)
+}
+
+// The loops read each request in place through an unsafe buffer so the harness itself adds no
+// retain/release per request; what remains is the lookup and the decision.
+
+@inline(never) func decideBare(_ model: AuthorizationModel, _ slice: ArraySlice<Request>) -> Int {
+    // The bit test alone (model in hand): no lookup by host.
+    slice.withUnsafeBufferPointer { requests in
+        var allowed = 0
+        for index in requests.indices where model.isAllowed(requests[index].principal, requests[index].feature) { allowed &+= 1 }
+        return allowed
+    }
+}
+
+@inline(never) func decideByHost(_ models: [String: AuthorizationModel], _ slice: ArraySlice<Request>) -> Int {
+    slice.withUnsafeBufferPointer { requests in
+        var allowed = 0
+        for index in requests.indices {
+            guard let model = models[requests[index].host] else { continue }
+            if model.isAllowed(requests[index].principal, requests[index].feature) { allowed &+= 1 }
+        }
+        return allowed
+    }
+}
+
+@inline(never) func decideByHostString(_ models: [String: AuthorizationModel], _ slice: ArraySlice<Request>) -> Int {
+    slice.withUnsafeBufferPointer { requests in
+        var allowed = 0
+        for index in requests.indices {
+            guard let model = models[requests[index].host] else { continue }
+            if model.isAllowed(requests[index].principal, requests[index].feature.id) { allowed &+= 1 }
+        }
+        return allowed
+    }
+}
+
+/// Reference only: the same models behind a class reference, so a dictionary lookup copies one
+/// pointer instead of the model struct's eight reference-counted fields.
+final class ModelBox: Sendable {
+    let model: AuthorizationModel
+    init(_ model: AuthorizationModel) { self.model = model }
+}
+
+@inline(never) func decideByHostBoxed(_ models: [String: ModelBox], _ slice: ArraySlice<Request>) -> Int {
+    slice.withUnsafeBufferPointer { requests in
+        var allowed = 0
+        for index in requests.indices {
+            guard let box = models[requests[index].host] else { continue }
+            if box.model.isAllowed(requests[index].principal, requests[index].feature) { allowed &+= 1 }
+        }
+        return allowed
+    }
+}
+
+func report(_ label: String, _ figures: Figures, target: Bool = true) {
+    let met = figures.median < 200
+    print("\(label): median \(f(figures.median)) ns, p99 \(f(figures.p99)) ns per decision\(target ? " — target median <200 ns: \(verdict(met))" : "") [checksum \(figures.checksum)]")
+}
+
+// 5 real tenants.
+let smallStart = clock.now
+let small = buildTenants(realResult.tenants.map(\.definition), requestCount: requestPool, seed: 42)
+let smallBuilt = ("built \(Set(small.models.values.map(\.tenantID)).count) models (\(small.models.count) hosts) in \(f(seconds(smallStart.duration(to: clock.now)) * 1000, 2)) ms; \(samples) samples × \(batch) decisions each (measured before the big load, on a clean heap)")
+let smallBare = measure(small.requests) { decideBare(small.models.values.first!, $0) }
+let smallRef = measure(small.requests) { decideByHost(small.models, $0) }
+let smallString = measure(small.requests) { decideByHostString(small.models, $0) }
+let smallBoxes = small.models.mapValues(ModelBox.init)
+let smallBoxed = measure(small.requests) { decideByHostBoxed(smallBoxes, $0) }
+
 // Generate variants of the real tenants in a temporary directory.
 struct Template {
     var id: String
@@ -214,116 +353,7 @@ if skipAuth { exit(0) }
 
 print("")
 print("== 2. authorization decisions (AuthorizationModel.isAllowed)")
-
-struct Request {
-    var host: String
-    var principal: Principal
-    var feature: FeatureRef
-}
-
-/// Every principal a tenant can produce (each role without toggles and with all of them), and every feature.
-func principalsAndFeatures(_ definition: TenantDefinition, _ model: AuthorizationModel) -> ([Principal], [FeatureRef]) {
-    var principals: [Principal] = []
-    for (roleID, role) in definition.roles {
-        let toggles = Set(role.toggles?.keys ?? [])
-        if let plain = try? model.principal(role: roleID) { principals.append(plain) }
-        if !toggles.isEmpty, let full = try? model.principal(role: roleID, toggles: toggles) { principals.append(full) }
-    }
-    return (principals, model.featureIDs.compactMap { model.feature($0) })
-}
-
-struct Tenants {
-    var models: [String: AuthorizationModel] = [:]
-    var requests: [Request] = []
-}
-
-func buildTenants(_ definitions: [TenantDefinition], requestCount: Int, seed: UInt64) -> Tenants {
-    var tenants = Tenants()
-    var catalogue: [(host: String, principals: [Principal], features: [FeatureRef])] = []
-    for definition in definitions {
-        let model = AuthorizationModel(definition)
-        for host in definition.hosts { tenants.models[host] = model }
-        let (principals, features) = principalsAndFeatures(definition, model)
-        guard !principals.isEmpty, !features.isEmpty else { continue }
-        for host in definition.hosts { catalogue.append((host, principals, features)) }
-    }
-    var random = SplitMix64(state: seed)
-    tenants.requests.reserveCapacity(requestCount)
-    for _ in 0..<requestCount {
-        let entry = catalogue[Int.random(in: 0..<catalogue.count, using: &random)]
-        // The host string as it would arrive in a request: a fresh copy, not the dictionary's key.
-        let host = String(decoding: Array(entry.host.utf8), as: UTF8.self)
-        tenants.requests.append(Request(host: host,
-                                        principal: entry.principals[Int.random(in: 0..<entry.principals.count, using: &random)],
-                                        feature: entry.features[Int.random(in: 0..<entry.features.count, using: &random)]))
-    }
-    return tenants
-}
-
-let batch = 1_000
-let samples = 2_000
-let warmup = 200
-let requestPool = 16_384 // power of two; samples walk through it
-
-struct Figures { var median: Double; var p99: Double; var checksum: Int }
-
-/// Runs `samples` batches of `batch` decisions through `body` (which returns how many were allowed).
-func measure(_ requests: [Request], _ body: (ArraySlice<Request>) -> Int) -> Figures {
-    var checksum = 0
-    var perDecision: [Double] = []
-    perDecision.reserveCapacity(samples)
-    let slices = requests.count / batch
-    for sample in 0..<(warmup + samples) {
-        let offset = (sample % slices) * batch
-        let slice = requests[offset..<(offset + batch)]
-        let start = clock.now
-        checksum &+= body(slice)
-        let elapsed = start.duration(to: clock.now)
-        if sample >= warmup { perDecision.append(nanoseconds(elapsed) / Double(batch)) }
-    }
-    perDecision.sort()
-    blackHole(checksum)
-    return Figures(median: perDecision[perDecision.count / 2], p99: perDecision[min(perDecision.count - 1, Int(Double(perDecision.count) * 0.99))], checksum: checksum)
-}
-
-@inline(never) func decideBare(_ models: [String: AuthorizationModel], _ slice: ArraySlice<Request>) -> Int {
-    // The bit test alone (model known): no lookup by host.
-    guard let model = models.values.first else { return 0 }
-    var allowed = 0
-    for request in slice where model.isAllowed(request.principal, request.feature) { allowed &+= 1 }
-    return allowed
-}
-
-@inline(never) func decideByHost(_ models: [String: AuthorizationModel], _ slice: ArraySlice<Request>) -> Int {
-    var allowed = 0
-    for request in slice {
-        guard let model = models[request.host] else { continue }
-        if model.isAllowed(request.principal, request.feature) { allowed &+= 1 }
-    }
-    return allowed
-}
-
-@inline(never) func decideByHostString(_ models: [String: AuthorizationModel], _ slice: ArraySlice<Request>) -> Int {
-    var allowed = 0
-    for request in slice {
-        guard let model = models[request.host] else { continue }
-        if model.isAllowed(request.principal, request.feature.id) { allowed &+= 1 }
-    }
-    return allowed
-}
-
-func report(_ label: String, _ figures: Figures, target: Bool = true) {
-    let met = figures.median < 200
-    print("\(label): median \(f(figures.median)) ns, p99 \(f(figures.p99)) ns per decision\(target ? " — target median <200 ns: \(verdict(met))" : "") [checksum \(figures.checksum)]")
-}
-
-// 5 real tenants.
-let smallStart = clock.now
-let small = buildTenants(realResult.tenants.map(\.definition), requestCount: requestPool, seed: 42)
-print("built \(Set(small.models.values.map(\.tenantID)).count) models (\(small.models.count) hosts) in \(f(seconds(smallStart.duration(to: clock.now)) * 1000, 2)) ms; \(samples) samples × \(batch) decisions each")
-let smallBare = measure(small.requests) { decideBare(small.models, $0) }
-let smallRef = measure(small.requests) { decideByHost(small.models, $0) }
-let smallString = measure(small.requests) { decideByHostString(small.models, $0) }
+print(smallBuilt)
 
 // 10,000 generated tenants.
 let bigDefinitions = bigResult!.tenants.map(\.definition)
@@ -337,6 +367,8 @@ let bigBuild = seconds(bigStart.duration(to: clock.now))
 print("built \(bigDefinitions.count) models (\(big.models.count) hosts) in \(f(bigBuild, 2)) s; RSS now \(mb(memoryStatus().rss))")
 let bigRef = measure(big.requests) { decideByHost(big.models, $0) }
 let bigString = measure(big.requests) { decideByHostString(big.models, $0) }
+let bigBoxes = big.models.mapValues(ModelBox.init)
+let bigBoxed = measure(big.requests) { decideByHostBoxed(bigBoxes, $0) }
 
 report("isAllowed(principal, FeatureRef), model in hand (bit test only)", smallBare, target: false)
 report("decide by host + FeatureRef, 5 tenants", smallRef)
@@ -345,5 +377,8 @@ print("  ratio \(bigDefinitions.count)/5 (median): \(f(bigRef.median / smallRef.
 report("decide by host + \"feature.id\" string (reference), 5 tenants", smallString, target: false)
 report("decide by host + \"feature.id\" string (reference), \(bigDefinitions.count) tenants", bigString, target: false)
 print("  ratio \(bigDefinitions.count)/5 (median): \(f(bigString.median / smallString.median, 2))")
+report("decide by host + FeatureRef, models boxed in a class (reference), 5 tenants", smallBoxed, target: false)
+report("decide by host + FeatureRef, models boxed in a class (reference), \(bigDefinitions.count) tenants", bigBoxed, target: false)
+print("  ratio \(bigDefinitions.count)/5 (median): \(f(bigBoxed.median / smallBoxed.median, 2))")
 print("")
 print("final RSS \(mb(memoryStatus().rss)), process peak \(mb(memoryStatus().peak))")

@@ -1,35 +1,36 @@
 /// Decodes a schema-checked `ConfigNode` tree into the Swift model, keeping key order.
 struct ConfigDecoder {
-    static func decode<T: Decodable>(_ type: T.Type, from node: ConfigNode) throws -> T {
-        try T(from: NodeDecoder(node: node, codingPath: []))
+    static func decode<T: Decodable>(_ type: T.Type, from node: ConfigNode, interner: Interner? = nil) throws -> T {
+        try T(from: NodeDecoder(node: node, codingPath: [], userInfo: interner.map { [.interner: $0] } ?? [:]))
     }
 }
 
 private struct NodeDecoder: Decoder {
     let node: ConfigNode
     let codingPath: [CodingKey]
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    var userInfo: [CodingUserInfoKey: Any] = [:]
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard let entries = node.entries else {
             throw DecodingError.typeMismatch([String: Any].self, .init(codingPath: codingPath, debugDescription: "expected a mapping"))
         }
-        return KeyedDecodingContainer(KeyedNodeContainer<Key>(entries: entries, codingPath: codingPath))
+        return KeyedDecodingContainer(KeyedNodeContainer<Key>(entries: entries, codingPath: codingPath, userInfo: userInfo))
     }
 
     func unkeyedContainer() throws -> UnkeyedDecodingContainer {
         guard let items = node.items else {
             throw DecodingError.typeMismatch([Any].self, .init(codingPath: codingPath, debugDescription: "expected a list"))
         }
-        return UnkeyedNodeContainer(items: items, codingPath: codingPath)
+        return UnkeyedNodeContainer(items: items, codingPath: codingPath, userInfo: userInfo)
     }
 
-    func singleValueContainer() throws -> SingleValueDecodingContainer { SingleNodeContainer(node: node, codingPath: codingPath) }
+    func singleValueContainer() throws -> SingleValueDecodingContainer { SingleNodeContainer(node: node, codingPath: codingPath, userInfo: userInfo) }
 }
 
 private struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let entries: [ConfigNode.Entry]
     let codingPath: [CodingKey]
+    let userInfo: [CodingUserInfoKey: Any]
 
     var allKeys: [Key] { entries.compactMap { Key(stringValue: $0.key) } }
 
@@ -43,34 +44,36 @@ private struct KeyedNodeContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
         guard let value = node(key) else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing '\(key.stringValue)'"))
         }
-        return try T(from: NodeDecoder(node: value, codingPath: codingPath + [key]))
+        return try T(from: NodeDecoder(node: value, codingPath: codingPath, userInfo: userInfo))
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let value = node(key), !value.isNull else { return nil }
-        return try T(from: NodeDecoder(node: value, codingPath: codingPath + [key]))
+        return try T(from: NodeDecoder(node: value, codingPath: codingPath, userInfo: userInfo))
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
-        try NodeDecoder(node: node(key) ?? ConfigNode(.mapping([]), at: .init(file: "", line: 0, column: 0)), codingPath: codingPath + [key]).container(keyedBy: type)
+        try NodeDecoder(node: node(key) ?? ConfigNode(.mapping([]), at: .init(file: "", line: 0, column: 0)), codingPath: codingPath).container(keyedBy: type)
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> UnkeyedDecodingContainer {
-        try NodeDecoder(node: node(key) ?? ConfigNode(.sequence([]), at: .init(file: "", line: 0, column: 0)), codingPath: codingPath + [key]).unkeyedContainer()
+        try NodeDecoder(node: node(key) ?? ConfigNode(.sequence([]), at: .init(file: "", line: 0, column: 0)), codingPath: codingPath).unkeyedContainer()
     }
 
     func superDecoder() throws -> Decoder { NodeDecoder(node: ConfigNode(.mapping(entries), at: .init(file: "", line: 0, column: 0)), codingPath: codingPath) }
-    func superDecoder(forKey key: Key) throws -> Decoder { try NodeDecoder(node: node(key) ?? { throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing")) }(), codingPath: codingPath + [key]) }
+    func superDecoder(forKey key: Key) throws -> Decoder { try NodeDecoder(node: node(key) ?? { throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "missing")) }(), codingPath: codingPath) }
 }
 
 private struct UnkeyedNodeContainer: UnkeyedDecodingContainer {
     let items: [ConfigNode]
     let codingPath: [CodingKey]
+    let userInfo: [CodingUserInfoKey: Any]
     var currentIndex = 0
 
-    init(items: [ConfigNode], codingPath: [CodingKey]) {
+    init(items: [ConfigNode], codingPath: [CodingKey], userInfo: [CodingUserInfoKey: Any]) {
         self.items = items
         self.codingPath = codingPath
+        self.userInfo = userInfo
     }
 
     var count: Int? { items.count }
@@ -88,24 +91,24 @@ private struct UnkeyedNodeContainer: UnkeyedDecodingContainer {
     }
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let index = currentIndex
-        return try T(from: NodeDecoder(node: next(), codingPath: codingPath + [AnyCodingKey(intValue: index)!]))
+        return try T(from: NodeDecoder(node: next(), codingPath: codingPath, userInfo: userInfo))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-        try NodeDecoder(node: next(), codingPath: codingPath).container(keyedBy: type)
+        try NodeDecoder(node: next(), codingPath: codingPath, userInfo: userInfo).container(keyedBy: type)
     }
 
     mutating func nestedUnkeyedContainer() throws -> UnkeyedDecodingContainer {
-        try NodeDecoder(node: next(), codingPath: codingPath).unkeyedContainer()
+        try NodeDecoder(node: next(), codingPath: codingPath, userInfo: userInfo).unkeyedContainer()
     }
 
-    mutating func superDecoder() throws -> Decoder { NodeDecoder(node: try next(), codingPath: codingPath) }
+    mutating func superDecoder() throws -> Decoder { NodeDecoder(node: try next(), codingPath: codingPath, userInfo: userInfo) }
 }
 
 private struct SingleNodeContainer: SingleValueDecodingContainer {
     let node: ConfigNode
     let codingPath: [CodingKey]
+    let userInfo: [CodingUserInfoKey: Any]
 
     func decodeNil() -> Bool { node.isNull }
 
@@ -144,5 +147,5 @@ private struct SingleNodeContainer: SingleValueDecodingContainer {
     func decode(_ type: UInt16.Type) throws -> UInt16 { try number(UInt16.self) }
     func decode(_ type: UInt32.Type) throws -> UInt32 { try number(UInt32.self) }
     func decode(_ type: UInt64.Type) throws -> UInt64 { try number(UInt64.self) }
-    func decode<T: Decodable>(_ type: T.Type) throws -> T { try T(from: NodeDecoder(node: node, codingPath: codingPath)) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try T(from: NodeDecoder(node: node, codingPath: codingPath, userInfo: userInfo)) }
 }

@@ -80,13 +80,18 @@ public struct ConfigNode: Sendable, Hashable {
 public enum ConfigParser {
     /// Parses one YAML document. Returns nil (with a diagnostic) when the text is not valid YAML.
     public static func parse(_ text: String, file: String, diagnostics: inout DiagnosticBag) -> ConfigNode? {
+        parse(text, file: file, interner: nil, diagnostics: &diagnostics)
+    }
+
+    /// Parses with an `Interner`, so identical texts across many files share one copy in memory.
+    static func parse(_ text: String, file: String, interner: Interner?, diagnostics: inout DiagnosticBag) -> ConfigNode? {
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            guard let node = try Yams.compose(yaml: text, .basic) else {
                 diagnostics.error("empty-file", at: SourceLocation(file: file, line: 1, column: 1), "the file is empty",
                                   hint: "a tenant definition starts with 'id:'")
                 return nil
             }
-            return convert(node, file: file)
+            return convert(node, file: file, interner: interner)
         } catch let error as YamlError {
             report(error, text: text, file: file, into: &diagnostics)
             return nil
@@ -96,19 +101,20 @@ public enum ConfigParser {
         }
     }
 
-    static func convert(_ node: Node, file: String) -> ConfigNode {
+    static func convert(_ node: Node, file: String, interner: Interner?) -> ConfigNode {
         let location = SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
         switch node {
         case .scalar(let scalar):
-            return ConfigNode(.scalar(scalar.string, plain: scalar.style == .plain || scalar.style == .any), at: location)
+            let text = interner?.intern(scalar.string) ?? scalar.string
+            return ConfigNode(.scalar(text, plain: scalar.style == .plain || scalar.style == .any), at: location)
         case .mapping(let mapping):
             let entries = mapping.map { key, value -> ConfigNode.Entry in
-                let keyNode = convert(key, file: file)
-                return ConfigNode.Entry(key: keyNode.scalar ?? "\(key)", keyLocation: keyNode.location, value: convert(value, file: file))
+                let keyNode = convert(key, file: file, interner: interner)
+                return ConfigNode.Entry(key: keyNode.scalar ?? "\(key)", keyLocation: keyNode.location, value: convert(value, file: file, interner: interner))
             }
             return ConfigNode(.mapping(entries), at: location)
         case .sequence(let sequence):
-            return ConfigNode(.sequence(sequence.map { convert($0, file: file) }), at: location)
+            return ConfigNode(.sequence(sequence.map { convert($0, file: file, interner: interner) }), at: location)
         case .alias(let alias):
             return ConfigNode(.scalar(String(describing: alias), plain: false), at: location)
         }
@@ -161,4 +167,18 @@ public enum ConfigParser {
         }
         return (line, column)
     }
+}
+
+/// Shares one copy of texts that many tenants repeat (labels, ids), so thousands of similar
+/// definitions cost little memory. Used by one loading thread at a time.
+final class Interner {
+    private var strings = Set<String>()
+    private var texts = Set<LocalizedText>()
+
+    func intern(_ string: String) -> String { strings.insert(string).memberAfterInsert }
+    func intern(_ text: LocalizedText) -> LocalizedText { texts.insert(text).memberAfterInsert }
+}
+
+extension CodingUserInfoKey {
+    static let interner = CodingUserInfoKey(rawValue: "sportello.interner")!
 }

@@ -90,30 +90,59 @@ public struct ObjectSchema: Sendable {
 
 /// Where each value of a definition was written, addressed by a path such as `roles/admin/grants/2`.
 public struct LocationIndex: Sendable {
-    private var keys: [String: SourceLocation] = [:]
-    private var values: [String: SourceLocation] = [:]
+    private struct Packed: Sendable {
+        var file: UInt16
+        var line: UInt32
+        var column: UInt32
+    }
+
+    private struct Entry: Sendable {
+        var key: Packed?
+        var value: Packed
+    }
+
+    private var entries: [String: Entry] = [:]
+    private var files: [String] = []
     public var fallback: SourceLocation
     /// Entries dropped because they were malformed; references to them are not reported again.
     public var rejected: Set<String> = []
 
     public init(fallback: SourceLocation) { self.fallback = fallback }
 
+    private mutating func pack(_ location: SourceLocation) -> Packed {
+        let index: Int
+        if let found = files.lastIndex(of: location.file) { index = found } else { files.append(location.file); index = files.count - 1 }
+        return Packed(file: UInt16(truncatingIfNeeded: index), line: UInt32(clamping: location.line), column: UInt32(clamping: location.column))
+    }
+
+    private func unpack(_ packed: Packed) -> SourceLocation {
+        SourceLocation(file: files[Int(packed.file)], line: Int(packed.line), column: Int(packed.column))
+    }
+
     mutating func record(path: String, key: SourceLocation?, value: SourceLocation) {
-        if let key { keys[path] = key }
-        values[path] = value
+        entries[path] = Entry(key: key.map { pack($0) }, value: pack(value))
     }
 
     /// Location of the key that introduces `path` (`admin:` for `roles/admin`), else of its value.
-    public func key(_ path: String) -> SourceLocation { keys[path] ?? values[path] ?? nearest(path) }
+    public func key(_ path: String) -> SourceLocation {
+        guard let entry = entries[path] else { return nearest(path) }
+        return unpack(entry.key ?? entry.value)
+    }
+
     /// Location of the value at `path`.
-    public func value(_ path: String) -> SourceLocation { values[path] ?? keys[path] ?? nearest(path) }
+    public func value(_ path: String) -> SourceLocation {
+        guard let entry = entries[path] else { return nearest(path) }
+        return unpack(entry.value)
+    }
+
+    /// An index that knows only the file; used when a runtime does not need source positions.
+    public var withoutPositions: LocationIndex { LocationIndex(fallback: fallback) }
 
     private func nearest(_ path: String) -> SourceLocation {
         var components = path.split(separator: "/")
         while !components.isEmpty {
             components.removeLast()
-            let parent = components.joined(separator: "/")
-            if let found = keys[parent] ?? values[parent] { return found }
+            if let entry = entries[components.joined(separator: "/")] { return unpack(entry.key ?? entry.value) }
         }
         return fallback
     }
@@ -131,7 +160,7 @@ struct SchemaWalker {
 
     mutating func walk(_ node: ConfigNode, _ shape: Shape, path: String, key: SourceLocation? = nil) -> ConfigNode? {
         locations.record(path: path, key: key, value: node.location)
-        let name = path.split(separator: "/").last.map(String.init) ?? "document"
+        lazy var name = lastComponent(path)
         switch shape {
         case .string(let format):
             guard case .scalar(let text, _) = node.value, !node.isNull else { return mismatch(node, "\(format.expectation)", name) }
@@ -226,7 +255,7 @@ struct SchemaWalker {
             }
             return ConfigNode(.mapping(result), at: node.location)
         case .object(let schema):
-            return walkObject(node, schema, allowed: nil, path: path, name: name)
+            return walkObject(node, schema, allowed: nil, path: path)
         case .tagged(let discriminator, let schema, let variants):
             guard let entries = node.entries else { return mismatch(node, "a mapping with '\(discriminator):'", name) }
             guard let tagEntry = entries.first(where: { $0.key == discriminator }) else {
@@ -240,12 +269,12 @@ struct SchemaWalker {
                                   hint: Suggest.hint(for: tag, in: variants.map(\.0)) ?? "available: \(variants.map(\.0).joined(separator: ", "))")
                 return nil
             }
-            return walkObject(node, schema, allowed: Set(allowed + [discriminator]), path: path, name: name, variant: tag)
+            return walkObject(node, schema, allowed: Set(allowed + [discriminator]), path: path, variant: tag)
         }
     }
 
-    private mutating func walkObject(_ node: ConfigNode, _ schema: ObjectSchema, allowed: Set<String>?, path: String, name: String, variant: String? = nil) -> ConfigNode? {
-        guard case .mapping(let entries) = node.value else { return mismatch(node, "a mapping (\(schema.name))", name) }
+    private mutating func walkObject(_ node: ConfigNode, _ schema: ObjectSchema, allowed: Set<String>?, path: String, variant: String? = nil) -> ConfigNode? {
+        guard case .mapping(let entries) = node.value else { return mismatch(node, "a mapping (\(schema.name))", lastComponent(path)) }
         let known = schema.properties.filter { allowed?.contains($0.key) ?? true }
         var result: [ConfigNode.Entry] = []
         var missingRequired = false
@@ -285,6 +314,11 @@ struct SchemaWalker {
         let trimmed = lowered.drop { !$0.isLetter }
         return trimmed.isEmpty ? "name_1" : String(trimmed)
     }
+}
+
+func lastComponent(_ path: String) -> String {
+    guard !path.isEmpty else { return "document" }
+    return path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
 }
 
 func join(_ path: String, _ component: String) -> String { path.isEmpty ? component : "\(path)/\(component)" }

@@ -23,10 +23,13 @@ public struct TenantLoader: Sendable {
     public var knownPlugins: Set<String>
     /// Password policies below this length get a warning.
     public var passwordFloor: Int
+    /// Keep every value's source position after loading (`explain` and `test` need them; serving does not).
+    public var retainLocations: Bool
 
-    public init(knownPlugins: Set<String> = [], passwordFloor: Int = 8) {
+    public init(knownPlugins: Set<String> = [], passwordFloor: Int = 8, retainLocations: Bool = true) {
         self.knownPlugins = knownPlugins
         self.passwordFloor = passwordFloor
+        self.retainLocations = retainLocations
     }
 
     /// Files named by `paths`: YAML files directly, or every `*.yaml`/`*.yml` inside a directory.
@@ -65,111 +68,166 @@ public struct TenantLoader: Sendable {
     }
 
     /// Loads files from disk. Unreadable files become diagnostics, never crashes.
-    public func load(files: [String]) -> LoadResult {
-        var sources: [(file: String, text: String)] = []
-        var bag = DiagnosticBag()
-        for file in files {
-            do {
-                sources.append((file, try String(contentsOfFile: file, encoding: .utf8)))
-            } catch {
-                bag.error("unreadable-file", at: SourceLocation(file: file, line: 1, column: 1), "cannot read the file as UTF-8 text")
-            }
-        }
-        var result = load(sources: sources)
-        result.diagnostics = (bag.items + result.diagnostics)
-        return result
-    }
+    public func load(files: [String]) -> LoadResult { load(inputs: files.map { Input(file: $0, text: nil) }) }
 
     /// Loads definitions from in-memory sources (used by tests, the fuzzer and the benchmark).
-    public func load(sources: [(file: String, text: String)]) -> LoadResult {
-        var bag = DiagnosticBag()
-        var fragments: [String: ConfigNode] = [:]
-        var tenantNodes: [(file: String, node: ConfigNode)] = []
+    public func load(sources: [(file: String, text: String)]) -> LoadResult { load(inputs: sources.map { Input(file: $0.file, text: $0.text) }) }
 
-        for source in sources {
-            guard let node = ConfigParser.parse(source.text, file: source.file, diagnostics: &bag) else { continue }
-            guard node.entries != nil else {
-                bag.error("type-mismatch", at: node.location, "a definition must be a mapping of keys, found \(node.kindName)",
-                          hint: "start the file with 'id: <tenant>' or 'fragment: <name>'")
+    private struct Input: Sendable {
+        var file: String
+        var text: String?
+
+        func read() -> String? { text ?? (try? String(contentsOfFile: file, encoding: .utf8)) }
+    }
+
+    /// What loading one file produced.
+    private struct Outcome: Sendable {
+        var tenant: LoadedTenant?
+        var diagnostics: [Diagnostic] = []
+    }
+
+    /// Fragments are found and resolved first; then every tenant file is read, parsed, checked and
+    /// decoded on its own, in parallel, so memory holds one file's tree per core rather than all of them.
+    private func load(inputs: [Input]) -> LoadResult {
+        var bag = DiagnosticBag()
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, inputs.count / 16))
+
+        let scanned = parallelMap(inputs, workers: workers) { input, _ -> (isFragment: Bool, node: ConfigNode?, diagnostics: [Diagnostic]) in
+            guard let text = input.read() else {
+                return (false, nil, [Diagnostic(.error, code: "unreadable-file", at: SourceLocation(file: input.file, line: 1, column: 1), "cannot read the file as UTF-8 text")])
+            }
+            guard Self.declaresFragment(text) else { return (false, nil, []) }
+            var local = DiagnosticBag()
+            return (true, ConfigParser.parse(text, file: input.file, diagnostics: &local), local.items)
+        }
+        var fragments: [String: ConfigNode] = [:]
+        var tenantInputs: [Input] = []
+        for (input, scan) in zip(inputs, scanned) {
+            bag.append(contentsOf: scan.diagnostics)
+            if !scan.isFragment {
+                if scan.diagnostics.isEmpty { tenantInputs.append(input) }
                 continue
             }
-            if let fragmentNode = node["fragment"] {
-                guard let name = fragmentNode.scalar, StringFormat.identifier.accepts(name) else {
-                    bag.error("invalid-value", at: fragmentNode.location, "'fragment' must be an id, found \(fragmentNode.kindName)")
-                    continue
-                }
-                if fragments[name] != nil {
-                    bag.error("duplicate-fragment", at: fragmentNode.location, "fragment '\(name)' is defined twice")
-                    continue
-                }
-                fragments[name] = node
-            } else {
-                tenantNodes.append((source.file, node))
+            guard let node = scan.node, let fragmentNode = node["fragment"] else { continue }
+            guard let name = fragmentNode.scalar, StringFormat.identifier.accepts(name) else {
+                bag.error("invalid-value", at: fragmentNode.location, "'fragment' must be an id, found \(fragmentNode.kindName)")
+                continue
             }
+            if fragments[name] != nil {
+                bag.error("duplicate-fragment", at: fragmentNode.location, "fragment '\(name)' is defined twice")
+                continue
+            }
+            fragments[name] = node
+        }
+        var resolved: [String: ConfigNode] = [:]
+        for name in fragments.keys.sorted() {
+            _ = resolveFragment(name, chain: [], fragments: fragments, resolved: &resolved, diagnostics: &bag)
         }
 
-        var fragmentCache: [String: ConfigNode] = [:]
+        let resolvedFragments = resolved
+        let outcomes = parallelMap(tenantInputs, workers: workers) { input, interner -> Outcome in
+            self.loadTenant(input, fragments: resolvedFragments, interner: interner)
+        }
         var loaded: [LoadedTenant] = []
-        for (file, node) in tenantNodes {
-            let merged = resolveExtends(node, chain: [], fragments: fragments, cache: &fragmentCache, diagnostics: &bag)
-            var walker = SchemaWalker(file: file)
-            let normalized = walker.walk(merged, .object(TenantSchema.tenant), path: "")
-            bag.append(contentsOf: walker.diagnostics.items)
-            guard let normalized else { continue }
-            let definition: TenantDefinition
-            do {
-                definition = try ConfigDecoder.decode(TenantDefinition.self, from: normalized)
-            } catch {
-                if !walker.diagnostics.hasErrors {
-                    bag.error("internal", at: SourceLocation(file: file, line: 1, column: 1), "definition could not be read: \(error)")
-                }
-                continue
-            }
-            let tenant = LoadedTenant(definition: definition, file: file, locations: walker.locations)
-            var checker = SemanticValidator(tenant: tenant, knownPlugins: knownPlugins, passwordFloor: passwordFloor)
-            checker.run()
-            bag.append(contentsOf: checker.diagnostics.items)
-            loaded.append(tenant)
+        for outcome in outcomes {
+            bag.append(contentsOf: outcome.diagnostics)
+            if let tenant = outcome.tenant { loaded.append(tenant) }
         }
         crossTenantChecks(loaded, diagnostics: &bag)
-        let valid = loaded.filter { tenant in !bag.items.contains { $0.severity == .error && $0.location.file == tenant.file } }
+        let filesWithErrors = Set(bag.items.filter { $0.severity == .error }.map(\.location.file))
+        let valid = loaded.filter { !filesWithErrors.contains($0.file) }
         return LoadResult(tenants: valid, diagnostics: bag.sorted)
     }
 
-    /// Merges the fragments named in `extends:` underneath `node`, reporting unknown names and cycles.
-    private func resolveExtends(_ node: ConfigNode, chain: [String], fragments: [String: ConfigNode],
-                                cache: inout [String: ConfigNode], diagnostics: inout DiagnosticBag) -> ConfigNode {
-        guard let extendsNode = node["extends"] else { return node }
-        let names: [(String, SourceLocation)]
-        switch extendsNode.value {
-        case .sequence(let items): names = items.compactMap { item in item.scalar.map { ($0, item.location) } }
-        case .scalar(let name, _): names = [(name, extendsNode.location)]
-        default: return node
+    /// A fragment names itself with a top-level `fragment:` key, written at the start of a line.
+    private static func declaresFragment(_ text: String) -> Bool {
+        text.hasPrefix("fragment:") || text.contains("\nfragment:")
+    }
+
+    private func loadTenant(_ input: Input, fragments: [String: ConfigNode], interner: Interner) -> Outcome {
+        var bag = DiagnosticBag()
+        guard let text = input.read() else { return Outcome() }
+        guard let node = ConfigParser.parse(text, file: input.file, interner: interner, diagnostics: &bag) else { return Outcome(diagnostics: bag.items) }
+        guard node.entries != nil else {
+            bag.error("type-mismatch", at: node.location, "a definition must be a mapping of keys, found \(node.kindName)",
+                      hint: "start the file with 'id: <tenant>' or 'fragment: <name>'")
+            return Outcome(diagnostics: bag.items)
         }
+        if let fragmentKey = node.entries?.first(where: { $0.key == "fragment" }) {
+            bag.error("misplaced-fragment", at: fragmentKey.keyLocation, "'fragment:' must start a line at the top of the file",
+                      hint: "write the fragment in block style, not inside { }")
+            return Outcome(diagnostics: bag.items)
+        }
+        let merged = mergeExtends(node, fragments: fragments, diagnostics: &bag)
+        var walker = SchemaWalker(file: input.file)
+        let normalized = walker.walk(merged, .object(TenantSchema.tenant), path: "")
+        bag.append(contentsOf: walker.diagnostics.items)
+        guard let normalized else { return Outcome(diagnostics: bag.items) }
+        let definition: TenantDefinition
+        do {
+            definition = try ConfigDecoder.decode(TenantDefinition.self, from: normalized, interner: interner)
+        } catch {
+            if !walker.diagnostics.hasErrors {
+                bag.error("internal", at: SourceLocation(file: input.file, line: 1, column: 1), "definition could not be read: \(error)")
+            }
+            return Outcome(diagnostics: bag.items)
+        }
+        var tenant = LoadedTenant(definition: definition, file: input.file, locations: walker.locations)
+        var checker = SemanticValidator(tenant: tenant, knownPlugins: knownPlugins, passwordFloor: passwordFloor)
+        checker.run()
+        bag.append(contentsOf: checker.diagnostics.items)
+        if !retainLocations { tenant.locations = tenant.locations.withoutPositions }
+        return Outcome(tenant: tenant, diagnostics: bag.items)
+    }
+
+    /// Resolves one fragment's own `extends:` chain, reporting unknown names and cycles once.
+    private func resolveFragment(_ name: String, chain: [String], fragments: [String: ConfigNode],
+                                 resolved: inout [String: ConfigNode], diagnostics: inout DiagnosticBag) -> ConfigNode? {
+        if let done = resolved[name] { return done }
+        guard let fragment = fragments[name] else { return nil }
         var base: ConfigNode?
-        for (name, location) in names {
-            if chain.contains(name) {
-                diagnostics.error("extends-cycle", at: location, "'extends' forms a cycle: \((chain + [name]).joined(separator: " → "))",
+        for (parent, location) in extendsNames(fragment) {
+            if chain.contains(parent) || parent == name {
+                diagnostics.error("extends-cycle", at: location, "'extends' forms a cycle: \((chain + [name, parent]).joined(separator: " → "))",
                                   hint: "a fragment cannot extend itself, directly or through others")
                 continue
             }
+            guard fragments[parent] != nil else {
+                diagnostics.error("unknown-fragment", at: location, "unknown fragment '\(parent)' in 'extends'",
+                                  hint: Suggest.hint(for: parent, in: fragments.keys) ?? "a fragment is a file with 'fragment: \(parent)'")
+                continue
+            }
+            if let parentNode = resolveFragment(parent, chain: chain + [name], fragments: fragments, resolved: &resolved, diagnostics: &diagnostics) {
+                base = base.map { parentNode.merged(over: $0) } ?? parentNode
+            }
+        }
+        let own = ConfigNode(.mapping((fragment.entries ?? []).filter { $0.key != "fragment" && $0.key != "extends" }), at: fragment.location)
+        let result = base.map { own.merged(over: $0) } ?? own
+        resolved[name] = result
+        return result
+    }
+
+    private func extendsNames(_ node: ConfigNode) -> [(String, SourceLocation)] {
+        guard let extendsNode = node["extends"] else { return [] }
+        switch extendsNode.value {
+        case .sequence(let items): return items.compactMap { item in item.scalar.map { ($0, item.location) } }
+        case .scalar(let name, _): return [(name, extendsNode.location)]
+        default: return []
+        }
+    }
+
+    /// Merges the (already resolved) fragments named in `extends:` underneath a tenant.
+    private func mergeExtends(_ node: ConfigNode, fragments: [String: ConfigNode], diagnostics: inout DiagnosticBag) -> ConfigNode {
+        var base: ConfigNode?
+        for (name, location) in extendsNames(node) {
             guard let fragment = fragments[name] else {
                 diagnostics.error("unknown-fragment", at: location, "unknown fragment '\(name)' in 'extends'",
                                   hint: Suggest.hint(for: name, in: fragments.keys) ?? "a fragment is a file with 'fragment: \(name)'")
                 continue
             }
-            let resolved: ConfigNode
-            if let cached = cache[name], chain.isEmpty {
-                resolved = cached
-            } else {
-                resolved = resolveExtends(fragment, chain: chain + [name], fragments: fragments, cache: &cache, diagnostics: &diagnostics)
-                if chain.isEmpty { cache[name] = resolved }
-            }
-            let stripped = ConfigNode(.mapping((resolved.entries ?? []).filter { $0.key != "fragment" && $0.key != "extends" }), at: resolved.location)
-            base = base.map { stripped.merged(over: $0) } ?? stripped
+            base = base.map { fragment.merged(over: $0) } ?? fragment
         }
-        guard let base else { return node }
-        return node.merged(over: base)
+        return base.map { node.merged(over: $0) } ?? node
     }
 
     private func crossTenantChecks(_ tenants: [LoadedTenant], diagnostics: inout DiagnosticBag) {
@@ -202,4 +260,36 @@ public struct LoaderError: Error, CustomStringConvertible {
     public var code: String
     public var message: String
     public var description: String { message }
+}
+
+/// Maps `items` on `workers` threads, each with its own `Interner`, keeping the input order.
+private func parallelMap<Item: Sendable, Result: Sendable>(_ items: [Item], workers: Int, _ transform: @Sendable (Item, Interner) -> Result) -> [Result] {
+    let results = ResultSlots<Result>(count: items.count)
+    let chunk = (items.count + workers - 1) / max(workers, 1)
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        let interner = Interner()
+        let range = (worker * chunk)..<min(items.count, (worker + 1) * chunk)
+        for index in range { results.store(transform(items[index], interner), at: index) }
+    }
+    return results.values
+}
+
+/// Output slots written by `parallelMap`.
+private final class ResultSlots<Value>: @unchecked Sendable {  // each slot is written by exactly one worker, read after all finish
+    private let buffer: UnsafeMutablePointer<Value?>
+    private let count: Int
+
+    init(count: Int) {
+        self.count = count
+        buffer = .allocate(capacity: max(count, 1))
+        buffer.initialize(repeating: nil, count: count)
+    }
+
+    deinit {
+        buffer.deinitialize(count: count)
+        buffer.deallocate()
+    }
+
+    func store(_ value: Value, at index: Int) { buffer[index] = value }
+    var values: [Value] { (0..<count).map { buffer[$0]! } }
 }

@@ -58,6 +58,7 @@ public struct LocalizedText: Decodable, Sendable, Hashable, CustomStringConverti
         } else {
             translations = try single.decode([String: String].self)
         }
+        if let interner = decoder.userInfo[.interner] as? Interner { self = interner.intern(self) }
     }
 
     /// The text for `locale`, falling back to the unmarked text, then Italian, then anything.
