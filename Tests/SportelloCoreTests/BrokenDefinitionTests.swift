@@ -337,8 +337,8 @@ struct BrokenDefinitionTests {
             [warning("id-file-mismatch", "tenants/t.yaml:1:5: warning: tenant id 'example' differs from its file name 't' (name the file example.yaml so it is easy to find)")]),
     ]
 
-    /// Definitions the validator currently reports wrongly or imprecisely. Each states the correct diagnostics;
-    /// `withKnownIssue` keeps the suite green until the validator is fixed, then flags the case so it can move up.
+    /// Definitions the validator once reported wrongly or imprecisely (found by this suite, then fixed);
+    /// each `knownIssue` text says what used to go wrong.
     private static let knownIssueCases: [BrokenCase] = [
         BrokenCase("tab used for indentation", example(("  case_sensitive: false", "\tcase_sensitive: false")),
             knownIssue: "the tab hint is chosen by looking for 'tab' in libyaml's problem text, which does not mention tabs here, so the generic colon hint is shown",
@@ -393,11 +393,9 @@ struct BrokenDefinitionTests {
         check(broken)
     }
 
-    @Test("broken definition the validator gets wrong today", arguments: knownIssueCases)
-    fileprivate func knownValidatorIssue(_ broken: BrokenCase) {
-        withKnownIssue(Comment(rawValue: broken.knownIssue ?? "")) {
-            check(broken)
-        }
+    @Test("broken definition the validator once got wrong", arguments: knownIssueCases)
+    fileprivate func formerValidatorIssue(_ broken: BrokenCase) {
+        check(broken)
     }
 
     @Test("a file with several independent errors reports all of them at once, in file order")
@@ -493,14 +491,12 @@ struct BrokenDefinitionTests {
 
     @Test("durations too long to count in seconds are reported, not a crash")
     func hugeDurationDoesNotCrash() async {
-        // DurationSpec.seconds multiplies without overflow checks: 999999999999999y traps (SIGILL) in the
-        // session check. Run in a child process so the trap cannot take the test runner down.
-        await withKnownIssue("DurationSpec.seconds overflows and crashes the validator on huge durations") {
-            await #expect(processExitsWith: .success) {
-                let yaml = SchemaExport.exampleTenant.replacingOccurrences(of: "idle_timeout: 30m", with: "idle_timeout: 999999999999999y")
-                let result = TenantLoader().load(sources: [(file: "example.yaml", text: yaml)])
-                precondition(result.hasErrors, "a duration this long should be rejected")
-            }
+        // DurationSpec.seconds once multiplied without overflow checks and trapped here. Run in a child
+        // process so a regression cannot take the test runner down.
+        await #expect(processExitsWith: .success) {
+            let yaml = SchemaExport.exampleTenant.replacingOccurrences(of: "idle_timeout: 30m", with: "idle_timeout: 999999999999999y")
+            let result = TenantLoader().load(sources: [(file: "example.yaml", text: yaml)])
+            precondition(result.hasErrors, "a duration this long should be rejected")
         }
     }
 }

@@ -129,7 +129,9 @@ public enum ConfigParser {
              .composer(let context, let problem, let mark, _):
             var message = "invalid YAML: \(problem)"
             if let context { message += " (\(context.text) at line \(context.mark.line))" }
-            diagnostics.error("yaml-syntax", at: at((mark.line, mark.column)), message, hint: problem.contains("tab") ? "YAML indents with spaces, not tabs" : hint)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let nearTab = [mark.line - 1, mark.line, (context?.mark.line ?? 0) - 1].contains { $0 >= 0 && $0 < lines.count && lines[$0].prefix { $0 == " " || $0 == "\t" }.contains("\t") }
+            diagnostics.error("yaml-syntax", at: at((mark.line, mark.column)), message, hint: problem.contains("tab") || nearTab ? "YAML indents with spaces, not tabs" : hint)
         case .duplicatedKeysInMapping(let duplicates, let context):
             let key = duplicates.first ?? "?"
             let location = secondOccurrence(of: key, after: (context.mark.line, context.mark.column), in: text).map(at) ?? at((context.mark.line, context.mark.column))

@@ -189,9 +189,13 @@ struct SchemaWalker {
             return node
         case .duration:
             guard case .scalar(let text, _) = node.value, !node.isNull else { return mismatch(node, "a duration such as 30d", name) }
-            guard DurationSpec(parsing: text) != nil else {
+            guard let duration = DurationSpec(parsing: text) else {
                 diagnostics.error("invalid-duration", at: node.location, "'\(name)' must be a duration, found '\(text)'",
                                   hint: "write a number and a unit: s, m, h, d, w, mo or y, e.g. 30d or 24mo")
+                return nil
+            }
+            guard duration.seconds <= DurationSpec.longestSeconds else {
+                diagnostics.error("out-of-range", at: node.location, "'\(name)' is \(text), longer than the 100 years a definition may state")
                 return nil
             }
             return node
@@ -292,8 +296,9 @@ struct SchemaWalker {
             if entry.value.isNull, !property.required { continue }
             if let walked = walk(entry.value, property.shape, path: join(path, entry.key), key: entry.keyLocation) {
                 result.append(.init(key: camelCase(entry.key), keyLocation: entry.keyLocation, value: walked))
-            } else if property.required {
-                missingRequired = true
+            } else {
+                locations.rejected.insert(join(path, entry.key))
+                if property.required { missingRequired = true }
             }
         }
         for property in known where property.required && !entries.contains(where: { $0.key == property.key }) {
@@ -316,9 +321,9 @@ struct SchemaWalker {
     }
 }
 
+/// The name to use in messages: the last path component that is not a list index (`hosts`, not `1`).
 func lastComponent(_ path: String) -> String {
-    guard !path.isEmpty else { return "document" }
-    return path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+    path.split(separator: "/").last { !$0.allSatisfy(\.isNumber) }.map(String.init) ?? "document"
 }
 
 func join(_ path: String, _ component: String) -> String { path.isEmpty ? component : "\(path)/\(component)" }

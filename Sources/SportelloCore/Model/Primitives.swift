@@ -102,16 +102,21 @@ public struct DurationSpec: Decodable, Sendable, Hashable, CustomStringConvertib
 
     /// Approximate length in seconds (months as 30 days, years as 365), for comparisons and expiries of short tokens.
     public var seconds: Int {
-        switch unit {
-        case .seconds: amount
-        case .minutes: amount * 60
-        case .hours: amount * 3600
-        case .days: amount * 86_400
-        case .weeks: amount * 7 * 86_400
-        case .months: amount * 30 * 86_400
-        case .years: amount * 365 * 86_400
+        let unitSeconds: Int = switch unit {
+        case .seconds: 1
+        case .minutes: 60
+        case .hours: 3600
+        case .days: 86_400
+        case .weeks: 7 * 86_400
+        case .months: 30 * 86_400
+        case .years: 365 * 86_400
         }
+        let (product, overflow) = amount.multipliedReportingOverflow(by: unitSeconds)
+        return overflow ? Int.max : product
     }
+
+    /// The longest duration a definition may state (100 years); longer ones are surely typos.
+    public static let longestSeconds = 100 * 365 * 86_400
 
     /// Whole calendar months when the unit is months or years, for "the last 24 months" windows.
     public var calendarMonths: Int? {

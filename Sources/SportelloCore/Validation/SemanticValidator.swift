@@ -33,11 +33,11 @@ struct SemanticValidator {
 
     // MARK: references
 
-    private mutating func reference(_ name: String, kind: String, in known: some Collection<String>, at path: String, context: String) {
+    private mutating func reference(_ name: String, kind: String, in known: some Collection<String>, at path: String, context: String, writtenAsKey: Bool = false) {
         guard !known.contains(name) else { return }
         let collections = ["feature": "features", "role": "roles", "section": "sections", "customer type": "customer_types", "flow": "flows"]
         if let collection = collections[kind], tenant.locations.rejected.contains("\(collection)/\(name)") { return }
-        diagnostics.error("unknown-\(kind.replacingSpaces)", at: at(path), "\(context) '\(name)' is not a known \(kind)",
+        diagnostics.error("unknown-\(kind.replacingSpaces)", at: writtenAsKey ? key(path) : at(path), "\(context) '\(name)' is not a known \(kind)",
                           hint: Suggest.hint(for: name, in: known))
     }
 
@@ -88,7 +88,7 @@ struct SemanticValidator {
             diagnostics.error("impossible-policy", at: at("login/session/idle_timeout"),
                               "idle_timeout \(session.idleTimeout) is longer than absolute_timeout \(session.absoluteTimeout)")
         }
-        if definition.login.lockout == nil {
+        if definition.login.lockout == nil, !tenant.locations.rejected.contains("login/lockout") {
             diagnostics.warning("no-lockout", at: key("login"), "login has no lockout policy", hint: "add lockout: {max_attempts: 5, window: 15m, duration: 30m}")
         }
     }
@@ -146,7 +146,7 @@ struct SemanticValidator {
                 }
             }
             for (feature, scope) in role.scopes ?? OrderedMap() {
-                reference(feature, kind: "feature", in: featureIDs, at: "\(path)/scopes/\(feature)", context: "scope for feature")
+                reference(feature, kind: "feature", in: featureIDs, at: "\(path)/scopes/\(feature)", context: "scope for feature", writtenAsKey: true)
                 if let supported = definition.features[feature]?.scopes, !supported.contains(scope) {
                     diagnostics.error("unsupported-scope", at: at("\(path)/scopes/\(feature)"),
                                       "feature '\(feature)' does not support scope '\(scope.rawValue)'",
@@ -157,7 +157,7 @@ struct SemanticValidator {
                 }
             }
             for (target, management) in role.manages ?? OrderedMap() {
-                reference(target, kind: "role", in: roleIDs, at: "\(path)/manages/\(target)", context: "managed role")
+                reference(target, kind: "role", in: roleIDs, at: "\(path)/manages/\(target)", context: "managed role", writtenAsKey: true)
                 for (index, action) in (management.creatorOnly ?? []).enumerated() where !management.actions.contains(action) {
                     diagnostics.error("invalid-value", at: at("\(path)/manages/\(target)/creator_only/\(index)"),
                                       "creator_only names '\(action.rawValue)', which is not among the actions",
@@ -220,7 +220,7 @@ struct SemanticValidator {
             let own = closure.maximumFeatures(of: id)
             for (target, management) in role.manages ?? OrderedMap() where definition.roles[target] != nil {
                 guard management.actions.contains(where: { [.create, .changeRole, .changeToggles].contains($0) }) else { continue }
-                let extra = closure.maximumFeatures(of: target).subtracting(own)
+                let extra = closure.maximumFeatures(of: target).subtracting(own).filter { definition.features[$0] != nil }
                 if !extra.isEmpty {
                     diagnostics.error("delegation-elevation", at: key("roles/\(id)/manages/\(target)"),
                                       "role '\(id)' may create '\(target)', which can hold features '\(id)' lacks: \(extra.sorted().joined(separator: ", "))",
@@ -275,7 +275,8 @@ struct SemanticValidator {
                 if !seen.insert(step.step).inserted {
                     diagnostics.warning("duplicate-step", at: at(stepPath), "step '\(step.step.rawValue)' appears twice in flow '\(id)'")
                 }
-                if [.invitation, .activation, .resetLink, .controlCode, .emailVerification].contains(step.step), step.expires == nil {
+                if [.invitation, .activation, .resetLink, .controlCode, .emailVerification].contains(step.step), step.expires == nil,
+                   !tenant.locations.rejected.contains("\(stepPath)/expires") {
                     diagnostics.error("missing-expiry", at: at(stepPath), "step '\(step.step.rawValue)' needs 'expires'", hint: "for example expires: 30d")
                 }
                 references(step.match, kind: "field", in: fieldNames, at: "\(stepPath)/match", context: "field")
@@ -331,7 +332,7 @@ struct SemanticValidator {
                     diagnostics.error("invalid-option", at: at("\(fieldPath)/max_length"), "max_length applies only to text and textarea fields")
                 }
                 if field.accept != nil || field.maxSizeMb != nil, field.type != .attachment {
-                    diagnostics.error("invalid-option", at: at(fieldPath), "accept and max_size_mb apply only to attachment fields")
+                    diagnostics.error("invalid-option", at: at("\(fieldPath)/\(field.accept != nil ? "accept" : "max_size_mb")"), "accept and max_size_mb apply only to attachment fields")
                 }
             }
         }
@@ -361,8 +362,9 @@ struct SemanticValidator {
         for (index, test) in (definition.tests ?? []).enumerated() {
             let path = "tests/\(index)"
             reference(test.role, kind: "role", in: roleIDs, at: "\(path)/role", context: "test role")
-            let toggles = definition.roles[test.role]?.toggles?.keys ?? []
-            references(test.toggles, kind: "toggle", in: toggles, at: "\(path)/toggles", context: "toggle of '\(test.role)'")
+            if let role = definition.roles[test.role] {
+                references(test.toggles, kind: "toggle", in: role.toggles?.keys ?? [], at: "\(path)/toggles", context: "toggle of '\(test.role)'")
+            }
             if let type = test.customerType { reference(type, kind: "customer type", in: customerTypeIDs, at: "\(path)/customer_type", context: "customer type") }
             references(test.can, kind: "feature", in: featureIDs, at: "\(path)/can", context: "feature")
             references(test.cannot, kind: "feature", in: featureIDs, at: "\(path)/cannot", context: "feature")
@@ -370,7 +372,7 @@ struct SemanticValidator {
             references(test.canUseFlow, kind: "flow", in: definition.flows.keys, at: "\(path)/can_use_flow", context: "flow")
             references(test.cannotUseFlow, kind: "flow", in: definition.flows.keys, at: "\(path)/cannot_use_flow", context: "flow")
             for feature in test.scope?.keys ?? [] {
-                reference(feature, kind: "feature", in: featureIDs, at: "\(path)/scope/\(feature)", context: "feature")
+                reference(feature, kind: "feature", in: featureIDs, at: "\(path)/scope/\(feature)", context: "feature", writtenAsKey: true)
             }
             for (name, map) in [("may", test.may), ("may_not", test.mayNot), ("creator_only", test.creatorOnly)] {
                 for (action, roles) in map ?? OrderedMap() {
