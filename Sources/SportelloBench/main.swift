@@ -71,18 +71,6 @@ func nanoseconds(_ duration: Duration) -> Double {
 func verdict(_ met: Bool) -> String { met ? "target met" : "target missed" }
 func f(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
 
-/// Deterministic pseudo-random numbers (SplitMix64), so every run asks the same questions.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Keeps a value alive as far as the optimiser can tell.
 @inline(never) func blackHole<T>(_ value: T) { withExtendedLifetime(value) {} }
 
@@ -161,7 +149,7 @@ func buildTenants(_ definitions: [TenantDefinition], requestCount: Int, seed: UI
         guard !principals.isEmpty, !features.isEmpty else { continue }
         for host in definition.hosts { catalogue.append((host, principals, features)) }
     }
-    var random = SplitMix64(state: seed)
+    var random = SplitMix64(seed: seed)
     tenants.requests.reserveCapacity(requestCount)
     for _ in 0..<requestCount {
         let entry = catalogue[Int.random(in: 0..<catalogue.count, using: &random)]

@@ -14,7 +14,7 @@ struct AuthorizationPropertyTests {
     /// Builds a random tenant from a seed; delegation rules are random too, so some would fail
     /// validation — the runtime must still refuse every elevation.
     static func randomTenant(seed: Int) -> RandomTenant? {
-        var random = SeededGenerator(seed: UInt64(seed))
+        var random = SplitMix64(seed: UInt64(seed))
         let featureCount = Int.random(in: 3...20, using: &random)
         let roleCount = Int.random(in: 1...6, using: &random)
         let features = (0..<featureCount).map { "f\($0)" }
@@ -78,7 +78,7 @@ struct AuthorizationPropertyTests {
         return RandomTenant(definition: definition, grantedSomewhere: granted.subtracting(exclusiveTaken.subtracting(granted)).union(exclusiveTaken))
     }
 
-    static func randomToggles(_ definition: TenantDefinition, role: String, using random: inout SeededGenerator) -> Set<String> {
+    static func randomToggles(_ definition: TenantDefinition, role: String, using random: inout SplitMix64) -> Set<String> {
         Set((definition.roles[role]?.toggles?.keys ?? []).filter { _ in Bool.random(using: &random) } + (Bool.random(using: &random) ? ["not-a-toggle"] : []))
     }
 
@@ -89,7 +89,7 @@ struct AuthorizationPropertyTests {
                 return
             }
             let model = AuthorizationModel(tenant.definition)
-            var random = SeededGenerator(seed: UInt64(seed) &+ 1)
+            var random = SplitMix64(seed: UInt64(seed) &+ 1)
             for role in tenant.definition.roles.keys {
                 for _ in 0..<4 {
                     let toggles = Self.randomToggles(tenant.definition, role: role, using: &random)
@@ -112,7 +112,7 @@ struct AuthorizationPropertyTests {
                 return
             }
             let model = AuthorizationModel(tenant.definition)
-            var random = SeededGenerator(seed: UInt64(seed) &+ 2)
+            var random = SplitMix64(seed: UInt64(seed) &+ 2)
             let roles = tenant.definition.roles.keys
             for _ in 0..<20 {
                 let actorRole = roles.randomElement(using: &random)!
