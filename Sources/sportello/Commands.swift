@@ -100,22 +100,3 @@ struct Reference: ParsableCommand {
     func run() { print(SchemaExport.reference(), terminator: "") }
 }
 
-struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve every tenant's portal.")
-
-    @OptionGroup var definitions: DefinitionOptions
-
-    @Option(help: "Port to listen on.")
-    var port: Int = 8080
-
-    func run() throws {
-        let result = try definitions.load()
-        for diagnostic in result.diagnostics { printError(diagnostic.description) }
-        print("The web portal is not built yet (it arrives with the portal issue): serve validates and lists the tenants it would serve on port \(port).")
-        for tenant in result.tenants {
-            print("  \(summary(tenant))")
-            for host in tenant.definition.hosts { print("    http://\(host):\(port)/") }
-        }
-        if result.hasErrors { throw ExitCode(1) }
-    }
-}

@@ -3,12 +3,13 @@ import Foundation
 import SportelloCore
 
 @main
-struct Sportello: ParsableCommand {
+struct Sportello: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sportello",
         abstract: "Multi-tenant, white-label customer areas described in YAML.",
         version: SportelloCoreInfo.version,
-        subcommands: [Serve.self, Validate.self, Test.self, Explain.self, Matrix.self, Schema.self, Reference.self]
+        subcommands: [Serve.self, Validate.self, Test.self, Explain.self, Matrix.self, Schema.self, Reference.self,
+                      Migrate.self, Import.self, Demo.self, WriteProbe.self]
     )
 }
 

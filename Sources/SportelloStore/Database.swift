@@ -1,0 +1,276 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLKit
+import SQLiteKit
+import SportelloCore
+
+/// Where the records live: an SQLite file (the default, for development and small installs) or PostgreSQL.
+public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(url: String)
+
+    /// `DATABASE_URL` when set (`postgres://…` or `sqlite:path`), else `data/sportello.sqlite`.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment,
+                                       override: String? = nil) -> DatabaseLocation {
+        guard let text = override ?? environment["DATABASE_URL"], !text.isEmpty else {
+            return .sqlite(path: "data/sportello.sqlite")
+        }
+        return parse(text)
+    }
+
+    public static func parse(_ text: String) -> DatabaseLocation {
+        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") { return .postgres(url: text) }
+        if text.hasPrefix("sqlite://") { return .sqlite(path: String(text.dropFirst("sqlite://".count))) }
+        if text.hasPrefix("sqlite:") { return .sqlite(path: String(text.dropFirst("sqlite:".count))) }
+        return .sqlite(path: text)
+    }
+
+    /// Safe to print: a PostgreSQL password is masked.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): return "sqlite:\(path)"
+        case .postgres(let url):
+            guard var parts = URLComponents(string: url) else { return "postgres://…" }
+            if parts.password != nil { parts.password = "***" }
+            return parts.string ?? "postgres://…"
+        }
+    }
+}
+
+/// A storage failure with a stable code, for messages and for the API.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case cannotOpen = "cannot_open"
+        case notMigrated = "not_migrated"
+        case unknownMigrations = "unknown_migrations"
+        case notFound = "not_found"
+        case conflict = "conflict"
+        case invalidInput = "invalid_input"
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// The engine behind a `Database`.
+public enum DatabaseEngine: String, Sendable {
+    case sqlite, postgres
+}
+
+/// The records of every tenant, reachable only through a handle bound to one tenant (`read`/`write`).
+///
+/// On PostgreSQL each transaction also sets `sportello.tenant`, which the row-level security policies
+/// compare with every row: a query that somehow lost its tenant predicate still sees one tenant only.
+public final class Database: Sendable {
+    public let engine: DatabaseEngine
+    public let location: DatabaseLocation
+    let logger: Logger
+    private let backend: Backend
+
+    private enum Backend: Sendable {
+        case sqlite(writer: ConnectionPool<SQLiteConnection>, readers: ConnectionPool<SQLiteConnection>)
+        case postgres(client: PostgresClient, runner: Task<Void, Never>)
+    }
+
+    private init(engine: DatabaseEngine, location: DatabaseLocation, logger: Logger, backend: Backend) {
+        self.engine = engine
+        self.location = location
+        self.logger = logger
+        self.backend = backend
+    }
+
+    /// Opens the database; for SQLite, creates the file (and its folder) when missing.
+    public static func open(_ location: DatabaseLocation, readers: Int = 4, logger: Logger = Logger(label: "sportello.store")) async throws -> Database {
+        switch location {
+        case .sqlite(let path):
+            let url = URL(fileURLWithPath: path)
+            try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            @Sendable func connect() async throws -> SQLiteConnection {
+                let connection: SQLiteConnection
+                do {
+                    connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                } catch {
+                    throw StoreError(.cannotOpen, "cannot open SQLite database \(path): \(error)")
+                }
+                let sql = connection.sql(queryLogLevel: nil)
+                // WAL: readers never block the writer; FULL: a commit is on disk before it is acknowledged.
+                try await sql.raw("PRAGMA journal_mode = WAL").run()
+                try await sql.raw("PRAGMA synchronous = FULL").run()
+                try await sql.raw("PRAGMA busy_timeout = 10000").run()
+                try await sql.raw("PRAGMA foreign_keys = ON").run()
+                return connection
+            }
+            let writerConnections = [try await connect()]
+            var readerConnections: [SQLiteConnection] = []
+            for _ in 0..<max(1, readers) { readerConnections.append(try await connect()) }
+            return Database(engine: .sqlite, location: location, logger: logger,
+                            backend: .sqlite(writer: ConnectionPool(writerConnections), readers: ConnectionPool(readerConnections)))
+        case .postgres(let url):
+            guard let configuration = try? SQLPostgresConfiguration(url: url) else {
+                throw StoreError(.cannotOpen, "DATABASE_URL is not a valid postgres:// URL")
+            }
+            var clientConfiguration = PostgresClient.Configuration(
+                host: configuration.coreConfiguration.host ?? "127.0.0.1",
+                port: configuration.coreConfiguration.port ?? 5432,
+                username: configuration.coreConfiguration.username,
+                password: configuration.coreConfiguration.password,
+                database: configuration.coreConfiguration.database,
+                tls: .disable)
+            if let socket = configuration.coreConfiguration.unixSocketPath {
+                clientConfiguration = PostgresClient.Configuration(
+                    unixSocketPath: socket, username: configuration.coreConfiguration.username,
+                    password: configuration.coreConfiguration.password, database: configuration.coreConfiguration.database)
+            }
+            if url.contains("sslmode=require") {
+                clientConfiguration.tls = .require(.makeClientConfiguration())
+            }
+            clientConfiguration.options.maximumConnections = 16
+            let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
+            let runner = Task { await client.run() }
+            let database = Database(engine: .postgres, location: location, logger: logger,
+                                    backend: .postgres(client: client, runner: runner))
+            do {
+                try await database.withRawConnection { sql in try await sql.raw("SELECT 1").run() }
+            } catch {
+                runner.cancel()
+                throw StoreError(.cannotOpen, "cannot connect to PostgreSQL at \(location): \(String(reflecting: error))")
+            }
+            return database
+        }
+    }
+
+    /// Closes every connection. The database must not be used afterwards.
+    public func close() async {
+        switch backend {
+        case .sqlite(let writer, let readers):
+            for connection in await writer.drain() + readers.drain() { try? await connection.close() }
+        case .postgres(_, let runner):
+            runner.cancel()
+            _ = await runner.value
+        }
+    }
+
+    /// Runs `body` in a read-only transaction of `tenant`: a consistent snapshot, never blocked by writers.
+    public func read<T: Sendable>(tenant: String, now: Int64 = Int64(Date().timeIntervalSince1970),
+                                  _ body: @Sendable (TenantTransaction) async throws -> T) async throws -> T {
+        try await transaction(tenant: tenant, now: now, writing: false, body)
+    }
+
+    /// Runs `body` in a read-write transaction of `tenant`: all of it commits, or none of it.
+    public func write<T: Sendable>(tenant: String, now: Int64 = Int64(Date().timeIntervalSince1970),
+                                   _ body: @Sendable (TenantTransaction) async throws -> T) async throws -> T {
+        try await transaction(tenant: tenant, now: now, writing: true, body)
+    }
+
+    private func transaction<T: Sendable>(tenant: String, now: Int64, writing: Bool,
+                                          _ body: @Sendable (TenantTransaction) async throws -> T) async throws -> T {
+        precondition(!tenant.isEmpty, "a tenant transaction needs a tenant")
+        switch backend {
+        case .sqlite(let writer, let readers):
+            let pool = writing ? writer : readers
+            return try await pool.withConnection { connection in
+                let sql = connection.sql(queryLogLevel: nil)
+                return try await Self.inTransaction(sql, begin: writing ? "BEGIN IMMEDIATE" : "BEGIN") {
+                    try await body(TenantTransaction(tenant: tenant, now: now, engine: .sqlite, sql: sql))
+                }
+            }
+        case .postgres(let client, _):
+            return try await client.withConnection { connection in
+                let sql = connection.sql(queryLogLevel: nil)
+                return try await Self.inTransaction(sql, begin: writing ? "BEGIN" : "BEGIN READ ONLY") {
+                    try await sql.raw("SELECT set_config('sportello.tenant', \(bind: tenant), true)").run()
+                    return try await body(TenantTransaction(tenant: tenant, now: now, engine: .postgres, sql: sql))
+                }
+            }
+        }
+    }
+
+    static func inTransaction<T>(_ sql: any SQLDatabase, begin: String,
+                                 _ body: () async throws -> T) async throws -> T {
+        try await sql.raw(SQLQueryString(begin)).run()
+        let result: T
+        do {
+            result = try await body()
+        } catch {
+            try? await sql.raw("ROLLBACK").run()
+            throw error
+        }
+        try await sql.raw("COMMIT").run()
+        return result
+    }
+
+    /// A connection outside any tenant, for migrations and health checks only.
+    func withRawConnection<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite(let writer, _):
+            return try await writer.withConnection { try await body($0.sql(queryLogLevel: nil)) }
+        case .postgres(let client, _):
+            return try await client.withConnection { try await body($0.sql(queryLogLevel: nil)) }
+        }
+    }
+
+    /// Whether the database answers a trivial query (for health checks).
+    public func isReachable() async -> Bool {
+        (try? await withRawConnection { sql in try await sql.raw("SELECT 1").run() }) != nil
+    }
+
+    /// On PostgreSQL, whether the connected role is subject to row-level security (not a superuser and
+    /// without BYPASSRLS); SQLite has no such wall and answers false.
+    public func rowLevelSecurityApplies() async throws -> Bool {
+        guard engine == .postgres else { return false }
+        return try await withRawConnection { sql in
+            let row = try await sql.raw("SELECT (rolsuper OR rolbypassrls) AS bypass FROM pg_roles WHERE rolname = current_user").first()
+            return try !(row?.decode(column: "bypass", as: Bool.self) ?? true)
+        }
+    }
+}
+
+/// A fixed set of connections handed out one at a time; callers wait (in order) when all are busy.
+actor ConnectionPool<Connection: Sendable> {
+    private var idle: [Connection]
+    private var waiters: [CheckedContinuation<Connection, Never>] = []
+
+    init(_ connections: [Connection]) {
+        idle = connections
+    }
+
+    private func acquire() async -> Connection {
+        if let connection = idle.popLast() { return connection }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+
+    private func release(_ connection: Connection) {
+        if waiters.isEmpty {
+            idle.append(connection)
+        } else {
+            waiters.removeFirst().resume(returning: connection)
+        }
+    }
+
+    nonisolated func withConnection<T: Sendable>(_ body: (Connection) async throws -> T) async throws -> T {
+        let connection = await acquire()
+        do {
+            let result = try await body(connection)
+            await release(connection)
+            return result
+        } catch {
+            await release(connection)
+            throw error
+        }
+    }
+
+    func drain() -> [Connection] {
+        defer { idle.removeAll() }
+        return idle
+    }
+}

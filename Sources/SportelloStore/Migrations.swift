@@ -1,0 +1,94 @@
+import Foundation
+import SQLKit
+
+/// One step of the schema's history, applied once per database and recorded in `sportello_migrations`.
+struct Migration: Sendable {
+    var id: String
+    var apply: @Sendable (any SQLDatabase, DatabaseEngine) async throws -> Void
+}
+
+/// The schema's history, oldest first. Never edit an applied step: add a new one.
+let migrations: [Migration] = [
+    Migration(id: "0001_tables") { sql, _ in
+        for table in schemaVersion1 { try await table.create(on: sql) }
+    },
+    Migration(id: "0002_row_level_security") { sql, engine in
+        guard engine == .postgres else { return }
+        for table in schemaVersion1 { try await table.enableRowLevelSecurity(on: sql) }
+    },
+]
+
+/// What `migrate` did.
+public struct MigrationReport: Sendable {
+    public var applied: [String]
+    public var alreadyApplied: [String]
+}
+
+extension Database {
+    private func ensureMigrationTable(_ sql: any SQLDatabase) async throws {
+        try await sql.create(table: "sportello_migrations").ifNotExists()
+            .column("id", type: .text, .primaryKey(autoIncrement: false))
+            .column("applied_at", type: .bigint, .notNull)
+            .run()
+    }
+
+    private func appliedMigrationIds(_ sql: any SQLDatabase) async throws -> [String] {
+        try await sql.select().column("id").from("sportello_migrations").orderBy("id").all()
+            .map { try $0.decode(column: "id", as: String.self) }
+    }
+
+    /// Migrations not yet applied, oldest first (empty when the database is up to date).
+    public func pendingMigrations() async throws -> [String] {
+        try await withRawConnection { sql in
+            let exists: Bool
+            switch self.engine {
+            case .sqlite:
+                exists = try await sql.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sportello_migrations'").first() != nil
+            case .postgres:
+                exists = try await sql.raw("SELECT to_regclass('sportello_migrations') IS NOT NULL AS present").first()?
+                    .decode(column: "present", as: Bool.self) ?? false
+            }
+            let applied = exists ? Set(try await self.appliedMigrationIds(sql)) : []
+            let unknown = applied.subtracting(migrations.map(\.id))
+            if !unknown.isEmpty {
+                throw StoreError(.unknownMigrations, "the database has migrations this build does not know (\(unknown.sorted().joined(separator: ", "))): it was migrated by a newer Sportello")
+            }
+            return migrations.map(\.id).filter { !applied.contains($0) }
+        }
+    }
+
+    /// Throws `not_migrated` with the command to run when migrations are pending.
+    public func requireMigrated() async throws {
+        let pending = try await pendingMigrations()
+        guard pending.isEmpty else {
+            throw StoreError(.notMigrated, "the database at \(location) needs \(pending.count) migration(s) (\(pending.joined(separator: ", "))): run 'sportello migrate' or start with 'serve --migrate'")
+        }
+    }
+
+    /// Applies pending migrations, each in its own transaction; safe to run twice or concurrently.
+    public func migrate(now: Int64 = Int64(Date().timeIntervalSince1970)) async throws -> MigrationReport {
+        try await withRawConnection { sql in
+            try await self.ensureMigrationTable(sql)
+            var report = MigrationReport(applied: [], alreadyApplied: [])
+            for migration in migrations {
+                let begin = self.engine == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
+                let applied: Bool = try await Database.inTransaction(sql, begin: begin) {
+                    if self.engine == .postgres {
+                        // Two processes migrating at once: the second waits, then finds the step done.
+                        try await sql.raw("SELECT pg_advisory_xact_lock(7216354)").run()
+                    }
+                    if try await sql.select().column("id").from("sportello_migrations")
+                        .where("id", .equal, migration.id).first() != nil {
+                        return false
+                    }
+                    try await migration.apply(sql, self.engine)
+                    try await sql.insert(into: "sportello_migrations").columns("id", "applied_at")
+                        .values(migration.id, now).run()
+                    return true
+                }
+                if applied { report.applied.append(migration.id) } else { report.alreadyApplied.append(migration.id) }
+            }
+            return report
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import SQLKit
+
+/// Every table that holds tenant data. Fenced queries name tables only through this type.
+public enum StoredTable: String, Sendable, CaseIterable {
+    case customers, users, contracts, lines, services, invoices, documents
+    case statementEntries = "statement_entries", payments
+    case usageRecords = "usage_records", recharges
+    case requests, requestEvents = "request_events"
+    case notificationPreferences = "notification_preferences"
+    case invitations, oneTimeTokens = "one_time_tokens", sessions
+    case auditLog = "audit_log", outbox
+}
+
+/// A column's kind, rendered for each engine by SQLKit's dialects.
+enum ColumnKind {
+    case integer, text, bool, blob
+
+    var dataType: SQLDataType {
+        switch self {
+        case .integer: .bigint
+        case .text: .text
+        case .bool: .custom(SQLRaw("BOOLEAN"))
+        case .blob: .blob
+        }
+    }
+}
+
+struct ColumnSpec {
+    var name: String
+    var kind: ColumnKind
+    var required: Bool
+    /// The table this column points at (by `(tenant_id, id)`, so a row can only point within its tenant).
+    var references: StoredTable?
+}
+
+/// One table, described once for both engines. Each also gets `id` (auto-increment primary key) and
+/// `tenant_id` (text, required), a unique `(tenant_id, id)` for same-tenant foreign keys, and the
+/// row-level security policy on PostgreSQL.
+struct TableSpec {
+    var table: StoredTable
+    var columns: [ColumnSpec]
+    var uniques: [[String]] = []
+    var indexes: [[String]] = []
+}
+
+private func col(_ name: String, _ kind: ColumnKind, required: Bool = false, references: StoredTable? = nil) -> ColumnSpec {
+    ColumnSpec(name: name, kind: kind, required: required, references: references)
+}
+
+private func req(_ name: String, _ kind: ColumnKind, references: StoredTable? = nil) -> ColumnSpec {
+    ColumnSpec(name: name, kind: kind, required: true, references: references)
+}
+
+/// The tables of the first schema version, in creation order (referenced tables first).
+let schemaVersion1: [TableSpec] = [
+    TableSpec(table: .customers, columns: [
+        col("external_id", .text), req("customer_type", .text), req("customer_code", .text),
+        col("first_name", .text), col("last_name", .text), col("company_name", .text),
+        col("tax_code", .text), col("vat_number", .text), col("birth_date", .text), col("birth_place", .text),
+        col("email", .text), col("phone", .text), col("mobile", .text), col("pec", .text),
+        col("recipient_code", .text), col("iban", .text), col("street", .text), col("postal_code", .text),
+        col("city", .text), col("province", .text),
+        col("legal_rep_first_name", .text), col("legal_rep_last_name", .text), col("legal_rep_birth_date", .text),
+        col("legal_rep_tax_code", .text), col("legal_rep_email", .text), col("legal_rep_mobile", .text),
+        req("administrative_status", .text), req("invoice_delivery", .text), req("payment_method", .text),
+        req("created_at", .integer),
+    ], uniques: [["tenant_id", "external_id"], ["tenant_id", "customer_code"]],
+       indexes: [["tenant_id", "vat_number"], ["tenant_id", "tax_code"]]),
+    TableSpec(table: .users, columns: [
+        req("customer_id", .integer, references: .customers), req("username", .text), req("username_key", .text),
+        col("email", .text), col("first_name", .text), col("last_name", .text), col("password_hash", .text),
+        req("role", .text), req("toggles", .text), col("creator_user_id", .integer, references: .users),
+        req("status", .text), col("security_question", .text), col("security_answer_hash", .text),
+        req("failed_logins", .integer), col("locked_until", .integer), col("last_login_at", .integer),
+        req("created_at", .integer),
+    ], uniques: [["tenant_id", "username_key"]],
+       indexes: [["tenant_id", "customer_id", "role"], ["tenant_id", "email"]]),
+    TableSpec(table: .contracts, columns: [
+        col("external_id", .text), req("customer_id", .integer, references: .customers), req("code", .text),
+        req("offer", .text), req("kind", .text), req("status", .text), req("starts_on", .text), col("expires_on", .text),
+    ], uniques: [["tenant_id", "external_id"]], indexes: [["tenant_id", "customer_id"]]),
+    TableSpec(table: .lines, columns: [
+        col("external_id", .text), req("customer_id", .integer, references: .customers),
+        req("contract_id", .integer, references: .contracts), req("kind", .text), req("identifier", .text),
+        col("description", .text), req("status", .text), col("activated_on", .text), col("expires_on", .text),
+        col("assigned_user_id", .integer, references: .users),
+    ], uniques: [["tenant_id", "external_id"]],
+       indexes: [["tenant_id", "customer_id"], ["tenant_id", "contract_id"], ["tenant_id", "identifier"]]),
+    TableSpec(table: .services, columns: [
+        req("contract_id", .integer, references: .contracts), col("line_id", .integer, references: .lines),
+        req("name", .text), req("status", .text), req("monthly_fee_cents", .integer), col("expires_on", .text),
+    ], indexes: [["tenant_id", "contract_id"]]),
+    TableSpec(table: .invoices, columns: [
+        col("external_id", .text), req("customer_id", .integer, references: .customers),
+        col("contract_id", .integer, references: .contracts), req("number", .text), req("issued_on", .text),
+        req("due_on", .text), col("period_from", .text), col("period_to", .text), req("net_cents", .integer),
+        req("tax_cents", .integer), req("total_cents", .integer), req("status", .text), col("paid_on", .text),
+    ], uniques: [["tenant_id", "external_id"], ["tenant_id", "number"]],
+       indexes: [["tenant_id", "customer_id", "issued_on"]]),
+    TableSpec(table: .documents, columns: [
+        req("owner_kind", .text), req("owner_id", .integer), req("file_name", .text), req("content_type", .text),
+        req("content", .blob), req("created_at", .integer),
+    ], indexes: [["tenant_id", "owner_kind", "owner_id"]]),
+    TableSpec(table: .statementEntries, columns: [
+        req("customer_id", .integer, references: .customers), col("invoice_id", .integer, references: .invoices),
+        req("booked_on", .text), col("due_on", .text), req("description", .text), req("amount_cents", .integer),
+        req("is_open", .bool),
+    ], indexes: [["tenant_id", "customer_id", "booked_on"]]),
+    TableSpec(table: .payments, columns: [
+        col("external_id", .text), req("customer_id", .integer, references: .customers),
+        col("invoice_id", .integer, references: .invoices), req("paid_on", .text), req("amount_cents", .integer),
+        req("method", .text), col("reference", .text),
+    ], uniques: [["tenant_id", "external_id"]], indexes: [["tenant_id", "customer_id", "paid_on"]]),
+    TableSpec(table: .usageRecords, columns: [
+        col("external_id", .text), req("customer_id", .integer), req("line_id", .integer, references: .lines),
+        req("started_at", .integer), req("kind", .text), col("counterpart", .text), req("duration_seconds", .integer),
+        req("volume_bytes", .integer), req("cost_cents", .integer), col("description", .text),
+    ], uniques: [["tenant_id", "external_id"]],
+       // The call-detail page: one line, a period, newest first, paged by (started_at, id).
+       indexes: [["tenant_id", "line_id", "started_at", "id"]]),
+    TableSpec(table: .recharges, columns: [
+        col("external_id", .text), req("customer_id", .integer, references: .customers),
+        req("line_id", .integer, references: .lines), req("recharged_at", .integer), req("amount_cents", .integer),
+        req("channel", .text), req("status", .text),
+    ], uniques: [["tenant_id", "external_id"]], indexes: [["tenant_id", "line_id", "recharged_at"]]),
+    TableSpec(table: .requests, columns: [
+        req("customer_id", .integer, references: .customers), col("user_id", .integer, references: .users),
+        req("form", .text), col("form_group", .text), req("subject", .text), req("payload", .text),
+        req("status", .text), req("created_at", .integer), req("updated_at", .integer), col("closed_at", .integer),
+    ], indexes: [["tenant_id", "customer_id", "created_at"]]),
+    TableSpec(table: .requestEvents, columns: [
+        req("request_id", .integer, references: .requests), req("at", .integer), req("status", .text),
+        col("note", .text), col("actor_user_id", .integer, references: .users),
+    ], indexes: [["tenant_id", "request_id", "at"]]),
+    TableSpec(table: .notificationPreferences, columns: [
+        req("user_id", .integer, references: .users), req("rule", .text), req("channel", .text),
+        req("enabled", .bool), col("threshold", .integer),
+    ], uniques: [["tenant_id", "user_id", "rule", "channel"]]),
+    TableSpec(table: .invitations, columns: [
+        req("customer_id", .integer, references: .customers), req("email", .text), req("username", .text),
+        req("role", .text), req("token_hash", .text), col("created_by", .integer, references: .users),
+        req("created_at", .integer), req("expires_at", .integer), col("accepted_at", .integer), col("revoked_at", .integer),
+    ], uniques: [["tenant_id", "token_hash"]], indexes: [["tenant_id", "customer_id"]]),
+    TableSpec(table: .oneTimeTokens, columns: [
+        col("user_id", .integer, references: .users), req("purpose", .text), req("token_hash", .text),
+        req("created_at", .integer), req("expires_at", .integer), col("used_at", .integer), req("attempts", .integer),
+    ], uniques: [["tenant_id", "token_hash"]], indexes: [["tenant_id", "user_id", "purpose"]]),
+    TableSpec(table: .sessions, columns: [
+        req("token_hash", .text), req("user_id", .integer, references: .users), req("created_at", .integer),
+        req("last_seen_at", .integer), req("expires_at", .integer), req("csrf_token_hash", .text),
+    ], uniques: [["tenant_id", "token_hash"]], indexes: [["tenant_id", "user_id"]]),
+    TableSpec(table: .auditLog, columns: [
+        req("at", .integer), col("actor_user_id", .integer), req("action", .text), col("target_kind", .text),
+        col("target_id", .text), col("detail", .text),
+    ], indexes: [["tenant_id", "at"]]),
+    TableSpec(table: .outbox, columns: [
+        req("created_at", .integer), req("kind", .text), req("recipient", .text), req("subject", .text),
+        req("body_text", .text), col("body_html", .text), req("status", .text), req("attempts", .integer),
+        req("next_attempt_at", .integer), col("last_error", .text), col("sent_at", .integer),
+    ], indexes: [["tenant_id", "status", "next_attempt_at"], ["tenant_id", "created_at"]]),
+]
+
+extension TableSpec {
+    func create(on sql: any SQLDatabase) async throws {
+        let name = table.rawValue
+        let builder = sql.create(table: name)
+            .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+            .column("tenant_id", type: .text, .notNull)
+        for column in columns {
+            builder.column(column.name, type: column.kind.dataType, column.required ? [.notNull] : [])
+        }
+        builder.unique("tenant_id", "id")
+        for unique in uniques { builder.unique(unique) }
+        for column in columns {
+            if let target = column.references {
+                builder.foreignKey(["tenant_id", column.name], references: target.rawValue, ["tenant_id", "id"])
+            }
+        }
+        try await builder.run()
+        for (number, index) in indexes.enumerated() {
+            let builder = sql.create(index: "\(name)_idx\(number + 1)").on(name)
+            for column in index { _ = builder.column(column) }
+            try await builder.run()
+        }
+    }
+
+    /// The PostgreSQL wall behind the fenced handles: rows of other tenants do not exist for a transaction.
+    func enableRowLevelSecurity(on sql: any SQLDatabase) async throws {
+        let name = table.rawValue
+        try await sql.raw("ALTER TABLE \(ident: name) ENABLE ROW LEVEL SECURITY").run()
+        try await sql.raw("ALTER TABLE \(ident: name) FORCE ROW LEVEL SECURITY").run()
+        try await sql.raw("""
+            CREATE POLICY tenant_fence ON \(ident: name)
+              USING (tenant_id = current_setting('sportello.tenant', true))
+              WITH CHECK (tenant_id = current_setting('sportello.tenant', true))
+            """).run()
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import SQLKit
+import SportelloCore
+
+/// A transaction bound to one tenant: the only way to reach tenant data.
+///
+/// Every builder it hands out already carries `tenant_id = <tenant>` (selects, updates, deletes) or
+/// sets it (inserts), and the raw connection is private, so a query without the tenant cannot be written
+/// through it. On PostgreSQL the row-level security policies check the same column again.
+public struct TenantTransaction: Sendable {
+    public let tenant: String
+    /// The clock reading for this transaction (Unix seconds), injected so tests control time.
+    public let now: Int64
+    public let engine: DatabaseEngine
+    private let sql: any SQLDatabase
+
+    init(tenant: String, now: Int64, engine: DatabaseEngine, sql: any SQLDatabase) {
+        self.tenant = tenant
+        self.now = now
+        self.engine = engine
+        self.sql = sql
+    }
+
+    private func tenantColumn(_ table: StoredTable) -> SQLColumn {
+        SQLColumn("tenant_id", table: table.rawValue)
+    }
+
+    /// `SELECT … FROM table WHERE table.tenant_id = tenant`; add columns, predicates, order and limit.
+    func select(_ table: StoredTable) -> SQLSelectBuilder {
+        sql.select().from(table.rawValue).where(tenantColumn(table), .equal, SQLBind(tenant))
+    }
+
+    /// Joins `table` on `condition` and fences it to the tenant too.
+    func join(_ builder: SQLSelectBuilder, _ table: StoredTable, on condition: any SQLExpression) -> SQLSelectBuilder {
+        builder.join(SQLIdentifier(table.rawValue), method: SQLJoinMethod.inner,
+                     on: SQLBinaryExpression(condition, .and,
+                                             SQLBinaryExpression(tenantColumn(table), .equal, SQLBind(tenant))))
+    }
+
+    func update(_ table: StoredTable) -> SQLUpdateBuilder {
+        sql.update(table.rawValue).where(tenantColumn(table), .equal, SQLBind(tenant))
+    }
+
+    func delete(_ table: StoredTable) -> SQLDeleteBuilder {
+        sql.delete(from: table.rawValue).where(tenantColumn(table), .equal, SQLBind(tenant))
+    }
+
+    private static let encoder = SQLQueryEncoder(keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil)
+    static let decoder = SQLRowDecoder(keyDecodingStrategy: .convertFromSnakeCase)
+
+    /// The columns of a record, without `id` (the database assigns it) and with the tenant first.
+    private func columns(of record: some Encodable) throws -> [(String, any SQLExpression)] {
+        [("tenant_id", SQLBind(tenant))] + (try Self.encoder.encode(record)).filter { $0.0 != "id" }
+    }
+
+    /// Inserts a record into `table` and returns its new id.
+    @discardableResult
+    func insert(_ table: StoredTable, _ record: some Encodable) async throws -> Int64 {
+        let pairs = try columns(of: record)
+        let row = try await sql.insert(into: table.rawValue)
+            .columns(pairs.map { SQLIdentifier($0.0) })
+            .values(pairs.map(\.1))
+            .returning("id")
+            .first()
+        guard let row else { throw StoreError(.conflict, "insert into \(table.rawValue) returned no id") }
+        return try row.decode(column: "id", as: Int64.self)
+    }
+
+    /// Inserts many records in as few statements as the engines' bind limits allow. With `upsertOn`,
+    /// a row whose key already exists is updated in place (idempotent imports by external id).
+    func insertMany<Record: Encodable>(_ table: StoredTable, _ records: [Record], upsertOn key: [String]? = nil) async throws {
+        guard let first = records.first else { return }
+        let names = try columns(of: first).map(\.0)
+        let rowsPerStatement = max(1, 30_000 / names.count)
+        var start = 0
+        while start < records.count {
+            let end = min(records.count, start + rowsPerStatement)
+            let builder = sql.insert(into: table.rawValue).columns(names.map { SQLIdentifier($0) })
+            for record in records[start..<end] {
+                builder.values(try columns(of: record).map(\.1))
+            }
+            if let key {
+                let updated = names.filter { !key.contains($0) && $0 != "tenant_id" }
+                builder.onConflict(with: key) { conflict in
+                    for name in updated { conflict.set(excludedValueOf: name) }
+                    return conflict
+                }
+            }
+            try await builder.run()
+            start = end
+        }
+    }
+
+    func all<T: Decodable>(_ builder: SQLSelectBuilder, as type: T.Type) async throws -> [T] {
+        try await builder.all().map { try $0.decode(model: T.self, with: Self.decoder) }
+    }
+
+    func first<T: Decodable>(_ builder: SQLSelectBuilder, as type: T.Type) async throws -> T? {
+        try await builder.limit(1).first().map { try $0.decode(model: T.self, with: Self.decoder) }
+    }
+
+    func count(_ builder: SQLSelectBuilder) async throws -> Int {
+        let row = try await builder.column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").first()
+        return try row?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    /// Runs raw SQL inside this transaction, bypassing the fenced builders: for tests that prove the
+    /// PostgreSQL policies stop a query that forgot its tenant predicate.
+    @_spi(Testing)
+    public func unfencedCountForPolicyCheck(_ table: StoredTable) async throws -> Int {
+        let row = try await sql.raw("SELECT COUNT(*) AS n FROM \(ident: table.rawValue)").first()
+        return try row?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    /// Runs an `EXPLAIN` of a fenced select, for the benchmark's printed query plans.
+    @_spi(Testing)
+    public func explain(_ build: (TenantTransaction) -> SQLSelectBuilder) async throws -> [String] {
+        let builder = build(self)
+        let (text, binds) = sql.serialize(builder.select)
+        let prefix = engine == .sqlite ? "EXPLAIN QUERY PLAN " : "EXPLAIN (ANALYZE, BUFFERS) "
+        var rendered = text
+        // Binds inlined as literals so the plan matches the real query.
+        for (index, bind) in binds.enumerated().reversed() {
+            let placeholder = engine == .sqlite ? "?\(index + 1)" : "$\(index + 1)"
+            let literal: String = switch bind {
+            case let value as String: "'\(value.replacingOccurrences(of: "'", with: "''"))'"
+            case let value as Int64: String(value)
+            case let value as Int: String(value)
+            default: "'\(bind)'"
+            }
+            rendered = rendered.replacingOccurrences(of: placeholder, with: literal)
+        }
+        let rows = try await sql.raw(SQLQueryString(prefix + rendered)).all()
+        return rows.map { row in
+            if engine == .sqlite { return (try? row.decode(column: "detail", as: String.self)) ?? "" }
+            return (try? row.decode(column: "QUERY PLAN", as: String.self)) ?? ""
+        }
+    }
+}

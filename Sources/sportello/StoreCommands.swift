@@ -1,0 +1,246 @@
+import ArgumentParser
+import Foundation
+import SportelloCore
+import SportelloStore
+
+/// Which database to use: `--database`, else `DATABASE_URL`, else `data/sportello.sqlite`.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "postgres://user:password@host:port/db, or an SQLite file path (default: $DATABASE_URL, else data/sportello.sqlite).")
+    var database: String?
+
+    var location: DatabaseLocation { DatabaseLocation.fromEnvironment(override: database) }
+
+    /// True when nothing was configured: the development default, which may be set up automatically.
+    var isDevelopmentDefault: Bool {
+        database == nil && (ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "").isEmpty
+    }
+
+    func open() async throws -> Database {
+        do {
+            return try await Database.open(location)
+        } catch let error as StoreError {
+            throw ValidationError(error.message)
+        }
+    }
+}
+
+func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+
+/// Opens the database, runs `body`, and closes it whatever happens.
+func withDatabase<T>(_ options: DatabaseOptions, _ body: (Database) async throws -> T) async throws -> T {
+    let database = try await options.open()
+    do {
+        let result = try await body(database)
+        await database.close()
+        return result
+    } catch {
+        await database.close()
+        throw error
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create or update the database schema (safe to run again).")
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        try await withDatabase(database) { db in
+            let report = try await db.migrate()
+            for id in report.applied { print("applied \(id)") }
+            print(report.applied.isEmpty ? "\(db.location): up to date (\(report.alreadyApplied.count) migrations)"
+                                         : "\(db.location): \(report.applied.count) migration(s) applied")
+            if db.engine == .postgres, try await !db.rowLevelSecurityApplies() {
+                printError("warning: the PostgreSQL role is a superuser or has BYPASSRLS, so row-level security does not apply to it; connect as an ordinary role")
+            }
+        }
+    }
+}
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import customers, contracts, lines, invoices, payments, usage and recharges (JSON Lines or CSV).",
+        discussion: """
+        Every record carries the provider's external_id; importing the same file twice changes nothing.
+        The whole file is checked first: any bad line is reported with its number and nothing is written.
+        """)
+
+    @OptionGroup var tenantOption: TenantOption
+    @OptionGroup var database: DatabaseOptions
+
+    @Argument(help: "The file to import (.jsonl or .csv).")
+    var file: String
+
+    @Option(help: "Record kind for a CSV file without a 'type' column (customer, contract, line, invoice, payment, usage, recharge); default: from the file name.")
+    var kind: String?
+
+    @Option(help: "jsonl or csv (default: from the file extension).")
+    var format: String?
+
+    func run() async throws {
+        let tenant = try tenantOption.load().definition
+        var recordKind: ImportKind?
+        if let kind {
+            guard let parsed = ImportKind(name: kind) else {
+                throw ValidationError("unknown kind '\(kind)' (one of \(ImportKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            recordKind = parsed
+        }
+        var fileFormat: ImportFormat?
+        if let format {
+            guard let parsed = ImportFormat(rawValue: format) else { throw ValidationError("--format must be jsonl or csv") }
+            fileFormat = parsed
+        }
+        let started = Date()
+        try await withDatabase(database) { db in
+            try await db.requireMigrated()
+            do {
+                let report = try await Importer(database: db, tenant: tenant).importFile(at: file, format: fileFormat, kind: recordKind)
+                let parts = ImportKind.allCases.compactMap { kind in report.written[kind].flatMap { $0 > 0 ? "\($0) \(kind.rawValue)" : nil } }
+                print("\(file): imported \(report.total) record(s) into \(tenant.id) (\(parts.joined(separator: ", "))) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            } catch let rejected as ImportRejected {
+                for problem in rejected.problems.prefix(100) { printError("\(file):\(problem.line): error: \(problem.message)") }
+                if rejected.problems.count > 100 { printError("… and \(rejected.problems.count - 100) more") }
+                printError("\(file): \(rejected.problems.count) problem(s); nothing was imported")
+                throw ExitCode(1)
+            } catch let error as StoreError {
+                printError("\(file): error: \(error.message)")
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Fill the database with realistic demo data for every tenant and print logins.")
+
+    @OptionGroup var definitions: DefinitionOptions
+    @OptionGroup var database: DatabaseOptions
+
+    @Flag(help: "Delete each tenant's existing data first.")
+    var replace = false
+
+    @Option(help: "Random seed (same seed, same data).")
+    var seed: UInt64 = 2026
+
+    @Option(help: "bcrypt cost for the demo passwords.")
+    var cost: UInt8 = 10
+
+    func run() async throws {
+        let loaded = try definitions.load()
+        for diagnostic in loaded.errors { printError(diagnostic.description) }
+        try await withDatabase(database) { db in
+            let migration = try await db.migrate()
+            if !migration.applied.isEmpty { print("\(db.location): \(migration.applied.count) migration(s) applied") }
+            let logins = try await seedDemo(db, tenants: loaded.tenants.map(\.definition), replace: replace, seed: seed, cost: cost)
+            printLogins(logins, tenants: loaded.tenants.map(\.definition))
+        }
+        if loaded.hasErrors { throw ExitCode(1) }
+    }
+}
+
+/// Seeds each tenant that has no customers yet (or all, with `replace`); returns the logins created.
+func seedDemo(_ db: Database, tenants: [TenantDefinition], replace: Bool, seed: UInt64, cost: UInt8) async throws -> [DemoLogin] {
+    var logins: [DemoLogin] = []
+    for tenant in tenants {
+        let existing = try await db.read(tenant: tenant.id) { try await $0.customers(limit: 1).count }
+        if existing > 0 {
+            guard replace else {
+                print("\(tenant.id): already has data, left as it is (use --replace to rebuild)")
+                continue
+            }
+            try await db.write(tenant: tenant.id) { try await $0.deleteAllTenantData() }
+        }
+        let started = Date()
+        let summary = try await DemoDataGenerator(tenant: tenant, now: now(), seed: seed, hasher: BcryptPasswordHasher(cost: cost))
+            .generate(into: db)
+        let counts = summary.counts.filter { $0.1 > 0 }.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
+        print("\(tenant.id): \(counts) (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
+        logins += summary.logins
+    }
+    return logins
+}
+
+func printLogins(_ logins: [DemoLogin], tenants: [TenantDefinition]) {
+    guard !logins.isEmpty else { return }
+    print("\nDemo logins (password for all: \(DemoDataGenerator.password))")
+    for tenant in tenants {
+        let mine = logins.filter { $0.tenant == tenant.id }
+        guard !mine.isEmpty else { continue }
+        print("  \(tenant.name) — http://\(tenant.hosts.first(where: { $0.hasSuffix(".localhost") }) ?? tenant.hosts.first ?? tenant.id):8080/")
+        let width = mine.map { $0.role.count + $0.customerType.count + 3 }.max() ?? 10
+        for login in mine {
+            let label = "\(login.role) (\(login.customerType))"
+            print("    \(label.padding(toLength: width, withPad: " ", startingAt: 0))  \(login.username)")
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve every tenant's portal.")
+
+    @OptionGroup var definitions: DefinitionOptions
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Port to listen on.")
+    var port: Int = 8080
+
+    @Flag(help: "Apply pending migrations instead of refusing to start.")
+    var migrate = false
+
+    func run() async throws {
+        let result = try definitions.load()
+        for diagnostic in result.diagnostics { printError(diagnostic.description) }
+        if result.hasErrors { throw ExitCode(1) }
+        let tenants = result.tenants.map(\.definition)
+        try await withDatabase(database) { db in
+            let pending = try await db.pendingMigrations()
+            if !pending.isEmpty {
+                if database.isDevelopmentDefault || migrate {
+                    let fresh = pending.first == "0001_tables"
+                    _ = try await db.migrate()
+                    print("\(db.location): \(pending.count) migration(s) applied")
+                    if fresh && database.isDevelopmentDefault {
+                        print("A new development database: filling it with demo data…")
+                        printLogins(try await seedDemo(db, tenants: tenants, replace: false, seed: 2026, cost: 10), tenants: tenants)
+                    }
+                } else {
+                    printError("error: \(db.location) is not migrated (\(pending.joined(separator: ", "))): run 'sportello migrate' first, or 'sportello serve --migrate'")
+                    throw ExitCode(1)
+                }
+            }
+            if db.engine == .postgres, try await !db.rowLevelSecurityApplies() {
+                printError("warning: the PostgreSQL role bypasses row-level security; tenant fencing relies on the query layer alone")
+            }
+            print("The web portal is not built yet (it arrives with the portal issue): serve checks the database and lists the tenants it would serve on port \(port).")
+            for tenant in result.tenants {
+                let counts = try await db.read(tenant: tenant.definition.id) { transaction in
+                    (try await transaction.customers(limit: 1_000).count)
+                }
+                print("  \(summary(tenant)) — \(counts) customers")
+                for host in tenant.definition.hosts { print("    http://\(host):\(port)/") }
+            }
+        }
+    }
+}
+
+/// Writes numbered audit entries one transaction at a time and prints each number once committed;
+/// the durability test kills it with SIGKILL and checks every acknowledged number survived.
+struct WriteProbe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "_write-probe", abstract: "Durability probe (for tests).",
+                                                    shouldDisplay: false)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option var count: Int = 100_000
+
+    func run() async throws {
+        try await withDatabase(database) { db in
+            _ = try await db.migrate()
+            for number in 1...count {
+                try await db.write(tenant: "probe") { try await $0.audit("probe.write", targetId: String(number)) }
+                FileHandle.standardOutput.write(Data("ack \(number)\n".utf8))
+            }
+        }
+    }
+}
