@@ -135,7 +135,10 @@ public final class Database: Sendable {
                 clientConfiguration.tls = .require(.makeClientConfiguration())
             }
             clientConfiguration.options.maximumConnections = 16
-            let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
+            var poolLogger = logger
+            // The pool warns when leased before `run()` is scheduled, which is harmless right after start-up.
+            poolLogger.logLevel = .error
+            let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: poolLogger)
             let runner = Task { await client.run() }
             let database = Database(engine: .postgres, location: location, logger: logger,
                                     backend: .postgres(client: client, runner: runner))

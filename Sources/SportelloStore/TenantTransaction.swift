@@ -112,6 +112,13 @@ public struct TenantTransaction: Sendable {
         return try row?.decode(column: "n", as: Int.self) ?? 0
     }
 
+    /// Inserts an audit row for `other` tenant straight through SQL: the PostgreSQL policy must refuse it.
+    @_spi(Testing)
+    public func insertRawForPolicyCheck(table: StoredTable, tenant other: String) async throws {
+        precondition(table == .auditLog, "only the audit log has a minimal row")
+        try await sql.raw("INSERT INTO \(ident: table.rawValue) (tenant_id, at, action) VALUES (\(bind: other), \(bind: now), 'policy.check')").run()
+    }
+
     /// Runs an `EXPLAIN` of a fenced select, for the benchmark's printed query plans.
     @_spi(Testing)
     public func explain(_ build: (TenantTransaction) -> SQLSelectBuilder) async throws -> [String] {

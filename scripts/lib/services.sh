@@ -1,0 +1,43 @@
+# Throw-away services for the test suite, sourced by scripts/test and scripts/bench.
+# Each start_* exports what the tests read and registers its own clean-up in CLEANUP.
+
+CLEANUP=()
+cleanup_services() {
+  local index
+  for ((index=${#CLEANUP[@]}-1; index>=0; index--)); do eval "${CLEANUP[$index]}" || true; done
+}
+trap cleanup_services EXIT
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  echo "   installing $* (apt)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# A PostgreSQL cluster of its own in a temporary folder, on a private port, removed at exit.
+# Exports SPORTELLO_TEST_POSTGRES_URL (an ordinary role: row-level security applies to it) and
+# SPORTELLO_TEST_POSTGRES_ADMIN_URL (the superuser, for creating databases).
+start_postgres() {
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then apt_install postgresql; fi
+  local bin; bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  local dir; dir=$(mktemp -d /tmp/sportello-pg.XXXXXX)
+  local port; port=$(free_port)
+  local run=()
+  if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; run=(runuser -u postgres --); fi
+  "${run[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
+  "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200" start >/dev/null
+  CLEANUP+=("${run[*]} $bin/pg_ctl -D $dir/data -m immediate stop >/dev/null 2>&1; rm -rf $dir")
+  psql -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+    -c "CREATE ROLE sportello LOGIN PASSWORD 'sportello' NOSUPERUSER NOBYPASSRLS CREATEDB" \
+    -c "CREATE DATABASE sportello_test OWNER sportello" >/dev/null
+  export SPORTELLO_TEST_POSTGRES_URL="postgres://sportello:sportello@127.0.0.1:$port/sportello_test"
+  export SPORTELLO_TEST_POSTGRES_ADMIN_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  echo "   PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($dir)"
+}
