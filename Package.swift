@@ -44,8 +44,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "sportello-bench",
-            dependencies: ["SportelloCore", "SportelloStore"],
+            dependencies: ["SportelloCore"],
             path: "Sources/SportelloBench"
+        ),
+        .executableTarget(
+            name: "sportello-store-bench",
+            dependencies: ["SportelloCore", "SportelloStore"],
+            path: "Sources/SportelloStoreBench"
         ),
         .testTarget(
             name: "SportelloCoreTests",

@@ -112,6 +112,9 @@ public struct TenantTransaction: Sendable {
         return try row?.decode(column: "n", as: Int.self) ?? 0
     }
 
+    /// The raw connection, for the benchmark's bulk generation only.
+    var sqlForBenchmark: any SQLDatabase { sql }
+
     /// Inserts an audit row for `other` tenant straight through SQL: the PostgreSQL policy must refuse it.
     @_spi(Testing)
     public func insertRawForPolicyCheck(table: StoredTable, tenant other: String) async throws {

@@ -23,7 +23,10 @@ free_port() {
 # A PostgreSQL cluster of its own in a temporary folder, on a private port, removed at exit.
 # Exports SPORTELLO_TEST_POSTGRES_URL (an ordinary role: row-level security applies to it) and
 # SPORTELLO_TEST_POSTGRES_ADMIN_URL (the superuser, for creating databases).
+# `start_postgres durable` keeps fsync on (benchmarks); the test suite runs without it.
 start_postgres() {
+  local speed="-c fsync=off -c synchronous_commit=off"
+  if [ "${1:-}" = durable ]; then speed=""; fi
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then apt_install postgresql; fi
   local bin; bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
   local dir; dir=$(mktemp -d /tmp/sportello-pg.XXXXXX)
@@ -32,7 +35,7 @@ start_postgres() {
   if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; run=(runuser -u postgres --); fi
   "${run[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
   "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200" start >/dev/null
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $speed -c max_connections=200 -c shared_buffers=256MB" start >/dev/null
   CLEANUP+=("${run[*]} $bin/pg_ctl -D $dir/data -m immediate stop >/dev/null 2>&1; rm -rf $dir")
   psql -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
     -c "CREATE ROLE sportello LOGIN PASSWORD 'sportello' NOSUPERUSER NOBYPASSRLS CREATEDB" \

@@ -52,10 +52,27 @@ public struct CalendarDay: Sendable, Hashable, Comparable, CustomStringConvertib
         return Int64(date.timeIntervalSince1970)
     }
 
+    /// Moves by whole months (clamping the day to the month's length: 29 Feb 2028 − 24 months is
+    /// 28 Feb 2026) and then by days.
     public func adding(days: Int = 0, months: Int = 0) -> CalendarDay {
-        let start = Date(timeIntervalSince1970: TimeInterval(startInstant))
-        let moved = Self.calendar.date(byAdding: DateComponents(month: months, day: days), to: start) ?? start
-        return CalendarDay(instant: Int64(moved.timeIntervalSince1970))
+        let monthIndex = year * 12 + (month - 1) + months
+        let targetYear = monthIndex >= 0 ? monthIndex / 12 : (monthIndex - 11) / 12
+        let targetMonth = monthIndex - targetYear * 12 + 1
+        var moved = CalendarDay(year: targetYear, month: targetMonth, day: min(day, Self.daysIn(year: targetYear, month: targetMonth)))
+        if days != 0 {
+            let start = Date(timeIntervalSince1970: TimeInterval(moved.startInstant) + 12 * 3600)
+            let shifted = Self.calendar.date(byAdding: .day, value: days, to: start) ?? start
+            moved = CalendarDay(instant: Int64(shifted.timeIntervalSince1970))
+        }
+        return moved
+    }
+
+    static func daysIn(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     public var description: String {
