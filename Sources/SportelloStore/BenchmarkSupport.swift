@@ -12,7 +12,7 @@ extension TenantTransaction {
         let prefix: SQLQueryString = engine == .sqlite
             ? "WITH RECURSIVE numbers(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM numbers WHERE n < \(unsafeRaw: last)) "
             : ""
-        let source: SQLQueryString = engine == .sqlite ? "numbers" : "generate_series(0, \(unsafeRaw: last)) AS numbers(n)"
+        let source: SQLQueryString = engine == .sqlite ? "numbers" : "generate_series(0::bigint, \(unsafeRaw: last)) AS numbers(n)"
         let generator: SQLQueryString = """
             \(prefix)INSERT INTO usage_records (tenant_id, customer_id, line_id, started_at, kind, counterpart, duration_seconds, volume_bytes, cost_cents)
             SELECT \(bind: tenant), \(bind: customerId), \(unsafeRaw: String(lineIds.lowerBound)) + (n % \(unsafeRaw: String(lines))),

@@ -160,6 +160,7 @@ func renamed(_ tenant: TenantDefinition, _ id: String) -> TenantDefinition {
     return copy
 }
 
+setlinebuf(stdout)
 print("sportello-store-bench: \(usageRows) usage rows, import of \(importRows)")
 try await bench(.sqlite(path: sqlitePath), label: "SQLite")
 for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: sqlitePath + suffix) }
