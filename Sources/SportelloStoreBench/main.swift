@@ -28,6 +28,8 @@ do {
     }
 }
 
+/// Unbuffered output, so figures printed before a failure are not lost.
+func print(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
 func f(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
 func milliseconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) * 1e3 + Double(duration.components.attoseconds) / 1e15
@@ -50,7 +52,7 @@ let windows = VisibilityWindows(tenant: unidata)
 /// Writes `rows` usage lines for the lines `BENCH-L0…` as JSON Lines; returns the file's path.
 func writeImportFile(rows: Int, lines: Int) throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-import-\(getpid()).jsonl").path
-    FileManager.default.createFile(atPath: path, contents: nil)
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     var chunk = ""
     chunk.reserveCapacity(1 << 20)
@@ -160,7 +162,6 @@ func renamed(_ tenant: TenantDefinition, _ id: String) -> TenantDefinition {
     return copy
 }
 
-setlinebuf(stdout)
 print("sportello-store-bench: \(usageRows) usage rows, import of \(importRows)")
 try await bench(.sqlite(path: sqlitePath), label: "SQLite")
 for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: sqlitePath + suffix) }
