@@ -57,7 +57,7 @@ public struct Importer: Sendable {
         var written: [ImportKind: Int] = [:]
         let key = ["tenant_id", "external_id"]
 
-        func resolve<R>(_ pending: [PendingRecord<R>], _ kind: ImportKind, table: StoredTable, optional: Bool = false) async throws -> [String: ParentIds] {
+        func resolve<R>(_ pending: [PendingRecord<R>], _ kind: ImportKind, table: StoredTable) async throws -> [String: ParentIds] {
             let wanted = Set(pending.compactMap { $0.references[kind] })
             let found = try await transaction.parentIds(table, externalIds: wanted)
             for item in pending {

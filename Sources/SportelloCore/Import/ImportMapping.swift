@@ -167,10 +167,8 @@ public struct ImportMapper {
         if let taxCode, !ItalianIdentifiers.isValidCodiceFiscale(taxCode) {
             reader.problem("tax_code '\(taxCode)' is not a valid codice fiscale (check the check character)")
         }
-        for field in ["vat_number"] {
-            if let vat = reader.optional(field), !ItalianIdentifiers.isValidPartitaIVA(vat) {
-                reader.problem("\(field) '\(vat)' is not a valid partita IVA (11 digits with a correct check digit)")
-            }
+        if let vat = reader.optional("vat_number"), !ItalianIdentifiers.isValidPartitaIVA(vat) {
+            reader.problem("vat_number '\(vat)' is not a valid partita IVA (11 digits with a correct check digit)")
         }
         if let legalTax = reader.optional("legal_rep_tax_code"), !ItalianIdentifiers.isValidCodiceFiscale(legalTax) {
             reader.problem("legal_rep_tax_code '\(legalTax)' is not a valid codice fiscale")
