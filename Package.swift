@@ -17,6 +17,12 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -32,13 +38,34 @@ let package = Package(
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "SportelloWeb", dependencies: ["SportelloStore"]),
+        .target(
+            name: "SportelloMail",
+            dependencies: [
+                "SportelloCore", "SportelloStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "SportelloWeb",
+            dependencies: [
+                "SportelloCore", "SportelloStore", "SportelloMail",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "sportello",
             dependencies: [
-                "SportelloCore", "SportelloStore", "SportelloWeb",
+                "SportelloCore", "SportelloStore", "SportelloMail", "SportelloWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -62,6 +89,17 @@ let package = Package(
         .testTarget(
             name: "SportelloStoreTests",
             dependencies: ["SportelloCore", "SportelloStore"]
+        ),
+        .testTarget(
+            name: "SportelloMailTests",
+            dependencies: ["SportelloCore", "SportelloStore", "SportelloMail"]
+        ),
+        .testTarget(
+            name: "SportelloWebTests",
+            dependencies: [
+                "SportelloCore", "SportelloStore", "SportelloMail", "SportelloWeb",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -16,6 +16,15 @@ let migrations: [Migration] = [
         guard engine == .postgres else { return }
         for table in schemaVersion1 { try await table.enableRowLevelSecurity(on: sql) }
     },
+    Migration(id: "0003_flows") { sql, engine in
+        for table in schemaVersion2Tables {
+            try await table.create(on: sql)
+            if engine == .postgres { try await table.enableRowLevelSecurity(on: sql) }
+        }
+        for (table, column) in schemaVersion2Columns {
+            try await sql.alter(table: table.rawValue).column(column.name, type: column.kind.dataType).run()
+        }
+    },
 ]
 
 /// What `migrate` did.

@@ -91,6 +91,18 @@ extension TenantTransaction {
         try await first(select(.users).column("*").where("username_key", .equal, key), as: UserRecord.self)
     }
 
+    /// Users whose e-mail is `email`, compared without case (recovery by e-mail; Tunda's sub-accounts share one).
+    public func users(email: String) async throws -> [UserRecord] {
+        try await all(select(.users).column("*")
+            .where(SQLFunction("lower", args: SQLColumn("email")), .equal, SQLBind(email.lowercased())).orderBy("id"),
+                      as: UserRecord.self)
+    }
+
+    /// How many users of `role` the customer already has (cardinality `per: customer`).
+    public func userCount(role: String, customerId: Int64) async throws -> Int {
+        try await count(select(.users).where("role", .equal, role).where("customer_id", .equal, customerId))
+    }
+
     public func users(customerId: Int64) async throws -> [UserRecord] {
         try await all(select(.users).column("*").where("customer_id", .equal, customerId).orderBy("id"), as: UserRecord.self)
     }
@@ -349,6 +361,61 @@ extension TenantTransaction {
             .where("used_at", .is, SQLLiteral.null).where("expires_at", .greaterThan, now)
             .returning("id").all()
         return !rows.isEmpty
+    }
+
+    /// Revokes every live secret of `purpose` for the user (a new reset link voids the previous one).
+    public func revokeTokens(userId: Int64, purpose: String) async throws {
+        try await update(.oneTimeTokens).set("used_at", to: now).where("user_id", .equal, userId)
+            .where("purpose", .equal, purpose).where("used_at", .is, SQLLiteral.null).run()
+    }
+
+    /// Counts a wrong guess against a token (control codes) and returns the new count.
+    public func recordTokenAttempt(id: Int64) async throws -> Int {
+        try await update(.oneTimeTokens).set("attempts", to: SQLRaw("attempts + 1")).where("id", .equal, id).run()
+        return try await first(select(.oneTimeTokens).column("*").where("id", .equal, id), as: OneTimeTokenRecord.self)?.attempts ?? 0
+    }
+
+    public func invitations(customerId: Int64) async throws -> [InvitationRecord] {
+        try await all(select(.invitations).column("*").where("customer_id", .equal, customerId)
+            .orderBy("created_at", .descending), as: InvitationRecord.self)
+    }
+
+    public func invitation(id: Int64) async throws -> InvitationRecord? {
+        try await first(select(.invitations).column("*").where("id", .equal, id), as: InvitationRecord.self)
+    }
+
+    public func updateInvitation(_ invitation: InvitationRecord) async throws {
+        guard let id = invitation.id else { throw StoreError(.invalidInput, "invitation without id") }
+        try await update(.invitations).set(model: invitation, with: .init(keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil))
+            .where("id", .equal, id).run()
+    }
+
+    @discardableResult
+    public func insertFlowState(_ state: FlowStateRecord) async throws -> Int64 {
+        try await insert(.flowStates, state)
+    }
+
+    /// The unexpired, unfinished flow whose secret hashes to `tokenHash`.
+    public func flowState(tokenHash: String) async throws -> FlowStateRecord? {
+        try await first(select(.flowStates).column("*").where("token_hash", .equal, tokenHash)
+            .where("expires_at", .greaterThan, now).where("completed_at", .is, SQLLiteral.null), as: FlowStateRecord.self)
+    }
+
+    public func updateFlowState(_ state: FlowStateRecord) async throws {
+        guard let id = state.id else { throw StoreError(.invalidInput, "flow state without id") }
+        try await update(.flowStates).set(model: state, with: .init(keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil))
+            .where("id", .equal, id).run()
+    }
+
+    /// Ends every session of the user (password changed, account blocked or deleted).
+    public func deleteSessions(userId: Int64) async throws {
+        try await delete(.sessions).where("user_id", .equal, userId).run()
+    }
+
+    public func updateSession(_ session: SessionRecord) async throws {
+        guard let id = session.id else { throw StoreError(.invalidInput, "session without id") }
+        try await update(.sessions).set(model: session, with: .init(keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil))
+            .where("id", .equal, id).run()
     }
 
     @discardableResult

@@ -9,6 +9,7 @@ public enum StoredTable: String, Sendable, CaseIterable {
     case notificationPreferences = "notification_preferences"
     case invitations, oneTimeTokens = "one_time_tokens", sessions
     case auditLog = "audit_log", outbox
+    case flowStates = "flow_states"
 }
 
 /// A column's kind, rendered for each engine by SQLKit's dialects.
@@ -158,6 +159,25 @@ let schemaVersion1: [TableSpec] = [
         req("body_text", .text), col("body_html", .text), req("status", .text), req("attempts", .integer),
         req("next_attempt_at", .integer), col("last_error", .text), col("sent_at", .integer),
     ], indexes: [["tenant_id", "status", "next_attempt_at"], ["tenant_id", "created_at"]]),
+]
+
+/// Tables added by the second schema version (registration and recovery flows).
+let schemaVersion2Tables: [TableSpec] = [
+    // A registration or recovery in progress: the browser holds the secret, the store its hash and the
+    // steps done so far (JSON of Core's `FlowProgress`).
+    TableSpec(table: .flowStates, columns: [
+        req("token_hash", .text), req("flow", .text), req("data", .text), req("created_at", .integer),
+        req("updated_at", .integer), req("expires_at", .integer), col("completed_at", .integer),
+    ], uniques: [["tenant_id", "token_hash"]], indexes: [["tenant_id", "expires_at"]]),
+]
+
+/// Columns added to existing tables by the second schema version.
+let schemaVersion2Columns: [(StoredTable, ColumnSpec)] = [
+    (.users, col("password_changed_at", .integer)),
+    // Hashes of the previous passwords, newest first, separated by newlines (`history:` in the policy).
+    (.users, col("password_history", .text)),
+    // What a token carries besides its purpose (the flow state it belongs to, a pending e-mail…).
+    (.oneTimeTokens, col("data", .text)),
 ]
 
 extension TableSpec {

@@ -93,12 +93,17 @@ public struct UserRecord: Codable, Sendable, Equatable {
     public var lockedUntil: Int64?
     public var lastLoginAt: Int64?
     public var createdAt: Int64
+    public var passwordChangedAt: Int64?
+    /// Hashes of earlier passwords, newest first, one per line (the policy's `history:`).
+    public var passwordHistory: String?
 
     public init(id: Int64? = nil, customerId: Int64, username: String, usernameKey: String, email: String? = nil,
                 firstName: String? = nil, lastName: String? = nil, passwordHash: String? = nil, role: String,
                 toggles: [String] = [], creatorUserId: Int64? = nil, status: String = "active",
                 securityQuestion: String? = nil, securityAnswerHash: String? = nil, failedLogins: Int = 0,
-                lockedUntil: Int64? = nil, lastLoginAt: Int64? = nil, createdAt: Int64) {
+                lockedUntil: Int64? = nil, lastLoginAt: Int64? = nil, createdAt: Int64,
+                passwordChangedAt: Int64? = nil, passwordHistory: String? = nil) {
+        self.passwordChangedAt = passwordChangedAt; self.passwordHistory = passwordHistory
         self.id = id; self.customerId = customerId; self.username = username; self.usernameKey = usernameKey
         self.email = email; self.firstName = firstName; self.lastName = lastName; self.passwordHash = passwordHash
         self.role = role; self.toggles = toggles.joined(separator: ","); self.creatorUserId = creatorUserId
@@ -396,9 +401,12 @@ public struct OneTimeTokenRecord: Codable, Sendable, Equatable {
     public var expiresAt: Int64
     public var usedAt: Int64?
     public var attempts: Int
+    /// What the token carries besides its purpose (for example the flow state it belongs to).
+    public var data: String?
 
     public init(id: Int64? = nil, userId: Int64?, purpose: String, tokenHash: String, createdAt: Int64,
-                expiresAt: Int64, usedAt: Int64? = nil, attempts: Int = 0) {
+                expiresAt: Int64, usedAt: Int64? = nil, attempts: Int = 0, data: String? = nil) {
+        self.data = data
         self.id = id; self.userId = userId; self.purpose = purpose; self.tokenHash = tokenHash
         self.createdAt = createdAt; self.expiresAt = expiresAt; self.usedAt = usedAt; self.attempts = attempts
     }
@@ -460,5 +468,23 @@ public struct OutboxRecord: Codable, Sendable, Equatable {
         self.id = id; self.createdAt = createdAt; self.kind = kind; self.recipient = recipient; self.subject = subject
         self.bodyText = bodyText; self.bodyHtml = bodyHtml; self.status = status; self.attempts = attempts
         self.nextAttemptAt = nextAttemptAt ?? createdAt; self.lastError = lastError; self.sentAt = sentAt
+    }
+}
+
+/// A registration or recovery in progress; `data` is the JSON of Core's `FlowProgress`.
+public struct FlowStateRecord: Codable, Sendable, Equatable {
+    public var id: Int64?
+    public var tokenHash: String
+    public var flow: String
+    public var data: String
+    public var createdAt: Int64
+    public var updatedAt: Int64
+    public var expiresAt: Int64
+    public var completedAt: Int64?
+
+    public init(id: Int64? = nil, tokenHash: String, flow: String, data: String, createdAt: Int64, updatedAt: Int64,
+                expiresAt: Int64, completedAt: Int64? = nil) {
+        self.id = id; self.tokenHash = tokenHash; self.flow = flow; self.data = data; self.createdAt = createdAt
+        self.updatedAt = updatedAt; self.expiresAt = expiresAt; self.completedAt = completedAt
     }
 }
