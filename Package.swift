@@ -67,6 +67,8 @@ let package = Package(
             dependencies: [
                 "SportelloCore", "SportelloStore", "SportelloMail", "SportelloWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

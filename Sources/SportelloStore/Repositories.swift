@@ -369,6 +369,13 @@ extension TenantTransaction {
             .where("purpose", .equal, purpose).where("used_at", .is, SQLLiteral.null).run()
     }
 
+    /// The newest unused, unexpired token of `purpose` for the user.
+    public func liveToken(userId: Int64, purpose: String) async throws -> OneTimeTokenRecord? {
+        try await first(select(.oneTimeTokens).column("*").where("user_id", .equal, userId).where("purpose", .equal, purpose)
+            .where("used_at", .is, SQLLiteral.null).where("expires_at", .greaterThan, now).orderBy("id", .descending),
+                        as: OneTimeTokenRecord.self)
+    }
+
     /// Counts a wrong guess against a token (control codes) and returns the new count.
     public func recordTokenAttempt(id: Int64) async throws -> Int {
         try await update(.oneTimeTokens).set("attempts", to: SQLRaw("attempts + 1")).where("id", .equal, id).run()
@@ -399,6 +406,10 @@ extension TenantTransaction {
     public func flowState(tokenHash: String) async throws -> FlowStateRecord? {
         try await first(select(.flowStates).column("*").where("token_hash", .equal, tokenHash)
             .where("expires_at", .greaterThan, now).where("completed_at", .is, SQLLiteral.null), as: FlowStateRecord.self)
+    }
+
+    public func flowStateById(_ id: Int64) async throws -> FlowStateRecord? {
+        try await first(select(.flowStates).column("*").where("id", .equal, id), as: FlowStateRecord.self)
     }
 
     public func updateFlowState(_ state: FlowStateRecord) async throws {

@@ -176,6 +176,8 @@ let schemaVersion2Columns: [(StoredTable, ColumnSpec)] = [
     (.users, col("password_changed_at", .integer)),
     // Hashes of the previous passwords, newest first, separated by newlines (`history:` in the policy).
     (.users, col("password_history", .text)),
+    // When the current run of failed logins began (lockout `window:`).
+    (.users, col("first_failed_login_at", .integer)),
     // What a token carries besides its purpose (the flow state it belongs to, a pending e-mail…).
     (.oneTimeTokens, col("data", .text)),
 ]

@@ -2,6 +2,10 @@ import ArgumentParser
 import Foundation
 import SportelloCore
 import SportelloStore
+import SportelloWeb
+import SportelloMail
+import ServiceLifecycle
+import Hummingbird
 
 /// Which database to use: `--database`, else `DATABASE_URL`, else `data/sportello.sqlite`.
 struct DatabaseOptions: ParsableArguments {
@@ -188,6 +192,24 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Apply pending migrations instead of refusing to start.")
     var migrate = false
 
+    @Option(help: "Address to listen on.")
+    var hostname: String = "127.0.0.1"
+
+    @Option(help: "Templates folder (default/ plus one folder per tenant).")
+    var templates: String = "templates"
+
+    @Option(help: "Scheme used in e-mailed links (https behind a TLS proxy).")
+    var publicScheme: String = "http"
+
+    @Option(help: "Port used in e-mailed links, when it differs from --port (a proxy in front).")
+    var publicPort: Int?
+
+    @Flag(help: "Mark cookies Secure (the portal is reached over TLS).")
+    var secureCookies = false
+
+    @Option(help: "bcrypt cost for new password hashes.")
+    var passwordCost: Int = 12
+
     func run() async throws {
         let result = try definitions.load()
         for diagnostic in result.diagnostics { printError(diagnostic.description) }
@@ -212,14 +234,33 @@ struct Serve: AsyncParsableCommand {
             if db.engine == .postgres, try await !db.rowLevelSecurityApplies() {
                 printError("warning: the PostgreSQL role bypasses row-level security; tenant fencing relies on the query layer alone")
             }
-            print("The web portal is not built yet (it arrives with the portal issue): serve checks the database and lists the tenants it would serve on port \(port).")
             for tenant in result.tenants {
-                let counts = try await db.read(tenant: tenant.definition.id) { transaction in
+                let count = try await db.read(tenant: tenant.definition.id) { transaction in
                     (try await transaction.customers(limit: 1_000).count)
                 }
-                print("  \(summary(tenant)) — \(counts) customers")
+                print("  \(summary(tenant)) — \(count) customers")
                 for host in tenant.definition.hosts { print("    http://\(host):\(port)/") }
             }
+            let templatesURL = URL(fileURLWithPath: templates)
+            let portalTenants = try loadPortalTenants(tenants, templates: templatesURL)
+            let mailTemplates = try MailTemplates(root: templatesURL)
+            let configuration = WebConfiguration(hostname: hostname, port: port, templatesDirectory: templatesURL,
+                                                 publicScheme: publicScheme, publicPort: publicPort, secureCookies: secureCookies,
+                                                 trustForwardedFor: false)
+            var extra: [any Service] = []
+            var wake: @Sendable () -> Void = {}
+            if let smtp = try SMTPConfiguration.fromEnvironment() {
+                let worker = MailDeliveryWorker(database: db, smtp: smtp, tenants: { tenants.map(\.id) })
+                extra.append(worker)
+                wake = { worker.wake() }
+                print("mail: delivering through \(smtp)")
+            } else {
+                print("mail: no SPORTELLO_SMTP_URL set — e-mails stay in the outbox; list them with 'sportello mail'")
+            }
+            let services = PortalServices(configuration: configuration, database: db, tenants: TenantRegistry(portalTenants),
+                                          passwords: BcryptPasswordHasher(cost: UInt8(clamping: passwordCost)), mail: mailTemplates, mailQueued: wake)
+            print("serving \(portalTenants.count) portals on \(hostname):\(port)")
+            try await buildApplication(services: services, extraServices: extra).runService()
         }
     }
 }

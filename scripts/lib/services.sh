@@ -44,3 +44,38 @@ start_postgres() {
   export SPORTELLO_TEST_POSTGRES_ADMIN_URL="postgres://postgres@127.0.0.1:$port/postgres"
   echo "   PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($dir)"
 }
+
+# A real SMTP server (scripts/smtp_sink.py on aiosmtpd) on a private port that writes every message it
+# receives into a spool folder; stopped and removed at exit. aiosmtpd lives in a venv of its own
+# ($SPORTELLO_TEST_VENV, default .build-venv/ at the repository root), created on first use.
+# Exports SPORTELLO_TEST_SMTP_PORT and SPORTELLO_TEST_SMTP_SPOOL, and, so tests can start sinks of their
+# own (a relay that is down, then up), SPORTELLO_TEST_SMTP_PYTHON and SPORTELLO_TEST_SMTP_SINK.
+start_smtp_sink() {
+  local root; root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  local venv="${SPORTELLO_TEST_VENV:-$root/.build-venv}"
+  if ! "$venv/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then
+    if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then apt_install python3-venv; fi
+    echo "   installing aiosmtpd (pip, into $venv)"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install -q aiosmtpd
+  fi
+  local dir; dir=$(mktemp -d /tmp/sportello-smtp.XXXXXX)
+  local port; port=$(free_port)
+  "$venv/bin/python" "$root/scripts/smtp_sink.py" --port "$port" --spool "$dir/spool" >"$dir/sink.log" 2>&1 &
+  local pid=$!
+  CLEANUP+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf $dir")
+  local tries=0
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    tries=$((tries + 1))
+    if ! kill -0 "$pid" 2>/dev/null || [ "$tries" -ge 100 ]; then
+      echo "the SMTP sink did not start:" >&2; cat "$dir/sink.log" >&2; return 1
+    fi
+    sleep 0.1
+  done
+  export SPORTELLO_TEST_SMTP_PORT="$port"
+  export SPORTELLO_TEST_SMTP_SPOOL="$dir/spool"
+  export SPORTELLO_TEST_SMTP_PYTHON="$venv/bin/python"
+  export SPORTELLO_TEST_SMTP_SINK="$root/scripts/smtp_sink.py"
+  echo "   SMTP sink (aiosmtpd $("$venv/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)')) on 127.0.0.1:$port ($dir/spool)"
+}

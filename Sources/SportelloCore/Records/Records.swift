@@ -96,6 +96,8 @@ public struct UserRecord: Codable, Sendable, Equatable {
     public var passwordChangedAt: Int64?
     /// Hashes of earlier passwords, newest first, one per line (the policy's `history:`).
     public var passwordHistory: String?
+    /// When the current run of failed logins began (the lockout policy's `window:`).
+    public var firstFailedLoginAt: Int64?
 
     public init(id: Int64? = nil, customerId: Int64, username: String, usernameKey: String, email: String? = nil,
                 firstName: String? = nil, lastName: String? = nil, passwordHash: String? = nil, role: String,

@@ -1,0 +1,70 @@
+import Foundation
+
+/// The security question and answer a user chooses for password recovery (Unogas).
+public enum SecurityAnswer {
+    /// The shortest and longest question accepted, in characters.
+    public static let questionLength = 5...120
+    /// The shortest and longest answer accepted, in characters after `normalise`.
+    public static let answerLength = 2...100
+
+    /// The form of an answer that gets hashed and compared: trimmed, runs of spaces collapsed, lower-cased, accents
+    /// and typographic apostrophes folded, so `"  Roma "`, `"roma"` and `"RÓMA"` are the same answer.
+    public static func normalise(_ answer: String) -> String {
+        let apostrophes = answer.map { "’‘`´ʼ".contains($0) ? "'" : $0 }
+        return FlowText.collapsed(FlowText.folded(String(apostrophes)))
+    }
+
+    /// Problems with a chosen question (field `security_question`), answer (`security_answer`) and its repetition
+    /// (`security_answer_confirmation`, code `mismatch` when it differs after normalising).
+    public static func validate(question: String, answer: String, confirmation: String) -> [FieldProblem] {
+        var problems: [FieldProblem] = []
+        let questionText = FlowText.collapsed(question)
+        if questionText.isEmpty {
+            problems.append(FieldProblem(field: "security_question", code: "required",
+                                         it: "Scrivi una domanda di sicurezza.", en: "Please write a security question."))
+        } else if questionText.count < questionLength.lowerBound {
+            problems.append(FieldProblem(
+                field: "security_question", code: "too_short",
+                it: "La domanda è troppo corta: usa almeno \(questionLength.lowerBound) caratteri.",
+                en: "The question is too short: use at least \(questionLength.lowerBound) characters."))
+        } else if questionText.count > questionLength.upperBound {
+            problems.append(FieldProblem(
+                field: "security_question", code: "too_long",
+                it: "La domanda è troppo lunga: usa al massimo \(questionLength.upperBound) caratteri.",
+                en: "The question is too long: use at most \(questionLength.upperBound) characters."))
+        }
+
+        let normalisedAnswer = normalise(answer)
+        if normalisedAnswer.isEmpty {
+            problems.append(FieldProblem(field: "security_answer", code: "required",
+                                         it: "Scrivi la risposta alla domanda.", en: "Please write the answer to the question."))
+        } else if normalisedAnswer.count < answerLength.lowerBound {
+            problems.append(FieldProblem(
+                field: "security_answer", code: "too_short",
+                it: "La risposta è troppo corta: usa almeno \(answerLength.lowerBound) caratteri.",
+                en: "The answer is too short: use at least \(answerLength.lowerBound) characters."))
+        } else if normalisedAnswer.count > answerLength.upperBound {
+            problems.append(FieldProblem(
+                field: "security_answer", code: "too_long",
+                it: "La risposta è troppo lunga: usa al massimo \(answerLength.upperBound) caratteri.",
+                en: "The answer is too long: use at most \(answerLength.upperBound) characters."))
+        } else if normalise(questionText).contains(normalisedAnswer), normalisedAnswer.count >= 3 {
+            problems.append(FieldProblem(
+                field: "security_answer", code: "answer_in_question",
+                it: "La risposta non deve comparire nella domanda: chiunque potrebbe leggerla.",
+                en: "The answer must not appear in the question: anyone could read it there."))
+        }
+
+        if !normalisedAnswer.isEmpty {
+            if normalise(confirmation).isEmpty {
+                problems.append(FieldProblem(field: "security_answer_confirmation", code: "required",
+                                             it: "Ripeti la risposta per conferma.", en: "Please repeat the answer to confirm it."))
+            } else if normalise(confirmation) != normalisedAnswer {
+                problems.append(FieldProblem(field: "security_answer_confirmation", code: "mismatch",
+                                             it: "Le due risposte non coincidono: riscrivile con attenzione.",
+                                             en: "The two answers do not match: please type them again carefully."))
+            }
+        }
+        return problems
+    }
+}

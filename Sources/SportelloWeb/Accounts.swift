@@ -1,0 +1,195 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// Account operations shared by the login page, the flows and the command line.
+struct Accounts {
+    let services: PortalServices
+    let tenant: PortalTenant
+
+    var definition: TenantDefinition { tenant.definition }
+
+    /// A bcrypt hash no password matches, verified when no account exists so that timing does not tell.
+    static let decoyHash = "$2b$10$CwTycUXWue0Thq9StjUM0uJ8.5l5Ux0bM8bmbpdmEUe3QeqylI5X6"
+
+    enum LoginOutcome {
+        case success(UserRecord, [Cookie])
+        case mustChangePassword(UserRecord, [Cookie])
+        case rejected
+        case throttled
+    }
+
+    /// Checks a login, applying the tenant's per-IP throttle and account lockout; the same answer for a
+    /// wrong password, an unknown account and a locked one.
+    func login(identifier rawIdentifier: String, password: String, remoteAddress: String?) async throws -> LoginOutcome {
+        let now = services.now
+        let identifier = rawIdentifier.trimmingCharacters(in: .whitespaces)
+        if let throttle = definition.login.throttle {
+            let allowed = await services.limiter.allow("login|\(tenant.id)|\(remoteAddress ?? "-")", limit: throttle.perIP,
+                                                       window: Int64(throttle.window.seconds), now: now)
+            if !allowed {
+                if await services.limiter.count("login-burst|\(tenant.id)|\(remoteAddress ?? "-")", window: 3_600, now: now) == 0 {
+                    _ = await services.limiter.allow("login-burst|\(tenant.id)|\(remoteAddress ?? "-")", limit: 1, window: 3_600, now: now)
+                    try await services.database.write(tenant: tenant.id, now: now) {
+                        try await $0.audit("login.throttled", targetKind: "ip", targetId: remoteAddress ?? "unknown")
+                    }
+                }
+                return .throttled
+            }
+        }
+        let candidates = try await findUsers(identifier: identifier)
+        guard !candidates.isEmpty else {
+            _ = try await services.passwords.verify(password, against: Self.decoyHash)
+            return .rejected
+        }
+        for candidate in candidates {
+            let matches = try await services.passwords.verify(password, against: candidate.passwordHash ?? Self.decoyHash)
+            let locked = (candidate.lockedUntil ?? 0) > now
+            if matches && !locked && candidate.passwordHash != nil {
+                if candidate.status == "blocked" || candidate.status == "pending_activation" { return .rejected }
+                return try await services.database.write(tenant: tenant.id, now: now) { transaction in
+                    guard var user = try await transaction.user(id: candidate.id ?? 0) else { return .rejected }
+                    if user.status == "must_change_password" {
+                        let temporary = try await transaction.liveToken(userId: user.id ?? 0, purpose: "temporary_password")
+                        if temporary == nil { return .rejected }
+                    }
+                    user.failedLogins = 0
+                    user.firstFailedLoginAt = nil
+                    user.lockedUntil = nil
+                    user.lastLoginAt = now
+                    try await transaction.updateUser(user)
+                    let cookies = try await Sessions.start(for: user, tenant: tenant, services: services, in: transaction)
+                    return user.status == "must_change_password" ? .mustChangePassword(user, cookies) : .success(user, cookies)
+                }
+            }
+        }
+        try await recordFailure(for: candidates, now: now)
+        return .rejected
+    }
+
+    /// Users the identifier may name, by the identifiers the tenant accepts (username, e-mail).
+    func findUsers(identifier: String) async throws -> [UserRecord] {
+        guard !identifier.isEmpty else { return [] }
+        let identifiers = definition.login.identifiers
+        return try await services.database.read(tenant: tenant.id, now: services.now) { transaction in
+            var found: [UserRecord] = []
+            if identifiers.contains(.username) || identifiers.contains(.email) {
+                let key = UsernameRules.key(for: identifier, caseSensitive: definition.login.caseSensitive)
+                if let user = try await transaction.user(usernameKey: key) { found.append(user) }
+            }
+            if identifiers.contains(.email), identifier.contains("@") {
+                for user in try await transaction.users(email: identifier) where !found.contains(where: { $0.id == user.id }) {
+                    found.append(user)
+                }
+            }
+            return Array(found.prefix(5))
+        }
+    }
+
+    private func recordFailure(for candidates: [UserRecord], now: Int64) async throws {
+        guard let lockout = definition.login.lockout else { return }
+        let window = Int64(lockout.window.seconds)
+        try await services.database.write(tenant: tenant.id, now: now) { transaction in
+            for candidate in candidates {
+                guard var user = try await transaction.user(id: candidate.id ?? 0) else { continue }
+                if (user.lockedUntil ?? 0) > now { continue }
+                if let first = user.firstFailedLoginAt, now - first <= window {
+                    user.failedLogins += 1
+                } else {
+                    user.firstFailedLoginAt = now
+                    user.failedLogins = 1
+                }
+                if user.failedLogins >= lockout.maxAttempts {
+                    user.lockedUntil = now + Int64(lockout.duration.seconds)
+                    user.failedLogins = 0
+                    user.firstFailedLoginAt = nil
+                    try await transaction.audit("login.locked", targetKind: "user", targetId: String(user.id ?? 0),
+                                                detail: "\(lockout.maxAttempts) failed attempts within \(lockout.window)")
+                    if let email = user.email {
+                        try await queueMail("account_locked", to: email, values: ["until": Formatting.dateTime(user.lockedUntil ?? now, locale: definition.locales.default)],
+                                            in: transaction)
+                    }
+                }
+                try await transaction.updateUser(user)
+            }
+        }
+        services.mailQueued()
+    }
+
+    /// Checks a new password against the policy and the user's previous ones; returns the problems.
+    func passwordProblems(_ password: String, confirmation: String?, personalData: [String], user: UserRecord?) async throws -> [FieldProblem] {
+        let evaluation = PasswordPolicyEvaluator(policy: definition.login.password).evaluate(password, confirmation: confirmation,
+                                                                                              personalData: personalData)
+        var problems = evaluation.problems
+        if problems.isEmpty, let user, let history = definition.login.password.history, history > 0 {
+            let previous = ([user.passwordHash].compactMap { $0 } + (user.passwordHistory ?? "").split(separator: "\n").map(String.init))
+                .prefix(history)
+            for hash in previous where try await services.passwords.verify(password, against: hash) {
+                problems.append(FieldProblem(field: "password", code: "reused", message: LocalizedText(translations: [
+                    "it": "Hai già usato questa password di recente: scegline una diversa.",
+                    "en": "You used this password recently: choose a different one."])))
+                break
+            }
+        }
+        return problems
+    }
+
+    /// Stores a new password hash, keeping the previous ones for the history rule, and ends other sessions.
+    func applyPassword(hash: String, to user: inout UserRecord, in transaction: TenantTransaction) async throws {
+        let keep = max(definition.login.password.history ?? 0, 0)
+        if keep > 0, let old = user.passwordHash {
+            let history = [old] + (user.passwordHistory ?? "").split(separator: "\n").map(String.init)
+            user.passwordHistory = history.prefix(keep).joined(separator: "\n")
+        }
+        user.passwordHash = hash
+        user.passwordChangedAt = transaction.now
+        user.failedLogins = 0
+        user.firstFailedLoginAt = nil
+        user.lockedUntil = nil
+        if user.status == "must_change_password" { user.status = "active" }
+        try await transaction.updateUser(user)
+        if let id = user.id {
+            try await transaction.deleteSessions(userId: id)
+            try await transaction.revokeTokens(userId: id, purpose: "temporary_password")
+        }
+    }
+
+    /// Queues a branded e-mail in `transaction` (sent only if it commits).
+    func queueMail(_ kind: String, to recipient: String, values: [String: String], locale: String? = nil,
+                   in transaction: TenantTransaction) async throws {
+        var all = values
+        all["portal_url"] = services.baseURL(for: tenant)
+        let mail = try services.mail.compose(kind: kind, tenant: definition, locale: locale ?? definition.locales.default,
+                                             recipient: recipient, values: all, createdAt: transaction.now)
+        try await transaction.enqueueMail(mail)
+    }
+
+    /// Personal data a password must not contain (policy `forbid_personal_data`).
+    static func personalData(user: UserRecord?, customer: CustomerRecord?, extra: [String?] = []) -> [String] {
+        var values: [String?] = extra
+        if let user {
+            values += [user.username, user.firstName, user.lastName, user.email?.split(separator: "@").first.map(String.init)]
+        }
+        if let customer {
+            values += [customer.firstName, customer.lastName, customer.taxCode, customer.vatNumber, customer.legalRepFirstName,
+                       customer.legalRepLastName, customer.legalRepTaxCode]
+        }
+        return values.compactMap { $0 }.filter { $0.count >= 3 }
+    }
+}
+
+/// Dates and times as shown to people (Europe/Rome).
+enum Formatting {
+    static func dateTime(_ instant: Int64, locale: String) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: locale == "en" ? "en_GB" : "it_IT")
+        formatter.timeZone = TimeZone(identifier: "Europe/Rome")
+        formatter.dateFormat = "dd/MM/yyyy HH:mm"
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(instant)))
+    }
+
+    static func date(_ instant: Int64, locale: String) -> String {
+        String(dateTime(instant, locale: locale).prefix(10))
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SportelloCore
+import SportelloStore
+
+/// Builds the portal server for every tenant: used by `sportello serve` and by the tests alike.
+public func buildApplication(services: PortalServices, extraServices: [any Service] = []) -> some ApplicationProtocol {
+    let router = buildRouter(services: services)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(services.configuration.hostname, port: services.configuration.port),
+                             serverName: "Sportello"),
+        logger: services.logger
+    )
+    for service in extraServices { app.addServices(service) }
+    return app
+}
+
+/// The routes: public assets and health at the top, tenant pages under `TenantContext`, the
+/// logged-in portal under `UserContext` (a handler needing a user cannot be mounted without one).
+public func buildRouter(services: PortalServices) -> Router<PortalContext> {
+    let router = Router(context: PortalContext.self)
+    router.add(middleware: SecurityHeadersMiddleware(secure: services.configuration.secureCookies))
+    router.get("/health") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok"))) }
+    router.add(middleware: TenantMiddleware(services: services))
+
+    let tenantRoutes = router.group(context: TenantContext.self)
+    tenantRoutes.get("/brand.css") { _, context in
+        Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=300"],
+                 body: .init(byteBuffer: ByteBuffer(string: context.tenant.brandStylesheet)))
+    }
+    tenantRoutes.get("/static/:file") { _, context in
+        guard let name = context.parameters.get("file"), let data = context.tenant.theme.staticFiles[name] else { throw PortalError.notFound }
+        return Response(status: .ok, headers: [.contentType: mediaType(for: name), .cacheControl: "public, max-age=300"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+    AuthController(services: services).addRoutes(to: tenantRoutes)
+    FlowController(services: services).addRoutes(to: tenantRoutes)
+
+    let userRoutes = tenantRoutes.group(context: UserContext.self)
+    PortalController(services: services).addRoutes(to: userRoutes)
+    return router
+}
+
+private func mediaType(for file: String) -> String {
+    switch (file as NSString).pathExtension.lowercased() {
+    case "css": "text/css; charset=utf-8"
+    case "js": "text/javascript; charset=utf-8"
+    case "svg": "image/svg+xml"
+    case "png": "image/png"
+    case "ico": "image/x-icon"
+    case "woff2": "font/woff2"
+    default: "application/octet-stream"
+    }
+}
+
+/// Loads the theme of every tenant (templates folder) into a registry.
+public func loadPortalTenants(_ definitions: [TenantDefinition], templates: URL) throws -> [PortalTenant] {
+    try definitions.map { PortalTenant(definition: $0, theme: try PortalTheme.load(root: templates, tenantId: $0.id)) }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// Login, logout and the forced password change.
+struct AuthController {
+    let services: PortalServices
+
+    func addRoutes(to group: RouterGroup<TenantContext>) {
+        group.get("/login") { request, context in loginPage(request, context: context) }
+        group.post("/login") { request, context in try await login(request, context: context) }
+        group.post("/logout") { request, context in try await logout(request, context: context) }
+        group.get("/password/change") { request, context in try passwordChangePage(context: context, problems: []) }
+        group.post("/password/change") { request, context in try await changePassword(request, context: context) }
+    }
+
+    private func flowLinks(_ context: TenantContext) -> (registration: [[String: String]], recovery: [[String: String]]) {
+        var registration: [[String: String]] = []
+        var recovery: [[String: String]] = []
+        for (id, flow) in context.tenant.definition.flows {
+            let item = ["href": "/access/\(id)", "label": flow.label.resolve(context.locale)]
+            if flow.kind == .recovery { recovery.append(item) }
+            else if flow.steps.first?.step != .invitation { registration.append(item) }
+        }
+        return (registration, recovery)
+    }
+
+    private func loginPage(_ request: Request, context: TenantContext, problem: String? = nil, identifier: String = "",
+                           status: HTTPResponse.Status = .ok) -> Response {
+        let theme = context.tenant.theme
+        let identifiers = context.tenant.definition.login.identifiers
+        let labelKey = identifiers.count > 1 ? "field.username_or_email" : (identifiers.first == .email ? "field.email" : "field.username")
+        let links = flowLinks(context)
+        var values: [String: Any] = [
+            "identifier_label": theme.text(labelKey, locale: context.locale),
+            "identifier": identifier,
+            "identifier_type": identifiers == [.email] ? "email" : "text",
+            "next": safeNext(request.uri.queryParameters["next"].map(String.init)) ?? "/",
+            "registration_links": links.registration,
+            "recovery_links": links.recovery,
+            "case_sensitive": context.tenant.definition.login.caseSensitive,
+        ]
+        if let problem { values["login_error"] = problem }
+        if let done = request.uri.queryParameters["done"] {
+            values["notice"] = theme.text(done == "recovery" ? "login.recovery_done" : "login.registration_done", locale: context.locale)
+        }
+        return Pages.render("login", values, title: theme.text("login.title", locale: context.locale), context: context, status: status)
+    }
+
+    /// Only same-site paths are accepted as a place to go after login.
+    private func safeNext(_ next: String?) -> String? {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return nil }
+        return next
+    }
+
+    private func login(_ request: Request, context: TenantContext) async throws -> Response {
+        let form = try await SubmittedForm.read(request, context: context)
+        let identifier = form.value("identifier") ?? ""
+        let accounts = Accounts(services: services, tenant: context.tenant)
+        let theme = context.tenant.theme
+        switch try await accounts.login(identifier: identifier, password: form["password"], remoteAddress: context.remoteAddress) {
+        case .success(_, let cookies):
+            var response = Pages.redirect(safeNext(form.value("next")) ?? "/")
+            response.setCookies(cookies)
+            return response
+        case .mustChangePassword(_, let cookies):
+            var response = Pages.redirect("/password/change")
+            response.setCookies(cookies)
+            return response
+        case .rejected:
+            return loginPage(request, context: context, problem: theme.text("login.rejected", locale: context.locale),
+                             identifier: identifier, status: .unauthorized)
+        case .throttled:
+            return loginPage(request, context: context, problem: theme.text("error.too_many_attempts", locale: context.locale),
+                             identifier: identifier, status: .tooManyRequests)
+        }
+    }
+
+    private func logout(_ request: Request, context: TenantContext) async throws -> Response {
+        _ = try await SubmittedForm.read(request, context: context)
+        if let token = request.cookies[CookieName.session]?.value {
+            try await services.database.write(tenant: context.tenant.id, now: services.now) { try await $0.deleteSession(tokenHash: Secrets.hash(token)) }
+        }
+        var response = Pages.redirect("/login")
+        response.setCookies(Sessions.clearCookies(secure: services.configuration.secureCookies))
+        return response
+    }
+
+    private func passwordChangePage(context: TenantContext, problems: [FieldProblem], status: HTTPResponse.Status = .ok) throws -> Response {
+        guard let session = context.session else { throw PortalError.loginRequired }
+        let evaluator = PasswordPolicyEvaluator(policy: context.tenant.definition.login.password)
+        let rules = (try? JSONEncoder().encode(evaluator.clientRules())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        var values: [String: Any] = [
+            "forced": session.user.status == "must_change_password",
+            "password_rules_json": rules,
+            "password_requirements": evaluator.requirements().map { ["id": $0.id, "label": $0.label.resolve(context.locale)] },
+            "strength_meter": true, "show_toggle": true, "password_confirm": true, "password_step": true,
+        ]
+        values.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
+        return Pages.render("password_change", values, title: context.tenant.theme.text("password.change_title", locale: context.locale),
+                            context: context, status: status)
+    }
+
+    private func changePassword(_ request: Request, context: TenantContext) async throws -> Response {
+        guard let session = context.session else { throw PortalError.loginRequired }
+        let form = try await SubmittedForm.read(request, context: context)
+        let accounts = Accounts(services: services, tenant: context.tenant)
+        var problems: [FieldProblem] = []
+        if !(try await services.passwords.verify(form["current_password"], against: session.user.passwordHash ?? Accounts.decoyHash)) {
+            problems.append(FieldProblem(field: "current_password", code: "wrong_password", message: LocalizedText(translations: [
+                "it": context.tenant.theme.text("password.current_wrong", locale: "it"),
+                "en": context.tenant.theme.text("password.current_wrong", locale: "en")])))
+        }
+        problems += try await accounts.passwordProblems(form["password"], confirmation: form["password_confirmation"],
+                                                        personalData: Accounts.personalData(user: session.user, customer: session.customer),
+                                                        user: session.user)
+        if form["password"] == form["current_password"], !form["password"].isEmpty {
+            problems.append(FieldProblem(field: "password", code: "unchanged", message: LocalizedText(translations: [
+                "it": "La nuova password deve essere diversa da quella attuale.", "en": "The new password must differ from the current one."])))
+        }
+        guard problems.isEmpty else { return try passwordChangePage(context: context, problems: problems, status: .unprocessableContent) }
+        let hash = try await services.passwords.hash(form["password"])
+        let tenant = context.tenant
+        let cookies: [Cookie] = try await services.database.write(tenant: tenant.id, now: services.now) { transaction in
+            guard var user = try await transaction.user(id: session.user.id ?? 0) else { return [] }
+            try await accounts.applyPassword(hash: hash, to: &user, in: transaction)
+            try await transaction.audit("password.changed", actorUserId: user.id, targetKind: "user", targetId: String(user.id ?? 0))
+            if let email = user.email { try await accounts.queueMail("password_changed", to: email, values: ["username": user.username], in: transaction) }
+            return try await Sessions.start(for: user, tenant: tenant, services: services, in: transaction)
+        }
+        services.mailQueued()
+        var response = Pages.redirect("/")
+        response.setCookies(cookies)
+        return response
+    }
+}

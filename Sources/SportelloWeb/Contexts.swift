@@ -1,0 +1,118 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SportelloCore
+import SportelloStore
+
+/// A logged-in user's session, as loaded from the store for one request.
+public struct ActiveSession: Sendable {
+    public var record: SessionRecord
+    public var user: UserRecord
+    public var customer: CustomerRecord
+    public var principal: Principal
+}
+
+/// The context every request starts with: the tenant (from the Host header), the locale, the CSRF
+/// secret and, once loaded, the session.
+public struct PortalContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: String?
+    public var tenant: PortalTenant?
+    public var locale: String = "it"
+    /// The browser's CSRF secret (cookie); forms echo it.
+    public var csrfToken: String = ""
+    /// Set when the browser had no CSRF cookie yet and one must be sent.
+    public var issueCSRFCookie = false
+    public var session: ActiveSession?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
+    }
+}
+
+/// A request that belongs to a known tenant. Handlers that need a tenant are mounted on this context.
+public struct TenantContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let tenant: PortalTenant
+    public let locale: String
+    public let csrfToken: String
+    public let remoteAddress: String?
+    public let session: ActiveSession?
+
+    public init(context: PortalContext) throws {
+        guard let tenant = context.tenant else { throw PortalError.unknownHost }
+        coreContext = context.coreContext
+        self.tenant = tenant
+        locale = context.locale
+        csrfToken = context.csrfToken
+        remoteAddress = context.remoteAddress
+        session = context.session
+    }
+}
+
+/// A request from a logged-in user whose account is usable. Handlers needing a user are mounted here.
+public struct UserContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let tenant: PortalTenant
+    public let locale: String
+    public let csrfToken: String
+    public let remoteAddress: String?
+    public let session: ActiveSession
+
+    public init(context: TenantContext) throws {
+        guard let session = context.session else { throw PortalError.loginRequired }
+        guard session.user.status != "must_change_password" else { throw PortalError.passwordChangeRequired }
+        coreContext = context.coreContext
+        tenant = context.tenant
+        locale = context.locale
+        csrfToken = context.csrfToken
+        remoteAddress = context.remoteAddress
+        self.session = session
+    }
+
+    public var user: UserRecord { session.user }
+    public var customer: CustomerRecord { session.customer }
+
+    /// Throws a 403 unless the user's role (and toggles) grant `feature`.
+    public func require(_ feature: String) throws {
+        guard tenant.authorization.isAllowed(session.principal, feature) else { throw PortalError.forbidden(feature: feature) }
+    }
+
+    public func may(_ feature: String) -> Bool { tenant.authorization.isAllowed(session.principal, feature) }
+}
+
+/// Errors the portal turns into pages (or JSON under `/api`), each with a stable code.
+public enum PortalError: Error, Sendable {
+    case unknownHost
+    case loginRequired
+    case passwordChangeRequired
+    case forbidden(feature: String)
+    case notFound
+    case csrfRejected
+    case tooManyRequests
+    case badRequest(String)
+
+    public var code: String {
+        switch self {
+        case .unknownHost: "unknown_host"
+        case .loginRequired: "login_required"
+        case .passwordChangeRequired: "password_change_required"
+        case .forbidden: "forbidden"
+        case .notFound: "not_found"
+        case .csrfRejected: "csrf_rejected"
+        case .tooManyRequests: "too_many_requests"
+        case .badRequest: "bad_request"
+        }
+    }
+
+    public var status: HTTPResponse.Status {
+        switch self {
+        case .unknownHost, .notFound: .notFound
+        case .loginRequired: .unauthorized
+        case .passwordChangeRequired, .forbidden, .csrfRejected: .forbidden
+        case .tooManyRequests: .tooManyRequests
+        case .badRequest: .badRequest
+        }
+    }
+}

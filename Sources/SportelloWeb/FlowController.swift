@@ -1,0 +1,381 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// Registration and recovery pages, driven only by the steps in the tenant's YAML.
+/// `GET /access/<flow>` shows the current step, `POST` submits it, `/access/<flow>/link?t=…` follows
+/// an e-mailed link (invitation, verification, activation, reset). Progress lives in `flow_states`;
+/// the browser holds only its secret, in a cookie scoped to the flow's path.
+struct FlowController {
+    let services: PortalServices
+
+    /// How long an unfinished flow is kept when no step says otherwise.
+    static let flowLifetime: Int64 = 2 * 3_600
+
+    func addRoutes(to group: RouterGroup<TenantContext>) {
+        group.get("/access/:flow") { request, context in try await show(request, context: context) }
+        group.post("/access/:flow") { request, context in try await submit(request, context: context) }
+        group.get("/access/:flow/link") { request, context in try await followLink(request, context: context) }
+        group.post("/access/:flow/restart") { request, context in try await restart(request, context: context) }
+    }
+
+    // MARK: Loading and saving progress
+
+    struct Loaded {
+        var machine: FlowMachine
+        var progress: FlowProgress
+        var record: FlowStateRecord?
+    }
+
+    private func machine(_ context: TenantContext) throws -> FlowMachine {
+        guard let id = context.parameters.get("flow"), let flow = context.tenant.definition.flows[id] else { throw PortalError.notFound }
+        return FlowMachine(flowId: id, flow: flow)
+    }
+
+    private func load(_ request: Request, context: TenantContext) async throws -> Loaded {
+        let machine = try machine(context)
+        if let secret = request.cookies[CookieName.flow]?.value, secret.count == 43 {
+            let record = try await services.database.read(tenant: context.tenant.id, now: services.now) {
+                try await $0.flowState(tokenHash: Secrets.hash(secret))
+            }
+            if let record, record.flow == machine.flowId,
+               let progress = try? JSONDecoder().decode(FlowProgress.self, from: Data(record.data.utf8)) {
+                return Loaded(machine: machine, progress: progress, record: record)
+            }
+        }
+        return Loaded(machine: machine, progress: FlowProgress(flowId: machine.flowId), record: nil)
+    }
+
+    func flowCookie(_ value: String, flowId: String) -> Cookie {
+        Cookie(name: CookieName.flow, value: value, path: "/access/\(flowId)", secure: services.configuration.secureCookies,
+               httpOnly: true, sameSite: .lax)
+    }
+
+    /// Replaces the flow secret (after following a link, possibly in another browser).
+    private func rebind(_ record: inout FlowStateRecord, in transaction: TenantTransaction) async throws -> Cookie {
+        let secret = Secrets.token(using: services.random)
+        record.tokenHash = secret.hash
+        record.updatedAt = transaction.now
+        try await transaction.updateFlowState(record)
+        return flowCookie(secret.plain, flowId: record.flow)
+    }
+
+    // MARK: Showing a step
+
+    private func show(_ request: Request, context: TenantContext) async throws -> Response {
+        let loaded = try await load(request, context: context)
+        if loaded.record == nil && loaded.machine.startsFromInvitation {
+            return notice(context, machine: loaded.machine, key: "flow.invitation_only", status: .ok)
+        }
+        if loaded.machine.isFinished(loaded.progress) {
+            return notice(context, machine: loaded.machine, key: "flow.finished", status: .ok)
+        }
+        let chosenType = request.uri.queryParameters["type"].map { SubmittedForm(fields: ["customer_type": String($0)]) }
+        return try await page(for: loaded, context: context, problems: [], form: chosenType)
+    }
+
+    private func page(for loaded: Loaded, context: TenantContext, problems: [FieldProblem], form: SubmittedForm?,
+                      status: HTTPResponse.Status? = nil, extra: [String: Any] = [:]) async throws -> Response {
+        let machine = loaded.machine
+        let progress = loaded.progress
+        guard let step = machine.step(progress) else {
+            return notice(context, machine: machine, key: "flow.finished", status: .ok)
+        }
+        let locale = context.locale
+        let theme = context.tenant.theme
+        var values: [String: Any] = [
+            "flow_id": machine.flowId,
+            "flow_label": machine.flow.label.resolve(locale),
+            "step_kind": step.step.rawValue,
+            "step_index": progress.stepIndex,
+            "step_number": progress.stepIndex + 1,
+            "step_count": machine.steps.count,
+            "action": "/access/\(machine.flowId)",
+            "step_message": step.message?.resolve(locale) ?? "",
+            "has_step_message": step.message != nil,
+        ]
+        values.merge(Pages.errorValues(problems, locale: locale)) { $1 }
+        var entered: [String: String] = form?.fields ?? [:]
+        entered["_csrf"] = nil
+        for secret in ["password", "password_confirmation", "security_answer", "security_answer_confirmation", "code"] {
+            entered[secret] = nil
+        }
+        var inputs: [FormInput] = []
+        var template = "flow_form"
+        switch step.step {
+        case .invitation:
+            entered["email"] = entered["email"] ?? progress.email ?? ""
+            inputs = [FormInput(name: "email", label: label(theme, "field.email", locale), type: "email", autocomplete: "email", required: true)]
+            if let types = step.adminEmailFor, let type = progress.customerType, types.contains(type) {
+                values["notice"] = theme.text("flow.admin_email_required", locale: locale)
+            }
+            if let username = progress.username { values["assigned_username"] = username }
+        case .verifyCustomer:
+            inputs = CustomerMatcher.formFields(for: step.match ?? [], optionalFields: step.optionalFields ?? [], kind: nil)
+        case .customerDetails:
+            let types = context.tenant.definition.customerTypes
+            let chosen = form?.value("customer_type") ?? progress.customerType ?? types.keys.first ?? ""
+            values["customer_types"] = types.map { id, type in
+                ["id": id, "label": type.label.resolve(locale), "selected": id == chosen] as [String: Any]
+            }
+            values["choose_customer_type"] = types.count > 1
+            if let type = types[chosen] {
+                inputs = CustomerDetailsForm.inputs(fields: step.fields ?? [], optionalFields: step.optionalFields ?? [], type: type)
+            }
+        case .identify:
+            let by = step.by ?? ["username"]
+            let key = by.count > 1 ? "field.username_or_email" : (by.first == "email" ? "field.email" : "field.username")
+            inputs = [FormInput(name: "identifier", label: label(theme, key, locale), type: by == ["email"] ? "email" : "text",
+                                autocomplete: "username", required: true)]
+            if let excluded = machine.flow.excludedMessage { values["notice"] = excluded.resolve(locale) }
+        case .credentials, .firstLoginCredentials:
+            switch step.username ?? .chosen {
+            case .assigned:
+                values["assigned_username"] = progress.username ?? ""
+            case .email:
+                entered["email"] = entered["email"] ?? progress.email ?? ""
+                inputs.append(FormInput(name: "email", label: label(theme, "field.email_as_username", locale), type: "email", autocomplete: "email", required: true))
+            case .chosen:
+                inputs.append(FormInput(name: "username", label: label(theme, "field.username", locale), type: "text", autocomplete: "username", required: true))
+                if progress.email == nil {
+                    inputs.append(FormInput(name: "email", label: label(theme, "field.email", locale), type: "email", autocomplete: "email", required: true))
+                }
+            }
+            if context.tenant.definition.login.caseSensitive { values["case_sensitive_note"] = theme.text("flow.case_sensitive", locale: locale) }
+            if step.step == .firstLoginCredentials { values.merge(passwordValues(step: step, context: context)) { $1 } }
+        case .password:
+            values.merge(passwordValues(step: step, context: context)) { $1 }
+        case .securityQuestion:
+            template = "flow_form"
+            inputs = [FormInput(name: "security_question", label: label(theme, "field.security_question", locale), type: "text", autocomplete: "off", required: true),
+                      FormInput(name: "security_answer", label: label(theme, "field.security_answer", locale), type: "password", autocomplete: "off", required: true),
+                      FormInput(name: "security_answer_confirmation", label: label(theme, "field.security_answer_confirmation", locale), type: "password", autocomplete: "off", required: true)]
+        case .securityAnswer:
+            values["question"] = try await questionFor(progress, tenant: context.tenant)
+            inputs = [FormInput(name: "security_answer", label: label(theme, "field.security_answer", locale), type: "password", autocomplete: "off", required: true)]
+        case .controlCode:
+            values["notice"] = theme.text("flow.control_code_sent", locale: locale)
+            inputs = [FormInput(name: "code", label: label(theme, "field.control_code", locale), type: "text", autocomplete: "one-time-code", required: true)]
+            values["inputmode_numeric"] = true
+        case .emailVerification:
+            if progress.email != nil && !progress.emailVerified {
+                template = "flow_check_email"
+                values["resend"] = true
+            } else {
+                inputs = [FormInput(name: "email", label: label(theme, "field.email", locale), type: "email", autocomplete: "email", required: true)]
+            }
+        case .activation, .resetLink, .sendUsername:
+            template = "flow_check_email"
+            values["resend"] = step.step != .sendUsername
+        case .temporaryPassword:
+            template = "flow_done"
+            values["message"] = theme.text("flow.temporary_password_sent", locale: locale)
+            values["login_link"] = true
+        case .summaryEmail, .confirmation:
+            template = "flow_done"
+            let next = machine.steps.dropFirst(progress.stepIndex + 1).first?.step
+            values["message"] = theme.text(machine.flow.kind == .registration ? "flow.registration_done" : "flow.recovery_done", locale: locale)
+            values["continue_button"] = next == .automaticLogin
+            values["login_link"] = next != .automaticLogin
+        case .automaticLogin:
+            template = "flow_done"
+            values["continue_button"] = true
+        }
+        values["inputs"] = inputs.map { input -> [String: Any] in
+            var item: [String: Any] = ["name": input.name, "label": input.label.resolve(locale), "type": input.type,
+                                       "required": input.required, "value": entered[input.name] ?? "",
+                                       "autocomplete": input.autocomplete ?? "off"]
+            if let problem = problems.first(where: { $0.field == input.name }) { item["error"] = problem.message.resolve(locale) }
+            return item
+        }
+        values.merge(extra) { $1 }
+        let title = machine.flow.label.resolve(locale)
+        return Pages.render(template, values, title: title, context: context,
+                            status: status ?? (problems.isEmpty ? .ok : .unprocessableContent))
+    }
+
+    private func passwordValues(step: FlowStep, context: TenantContext) -> [String: Any] {
+        let evaluator = PasswordPolicyEvaluator(policy: context.tenant.definition.login.password)
+        let rules = (try? JSONEncoder().encode(evaluator.clientRules())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return [
+            "password_step": true,
+            "password_confirm": step.confirm ?? true,
+            "strength_meter": step.strengthMeter ?? false,
+            "show_toggle": step.showToggle ?? false,
+            "password_rules_json": rules,
+            "password_requirements": evaluator.requirements().map { ["id": $0.id, "label": $0.label.resolve(context.locale)] },
+        ]
+    }
+
+    private func label(_ theme: PortalTheme, _ key: String, _ locale: String) -> LocalizedText {
+        LocalizedText(translations: [locale: theme.text(key, locale: locale)])
+    }
+
+    private func notice(_ context: TenantContext, machine: FlowMachine, key: String, status: HTTPResponse.Status,
+                        values: [String: String] = [:]) -> Response {
+        let theme = context.tenant.theme
+        var message = theme.text(key, locale: context.locale, values)
+        if let care = context.tenant.definition.contacts?.customerCare {
+            message += " " + theme.text("flow.contact_customer_care", locale: context.locale, ["phone": care])
+        }
+        return Pages.render("flow_done", ["message": message, "login_link": true, "flow_label": machine.flow.label.resolve(context.locale)],
+                            title: machine.flow.label.resolve(context.locale), context: context, status: status)
+    }
+
+    /// The user's own security question, or for an unknown account a decoy chosen from the e-mail typed,
+    /// so the page looks the same whether or not the account exists.
+    private func questionFor(_ progress: FlowProgress, tenant: PortalTenant) async throws -> String {
+        if let userId = progress.userId,
+           let user = try await services.database.read(tenant: tenant.id, now: services.now, { try await $0.user(id: userId) }),
+           let question = user.securityQuestion {
+            return question
+        }
+        let decoys = tenant.theme.text("flow.decoy_questions", locale: tenant.definition.locales.default)
+            .split(separator: "|").map(String.init)
+        let seed = Secrets.hash(progress.email ?? "", salt: tenant.id).unicodeScalars.reduce(0) { ($0 &* 31 &+ Int($1.value)) & 0xffff }
+        return decoys.isEmpty ? "?" : decoys[seed % decoys.count]
+    }
+
+    // MARK: Submitting a step
+
+    private func submit(_ request: Request, context: TenantContext) async throws -> Response {
+        let form = try await SubmittedForm.read(request, context: context)
+        var loaded = try await load(request, context: context)
+        if loaded.record == nil && loaded.machine.startsFromInvitation {
+            return notice(context, machine: loaded.machine, key: "flow.invitation_only", status: .ok)
+        }
+        guard let step = loaded.machine.step(loaded.progress) else {
+            return notice(context, machine: loaded.machine, key: "flow.finished", status: .ok)
+        }
+        if let sent = Int(form["step"]), sent != loaded.progress.stepIndex {
+            return Pages.redirect("/access/\(loaded.machine.flowId)")
+        }
+        let steps = FlowSteps(services: services, context: context)
+        let outcome = try await steps.submit(step, form: form, loaded: &loaded)
+        switch outcome {
+        case .problems(let problems, let status):
+            return try await page(for: loaded, context: context, problems: problems, form: form, status: status)
+        case .stay(let cookies):
+            var cookies = cookies
+            let current = loaded
+            let (saved, cookie) = try await services.database.write(tenant: context.tenant.id, now: services.now) { transaction in
+                var copy = current
+                let cookie = try await saveProgress(&copy, in: transaction)
+                return (copy, cookie)
+            }
+            loaded = saved
+            if let cookie { cookies.append(cookie) }
+            var response = Pages.redirect("/access/\(loaded.machine.flowId)")
+            response.setCookies(cookies)
+            return response
+        case .advanced(let cookies, let redirect):
+            var response = Pages.redirect(redirect ?? "/access/\(loaded.machine.flowId)")
+            response.setCookies(cookies)
+            return response
+        case .response(let response):
+            return response
+        }
+    }
+
+    private func restart(_ request: Request, context: TenantContext) async throws -> Response {
+        _ = try await SubmittedForm.read(request, context: context)
+        let machine = try machine(context)
+        var response = Pages.redirect("/access/\(machine.flowId)")
+        var cookie = flowCookie("", flowId: machine.flowId)
+        cookie = Cookie(name: cookie.name, value: "", maxAge: 0, path: "/access/\(machine.flowId)", httpOnly: true, sameSite: .lax)
+        response.setCookie(cookie)
+        return response
+    }
+
+    // MARK: Links from e-mails
+
+    private func followLink(_ request: Request, context: TenantContext) async throws -> Response {
+        let machine = try machine(context)
+        guard let token = request.uri.queryParameters["t"].map(String.init), token.count == 43 else {
+            return notice(context, machine: machine, key: "flow.link_invalid", status: .badRequest)
+        }
+        let hash = Secrets.hash(token)
+        let tenant = context.tenant
+        let now = services.now
+        if machine.startsFromInvitation {
+            return try await followInvitation(hash: hash, machine: machine, context: context, now: now)
+        }
+        // Verification, activation and reset links: a one-time token that names the flow state.
+        let outcome: (Cookie?, String?) = try await services.database.write(tenant: tenant.id, now: now) { transaction in
+            var found: OneTimeTokenRecord?
+            for purpose in ["email_verification", "activation", "password_reset"] {
+                if let token = try await transaction.token(hash: hash, purpose: purpose) { found = token; break }
+            }
+            guard let record = found else { return (nil, "flow.link_invalid") }
+            if record.usedAt != nil { return (nil, "flow.link_used") }
+            if record.expiresAt <= now { return (nil, "flow.link_expired") }
+            guard let stateId = record.data.flatMap(Int64.init),
+                  var state = try await transaction.flowStateById(stateId), state.flow == machine.flowId,
+                  state.completedAt == nil,
+                  var progress = try? JSONDecoder().decode(FlowProgress.self, from: Data(state.data.utf8)) else {
+                return (nil, "flow.link_invalid")
+            }
+            guard try await transaction.consumeToken(id: record.id ?? 0) else { return (nil, "flow.link_used") }
+            // The link proves the mailbox: move past the step that sent it.
+            if let index = machine.steps.firstIndex(where: { [.emailVerification, .activation, .resetLink].contains($0.step) }),
+               progress.stepIndex <= index {
+                progress.stepIndex = index
+                progress.emailVerified = true
+                machine.advance(&progress)
+            }
+            var loaded = Loaded(machine: machine, progress: progress, record: state)
+            state.expiresAt = max(state.expiresAt, now + Self.flowLifetime)
+            loaded.record = state
+            let steps = FlowSteps(services: services, context: context)
+            try await steps.enterSteps(&loaded, in: transaction)
+            _ = try await saveProgress(&loaded, in: transaction)
+            var rebound = loaded.record!
+            let cookie = try await rebind(&rebound, in: transaction)
+            return (cookie, nil)
+        }
+        services.mailQueued()
+        if let key = outcome.1 {
+            return notice(context, machine: machine, key: key, status: key == "flow.link_expired" ? .gone : .badRequest)
+        }
+        var response = Pages.redirect("/access/\(machine.flowId)")
+        if let cookie = outcome.0 { response.setCookie(cookie) }
+        return response
+    }
+
+    private func followInvitation(hash: String, machine: FlowMachine, context: TenantContext, now: Int64) async throws -> Response {
+        let tenant = context.tenant
+        let result: (Cookie?, String?, [String: String]) = try await services.database.write(tenant: tenant.id, now: now) { transaction in
+            guard let invitation = try await transaction.invitation(tokenHash: hash) else { return (nil, "flow.link_invalid", [:]) }
+            if invitation.acceptedAt != nil { return (nil, "flow.invitation_used", [:]) }
+            if invitation.revokedAt != nil { return (nil, "flow.invitation_revoked", [:]) }
+            if invitation.expiresAt <= now {
+                return (nil, "flow.invitation_expired", ["date": Formatting.date(invitation.expiresAt, locale: context.locale)])
+            }
+            if let role = machine.flow.role, role != invitation.role { return (nil, "flow.link_invalid", [:]) }
+            let customer = try await transaction.customer(id: invitation.customerId)
+            var progress = FlowProgress(flowId: machine.flowId)
+            progress.invitationId = invitation.id
+            progress.customerId = invitation.customerId
+            progress.customerType = customer?.customerType
+            progress.role = invitation.role
+            progress.email = invitation.email
+            progress.username = invitation.username.isEmpty ? nil : invitation.username
+            progress.creatorUserId = invitation.createdBy
+            progress.emailVerified = true
+            var loaded = Loaded(machine: machine, progress: progress, record: nil)
+            let step = machine.steps.first
+            let lifetime = Int64(step?.expires?.seconds ?? 86_400)
+            let cookie = try await saveProgress(&loaded, in: transaction)
+            if var record = loaded.record {
+                record.expiresAt = max(record.expiresAt, min(invitation.expiresAt, now + lifetime))
+                try await transaction.updateFlowState(record)
+            }
+            return (cookie, nil, [:])
+        }
+        if let key = result.1 { return notice(context, machine: machine, key: key, status: key == "flow.invitation_expired" ? .gone : .badRequest, values: result.2) }
+        var response = Pages.redirect("/access/\(machine.flowId)")
+        if let cookie = result.0 { response.setCookie(cookie) }
+        return response
+    }
+}

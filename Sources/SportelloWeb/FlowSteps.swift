@@ -1,0 +1,618 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// What each kind of step does with a submitted form, and what happens on entering a step.
+struct FlowSteps {
+    let services: PortalServices
+    let context: TenantContext
+
+    enum Outcome {
+        /// Show the step again with these problems.
+        case problems([FieldProblem], HTTPResponse.Status? = nil)
+        /// Save progress and show the (same or next) step.
+        case stay([Cookie])
+        /// Progress already saved; go on.
+        case advanced([Cookie], redirect: String?)
+        case response(Response)
+    }
+
+    var tenant: PortalTenant { context.tenant }
+    var definition: TenantDefinition { tenant.definition }
+    var accounts: Accounts { Accounts(services: services, tenant: tenant) }
+    var locale: String { context.locale }
+
+    private func problem(_ field: String, _ code: String, _ key: String, _ values: [String: String] = [:]) -> FieldProblem {
+        var translations: [String: String] = [:]
+        for locale in definition.locales.available { translations[locale] = tenant.theme.text(key, locale: locale, values) }
+        return FieldProblem(field: field, code: code, message: LocalizedText(translations: translations))
+    }
+
+    // MARK: Submit
+
+    func submit(_ step: FlowStep, form: SubmittedForm, loaded: inout FlowController.Loaded) async throws -> Outcome {
+        let now = services.now
+        switch step.step {
+        case .invitation:
+            let email = form.value("email") ?? ""
+            let problems = UsernameRules.validateEmail(email, field: "email")
+            if !problems.isEmpty { return .problems(problems) }
+            if email.lowercased() != loaded.progress.email?.lowercased() { loaded.progress.emailVerified = false }
+            loaded.progress.email = email
+            return try await advance(&loaded)
+
+        case .verifyCustomer:
+            return try await verifyCustomer(step, form: form, loaded: &loaded, now: now)
+
+        case .customerDetails:
+            let typeId = form.value("customer_type") ?? definition.customerTypes.keys.first ?? ""
+            guard let type = definition.customerTypes[typeId] else {
+                return .problems([problem("customer_type", "required", "error.field_required")])
+            }
+            if form.value("change_type") != nil { return .problems([], .ok) }
+            switch CustomerDetailsForm.validate(form.fields, fields: step.fields ?? [], optionalFields: step.optionalFields ?? [], type: type, typeId: typeId) {
+            case .failure(let problems):
+                return .problems(problems.problems)
+            case .success(let draft):
+                loaded.progress.customerType = typeId
+                loaded.progress.customerDraft = draft.values
+                loaded.progress.email = draft.values["email"] ?? loaded.progress.email
+                return try await advance(&loaded)
+            }
+
+        case .identify:
+            return try await identify(step, form: form, loaded: &loaded, now: now)
+
+        case .credentials, .firstLoginCredentials:
+            var problems: [FieldProblem] = []
+            switch step.username ?? .chosen {
+            case .assigned:
+                if loaded.progress.username == nil { problems.append(problem("username", "required", "error.field_required")) }
+            case .email:
+                let email = form.value("email") ?? ""
+                problems += UsernameRules.validateEmail(email, field: "email")
+                if problems.isEmpty {
+                    if email.lowercased() != loaded.progress.email?.lowercased() { loaded.progress.emailVerified = false }
+                    loaded.progress.email = email
+                    loaded.progress.username = email
+                }
+            case .chosen:
+                let username = form.value("username") ?? ""
+                problems += UsernameRules.validateChosen(username)
+                if loaded.progress.email == nil {
+                    let email = form.value("email") ?? ""
+                    problems += UsernameRules.validateEmail(email, field: "email")
+                    if problems.isEmpty { loaded.progress.email = email }
+                }
+                if problems.isEmpty { loaded.progress.username = username }
+            }
+            if problems.isEmpty, let taken = try await usernameTaken(loaded.progress, step: step) , taken {
+                problems.append(problem(step.username == .email ? "email" : "username", "taken", "error.username_taken"))
+            }
+            if step.step == .firstLoginCredentials, problems.isEmpty {
+                problems += try await passwordStep(step, form: form, loaded: &loaded)
+            }
+            if !problems.isEmpty { return .problems(problems) }
+            return try await advance(&loaded)
+
+        case .password:
+            let problems = try await passwordStep(step, form: form, loaded: &loaded)
+            if !problems.isEmpty { return .problems(problems) }
+            return try await advance(&loaded)
+
+        case .securityQuestion:
+            let question = form.value("security_question") ?? ""
+            let problems = SecurityAnswer.validate(question: question, answer: form["security_answer"],
+                                                   confirmation: form["security_answer_confirmation"])
+            if !problems.isEmpty { return .problems(problems) }
+            loaded.progress.securityQuestion = question
+            loaded.progress.securityAnswerHash = try await services.passwords.hash(SecurityAnswer.normalise(form["security_answer"]))
+            return try await advance(&loaded)
+
+        case .securityAnswer:
+            return try await securityAnswer(step, form: form, loaded: &loaded, now: now)
+
+        case .controlCode:
+            return try await controlCode(step, form: form, loaded: &loaded, now: now)
+
+        case .emailVerification:
+            if form.value("resend") != nil || loaded.progress.email == nil || form.value("email") != nil {
+                if let email = form.value("email") {
+                    let problems = UsernameRules.validateEmail(email, field: "email")
+                    if !problems.isEmpty { return .problems(problems) }
+                    loaded.progress.email = email
+                    loaded.progress.emailVerified = false
+                }
+                guard loaded.progress.email != nil else { return .problems([problem("email", "required", "error.field_required")]) }
+                return try await writeAndSave(&loaded) { transaction, loaded in
+                    try await sendLink(purpose: "email_verification", kind: "email_verification", step: step, loaded: &loaded, in: transaction)
+                }
+            }
+            return .stay([])
+
+        case .activation, .resetLink:
+            // "Send it again": a fresh link replaces the previous one.
+            guard form.value("resend") != nil else { return .stay([]) }
+            let purpose = step.step == .activation ? "activation" : "password_reset"
+            return try await writeAndSave(&loaded) { transaction, loaded in
+                if step.step == .resetLink && loaded.progress.userId == nil { return }
+                try await sendLink(purpose: purpose, kind: step.step == .activation ? "activation" : "password_reset",
+                                   step: step, loaded: &loaded, in: transaction)
+            }
+
+        case .sendUsername, .temporaryPassword:
+            return .stay([])
+
+        case .summaryEmail, .confirmation:
+            // "Prosegui": go on to automatic login, or to the login page.
+            return try await advance(&loaded)
+
+        case .automaticLogin:
+            return try await advance(&loaded)
+        }
+    }
+
+    // MARK: Steps with attempts
+
+    private func verifyCustomer(_ step: FlowStep, form: SubmittedForm, loaded: inout FlowController.Loaded, now: Int64) async throws -> Outcome {
+        let maxAttempts = step.maxAttempts ?? 5
+        let window = Int64(step.window?.seconds ?? 900)
+        let key = "verify|\(tenant.id)|\(loaded.machine.flowId)|\(context.remoteAddress ?? "-")"
+        guard await services.limiter.allow(key, limit: maxAttempts, window: window, now: now) else {
+            try await auditBurst("verify_customer.throttled", key: key, now: now)
+            return .problems([problem("_form", "too_many_attempts", "error.too_many_attempts")], .tooManyRequests)
+        }
+        let match = step.match ?? []
+        let lookupField = CustomerMatcher.lookupField(for: match)
+        let lookupValue = form.value(lookupField) ?? ""
+        let candidates: [CustomerRecord] = try await services.database.read(tenant: tenant.id, now: now) { transaction in
+            switch lookupField {
+            case "customer_code": return try await transaction.customer(code: lookupValue).map { [$0] } ?? []
+            default:
+                let normalised = lookupValue.uppercased().replacingOccurrences(of: " ", with: "")
+                let vat = normalised.hasPrefix("IT") ? String(normalised.dropFirst(2)) : normalised
+                return try await transaction.customers(vatNumber: vat)
+            }
+        }
+        var matched: CustomerRecord?
+        for customer in candidates {
+            guard let type = definition.customerTypes[customer.customerType] else { continue }
+            if CustomerMatcher.matches(entered: form.fields, customer: customer, kind: type.kind, match: match) { matched = customer; break }
+        }
+        guard let customer = matched else {
+            return .problems([FieldProblem(field: "_form", code: "no_match", message: CustomerMatcher.neutralMismatchMessage)])
+        }
+        if let role = loaded.progress.role ?? loaded.machine.flow.role,
+           let refusal = try await cardinalityRefusal(role: role, customer: customer) {
+            return .problems([refusal])
+        }
+        if let roles = loaded.machine.flow.customerTypes, !roles.contains(customer.customerType) {
+            return .problems([FieldProblem(field: "_form", code: "no_match", message: CustomerMatcher.neutralMismatchMessage)])
+        }
+        await services.limiter.reset(key)
+        loaded.progress.customerId = customer.id
+        loaded.progress.customerType = customer.customerType
+        if match.contains("legal_rep_email") { loaded.progress.email = form.value("legal_rep_email") ?? customer.legalRepEmail }
+        return try await advance(&loaded)
+    }
+
+    private func identify(_ step: FlowStep, form: SubmittedForm, loaded: inout FlowController.Loaded, now: Int64) async throws -> Outcome {
+        let identifier = form.value("identifier") ?? ""
+        if identifier.isEmpty { return .problems([problem("identifier", "required", "error.field_required")]) }
+        let key = "identify|\(tenant.id)|\(context.remoteAddress ?? "-")"
+        let throttle = definition.login.throttle
+        guard await services.limiter.allow(key, limit: throttle?.perIP ?? 20, window: Int64(throttle?.window.seconds ?? 60), now: now) else {
+            try await auditBurst("recovery.throttled", key: key, now: now)
+            return .problems([problem("_form", "too_many_attempts", "error.too_many_attempts")], .tooManyRequests)
+        }
+        let by = Set(step.by ?? ["username"])
+        let caseSensitive = definition.login.caseSensitive
+        let users: [UserRecord] = try await services.database.read(tenant: tenant.id, now: now) { transaction in
+            var found: [UserRecord] = []
+            if by.contains("username"), let user = try await transaction.user(usernameKey: UsernameRules.key(for: identifier, caseSensitive: caseSensitive)) {
+                found.append(user)
+            }
+            if by.contains("email"), identifier.contains("@") {
+                for user in try await transaction.users(email: identifier) where !found.contains(where: { $0.id == user.id }) { found.append(user) }
+            }
+            return found.filter { $0.status != "blocked" }
+        }
+        let excluded = Set(loaded.machine.flow.excludedRoles ?? [])
+        let eligible = users.filter { !excluded.contains($0.role) }
+        loaded.progress.identified = true
+        loaded.progress.email = identifier.contains("@") ? identifier : nil
+        loaded.progress.userId = eligible.count == 1 ? eligible.first?.id : nil
+        let purpose = loaded.machine.flow.purpose
+        let barred = users.filter { excluded.contains($0.role) }
+        return try await advance(&loaded) { transaction, loaded in
+            // Barred roles learn why by e-mail; the page stays the same for everyone.
+            for user in barred {
+                guard let email = user.email, let message = loaded.machine.flow.excludedMessage else { continue }
+                try await accounts.queueMail("recovery_not_allowed", to: email, values: ["username": user.username,
+                                                                                         "message": message.resolve(definition.locales.default)], in: transaction)
+            }
+            if purpose == .forgotUsername, !users.isEmpty, let email = users.first?.email {
+                try await accounts.queueMail("forgot_username", to: email, values: ["usernames": users.map(\.username).joined(separator: "\n")],
+                                             in: transaction)
+                try await transaction.audit("recovery.username_sent", targetKind: "user", targetId: users.compactMap { $0.id.map(String.init) }.joined(separator: ","))
+            }
+        }
+    }
+
+    private func securityAnswer(_ step: FlowStep, form: SubmittedForm, loaded: inout FlowController.Loaded, now: Int64) async throws -> Outcome {
+        let maxAttempts = step.maxAttempts ?? 3
+        let answer = SecurityAnswer.normalise(form["security_answer"])
+        var correct = false
+        if let userId = loaded.progress.userId,
+           let user = try await services.database.read(tenant: tenant.id, now: now, { try await $0.user(id: userId) }),
+           let hash = user.securityAnswerHash, (user.lockedUntil ?? 0) <= now {
+            correct = try await services.passwords.verify(answer, against: hash)
+        } else {
+            _ = try await services.passwords.verify(answer, against: Accounts.decoyHash)
+        }
+        if correct { return try await advance(&loaded) }
+        loaded.progress.failedAttempts += 1
+        if loaded.progress.failedAttempts >= maxAttempts {
+            loaded.progress.stepIndex = loaded.machine.steps.count
+            let userId = loaded.progress.userId
+            try await saveEnded(loaded) { transaction in
+                if let userId {
+                    try await transaction.audit("recovery.security_answer_exhausted", targetKind: "user", targetId: String(userId),
+                                                detail: "\(maxAttempts) wrong answers")
+                }
+            }
+            return .response(failurePage(loaded, key: "flow.too_many_wrong_answers"))
+        }
+        return .problems([problem("security_answer", "wrong_answer", "error.wrong_answer",
+                                  ["left": String(maxAttempts - loaded.progress.failedAttempts)])])
+    }
+
+    private func controlCode(_ step: FlowStep, form: SubmittedForm, loaded: inout FlowController.Loaded, now: Int64) async throws -> Outcome {
+        let maxAttempts = step.maxAttempts ?? 3
+        let code = (form.value("code") ?? "").filter(\.isNumber)
+        let userId = loaded.progress.userId
+        let verdict: Bool = try await services.database.write(tenant: tenant.id, now: now) { transaction in
+            guard let userId, let token = try await transaction.liveToken(userId: userId, purpose: "control_code") else { return false }
+            if Secrets.constantTimeEquals(Secrets.hash(code, salt: String(userId)), token.tokenHash) {
+                return try await transaction.consumeToken(id: token.id ?? 0)
+            }
+            _ = try await transaction.recordTokenAttempt(id: token.id ?? 0)
+            return false
+        }
+        if verdict { return try await advance(&loaded) }
+        loaded.progress.failedAttempts += 1
+        if loaded.progress.failedAttempts >= maxAttempts {
+            loaded.progress.stepIndex = loaded.machine.steps.count
+            try await saveEnded(loaded) { transaction in
+                if let userId {
+                    try await transaction.revokeTokens(userId: userId, purpose: "control_code")
+                    try await transaction.audit("recovery.control_code_exhausted", targetKind: "user", targetId: String(userId),
+                                                detail: "\(maxAttempts) wrong codes")
+                }
+            }
+            return .response(failurePage(loaded, key: "flow.too_many_wrong_codes"))
+        }
+        return .problems([problem("code", "wrong_code", "error.wrong_code", ["left": String(maxAttempts - loaded.progress.failedAttempts)])])
+    }
+
+    /// Saves a flow that ended without success, with what else must happen in the same transaction.
+    private func saveEnded(_ loaded: FlowController.Loaded, _ also: @escaping @Sendable (TenantTransaction) async throws -> Void) async throws {
+        let controller = FlowController(services: services)
+        try await services.database.write(tenant: tenant.id, now: services.now) { transaction in
+            try await also(transaction)
+            var copy = loaded
+            _ = try await controller.saveProgress(&copy, in: transaction)
+        }
+    }
+
+    private func failurePage(_ loaded: FlowController.Loaded, key: String) -> Response {
+        var response = Pages.render("flow_done", ["message": tenant.theme.text(key, locale: locale), "login_link": true,
+                                                  "restart_link": "/access/\(loaded.machine.flowId)",
+                                                  "flow_label": loaded.machine.flow.label.resolve(locale)],
+                                    title: loaded.machine.flow.label.resolve(locale), context: context, status: .tooManyRequests)
+        response.setCookie(Cookie(name: CookieName.flow, value: "", maxAge: 0, path: "/access/\(loaded.machine.flowId)", httpOnly: true, sameSite: .lax))
+        return response
+    }
+
+    private func auditBurst(_ action: String, key: String, now: Int64) async throws {
+        // One audit entry per burst: the first refusal in an hour.
+        guard await services.limiter.allow("audit|\(key)", limit: 1, window: 3_600, now: now) else { return }
+        try await services.database.write(tenant: tenant.id, now: now) {
+            try await $0.audit(action, targetKind: "ip", targetId: context.remoteAddress ?? "unknown")
+        }
+    }
+
+    // MARK: Passwords and usernames
+
+    private func passwordStep(_ step: FlowStep, form: SubmittedForm, loaded: inout FlowController.Loaded) async throws -> [FieldProblem] {
+        let now = services.now
+        let userId = loaded.progress.userId, customerId = loaded.progress.customerId
+        let (user, customer): (UserRecord?, CustomerRecord?) = try await services.database.read(tenant: tenant.id, now: now) { transaction in
+            let user = try await userId.asyncMap { try await transaction.user(id: $0) } ?? nil
+            let customer = try await customerId.asyncMap { try await transaction.customer(id: $0) } ?? nil
+            return (user, customer)
+        }
+        let confirmation: String? = (step.confirm ?? true) ? form["password_confirmation"] : nil
+        let personal = Accounts.personalData(user: user, customer: customer,
+                                             extra: [loaded.progress.username, loaded.progress.email?.split(separator: "@").first.map(String.init)]
+                                                + (loaded.progress.customerDraft.map { [$0["first_name"], $0["last_name"], $0["tax_code"]] } ?? []))
+        let problems = try await accounts.passwordProblems(form["password"], confirmation: confirmation, personalData: personal, user: user)
+        if problems.isEmpty { loaded.progress.passwordHash = try await services.passwords.hash(form["password"]) }
+        return problems
+    }
+
+    /// Whether the username (or e-mail used as one) is already taken within the step's uniqueness scope.
+    private func usernameTaken(_ progress: FlowProgress, step: FlowStep) async throws -> Bool? {
+        guard progress.username != nil, step.username != .assigned else { return nil }
+        let key = storedUsernameKey(progress, step: step)
+        return try await services.database.read(tenant: tenant.id, now: services.now) { try await $0.user(usernameKey: key) != nil }
+    }
+
+    /// The key stored for the new account: the normalised username, except where the tenant lets sub-accounts
+    /// reuse an e-mail (Tunda): there the key also names the customer, so the same e-mail can log in to each.
+    func storedUsernameKey(_ progress: FlowProgress, step: FlowStep?) -> String {
+        let key = UsernameRules.key(for: progress.username ?? "", caseSensitive: definition.login.caseSensitive)
+        let uniqueAmongMainAccounts = definition.flows.values.contains { flow in flow.steps.contains { $0.unique == .mainAccounts } }
+        if uniqueAmongMainAccounts, step?.unique == nil, let customerId = progress.customerId {
+            return "\(key)#\(customerId)"
+        }
+        return key
+    }
+
+    private func cardinalityRefusal(role: String, customer: CustomerRecord, in transaction: TenantTransaction? = nil) async throws -> FieldProblem? {
+        guard let cardinality = tenant.authorization.cardinality(of: role), let maximum = cardinality.max else { return nil }
+        let existing: Int
+        if let transaction {
+            existing = try await count(role: role, per: cardinality.per, customer: customer, in: transaction)
+        } else {
+            existing = try await services.database.read(tenant: tenant.id, now: services.now) {
+                try await count(role: role, per: cardinality.per, customer: customer, in: $0)
+            }
+        }
+        guard existing >= maximum else { return nil }
+        let label = definition.roles[role]?.label.resolve(locale) ?? role
+        let key = cardinality.per == .vatNumber ? "error.cardinality_vat" : "error.cardinality_customer"
+        return problem("_form", "cardinality", key, ["role": label, "max": String(maximum)])
+    }
+
+    private func count(role: String, per: CardinalityScope, customer: CustomerRecord, in transaction: TenantTransaction) async throws -> Int {
+        switch per {
+        case .vatNumber:
+            if let vat = customer.vatNumber { return try await transaction.userCount(role: role, vatNumber: vat) }
+            return try await transaction.userCount(role: role, customerId: customer.id ?? 0)
+        case .customer, .contract:
+            return try await transaction.userCount(role: role, customerId: customer.id ?? 0)
+        }
+    }
+
+    // MARK: Advancing
+
+    /// Moves past the current step, runs the steps that act on entry (sending links, creating the account),
+    /// and saves — all in one transaction with any mail it queues.
+    private func advance(_ loaded: inout FlowController.Loaded,
+                         before: (@Sendable (TenantTransaction, inout FlowController.Loaded) async throws -> Void)? = nil) async throws -> Outcome {
+        let completing = loaded.machine.completesAccount(after: loaded.progress)
+        loaded.machine.advance(&loaded.progress)
+        return try await writeAndSave(&loaded) { transaction, loaded in
+            if let before { try await before(transaction, &loaded) }
+            if completing { try await completeAccount(&loaded, in: transaction) }
+            try await enterSteps(&loaded, in: transaction)
+        }
+    }
+
+    private func writeAndSave(_ loaded: inout FlowController.Loaded,
+                              _ body: @escaping @Sendable (TenantTransaction, inout FlowController.Loaded) async throws -> Void) async throws -> Outcome {
+        let cookies: [Cookie]
+        let redirect: String?
+        let working: FlowController.Loaded
+        let start = loaded
+        do {
+            (working, cookies, redirect) = try await services.database.write(tenant: tenant.id, now: services.now) { transaction in
+                var inner = start
+                try await body(transaction, &inner)
+                var cookies: [Cookie] = []
+                var redirect: String?
+                if inner.machine.step(inner.progress)?.step == .automaticLogin, let userId = inner.progress.userId,
+                   let user = try await transaction.user(id: userId) {
+                    inner.machine.advance(&inner.progress)
+                    cookies += try await Sessions.start(for: user, tenant: tenant, services: services, in: transaction)
+                    redirect = "/"
+                }
+                if let cookie = try await FlowController(services: services).saveProgress(&inner, in: transaction) { cookies.append(cookie) }
+                if redirect == nil, inner.machine.isFinished(inner.progress) { redirect = "/login?done=\(inner.machine.flow.kind.rawValue)" }
+                return (inner, cookies, redirect)
+            }
+        } catch let refusal as FieldProblem {
+            return .problems([refusal])
+        }
+        loaded = working
+        services.mailQueued()
+        return .advanced(cookies, redirect: redirect)
+    }
+
+    /// Acts on the step just entered where it needs no input: sends the link or code, issues the
+    /// temporary password, sends the summary; skips a verification the user has already passed.
+    func enterSteps(_ loaded: inout FlowController.Loaded, in transaction: TenantTransaction) async throws {
+        while let step = loaded.machine.step(loaded.progress) {
+            switch step.step {
+            case .activation, .emailVerification:
+                if loaded.progress.emailVerified {
+                    loaded.machine.advance(&loaded.progress)
+                    continue
+                }
+                if step.step == .activation || loaded.progress.email != nil {
+                    try await sendLink(purpose: step.step == .activation ? "activation" : "email_verification",
+                                       kind: step.step == .activation ? "activation" : "email_verification",
+                                       step: step, loaded: &loaded, in: transaction)
+                }
+                return
+            case .resetLink:
+                if loaded.progress.userId != nil {
+                    try await sendLink(purpose: "password_reset", kind: "password_reset", step: step, loaded: &loaded, in: transaction)
+                }
+                return
+            case .controlCode:
+                if let userId = loaded.progress.userId, let user = try await transaction.user(id: userId), let email = user.email {
+                    try await transaction.revokeTokens(userId: userId, purpose: "control_code")
+                    let code = Secrets.numericCode(length: step.length ?? 6, salt: String(userId), using: services.random)
+                    let lifetime = Int64(step.expires?.seconds ?? 900)
+                    try await transaction.insertToken(OneTimeTokenRecord(userId: userId, purpose: "control_code", tokenHash: code.hash,
+                                                                         createdAt: transaction.now, expiresAt: transaction.now + lifetime))
+                    try await accounts.queueMail("control_code", to: email, values: ["code": code.plain, "username": user.username,
+                                                                                     "expires_in_minutes": String(lifetime / 60)], in: transaction)
+                }
+                return
+            case .temporaryPassword:
+                if let userId = loaded.progress.userId, var user = try await transaction.user(id: userId), let email = user.email {
+                    let length = step.length ?? 8
+                    let temporary = step.charset == .alphanumeric
+                        ? services.random.string(length, alphabet: Array("abcdefghijkmnpqrstuvwxyz23456789"))
+                        : services.random.digits(length)
+                    let hash = try await services.passwords.hash(temporary)
+                    try await accounts.applyPassword(hash: hash, to: &user, in: transaction)
+                    if step.forceChange ?? true { user.status = "must_change_password" }
+                    try await transaction.updateUser(user)
+                    let lifetime = Int64(step.expires?.seconds ?? 86_400)
+                    try await transaction.insertToken(OneTimeTokenRecord(userId: userId, purpose: "temporary_password",
+                                                                         tokenHash: Secrets.hash(hash), createdAt: transaction.now,
+                                                                         expiresAt: transaction.now + lifetime))
+                    try await accounts.queueMail("temporary_password", to: email, values: [
+                        "username": user.username, "password": temporary,
+                        "expires_on": Formatting.dateTime(transaction.now + lifetime, locale: definition.locales.default)], in: transaction)
+                    try await transaction.audit("recovery.temporary_password", targetKind: "user", targetId: String(userId))
+                }
+                return
+            case .summaryEmail:
+                if let userId = loaded.progress.userId, let user = try await transaction.user(id: userId), let email = user.email {
+                    let customer = try await transaction.customer(id: user.customerId)
+                    try await accounts.queueMail("registration_summary", to: email, values: [
+                        "username": user.username, "customer_code": customer?.customerCode ?? "",
+                        "summary_note": step.message?.resolve(definition.locales.default) ?? ""], in: transaction)
+                }
+                return
+            default:
+                return
+            }
+        }
+    }
+
+    /// E-mails a single-use link for the current step; the link names this flow state.
+    func sendLink(purpose: String, kind: String, step: FlowStep, loaded: inout FlowController.Loaded,
+                  in transaction: TenantTransaction) async throws {
+        if loaded.record == nil { _ = try await FlowController(services: services).saveProgress(&loaded, in: transaction) }
+        guard let stateId = loaded.record?.id else { return }
+        var recipient = loaded.progress.email
+        var username: String?
+        if let userId = loaded.progress.userId, let user = try await transaction.user(id: userId) {
+            recipient = user.email ?? recipient
+            username = user.username
+            try await transaction.revokeTokens(userId: userId, purpose: purpose)
+        }
+        guard let recipient else { return }
+        let lifetime = Int64(step.expires?.seconds ?? 86_400)
+        let token = Secrets.token(using: services.random)
+        try await transaction.insertToken(OneTimeTokenRecord(userId: loaded.progress.userId, purpose: purpose, tokenHash: token.hash,
+                                                             createdAt: transaction.now, expiresAt: transaction.now + lifetime,
+                                                             data: String(stateId)))
+        if var record = loaded.record, record.expiresAt < transaction.now + lifetime {
+            record.expiresAt = transaction.now + lifetime
+            try await transaction.updateFlowState(record)
+            loaded.record = record
+        }
+        let link = services.baseURL(for: tenant) + "/access/\(loaded.machine.flowId)/link?t=\(token.plain)"
+        var values = ["link": link, "expires_on": Formatting.dateTime(transaction.now + lifetime, locale: definition.locales.default)]
+        if let username { values["username"] = username }
+        try await accounts.queueMail(kind, to: recipient, values: values, in: transaction)
+    }
+
+    // MARK: Completing the account
+
+    /// Creates the account (registration) or stores the new password (recovery) once every input is in.
+    private func completeAccount(_ loaded: inout FlowController.Loaded, in transaction: TenantTransaction) async throws {
+        let progress = loaded.progress
+        let now = transaction.now
+        if loaded.machine.flow.kind == .recovery {
+            guard let userId = progress.userId, var user = try await transaction.user(id: userId) else { return }
+            if let hash = progress.passwordHash {
+                try await accounts.applyPassword(hash: hash, to: &user, in: transaction)
+                try await transaction.audit("recovery.password_reset", targetKind: "user", targetId: String(userId))
+                if let email = user.email { try await accounts.queueMail("password_changed", to: email, values: ["username": user.username], in: transaction) }
+            }
+            return
+        }
+        guard let role = progress.role ?? loaded.machine.flow.role else { return }
+        var customerId = progress.customerId
+        if customerId == nil, let draft = progress.customerDraft, let typeId = progress.customerType {
+            let code = try await newCustomerCode(in: transaction)
+            var customer = CustomerRecordDraft(customerType: typeId, values: draft).customerRecord(customerCode: code, createdAt: now)
+            customer.id = nil
+            customerId = try await transaction.insertCustomer(customer)
+            try await transaction.audit("customer.registered", targetKind: "customer", targetId: String(customerId ?? 0))
+        }
+        guard let customerId, let customer = try await transaction.customer(id: customerId) else { return }
+        if let refusal = try await cardinalityRefusal(role: role, customer: customer, in: transaction) { throw refusal }
+        let currentStep = loaded.machine.steps.last { [.credentials, .firstLoginCredentials].contains($0.step) }
+        let key = storedUsernameKey(progress, step: currentStep)
+        if try await transaction.user(usernameKey: key) != nil {
+            throw problem(currentStep?.username == .email ? "email" : "username", "taken", "error.username_taken")
+        }
+        let toggles = definition.roles[role]?.toggles?.compactMap { id, toggle in (toggle.default ?? false) ? id : nil } ?? []
+        var user = UserRecord(customerId: customerId, username: progress.username ?? progress.email ?? "", usernameKey: key,
+                              email: progress.email, firstName: customer.firstName ?? customer.legalRepFirstName,
+                              lastName: customer.lastName ?? customer.legalRepLastName, passwordHash: progress.passwordHash,
+                              role: role, toggles: toggles, creatorUserId: progress.creatorUserId, status: "active",
+                              securityQuestion: progress.securityQuestion, securityAnswerHash: progress.securityAnswerHash,
+                              createdAt: now, passwordChangedAt: now)
+        user.id = try await transaction.insertUser(user)
+        loaded.progress.userId = user.id
+        loaded.progress.customerId = customerId
+        if let invitationId = progress.invitationId, var invitation = try await transaction.invitation(id: invitationId) {
+            invitation.acceptedAt = now
+            try await transaction.updateInvitation(invitation)
+        }
+        try await transaction.audit("registration.completed", actorUserId: user.id, targetKind: "user", targetId: String(user.id ?? 0),
+                                    detail: "flow \(loaded.machine.flowId), role \(role)")
+        if !loaded.machine.has(.summaryEmail), let email = user.email {
+            try await accounts.queueMail("registration_completed", to: email, values: ["username": user.username], in: transaction)
+        }
+    }
+
+    private func newCustomerCode(in transaction: TenantTransaction) async throws -> String {
+        for _ in 0..<10 {
+            let code = "\(tenant.id.prefix(3).uppercased())-\(services.random.digits(8))"
+            if try await transaction.customer(code: code) == nil { return code }
+        }
+        throw PortalError.badRequest("customer code")
+    }
+}
+
+extension FlowController {
+    /// Saves progress inside `transaction`; returns the cookie to set when the state is new.
+    func saveProgress(_ loaded: inout Loaded, in transaction: TenantTransaction) async throws -> Cookie? {
+        let data = String(decoding: try JSONEncoder().encode(loaded.progress), as: UTF8.self)
+        if var record = loaded.record {
+            record.data = data
+            record.updatedAt = transaction.now
+            if loaded.machine.isFinished(loaded.progress) { record.completedAt = transaction.now }
+            try await transaction.updateFlowState(record)
+            loaded.record = record
+            return nil
+        }
+        let secret = Secrets.token(using: services.random)
+        var record = FlowStateRecord(tokenHash: secret.hash, flow: loaded.machine.flowId, data: data, createdAt: transaction.now,
+                                     updatedAt: transaction.now, expiresAt: transaction.now + Self.flowLifetime)
+        record.id = try await transaction.insertFlowState(record)
+        loaded.record = record
+        return flowCookie(secret.plain, flowId: loaded.machine.flowId)
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        switch self {
+        case .some(let value): try await transform(value)
+        case .none: nil
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import SportelloMail
+
+extension MailTemplates: MailComposer {}

@@ -1,0 +1,123 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// Cookie names used by every portal (host-only cookies: one tenant's cookie never reaches another host).
+enum CookieName {
+    static let session = "sportello_session"
+    static let csrf = "sportello_csrf"
+    static let locale = "sportello_lang"
+    static let flow = "sportello_flow"
+}
+
+/// Headers every response carries: a strict Content-Security-Policy and the usual hardening.
+struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    let secure: Bool
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.contentSecurityPolicy] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            + "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.init("X-Frame-Options")!] = "DENY"
+        response.headers[.init("Referrer-Policy")!] = "same-origin"
+        response.headers[.init("Permissions-Policy")!] = "camera=(), microphone=(), geolocation=(), payment=()"
+        response.headers[.init("Cross-Origin-Opener-Policy")!] = "same-origin"
+        if secure { response.headers[.strictTransportSecurity] = "max-age=31536000" }
+        return response
+    }
+}
+
+/// Finds the tenant from the Host header, the locale, the CSRF secret and the session, and turns
+/// portal errors into pages in the tenant's language.
+struct TenantMiddleware: RouterMiddleware {
+    typealias Context = PortalContext
+    let services: PortalServices
+
+    func handle(_ request: Request, context: PortalContext, next: (Request, PortalContext) async throws -> Response) async throws -> Response {
+        var context = context
+        let host = request.head.authority ?? ""
+        guard let tenant = services.tenants.tenant(forHost: host) else {
+            if request.uri.path == "/health" { return try await next(request, context) }
+            return Pages.htmlResponse(unknownHostPage(host: host), status: .notFound)
+        }
+        context.tenant = tenant
+        let requested = request.uri.queryParameters["lang"].map(String.init) ?? request.cookies[CookieName.locale]?.value
+        context.locale = tenant.locale(preferring: requested)
+        if let secret = request.cookies[CookieName.csrf]?.value, secret.count == 43 {
+            context.csrfToken = secret
+        } else {
+            context.csrfToken = Secrets.token(using: services.random).plain
+            context.issueCSRFCookie = true
+        }
+        if let token = request.cookies[CookieName.session]?.value {
+            context.session = try await Sessions.load(token: token, tenant: tenant, services: services)
+        }
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as PortalError {
+            response = errorResponse(error, request: request, context: context)
+        } catch let error as HTTPError where error.status == .notFound {
+            response = errorResponse(.notFound, request: request, context: context)
+        }
+        if context.issueCSRFCookie {
+            response.setCookie(Cookie(name: CookieName.csrf, value: context.csrfToken, path: "/",
+                                      secure: services.configuration.secureCookies, httpOnly: true, sameSite: .strict))
+        }
+        if let lang = request.uri.queryParameters["lang"], tenant.definition.locales.available.contains(String(lang)) {
+            response.setCookie(Cookie(name: CookieName.locale, value: String(lang), maxAge: 365 * 86_400, path: "/",
+                                      secure: services.configuration.secureCookies, httpOnly: true, sameSite: .lax))
+        }
+        return response
+    }
+
+    private func errorResponse(_ error: PortalError, request: Request, context: PortalContext) -> Response {
+        guard let tenant = context.tenant else { return Pages.htmlResponse("Not found", status: .notFound) }
+        if request.uri.path.hasPrefix("/api/") {
+            let body = "{\"error\":{\"code\":\"\(error.code)\",\"message\":\"\(jsonEscape(message(for: error, tenant: tenant, locale: context.locale)))\"}}"
+            return Response(status: error.status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        switch error {
+        case .loginRequired:
+            let next = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
+            return Pages.redirect("/login?next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/")")
+        case .passwordChangeRequired:
+            return Pages.redirect("/password/change")
+        default:
+            guard let page = try? TenantContext(context: context) else { return Pages.htmlResponse("Error", status: error.status) }
+            let text = message(for: error, tenant: tenant, locale: context.locale)
+            let title = tenant.theme.text("error.\(error.code).title", locale: context.locale)
+            return Pages.render("error", ["message": text, "code": error.code, "status": Int(error.status.code)],
+                                title: title, context: page, status: error.status)
+        }
+    }
+
+    private func message(for error: PortalError, tenant: PortalTenant, locale: String) -> String {
+        switch error {
+        case .forbidden(let feature):
+            let label = tenant.definition.features[feature]?.label.resolve(locale) ?? feature
+            return tenant.theme.text("error.forbidden.message", locale: locale, ["feature": label])
+        case .badRequest(let detail):
+            return tenant.theme.text("error.bad_request.message", locale: locale, ["detail": detail])
+        default:
+            return tenant.theme.text("error.\(error.code).message", locale: locale)
+        }
+    }
+
+    private func jsonEscape(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    /// Development help: a request on a host no tenant serves lists the portals that exist.
+    private func unknownHostPage(host: String) -> String {
+        let links = services.tenants.all.flatMap { tenant in
+            tenant.definition.hosts.map { "<li><a href=\"\(services.configuration.publicScheme)://\(Pages.escape($0)):\(services.configuration.publicPort ?? services.configuration.port)/\">\(Pages.escape(tenant.definition.name))</a></li>" }
+        }.joined()
+        return "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sportello</title></head><body><main>"
+            + "<h1>Sportello</h1><p>No portal is served at <code>\(Pages.escape(host))</code>. Portals on this server:</p>"
+            + "<ul>\(links)</ul></main></body></html>"
+    }
+}

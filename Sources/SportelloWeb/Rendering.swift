@@ -1,0 +1,104 @@
+import Foundation
+import Mustache
+import SportelloCore
+import Yams
+
+/// A template or string file that could not be loaded, named by path.
+public struct TemplateLoadError: Error, CustomStringConvertible {
+    public var file: String
+    public var reason: String
+    public var description: String { "\(file): error: \(reason)" }
+}
+
+/// The pages, strings and static files of one tenant: `templates/default/` with the files of
+/// `templates/<tenant>/` replacing those of the same name.
+public struct PortalTheme: Sendable {
+    public let library: MustacheLibrary
+    /// UI strings by locale (`i18n/<locale>.yaml`), the tenant's keys merged over the default ones.
+    public let strings: [String: [String: String]]
+    /// Files served under `/static/` (CSS, JavaScript, images).
+    public let staticFiles: [String: Data]
+
+    /// Loads the default theme and the tenant's overrides from `root` (the `templates` folder).
+    public static func load(root: URL, tenantId: String) throws -> PortalTheme {
+        let layers = [root.appendingPathComponent("default"), root.appendingPathComponent(tenantId)]
+        var library = MustacheLibrary()
+        var strings: [String: [String: String]] = [:]
+        var staticFiles: [String: Data] = [:]
+        for layer in layers {
+            for (name, url) in files(in: layer.appendingPathComponent("pages"), extension: "mustache") {
+                let text = try String(contentsOf: url, encoding: .utf8)
+                do { try library.register(text, named: name) } catch {
+                    throw TemplateLoadError(file: url.path, reason: "not a valid Mustache template: \(error)")
+                }
+            }
+            for (locale, url) in files(in: layer.appendingPathComponent("i18n"), extension: "yaml") {
+                let text = try String(contentsOf: url, encoding: .utf8)
+                do {
+                    guard let entries = try Yams.load(yaml: text) as? [String: Any] else {
+                        throw TemplateLoadError(file: url.path, reason: "expected a mapping of keys to texts")
+                    }
+                    for (key, value) in flatten(entries) { strings[locale, default: [:]][key] = value }
+                } catch let error as TemplateLoadError { throw error } catch {
+                    throw TemplateLoadError(file: url.path, reason: "\(error)")
+                }
+            }
+            for (name, url) in files(in: layer.appendingPathComponent("static"), extension: nil) {
+                staticFiles[name] = try Data(contentsOf: url)
+            }
+        }
+        return PortalTheme(library: library, strings: strings, staticFiles: staticFiles)
+    }
+
+    /// Nested YAML maps as dotted keys (`error.forbidden.title`).
+    private static func flatten(_ entries: [String: Any], prefix: String = "") -> [(String, String)] {
+        entries.flatMap { key, value -> [(String, String)] in
+            let name = prefix.isEmpty ? key : "\(prefix).\(key)"
+            if let nested = value as? [String: Any] { return flatten(nested, prefix: name) }
+            return [(name, "\(value)")]
+        }
+    }
+
+    /// Dotted keys back into nested dictionaries, so templates can write `{{t.error.forbidden.title}}`.
+    public func templateStrings(for locale: String) -> [String: Any] {
+        var root: [String: Any] = [:]
+        func insert(_ path: ArraySlice<Substring>, _ value: String, into node: inout [String: Any]) {
+            guard let head = path.first else { return }
+            if path.count == 1 { node[String(head)] = value; return }
+            var child = node[String(head)] as? [String: Any] ?? [:]
+            insert(path.dropFirst(), value, into: &child)
+            node[String(head)] = child
+        }
+        for (key, value) in strings(for: locale) { insert(key.split(separator: ".")[...], value, into: &root) }
+        return root
+    }
+
+    private static func files(in directory: URL, extension wanted: String?) -> [(String, URL)] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return [] }
+        return names.sorted().compactMap { name in
+            let url = directory.appendingPathComponent(name)
+            if let wanted {
+                guard url.pathExtension == wanted else { return nil }
+                return (url.deletingPathExtension().lastPathComponent, url)
+            }
+            return name.hasPrefix(".") ? nil : (name, url)
+        }
+    }
+
+    /// The strings for `locale`, falling back key by key to Italian.
+    public func strings(for locale: String) -> [String: String] {
+        let fallback = strings["it"] ?? [:]
+        return fallback.merging(strings[locale] ?? [:]) { _, chosen in chosen }
+    }
+
+    /// One UI string, with `{name}` placeholders filled.
+    public func text(_ key: String, locale: String, _ values: [String: String] = [:]) -> String {
+        var text = strings[locale]?[key] ?? strings["it"]?[key] ?? key
+        for (name, value) in values { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
+        return text
+    }
+
+    public func render(_ template: String, _ values: [String: Any]) -> String? {
+        library.render(values, withTemplate: template)
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// Logged-in sessions: the cookie holds a 256-bit secret, the store its hash; idle and absolute
+/// timeouts come from the tenant's `login.session`.
+enum Sessions {
+    /// The live session for `token`, or nil (unknown, expired, idle too long, user blocked).
+    static func load(token: String, tenant: PortalTenant, services: PortalServices) async throws -> ActiveSession? {
+        guard token.count == 43 else { return nil }
+        let now = services.now
+        let hash = Secrets.hash(token)
+        let idle = Int64(tenant.definition.login.session.idleTimeout.seconds)
+        let found: (SessionRecord, UserRecord, CustomerRecord)? = try await services.database.read(tenant: tenant.id, now: now) { transaction in
+            guard let session = try await transaction.session(tokenHash: hash),
+                  let user = try await transaction.user(id: session.userId),
+                  let customer = try await transaction.customer(id: user.customerId) else { return nil }
+            return (session, user, customer)
+        }
+        guard let found else { return nil }
+        var session = found.0
+        let user = found.1, customer = found.2
+        if now - session.lastSeenAt > idle || user.status == "blocked" || user.status == "pending_activation" {
+            try await services.database.write(tenant: tenant.id, now: now) { try await $0.deleteSession(tokenHash: hash) }
+            return nil
+        }
+        guard let principal = try? tenant.authorization.principal(role: user.role, toggles: Set(user.toggleList),
+                                                                  customerType: customer.customerType) else { return nil }
+        if now - session.lastSeenAt >= 60 {
+            session.lastSeenAt = now
+            let touched = session
+            try await services.database.write(tenant: tenant.id, now: now) { try await $0.updateSession(touched) }
+        }
+        return ActiveSession(record: session, user: user, customer: customer, principal: principal)
+    }
+
+    /// Starts a session for `user` inside `transaction`, rotating both secrets (session fixation).
+    /// Returns the cookies to set.
+    static func start(for user: UserRecord, tenant: PortalTenant, services: PortalServices,
+                      in transaction: TenantTransaction) async throws -> [Cookie] {
+        guard let userId = user.id else { return [] }
+        let now = transaction.now
+        let token = Secrets.token(using: services.random)
+        let csrf = Secrets.token(using: services.random)
+        let absolute = Int64(tenant.definition.login.session.absoluteTimeout.seconds)
+        try await transaction.insertSession(SessionRecord(tokenHash: token.hash, userId: userId, createdAt: now, lastSeenAt: now,
+                                                          expiresAt: now + absolute, csrfTokenHash: csrf.hash))
+        let secure = services.configuration.secureCookies
+        return [
+            Cookie(name: CookieName.session, value: token.plain, path: "/", secure: secure, httpOnly: true, sameSite: .lax),
+            Cookie(name: CookieName.csrf, value: csrf.plain, path: "/", secure: secure, httpOnly: true, sameSite: .strict),
+        ]
+    }
+
+    static func clearCookies(secure: Bool) -> [Cookie] {
+        [Cookie(name: CookieName.session, value: "", maxAge: 0, path: "/", secure: secure, httpOnly: true, sameSite: .lax)]
+    }
+}
+
+extension Response {
+    mutating func setCookies(_ cookies: [Cookie]) {
+        for cookie in cookies { setCookie(cookie) }
+    }
+}

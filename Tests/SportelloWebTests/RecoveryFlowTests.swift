@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+import SportelloCore
+@testable import SportelloStore
+@testable import SportelloWeb
+
+extension PortalHarness {
+    /// A customer with one user of `role`, password `Vecchia2026!`.
+    func withUser(role: String, username: String, email: String, question: String? = nil, answer: String? = nil) async throws -> Int64 {
+        let hash = try await services.passwords.hash("Vecchia2026!")
+        let answerHash = try await answer.asyncMap { try await services.passwords.hash(SecurityAnswer.normalise($0)) }
+        let key = UsernameRules.key(for: username, caseSensitive: definition.login.caseSensitive)
+        let type = definition.customerTypes.first { $0.value.kind == .business }?.key ?? definition.customerTypes.keys.first ?? ""
+        return try await database.write(tenant: definition.id, now: Int64(clock.now().timeIntervalSince1970)) { transaction in
+            let customerId = try await transaction.insertCustomer(CustomerRecord(customerType: type, customerCode: "C-\(username)",
+                                                                                 companyName: "Cliente \(username)", createdAt: 0))
+            return try await transaction.insertUser(UserRecord(customerId: customerId, username: username, usernameKey: key, email: email,
+                                                               passwordHash: hash, role: role, securityQuestion: question,
+                                                               securityAnswerHash: answerHash, createdAt: 0))
+        }
+    }
+}
+
+@Suite("Recovery flows over HTTP with real e-mail", .enabled(if: MailSink.isAvailable))
+struct RecoveryFlowTests {
+    @Test("Unidata: the reset link sets a new password and logs in; unknown accounts get the same page", arguments: TestEngine.available)
+    func unidataResetLink(engine: TestEngine) async throws {
+        let portal = try await PortalHarness(engine: engine, tenant: "unidata")
+        let email = uniqueEmail("reset")
+        _ = try await portal.withUser(role: "referente_amministratore", username: "reset.me", email: email)
+        try await portal.test { browser in
+            let known = try await browser.follow(try await browser.post("/access/password_recovery", ["step": "0", "identifier": "reset.me"]))
+            let other = Browser(client: browser.client)
+            let unknown = try await other.follow(try await other.post("/access/password_recovery", ["step": "0", "identifier": "nobody.here"]))
+            #expect(known.status == unknown.status)
+            #expect(RegistrationFlowTests.formError(known.body) == RegistrationFlowTests.formError(unknown.body))
+            #expect(known.body.contains("Se i dati corrispondono") && unknown.body.contains("Se i dati corrispondono"))
+        }
+        let link = try Browser.link(in: try await portal.mail(to: email).text)
+        try await portal.test { browser in
+            let form = try await browser.follow(try await browser.get(link))
+            #expect(form.body.contains("name=\"password\""))
+            let reused = try await browser.post("/access/password_recovery", ["step": "2", "password": "Vecchia2026!", "password_confirmation": "Vecchia2026!"])
+            #expect(reused.status == .unprocessableContent, "the password history forbids the previous password")
+            let home = try await browser.post("/access/password_recovery", ["step": "2", "password": "Nuova#Password9", "password_confirmation": "Nuova#Password9"])
+            #expect(home.location == "/", "automatic login after the reset")
+            #expect(try await browser.get("/").status == .ok)
+        }
+        let audit = try await portal.database.read(tenant: portal.definition.id) { try await $0.auditLog() }
+        #expect(audit.contains { $0.action == "recovery.password_reset" })
+        await portal.close()
+    }
+
+    @Test("Unidata: forgot username e-mails it to the address", arguments: TestEngine.available)
+    func forgotUsername(engine: TestEngine) async throws {
+        let portal = try await PortalHarness(engine: engine, tenant: "unidata")
+        let email = uniqueEmail("smemorato")
+        _ = try await portal.withUser(role: "referente_amministratore", username: "smemorato.1", email: email)
+        try await portal.test { browser in
+            _ = try await browser.post("/access/forgot_username", ["step": "0", "identifier": email])
+        }
+        #expect(try await portal.mail(to: email).text?.contains("smemorato.1") == true)
+        await portal.close()
+    }
+
+    @Test("WINDTRE: control code, temporary numeric password, forced change at the next login; Telco Managers are barred",
+          arguments: TestEngine.available)
+    func windtreControlCode(engine: TestEngine) async throws {
+        let portal = try await PortalHarness(engine: engine, tenant: "windtre")
+        let email = uniqueEmail("admin")
+        let managerEmail = uniqueEmail("manager")
+        _ = try await portal.withUser(role: "user_admin", username: "AdminW3", email: email)
+        _ = try await portal.withUser(role: "telco_manager", username: "ManagerW3", email: managerEmail)
+        try await portal.test { browser in
+            let codePage = try await browser.follow(try await browser.post("/access/password_recovery", ["step": "0", "identifier": "AdminW3"]))
+            #expect(codePage.body.contains("name=\"code\""))
+            let code = try Browser.digits(6, in: try await portal.mail(to: email).text)
+            let wrong = try await browser.post("/access/password_recovery", ["step": "1", "code": code == "000000" ? "111111" : "000000"])
+            #expect(wrong.status == .unprocessableContent)
+            let done = try await browser.follow(try await browser.post("/access/password_recovery", ["step": "1", "code": code]))
+            #expect(done.body.contains("password temporanea"))
+            let temporaryMail = try await portal.mail(to: email, sentSince: 1)
+            let temporary = try Browser.digits(8, in: temporaryMail.text)
+            #expect(temporaryMail.text?.contains("AdminW3") == true, "the e-mail repeats the username")
+            let login = try await browser.post("/login", ["identifier": "AdminW3", "password": temporary])
+            #expect(login.location == "/password/change")
+            #expect(try await browser.get("/").location == "/password/change", "nothing else opens before the change")
+            let numeric = try await browser.post("/password/change", ["current_password": temporary, "password": "12345678901",
+                                                                     "password_confirmation": "12345678901"])
+            #expect(numeric.status == .unprocessableContent, "the new password must be alphanumeric")
+            let changed = try await browser.post("/password/change", ["current_password": temporary, "password": "Alfa2026num",
+                                                                     "password_confirmation": "Alfa2026num"])
+            #expect(changed.location == "/")
+            #expect(try await browser.get("/").status == .ok)
+        }
+        // Telco Manager: the same neutral page; the reason arrives by e-mail, no code.
+        try await portal.test { browser in
+            let page = try await browser.follow(try await browser.post("/access/password_recovery", ["step": "0", "identifier": "ManagerW3"]))
+            #expect(page.body.contains("name=\"code\""))
+        }
+        let barred = try await portal.mail(to: managerEmail)
+        #expect(barred.text?.contains("User Admin") == true)
+        #expect((try? Browser.digits(6, in: barred.text)) == nil, "no control code is sent to a barred role")
+        await portal.close()
+    }
+
+    @Test("Unogas: recovery by security question; unknown e-mails see a question too; three wrong answers stop it",
+          arguments: TestEngine.available)
+    func unogasSecurityAnswer(engine: TestEngine) async throws {
+        let portal = try await PortalHarness(engine: engine, tenant: "unogas")
+        let email = uniqueEmail("gas")
+        _ = try await portal.withUser(role: "cliente", username: email, email: email, question: "Colore della prima auto?", answer: "Rosso")
+        try await portal.test { browser in
+            let question = try await browser.follow(try await browser.post("/access/password_recovery", ["step": "0", "identifier": email]))
+            #expect(question.body.contains("Colore della prima auto?"))
+            let wrong = try await browser.post("/access/password_recovery", ["step": "1", "security_answer": "blu"])
+            #expect(wrong.status == .unprocessableContent)
+            let right = try await browser.follow(try await browser.post("/access/password_recovery", ["step": "1", "security_answer": "  ROSSO "]))
+            #expect(right.body.contains("name=\"password\""))
+            _ = try await browser.post("/access/password_recovery", ["step": "2", "password": "GasNuova2026", "password_confirmation": "GasNuova2026"])
+            #expect(try await browser.post("/login", ["identifier": email, "password": "GasNuova2026"]).location == "/")
+        }
+        try await portal.test { browser in
+            let decoy = try await browser.follow(try await browser.post("/access/password_recovery", ["step": "0", "identifier": uniqueEmail("nessuno")]))
+            #expect(decoy.body.contains("class=\"question\""), "a missing account also gets a question")
+            for _ in 0..<2 { _ = try await browser.post("/access/password_recovery", ["step": "1", "security_answer": "x"]) }
+            let stopped = try await browser.post("/access/password_recovery", ["step": "1", "security_answer": "x"])
+            #expect(stopped.status == .tooManyRequests)
+        }
+        await portal.close()
+    }
+}
