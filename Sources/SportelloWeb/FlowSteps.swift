@@ -168,7 +168,8 @@ struct FlowSteps {
         let lookupValue = form.value(lookupField) ?? ""
         let candidates: [CustomerRecord] = try await services.database.read(tenant: tenant.id, now: now) { transaction in
             switch lookupField {
-            case "customer_code": return try await transaction.customer(code: lookupValue).map { [$0] } ?? []
+            case "customer_code":
+                return try await transaction.customer(code: lookupValue.trimmingCharacters(in: .whitespaces).uppercased()).map { [$0] } ?? []
             default:
                 let normalised = lookupValue.uppercased().replacingOccurrences(of: " ", with: "")
                 let vat = normalised.hasPrefix("IT") ? String(normalised.dropFirst(2)) : normalised

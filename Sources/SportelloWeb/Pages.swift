@@ -40,8 +40,8 @@ enum Pages {
             "other_locales": definition.locales.available.filter { $0 != context.locale }.map { ["code": $0] },
         ]
         if let contacts = definition.contacts {
-            values["customer_care"] = contacts.customerCare ?? ""
-            values["contact_email"] = contacts.email ?? ""
+            if let care = contacts.customerCare { values["customer_care"] = care }
+            if let email = contacts.email { values["contact_email"] = email }
         }
         if let session = context.currentSession {
             let role = definition.roles[session.user.role]

@@ -135,7 +135,9 @@ struct CustomerDetailsFormTests {
         let problems = try #require(tunda.validate(entered).failureValue)
         #expect(problems.codes(for: "tax_code") == ["tax_code_name_mismatch"])
         #expect(CustomerDetailsForm.namesFit(taxCode: FlowFixtures.niccoloTaxCode, firstName: "Niccolò", lastName: "D'Angelo"))
-        #expect(!CustomerDetailsForm.namesFit(taxCode: FlowFixtures.niccoloTaxCode, firstName: "Nicola", lastName: "D'Angelo"))
+        #expect(!CustomerDetailsForm.namesFit(taxCode: FlowFixtures.niccoloTaxCode, firstName: "Marco", lastName: "D'Angelo"))
+        // Niccolò and Nicola share the consonants the code takes (N, C, L): the check cannot tell them apart.
+        #expect(CustomerDetailsForm.namesFit(taxCode: FlowFixtures.niccoloTaxCode, firstName: "Nicola", lastName: "D'Angelo"))
     }
 
     @Test("a person's codice fiscale has 16 characters: a company's 11 digits are refused for a private customer")

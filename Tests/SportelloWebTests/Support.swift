@@ -100,6 +100,18 @@ final class PortalHarness: Sendable {
 
     func close() async { await database.close() }
 
+    /// Runs `body` with a portal and always closes its database.
+    static func with(engine: TestEngine, tenant: String, _ body: (PortalHarness) async throws -> Void) async throws {
+        let portal = try await PortalHarness(engine: engine, tenant: tenant)
+        do {
+            try await body(portal)
+        } catch {
+            await portal.close()
+            throw error
+        }
+        await portal.close()
+    }
+
     var definition: TenantDefinition { tenant.definition }
 
     /// Delivers the outbox through the real SMTP relay and returns the newest message to `recipient`.
@@ -145,6 +157,7 @@ final class Browser: @unchecked Sendable {  // used from one test task at a time
     }
 
     func post(_ path: String, _ fields: [String: String]) async throws -> Page {
+        if cookies["sportello_csrf"] == nil { _ = try await get("/login") }
         var all = fields
         all["_csrf"] = all["_csrf"] ?? cookies["sportello_csrf"] ?? ""
         let body = all.map { "\(escape($0.key))=\(escape($0.value))" }.joined(separator: "&")

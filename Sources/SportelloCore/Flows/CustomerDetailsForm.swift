@@ -177,9 +177,7 @@ public enum CustomerDetailsForm {
                 if required { problems.append(requiredProblem(input)) }
                 continue
             }
-            if let maxLength = input.maxLength, input.type == "text" || input.type == "email",
-               !["tax_code", "vat_number", "iban", "postal_code", "billing_postal_code", "legal_rep_tax_code"].contains(input.name),
-               raw.count > maxLength {
+            if let maxLength = input.maxLength, !formatChecked.contains(input.name), raw.count > maxLength {
                 problems.append(FieldProblem(
                     field: input.name, code: "too_long",
                     it: "Il campo «\(input.label.resolve("it"))» può contenere al massimo \(maxLength) caratteri.",
@@ -210,6 +208,12 @@ public enum CustomerDetailsForm {
                                  type: CustomerType, typeId: String) throws(FieldProblems) -> CustomerRecordDraft {
         try validate(entered, fields: fields, optionalFields: optionalFields, type: type, typeId: typeId).get()
     }
+
+    /// Fields whose format check says more than a length limit would (and that accept spaces or an `IT` prefix).
+    private static let formatChecked: Set<String> = [
+        "tax_code", "legal_rep_tax_code", "vat_number", "iban", "postal_code", "billing_postal_code", "province",
+        "billing_province", "recipient_code", "birth_date", "legal_rep_birth_date", "phone", "mobile", "legal_rep_mobile",
+    ]
 
     /// Whether the first six letters of a personal codice fiscale are those the official algorithm takes from
     /// `lastName` and `firstName` (omocodia never touches them).
