@@ -10,7 +10,7 @@ struct MigrationTests {
         guard engine == .sqlite else { return }  // the shared PostgreSQL database is migrated by other tests
         let database = try await Database.open(try engine.location())
         defer { Task { await database.close() } }
-        #expect(try await database.pendingMigrations() == ["0001_tables", "0002_row_level_security"])
+        #expect(try await database.pendingMigrations() == ["0001_tables", "0002_row_level_security", "0003_flows"])
         let error = await #expect(throws: StoreError.self) { try await database.requireMigrated() }
         #expect(error?.code == .notMigrated)
         #expect(error?.message.contains("sportello migrate") == true)
@@ -24,8 +24,8 @@ struct MigrationTests {
         async let a = first.migrate()
         async let b = second.migrate()
         let (reportA, reportB) = try await (a, b)
-        #expect(Set(reportA.applied + reportA.alreadyApplied) == ["0001_tables", "0002_row_level_security"])
-        #expect(Set(reportB.applied + reportB.alreadyApplied) == ["0001_tables", "0002_row_level_security"])
+        #expect(Set(reportA.applied + reportA.alreadyApplied) == ["0001_tables", "0002_row_level_security", "0003_flows"])
+        #expect(Set(reportB.applied + reportB.alreadyApplied) == ["0001_tables", "0002_row_level_security", "0003_flows"])
         #expect(Set(reportA.applied).isDisjoint(with: reportB.applied))
         let again = try await first.migrate()
         #expect(again.applied.isEmpty)
