@@ -105,7 +105,8 @@ class Handler:
             "rcpt_tos": list(envelope.rcpt_tos),
             "received_at": time.time(),
             "auth_user": getattr(session, "auth_data", None) and str(session.auth_data),
-            "tls": session.ssl is not None,
+            # session.ssl is set after STARTTLS only; an smtps connection shows on its transport.
+            "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
         }
         record.update(parsed(raw))
         self.spool.write(stem + ".json", json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))
@@ -152,6 +153,8 @@ def main():
                             ssl_context=context if options.implicit_tls else None,
                             ready_timeout=10, **smtp_options)
     stop = threading.Event()
+    # A parent may start us with these blocked (Foundation's Process spawns from a Dispatch thread).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
     controller.start()

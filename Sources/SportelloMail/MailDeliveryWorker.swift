@@ -139,7 +139,8 @@ public final class MailDeliveryWorker: Service {
                 try await deliver(tenant: tenant, now: now, into: &report)
             } catch {
                 report.tenantErrors.append(tenant)
-                logger.error("mail delivery failed for a tenant", metadata: ["tenant": "\(tenant)", "error": "\(String(reflecting: error))"])
+                // Not `String(reflecting:)`: a database error's details can quote bound values (addresses, bodies).
+                logger.error("mail delivery failed for a tenant", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
             }
         }
         return report
@@ -153,20 +154,31 @@ public final class MailDeliveryWorker: Service {
             let lease = settings.lease
             let limit = settings.batchSize
             let claimed = try await database.write(tenant: tenant, now: claimedAt) { transaction in
-                var rows: [OutboxRecord] = []
-                for var mail in try await transaction.dueMail(limit: limit) {
-                    mail.attempts += 1
-                    mail.nextAttemptAt = transaction.now + lease
-                    try await transaction.updateMail(mail)
-                    rows.append(mail)
-                }
-                return rows
+                try await Self.claim(in: transaction, limit: limit, lease: lease)
             }
             guard !claimed.isEmpty else { return }
             logger.debug("claimed mail", metadata: ["tenant": "\(tenant)", "ids": "\(claimed.compactMap(\.id))"])
             try await send(claimed, tenant: tenant, now: fixed, into: &report)
             if claimed.count < limit { return }
         }
+    }
+
+    /// Takes up to `limit` due rows for `lease` seconds: attempts + 1, next attempt at the lease's end.
+    ///
+    /// On SQLite write transactions run one at a time, so two workers never claim the same row. On
+    /// PostgreSQL (read committed) two transactions can read the same due row before either updates it,
+    /// and `updateMail` overwrites blindly: both would send it. That needs a conditional claim in the
+    /// store (`UPDATE … WHERE id = ? AND attempts = ? AND next_attempt_at <= now RETURNING id`, like
+    /// `consumeToken`), used here instead of `updateMail`.
+    private static func claim(in transaction: TenantTransaction, limit: Int, lease: Int64) async throws -> [OutboxRecord] {
+        var rows: [OutboxRecord] = []
+        for var mail in try await transaction.dueMail(limit: limit) {
+            guard try await transaction.claimMail(mail, until: transaction.now + lease) else { continue }
+            mail.attempts += 1
+            mail.nextAttemptAt = transaction.now + lease
+            rows.append(mail)
+        }
+        return rows
     }
 
     private func send(_ claimed: [OutboxRecord], tenant: String, now fixed: Date?, into report: inout DeliveryReport) async throws {

@@ -320,8 +320,15 @@ final class SMTPSession {
         do {
             try await channel.writeAndFlush(ByteBuffer(string: text)).get()
         } catch {
-            throw Self.deliveryError(error, stage: stage)
+            throw Self.deliveryError(await cause(of: error), stage: stage)
         }
+    }
+
+    /// What closed the connection (a failed TLS handshake, say) rather than the write that noticed it.
+    private func cause(of error: any Error) async -> any Error {
+        let handler = replies
+        let recorded = try? await channel.eventLoop.submit { handler.value.recordedFailure }.get()
+        return (recorded ?? nil) ?? error
     }
 
     /// The next reply, within the reply timeout and what is left of the session's.
@@ -361,8 +368,10 @@ final class SMTPSession {
     static func describe(_ error: any Error) -> String {
         switch error {
         case let error as NIOConnectionError:
-            let reasons = (error.connectionErrors.map { String(describing: $0.error) } + [error.dnsAAAAError, error.dnsAError].compactMap { $0.map { String(describing: $0) } })
+            let reasons = error.connectionErrors.map { describe($0.error) } + [error.dnsAAAAError, error.dnsAError].compactMap { $0.map(describe) }
             return reasons.isEmpty ? "connection failed" : Array(Set(reasons)).sorted().joined(separator: "; ")
+        case let error as IOError:
+            return String(cString: strerror(error.errnoCode)).lowercased()
         case let error as SMTPProtocolError:
             return error.message
         case is SMTPConnectionClosed:
@@ -444,6 +453,9 @@ final class SMTPReplyHandler: ChannelInboundHandler {
     private var failure: (any Error)?
     private var context: ChannelHandlerContext?
     private var eventLoop: (any EventLoop)?
+
+    /// The first error that ended the connection, if one did.
+    var recordedFailure: (any Error)? { failure }
 
     /// No reply waiting to be read and nobody waiting for one.
     var isIdle: Bool { buffered.isEmpty && waiter == nil }

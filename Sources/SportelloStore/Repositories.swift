@@ -473,6 +473,16 @@ extension TenantTransaction {
                       as: OutboxRecord.self)
     }
 
+    /// Claims a due mail for one delivery attempt until `until`; false when another worker claimed it first
+    /// (the row changed since it was read), so two workers never send the same mail.
+    public func claimMail(_ mail: OutboxRecord, until: Int64) async throws -> Bool {
+        guard let id = mail.id else { return false }
+        let rows = try await update(.outbox).set("attempts", to: mail.attempts + 1).set("next_attempt_at", to: until)
+            .where("id", .equal, id).where("status", .equal, "pending").where("attempts", .equal, mail.attempts)
+            .where("next_attempt_at", .lessThanOrEqual, now).returning("id").all()
+        return !rows.isEmpty
+    }
+
     public func updateMail(_ mail: OutboxRecord) async throws {
         guard let id = mail.id else { throw StoreError(.invalidInput, "mail without id") }
         try await update(.outbox).set(model: mail, with: .init(keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil))

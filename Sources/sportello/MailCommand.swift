@@ -10,11 +10,15 @@ struct MailCommand: AsyncParsableCommand {
         commandName: "mail",
         abstract: "List the e-mail outbox, print a message, or deliver what is due.",
         discussion: """
-        Without SPORTELLO_SMTP_URL nothing is sent: mail stays in the outbox, and this command shows it
-        (use --show ID to read a message and follow its link). With it, the server delivers in the
-        background and --deliver runs one pass from here.
-          SPORTELLO_SMTP_URL   smtp://host:25, smtp://user:password@host:587?starttls=required, smtps://host:465
-          SPORTELLO_MAIL_FROM  the sender (default: Sportello <no-reply@sportello.localhost>)
+        Without SPORTELLO_SMTP_URL nothing is sent: mail stays in the outbox, and this command shows it \
+        (--show ID prints a message with its link). With it, 'serve' delivers in the background and \
+        --deliver runs one pass from here.
+
+        SPORTELLO_SMTP_URL: smtp://host:25, smtp://user:password@host:587?starttls=required or \
+        smtps://user:password@host:465 (add tls_verify=false for a development relay with its own certificate).
+
+        SPORTELLO_MAIL_FROM: the sender address (default: Sportello <no-reply@sportello.localhost>); \
+        messages carry the tenant's name.
         """)
 
     @OptionGroup var definitions: DefinitionOptions

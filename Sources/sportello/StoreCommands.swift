@@ -250,7 +250,8 @@ struct Serve: AsyncParsableCommand {
             var extra: [any Service] = []
             var wake: @Sendable () -> Void = {}
             if let smtp = try SMTPConfiguration.fromEnvironment() {
-                let worker = MailDeliveryWorker(database: db, smtp: smtp, tenants: { tenants.map(\.id) })
+                let worker = MailDeliveryWorker(database: db, smtp: smtp, tenants: { tenants.map(\.id) },
+                                                senderName: { id in tenants.first { $0.id == id }?.name })
                 extra.append(worker)
                 wake = { worker.wake() }
                 print("mail: delivering through \(smtp)")
