@@ -77,7 +77,15 @@ extension Database {
     /// Applies pending migrations, each in its own transaction; safe to run twice or concurrently.
     public func migrate(now: Int64 = Int64(Date().timeIntervalSince1970)) async throws -> MigrationReport {
         try await withRawConnection { sql in
-            try await self.ensureMigrationTable(sql)
+            if self.engine == .postgres {
+                // Creating the bookkeeping table races too (CREATE … IF NOT EXISTS is not atomic on PostgreSQL).
+                try await Database.inTransaction(sql, begin: "BEGIN") {
+                    try await sql.raw("SELECT pg_advisory_xact_lock(7216354)").run()
+                    try await self.ensureMigrationTable(sql)
+                }
+            } else {
+                try await self.ensureMigrationTable(sql)
+            }
             var report = MigrationReport(applied: [], alreadyApplied: [])
             for migration in migrations {
                 let begin = self.engine == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
