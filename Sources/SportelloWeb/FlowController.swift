@@ -26,6 +26,8 @@ struct FlowController {
         var machine: FlowMachine
         var progress: FlowProgress
         var record: FlowStateRecord?
+        /// The cookie naming a state created during this request, whichever step created it.
+        var issuedCookie: Cookie?
     }
 
     private func machine(_ context: TenantContext) throws -> FlowMachine {
@@ -302,37 +304,48 @@ struct FlowController {
             return try await followInvitation(hash: hash, machine: machine, context: context, now: now)
         }
         // Verification, activation and reset links: a one-time token that names the flow state.
-        let outcome: (Cookie?, String?) = try await services.database.write(tenant: tenant.id, now: now) { transaction in
-            var found: OneTimeTokenRecord?
-            for purpose in ["email_verification", "activation", "password_reset"] {
-                if let token = try await transaction.token(hash: hash, purpose: purpose) { found = token; break }
+        let outcome: (Cookie?, String?)
+        do {
+            outcome = try await services.database.write(tenant: tenant.id, now: now) { transaction in
+                var found: OneTimeTokenRecord?
+                for purpose in ["email_verification", "activation", "password_reset"] {
+                    if let token = try await transaction.token(hash: hash, purpose: purpose) { found = token; break }
+                }
+                guard let record = found else { return (nil, "flow.link_invalid") }
+                if record.usedAt != nil { return (nil, "flow.link_used") }
+                if record.expiresAt <= now { return (nil, "flow.link_expired") }
+                guard let stateId = record.data.flatMap(Int64.init),
+                      var state = try await transaction.flowStateById(stateId), state.flow == machine.flowId,
+                      state.completedAt == nil,
+                      var progress = try? JSONDecoder().decode(FlowProgress.self, from: Data(state.data.utf8)) else {
+                    return (nil, "flow.link_invalid")
+                }
+                guard try await transaction.consumeToken(id: record.id ?? 0) else { return (nil, "flow.link_used") }
+                // The link proves the mailbox: move past the step that sent it.
+                var completing = false
+                if let index = machine.steps.firstIndex(where: { [.emailVerification, .activation, .resetLink].contains($0.step) }),
+                   progress.stepIndex <= index {
+                    progress.stepIndex = index
+                    progress.emailVerified = true
+                    completing = machine.completesAccount(after: progress)
+                    machine.advance(&progress)
+                }
+                var loaded = Loaded(machine: machine, progress: progress, record: state)
+                state.expiresAt = max(state.expiresAt, now + Self.flowLifetime)
+                loaded.record = state
+                let steps = FlowSteps(services: services, context: context)
+                if completing { try await steps.completeAccount(&loaded, in: transaction) }
+                try await steps.enterSteps(&loaded, in: transaction)
+                _ = try await saveProgress(&loaded, in: transaction)
+                var rebound = loaded.record!
+                let cookie = try await rebind(&rebound, in: transaction)
+                return (cookie, nil)
             }
-            guard let record = found else { return (nil, "flow.link_invalid") }
-            if record.usedAt != nil { return (nil, "flow.link_used") }
-            if record.expiresAt <= now { return (nil, "flow.link_expired") }
-            guard let stateId = record.data.flatMap(Int64.init),
-                  var state = try await transaction.flowStateById(stateId), state.flow == machine.flowId,
-                  state.completedAt == nil,
-                  var progress = try? JSONDecoder().decode(FlowProgress.self, from: Data(state.data.utf8)) else {
-                return (nil, "flow.link_invalid")
-            }
-            guard try await transaction.consumeToken(id: record.id ?? 0) else { return (nil, "flow.link_used") }
-            // The link proves the mailbox: move past the step that sent it.
-            if let index = machine.steps.firstIndex(where: { [.emailVerification, .activation, .resetLink].contains($0.step) }),
-               progress.stepIndex <= index {
-                progress.stepIndex = index
-                progress.emailVerified = true
-                machine.advance(&progress)
-            }
-            var loaded = Loaded(machine: machine, progress: progress, record: state)
-            state.expiresAt = max(state.expiresAt, now + Self.flowLifetime)
-            loaded.record = state
-            let steps = FlowSteps(services: services, context: context)
-            try await steps.enterSteps(&loaded, in: transaction)
-            _ = try await saveProgress(&loaded, in: transaction)
-            var rebound = loaded.record!
-            let cookie = try await rebind(&rebound, in: transaction)
-            return (cookie, nil)
+        } catch let refusal as FieldProblem {
+            // The account could not be created (a cardinality limit reached meanwhile): the link stays unused.
+            return Pages.render("flow_done", ["message": refusal.message.resolve(context.locale), "login_link": true,
+                                              "flow_label": machine.flow.label.resolve(context.locale)],
+                                title: machine.flow.label.resolve(context.locale), context: context, status: .conflict)
         }
         services.mailQueued()
         if let key = outcome.1 {

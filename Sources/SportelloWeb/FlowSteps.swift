@@ -244,6 +244,13 @@ struct FlowSteps {
     private func securityAnswer(_ step: FlowStep, form: SubmittedForm, loaded: inout FlowController.Loaded, now: Int64) async throws -> Outcome {
         let maxAttempts = step.maxAttempts ?? 3
         let answer = SecurityAnswer.normalise(form["security_answer"])
+        // Attempts count per account (or per typed e-mail), not per browser: starting over does not reset them.
+        let identity = "answer|\(tenant.id)|" + (loaded.progress.userId.map { "user:\($0)" } ?? "email:" + (loaded.progress.email ?? "-").lowercased())
+        if await services.limiter.count(identity, window: 3_600, now: now) >= maxAttempts {
+            loaded.progress.stepIndex = loaded.machine.steps.count
+            try await saveAsIs(loaded) { _ in }
+            return .response(failurePage(loaded, key: "flow.too_many_wrong_answers"))
+        }
         var correct = false
         if let userId = loaded.progress.userId,
            let user = try await services.database.read(tenant: tenant.id, now: now, { try await $0.user(id: userId) }),
@@ -252,12 +259,17 @@ struct FlowSteps {
         } else {
             _ = try await services.passwords.verify(answer, against: Accounts.decoyHash)
         }
-        if correct { return try await advance(&loaded) }
+        if correct {
+            await services.limiter.reset(identity)
+            return try await advance(&loaded)
+        }
+        _ = await services.limiter.allow(identity, limit: Int.max, window: 3_600, now: now)
         loaded.progress.failedAttempts += 1
-        if loaded.progress.failedAttempts >= maxAttempts {
+        let accountAttempts = await services.limiter.count(identity, window: 3_600, now: now)
+        if loaded.progress.failedAttempts >= maxAttempts || accountAttempts >= maxAttempts {
             loaded.progress.stepIndex = loaded.machine.steps.count
             let userId = loaded.progress.userId
-            try await saveEnded(loaded) { transaction in
+            try await saveAsIs(loaded) { transaction in
                 if let userId {
                     try await transaction.audit("recovery.security_answer_exhausted", targetKind: "user", targetId: String(userId),
                                                 detail: "\(maxAttempts) wrong answers")
@@ -265,6 +277,7 @@ struct FlowSteps {
             }
             return .response(failurePage(loaded, key: "flow.too_many_wrong_answers"))
         }
+        try await saveAsIs(loaded) { _ in }
         return .problems([problem("security_answer", "wrong_answer", "error.wrong_answer",
                                   ["left": String(maxAttempts - loaded.progress.failedAttempts)])])
     }
@@ -285,7 +298,7 @@ struct FlowSteps {
         loaded.progress.failedAttempts += 1
         if loaded.progress.failedAttempts >= maxAttempts {
             loaded.progress.stepIndex = loaded.machine.steps.count
-            try await saveEnded(loaded) { transaction in
+            try await saveAsIs(loaded) { transaction in
                 if let userId {
                     try await transaction.revokeTokens(userId: userId, purpose: "control_code")
                     try await transaction.audit("recovery.control_code_exhausted", targetKind: "user", targetId: String(userId),
@@ -294,11 +307,13 @@ struct FlowSteps {
             }
             return .response(failurePage(loaded, key: "flow.too_many_wrong_codes"))
         }
+        try await saveAsIs(loaded) { _ in }
         return .problems([problem("code", "wrong_code", "error.wrong_code", ["left": String(maxAttempts - loaded.progress.failedAttempts)])])
     }
 
-    /// Saves a flow that ended without success, with what else must happen in the same transaction.
-    private func saveEnded(_ loaded: FlowController.Loaded, _ also: @escaping @Sendable (TenantTransaction) async throws -> Void) async throws {
+    /// Saves progress without advancing (a failed attempt, a flow ended without success), with what else
+    /// must happen in the same transaction.
+    private func saveAsIs(_ loaded: FlowController.Loaded, _ also: @escaping @Sendable (TenantTransaction) async throws -> Void) async throws {
         let controller = FlowController(services: services)
         try await services.database.write(tenant: tenant.id, now: services.now) { transaction in
             try await also(transaction)
@@ -394,12 +409,16 @@ struct FlowSteps {
     private func advance(_ loaded: inout FlowController.Loaded,
                          before: (@Sendable (TenantTransaction, inout FlowController.Loaded) async throws -> Void)? = nil) async throws -> Outcome {
         let completing = loaded.machine.completesAccount(after: loaded.progress)
+        let unchanged = loaded
         loaded.machine.advance(&loaded.progress)
-        return try await writeAndSave(&loaded) { transaction, loaded in
+        let outcome = try await writeAndSave(&loaded) { transaction, loaded in
             if let before { try await before(transaction, &loaded) }
             if completing { try await completeAccount(&loaded, in: transaction) }
             try await enterSteps(&loaded, in: transaction)
         }
+        // A refusal inside the transaction (cardinality, a username taken meanwhile) keeps the user on this step.
+        if case .problems = outcome { loaded = unchanged }
+        return outcome
     }
 
     private func writeAndSave(_ loaded: inout FlowController.Loaded,
@@ -420,7 +439,8 @@ struct FlowSteps {
                     cookies += try await Sessions.start(for: user, tenant: tenant, services: services, in: transaction)
                     redirect = "/"
                 }
-                if let cookie = try await FlowController(services: services).saveProgress(&inner, in: transaction) { cookies.append(cookie) }
+                _ = try await FlowController(services: services).saveProgress(&inner, in: transaction)
+                if let cookie = inner.issuedCookie { cookies.append(cookie) }
                 if redirect == nil, inner.machine.isFinished(inner.progress) { redirect = "/login?done=\(inner.machine.flow.kind.rawValue)" }
                 return (inner, cookies, redirect)
             }
@@ -530,7 +550,7 @@ struct FlowSteps {
     // MARK: Completing the account
 
     /// Creates the account (registration) or stores the new password (recovery) once every input is in.
-    private func completeAccount(_ loaded: inout FlowController.Loaded, in transaction: TenantTransaction) async throws {
+    func completeAccount(_ loaded: inout FlowController.Loaded, in transaction: TenantTransaction) async throws {
         let progress = loaded.progress
         let now = transaction.now
         if loaded.machine.flow.kind == .recovery {
@@ -605,7 +625,9 @@ extension FlowController {
                                      updatedAt: transaction.now, expiresAt: transaction.now + Self.flowLifetime)
         record.id = try await transaction.insertFlowState(record)
         loaded.record = record
-        return flowCookie(secret.plain, flowId: loaded.machine.flowId)
+        let cookie = flowCookie(secret.plain, flowId: loaded.machine.flowId)
+        loaded.issuedCookie = cookie
+        return cookie
     }
 }
 

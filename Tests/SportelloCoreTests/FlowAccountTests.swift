@@ -92,3 +92,39 @@ struct SecurityAnswerTests {
         #expect(problems.map(\.code) == ["answer_in_question"])
     }
 }
+
+@Suite("Flow machine")
+struct FlowMachineTests {
+    /// Walks a flow from the first step to the end and lists the steps after which the account is completed.
+    private func completionPoints(_ tenant: String, _ flowId: String) throws -> [StepKind] {
+        let definition = try Providers().definition(tenant)
+        let machine = FlowMachine(flowId: flowId, flow: try #require(definition.flows[flowId]))
+        var progress = FlowProgress(flowId: flowId)
+        var points: [StepKind] = []
+        while let step = machine.step(progress) {
+            if machine.completesAccount(after: progress) { points.append(step.step) }
+            machine.advance(&progress)
+        }
+        #expect(machine.isFinished(progress))
+        return points
+    }
+
+    @Test("the account is completed exactly once, at the last step that takes input",
+          arguments: [("unidata", "invitation", StepKind.password), ("windtre", "user_admin_registration", .firstLoginCredentials),
+                      ("unogas", "password_recovery", .password), ("windtre", "password_recovery", .controlCode),
+                      ("unidata", "password_recovery", .password)])
+    func completesOnce(tenant: String, flowId: String, last: StepKind) throws {
+        #expect(try completionPoints(tenant, flowId) == [last])
+    }
+
+    @Test("confirmation and automatic login never complete the account again")
+    func trailingStepsDoNotComplete() throws {
+        let definition = try Providers().definition("unidata")
+        let machine = FlowMachine(flowId: "invitation", flow: try #require(definition.flows["invitation"]))
+        for kind in [StepKind.confirmation, .automaticLogin] {
+            var progress = FlowProgress(flowId: "invitation")
+            progress.stepIndex = try #require(machine.index(of: kind))
+            #expect(!machine.completesAccount(after: progress))
+        }
+    }
+}

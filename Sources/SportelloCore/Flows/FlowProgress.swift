@@ -69,14 +69,16 @@ public struct FlowMachine: Sendable {
     /// Whether the flow starts from a link someone else sent (an invitation) rather than a public page.
     public var startsFromInvitation: Bool { steps.first?.step == .invitation }
 
-    /// True when, after the current step, the user has given everything the account needs: the account is
-    /// created (registration) or updated (recovery) when this step is completed.
+    /// Steps that take something from the user (a form, a code or a followed link).
+    public static let inputSteps: Set<StepKind> = [.invitation, .verifyCustomer, .customerDetails, .identify, .credentials, .password,
+                                                   .securityQuestion, .securityAnswer, .emailVerification, .activation,
+                                                   .firstLoginCredentials, .controlCode, .resetLink]
+
+    /// True when the current step is the last one that takes input: completing it gives everything the
+    /// account needs, so the account is created (registration) or updated (recovery) then, and only then.
     public func completesAccount(after progress: FlowProgress) -> Bool {
-        let remaining = steps.dropFirst(progress.stepIndex + 1)
-        let inputSteps: Set<StepKind> = [.invitation, .verifyCustomer, .customerDetails, .identify, .credentials, .password,
-                                          .securityQuestion, .securityAnswer, .emailVerification, .activation,
-                                          .firstLoginCredentials, .controlCode, .resetLink]
-        return !remaining.contains { inputSteps.contains($0.step) }
+        guard progress.stepIndex < steps.count, Self.inputSteps.contains(steps[progress.stepIndex].step) else { return false }
+        return !steps.dropFirst(progress.stepIndex + 1).contains { Self.inputSteps.contains($0.step) }
     }
 
     /// Seconds a step's link or code stays valid: the step's `expires`, else `fallback`.
