@@ -300,7 +300,9 @@ struct FlowController {
         let hash = Secrets.hash(token)
         let tenant = context.tenant
         let now = services.now
-        if machine.startsFromInvitation {
+        // An invitation flow's own link, or one sent by a later step (activating a changed e-mail address).
+        if machine.startsFromInvitation,
+           try await services.database.read(tenant: tenant.id, now: now, { try await $0.invitation(tokenHash: hash) }) != nil {
             return try await followInvitation(hash: hash, machine: machine, context: context, now: now)
         }
         // Verification, activation and reset links: a one-time token that names the flow state.

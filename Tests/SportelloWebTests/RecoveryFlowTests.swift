@@ -51,6 +51,25 @@ struct RecoveryFlowTests {
         }
     }
 
+    @Test("Unidata: a reset link older than its 24 hours says it expired and changes nothing", arguments: TestEngine.available)
+    func expiredResetLink(engine: TestEngine) async throws {
+        try await PortalHarness.with(engine: engine, tenant: "unidata") { portal in
+            let email = uniqueEmail("scaduto")
+            _ = try await portal.withUser(role: "referente_amministratore", username: "late.reader", email: email)
+            try await portal.test { browser in
+                _ = try await browser.post("/access/password_recovery", ["step": "0", "identifier": email])
+            }
+            let link = try Browser.link(in: try await portal.mail(to: email).text)
+            portal.clock.advance(by: 24 * 3_600 + 1)
+            try await portal.test { browser in
+                let expired = try await browser.get(link)
+                #expect(expired.status == .gone)
+                #expect(expired.body.contains("scadut"))
+                try await browser.logIn("late.reader", "Vecchia2026!")
+            }
+        }
+    }
+
     @Test("Unidata: forgot username e-mails it to the address", arguments: TestEngine.available)
     func forgotUsername(engine: TestEngine) async throws {
         try await PortalHarness.with(engine: engine, tenant: "unidata") { portal in
