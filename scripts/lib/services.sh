@@ -79,3 +79,49 @@ start_smtp_sink() {
   export SPORTELLO_TEST_SMTP_SINK="$root/scripts/smtp_sink.py"
   echo "   SMTP sink (aiosmtpd $("$venv/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)')) on 127.0.0.1:$port ($dir/spool)"
 }
+
+# Makes sure COMMAND exists, installing Debian's PACKAGE (default: COMMAND) with apt_install when it is
+# missing; while another apt-get or dpkg holds the lock it retries every 15 s, for up to 5 minutes.
+need_command() {
+  local command=$1 package=${2:-$1} tries=0
+  if command -v "$command" >/dev/null 2>&1; then return 0; fi
+  until apt_install "$package"; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge 20 ]; then echo "could not install $package" >&2; return 1; fi
+    echo "   apt is busy (another install holds its lock): retrying in 15 s" >&2
+    sleep 15
+  done
+  command -v "$command" >/dev/null 2>&1
+}
+
+# A portal server of its own: `start_portal BINARY COST [serve options...]` fills a new SQLite database in a
+# temporary folder with demo data (`sportello demo`, passwords hashed with bcrypt cost COST), then runs
+# `BINARY serve` on it on a private loopback port with `--password-cost COST`, without an SMTP relay (mail
+# stays in the outbox); server and folder are removed at exit. Exports SPORTELLO_PORTAL_PID,
+# SPORTELLO_PORTAL_PORT, SPORTELLO_PORTAL_DIR and SPORTELLO_PORTAL_LOGINS (the demo command's output:
+# the logins per tenant and role).
+start_portal() {
+  local binary=$1 cost=$2; shift 2
+  local dir; dir=$(mktemp -d /tmp/sportello-portal.XXXXXX)
+  CLEANUP+=("rm -rf $dir")
+  local port; port=$(free_port)
+  if ! env -u DATABASE_URL -u SPORTELLO_SMTP_URL "$binary" demo --database "$dir/portal.sqlite" --cost "$cost" \
+      >"$dir/demo.log" 2>&1; then
+    echo "sportello demo failed:" >&2; cat "$dir/demo.log" >&2; return 1
+  fi
+  env -u DATABASE_URL -u SPORTELLO_SMTP_URL "$binary" serve --database "$dir/portal.sqlite" --port "$port" \
+    --hostname 127.0.0.1 --password-cost "$cost" "$@" >"$dir/server.log" 2>&1 &
+  local pid=$!
+  CLEANUP+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null")
+  local tries=0
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health")" = 200 ]; do
+    tries=$((tries + 1))
+    if ! kill -0 "$pid" 2>/dev/null || [ "$tries" -ge 600 ]; then
+      echo "the portal server did not start:" >&2; cat "$dir/server.log" >&2; return 1
+    fi
+    sleep 0.1
+  done
+  export SPORTELLO_PORTAL_PID=$pid SPORTELLO_PORTAL_PORT=$port SPORTELLO_PORTAL_DIR=$dir
+  export SPORTELLO_PORTAL_LOGINS="$dir/demo.log"
+  echo "   portal server (pid $pid) on 127.0.0.1:$port ($dir)"
+}

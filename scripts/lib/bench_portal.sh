@@ -1,0 +1,305 @@
+# The portal benchmark of scripts/bench (`scripts/bench --portal-only`), sourced after scripts/lib/services.sh.
+# A release `sportello serve` over a fresh SQLite database with demo data, loaded by wrk on loopback:
+# requests/s and p99 of /health, of a logged-in dashboard and of the invoice list; the dashboard/health
+# ratio; the dashboard's p99 while a login storm (real bcrypt logins, right and wrong passwords) runs,
+# against its quiet p99; the server's memory. Figures are printed, never asserted.
+#
+# Settings (scripts/bench sets them from its options):
+PORTAL_DURATION=${PORTAL_DURATION:-20}           # seconds per measured wrk run (5 runs)
+PORTAL_WARMUP=${PORTAL_WARMUP:-3}                # seconds of unmeasured load before each route's first run
+PORTAL_THREADS=${PORTAL_THREADS:-1}              # wrk threads (the server and wrk share this machine's cores)
+PORTAL_CONNECTIONS=${PORTAL_CONNECTIONS:-16}     # connections for the requests/s figures
+PORTAL_LIGHT_CONNECTIONS=${PORTAL_LIGHT_CONNECTIONS:-4}  # dashboard connections for the quiet/storm p99 pair
+PORTAL_STORM_CONNECTIONS=${PORTAL_STORM_CONNECTIONS:-8}  # logins in flight during the storm
+PORTAL_TENANT=${PORTAL_TENANT:-unidata}          # tenant id (its development host is <id>.localhost)
+PORTAL_ROLE=${PORTAL_ROLE:-referente_amministratore}  # role of the logged-in user (one that sees invoices)
+PORTAL_COST=${PORTAL_COST:-}                     # bcrypt cost; empty: serve's own --password-cost default
+PORTAL_STORM_ONE_ADDRESS=${PORTAL_STORM_ONE_ADDRESS:-0}  # 1: the storm comes from 127.0.0.1 only (throttled)
+
+BENCH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Converts a wrk duration (850.00us, 1.23ms, 2.01s, 1.50m) to milliseconds.
+wrk_ms() {
+  awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : (u == "h") ? 3600000 : -1
+    if (f < 0) print "nan"; else printf "%.3f", n * f }'
+}
+
+# Busy jiffies of the whole machine (/proc/stat) and of one process (/proc/PID/stat: utime + stime).
+machine_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+process_busy() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
+
+# `measure_begin` / `measure_end SECONDS_OF_CLIENT_CPU`: sets OTHER_LOAD to the share of the machine's
+# CPU (in %) that neither the server nor the load generators used during the measurement, i.e. what
+# other programs on this machine took; benchmarks on a shared machine are only as good as that figure.
+measure_begin() {
+  MEASURE_T0=$(date +%s.%N); MEASURE_MACHINE0=$(machine_busy); MEASURE_SERVER0=$(process_busy "$PORTAL_PID")
+}
+measure_end() {
+  local client=$1 t1 machine1 server1
+  t1=$(date +%s.%N); machine1=$(machine_busy); server1=$(process_busy "$PORTAL_PID")
+  OTHER_LOAD=$(awk -v t0="$MEASURE_T0" -v t1="$t1" -v m0="$MEASURE_MACHINE0" -v m1="$machine1" \
+    -v s0="$MEASURE_SERVER0" -v s1="$server1" -v c="$client" -v hz="$(getconf CLK_TCK)" -v n="$(nproc)" \
+    'BEGIN { other = (m1 - m0) / hz - (s1 - s0) / hz - c; if (other < 0) other = 0; printf "%.0f", 100 * other / ((t1 - t0) * n) }')
+  SERVER_CPU=$(awk -v s0="$MEASURE_SERVER0" -v s1="$server1" -v t0="$MEASURE_T0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.0f", 100 * (s1 - s0) / hz / (t1 - t0) }')
+}
+
+# `run_wrk NAME [wrk options and URL...]`: runs `wrk --latency`, keeps its output in $PORTAL_WORK/NAME.txt and
+# sets WRK_RPS, WRK_P99 (ms), WRK_STATUSES ("200=N ..."), WRK_ERRORS (socket errors) and WRK_CPU (seconds
+# of CPU wrk used).
+run_wrk() {
+  local name=$1; shift
+  local out="$PORTAL_WORK/$name.txt"
+  local TIMEFORMAT='%U %S'
+  { time wrk --latency "$@" >"$out" 2>&1; } 2>"$PORTAL_WORK/$name.time" || { echo "wrk failed:" >&2; cat "$out" >&2; return 1; }
+  parse_wrk "$out"
+  WRK_CPU=$(awk '{ print $1 + $2 }' "$PORTAL_WORK/$name.time")
+}
+
+parse_wrk() {
+  local out=$1
+  WRK_RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+  WRK_P99=$(wrk_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
+  WRK_STATUSES=$(sed -n 's/^statuses: //p' "$out")
+  WRK_ERRORS=$(sed -n 's/^ *Socket errors: //p' "$out")
+}
+
+# "all 200" when every answer had the expected status, else the statuses and socket errors seen.
+describe_answers() {
+  if [[ "$WRK_STATUSES" =~ ^$1=[0-9]+$ ]] && [ -z "$WRK_ERRORS" ]; then echo "all $1"
+  else echo "answers: ${WRK_STATUSES:-none}${WRK_ERRORS:+; socket errors: $WRK_ERRORS}"; fi
+}
+
+fmt_rps() { awk -v v="$1" 'BEGIN { printf "%10.1f req/s", v }'; }
+fmt_ms() { awk -v v="$1" 'BEGIN { if (v >= 100) printf "%8.0f ms", v; else if (v >= 10) printf "%8.1f ms", v; else printf "%8.2f ms", v }'; }
+
+# A shared object for LD_PRELOAD that binds each outgoing IPv4 loopback connection to an address of its own
+# in 127.77.0.0/16 before connecting, so that a storm from one wrk arrives, as the server sees it, from
+# thousands of clients: the tenant's per-IP throttle (which counts by source address) lets it through and
+# every attempt costs a real bcrypt verification. Prints the path, or nothing when no C compiler exists.
+build_source_address_preload() {
+  command -v gcc >/dev/null 2>&1 || return 0
+  cat >"$PORTAL_WORK/source_address.c" <<'C'
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static uint32_t next_host;
+static int (*real_connect)(int, const struct sockaddr *, socklen_t);
+
+int connect(int fd, const struct sockaddr *address, socklen_t length) {
+    if (!real_connect) real_connect = (int (*)(int, const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT, "connect");
+    if (address && address->sa_family == AF_INET && length >= sizeof(struct sockaddr_in)
+        && (ntohl(((const struct sockaddr_in *)address)->sin_addr.s_addr) >> 24) == 127) {
+        uint32_t host = __atomic_add_fetch(&next_host, 1, __ATOMIC_RELAXED);
+        if (host == 1) { host = (uint32_t)getpid() * 7919u; __atomic_store_n(&next_host, host, __ATOMIC_RELAXED); }
+        struct sockaddr_in source = {0};
+        source.sin_family = AF_INET;
+        source.sin_addr.s_addr = htonl((127u << 24) | (77u << 16) | (host % 65534u + 1u));
+        (void)bind(fd, (const struct sockaddr *)&source, sizeof source);
+    }
+    return real_connect(fd, address, length);
+}
+C
+  gcc -O2 -shared -fPIC -o "$PORTAL_WORK/source_address.so" "$PORTAL_WORK/source_address.c" -ldl \
+    && echo "$PORTAL_WORK/source_address.so"
+}
+
+# Logs in with curl as a browser would (GET /login for the CSRF cookie and hidden field, POST /login) and
+# prints "SESSION CSRF" (the cookies after login), or fails.
+portal_login() {
+  local host=$1 identifier=$2 password=$3 jar="$PORTAL_WORK/cookies.$RANDOM"
+  local base="http://$host:$PORTAL_PORT" resolve="$host:$PORTAL_PORT:127.0.0.1"
+  local csrf status
+  csrf=$(curl -s --resolve "$resolve" -c "$jar" "$base/login" | sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' | head -1)
+  [ -n "$csrf" ] || { echo "GET $base/login gave no _csrf field" >&2; return 1; }
+  status=$(curl -s --resolve "$resolve" -b "$jar" -c "$jar" -o /dev/null -w '%{http_code}' \
+    --data-urlencode "_csrf=$csrf" --data-urlencode "identifier=$identifier" --data-urlencode "password=$password" \
+    --data-urlencode "next=/" "$base/login")
+  [ "$status" = 303 ] || { echo "POST $base/login as $identifier answered $status (expected 303)" >&2; return 1; }
+  awk '$6 == "sportello_session" { s = $7 } $6 == "sportello_csrf" { c = $7 } END { if (s != "" && c != "") print s, c }' "$jar"
+}
+
+# The demo logins of one tenant from `sportello demo`'s output: "ROLE CUSTOMER_TYPE IDENTIFIER" per line.
+demo_logins() {
+  awk -v host="//$1.localhost:" '
+    /^  [^ ]/ { inside = index($0, host) > 0; next }
+    inside && /^    [^ ]/ { role = $1; type = $2; gsub(/[()]/, "", type); print role, type, $3 }' "$SPORTELLO_PORTAL_LOGINS"
+}
+
+count_words() { echo "$1" | tr ',' '\n' | grep -c . || true; }
+kib_to_mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
+server_memory() {
+  local rss hwm
+  rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$PORTAL_PID/status"); hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$PORTAL_PID/status")
+  echo "VmRSS $(kib_to_mib "$rss"), VmHWM $(kib_to_mib "$hwm")"
+}
+
+bench_portal() {
+  local binary=.build/release/sportello
+  need_command wrk
+  need_command curl
+  PORTAL_WORK=$(mktemp -d /tmp/sportello-bench-portal.XXXXXX)
+  CLEANUP+=("rm -rf $PORTAL_WORK")
+
+  local cost=$PORTAL_COST cost_origin="set with --cost"
+  if [ -z "$cost" ]; then
+    cost=$("$binary" serve --help 2>&1 | tr '\n' ' ' | sed -n 's/.*--password-cost <[^>]*> *[^(]*(default: \([0-9]*\)).*/\1/p')
+    cost_origin="serve's --password-cost default"
+    if [ -z "$cost" ]; then cost=12; cost_origin="assumed: 'sportello serve --help' shows no --password-cost default"; fi
+  fi
+  local decoy_cost
+  decoy_cost=$(grep -ho 'decoyHash = "\$2[aby]\$[0-9]*\$' Sources/SportelloWeb/*.swift 2>/dev/null | head -1 | sed 's/.*\$\([0-9]*\)\$$/\1/')
+
+  echo "== Portal: release sportello serve, SQLite demo data, wrk on loopback =="
+  echo "   machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) before the run; $(wrk --version 2>&1 | head -1 | awk '{print $1, $2}')"
+  start_portal "$binary" "$cost"
+  PORTAL_PID=$SPORTELLO_PORTAL_PID PORTAL_PORT=$SPORTELLO_PORTAL_PORT
+  echo "   server memory after start: $(server_memory)"
+
+  local password
+  password=$(sed -n 's/.*(password for all: \(.*\))$/\1/p' "$SPORTELLO_PORTAL_LOGINS" | head -1)
+  local logins; logins=$(demo_logins "$PORTAL_TENANT")
+  [ -n "$logins" ] || { echo "no demo logins for tenant $PORTAL_TENANT in:" >&2; cat "$SPORTELLO_PORTAL_LOGINS" >&2; return 1; }
+  local user user_type
+  read -r _ user_type user < <(echo "$logins" | awk -v r="$PORTAL_ROLE" '$1 == r' | head -1) || true
+  [ -n "${user:-}" ] || { echo "no demo user with role $PORTAL_ROLE in $PORTAL_TENANT; its logins:" >&2; echo "$logins" >&2; return 1; }
+  local others good bad
+  others=$(echo "$logins" | awk -v u="$user" '$3 != u { print $3 }')
+  good=$(echo "$others" | awk 'NR % 2 == 1' | paste -sd, -)
+  bad=$(echo "$others" | awk 'NR % 2 == 0' | paste -sd, -)
+  local host="$PORTAL_TENANT.localhost:$PORTAL_PORT" base="http://127.0.0.1:$PORTAL_PORT"
+  local session csrf
+  read -r session csrf < <(portal_login "$PORTAL_TENANT.localhost" "$user" "$password") || true
+  [ -n "${session:-}" ] || { echo "could not log in as $user" >&2; return 1; }
+  local cookie="Cookie: sportello_session=$session; sportello_csrf=$csrf"
+  local sees_invoices
+  sees_invoices=$("$binary" explain --tenant "$PORTAL_TENANT" --role "$PORTAL_ROLE" --customer-type "$user_type" \
+    --feature invoices.view 2>&1 | head -1 | sed 's/.*: //' || true)
+
+  local D=$PORTAL_DURATION W=$PORTAL_WARMUP T=$PORTAL_THREADS C=$PORTAL_CONNECTIONS
+  echo "   logged in as $user ($PORTAL_ROLE, $user_type customer) on $PORTAL_TENANT.localhost; invoices.view: ${sees_invoices:-?}"
+  echo "   bcrypt cost $cost ($cost_origin; the demo users' hashes use it too; unknown identifiers are checked against the server's decoy hash${decoy_cost:+, cost $decoy_cost})"
+  echo "   wrk -t$T -c$C, ${D} s per figure after ${W} s of warm-up; 'other' = CPU share of this machine used by programs other than the server and wrk"
+  echo
+
+  local status
+  # 1. /health, 2. the dashboard, 3. the invoice list: requests/s and p99 at $C connections.
+  local health_rps health_p99 dash_rps dash_p99 inv_rps="" inv_p99="" inv_note=""
+  wrk -t"$T" -c"$C" -d"${W}s" -s "$BENCH_LIB_DIR/bench_status.lua" "$base/health" >/dev/null 2>&1 || true
+  measure_begin
+  run_wrk health -t"$T" -c"$C" -d"${D}s" -s "$BENCH_LIB_DIR/bench_status.lua" "$base/health"
+  measure_end "$WRK_CPU"
+  health_rps=$WRK_RPS health_p99=$WRK_P99
+  printf '   %-34s %s   p99 %s   (%s; server %s%% CPU, other %s%%)\n' "GET /health" "$(fmt_rps "$WRK_RPS")" "$(fmt_ms "$WRK_P99")" \
+    "$(describe_answers 200)" "$SERVER_CPU" "$OTHER_LOAD"
+
+  status=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host" -H "$cookie" "$base/")
+  [ "$status" = 200 ] || { echo "GET / as $user answered $status (expected 200)" >&2; return 1; }
+  wrk -t"$T" -c"$C" -d"${W}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/" >/dev/null 2>&1 || true
+  measure_begin
+  run_wrk dashboard -t"$T" -c"$C" -d"${D}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/"
+  measure_end "$WRK_CPU"
+  dash_rps=$WRK_RPS dash_p99=$WRK_P99
+  printf '   %-34s %s   p99 %s   (%s; server %s%% CPU, other %s%%)\n' "GET / (dashboard, logged in)" "$(fmt_rps "$WRK_RPS")" "$(fmt_ms "$WRK_P99")" \
+    "$(describe_answers 200)" "$SERVER_CPU" "$OTHER_LOAD"
+
+  status=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host" -H "$cookie" "$base/invoices")
+  if [ "$status" = 200 ]; then
+    wrk -t"$T" -c"$C" -d"${W}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/invoices" >/dev/null 2>&1 || true
+    measure_begin
+    run_wrk invoices -t"$T" -c"$C" -d"${D}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/invoices"
+    measure_end "$WRK_CPU"
+    inv_rps=$WRK_RPS inv_p99=$WRK_P99
+    printf '   %-34s %s   p99 %s   (%s; server %s%% CPU, other %s%%)\n' "GET /invoices (invoice list)" "$(fmt_rps "$WRK_RPS")" "$(fmt_ms "$WRK_P99")" \
+      "$(describe_answers 200)" "$SERVER_CPU" "$OTHER_LOAD"
+  else
+    case "$status" in
+      404) inv_note="GET /invoices answers 404: this build has no invoice list route yet" ;;
+      403) inv_note="GET /invoices answers 403: $PORTAL_ROLE may not see invoices (choose another --role)" ;;
+      30*) inv_note="GET /invoices answers $status: a redirect (to the login page?) instead of the list" ;;
+      *) inv_note="GET /invoices answers $status instead of 200" ;;
+    esac
+    printf '   %-34s %10s         p99 %8s   (%s)\n' "GET /invoices (invoice list)" "n/a" "n/a" "$inv_note"
+  fi
+
+  local ratio verdict
+  ratio=$(awk -v a="$dash_rps" -v b="$health_rps" 'BEGIN { printf "%.3f", a / b }')
+  verdict=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.25) ? "target met" : "target missed" }')
+  echo
+  echo "   dashboard / health requests/s: $ratio (target: at least 0.25) — $verdict"
+  if [ -n "$inv_rps" ]; then
+    echo "   invoices / health requests/s: $(awk -v a="$inv_rps" -v b="$health_rps" 'BEGIN { printf "%.3f", a / b }') (for reference)"
+  fi
+
+  # 4. The dashboard's p99 at a light load, quiet and then while a login storm runs.
+  local L=$PORTAL_LIGHT_CONNECTIONS S=$PORTAL_STORM_CONNECTIONS
+  local quiet_rps quiet_p99 storm_rps storm_p99
+  echo
+  measure_begin
+  run_wrk dashboard-quiet -t1 -c"$L" -d"${D}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/"
+  measure_end "$WRK_CPU"
+  quiet_rps=$WRK_RPS quiet_p99=$WRK_P99
+  printf '   %-34s %s   p99 %s   (%s; server %s%% CPU, other %s%%)\n' "dashboard at -c$L, quiet" "$(fmt_rps "$WRK_RPS")" "$(fmt_ms "$WRK_P99")" \
+    "$(describe_answers 200)" "$SERVER_CPU" "$OTHER_LOAD"
+
+  local preload="" close=close how
+  if [ "$PORTAL_STORM_ONE_ADDRESS" != 1 ]; then preload=$(build_source_address_preload); fi
+  if [ -n "$preload" ]; then
+    how="each attempt on a new connection from an address of its own (127.77.0.0/16), so the per-IP throttle lets it through"
+  else
+    close=keep
+    how="all from 127.0.0.1 on kept-alive connections: the tenant's per-IP throttle answers 429 after its limit"
+    if [ "$PORTAL_STORM_ONE_ADDRESS" != 1 ]; then how="$how (no gcc to build the source-address preload)"; fi
+  fi
+  local login_csrf
+  login_csrf=$(curl -s -c - -H "Host: $host" "$base/login" -o /dev/null | awk '$6 == "sportello_csrf" { print $7 }')
+  local storm_seconds=$((D + 2 * W + 1))
+  measure_begin
+  local storm_measure0=("$MEASURE_T0" "$MEASURE_MACHINE0" "$MEASURE_SERVER0")
+  (
+    TIMEFORMAT='%U %S'
+    { time env ${preload:+LD_PRELOAD=$preload} wrk --latency -t1 -c"$S" -d"${storm_seconds}s" --timeout 60s \
+        -s "$BENCH_LIB_DIR/bench_login_storm.lua" "$base/login" -- "$host" "$login_csrf" "$password" "$good" "$bad" "$close" \
+        >"$PORTAL_WORK/storm.txt" 2>&1; } 2>"$PORTAL_WORK/storm.time"
+  ) &
+  local storm_pid=$!
+  CLEANUP+=("kill $storm_pid 2>/dev/null")
+  sleep "$W"
+  run_wrk dashboard-storm -t1 -c"$L" -d"${D}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/"
+  local dash_cpu=$WRK_CPU
+  storm_rps=$WRK_RPS storm_p99=$WRK_P99
+  local dash_answers; dash_answers=$(describe_answers 200)
+  wait "$storm_pid" || true
+  MEASURE_T0=${storm_measure0[0]} MEASURE_MACHINE0=${storm_measure0[1]} MEASURE_SERVER0=${storm_measure0[2]}
+  measure_end "$(awk -v a="$dash_cpu" '{ print a + $1 + $2 }' "$PORTAL_WORK/storm.time")"
+  printf '   %-34s %s   p99 %s   (%s; server %s%% CPU, other %s%% over the storm)\n' "dashboard at -c$L, login storm" "$(fmt_rps "$storm_rps")" "$(fmt_ms "$storm_p99")" \
+    "$dash_answers" "$SERVER_CPU" "$OTHER_LOAD"
+  parse_wrk "$PORTAL_WORK/storm.txt"
+  local storm_answers=$WRK_STATUSES
+  if [ "$close" = close ]; then
+    # wrk counts the end of each connection that "Connection: close" asked for as a read error: not one.
+    local answered reads
+    answered=$(echo "$WRK_STATUSES" | tr ' ' '\n' | awk -F= '{ n += $2 } END { print n + 0 }')
+    reads=$(echo "$WRK_ERRORS" | sed -n 's/.*read \([0-9]*\).*/\1/p')
+    if [ -n "$reads" ] && [ "$reads" -le "$answered" ] && [[ "$WRK_ERRORS" =~ ^connect\ 0,\ read\ [0-9]+,\ write\ 0,\ timeout\ 0$ ]]; then
+      WRK_ERRORS=""
+    fi
+  fi
+  printf '   %-34s %s   p99 %s   (answers: %s%s)\n' "the storm: POST /login at -c$S" "$(fmt_rps "$WRK_RPS")" "$(fmt_ms "$WRK_P99")" \
+    "${storm_answers:-none}" "${WRK_ERRORS:+; socket errors: $WRK_ERRORS}"
+  echo "      attempts in turn: right password of $(count_words "$good") users, wrong password of $(count_words "$bad") others (soon locked out by the"
+  echo "      tenant's lockout, still checked), unknown identifier (decoy hash); bcrypt cost $cost; 303 = logged in,"
+  echo "      401 = rejected, 429 = throttled; $how"
+  local factor
+  factor=$(awk -v a="$storm_p99" -v b="$quiet_p99" 'BEGIN { printf "%.2f", a / b }')
+  verdict=$(awk -v f="$factor" 'BEGIN { print (f < 2) ? "target met" : "target missed" }')
+  echo
+  echo "   dashboard p99 during the login storm / quiet: $(awk -v v="$storm_p99" 'BEGIN { printf "%.2f", v }') ms / $(awk -v v="$quiet_p99" 'BEGIN { printf "%.2f", v }') ms = ${factor}× (target: under 2×) — $verdict"
+  echo "   server memory after the run: $(server_memory)"
+}
