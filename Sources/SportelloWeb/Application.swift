@@ -40,7 +40,16 @@ public func buildRouter(services: PortalServices) -> Router<PortalContext> {
     FlowController(services: services).addRoutes(to: tenantRoutes)
 
     let userRoutes = tenantRoutes.group(context: UserContext.self)
+    APIController(services: services).addRoutes(tenant: tenantRoutes, user: userRoutes)
     PortalController(services: services).addRoutes(to: userRoutes)
+    SectionsController(services: services).addRoutes(to: userRoutes)
+    ContractsController(services: services).addRoutes(to: userRoutes)
+    InvoicesController(services: services).addRoutes(to: userRoutes)
+    UsageController(services: services).addRoutes(to: userRoutes)
+    ProfileController(services: services).addRoutes(to: userRoutes)
+    AccountUsersController(services: services).addRoutes(to: userRoutes)
+    RequestsController(services: services).addRoutes(to: userRoutes)
+    NotificationsController(services: services).addRoutes(to: userRoutes)
     return router
 }
 

@@ -9,6 +9,7 @@ public protocol PageContext {
     var locale: String { get }
     var csrfToken: String { get }
     var currentSession: ActiveSession? { get }
+    var viaBearerToken: Bool { get }
 }
 
 extension TenantContext: PageContext { public var currentSession: ActiveSession? { session } }
@@ -36,6 +37,7 @@ enum Pages {
             "t": tenant.theme.templateStrings(for: context.locale),
             "csrf": context.csrfToken,
             "has_logo": definition.branding.logo != nil,
+            "stylesheets": tenant.theme.extraStylesheets,
             "year": String(Calendar(identifier: .gregorian).component(.year, from: Date())),
             "other_locales": definition.locales.available.filter { $0 != context.locale }.map { ["code": $0] },
         ]

@@ -1,0 +1,15 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// The profile pages and their `/api/v1` operations.
+struct ProfileController {
+    let services: PortalServices
+
+    static let pages: [PortalPage] = []
+    static let apiOperations: [APIOperation] = []
+    static let apiSchemas: [String: JSONSchema] = [:]
+
+    func addRoutes(to group: RouterGroup<UserContext>) {}
+}
