@@ -229,7 +229,7 @@ struct NotificationsController {
                     "name": "rule.\(state.id).threshold", "id": "n-\(state.id)-threshold",
                     "value": form?["rule.\(state.id).threshold"] ?? String(value),
                     "min": String(range.range.lowerBound), "max": String(range.range.upperBound),
-                    "hint": t("notifications.threshold_hint", ["min": String(range.range.lowerBound), "max": String(range.range.upperBound),
+                    "hint": t(range.levels.count > 1 ? "notifications.threshold_hint" : "notifications.threshold_hint_single", ["min": String(range.range.lowerBound), "max": String(range.range.upperBound),
                                                                 "levels": range.levels.dropFirst().map { "\($0) %" }.joined(separator: ", "),
                                                                 "default": String(range.defaultValue)]),
                 ]
