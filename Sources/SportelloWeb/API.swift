@@ -127,6 +127,10 @@ public struct APIOperation: Sendable {
     public var summary: String
     /// The feature that must be granted (shown in the description), nil for every logged-in user.
     public var feature: String?
+    /// Other tenants' ids of the same feature (`contracts.view` is `services.view` at Tunda): the operation
+    /// is listed for a tenant that defines any of them.
+    public var otherFeatures: [String]
+    var allFeatures: [String] { (feature.map { [$0] } ?? []) + otherFeatures }
     public var parameters: [Parameter]
     /// The name of the request body's schema, if the operation takes one.
     public var requestBody: String?
@@ -135,9 +139,11 @@ public struct APIOperation: Sendable {
     /// Whether the caller must be logged in.
     public var authenticated: Bool
 
-    public init(_ method: String, _ path: String, summary: String, feature: String? = nil, parameters: [Parameter] = [],
-                requestBody: String? = nil, success: (status: Int, schema: String?) = (200, nil), authenticated: Bool = true) {
-        self.method = method; self.path = path; self.summary = summary; self.feature = feature; self.parameters = parameters
+    public init(_ method: String, _ path: String, summary: String, feature: String? = nil, otherFeatures: [String] = [],
+                parameters: [Parameter] = [], requestBody: String? = nil, success: (status: Int, schema: String?) = (200, nil),
+                authenticated: Bool = true) {
+        self.method = method; self.path = path; self.summary = summary; self.feature = feature; self.otherFeatures = otherFeatures
+        self.parameters = parameters
         self.requestBody = requestBody; self.success = success; self.authenticated = authenticated
     }
 }
@@ -165,10 +171,11 @@ public enum APICatalog {
         let definition = tenant.definition
         var paths: [String: [String: Any]] = [:]
         for operation in operations {
-            if let feature = operation.feature, definition.features[feature] == nil { continue }
+            let features = operation.allFeatures.filter { definition.features[$0] != nil }
+            if !operation.allFeatures.isEmpty && features.isEmpty { continue }
             var node: [String: Any] = ["summary": operation.summary, "operationId": operationId(operation)]
             var description = operation.authenticated ? "Needs a session (cookie or bearer token)." : "Open to everyone."
-            if let feature = operation.feature {
+            if let feature = features.first {
                 let label = definition.features[feature]?.label.resolve(locale) ?? feature
                 description += " Feature `\(feature)` (\(label)) must be granted to the user's role."
             }

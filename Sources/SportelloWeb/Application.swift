@@ -31,6 +31,12 @@ public func buildRouter(services: PortalServices) -> Router<PortalContext> {
         Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=300"],
                  body: .init(byteBuffer: ByteBuffer(string: context.tenant.brandStylesheet)))
     }
+    tenantRoutes.get("/favicon.ico") { _, context in
+        guard let favicon = context.tenant.definition.branding.favicon, context.tenant.theme.staticFiles[favicon] != nil else {
+            throw PortalError.notFound
+        }
+        return Response(status: .movedPermanently, headers: [.location: "/static/\(favicon)", .cacheControl: "public, max-age=86400"])
+    }
     tenantRoutes.get("/static/:file") { _, context in
         guard let name = context.parameters.get("file"), let data = context.tenant.theme.staticFiles[name] else { throw PortalError.notFound }
         return Response(status: .ok, headers: [.contentType: mediaType(for: name), .cacheControl: "public, max-age=300"],

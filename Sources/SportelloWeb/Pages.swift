@@ -37,6 +37,8 @@ enum Pages {
             "t": tenant.theme.templateStrings(for: context.locale),
             "csrf": context.csrfToken,
             "has_logo": definition.branding.logo != nil,
+            "logo": definition.branding.logo.flatMap { tenant.theme.staticFiles[$0] != nil ? $0 : nil } ?? "",
+            "favicon": definition.branding.favicon.flatMap { tenant.theme.staticFiles[$0] != nil ? $0 : nil } ?? "",
             "stylesheets": tenant.theme.extraStylesheets,
             "year": String(Calendar(identifier: .gregorian).component(.year, from: Date())),
             "other_locales": definition.locales.available.filter { $0 != context.locale }.map { ["code": $0] },
@@ -54,7 +56,9 @@ enum Pages {
                 "role_label": role?.label.resolve(context.locale) ?? session.user.role,
                 "customer_name": session.customer.displayName,
             ]
-            values["nav"] = navigation(session: session, tenant: tenant, locale: context.locale)
+            let nav = navigation(session: session, tenant: tenant, locale: context.locale)
+            values["nav"] = nav
+            values["has_nav"] = !nav.isEmpty
         }
         return values
     }
