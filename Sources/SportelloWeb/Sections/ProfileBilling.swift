@@ -302,8 +302,10 @@ extension ProfileController {
             if let error = errors["shipping_address"] { shipping["error"] = error }
             values["shipping"] = shipping
         }
-        values["pending"] = snapshot.requests.filter { ($0.form == RequestForm.billing || $0.form == RequestForm.shipping) && $0.isOpen }
+        let pending = snapshot.requests.filter { ($0.form == RequestForm.billing || $0.form == RequestForm.shipping) && $0.isOpen }
             .map { requestRow($0, locale: locale, theme: theme) }
+        values["pending"] = pending
+        values["has_pending"] = !pending.isEmpty
         return Pages.render("billing", values, title: t("profile.billing.title"), context: context, status: status)
     }
 

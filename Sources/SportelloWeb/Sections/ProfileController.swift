@@ -381,7 +381,10 @@ struct ProfileController {
                 } else {
                     var shown = field.value ?? ""
                     if field.input.type == "date" { shown = Formatting.day(field.value) }
-                    facts.append(["label": label, "value": shown.isEmpty ? "—" : shown, "immutable": field.immutable])
+                    var fact: [String: Any] = ["label": label, "value": shown.isEmpty ? "—" : shown, "immutable": field.immutable,
+                                               "id": "f-\(field.input.name)"]
+                    if let error = errors["customer.\(field.input.name)"] { fact["error"] = error }
+                    facts.append(fact)
                 }
             }
             var section: [String: Any] = [
@@ -402,7 +405,9 @@ struct ProfileController {
                     section["readonly_hint"] = t("profile.customer.readonly_hint")
                 }
             }
-            section["pending"] = snapshot.requests.filter { $0.form == RequestForm.customerData && $0.isOpen }.map { requestRow($0, locale: locale, theme: theme) }
+            let pending = snapshot.requests.filter { $0.form == RequestForm.customerData && $0.isOpen }.map { requestRow($0, locale: locale, theme: theme) }
+            section["pending"] = pending
+            section["has_pending"] = !pending.isEmpty
             values["customer"] = section
         }
         values["links"] = links(context)
