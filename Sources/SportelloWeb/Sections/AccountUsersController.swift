@@ -197,7 +197,8 @@ struct AccountUsersController {
         if let noticeKey { values["notice"] = noticeKey }
         if invitable.count == 1 { values["single_role"] = management.roleLabel(invitable[0]) }
         values.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
-        return Pages.render("users", values, title: management.text("users.title"), context: context,
+        values["has_invitations"] = !pending(invitations).isEmpty
+        return Pages.render("users", TemplateValues.pruned(values), title: management.text("users.title"), context: context,
                             status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 
@@ -273,7 +274,7 @@ struct AccountUsersController {
             ["edited", "toggles", "role", "blocked", "unblocked"].contains(key) ? management.text("users.done.\(key)") : nil
         }
         var values: [String: Any] = [
-            "user": [
+            "member": [
                 "id": String(userId), "username": user.username, "name": userName(user), "email": user.email ?? "",
                 "first_name": form?.fields["first_name"] ?? user.firstName ?? "", "last_name": form?.fields["last_name"] ?? user.lastName ?? "",
                 "form_email": form?.fields["email"] ?? user.email ?? "",
@@ -295,11 +296,12 @@ struct AccountUsersController {
             "can_block": actions.contains(.block),
             "can_delete": actions.contains(.delete),
             "notes": notes(for: user, management),
+            "has_notes": !notes(for: user, management).isEmpty,
             "no_actions": actions.isEmpty,
         ]
         if let saved { values["notice"] = saved }
         values.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
-        return Pages.render("users_detail", values, title: management.text("users.detail_title", ["username": user.username]),
+        return Pages.render("users_detail", TemplateValues.pruned(values), title: management.text("users.detail_title", ["username": user.username]),
                             context: context, status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 

@@ -160,11 +160,11 @@ struct RequestsController {
         let values: [String: Any] = [
             "open_requests": open.map { summary($0, forms, locale: context.locale) },
             "closed_requests": closed.map { summary($0, forms, locale: context.locale) },
-            "has_requests": !requests.isEmpty,
+            "has_requests": !requests.isEmpty, "has_open": !open.isEmpty, "has_closed": !closed.isEmpty,
             "forms": available,
             "can_create": !available.isEmpty,
         ]
-        return Pages.render("requests", values, title: forms.text("requests.title"), context: context)
+        return Pages.render("requests", TemplateValues.pruned(values), title: forms.text("requests.title"), context: context)
     }
 
     private func formValues(_ formId: String, _ form: RequestForm, forms: RequestForms, context: UserContext,
@@ -274,6 +274,7 @@ struct RequestsController {
             "multipart": form.fields.contains { $0.type == .attachment },
         ]
         if channels.count > 1 {
+            result["has_notify_choices"] = true
             result["notify_choices"] = channels.map { ["value": $0, "label": forms.text("requests.channel.\($0)"), "selected": first("notify") == $0] }
             result["notify_error"] = errors["notify"] ?? ""
         }
@@ -305,7 +306,7 @@ struct RequestsController {
             values["blocked"] = blockedMessage(open, form: form, forms)
             values["blocked_id"] = String(open.id ?? 0)
         }
-        return Pages.render("requests_form", values, title: form.label.resolve(context.locale), context: context)
+        return Pages.render("requests_form", TemplateValues.pruned(values), title: form.label.resolve(context.locale), context: context)
     }
 
     /// Outcome of storing a submission.
@@ -372,10 +373,10 @@ struct RequestsController {
             var values = try await formValues(formId, form, forms: forms, context: context, values: submission.values)
             values["blocked"] = blockedMessage(open, form: form, forms)
             values["blocked_id"] = String(open.id ?? 0)
-            return Pages.render("requests_form", values, title: form.label.resolve(context.locale), context: context, status: .conflict)
+            return Pages.render("requests_form", TemplateValues.pruned(values), title: form.label.resolve(context.locale), context: context, status: .conflict)
         case .invalid(let problems):
             let values = try await formValues(formId, form, forms: forms, context: context, values: submission.values, problems: problems)
-            return Pages.render("requests_form", values, title: form.label.resolve(context.locale), context: context,
+            return Pages.render("requests_form", TemplateValues.pruned(values), title: form.label.resolve(context.locale), context: context,
                                 status: .unprocessableContent)
         }
     }
@@ -444,8 +445,11 @@ struct RequestsController {
                 ["label": forms.statusLabel(status), "done": index <= reached, "current": index == reached]
             }
         }
+        values["has_fields"] = !(values["fields"] as? [Any] ?? []).isEmpty
+        values["has_attachments"] = !documents.isEmpty
+        values["has_lifecycle"] = values["lifecycle"] != nil
         if request.uri.queryParameters["created"] != nil { values["notice"] = forms.text("requests.created", ["id": String(record.id ?? 0)]) }
-        return Pages.render("requests_detail", values, title: forms.text("requests.detail_title", ["id": String(record.id ?? 0)]), context: context)
+        return Pages.render("requests_detail", TemplateValues.pruned(values), title: forms.text("requests.detail_title", ["id": String(record.id ?? 0)]), context: context)
     }
 
     static func size(_ bytes: Int, locale: String) -> String {

@@ -192,6 +192,8 @@ struct UserManagement {
 
     /// Switches on exactly `toggles` for the user.
     private func setToggles(_ user: inout UserRecord, toggles requested: [String], in transaction: TenantTransaction) async throws {
+        // Permission first (on the current switches), then the input: a refused user learns nothing more.
+        try check(decide(.changeToggles, on: user, toggles: []), user: user)
         let known = definition.roles[user.role]?.toggles?.keys ?? []
         let unknown = requested.filter { !known.contains($0) }
         if !unknown.isEmpty {
@@ -212,6 +214,11 @@ struct UserManagement {
     /// Moves the user to `role` (the new role's default toggles apply).
     private func changeRole(_ user: inout UserRecord, to role: String, in transaction: TenantTransaction) async throws {
         guard definition.roles[role] != nil else {
+            // Permission first: a user whose role the actor may not change at all gets the refusal, not the input problem.
+            if roleChoices(for: user).isEmpty {
+                try check(decide(.changeRole, on: user, role: user.role, toggles: []), user: user)
+                throw Refusal.forbidden(code: "not_delegated", message: text("users.refused.not_delegated", ["role": roleLabel(user.role)]))
+            }
             throw Refusal.invalid([FieldProblem(field: "role", code: "unknown_role", message: localized("users.unknown_role"))])
         }
         if role == user.role { return }
@@ -326,6 +333,28 @@ struct UserManagement {
         } catch let error as Invitations.InvitationError {
             let field = error.code == "username_taken" || error.code == "username_required" ? "username" : (error.code == "invalid_email" ? "email" : "role")
             throw Refusal.invalid([FieldProblem(field: field, code: error.code, message: localized("users.invite_error.\(error.code)"))])
+        }
+    }
+}
+
+/// Template values without empty strings: Mustache renders a section for any string, even an empty one,
+/// so an absent key is how a template tests "is there a message / a hint / a value".
+enum TemplateValues {
+    static func pruned(_ values: [String: Any]) -> [String: Any] {
+        var result: [String: Any] = [:]
+        for (key, value) in values {
+            if let text = value as? String, text.isEmpty { continue }
+            result[key] = prune(value)
+        }
+        return result
+    }
+
+    private static func prune(_ value: Any) -> Any {
+        switch value {
+        case let dictionary as [String: Any]: return pruned(dictionary)
+        case let list as [[String: Any]]: return list.map(pruned)
+        case let list as [Any]: return list.map(prune)
+        default: return value
         }
     }
 }
