@@ -129,8 +129,8 @@ struct RequestSubmission: Sendable {
             if valueStart < header.endIndex, header[valueStart] == "\"" {
                 valueStart = header.index(after: valueStart)
                 var cursor = valueStart
+                // Browsers send quotes in names as %22 and keep backslashes (WHATWG multipart encoding).
                 while cursor < header.endIndex, header[cursor] != "\"" {
-                    if header[cursor] == "\\", header.index(after: cursor) < header.endIndex { cursor = header.index(after: cursor) }
                     value.append(header[cursor])
                     cursor = header.index(after: cursor)
                 }
