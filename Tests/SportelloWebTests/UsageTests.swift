@@ -311,3 +311,63 @@ struct UsageTests {
         #expect(SpreadsheetWriter.localDateTime(CalendarDay(year: 2026, month: 7, day: 1).startInstant) == "01/07/2026 00:00:00")
     }
 }
+
+@Suite("Billing and usage pages on the demo data")
+struct BillingDemoTests {
+    @Test("TIM demo: the Utilizzatore has a SIM of their own with a year of traffic; the Legal Representative's invoices, detail, print and statement-free pages render",
+          arguments: TestEngine.available)
+    func timDemo(engine: TestEngine) async throws {
+        try await PortalHarness.with(engine: engine, tenant: "tim") { portal in
+            let summary = try await DemoDataGenerator(tenant: portal.definition, now: portal.billingNow, hasher: BcryptPasswordHasher(cost: 4))
+                .generate(into: portal.database)
+            let user = try #require(summary.logins.first { $0.role == "utilizzatore" })
+            let legal = try #require(summary.logins.first { $0.role == "rappresentante_legale" })
+            try await portal.test { browser in
+                let login = try await browser.post("/login", ["identifier": user.username, "password": user.password])
+                #expect(login.location == "/")
+                let usage = try await browser.get("/usage?period=3months")
+                #expect(usage.status == .ok && usage.body.contains("<td><time datetime="), "the demo Utilizzatore sees traffic on their own SIM")
+                #expect(!usage.body.contains("Nessuna linea è assegnata"))
+                #expect(try await browser.get("/recharges").status == .ok)
+                #expect(try await browser.get("/invoices").status == .forbidden)
+            }
+            try await portal.test { browser in
+                let login = try await browser.post("/login", ["identifier": legal.username, "password": legal.password])
+                #expect(login.location == "/")
+                let list = try await browser.get("/invoices")
+                #expect(list.status == .ok)
+                let link = list.body.range(of: #"href="/invoices/(\d+)""#, options: .regularExpression).map { String(list.body[$0]) }
+                let id = try #require(link).filter(\.isNumber)
+                #expect(try await browser.get("/invoices/\(id)").status == .ok)
+                #expect(try await browser.get("/invoices/\(id)/print").status == .ok)
+                let usage = try await browser.get("/usage")
+                #expect(usage.status == .ok && usage.body.contains("usage-line"), "several lines: a line picker")
+            }
+        }
+    }
+
+    @Test("OpenAPI: each tenant's document lists the billing and usage operations its features allow", arguments: ["unidata", "tunda", "windtre"])
+    func openAPI(tenant: String) async throws {
+        try await PortalHarness.with(engine: .sqlite, tenant: tenant) { portal in
+            try await portal.test { browser in
+                let document = try await BillingAPI.send(browser.client, .get, "/api/v1/openapi.json")
+                let paths = try #require(document.json["paths"] as? [String: Any])
+                #expect(paths["/invoices"] != nil && paths["/invoices/{id}"] != nil && paths["/invoices/{id}/documents/{document_id}"] != nil)
+                let schemas = try #require((document.json["components"] as? [String: Any])?["schemas"] as? [String: Any])
+                #expect(schemas["InvoiceList"] != nil && schemas["PaymentRequest"] != nil && schemas["UsagePage"] != nil)
+                switch tenant {
+                case "unidata":
+                    #expect(paths["/invoices/{id}/payments"] != nil && paths["/statement"] != nil && paths["/usage"] != nil)
+                    #expect(paths["/recharges"] == nil)
+                case "tunda":
+                    let pay = (paths["/invoices/{id}/payments"] as? [String: Any])?["post"] as? [String: Any]
+                    #expect((pay?["description"] as? String)?.contains("proforma.pay") == true)
+                    #expect(paths["/statement"] != nil && paths["/usage"] == nil)
+                default:
+                    #expect(paths["/invoices/{id}/payments"] == nil, "WINDTRE has no online invoice payment")
+                    #expect(paths["/usage/export"] != nil && paths["/recharges"] != nil)
+                }
+            }
+        }
+    }
+}
