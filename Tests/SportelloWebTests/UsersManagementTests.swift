@@ -539,4 +539,43 @@ struct UsersManagementTests {
         }
         await database.close()
     }
+
+    @Test("pending invitations are listed and can be sent again (the old link stops working) or cancelled; others cannot touch them",
+          arguments: TestEngine.available)
+    func invitationsResendAndRevoke(engine: TestEngine) async throws {
+        try await PortalHarness.with(engine: engine, tenant: "unidata") { portal in
+            let customer = try await portal.usersCustomer(type: "business")
+            let admin = try await portal.usersMember(customer, role: "referente_amministratore")
+            let simple = try await portal.usersMember(customer, role: "referente_semplice", creator: admin.id)
+            let invited = uniqueEmail("invitato")
+            try await portal.test { browser in
+                try await browser.logIn(admin.username)
+                let sent = try await browser.post("/users/invite", ["role": "referente_semplice", "email": invited, "username": "invitato.uno"])
+                #expect(sent.status == .ok)
+                #expect(sent.body.contains("Inviti in attesa") && sent.body.contains("invitato.uno"))
+            }
+            let first = try #require(try await portal.database.read(tenant: portal.definition.id) { try await $0.invitations(customerId: customer) }.first)
+            try await portal.test { browser in
+                try await browser.logIn(simple.username)
+                #expect(try await browser.post("/users/invitations/\(first.id!)/revoke", [:]).status == .forbidden)
+            }
+            try await portal.test { browser in
+                try await browser.logIn(admin.username)
+                let resent = try await browser.post("/users/invitations/\(first.id!)/resend", [:])
+                #expect(resent.location == "/users?done=resent")
+                let after = try await portal.database.read(tenant: portal.definition.id) { try await $0.invitations(customerId: customer) }
+                #expect(after.count == 2 && after.filter { $0.revokedAt == nil }.count == 1, "the earlier link is revoked")
+                #expect(after.first { $0.id == first.id }?.revokedAt != nil)
+                let live = try #require(after.first { $0.revokedAt == nil })
+                #expect(live.expiresAt > first.expiresAt || live.expiresAt == first.expiresAt)
+                let revoked = try await browser.post("/users/invitations/\(live.id!)/revoke", [:])
+                #expect(revoked.location == "/users?done=revoked")
+                #expect(try await browser.post("/users/invitations/\(live.id!)/revoke", [:]).status == .notFound)
+                let list = try await browser.get("/users?done=revoked")
+                #expect(list.body.contains("Invito annullato.") && !list.body.contains("Inviti in attesa"))
+            }
+            let audit = try await portal.database.read(tenant: portal.definition.id) { try await $0.auditLog() }.map(\.action)
+            #expect(audit.filter { $0 == "invitation.issued" }.count == 2 && audit.contains("invitation.revoked"))
+        }
+    }
 }
