@@ -383,6 +383,34 @@ struct InvoicesTests {
         }
     }
 
+    static func raceCard() -> [String: Any] {
+        ["card_holder": "Anna Bianchi", "card_number": "4012888888881881", "card_expiry": "10/31", "card_cvv": "999"]
+    }
+
+    @Test("two payments of the same invoice at the same moment charge it once", arguments: TestEngine.available)
+    func concurrentPayments(engine: TestEngine) async throws {
+        try await PortalHarness.with(engine: engine, tenant: "unidata") { portal in
+            let admin = try await portal.billingCustomer(role: "referente_amministratore")
+            let invoice = try await portal.billingInvoice(customerId: admin.customerId, number: "2026/RACE/1", issued: portal.billingToday.adding(days: -1),
+                                                          totalCents: 4_321, paid: false)
+            try await portal.test { browser in
+                let token = try await BillingAPI.token(browser.client, admin.username)
+                let path = "/api/v1/invoices/\(invoice.invoice)/payments"
+                async let first = BillingAPI.send(browser.client, .post, path, token: token, body: Self.raceCard())
+                async let second = BillingAPI.send(browser.client, .post, path, token: token, body: Self.raceCard())
+                async let third = BillingAPI.send(browser.client, .post, path, token: token, body: Self.raceCard())
+                let outcomes = try await [first, second, third].map { $0.json["outcome"] as? String }
+                #expect(outcomes.filter { $0 == "paid" }.count == 1 && outcomes.filter { $0 == "already_paid" }.count == 2)
+            }
+            let (payments, entries) = try await portal.database.read(tenant: portal.definition.id) { transaction in
+                (try await transaction.payments(customerId: admin.customerId),
+                 try await transaction.statement(customerId: admin.customerId, windows: portal.tenant.windows))
+            }
+            #expect(payments.count == 1 && payments.first?.amountCents == 4_321)
+            #expect(entries.filter { $0.amountCents < 0 }.count == 1, "one credit on the statement")
+        }
+    }
+
     @Test("account statement: debit, credit, running balance, open items filter and total due; the API says the same",
           arguments: TestEngine.available)
     func statement(engine: TestEngine) async throws {

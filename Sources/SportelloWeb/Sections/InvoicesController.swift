@@ -367,7 +367,8 @@ struct InvoicesController {
         let customerId = context.customer.id ?? 0
         let windows = context.tenant.windows
         let userId = context.user.id
-        let description = views.text("invoices.pay.statement_description")
+        // The statement line is booked in the tenant's language, whoever pays.
+        let description = context.tenant.theme.text("invoices.pay.statement_description", locale: context.tenant.definition.locales.default)
         let outcome = try await services.database.write(tenant: context.tenant.id, now: services.now) { transaction in
             try await transaction.payInvoice(id: invoiceId, customerId: customerId, windows: windows, method: "card",
                                              reference: reference, description: description, actorUserId: userId)
