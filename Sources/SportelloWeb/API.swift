@@ -153,14 +153,14 @@ public enum APICatalog {
     public static var operations: [APIOperation] {
         APIController.operations + ContractsController.apiOperations + InvoicesController.apiOperations
             + UsageController.apiOperations + ProfileController.apiOperations + AccountUsersController.apiOperations
-            + RequestsController.apiOperations + NotificationsController.apiOperations
+            + RequestsController.apiOperations + NotificationsController.apiOperations + LinesController.apiOperations
     }
 
     public static var schemas: [String: JSONSchema] {
         var all = APIController.schemas
         for part in [ContractsController.apiSchemas, InvoicesController.apiSchemas, UsageController.apiSchemas,
                      ProfileController.apiSchemas, AccountUsersController.apiSchemas, RequestsController.apiSchemas,
-                     NotificationsController.apiSchemas] {
+                     NotificationsController.apiSchemas, LinesController.apiSchemas] {
             all.merge(part) { first, _ in first }
         }
         return all

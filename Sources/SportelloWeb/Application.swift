@@ -56,6 +56,7 @@ public func buildRouter(services: PortalServices) -> Router<PortalContext> {
     AccountUsersController(services: services).addRoutes(to: userRoutes)
     RequestsController(services: services).addRoutes(to: userRoutes)
     NotificationsController(services: services).addRoutes(to: userRoutes)
+    LinesController(services: services).addRoutes(to: userRoutes)
     return router
 }
 

@@ -26,7 +26,7 @@ public struct PortalPage: Sendable {
 public enum PortalCatalog {
     public static var pages: [PortalPage] {
         ContractsController.pages + InvoicesController.pages + UsageController.pages + ProfileController.pages
-            + AccountUsersController.pages + RequestsController.pages + NotificationsController.pages
+            + AccountUsersController.pages + RequestsController.pages + NotificationsController.pages + LinesController.pages
     }
 
     /// The page that shows `feature`, if one does.
