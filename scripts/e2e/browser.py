@@ -5,10 +5,9 @@ import os
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, TimeoutException
+from selenium.common.exceptions import NoSuchElementException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -74,13 +73,20 @@ class Page:
     def click_and_wait(self, element, expect=200, what="click"):
         """Clicks something that loads a new page, waits for it, and checks its status."""
         self._drain()
-        old = self.driver.find_element(By.TAG_NAME, "html")
+        # A mark on the current document's window: gone once another document has loaded.
+        self.driver.execute_script("window.__sportelloE2E = true;")
         element.click()
+
+        def loaded(driver):
+            try:
+                return driver.execute_script("return !window.__sportelloE2E && document.readyState === 'complete'")
+            except WebDriverException:
+                return False  # asked while the old document was being replaced; ask again
         try:
-            WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
-            WebDriverWait(self.driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+            WebDriverWait(self.driver, 30, poll_frequency=0.05).until(loaded)
         except TimeoutException:
-            raise PageProblem("%s: no new page loaded within 30 s (still at %s)" % (what, self.driver.current_url))
+            raise PageProblem("%s: no new page loaded within 30 s (still at %s); the page says: %s"
+                              % (what, self.driver.current_url, self.summary()))
         return self._check_status(expect, what)
 
     def submit(self, expect=200, what="submit"):
@@ -188,19 +194,48 @@ class Accessibility:
         return result["violations"], result["incomplete"], result["passes"]
 
 
-def describe_violations(violations):
+def _node_line(node):
+    target = " ".join(str(t) for t in node.get("target", []))
+    summary = (node.get("failureSummary") or "").strip().split("\n")
+    # axe's summary starts with "Fix any/all of the following:"; the next line is the finding itself.
+    detail = summary[1].strip() if len(summary) > 1 else (summary[0] if summary else "")
+    return target, detail
+
+
+def brief_violations(violations):
+    """One line per violated rule, for the running log."""
     lines = []
     for violation in violations:
-        lines.append("  [%s] %s (%s): %s" % (violation.get("impact") or "?", violation["id"], ", ".join(
-            t for t in violation.get("tags", []) if t.startswith("wcag")), violation.get("help")))
-        lines.append("      %s" % violation.get("helpUrl"))
-        for node in violation.get("nodes", []):
-            target = " ".join(str(t) for t in node.get("target", []))
-            lines.append("      - %s" % target)
-            html = (node.get("html") or "").strip().replace("\n", " ")
-            if html:
-                lines.append("        %s" % (html[:200] + ("…" if len(html) > 200 else "")))
-            summary = (node.get("failureSummary") or "").strip().replace("\n", " / ")
-            if summary:
-                lines.append("        %s" % summary)
+        targets = [_node_line(node)[0] for node in violation.get("nodes", [])]
+        lines.append("        [%s] %s: %d element(s), e.g. %s" % (violation.get("impact") or "?", violation["id"], len(targets),
+                                                                   ", ".join(targets[:3])))
+    return "\n".join(lines)
+
+
+def describe_violations(checks, limit=4):
+    """Every violated rule of one tenant: id, impact, help, the pages it occurs on, and its elements grouped by axe's
+    finding (a few targets each, with the count); the full results are in the tenant's axe.json."""
+    rules = {}
+    for check in checks:
+        for violation in check["violations"]:
+            rule = rules.setdefault(violation["id"], {"violation": violation, "pages": [], "findings": {}})
+            rule["pages"].append(check["page"])
+            for node in violation.get("nodes", []):
+                target, detail = _node_line(node)
+                finding = rule["findings"].setdefault(detail, {})
+                finding.setdefault(target, (node.get("html") or "").strip().replace("\n", " "))
+    lines = []
+    for rule_id, rule in rules.items():
+        violation = rule["violation"]
+        lines.append("  %s [%s] %s (%s)" % (rule_id, violation.get("impact") or "?", violation.get("help"),
+                                            ", ".join(t for t in violation.get("tags", []) if t.startswith("wcag"))))
+        lines.append("    %s" % violation.get("helpUrl"))
+        lines.append("    on %d page(s): %s" % (len(rule["pages"]), ", ".join(rule["pages"])))
+        for detail, targets in rule["findings"].items():
+            lines.append("    * %s" % (detail or "(no finding text)"))
+            for number, (target, html) in enumerate(targets.items()):
+                if number == limit:
+                    lines.append("        … and %d more element(s) with the same finding" % (len(targets) - limit))
+                    break
+                lines.append("        - %s   %s" % (target, html[:110] + ("…" if len(html) > 110 else "")))
     return "\n".join(lines)

@@ -36,7 +36,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import identifiers  # noqa: E402
-from browser import Accessibility, Page, PageProblem, describe_violations, start_chromium  # noqa: E402
+from browser import WCAG_TAGS, Accessibility, Page, PageProblem, brief_violations, describe_violations, start_chromium  # noqa: E402
 from journeys import Journeys, fresh_customers  # noqa: E402
 from mailbox import Mailbox  # noqa: E402
 
@@ -78,6 +78,7 @@ class Context:
         self.driver = None
         self.page = None
         self.axe = None
+        self.axe_version = "?"
         self.accessibility = {}      # tenant → [(page label, url, violations, incomplete count)]
         self.failures = []           # (tenant, what, message)
 
@@ -145,6 +146,11 @@ class Context:
     def shot(self, tenant, name):
         return os.path.join(self.artifacts, tenant, name + ".png")
 
+    def soft_failure(self, tenant, what, message):
+        """A failure that does not stop the journey (the rest is still worth running); it fails the run all the same."""
+        self.failures.append((tenant, what, message))
+        log("   FAIL %-8s %s: %s" % (tenant, what, message))
+
     def check_accessibility(self, tenant, label):
         """axe-core on the page now shown; violations are recorded (and fail the run at the end)."""
         violations, incomplete, passes = self.axe.check()
@@ -155,7 +161,7 @@ class Context:
         log("   axe  %-8s %-34s %s (%d rules passed%s)" % (tenant, label, state, passes,
                                                            ", needs review: %s" % ", ".join(i["id"] for i in incomplete) if incomplete else ""))
         if violations:
-            log(describe_violations(violations))
+            log(brief_violations(violations))
 
 
 def demo_logins(output):
@@ -214,6 +220,11 @@ def accessibility_pass(ctx, tenant, logins):
     page = ctx.page
     page.open(ctx.base(tenant) + "/login")
     ctx.check_accessibility(tenant, "login")
+    # Every tenant has a password recovery flow; a customer finds it on the login page.
+    offered = [urlsplit(a.get_attribute("href") or "").path for a in page.find_all("main a")]
+    if "/access/password_recovery" not in offered:
+        ctx.soft_failure(tenant, "login page", "the login page offers no link to the password recovery flow /access/password_recovery "
+                         "(links in <main>: %s)" % (offered or "none"))
     role = DEMO_ROLE[tenant]
     candidates = [l for l in logins[tenant] if l["role"] == role] or logins[tenant]
     user = candidates[0]
@@ -282,8 +293,9 @@ def main():
                                     os.path.join(workdir, "chromedriver.log"), ctx.register_group)
         ctx.page = Page(ctx.driver)
         ctx.axe = Accessibility(ctx.driver)
+        ctx.axe_version = ctx.axe.version()
         log("   %s %s, axe-core %s (tags %s)" % (ctx.driver.capabilities.get("browserName"), ctx.driver.capabilities.get("browserVersion"),
-                                                ctx.axe.version(), ", ".join(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])))
+                                                ctx.axe_version, ", ".join(WCAG_TAGS)))
         journeys = Journeys(ctx)
         for tenant in tenants:
             for stage, action in (("registration journey", lambda: getattr(journeys, tenant)(facts.get(tenant, {}))),
@@ -293,10 +305,15 @@ def main():
                     outcome = action()
                     results[(tenant, stage)] = "ok"
                     log("   ok   %-8s %s%s (%.1f s)" % (tenant, stage, ": " + outcome if outcome else "", time.monotonic() - stage_started))
-                except (PageProblem, Failure, AssertionError) as problem:
+                except Exception as problem:  # one tenant's failure must not hide the others'
                     results[(tenant, stage)] = "FAILED"
-                    ctx.failures.append((tenant, stage, str(problem)))
-                    log("   FAIL %-8s %s: %s" % (tenant, stage, problem))
+                    if isinstance(problem, (PageProblem, Failure, AssertionError)):
+                        message = str(problem)
+                    else:  # a browser or runner error: where it happened, without chromedriver's native stack
+                        message = "%s: %s\n%s" % (type(problem).__name__, str(problem).split("Stacktrace:")[0].strip(),
+                                                 "".join(traceback.format_tb(problem.__traceback__)[-3:]))
+                    ctx.failures.append((tenant, stage, message))
+                    log("   FAIL %-8s %s: %s" % (tenant, stage, message))
                     try:
                         path = ctx.page.screenshot(ctx.shot(tenant, "failure-" + stage.split()[0]))
                         log("        screenshot of the failure: %s" % path)
@@ -336,10 +353,12 @@ def main():
         log("   %-8s %s; axe: %d page(s) checked, %d with violations" % (tenant, stages, len(pages), bad))
     if violations:
         log()
-        log("== accessibility violations (WCAG 2.1 A/AA, axe-core)")
-        for tenant, check in violations:
-            log("%s — %s — %s" % (tenant, check["page"], check["url"]))
-            log(describe_violations(check["violations"]))
+        log("== accessibility violations (WCAG 2.1 A/AA, axe-core %s; every result in <artifacts>/<tenant>/axe.json)" % ctx.axe_version)
+        for tenant in tenants:
+            checks = [check for check in ctx.accessibility.get(tenant, []) if check["violations"]]
+            if checks:
+                log("%s (%s)" % (tenant, ctx.base(tenant)))
+                log(describe_violations(checks))
     if ctx.failures:
         log()
         log("== failures")
