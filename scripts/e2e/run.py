@@ -303,7 +303,7 @@ def main():
                 stage_started = time.monotonic()
                 try:
                     outcome = action()
-                    results[(tenant, stage)] = "ok"
+                    results[(tenant, stage)] = "ran"
                     log("   ok   %-8s %s%s (%.1f s)" % (tenant, stage, ": " + outcome if outcome else "", time.monotonic() - stage_started))
                 except Exception as problem:  # one tenant's failure must not hide the others'
                     results[(tenant, stage)] = "FAILED"
@@ -348,9 +348,13 @@ def main():
     for tenant in tenants:
         stages = ", ".join("%s %s" % (stage, results.get((tenant, stage), "not run"))
                            for stage in ("registration journey", "accessibility pages"))
+        others = [what for name, what, _ in ctx.failures if name == tenant and what not in ("registration journey", "accessibility pages")]
         pages = ctx.accessibility.get(tenant, [])
         bad = sum(1 for p in pages if p["violations"])
-        log("   %-8s %s; axe: %d page(s) checked, %d with violations" % (tenant, stages, len(pages), bad))
+        verdict = "passed" if not bad and pages and all(results.get((tenant, stage)) == "ran" for stage in
+                                                          ("registration journey", "accessibility pages")) and not others else "FAILED"
+        log("   %-8s %-6s %s%s; axe: %d page(s) checked, %d with violations" % (
+            tenant, verdict, stages, "".join("; %s FAILED" % what for what in sorted(set(others))), len(pages), bad))
     if violations:
         log()
         log("== accessibility violations (WCAG 2.1 A/AA, axe-core %s; every result in <artifacts>/<tenant>/axe.json)" % ctx.axe_version)
