@@ -61,8 +61,9 @@ public struct DemoDataGenerator: Sendable {
             for (typeId, customerType) in tenant.customerTypes {
                 for copy in 0..<3 {
                     customerNumber += 1
-                    let customer = makeCustomer(typeId: typeId, kind: customerType.kind, number: customerNumber,
+                    var customer = makeCustomer(typeId: typeId, kind: customerType.kind, number: customerNumber,
                                                 overdue: copy == 1, random: &random)
+                    completeRequiredContactFields(&customer)
                     let customerId = try await transaction.insertCustomer(customer)
                     var users: [Int64] = []
                     var ownLineUsers: [Int64] = []

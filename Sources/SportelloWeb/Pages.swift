@@ -64,6 +64,9 @@ enum Pages {
     }
 
     /// The sections the user can open, each with the features the role grants (hidden otherwise).
+    /// Features the home page shows (welcome box, administrative status).
+    static let homePageFeatures: Set<String> = ["dashboard.view", "account_status.view"]
+
     static func navigation(session: ActiveSession, tenant: PortalTenant, locale: String) -> [[String: Any]] {
         let definition = tenant.definition
         var items: [[String: Any]] = []
@@ -71,6 +74,8 @@ enum Pages {
             let granted = definition.features.filter { $0.value.section == sectionId }
                 .filter { tenant.authorization.isAllowed(session.principal, $0.key) }
             guard !granted.isEmpty else { continue }
+            // A section of home-page facts only (Unidata's welcome box) is the Home link itself.
+            if granted.allSatisfy({ homePageFeatures.contains($0.key) }) { continue }
             items.append(["id": sectionId, "label": section.label.resolve(locale), "href": "/sections/\(sectionId)"])
         }
         return items

@@ -19,13 +19,18 @@ struct PortalController {
         let overdue = try await services.database.read(tenant: tenant.id, now: services.now) {
             try await $0.hasOverdueInvoices(customerId: customer.id ?? 0)
         }
-        var values: [String: Any] = [
-            "customer": [
-                "name": customer.displayName, "code": customer.customerCode,
-                "type": tenant.definition.customerTypes[customer.customerType]?.label.resolve(context.locale) ?? customer.customerType,
-                "tax_code": customer.taxCode ?? "", "vat_number": customer.vatNumber ?? "", "email": customer.email ?? "",
-            ],
+        // Only facts that exist: Mustache treats an empty string as present.
+        var facts: [String: Any] = [
+            "name": customer.displayName, "code": customer.customerCode,
+            "type": tenant.definition.customerTypes[customer.customerType]?.label.resolve(context.locale) ?? customer.customerType,
         ]
+        for (key, value) in [("tax_code", customer.taxCode), ("vat_number", customer.vatNumber), ("email", customer.email)] {
+            if let value, !value.isEmpty { facts[key] = value }
+        }
+        let definition = tenant.definition
+        let shortcuts = PortalCatalog.pages(of: definition).filter { page in page.definedFeatures(in: definition).contains { context.may($0) } }
+            .map { ["href": $0.path, "label": tenant.theme.text($0.titleKey, locale: context.locale)] }
+        var values: [String: Any] = ["customer": facts, "shortcuts": shortcuts, "has_shortcuts": !shortcuts.isEmpty]
         if context.may("account_status.view") || tenant.definition.features["account_status.view"] == nil {
             values["administrative_status"] = overdue
                 ? tenant.theme.text("dashboard.status_overdue", locale: context.locale)

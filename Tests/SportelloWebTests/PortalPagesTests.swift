@@ -82,14 +82,40 @@ struct PortalPagesTests {
                                                                                                customerType: roleDefinition.customerTypes?.first)
                                     return principal.map { portal.tenant.authorization.isAllowed($0, feature) } ?? false
                                 }
+                            let homeOnly = definition.features.filter { $0.value.section == sectionId }
+                                .allSatisfy { Pages.homePageFeatures.contains($0.key) }
                             let linked = home.body.contains("href=\"/sections/\(sectionId)\"")
-                            #expect(linked == granted, "\(tenant) \(role): section \(sectionId) in the navigation only when granted")
+                            #expect(linked == (granted && !homeOnly), "\(tenant) \(role): section \(sectionId) in the navigation only when granted")
                             let section = try await browser.get("/sections/\(sectionId)")
                             #expect(section.status == (granted ? .ok : .forbidden), "\(tenant) \(role): /sections/\(sectionId)")
                         }
                     }
                 }
             }
+        }
+    }
+
+    @Test("the login page links to every recovery flow and every public registration", arguments: tenants)
+    func loginLinks(tenant: String) async throws {
+        try await PortalHarness.with(engine: .sqlite, tenant: tenant) { portal in
+            try await portal.test { browser in
+                let login = try await browser.get("/login")
+                for (id, flow) in portal.definition.flows {
+                    let linked = login.body.contains("href=\"/access/\(id)\"")
+                    #expect(linked == (flow.steps.first?.step != .invitation), "\(tenant): /access/\(id) linked unless invitation-only")
+                }
+            }
+        }
+    }
+
+    @Test("brand colours too light for white text are darkened to at least 4.5:1; dark ones are kept",
+          arguments: [("#f39200", true), ("#ff6a00", true), ("#00529b", false), ("#003c7e", false)])
+    func readableBrandColours(colour: String, darkened: Bool) throws {
+        let result = ReadableColour.darkened(colour, against: ["#ffffff", "#f5f6f8"], minimum: 4.6)
+        #expect((result != nil) == darkened)
+        let used = try #require(ReadableColour.components(result ?? colour))
+        for ground in ["#ffffff", "#f5f6f8"] {
+            #expect(ReadableColour.contrast(used, try #require(ReadableColour.components(ground))) >= 4.5)
         }
     }
 
