@@ -61,18 +61,21 @@ public struct DemoDataGenerator: Sendable {
             for (typeId, customerType) in tenant.customerTypes {
                 for copy in 0..<3 {
                     customerNumber += 1
-                    let customer = makeCustomer(typeId: typeId, kind: customerType.kind, number: customerNumber,
+                    var customer = makeCustomer(typeId: typeId, kind: customerType.kind, number: customerNumber,
                                                 overdue: copy == 1, random: &random)
+                    completeRequiredContactFields(&customer)
                     let customerId = try await transaction.insertCustomer(customer)
                     var users: [Int64] = []
+                    var ownLineUsers: [Int64] = []
                     if copy == 0 {
                         let created = try await makeUsers(customerId: customerId, customer: customer, typeId: typeId,
                                                           passwordHash: passwordHash, answerHash: answerHash, in: transaction)
                         logins += created.logins
                         users = created.ids
+                        ownLineUsers = created.ownLineIds
                     }
-                    try await fillAccount(customerId: customerId, customer: customer, users: users, overdue: copy == 1,
-                                          random: &random, in: transaction)
+                    try await fillAccount(customerId: customerId, customer: customer, users: users, ownLineUsers: ownLineUsers,
+                                          overdue: copy == 1, random: &random, in: transaction)
                 }
             }
             try await transaction.audit("demo.seeded", targetKind: "tenant", targetId: tenant.id, detail: "seed \(seed)")
@@ -143,9 +146,10 @@ public struct DemoDataGenerator: Sendable {
 
     /// One user per role the customer type allows; the first (the most senior) creates the others.
     private func makeUsers(customerId: Int64, customer: CustomerRecord, typeId: String, passwordHash: String,
-                           answerHash: String, in transaction: TenantTransaction) async throws -> (logins: [DemoLogin], ids: [Int64]) {
+                           answerHash: String, in transaction: TenantTransaction) async throws -> (logins: [DemoLogin], ids: [Int64], ownLineIds: [Int64]) {
         var logins: [DemoLogin] = []
         var ids: [Int64] = []
+        var ownLineIds: [Int64] = []
         let byEmail = tenant.login.identifiers.map(\.rawValue) == ["email"]
         let multipleTypes = tenant.customerTypes.count > 1
         for (roleId, role) in tenant.roles {
@@ -164,14 +168,16 @@ public struct DemoDataGenerator: Sendable {
                 securityAnswerHash: usesSecurityQuestion ? answerHash : nil, lastLoginAt: now - 3 * 86_400,
                 createdAt: now - 400 * 86_400)
             ids.append(try await transaction.insertUser(user))
+            // Users whose role sees only its own line (TIM's Utilizzatore) get a SIM assigned to them.
+            if role.scopes?["usage.view"] == .ownLine, let id = ids.last { ownLineIds.append(id) }
             logins.append(DemoLogin(tenant: tenant.id, customerType: typeId, role: roleId, username: username, password: Self.password))
         }
-        return (logins, ids)
+        return (logins, ids, ownLineIds)
     }
 
     // MARK: Contracts, lines, billing, usage, requests
 
-    private func fillAccount(customerId: Int64, customer: CustomerRecord, users: [Int64], overdue: Bool,
+    private func fillAccount(customerId: Int64, customer: CustomerRecord, users: [Int64], ownLineUsers: [Int64], overdue: Bool,
                              random: inout SplitMix64, in transaction: TenantTransaction) async throws {
         let today = CalendarDay(instant: now)
         let contractCount = 1 + Int(random.next() % 2)
@@ -188,13 +194,29 @@ public struct DemoDataGenerator: Sendable {
             for index in 1...(1 + Int(random.next() % 3)) {
                 let line = makeLine(contractId: contractId, customerId: customerId, index: index, code: customer.customerCode,
                                     contractNumber: number, starts: starts,
-                                    assignedUserId: users.count > 1 && index == 1 ? users.last : nil, random: &random)
+                                    assignedUserId: ownLineUsers.isEmpty && users.count > 1 && index == 1 ? users.last : nil,
+                                    random: &random)
                 let lineId = try await transaction.insertLine(line)
                 lineIds.append((lineId, line.kind))
                 try await transaction.insertService(ServiceRecord(
                     contractId: contractId, lineId: lineId, name: serviceName(random: &random),
                     monthlyFeeCents: Int64(299 + random.next() % 1500),
                     expiresOn: today.adding(months: 1 + Int(random.next() % 11)).description))
+            }
+        }
+        // Each own-line user gets a SIM of their own: an unassigned one, or a new one on the first contract.
+        if profile == .telco, let contractId = firstContractId {
+            var sims = lineIds.filter { $0.kind == "sim" }.map(\.id)
+            for (number, userId) in ownLineUsers.enumerated() {
+                if sims.isEmpty {
+                    var line = makeLine(contractId: contractId, customerId: customerId, index: 10 + number, code: customer.customerCode,
+                                        contractNumber: 1, starts: today.adding(months: -12), assignedUserId: userId, random: &random)
+                    line.kind = "sim"
+                    line.description = "SIM voce e dati"
+                    lineIds.append((try await transaction.insertLine(line), "sim"))
+                } else {
+                    try await transaction.update(.lines).set("assigned_user_id", to: userId).where("id", .equal, sims.removeFirst()).run()
+                }
             }
         }
         try await fillBilling(customerId: customerId, contractId: firstContractId, code: customer.customerCode,
@@ -208,6 +230,13 @@ public struct DemoDataGenerator: Sendable {
                         externalId: "R-\(line.id)-\(month)", customerId: customerId, lineId: line.id, rechargedAt: min(at, now - 60),
                         amountCents: [1000, 1500, 2000, 3000][Int(random.next() % 4)],
                         channel: ["app", "portal", "store", "bank"][Int(random.next() % 4)]))
+                }
+                // A couple of failed attempts (WINDTRE shows attempts with their outcome next to the recharges).
+                for attempt in 0..<2 where random.next() % 2 == 0 {
+                    let at = today.adding(days: -(7 + attempt * 40)).startInstant + Int64(10 * 3600 + random.next() % 20_000)
+                    try await transaction.insertRecharge(RechargeRecord(
+                        externalId: "RA-\(line.id)-\(attempt)", customerId: customerId, lineId: line.id, rechargedAt: min(at, now - 60),
+                        amountCents: [1000, 2000][Int(random.next() % 2)], channel: ["portal", "app"][attempt], status: "failed"))
                 }
             }
         }

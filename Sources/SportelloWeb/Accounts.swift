@@ -178,18 +178,3 @@ struct Accounts {
         return values.compactMap { $0 }.filter { $0.count >= 3 }
     }
 }
-
-/// Dates and times as shown to people (Europe/Rome).
-enum Formatting {
-    static func dateTime(_ instant: Int64, locale: String) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: locale == "en" ? "en_GB" : "it_IT")
-        formatter.timeZone = TimeZone(identifier: "Europe/Rome")
-        formatter.dateFormat = "dd/MM/yyyy HH:mm"
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(instant)))
-    }
-
-    static func date(_ instant: Int64, locale: String) -> String {
-        String(dateTime(instant, locale: locale).prefix(10))
-    }
-}

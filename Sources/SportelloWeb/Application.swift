@@ -31,6 +31,12 @@ public func buildRouter(services: PortalServices) -> Router<PortalContext> {
         Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=300"],
                  body: .init(byteBuffer: ByteBuffer(string: context.tenant.brandStylesheet)))
     }
+    tenantRoutes.get("/favicon.ico") { _, context in
+        guard let favicon = context.tenant.definition.branding.favicon, context.tenant.theme.staticFiles[favicon] != nil else {
+            throw PortalError.notFound
+        }
+        return Response(status: .movedPermanently, headers: [.location: "/static/\(favicon)", .cacheControl: "public, max-age=86400"])
+    }
     tenantRoutes.get("/static/:file") { _, context in
         guard let name = context.parameters.get("file"), let data = context.tenant.theme.staticFiles[name] else { throw PortalError.notFound }
         return Response(status: .ok, headers: [.contentType: mediaType(for: name), .cacheControl: "public, max-age=300"],
@@ -40,7 +46,17 @@ public func buildRouter(services: PortalServices) -> Router<PortalContext> {
     FlowController(services: services).addRoutes(to: tenantRoutes)
 
     let userRoutes = tenantRoutes.group(context: UserContext.self)
+    APIController(services: services).addRoutes(tenant: tenantRoutes, user: userRoutes)
     PortalController(services: services).addRoutes(to: userRoutes)
+    SectionsController(services: services).addRoutes(to: userRoutes)
+    ContractsController(services: services).addRoutes(to: userRoutes)
+    InvoicesController(services: services).addRoutes(to: userRoutes)
+    UsageController(services: services).addRoutes(to: userRoutes)
+    ProfileController(services: services).addRoutes(to: userRoutes)
+    AccountUsersController(services: services).addRoutes(to: userRoutes)
+    RequestsController(services: services).addRoutes(to: userRoutes)
+    NotificationsController(services: services).addRoutes(to: userRoutes)
+    LinesController(services: services).addRoutes(to: userRoutes)
     return router
 }
 

@@ -39,6 +39,8 @@ struct AuthController {
             "next": safeNext(request.uri.queryParameters["next"].map(String.init)) ?? "/",
             "registration_links": links.registration,
             "recovery_links": links.recovery,
+            "has_registration_links": !links.registration.isEmpty,
+            "has_recovery_links": !links.recovery.isEmpty,
             "case_sensitive": context.tenant.definition.login.caseSensitive,
         ]
         if let problem { values["login_error"] = problem }

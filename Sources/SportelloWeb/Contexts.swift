@@ -24,6 +24,9 @@ public struct PortalContext: RequestContext {
     /// Set when the browser had no CSRF cookie yet and one must be sent.
     public var issueCSRFCookie = false
     public var session: ActiveSession?
+    /// The session came from an `Authorization: Bearer` header (API clients), not from a cookie:
+    /// such requests cannot be forged by another site, so they need no CSRF token.
+    public var viaBearerToken = false
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -39,6 +42,7 @@ public struct TenantContext: ChildRequestContext {
     public let csrfToken: String
     public let remoteAddress: String?
     public let session: ActiveSession?
+    public let viaBearerToken: Bool
 
     public init(context: PortalContext) throws {
         guard let tenant = context.tenant else { throw PortalError.unknownHost }
@@ -48,6 +52,7 @@ public struct TenantContext: ChildRequestContext {
         csrfToken = context.csrfToken
         remoteAddress = context.remoteAddress
         session = context.session
+        viaBearerToken = context.viaBearerToken
     }
 }
 
@@ -59,6 +64,7 @@ public struct UserContext: ChildRequestContext {
     public let csrfToken: String
     public let remoteAddress: String?
     public let session: ActiveSession
+    public let viaBearerToken: Bool
 
     public init(context: TenantContext) throws {
         guard let session = context.session else { throw PortalError.loginRequired }
@@ -69,6 +75,7 @@ public struct UserContext: ChildRequestContext {
         csrfToken = context.csrfToken
         remoteAddress = context.remoteAddress
         self.session = session
+        viaBearerToken = context.viaBearerToken
     }
 
     public var user: UserRecord { session.user }
@@ -92,6 +99,9 @@ public enum PortalError: Error, Sendable {
     case csrfRejected
     case tooManyRequests
     case badRequest(String)
+    /// Submitted data with problems, reported field by field (API answers: 422 with every problem).
+    case invalid([FieldProblem])
+    case conflict(String)
 
     public var code: String {
         switch self {
@@ -103,6 +113,8 @@ public enum PortalError: Error, Sendable {
         case .csrfRejected: "csrf_rejected"
         case .tooManyRequests: "too_many_requests"
         case .badRequest: "bad_request"
+        case .invalid: "invalid"
+        case .conflict: "conflict"
         }
     }
 
@@ -113,6 +125,8 @@ public enum PortalError: Error, Sendable {
         case .passwordChangeRequired, .forbidden, .csrfRejected: .forbidden
         case .tooManyRequests: .tooManyRequests
         case .badRequest: .badRequest
+        case .invalid: .unprocessableContent
+        case .conflict: .conflict
         }
     }
 }

@@ -59,13 +59,21 @@ public struct Invitations: Sendable {
             if let types = definition.roles[role]?.customerTypes, !types.contains(customer.customerType) {
                 throw InvitationError(code: "role_not_for_customer_type", message: "role \(role) is not available to \(customer.customerType) customers")
             }
+            let earlierInvitations = try await transaction.invitations(customerId: customerId)
             if let username, !username.isEmpty {
                 let key = UsernameRules.key(for: username, caseSensitive: definition.login.caseSensitive)
                 if try await transaction.user(usernameKey: key) != nil {
                     throw InvitationError(code: "username_taken", message: "the username is already in use")
                 }
+                // A live invitation to someone else already reserves this username: completing both would fail.
+                let reserved = earlierInvitations.contains { other in
+                    other.acceptedAt == nil && other.revokedAt == nil && other.expiresAt > now
+                        && UsernameRules.key(for: other.username, caseSensitive: definition.login.caseSensitive) == key
+                        && other.email.lowercased() != email.lowercased()
+                }
+                if reserved { throw InvitationError(code: "username_taken", message: "a pending invitation already reserves the username") }
             }
-            for earlier in try await transaction.invitations(customerId: customerId)
+            for earlier in earlierInvitations
             where earlier.acceptedAt == nil && earlier.revokedAt == nil && earlier.username == (username ?? "") && earlier.email.lowercased() == email.lowercased() {
                 var revoked = earlier
                 revoked.revokedAt = now
@@ -88,5 +96,19 @@ public struct Invitations: Sendable {
         }
         services.mailQueued()
         return issued
+    }
+
+    /// Revokes a pending invitation of the customer: its link stops working. False when there is no such
+    /// pending invitation (already accepted, revoked, or another customer's).
+    public func revoke(invitationId: Int64, customerId: Int64, by actor: Int64?) async throws -> Bool {
+        try await services.database.write(tenant: tenant.id, now: services.now) { transaction in
+            guard var invitation = try await transaction.invitation(id: invitationId, customerId: customerId),
+                  invitation.acceptedAt == nil, invitation.revokedAt == nil else { return false }
+            invitation.revokedAt = transaction.now
+            try await transaction.updateInvitation(invitation)
+            try await transaction.audit("invitation.revoked", actorUserId: actor, targetKind: "invitation", targetId: String(invitationId),
+                                        detail: "role \(invitation.role)")
+            return true
+        }
     }
 }

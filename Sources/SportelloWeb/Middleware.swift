@@ -53,6 +53,11 @@ struct TenantMiddleware: RouterMiddleware {
         }
         if let token = request.cookies[CookieName.session]?.value {
             context.session = try await Sessions.load(token: token, tenant: tenant, services: services)
+        } else if request.uri.path.hasPrefix("/api/"), let authorization = request.headers[.authorization],
+                  authorization.lowercased().hasPrefix("bearer ") {
+            let token = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+            context.session = try await Sessions.load(token: token, tenant: tenant, services: services)
+            context.viaBearerToken = context.session != nil
         }
         var response: Response
         do {
@@ -76,8 +81,13 @@ struct TenantMiddleware: RouterMiddleware {
     private func errorResponse(_ error: PortalError, request: Request, context: PortalContext) -> Response {
         guard let tenant = context.tenant else { return Pages.htmlResponse("Not found", status: .notFound) }
         if request.uri.path.hasPrefix("/api/") {
-            let body = "{\"error\":{\"code\":\"\(error.code)\",\"message\":\"\(jsonEscape(message(for: error, tenant: tenant, locale: context.locale)))\"}}"
-            return Response(status: error.status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+            var problems: [APIErrorBody.FieldError]?
+            if case .invalid(let list) = error {
+                problems = list.map { .init(field: $0.field, code: $0.code, message: $0.message.resolve(context.locale)) }
+            }
+            let body = APIErrorBody(error: .init(code: error.code, message: message(for: error, tenant: tenant, locale: context.locale),
+                                                 fields: problems))
+            return API.json(body, status: error.status)
         }
         switch error {
         case .loginRequired:
@@ -101,14 +111,13 @@ struct TenantMiddleware: RouterMiddleware {
             return tenant.theme.text("error.forbidden.message", locale: locale, ["feature": label])
         case .badRequest(let detail):
             return tenant.theme.text("error.bad_request.message", locale: locale, ["detail": detail])
+        case .conflict(let detail):
+            return detail
+        case .invalid(let problems):
+            return problems.first?.message.resolve(locale) ?? tenant.theme.text("form.has_errors", locale: locale)
         default:
             return tenant.theme.text("error.\(error.code).message", locale: locale)
         }
-    }
-
-    private func jsonEscape(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n")
     }
 
     /// Development help: a request on a host no tenant serves lists the portals that exist.

@@ -9,6 +9,7 @@ public protocol PageContext {
     var locale: String { get }
     var csrfToken: String { get }
     var currentSession: ActiveSession? { get }
+    var viaBearerToken: Bool { get }
 }
 
 extension TenantContext: PageContext { public var currentSession: ActiveSession? { session } }
@@ -36,6 +37,9 @@ enum Pages {
             "t": tenant.theme.templateStrings(for: context.locale),
             "csrf": context.csrfToken,
             "has_logo": definition.branding.logo != nil,
+            "logo": definition.branding.logo.flatMap { tenant.theme.staticFiles[$0] != nil ? $0 : nil } ?? "",
+            "favicon": definition.branding.favicon.flatMap { tenant.theme.staticFiles[$0] != nil ? $0 : nil } ?? "",
+            "stylesheets": tenant.theme.extraStylesheets,
             "year": String(Calendar(identifier: .gregorian).component(.year, from: Date())),
             "other_locales": definition.locales.available.filter { $0 != context.locale }.map { ["code": $0] },
         ]
@@ -52,12 +56,17 @@ enum Pages {
                 "role_label": role?.label.resolve(context.locale) ?? session.user.role,
                 "customer_name": session.customer.displayName,
             ]
-            values["nav"] = navigation(session: session, tenant: tenant, locale: context.locale)
+            let nav = navigation(session: session, tenant: tenant, locale: context.locale)
+            values["nav"] = nav
+            values["has_nav"] = !nav.isEmpty
         }
         return values
     }
 
     /// The sections the user can open, each with the features the role grants (hidden otherwise).
+    /// Features the home page shows (welcome box, administrative status).
+    static let homePageFeatures: Set<String> = ["dashboard.view", "account_status.view"]
+
     static func navigation(session: ActiveSession, tenant: PortalTenant, locale: String) -> [[String: Any]] {
         let definition = tenant.definition
         var items: [[String: Any]] = []
@@ -65,6 +74,8 @@ enum Pages {
             let granted = definition.features.filter { $0.value.section == sectionId }
                 .filter { tenant.authorization.isAllowed(session.principal, $0.key) }
             guard !granted.isEmpty else { continue }
+            // A section of home-page facts only (Unidata's welcome box) is the Home link itself.
+            if granted.allSatisfy({ homePageFeatures.contains($0.key) }) { continue }
             items.append(["id": sectionId, "label": section.label.resolve(locale), "href": "/sections/\(sectionId)"])
         }
         return items

@@ -10,14 +10,35 @@ public struct TemplateLoadError: Error, CustomStringConvertible {
     public var description: String { "\(file): error: \(reason)" }
 }
 
+/// Template strings as nested dictionaries (Mustache wants `[String: Any]`).
+final class NestedStrings: @unchecked Sendable {  // immutable after init: never written once built
+    let byLocale: [String: [String: Any]]
+    init(byLocale: [String: [String: Any]]) { self.byLocale = byLocale }
+}
+
 /// The pages, strings and static files of one tenant: `templates/default/` with the files of
 /// `templates/<tenant>/` replacing those of the same name.
 public struct PortalTheme: Sendable {
     public let library: MustacheLibrary
-    /// UI strings by locale (`i18n/<locale>.yaml`), the tenant's keys merged over the default ones.
+    /// UI strings by locale (`i18n/<locale>.yaml` and `i18n/<area>.<locale>.yaml`), the tenant's keys
+    /// merged over the default ones.
     public let strings: [String: [String: String]]
     /// Files served under `/static/` (CSS, JavaScript, images).
     public let staticFiles: [String: Data]
+    /// Stylesheets under `/static/` other than `portal.css`, linked by the layout after it (one per area).
+    public let extraStylesheets: [String]
+    /// The strings of each locale as nested dictionaries for templates, built once at load.
+    private let nestedStrings: NestedStrings
+
+    init(library: MustacheLibrary, strings: [String: [String: String]], staticFiles: [String: Data]) {
+        self.library = library
+        self.strings = strings
+        self.staticFiles = staticFiles
+        extraStylesheets = staticFiles.keys.filter { $0.hasSuffix(".css") && $0 != "portal.css" }.sorted()
+        var nested: [String: [String: Any]] = [:]
+        for locale in strings.keys { nested[locale] = Self.nest(Self.merged(strings, locale: locale)) }
+        nestedStrings = NestedStrings(byLocale: nested)
+    }
 
     /// Loads the default theme and the tenant's overrides from `root` (the `templates` folder).
     public static func load(root: URL, tenantId: String) throws -> PortalTheme {
@@ -32,7 +53,9 @@ public struct PortalTheme: Sendable {
                     throw TemplateLoadError(file: url.path, reason: "not a valid Mustache template: \(error)")
                 }
             }
-            for (locale, url) in files(in: layer.appendingPathComponent("i18n"), extension: "yaml") {
+            for (name, url) in files(in: layer.appendingPathComponent("i18n"), extension: "yaml") {
+                // `it.yaml`, or `invoices.it.yaml` for an area's own strings.
+                let locale = name.split(separator: ".").last.map(String.init) ?? name
                 let text = try String(contentsOf: url, encoding: .utf8)
                 do {
                     guard let entries = try Yams.load(yaml: text) as? [String: Any] else {
@@ -61,6 +84,10 @@ public struct PortalTheme: Sendable {
 
     /// Dotted keys back into nested dictionaries, so templates can write `{{t.error.forbidden.title}}`.
     public func templateStrings(for locale: String) -> [String: Any] {
+        nestedStrings.byLocale[locale] ?? nestedStrings.byLocale["it"] ?? [:]
+    }
+
+    private static func nest(_ strings: [String: String]) -> [String: Any] {
         var root: [String: Any] = [:]
         func insert(_ path: ArraySlice<Substring>, _ value: String, into node: inout [String: Any]) {
             guard let head = path.first else { return }
@@ -69,7 +96,7 @@ public struct PortalTheme: Sendable {
             insert(path.dropFirst(), value, into: &child)
             node[String(head)] = child
         }
-        for (key, value) in strings(for: locale) { insert(key.split(separator: ".")[...], value, into: &root) }
+        for (key, value) in strings.sorted(by: { $0.key < $1.key }) { insert(key.split(separator: ".")[...], value, into: &root) }
         return root
     }
 
@@ -86,7 +113,9 @@ public struct PortalTheme: Sendable {
     }
 
     /// The strings for `locale`, falling back key by key to Italian.
-    public func strings(for locale: String) -> [String: String] {
+    public func strings(for locale: String) -> [String: String] { Self.merged(strings, locale: locale) }
+
+    private static func merged(_ strings: [String: [String: String]], locale: String) -> [String: String] {
         let fallback = strings["it"] ?? [:]
         return fallback.merging(strings[locale] ?? [:]) { _, chosen in chosen }
     }

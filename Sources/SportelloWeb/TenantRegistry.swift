@@ -32,10 +32,17 @@ public struct PortalTenant: Sendable {
             guard let colour, colour.allSatisfy({ $0.isLetter || $0.isNumber || "#(),. %".contains($0) }) else { return nil }
             return colour
         }
+        // Brand colours carry white text and are used as text on the page background: a colour too light
+        // for WCAG AA (4.5:1) is darkened just enough, keeping its hue; the YAML value stays available.
+        func readable(_ colour: String?, _ fallback: String) -> String {
+            guard let colour = safe(colour) else { return fallback }
+            return ReadableColour.darkened(colour, against: ["#ffffff", "#f5f6f8"], minimum: 4.6) ?? colour
+        }
         var lines = [":root {"]
-        lines.append("  --brand-primary: \(safe(branding.primaryColor) ?? "#1f4e79");")
-        lines.append("  --brand-secondary: \(safe(branding.secondaryColor) ?? safe(branding.primaryColor) ?? "#1f4e79");")
-        lines.append("  --brand-accent: \(safe(branding.accentColor) ?? "#b3261e");")
+        lines.append("  --brand-primary: \(readable(branding.primaryColor, "#1f4e79"));")
+        lines.append("  --brand-primary-original: \(safe(branding.primaryColor) ?? "#1f4e79");")
+        lines.append("  --brand-secondary: \(readable(branding.secondaryColor ?? branding.primaryColor, "#1f4e79"));")
+        lines.append("  --brand-accent: \(readable(branding.accentColor, "#b3261e"));")
         lines.append("  --brand-text: \(safe(branding.textColor) ?? "#1b1b1b");")
         lines.append("  --brand-background: \(safe(branding.backgroundColor) ?? "#f5f6f8");")
         lines.append("}")
@@ -74,4 +81,41 @@ public final class TenantRegistry: Sendable {
     public func tenant(id: String) -> PortalTenant? { state.withLock { $0.byId[id] } }
 
     public var all: [PortalTenant] { state.withLock { $0.byId.values.sorted { $0.id < $1.id } } }
+}
+
+/// WCAG contrast arithmetic for `#rrggbb` colours.
+enum ReadableColour {
+    static func components(_ hex: String) -> (Double, Double, Double)? {
+        var digits = hex.hasPrefix("#") ? String(hex.dropFirst()) : hex
+        if digits.count == 3 { digits = digits.map { "\($0)\($0)" }.joined() }
+        guard digits.count == 6, let value = Int(digits, radix: 16) else { return nil }
+        return (Double((value >> 16) & 0xff), Double((value >> 8) & 0xff), Double(value & 0xff))
+    }
+
+    static func luminance(_ rgb: (Double, Double, Double)) -> Double {
+        func channel(_ value: Double) -> Double {
+            let c = value / 255
+            return c <= 0.03928 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4)
+        }
+        return 0.2126 * channel(rgb.0) + 0.7152 * channel(rgb.1) + 0.0722 * channel(rgb.2)
+    }
+
+    static func contrast(_ first: (Double, Double, Double), _ second: (Double, Double, Double)) -> Double {
+        let (a, b) = (luminance(first), luminance(second))
+        return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+    }
+
+    /// `colour` darkened in small steps until it reaches `minimum` contrast against every background;
+    /// nil when it already does (or is not a hex colour).
+    static func darkened(_ colour: String, against backgrounds: [String], minimum: Double) -> String? {
+        guard var rgb = components(colour) else { return nil }
+        let grounds = backgrounds.compactMap(components)
+        func enough(_ candidate: (Double, Double, Double)) -> Bool { grounds.allSatisfy { contrast(candidate, $0) >= minimum } }
+        if enough(rgb) { return nil }
+        for _ in 0..<60 {
+            rgb = (rgb.0 * 0.95, rgb.1 * 0.95, rgb.2 * 0.95)
+            if enough(rgb) { break }
+        }
+        return String(format: "#%02x%02x%02x", Int(rgb.0.rounded(.down)), Int(rgb.1.rounded(.down)), Int(rgb.2.rounded(.down)))
+    }
 }

@@ -80,6 +80,45 @@ start_smtp_sink() {
   echo "   SMTP sink (aiosmtpd $("$venv/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)')) on 127.0.0.1:$port ($dir/spool)"
 }
 
+# Headless Chromium for the browser end-to-end tests: Debian's chromium and chromium-driver (installed
+# if missing) and Selenium with selenium-axe-python in a venv of its own ($SPORTELLO_E2E_VENV, default
+# .build-venv-e2e/ at the repository root), created on first use. selenium-axe-python is the maintained
+# fork of axe-selenium-python: it carries axe-core 4.9, which knows the wcag21a/wcag21aa tags (the
+# original's last release carries axe-core 3.1.1, which refuses them). Makes a work folder whose
+# pgids file lists the process groups the runner starts (the portal server, chromedriver and its
+# Chromium): they are killed and the folder removed at exit, even when the runner itself was killed.
+# Exports SPORTELLO_E2E_PYTHON, SPORTELLO_E2E_CHROMIUM, SPORTELLO_E2E_CHROMEDRIVER and SPORTELLO_E2E_WORKDIR.
+start_browser_tools() {
+  local root; root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  local venv="${SPORTELLO_E2E_VENV:-$root/.build-venv-e2e}"
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    # apt unpacks into $TMPDIR; a folder of its own keeps it clear of anything that tidies /tmp meanwhile.
+    local aptdir; aptdir=$(mktemp -d /var/tmp/sportello-apt.XXXXXX)
+    TMPDIR="$aptdir" apt_install chromium chromium-driver || {
+      echo "   retrying the chromium install after 'apt-get --fix-broken install'" >&2
+      as_root env DEBIAN_FRONTEND=noninteractive TMPDIR="$aptdir" apt-get --fix-broken install -y -qq >/dev/null
+      TMPDIR="$aptdir" apt_install chromium chromium-driver
+    }
+    rm -rf "$aptdir"
+  fi
+  if ! "$venv/bin/python" -c 'import selenium, selenium_axe_python' >/dev/null 2>&1; then
+    if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then apt_install python3-venv; fi
+    echo "   installing selenium and selenium-axe-python (pip, into $venv)"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install -q "selenium>=4.11,<5" "selenium-axe-python==2.2.0"
+  fi
+  local dir; dir=$(mktemp -d /tmp/sportello-e2e.XXXXXX)
+  : >"$dir/pgids"
+  CLEANUP+=("for g in \$(cat $dir/pgids 2>/dev/null); do kill -TERM -- -\$g 2>/dev/null; done; rm -rf $dir")
+  export SPORTELLO_E2E_PYTHON="$venv/bin/python"
+  export SPORTELLO_E2E_CHROMIUM; SPORTELLO_E2E_CHROMIUM=$(command -v chromium)
+  export SPORTELLO_E2E_CHROMEDRIVER; SPORTELLO_E2E_CHROMEDRIVER=$(command -v chromedriver)
+  export SPORTELLO_E2E_WORKDIR="$dir"
+  echo "   $("$SPORTELLO_E2E_CHROMIUM" --version 2>/dev/null | head -1), $("$SPORTELLO_E2E_CHROMEDRIVER" --version | awk '{print $1, $2}')," \
+       "selenium $("$venv/bin/python" -c 'import selenium; print(selenium.__version__)')"
+}
+
 # Makes sure COMMAND exists, installing Debian's PACKAGE (default: COMMAND) with apt_install when it is
 # missing; while another apt-get or dpkg holds the lock it retries every 15 s, for up to 5 minutes.
 need_command() {

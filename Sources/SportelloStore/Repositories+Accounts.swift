@@ -1,0 +1,87 @@
+import Foundation
+import SQLKit
+import SportelloCore
+
+// Queries of the users page and the requests pages. Like every repository method they go through the
+// tenant-fenced builders, and each one also names the customer, so an id from another customer (or
+// tenant) finds nothing.
+
+extension TenantTransaction {
+    // MARK: Users
+
+    /// One user of the customer, or nil when the id belongs to someone else.
+    public func user(id: Int64, customerId: Int64) async throws -> UserRecord? {
+        try await first(select(.users).column("*").where("id", .equal, id).where("customer_id", .equal, customerId),
+                        as: UserRecord.self)
+    }
+
+    /// Pending (not accepted, not revoked, not expired) invitations for `role` of the customer: they count
+    /// against a role's cardinality like the users they will become.
+    public func pendingInvitationCount(role: String, customerId: Int64) async throws -> Int {
+        try await count(select(.invitations).where("customer_id", .equal, customerId).where("role", .equal, role)
+            .where("accepted_at", .is, SQLLiteral.null).where("revoked_at", .is, SQLLiteral.null)
+            .where("expires_at", .greaterThan, now))
+    }
+
+    /// One invitation of the customer, or nil when the id belongs to someone else.
+    public func invitation(id: Int64, customerId: Int64) async throws -> InvitationRecord? {
+        try await first(select(.invitations).column("*").where("id", .equal, id).where("customer_id", .equal, customerId),
+                        as: InvitationRecord.self)
+    }
+
+    /// Deletes a user of the customer for good: sessions, one-time secrets and notification choices go
+    /// with it; records that outlive the user (requests, their history, lines, invitations, users it
+    /// created) keep existing and stop pointing at it. Returns false when no such user exists.
+    @discardableResult
+    public func deleteUser(id: Int64, customerId: Int64) async throws -> Bool {
+        guard try await user(id: id, customerId: customerId) != nil else { return false }
+        try await delete(.sessions).where("user_id", .equal, id).run()
+        try await delete(.oneTimeTokens).where("user_id", .equal, id).run()
+        try await delete(.notificationPreferences).where("user_id", .equal, id).run()
+        try await update(.users).set("creator_user_id", to: SQLLiteral.null).where("creator_user_id", .equal, id).run()
+        try await update(.lines).set("assigned_user_id", to: SQLLiteral.null).where("assigned_user_id", .equal, id).run()
+        try await update(.requests).set("user_id", to: SQLLiteral.null).where("user_id", .equal, id).run()
+        try await update(.requestEvents).set("actor_user_id", to: SQLLiteral.null).where("actor_user_id", .equal, id).run()
+        try await update(.invitations).set("created_by", to: SQLLiteral.null).where("created_by", .equal, id).run()
+        try await delete(.users).where("id", .equal, id).where("customer_id", .equal, customerId).run()
+        return true
+    }
+
+    // MARK: Requests
+
+    /// One request of the customer, or nil when the id belongs to someone else.
+    public func request(id: Int64, customerId: Int64) async throws -> RequestRecord? {
+        try await first(select(.requests).column("*").where("id", .equal, id).where("customer_id", .equal, customerId),
+                        as: RequestRecord.self)
+    }
+
+    /// The customer's requests that are still open in a group (or, with no group, of one form): every
+    /// status except the `terminal` ones counts as open. Newest first.
+    public func openRequests(customerId: Int64, group: String?, form: String, terminal: [String]) async throws -> [RequestRecord] {
+        var builder = select(.requests).column("*").where("customer_id", .equal, customerId)
+        if let group {
+            builder = builder.where("form_group", .equal, group)
+        } else {
+            builder = builder.where("form", .equal, form)
+        }
+        if !terminal.isEmpty { builder = builder.where("status", .notIn, terminal) }
+        return try await all(builder.orderBy("created_at", .descending).orderBy("id", .descending), as: RequestRecord.self)
+    }
+
+    /// Replaces a request's submitted fields (attachments get their document ids once stored).
+    public func updateRequestPayload(id: Int64, customerId: Int64, payload: String) async throws {
+        try await update(.requests).set("payload", to: payload).where("id", .equal, id).where("customer_id", .equal, customerId).run()
+    }
+
+    /// The attachments of a request, without their content (for listing).
+    public func requestAttachments(requestId: Int64) async throws -> [DocumentRecord] {
+        try await documents(ownerKind: "request", ownerId: requestId)
+    }
+
+    /// One attachment, only if it belongs to a request of the customer.
+    public func requestAttachment(id: Int64, requestId: Int64, customerId: Int64) async throws -> DocumentRecord? {
+        guard try await request(id: requestId, customerId: customerId) != nil else { return nil }
+        return try await first(select(.documents).column("*").where("id", .equal, id).where("owner_kind", .equal, "request")
+            .where("owner_id", .equal, requestId), as: DocumentRecord.self)
+    }
+}

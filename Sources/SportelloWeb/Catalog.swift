@@ -1,0 +1,50 @@
+import Foundation
+import SportelloCore
+
+/// A page of the logged-in portal. It opens when the user's role grants any of `features` that the
+/// tenant defines; a tenant that defines none of them does not have the page at all (404).
+public struct PortalPage: Sendable {
+    /// The page's path, as linked from the navigation (`/invoices`).
+    public var path: String
+    /// The key of the page title in the UI strings (`invoices.title`).
+    public var titleKey: String
+    /// Features that open the page; the first one the tenant defines names the page in its section.
+    public var features: [String]
+
+    public init(path: String, titleKey: String, features: [String]) {
+        self.path = path; self.titleKey = titleKey; self.features = features
+    }
+
+    /// The features of `tenant` that open this page.
+    public func definedFeatures(in tenant: TenantDefinition) -> [String] {
+        features.filter { tenant.features[$0] != nil }
+    }
+}
+
+/// Every page of the logged-in portal, each declared by the controller that serves it. The navigation,
+/// the section pages and the tests (every page for every role of every tenant) read this list.
+public enum PortalCatalog {
+    public static var pages: [PortalPage] {
+        ContractsController.pages + InvoicesController.pages + UsageController.pages + ProfileController.pages
+            + AccountUsersController.pages + RequestsController.pages + NotificationsController.pages + LinesController.pages
+    }
+
+    /// The page that shows `feature`, if one does.
+    public static func page(for feature: String) -> PortalPage? {
+        pages.first { $0.features.contains(feature) }
+    }
+
+    /// The pages `tenant` has (it defines at least one of their features).
+    public static func pages(of tenant: TenantDefinition) -> [PortalPage] {
+        pages.filter { !$0.definedFeatures(in: tenant).isEmpty }
+    }
+}
+
+extension UserContext {
+    /// Throws 404 when the tenant has no such page and 403 when the user's role grants none of its features.
+    public func require(page: PortalPage) throws {
+        let defined = page.definedFeatures(in: tenant.definition)
+        guard !defined.isEmpty else { throw PortalError.notFound }
+        guard defined.contains(where: { may($0) }) else { throw PortalError.forbidden(feature: defined[0]) }
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import SportelloCore
+import SportelloStore
+
+/// The billing features of the five tenants, by what they let a user do. The same capability has
+/// different ids in different tenants; a page opens when the tenant defines one of them and the role grants it.
+enum BillingFeatures {
+    /// Seeing invoices: Unidata, Unogas, Tunda, WINDTRE and TIM `invoices.view`; TIM's detail and Dual
+    /// Billing personal invoices; WINDTRE's download and call detail on the invoice.
+    static let view = ["invoices.view", "invoices.detail", "invoices.download", "invoices.personal", "invoices.call_detail"]
+    /// Paying online: Unidata and TIM `invoices.pay`, Tunda `proforma.pay`.
+    static let pay = ["invoices.pay", "proforma.pay"]
+    /// The account statement: Unidata `statements.view`, Tunda `payments.view` (payment status).
+    static let statement = ["statements.view", "payments.view"]
+    /// Downloading and printing: WINDTRE has a feature of its own; elsewhere seeing an invoice includes
+    /// printing and saving it ("visualizzare, stampare, salvare").
+    static func download(in tenant: TenantDefinition) -> [String] {
+        tenant.features["invoices.download"] != nil ? ["invoices.download"] : view
+    }
+
+    /// The features of `list` that the tenant defines.
+    static func defined(_ list: [String], in context: UserContext) -> [String] {
+        list.filter { context.tenant.definition.features[$0] != nil }
+    }
+
+    /// Whether the role grants any of `list` (features the tenant lacks are never granted).
+    static func mayAny(_ list: [String], _ context: UserContext) -> Bool {
+        list.contains { context.may($0) }
+    }
+
+    /// 404 when the tenant has none of `list`, 403 when the role grants none.
+    static func requireAny(_ list: [String], _ context: UserContext) throws {
+        let defined = defined(list, in: context)
+        guard !defined.isEmpty else { throw PortalError.notFound }
+        guard defined.contains(where: { context.may($0) }) else { throw PortalError.forbidden(feature: defined[0]) }
+    }
+}
+
+/// How an invoice looks to the customer today.
+enum InvoiceState: String, CaseIterable {
+    case paid, unpaid, overdue, partiallyPaid = "partially_paid"
+
+    init(_ invoice: InvoiceRecord, today: CalendarDay) {
+        if invoice.status == "paid" { self = .paid }
+        else if invoice.dueOn < today.description { self = .overdue }
+        else if invoice.status == "partially_paid" { self = .partiallyPaid }
+        else { self = .unpaid }
+    }
+
+    var isOpen: Bool { self != .paid }
+}
+
+/// The invoice list's filters (`?year=2026&status=open`).
+struct InvoiceFilter {
+    enum Status: String, CaseIterable { case all, open, overdue, paid }
+    var year: Int?
+    var status: Status = .all
+
+    /// Reads the query; unknown values are problems (the page shows them, the API answers 422).
+    static func read(_ query: (String) -> String?, text: (String) -> LocalizedText) -> (InvoiceFilter, [FieldProblem]) {
+        var filter = InvoiceFilter()
+        var problems: [FieldProblem] = []
+        if let year = query("year"), !year.isEmpty {
+            if let value = Int(year), (1900...9999).contains(value) { filter.year = value } else {
+                problems.append(FieldProblem(field: "year", code: "invalid", message: text("invoices.filter.error.year")))
+            }
+        }
+        if let status = query("status"), !status.isEmpty {
+            if let value = Status(rawValue: status) { filter.status = value } else {
+                problems.append(FieldProblem(field: "status", code: "invalid", message: text("invoices.filter.error.status")))
+            }
+        }
+        return (filter, problems)
+    }
+
+    func matches(_ invoice: InvoiceRecord, today: CalendarDay) -> Bool {
+        if let year, !invoice.issuedOn.hasPrefix(String(format: "%04d-", year)) { return false }
+        let state = InvoiceState(invoice, today: today)
+        switch status {
+        case .all: return true
+        case .open: return state.isOpen
+        case .overdue: return state == .overdue
+        case .paid: return state == .paid
+        }
+    }
+}
+
+/// Template values and API bodies for billing records.
+struct BillingViews {
+    let context: UserContext
+    let today: CalendarDay
+
+    var locale: String { context.locale }
+    var theme: PortalTheme { context.tenant.theme }
+
+    func text(_ key: String, _ values: [String: String] = [:]) -> String { theme.text(key, locale: locale, values) }
+
+    /// A UI string in every locale, for field problems (the API and the page resolve it).
+    func localized(_ key: String, _ values: [String: String] = [:]) -> LocalizedText {
+        var translations: [String: String] = [:]
+        for code in context.tenant.definition.locales.available { translations[code] = theme.text(key, locale: code, values) }
+        return LocalizedText(translations: translations)
+    }
+
+    func money(_ cents: Int64) -> String { Formatting.money(cents, locale: locale) }
+
+    func period(_ invoice: InvoiceRecord) -> String {
+        switch (invoice.periodFrom, invoice.periodTo) {
+        case let (from?, to?): return text("invoices.period_range", ["from": Formatting.day(from), "to": Formatting.day(to)])
+        case let (from?, nil): return Formatting.day(from)
+        default: return ""
+        }
+    }
+
+    /// Drops empty texts: Mustache renders a section for any string, even an empty one.
+    static func compact(_ values: [String: Any]) -> [String: Any] {
+        values.filter { !(($0.value as? String)?.isEmpty ?? false) }
+    }
+
+    func invoiceRow(_ invoice: InvoiceRecord, canOpen: Bool, canPay: Bool) -> [String: Any] {
+        let state = InvoiceState(invoice, today: today)
+        return Self.compact([
+            "id": String(invoice.id ?? 0), "number": invoice.number, "issued_on": Formatting.day(invoice.issuedOn),
+            "issued_on_iso": invoice.issuedOn, "due_on": Formatting.day(invoice.dueOn), "due_on_iso": invoice.dueOn,
+            "period": period(invoice), "total": money(invoice.totalCents), "net": money(invoice.netCents), "tax": money(invoice.taxCents),
+            "state": state.rawValue, "state_label": text("invoices.status.\(state.rawValue)"), "overdue": state == .overdue,
+            "open": state.isOpen, "paid_on": Formatting.day(invoice.paidOn), "can_open": canOpen, "can_pay": canPay && state.isOpen,
+        ])
+    }
+
+    // MARK: API bodies
+
+    struct Invoice: Encodable {
+        var id: Int64
+        var number: String
+        var issuedOn: String
+        var dueOn: String
+        var periodFrom: String?
+        var periodTo: String?
+        var net: API.Money
+        var tax: API.Money
+        var total: API.Money
+        /// `paid`, `unpaid`, `partially_paid` or `overdue` (unpaid past the due date).
+        var status: String
+        var overdue: Bool
+        var paidOn: String?
+        var contractId: Int64?
+    }
+
+    func invoice(_ record: InvoiceRecord) -> Invoice {
+        let state = InvoiceState(record, today: today)
+        return Invoice(id: record.id ?? 0, number: record.number, issuedOn: record.issuedOn, dueOn: record.dueOn,
+                       periodFrom: record.periodFrom, periodTo: record.periodTo, net: .init(record.netCents), tax: .init(record.taxCents),
+                       total: .init(record.totalCents), status: state.rawValue, overdue: state == .overdue, paidOn: record.paidOn,
+                       contractId: record.contractId)
+    }
+
+    struct Payment: Encodable {
+        var id: Int64
+        var invoiceId: Int64?
+        var paidOn: String
+        var amount: API.Money
+        var method: String
+        var reference: String?
+    }
+
+    func payment(_ record: PaymentRecord) -> Payment {
+        Payment(id: record.id ?? 0, invoiceId: record.invoiceId, paidOn: record.paidOn, amount: .init(record.amountCents),
+                method: record.method, reference: record.reference)
+    }
+
+    func paymentRow(_ record: PaymentRecord) -> [String: Any] {
+        ["paid_on": Formatting.day(record.paidOn), "amount": money(record.amountCents),
+         "method": methodLabel(record.method), "reference": record.reference ?? ""]
+    }
+
+    func methodLabel(_ method: String) -> String {
+        let key = "invoices.method.\(method)"
+        let label = text(key)
+        return label == key ? method : label
+    }
+}

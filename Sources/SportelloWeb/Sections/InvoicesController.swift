@@ -1,0 +1,626 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// The invoices pages and their `/api/v1` operations: the list inside the tenant's window, the
+/// detail, a print view, document downloads, paying online and the account statement.
+struct InvoicesController {
+    let services: PortalServices
+
+    static let pages: [PortalPage] = [
+        // Seeing invoices, in every tenant's words; paying alone also opens the list (its open invoices only).
+        PortalPage(path: "/invoices", titleKey: "invoices.title", features: BillingFeatures.view + BillingFeatures.pay),
+        PortalPage(path: "/statement", titleKey: "invoices.statement.title", features: BillingFeatures.statement),
+    ]
+
+    static let apiOperations: [APIOperation] = [
+        APIOperation("GET", "/invoices", summary: "The customer's invoices inside the tenant's visibility window, newest first",
+                     feature: "invoices.view", parameters: [
+                        .init("year", description: "Only invoices issued in this year", schema: .integer),
+                        .init("status", description: "all (default), open, overdue or paid", schema: .enumeration(InvoiceFilter.Status.allCases.map(\.rawValue))),
+                     ], success: (200, "InvoiceList")),
+        APIOperation("GET", "/invoices/{id}", summary: "One invoice: amounts, contract, status, payments and documents",
+                     feature: "invoices.view", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer)],
+                     success: (200, "InvoiceDetail")),
+        APIOperation("GET", "/invoices/{id}/documents/{document_id}", summary: "Downloads a document of the invoice (the PDF), as an attachment",
+                     feature: "invoices.view", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer),
+                                                            .init("document_id", in: "path", description: "Document id", schema: .integer)],
+                     success: (200, nil)),
+        APIOperation("POST", "/invoices/{id}/payments", summary: "Pays the invoice by card (no real payment provider: the card is checked, only its last four digits are kept). Idempotent: an invoice already paid is not charged again (200, outcome already_paid)",
+                     feature: "invoices.pay", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer)],
+                     requestBody: "PaymentRequest", success: (201, "PaymentResult")),
+        APIOperation("POST", "/invoices/{id}/payments", summary: "Pays the pro-forma invoice by card (no real payment provider: the card is checked, only its last four digits are kept). Idempotent: an invoice already paid is not charged again (200, outcome already_paid)",
+                     feature: "proforma.pay", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer)],
+                     requestBody: "PaymentRequest", success: (201, "PaymentResult")),
+        APIOperation("GET", "/statement", summary: "The account statement: entries with debit, credit and running balance, and the total due",
+                     feature: "statements.view", parameters: [.init("open", description: "true: open items only", schema: .boolean)],
+                     success: (200, "Statement")),
+        APIOperation("GET", "/statement", summary: "Payment status: the account statement with open items and the total due",
+                     feature: "payments.view", parameters: [.init("open", description: "true: open items only", schema: .boolean)],
+                     success: (200, "Statement")),
+    ]
+
+    static let apiSchemas: [String: JSONSchema] = [
+        "Money": .object(["cents": .integer, "currency": .enumeration(["EUR"])], required: ["cents", "currency"]),
+        "Invoice": .object([
+            "id": .integer, "number": .string(), "issued_on": .string(format: "date"), "due_on": .string(format: "date"),
+            "period_from": .nullable(.string(format: "date")), "period_to": .nullable(.string(format: "date")),
+            "net": .reference("Money"), "tax": .reference("Money"), "total": .reference("Money"),
+            "status": .enumeration(InvoiceState.allCases.map(\.rawValue)), "overdue": .boolean,
+            "paid_on": .nullable(.string(format: "date")), "contract_id": .nullable(.integer),
+        ], required: ["id", "number", "issued_on", "due_on", "net", "tax", "total", "status", "overdue"]),
+        "InvoiceList": .object([
+            "items": .array(.reference("Invoice")),
+            "visible_from": .nullable(.string(format: "date", description: "The first day of the visibility window (null: no limit)")),
+            "open_count": .integer, "overdue_count": .integer, "total_due": .reference("Money"), "overdue_due": .reference("Money"),
+            "years": .array(.integer),
+        ], required: ["items", "open_count", "overdue_count", "total_due", "overdue_due", "years"]),
+        "Payment": .object([
+            "id": .integer, "invoice_id": .nullable(.integer), "paid_on": .string(format: "date"), "amount": .reference("Money"),
+            "method": .string(), "reference": .nullable(.string()),
+        ], required: ["id", "paid_on", "amount", "method"]),
+        "InvoiceDocument": .object(["id": .integer, "file_name": .string(), "content_type": .string(), "href": .string()],
+                                   required: ["id", "file_name", "content_type", "href"]),
+        "InvoiceDetail": .object([
+            "invoice": .reference("Invoice"), "amount_due": .reference("Money"), "payments": .array(.reference("Payment")),
+            "documents": .array(.reference("InvoiceDocument")),
+            "contract": .nullable(.object(["id": .integer, "code": .string(), "offer": .string()], required: ["id", "code", "offer"])),
+        ], required: ["invoice", "amount_due", "payments", "documents"]),
+        "PaymentRequest": .object([
+            "card_holder": .string(), "card_number": .string(description: "12 to 19 digits, Luhn-checked; never stored"),
+            "card_expiry": .string(description: "MM/YY, not in the past"), "card_cvv": .string(description: "3 digits (4 for American Express)"),
+        ], required: ["card_holder", "card_number", "card_expiry", "card_cvv"]),
+        "PaymentResult": .object([
+            "outcome": .enumeration(["paid", "already_paid"]), "invoice": .reference("Invoice"), "payment": .nullable(.reference("Payment")),
+        ], required: ["outcome", "invoice"]),
+        "StatementEntry": .object([
+            "id": .integer, "booked_on": .string(format: "date"), "due_on": .nullable(.string(format: "date")), "description": .string(),
+            "debit": .nullable(.reference("Money")), "credit": .nullable(.reference("Money")), "balance": .reference("Money"),
+            "open": .boolean, "overdue": .boolean, "invoice_id": .nullable(.integer),
+        ], required: ["id", "booked_on", "description", "balance", "open", "overdue"]),
+        "Statement": .object([
+            "entries": .array(.reference("StatementEntry")), "total_due": .reference("Money"), "overdue_due": .reference("Money"),
+            "balance": .reference("Money"), "balance_brought_forward": .reference("Money"),
+            "visible_from": .nullable(.string(format: "date")), "open_only": .boolean,
+        ], required: ["entries", "total_due", "overdue_due", "balance", "balance_brought_forward", "open_only"]),
+    ]
+
+    func addRoutes(to group: RouterGroup<UserContext>) {
+        group.get("/invoices") { request, context in try await list(request, context: context) }
+        group.get("/invoices/:id") { request, context in try await detail(request, context: context) }
+        group.get("/invoices/:id/print") { _, context in try await printView(context: context) }
+        group.get("/invoices/:id/documents/:document") { _, context in try await document(context: context) }
+        group.get("/invoices/:id/pay") { _, context in try await payPage(context: context) }
+        group.post("/invoices/:id/pay") { request, context in try await pay(request, context: context) }
+        group.get("/statement") { request, context in try await statementPage(request, context: context) }
+
+        group.get("\(API.prefix)/invoices") { request, context in try await apiList(request, context: context) }
+        group.get("\(API.prefix)/invoices/:id") { _, context in try await apiDetail(context: context) }
+        group.get("\(API.prefix)/invoices/:id/documents/:document") { _, context in try await document(context: context) }
+        group.post("\(API.prefix)/invoices/:id/payments") { request, context in try await apiPay(request, context: context) }
+        group.get("\(API.prefix)/statement") { request, context in try await apiStatement(request, context: context) }
+    }
+
+    // MARK: Shared
+
+    private func makeViews(_ context: UserContext) -> BillingViews {
+        BillingViews(context: context, today: CalendarDay(instant: services.now))
+    }
+
+    private func invoiceId(_ context: UserContext) throws -> Int64 {
+        guard let id = context.parameters.get("id", as: Int64.self), id > 0 else { throw PortalError.notFound }
+        return id
+    }
+
+    /// The customer's invoice inside the window, or 404 (another customer's, another tenant's, or too old).
+    private func loadInvoice(_ id: Int64, context: UserContext) async throws -> InvoiceRecord {
+        let customerId = context.customer.id ?? 0
+        let windows = context.tenant.windows
+        let invoice = try await services.database.read(tenant: context.tenant.id, now: services.now) {
+            try await $0.invoice(id: id, customerId: customerId, windows: windows)
+        }
+        guard let invoice else { throw PortalError.notFound }
+        return invoice
+    }
+
+    private struct Overview {
+        var invoices: [InvoiceRecord]
+        var shown: [InvoiceRecord]
+        var years: [Int]
+        var openCount = 0, overdueCount = 0
+        var totalDue: Int64 = 0, overdueDue: Int64 = 0
+    }
+
+    /// One indexed query (customer, issued_on) for the whole window; filters and totals in memory.
+    private func overview(context: UserContext, filter: InvoiceFilter, payableOnly: Bool) async throws -> Overview {
+        let customerId = context.customer.id ?? 0
+        let windows = context.tenant.windows
+        let all = try await services.database.read(tenant: context.tenant.id, now: services.now) {
+            try await $0.invoices(customerId: customerId, windows: windows)
+        }
+        let today = CalendarDay(instant: services.now)
+        var result = Overview(invoices: all, shown: [], years: [])
+        var years = Set<Int>()
+        for invoice in all {
+            if let year = Int(invoice.issuedOn.prefix(4)) { years.insert(year) }
+            let state = InvoiceState(invoice, today: today)
+            if state.isOpen {
+                result.openCount += 1
+                result.totalDue += invoice.totalCents
+                if state == .overdue { result.overdueCount += 1; result.overdueDue += invoice.totalCents }
+            }
+            if filter.matches(invoice, today: today), !payableOnly || state.isOpen { result.shown.append(invoice) }
+        }
+        result.years = years.sorted(by: >)
+        return result
+    }
+
+    // MARK: Pages
+
+    private func list(_ request: Request, context: UserContext) async throws -> Response {
+        try context.require(page: Self.pages[0])
+        let views = makeViews(context)
+        let canView = BillingFeatures.mayAny(BillingFeatures.view, context)
+        let canPay = BillingFeatures.mayAny(BillingFeatures.pay, context)
+        let (filter, problems) = InvoiceFilter.read({ request.uri.queryParameters[Substring($0)].map(String.init) }, text: { views.localized($0) })
+        let overview = try await overview(context: context, filter: filter, payableOnly: !canView)
+        let earliest = context.tenant.windows.earliestDay(for: .invoices, now: services.now)
+        var values: [String: Any] = [
+            "invoices": overview.shown.map { views.invoiceRow($0, canOpen: canView, canPay: canPay) },
+            "has_invoices": !overview.shown.isEmpty,
+            "years": overview.years.map { ["value": String($0), "selected": $0 == filter.year] as [String: Any] },
+            "statuses": InvoiceFilter.Status.allCases.map { status -> [String: Any] in
+                ["value": status.rawValue, "label": views.text("invoices.filter.status_\(status.rawValue)"), "selected": status == filter.status]
+            },
+            "payable_only": !canView,
+            "can_pay": canPay,
+            "open_count": String(overview.openCount),
+            "total_due": views.money(overview.totalDue),
+            "has_due": overview.openCount > 0,
+            "overdue_count": String(overview.overdueCount),
+            "overdue_due": views.money(overview.overdueDue),
+            "has_overdue": overview.overdueCount > 0,
+            "filtered": filter.year != nil || filter.status != InvoiceFilter.Status.all,
+        ]
+        if let earliest {
+            values["window_note"] = views.text("invoices.window_note", ["date": Formatting.day(earliest.description)])
+        }
+        if let notice = request.uri.queryParameters["notice"].map(String.init), ["paid", "already_paid"].contains(notice) {
+            values["notice"] = views.text("invoices.notice.\(notice)")
+        }
+        values.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
+        return Pages.render("invoices", values, title: views.text("invoices.title"), context: context,
+                            status: problems.isEmpty ? .ok : .unprocessableContent)
+    }
+
+    private struct DetailData: Sendable {
+        var invoice: InvoiceRecord
+        var contract: ContractRecord?
+        var payments: [PaymentRecord]
+        var documents: [DocumentSummary]
+    }
+
+    private func loadDetail(context: UserContext) async throws -> DetailData {
+        let id = try invoiceId(context)
+        let customerId = context.customer.id ?? 0
+        let windows = context.tenant.windows
+        let data = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction -> DetailData? in
+            guard let invoice = try await transaction.invoice(id: id, customerId: customerId, windows: windows) else { return nil }
+            let contract = try await invoice.contractId.asyncMapBilling { try await transaction.contract(id: $0, customerId: customerId) } ?? nil
+            return DetailData(invoice: invoice, contract: contract,
+                              payments: try await transaction.payments(invoiceId: id, customerId: customerId),
+                              documents: try await transaction.invoiceDocumentSummaries(invoiceId: id))
+        }
+        guard let data else { throw PortalError.notFound }
+        return data
+    }
+
+    private func amountDue(_ data: DetailData) -> Int64 {
+        guard data.invoice.status != "paid" else { return 0 }
+        return max(data.invoice.totalCents - data.payments.reduce(0) { $0 + $1.amountCents }, 0)
+    }
+
+    private func detailValues(_ data: DetailData, context: UserContext) -> [String: Any] {
+        let views = makeViews(context)
+        let invoice = data.invoice
+        let id = String(invoice.id ?? 0)
+        let canDownload = BillingFeatures.mayAny(BillingFeatures.download(in: context.tenant.definition), context)
+        let canPay = BillingFeatures.mayAny(BillingFeatures.pay, context)
+        var values = views.invoiceRow(invoice, canOpen: true, canPay: canPay)
+        values["amount_due"] = views.money(amountDue(data))
+        values["payments"] = data.payments.map { views.paymentRow($0) }
+        values["has_payments"] = !data.payments.isEmpty
+        values["documents"] = data.documents.map { document -> [String: Any] in
+            ["href": "/invoices/\(id)/documents/\(document.id)", "file_name": document.fileName,
+             "kind": document.contentType == "application/pdf" ? "PDF" : document.contentType]
+        }
+        values["has_documents"] = !data.documents.isEmpty && canDownload
+        values["can_print"] = canDownload
+        if let contract = data.contract { values["contract"] = ["code": contract.code, "offer": contract.offer] }
+        values["heading"] = views.text("invoices.detail.heading", ["number": invoice.number])
+        // WINDTRE's call detail on the invoice: the traffic of the billed period, where the usage window still shows it.
+        if context.may("invoices.call_detail"), context.may("usage.view"), let from = invoice.periodFrom.flatMap(CalendarDay.init),
+           let to = invoice.periodTo.flatMap(CalendarDay.init) {
+            let earliest = context.tenant.windows.earliestDay(for: .usage, now: services.now)
+            if earliest.map({ from >= $0 }) ?? true {
+                values["call_detail_href"] = "/usage?period=custom&from=\(from)&to=\(to)"
+            } else {
+                values["call_detail_note"] = views.text("invoices.detail.call_detail_outside")
+            }
+        }
+        return values
+    }
+
+    private func detail(_ request: Request, context: UserContext) async throws -> Response {
+        try BillingFeatures.requireAny(BillingFeatures.view, context)
+        let data = try await loadDetail(context: context)
+        let views = makeViews(context)
+        var values = detailValues(data, context: context)
+        if let notice = request.uri.queryParameters["notice"].map(String.init), ["paid", "already_paid"].contains(notice) {
+            values["notice"] = views.text("invoices.notice.\(notice)")
+        }
+        return Pages.render("invoice", values, title: views.text("invoices.detail.heading", ["number": data.invoice.number]), context: context)
+    }
+
+    private func printView(context: UserContext) async throws -> Response {
+        try BillingFeatures.requireAny(BillingFeatures.download(in: context.tenant.definition), context)
+        let data = try await loadDetail(context: context)
+        let views = makeViews(context)
+        var values = detailValues(data, context: context)
+        let customer = context.customer
+        values["customer"] = BillingViews.compact([
+            "name": customer.displayName, "code": customer.customerCode, "tax_code": customer.taxCode ?? "",
+            "vat_number": customer.vatNumber ?? "",
+            "address": [customer.street, [customer.postalCode, customer.city, customer.province.map { "(\($0))" }]
+                .compactMap { $0 }.joined(separator: " ")].compactMap { $0?.nonEmpty }.joined(separator: ", "),
+        ])
+        values["printed_on"] = Formatting.dateTime(services.now, locale: context.locale)
+        let title = views.text("invoices.detail.heading", ["number": data.invoice.number])
+        var all = Pages.baseValues(title: title, context: context)
+        all["nav"] = nil
+        for (key, value) in values { all[key] = value }
+        let html = context.tenant.theme.render("invoice_print", all) ?? "<!doctype html><title>\(Pages.escape(title))</title>"
+        return Pages.htmlResponse(html)
+    }
+
+    /// A document of the customer's own invoice inside the window, as an attachment.
+    private func document(context: UserContext) async throws -> Response {
+        try BillingFeatures.requireAny(BillingFeatures.download(in: context.tenant.definition), context)
+        let id = try invoiceId(context)
+        guard let documentId = context.parameters.get("document", as: Int64.self) else { throw PortalError.notFound }
+        let customerId = context.customer.id ?? 0
+        let windows = context.tenant.windows
+        let document = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction -> DocumentRecord? in
+            guard try await transaction.invoice(id: id, customerId: customerId, windows: windows) != nil else { return nil }
+            return try await transaction.invoiceDocument(id: documentId, invoiceId: id)
+        }
+        guard let document else { throw PortalError.notFound }
+        var headers = HTTPFields()
+        headers[.contentType] = Self.safeContentType(document.contentType)
+        headers[.contentDisposition] = Self.attachment(fileName: document.fileName)
+        headers[.cacheControl] = "private, no-store"
+        headers[.contentLength] = String(document.content.count)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: document.content)))
+    }
+
+    static func safeContentType(_ stored: String) -> String {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "/.+-"))
+        let parts = stored.split(separator: "/")
+        guard parts.count == 2, stored.count < 100, stored.unicodeScalars.allSatisfy({ allowed.contains($0) }) else {
+            return "application/octet-stream"
+        }
+        return stored
+    }
+
+    /// `attachment; filename="…"; filename*=UTF-8''…` with an ASCII fallback name and the exact one encoded.
+    static func attachment(fileName: String) -> String {
+        let base = (fileName as NSString).lastPathComponent
+        let fallback = String(base.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "._-")
+        let encoded = base.addingPercentEncoding(withAllowedCharacters: allowed) ?? fallback
+        return "attachment; filename=\"\(fallback.isEmpty ? "documento" : fallback)\"; filename*=UTF-8''\(encoded)"
+    }
+
+    // MARK: Paying online
+
+    private func payValues(_ data: DetailData, context: UserContext, form: SubmittedForm?, problems: [FieldProblem]) -> [String: Any] {
+        let views = makeViews(context)
+        var values = detailValues(data, context: context)
+        values["can_view"] = BillingFeatures.mayAny(BillingFeatures.view, context)
+        values["form_holder"] = form?["card_holder"] ?? ""
+        values["form_number"] = form?["card_number"] ?? ""
+        values["form_expiry"] = form?["card_expiry"] ?? ""
+        values["action"] = "/invoices/\(data.invoice.id ?? 0)/pay"
+        values["pay_heading"] = views.text("invoices.pay.heading", ["number": data.invoice.number])
+        values.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
+        return values
+    }
+
+    private func payPage(context: UserContext) async throws -> Response {
+        try BillingFeatures.requireAny(BillingFeatures.pay, context)
+        let data = try await loadDetail(context: context)
+        if data.invoice.status == "paid" { return Pages.redirect(afterPayment(data.invoice, notice: "already_paid", context: context)) }
+        let views = makeViews(context)
+        return Pages.render("invoice_pay", payValues(data, context: context, form: nil, problems: []),
+                            title: views.text("invoices.pay.heading", ["number": data.invoice.number]), context: context)
+    }
+
+    private func afterPayment(_ invoice: InvoiceRecord, notice: String, context: UserContext) -> String {
+        BillingFeatures.mayAny(BillingFeatures.view, context) ? "/invoices/\(invoice.id ?? 0)?notice=\(notice)" : "/invoices?notice=\(notice)"
+    }
+
+    private enum PaymentAttempt {
+        case done(InvoicePaymentOutcome)
+        case rejected([FieldProblem])
+    }
+
+    /// Checks the card and pays in one transaction; problems come back field by field.
+    private func attemptPayment(invoiceId: Int64, card: CardDetails, context: UserContext) async throws -> PaymentAttempt {
+        let views = makeViews(context)
+        let problems = card.problems(now: services.now) { views.localized($0) }
+        guard problems.isEmpty else { return .rejected(problems) }
+        let authorization = services.random.string(6, alphabet: Array("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"))
+        // Only the brand and the last four digits: the card number and the CVV are never stored or logged.
+        let reference = "\(card.brand) **** \(card.lastFour) · AUT \(authorization)"
+        let customerId = context.customer.id ?? 0
+        let windows = context.tenant.windows
+        let userId = context.user.id
+        // The statement line is booked in the tenant's language, whoever pays.
+        let description = context.tenant.theme.text("invoices.pay.statement_description", locale: context.tenant.definition.locales.default)
+        let outcome = try await services.database.write(tenant: context.tenant.id, now: services.now) { transaction in
+            try await transaction.payInvoice(id: invoiceId, customerId: customerId, windows: windows, method: "card",
+                                             reference: reference, description: description, actorUserId: userId)
+        }
+        if case .paid = outcome {
+            services.logger.info("invoice paid online", metadata: ["tenant": .string(context.tenant.id), "invoice": .stringConvertible(invoiceId)])
+        }
+        return .done(outcome)
+    }
+
+    private func pay(_ request: Request, context: UserContext) async throws -> Response {
+        try BillingFeatures.requireAny(BillingFeatures.pay, context)
+        let form = try await SubmittedForm.read(request, context: context)
+        let data = try await loadDetail(context: context)
+        if data.invoice.status == "paid" { return Pages.redirect(afterPayment(data.invoice, notice: "already_paid", context: context)) }
+        let card = CardDetails(holder: form["card_holder"], number: form["card_number"], expiry: form["card_expiry"], cvv: form["card_cvv"])
+        switch try await attemptPayment(invoiceId: data.invoice.id ?? 0, card: card, context: context) {
+        case .rejected(let problems):
+            let views = makeViews(context)
+            return Pages.render("invoice_pay", payValues(data, context: context, form: form, problems: problems),
+                                title: views.text("invoices.pay.heading", ["number": data.invoice.number]), context: context,
+                                status: .unprocessableContent)
+        case .done(.paid):
+            return Pages.redirect(afterPayment(data.invoice, notice: "paid", context: context))
+        case .done(.alreadyPaid):
+            return Pages.redirect(afterPayment(data.invoice, notice: "already_paid", context: context))
+        case .done(.notFound):
+            throw PortalError.notFound
+        }
+    }
+
+    // MARK: Statement
+
+    private struct StatementData: Sendable {
+        var entries: [StatementEntryRecord]
+        var broughtForward: Int64
+    }
+
+    private func loadStatement(context: UserContext, openOnly: Bool) async throws -> StatementData {
+        let customerId = context.customer.id ?? 0
+        let windows = context.tenant.windows
+        let earliest = windows.earliestDay(for: .statements, now: services.now)
+        return try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+            let entries = try await transaction.statement(customerId: customerId, openOnly: openOnly, windows: windows)
+            let forward = try await earliest.asyncMapBilling { try await transaction.statementBalance(customerId: customerId, bookedBefore: $0) } ?? 0
+            return StatementData(entries: entries, broughtForward: forward)
+        }
+    }
+
+    private struct StatementLine {
+        var entry: StatementEntryRecord
+        var balance: Int64
+        var overdue: Bool
+    }
+
+    /// Entries newest first, each with the balance after it (computed oldest to newest).
+    private func statementLines(_ data: StatementData, today: CalendarDay) -> (lines: [StatementLine], balance: Int64, due: Int64, overdue: Int64) {
+        var balance = data.broughtForward
+        var due: Int64 = 0, overdue: Int64 = 0
+        var lines: [StatementLine] = []
+        for entry in data.entries.reversed() {
+            balance += entry.amountCents
+            let late = entry.isOpen && entry.amountCents > 0 && (entry.dueOn.map { $0 < today.description } ?? false)
+            if entry.isOpen { due += entry.amountCents }
+            if late { overdue += entry.amountCents }
+            lines.append(StatementLine(entry: entry, balance: balance, overdue: late))
+        }
+        return (lines.reversed(), balance, due, overdue)
+    }
+
+    private func statementPage(_ request: Request, context: UserContext) async throws -> Response {
+        try context.require(page: Self.pages[1])
+        let views = makeViews(context)
+        let openOnly = ["1", "true", "on"].contains(request.uri.queryParameters["open"].map(String.init) ?? "")
+        let data = try await loadStatement(context: context, openOnly: openOnly)
+        let computed = statementLines(data, today: views.today)
+        let canPay = BillingFeatures.mayAny(BillingFeatures.pay, context)
+        let canView = BillingFeatures.mayAny(BillingFeatures.view, context)
+        let earliest = context.tenant.windows.earliestDay(for: .statements, now: services.now)
+        var values: [String: Any] = [
+            "entries": computed.lines.map { line -> [String: Any] in
+                let entry = line.entry
+                var row: [String: Any] = [
+                    "booked_on": Formatting.day(entry.bookedOn), "due_on": Formatting.day(entry.dueOn), "description": entry.description,
+                    "debit": entry.amountCents > 0 ? views.money(entry.amountCents) : "",
+                    "credit": entry.amountCents < 0 ? views.money(-entry.amountCents) : "",
+                    "balance": views.money(line.balance), "open": entry.isOpen, "overdue": line.overdue,
+                    "state_label": views.text(entry.isOpen ? (line.overdue ? "invoices.statement.overdue" : "invoices.statement.open")
+                                                           : "invoices.statement.closed"),
+                ]
+                if let invoiceId = entry.invoiceId {
+                    if canView { row["invoice_href"] = "/invoices/\(invoiceId)" }
+                    if canPay && entry.isOpen && entry.amountCents > 0 { row["pay_href"] = "/invoices/\(invoiceId)/pay" }
+                }
+                return row
+            },
+            "has_entries": !computed.lines.isEmpty,
+            "open_only": openOnly,
+            "show_balance": !openOnly,
+            "total_due": views.money(computed.due),
+            "has_due": computed.due > 0,
+            "overdue_due": views.money(computed.overdue),
+            "has_overdue": computed.overdue > 0,
+            "balance": views.money(computed.balance),
+        ]
+        if let earliest, !openOnly {
+            values["brought_forward"] = views.money(data.broughtForward)
+            values["window_note"] = views.text("invoices.statement.window_note", ["date": Formatting.day(earliest.description)])
+        }
+        return Pages.render("statement", values, title: views.text("invoices.statement.title"), context: context)
+    }
+
+    // MARK: API
+
+    struct InvoiceList: Encodable {
+        var items: [BillingViews.Invoice]
+        var visibleFrom: String?
+        var openCount: Int
+        var overdueCount: Int
+        var totalDue: API.Money
+        var overdueDue: API.Money
+        var years: [Int]
+    }
+
+    private func apiList(_ request: Request, context: UserContext) async throws -> Response {
+        try context.require(page: Self.pages[0])
+        let views = makeViews(context)
+        let (filter, problems) = InvoiceFilter.read({ request.uri.queryParameters[Substring($0)].map(String.init) }, text: { views.localized($0) })
+        guard problems.isEmpty else { throw PortalError.invalid(problems) }
+        let overview = try await overview(context: context, filter: filter, payableOnly: !BillingFeatures.mayAny(BillingFeatures.view, context))
+        let earliest = context.tenant.windows.earliestDay(for: .invoices, now: services.now)
+        return API.json(InvoiceList(items: overview.shown.map { views.invoice($0) }, visibleFrom: earliest?.description,
+                                    openCount: overview.openCount, overdueCount: overview.overdueCount,
+                                    totalDue: .init(overview.totalDue), overdueDue: .init(overview.overdueDue), years: overview.years))
+    }
+
+    struct InvoiceDetailBody: Encodable {
+        struct Document: Encodable { var id: Int64; var fileName: String; var contentType: String; var href: String }
+        struct Contract: Encodable { var id: Int64; var code: String; var offer: String }
+        var invoice: BillingViews.Invoice
+        var amountDue: API.Money
+        var payments: [BillingViews.Payment]
+        var documents: [Document]
+        var contract: Contract?
+    }
+
+    private func apiDetail(context: UserContext) async throws -> Response {
+        try BillingFeatures.requireAny(BillingFeatures.view, context)
+        let data = try await loadDetail(context: context)
+        let views = makeViews(context)
+        let canDownload = BillingFeatures.mayAny(BillingFeatures.download(in: context.tenant.definition), context)
+        let id = data.invoice.id ?? 0
+        return API.json(InvoiceDetailBody(
+            invoice: views.invoice(data.invoice), amountDue: .init(amountDue(data)), payments: data.payments.map { views.payment($0) },
+            documents: canDownload ? data.documents.map {
+                .init(id: $0.id, fileName: $0.fileName, contentType: $0.contentType, href: "\(API.prefix)/invoices/\(id)/documents/\($0.id)")
+            } : [],
+            contract: data.contract.map { .init(id: $0.id ?? 0, code: $0.code, offer: $0.offer) }))
+    }
+
+    struct PaymentRequest: Decodable {
+        var cardHolder: String?
+        var cardNumber: String?
+        var cardExpiry: String?
+        var cardCvv: String?
+    }
+
+    struct PaymentResult: Encodable {
+        var outcome: String
+        var invoice: BillingViews.Invoice
+        var payment: BillingViews.Payment?
+    }
+
+    private func apiPay(_ request: Request, context: UserContext) async throws -> Response {
+        try BillingFeatures.requireAny(BillingFeatures.pay, context)
+        let body = try await API.decode(PaymentRequest.self, from: request, context: context)
+        let id = try invoiceId(context)
+        let invoice = try await loadInvoice(id, context: context)
+        let views = makeViews(context)
+        if invoice.status == "paid" { return try await alreadyPaid(id, context: context) }
+        let card = CardDetails(holder: body.cardHolder ?? "", number: body.cardNumber ?? "", expiry: body.cardExpiry ?? "", cvv: body.cardCvv ?? "")
+        switch try await attemptPayment(invoiceId: id, card: card, context: context) {
+        case .rejected(let problems):
+            throw PortalError.invalid(problems)
+        case .done(.paid(let payment)):
+            let updated = try await loadInvoice(id, context: context)
+            return API.json(PaymentResult(outcome: "paid", invoice: views.invoice(updated), payment: views.payment(payment)), status: .created)
+        case .done(.alreadyPaid):
+            return try await alreadyPaid(id, context: context)
+        case .done(.notFound):
+            throw PortalError.notFound
+        }
+    }
+
+    private func alreadyPaid(_ id: Int64, context: UserContext) async throws -> Response {
+        let views = makeViews(context)
+        let data = try await loadDetail(context: context)
+        _ = id
+        return API.json(PaymentResult(outcome: "already_paid", invoice: views.invoice(data.invoice), payment: data.payments.first.map { views.payment($0) }))
+    }
+
+    struct StatementBody: Encodable {
+        struct Entry: Encodable {
+            var id: Int64
+            var bookedOn: String
+            var dueOn: String?
+            var description: String
+            var debit: API.Money?
+            var credit: API.Money?
+            var balance: API.Money
+            var open: Bool
+            var overdue: Bool
+            var invoiceId: Int64?
+        }
+        var entries: [Entry]
+        var totalDue: API.Money
+        var overdueDue: API.Money
+        var balance: API.Money
+        var balanceBroughtForward: API.Money
+        var visibleFrom: String?
+        var openOnly: Bool
+    }
+
+    private func apiStatement(_ request: Request, context: UserContext) async throws -> Response {
+        try context.require(page: Self.pages[1])
+        let raw = request.uri.queryParameters["open"].map(String.init) ?? ""
+        guard ["", "0", "1", "true", "false"].contains(raw) else {
+            throw PortalError.invalid([FieldProblem(field: "open", code: "invalid", message: makeViews(context).localized("invoices.statement.error.open"))])
+        }
+        let openOnly = raw == "1" || raw == "true"
+        let data = try await loadStatement(context: context, openOnly: openOnly)
+        let computed = statementLines(data, today: CalendarDay(instant: services.now))
+        let earliest = context.tenant.windows.earliestDay(for: .statements, now: services.now)
+        return API.json(StatementBody(
+            entries: computed.lines.map { line in
+                let entry = line.entry
+                return .init(id: entry.id ?? 0, bookedOn: entry.bookedOn, dueOn: entry.dueOn, description: entry.description,
+                             debit: entry.amountCents > 0 ? .init(entry.amountCents) : nil,
+                             credit: entry.amountCents < 0 ? .init(-entry.amountCents) : nil,
+                             balance: .init(line.balance), open: entry.isOpen, overdue: line.overdue, invoiceId: entry.invoiceId)
+            },
+            totalDue: .init(computed.due), overdueDue: .init(computed.overdue), balance: .init(computed.balance),
+            balanceBroughtForward: .init(data.broughtForward), visibleFrom: earliest?.description, openOnly: openOnly))
+    }
+}
+
+extension Optional {
+    /// `map` with an async transform (for lookups that depend on an optional id).
+    func asyncMapBilling<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        switch self {
+        case .some(let value): try await transform(value)
+        case .none: nil
+        }
+    }
+}

@@ -1,0 +1,323 @@
+import Foundation
+import SportelloCore
+import SportelloStore
+
+/// The tenant's request forms (YAML `requests:`) as one user sees them: which forms they may fill in,
+/// which requests they may read, when a request counts as open, and how a submission is checked
+/// against the form's limits (lengths, choices, at most N lines, attachment types and sizes).
+struct RequestForms {
+    let tenant: PortalTenant
+    let context: UserContext
+
+    var definition: TenantDefinition { tenant.definition }
+    var locale: String { context.locale }
+
+    /// Features that show every request of the customer, whatever form it came from (WINDTRE's request
+    /// status, TIM's request tracking — requests made through any channel).
+    static let viewAllFeatures = ["requests.view", "tracking.view"]
+
+    /// Statuses after which a request is no longer open, besides the last step of the form's lifecycle.
+    static let terminalStatuses = ["closed", "completed", "rejected", "cancelled"]
+
+    var all: [(id: String, form: RequestForm)] { (definition.requests ?? OrderedMap()).map { (id: $0.key, form: $0.value) } }
+
+    func form(_ id: String) -> RequestForm? { definition.requests?[id] }
+
+    /// The forms the user's role (and toggles) may submit.
+    var available: [(id: String, form: RequestForm)] { all.filter { context.may($0.form.feature) } }
+
+    var viewsAll: Bool { Self.viewAllFeatures.contains { context.may($0) } }
+
+    /// Whether the user may read a request of their customer: every request with a view-all feature,
+    /// otherwise those made through a form whose feature they hold.
+    func canView(_ request: RequestRecord) -> Bool {
+        if viewsAll { return true }
+        guard let form = form(request.form) else { return false }
+        return context.may(form.feature)
+    }
+
+    func label(ofForm id: String) -> String { form(id)?.label.resolve(locale) ?? text("requests.generic_form") }
+
+    func text(_ key: String, _ values: [String: String] = [:]) -> String { tenant.theme.text(key, locale: locale, values) }
+
+    func localized(_ key: String, _ values: [String: String] = [:]) -> LocalizedText {
+        var translations: [String: String] = [:]
+        for code in definition.locales.available { translations[code] = tenant.theme.text(key, locale: code, values) }
+        return LocalizedText(translations: translations)
+    }
+
+    /// A status as people read it (`requests.status.<status>`), the raw word when unknown.
+    func statusLabel(_ status: String) -> String {
+        let key = "requests.status.\(status)"
+        let label = text(key)
+        return label == key ? status.replacingOccurrences(of: "_", with: " ") : label
+    }
+
+    /// The statuses that end a request of the forms sharing `form`'s group (or of the form itself).
+    func terminal(for formId: String) -> [String] {
+        guard let form = form(formId) else { return Self.terminalStatuses }
+        let siblings = all.filter { $0.id == formId || (form.group != nil && $0.form.group == form.group) }
+        var result = Set(Self.terminalStatuses)
+        for sibling in siblings { if let last = sibling.form.lifecycle?.last { result.insert(last) } }
+        return result.sorted()
+    }
+
+    func isOpen(_ request: RequestRecord) -> Bool { !terminal(for: request.form).contains(request.status) }
+
+    /// The first status of a new request: the first step of the form's lifecycle.
+    func initialStatus(_ form: RequestForm) -> String { form.lifecycle?.first ?? "open" }
+
+    /// The largest body a submission of the form may have (its attachments, as base64 in JSON, plus text).
+    func bodyLimit(_ form: RequestForm) -> Int {
+        let files = form.fields.filter { $0.type == .attachment }.reduce(0) { $0 + (($1.maxSizeMb ?? 10) << 20) }
+        return files * 4 / 3 + (1 << 20)
+    }
+
+    // MARK: Checking a submission
+
+    /// The submitted values after checking: the JSON payload to store and the files to attach.
+    struct Checked {
+        var fields: [String: Any] = [:]
+        var files: [(field: String, file: UploadedFile)] = []
+        var notify: String?
+        var problems: [FieldProblem] = []
+    }
+
+    static func defaultMaxLength(_ type: FormFieldType) -> Int {
+        switch type {
+        case .textarea: 4000
+        case .address: 300
+        case .invoice: 50
+        default: 200
+        }
+    }
+
+    static let contentTypes = ["pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+                               "gif": "image/gif", "txt": "text/plain; charset=utf-8", "log": "text/plain; charset=utf-8",
+                               "csv": "text/csv; charset=utf-8", "zip": "application/zip"]
+
+    private func problem(_ field: String, _ code: String, _ values: [String: String] = [:]) -> FieldProblem {
+        FieldProblem(field: field, code: code, message: localized("requests.error.\(code)", values))
+    }
+
+    /// Text as stored: trimmed, Windows line ends made Unix ones (so a 300-character note is 300 characters).
+    static func clean(_ text: String) -> String {
+        text.replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A phone number's digits (an Italian `+39`/`0039` prefix dropped), nil when it is not one.
+    static func phoneDigits(_ text: String) -> String? {
+        var number = text.filter { !$0.isWhitespace && $0 != "-" && $0 != "." && $0 != "/" }
+        if number.hasPrefix("+39") { number.removeFirst(3) } else if number.hasPrefix("0039") { number.removeFirst(4) }
+        guard (6...13).contains(number.count), number.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return number
+    }
+
+    /// A valid IMEI: 15 digits with the Luhn check digit.
+    static func isIMEI(_ text: String) -> Bool {
+        let digits = text.filter { !$0.isWhitespace && $0 != "-" }
+        guard digits.count == 15, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+        var sum = 0
+        for (index, character) in digits.reversed().enumerated() {
+            var value = Int(String(character))!
+            if index % 2 == 1 { value *= 2; if value > 9 { value -= 9 } }
+            sum += value
+        }
+        return sum % 10 == 0
+    }
+
+    /// Whether the bytes look like the extension says (PDF, PNG, JPEG, GIF, ZIP signatures; text is UTF-8 without NULs).
+    static func contentMatches(_ data: Data, extension ext: String) -> Bool {
+        let bytes = [UInt8](data.prefix(8))
+        switch ext {
+        case "pdf": return bytes.starts(with: Array("%PDF".utf8))
+        case "png": return bytes.starts(with: [0x89, 0x50, 0x4E, 0x47])
+        case "jpg", "jpeg": return bytes.starts(with: [0xFF, 0xD8, 0xFF])
+        case "gif": return bytes.starts(with: Array("GIF8".utf8))
+        case "zip": return bytes.starts(with: [0x50, 0x4B])
+        case "txt", "log", "csv": return !data.contains(0) && String(data: data, encoding: .utf8) != nil
+        default: return true
+        }
+    }
+
+    /// Checks every field of `form` in `input` and reports every problem at once.
+    func check(_ form: RequestForm, values: [String: [String]], files: [String: UploadedFile], lines: [LineRecord],
+               invoices: [InvoiceRecord]) -> Checked {
+        var checked = Checked()
+        func first(_ name: String) -> String { Self.clean(values[name]?.first ?? "") }
+        for field in form.fields {
+            let name = field.name
+            let required = field.required ?? false
+            switch field.type {
+            case .attachment:
+                guard let file = files[name] else {
+                    if required { checked.problems.append(problem(name, "file_required")) }
+                    continue
+                }
+                let ext = (file.fileName as NSString).pathExtension.lowercased()
+                let accepted = (field.accept ?? []).map { $0.lowercased() }
+                let acceptedWithAliases = accepted + (accepted.contains("jpg") ? ["jpeg"] : [])
+                let maxBytes = (field.maxSizeMb ?? 10) << 20
+                if file.data.isEmpty {
+                    checked.problems.append(problem(name, "file_empty"))
+                } else if !accepted.isEmpty && !acceptedWithAliases.contains(ext) {
+                    checked.problems.append(problem(name, "file_type", ["types": accepted.joined(separator: ", ").uppercased()]))
+                } else if file.data.count > maxBytes {
+                    checked.problems.append(problem(name, "file_too_large", ["max": String(field.maxSizeMb ?? 10)]))
+                } else if !Self.contentMatches(file.data, extension: ext) {
+                    checked.problems.append(problem(name, "file_content", ["type": ext.uppercased()]))
+                } else {
+                    var stored = file
+                    stored.contentType = Self.contentTypes[ext] ?? "application/octet-stream"
+                    checked.files.append((name, stored))
+                }
+            case .lines:
+                let maximum = field.maxItems ?? 10
+                var chosen: [String] = []
+                for raw in values[name] ?? [] {
+                    for piece in raw.split(whereSeparator: { $0 == "\n" || $0 == "," || $0 == ";" || $0 == "\r" }) {
+                        let text = piece.trimmingCharacters(in: .whitespaces)
+                        if !text.isEmpty && !chosen.contains(text) { chosen.append(text) }
+                    }
+                }
+                if chosen.isEmpty {
+                    if required { checked.problems.append(problem(name, "lines_required")) }
+                    continue
+                }
+                if chosen.count > maximum {
+                    checked.problems.append(problem(name, "too_many_lines", ["max": String(maximum), "count": String(chosen.count)]))
+                    continue
+                }
+                var normalised: [String] = []
+                var unknown: [String] = []
+                for line in chosen {
+                    if lines.isEmpty {
+                        if let digits = Self.phoneDigits(line) { normalised.append(digits) } else { unknown.append(line) }
+                    } else if let match = lines.first(where: { $0.identifier == line || Self.phoneDigits($0.identifier) == Self.phoneDigits(line) }) {
+                        normalised.append(match.identifier)
+                    } else {
+                        unknown.append(line)
+                    }
+                }
+                if !unknown.isEmpty {
+                    checked.problems.append(problem(name, lines.isEmpty ? "invalid_phone" : "not_your_line", ["lines": unknown.joined(separator: ", ")]))
+                } else {
+                    checked.fields[name] = normalised
+                }
+            case .person:
+                let person = first("\(name)_name"), phone = first("\(name)_phone"), email = first("\(name)_email")
+                var entry: [String: String] = [:]
+                if person.isEmpty {
+                    if required { checked.problems.append(problem("\(name)_name", "required")) }
+                } else if person.count > 100 {
+                    checked.problems.append(problem("\(name)_name", "too_long", ["max": "100", "count": String(person.count)]))
+                } else {
+                    entry["name"] = person
+                }
+                if !phone.isEmpty {
+                    if let digits = Self.phoneDigits(phone) { entry["phone"] = digits } else { checked.problems.append(problem("\(name)_phone", "invalid_phone", ["lines": phone])) }
+                }
+                if !email.isEmpty {
+                    if UsernameRules.validateEmail(email, field: "\(name)_email").isEmpty { entry["email"] = email } else {
+                        checked.problems.append(problem("\(name)_email", "invalid_email"))
+                    }
+                }
+                if !entry.isEmpty { checked.fields[name] = entry }
+            default:
+                let value = first(name)
+                if value.isEmpty {
+                    if required { checked.problems.append(problem(name, field.type == .choice ? "choice_required" : "required")) }
+                    continue
+                }
+                let maximum = field.maxLength ?? Self.defaultMaxLength(field.type)
+                if value.count > maximum {
+                    checked.problems.append(problem(name, "too_long", ["max": String(maximum), "count": String(value.count)]))
+                    continue
+                }
+                switch field.type {
+                case .choice:
+                    if let options = field.options, !options.contains(value) {
+                        checked.problems.append(problem(name, "not_an_option"))
+                    } else { checked.fields[name] = value }
+                case .email:
+                    if UsernameRules.validateEmail(value, field: name).isEmpty { checked.fields[name] = value } else {
+                        checked.problems.append(problem(name, "invalid_email"))
+                    }
+                case .phone:
+                    if let digits = Self.phoneDigits(value) { checked.fields[name] = digits } else {
+                        checked.problems.append(problem(name, "invalid_phone", ["lines": value]))
+                    }
+                case .line:
+                    if lines.isEmpty {
+                        if let digits = Self.phoneDigits(value) { checked.fields[name] = digits } else {
+                            checked.problems.append(problem(name, "invalid_phone", ["lines": value]))
+                        }
+                    } else if let match = lines.first(where: { $0.identifier == value || Self.phoneDigits($0.identifier) == Self.phoneDigits(value) }) {
+                        checked.fields[name] = match.identifier
+                    } else {
+                        checked.problems.append(problem(name, "not_your_line", ["lines": value]))
+                    }
+                case .imei:
+                    if Self.isIMEI(value) { checked.fields[name] = value.filter { $0.isNumber } } else {
+                        checked.problems.append(problem(name, "invalid_imei"))
+                    }
+                case .number:
+                    if let number = Int64(value.replacingOccurrences(of: ".", with: "")) { checked.fields[name] = number } else {
+                        checked.problems.append(problem(name, "not_a_number"))
+                    }
+                case .date:
+                    if let day = Self.isoDay(value) { checked.fields[name] = day } else {
+                        checked.problems.append(problem(name, "invalid_date"))
+                    }
+                case .invoice:
+                    if invoices.isEmpty || invoices.contains(where: { $0.number == value }) { checked.fields[name] = value } else {
+                        checked.problems.append(problem(name, "not_your_invoice"))
+                    }
+                default:
+                    checked.fields[name] = value
+                }
+            }
+        }
+        let channels = (form.notify ?? []).map(\.rawValue)
+        let notify = Self.clean(values["notify"]?.first ?? "")
+        if channels.count > 1 {
+            if notify.isEmpty {
+                checked.problems.append(problem("notify", "choice_required"))
+            } else if !channels.contains(notify) {
+                checked.problems.append(problem("notify", "not_an_option"))
+            } else {
+                checked.notify = notify
+                // SMS needs a mobile number and e-mail an address of the person to notify (the referent).
+                if let person = form.fields.first(where: { $0.type == .person }), checked.problems.allSatisfy({ !$0.field.hasPrefix(person.name) }) {
+                    let entry = checked.fields[person.name] as? [String: String] ?? [:]
+                    if notify == "sms" && entry["phone"] == nil { checked.problems.append(problem("\(person.name)_phone", "needed_for_sms")) }
+                    if notify == "email" && entry["email"] == nil { checked.problems.append(problem("\(person.name)_email", "needed_for_email")) }
+                }
+            }
+        } else {
+            checked.notify = channels.first
+        }
+        return checked
+    }
+
+    /// `YYYY-MM-DD` from `YYYY-MM-DD` or `DD/MM/YYYY`, nil unless a real day.
+    static func isoDay(_ text: String) -> String? {
+        let parts = text.split(whereSeparator: { $0 == "-" || $0 == "/" || $0 == "." }).map(String.init)
+        guard parts.count == 3 else { return nil }
+        let (y, m, d) = parts[0].count == 4 ? (parts[0], parts[1], parts[2]) : (parts[2], parts[1], parts[0])
+        guard let year = Int(y), let month = Int(m), let day = Int(d), (1900...2200).contains(year), (1...12).contains(month), day >= 1 else { return nil }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard day <= lengths[month - 1] else { return nil }
+        return String(format: "%04d-%02d-%02d", year, month, day)
+    }
+
+    /// The request's subject: the form's label, with its subject, topic or option when it has one.
+    func subject(_ form: RequestForm, fields: [String: Any]) -> String {
+        let label = form.label.resolve(definition.locales.default)
+        for key in ["subject", "topic", "option"] {
+            if let value = fields[key] as? String, !value.isEmpty { return String("\(label): \(value)".prefix(200)) }
+        }
+        return label
+    }
+}

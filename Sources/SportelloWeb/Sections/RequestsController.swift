@@ -1,0 +1,712 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// The requests pages and their `/api/v1` operations: the tenant's YAML request forms with their limits
+/// (field lengths, choices, at most N lines, attachment types and sizes, `max_open` per group), the
+/// customer's requests with their status history, and attachment downloads for the owner customer only.
+struct RequestsController {
+    let services: PortalServices
+
+    /// WINDTRE: `requests.view`/`requests.create` (tickets) and `options.manage` (option activation);
+    /// Tunda: `tickets.technical`/`tickets.administration`; TIM: `tracking.view` (request tracking).
+    static let pages: [PortalPage] = [
+        PortalPage(path: "/requests", titleKey: "requests.title",
+                   features: ["requests.view", "requests.create", "tickets.technical", "tickets.administration", "tracking.view",
+                              "options.manage"]),
+    ]
+
+    /// Every operation once per feature that opens the page, so each tenant's OpenAPI document lists them.
+    static let apiOperations: [APIOperation] = pages[0].features.flatMap { feature -> [APIOperation] in
+        let idParameter = APIOperation.Parameter("id", in: "path", required: true, description: "Request id", schema: .integer)
+        return [
+            APIOperation("GET", "/requests", summary: "The customer's requests the caller may read, newest first",
+                         feature: feature, parameters: [.init("status", description: "`open` or `closed` to filter",
+                                                              schema: .enumeration(["open", "closed"]))],
+                         success: (200, "RequestList")),
+            APIOperation("GET", "/requests/forms", summary: "The request forms the caller may submit, with their fields and limits",
+                         feature: feature, success: (200, "RequestFormList")),
+            APIOperation("POST", "/requests", summary: "Submit a request (attachments as base64); 409 `max_open` while another is open",
+                         feature: feature, requestBody: "NewRequest", success: (201, "Request")),
+            APIOperation("GET", "/requests/{id}", summary: "One request with its fields, attachments and status history",
+                         feature: feature, parameters: [idParameter], success: (200, "Request")),
+            APIOperation("GET", "/requests/{id}/attachments/{attachment}", summary: "Download an attachment (the file itself)",
+                         feature: feature,
+                         parameters: [idParameter, .init("attachment", in: "path", required: true, description: "Attachment id", schema: .integer)],
+                         success: (200, nil)),
+        ]
+    }
+
+    static let apiSchemas: [String: JSONSchema] = [
+        "RequestSummary": .object([
+            "id": .integer, "form": .string(), "form_label": .string(), "subject": .string(), "status": .string(),
+            "status_label": .string(), "open": .boolean, "created_at": .integer, "updated_at": .integer, "closed_at": .nullable(.integer),
+        ], required: ["id", "form", "form_label", "subject", "status", "status_label", "open", "created_at", "updated_at"]),
+        "RequestList": .object(["requests": .array(.reference("RequestSummary"))], required: ["requests"]),
+        "Request": .object([
+            "request": .reference("RequestSummary"),
+            "fields": .array(.object(["name": .string(), "label": .string(), "type": .string(),
+                                      "value": .string(description: "A string, a number, a list of strings or {name, phone, email}")],
+                                     required: ["name", "label", "type"])),
+            "notify": .nullable(.enumeration(["email", "sms", "portal"])),
+            "attachments": .array(.object(["id": .integer, "field": .nullable(.string()), "file_name": .string(), "content_type": .string(),
+                                           "size": .integer, "url": .string()], required: ["id", "file_name", "content_type", "size", "url"])),
+            "history": .array(.object(["at": .integer, "status": .string(), "status_label": .string(), "note": .nullable(.string())],
+                                      required: ["at", "status", "status_label"])),
+        ], required: ["request", "fields", "attachments", "history"]),
+        "RequestFormList": .object(["forms": .array(.reference("RequestForm"))], required: ["forms"]),
+        "RequestForm": .object([
+            "id": .string(), "label": .string(), "feature": .string(), "group": .nullable(.string()), "max_open": .nullable(.integer),
+            "available": .boolean, "blocked_by": .nullable(.integer), "notify": .array(.string()), "lifecycle": .array(.string()),
+            "fields": .array(.object([
+                "name": .string(), "label": .string(),
+                "type": .enumeration(FormFieldType.allCases.map(\.rawValue)), "required": .boolean,
+                "max_length": .nullable(.integer), "max_items": .nullable(.integer), "options": .nullable(.array(.string())),
+                "accept": .nullable(.array(.string())), "max_size_mb": .nullable(.integer),
+            ], required: ["name", "label", "type", "required"])),
+        ], required: ["id", "label", "feature", "available", "fields", "notify", "lifecycle"]),
+        "NewRequest": .object([
+            "form": .string(),
+            "fields": .object([:]),
+            "notify": .string(description: "The channel, when the form offers more than one"),
+        ], required: ["form", "fields"]),
+    ]
+
+    func addRoutes(to group: RouterGroup<UserContext>) {
+        group.get("/requests") { request, context in try await list(request, context: context) }
+        group.get("/requests/new/:form") { _, context in try await newForm(context: context) }
+        group.post("/requests/new/:form") { request, context in try await submit(request, context: context) }
+        group.get("/requests/:id") { request, context in try await detail(request, context: context) }
+        group.get("/requests/:id/attachments/:attachment") { _, context in try await download(context: context) }
+
+        group.get("\(API.prefix)/requests") { request, context in try await apiList(request, context: context) }
+        group.get("\(API.prefix)/requests/forms") { _, context in try await apiForms(context: context) }
+        group.post("\(API.prefix)/requests") { request, context in try await apiSubmit(request, context: context) }
+        group.get("\(API.prefix)/requests/:id") { _, context in try await apiDetail(context: context) }
+        group.get("\(API.prefix)/requests/:id/attachments/:attachment") { _, context in try await download(context: context) }
+    }
+
+    // MARK: Shared
+
+    private func forms(_ context: UserContext) throws -> RequestForms {
+        try context.require(page: Self.pages[0])
+        return RequestForms(tenant: context.tenant, context: context)
+    }
+
+    private func id(_ context: UserContext, _ name: String = "id") throws -> Int64 {
+        guard let text = context.parameters.get(name), let id = Int64(text), id > 0 else { throw PortalError.notFound }
+        return id
+    }
+
+    private var customerId: (UserContext) -> Int64 { { $0.customer.id ?? 0 } }
+
+    /// The customer's requests the user may read.
+    private func visibleRequests(_ forms: RequestForms, context: UserContext) async throws -> [RequestRecord] {
+        let customer = customerId(context)
+        let all = try await services.database.read(tenant: context.tenant.id, now: services.now) { try await $0.requests(customerId: customer) }
+        return all.filter { forms.canView($0) }
+    }
+
+    /// The open request that keeps the form from taking a new one (`max_open` reached in its group), if any.
+    private func blocker(formId: String, _ forms: RequestForms, context: UserContext, in transaction: TenantTransaction) async throws -> RequestRecord? {
+        guard let form = forms.form(formId), let maximum = form.maxOpen else { return nil }
+        let open = try await transaction.openRequests(customerId: customerId(context), group: form.group, form: formId,
+                                                      terminal: forms.terminal(for: formId))
+        return open.count >= maximum ? open.first : nil
+    }
+
+    private func blockers(_ forms: RequestForms, context: UserContext) async throws -> [String: RequestRecord] {
+        try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+            var result: [String: RequestRecord] = [:]
+            for (id, _) in forms.available {
+                if let open = try await blocker(formId: id, forms, context: context, in: transaction) { result[id] = open }
+            }
+            return result
+        }
+    }
+
+    /// The message shown when a new request must wait for the open one.
+    private func blockedMessage(_ open: RequestRecord, form: RequestForm, _ forms: RequestForms) -> String {
+        forms.text(form.maxOpen == 1 ? "requests.blocked_one" : "requests.blocked_many",
+                   ["id": String(open.id ?? 0), "subject": open.subject, "status": forms.statusLabel(open.status),
+                    "max": String(form.maxOpen ?? 1)])
+    }
+
+    private func summary(_ request: RequestRecord, _ forms: RequestForms, locale: String) -> [String: Any] {
+        [
+            "id": String(request.id ?? 0), "subject": request.subject, "form": forms.label(ofForm: request.form),
+            "status": forms.statusLabel(request.status), "status_id": request.status, "open": forms.isOpen(request),
+            "created": Formatting.dateTime(request.createdAt, locale: locale), "updated": Formatting.dateTime(request.updatedAt, locale: locale),
+            "closed": request.closedAt.map { Formatting.dateTime($0, locale: locale) } ?? "",
+        ]
+    }
+
+    // MARK: Pages
+
+    private func list(_ request: Request, context: UserContext) async throws -> Response {
+        let forms = try forms(context)
+        let requests = try await visibleRequests(forms, context: context)
+        let blocked = try await blockers(forms, context: context)
+        let open = requests.filter { forms.isOpen($0) }, closed = requests.filter { !forms.isOpen($0) }
+        let available = forms.available.map { id, form -> [String: Any] in
+            var item: [String: Any] = ["id": id, "label": form.label.resolve(context.locale)]
+            if let open = blocked[id] {
+                item["blocked"] = blockedMessage(open, form: form, forms)
+                item["blocked_id"] = String(open.id ?? 0)
+            }
+            return item
+        }
+        let values: [String: Any] = [
+            "open_requests": open.map { summary($0, forms, locale: context.locale) },
+            "closed_requests": closed.map { summary($0, forms, locale: context.locale) },
+            "has_requests": !requests.isEmpty, "has_open": !open.isEmpty, "has_closed": !closed.isEmpty,
+            "forms": available,
+            "can_create": !available.isEmpty,
+        ]
+        return Pages.render("requests", TemplateValues.pruned(values), title: forms.text("requests.title"), context: context)
+    }
+
+    private func formValues(_ formId: String, _ form: RequestForm, forms: RequestForms, context: UserContext,
+                            values: [String: [String]] = [:], problems: [FieldProblem] = []) async throws -> [String: Any] {
+        let customer = customerId(context)
+        let windows = context.tenant.windows
+        let (lines, invoices) = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+            (try await transaction.lines(customerId: customer), try await transaction.invoices(customerId: customer, windows: windows))
+        }
+        let errors = Dictionary(problems.map { ($0.field, $0.message.resolve(context.locale)) }, uniquingKeysWith: { first, _ in first })
+        func first(_ name: String) -> String { values[name]?.first ?? "" }
+        let fields = form.fields.map { field -> [String: Any] in
+            let name = field.name
+            var item: [String: Any] = [
+                "name": name, "label": field.label.resolve(context.locale), "required": field.required ?? false,
+                "value": first(name), "error": errors[name] ?? "",
+            ]
+            var hints: [String] = []
+            switch field.type {
+            case .textarea, .address:
+                item["is_textarea"] = true
+                let maximum = field.maxLength ?? RequestForms.defaultMaxLength(field.type)
+                item["max_length"] = String(maximum)
+                hints.append(forms.text("requests.hint.max_length", ["max": String(maximum)]))
+            case .choice:
+                let options = field.options ?? []
+                if options.count <= 4 {
+                    item["is_radio"] = true
+                } else {
+                    item["is_select"] = true
+                }
+                item["options"] = options.enumerated().map { index, option -> [String: Any] in
+                    ["value": option, "label": option, "selected": first(name) == option, "index": String(index)]
+                }
+            case .line:
+                if lines.isEmpty {
+                    item["is_input"] = true; item["input_type"] = "tel"; item["autocomplete"] = "tel"
+                } else {
+                    item["is_select"] = true
+                    item["options"] = lines.map { line -> [String: Any] in
+                        ["value": line.identifier, "label": [line.identifier, line.description].compactMap { $0 }.joined(separator: " · "),
+                         "selected": first(name) == line.identifier]
+                    }
+                }
+            case .lines:
+                let maximum = field.maxItems ?? 10
+                hints.append(forms.text("requests.hint.max_items", ["max": String(maximum)]))
+                if lines.isEmpty {
+                    item["is_lines_text"] = true
+                    item["value"] = (values[name] ?? []).joined(separator: "\n")
+                } else {
+                    item["is_checkboxes"] = true
+                    let chosen = Set(values[name] ?? [])
+                    item["options"] = lines.enumerated().map { index, line -> [String: Any] in
+                        ["value": line.identifier, "label": [line.identifier, line.description].compactMap { $0 }.joined(separator: " · "),
+                         "selected": chosen.contains(line.identifier), "index": String(index)]
+                    }
+                }
+            case .invoice:
+                if invoices.isEmpty {
+                    item["is_input"] = true; item["input_type"] = "text"; item["autocomplete"] = "off"
+                } else {
+                    item["is_select"] = true
+                    item["options"] = invoices.map { invoice -> [String: Any] in
+                        ["value": invoice.number, "label": "\(invoice.number) · \(Formatting.day(invoice.issuedOn))",
+                         "selected": first(name) == invoice.number]
+                    }
+                }
+            case .attachment:
+                item["is_file"] = true
+                let accept = field.accept ?? []
+                item["accept"] = accept.map { ".\($0)" }.joined(separator: ",")
+                hints.append(forms.text("requests.hint.attachment", ["types": accept.joined(separator: ", ").uppercased(),
+                                                                     "max": String(field.maxSizeMb ?? 10)]))
+            case .person:
+                item["is_person"] = true
+                item["person_name"] = first("\(name)_name"); item["person_phone"] = first("\(name)_phone")
+                item["person_email"] = first("\(name)_email")
+                item["error_name"] = errors["\(name)_name"] ?? ""; item["error_phone"] = errors["\(name)_phone"] ?? ""
+                item["error_email"] = errors["\(name)_email"] ?? ""
+            case .email:
+                item["is_input"] = true; item["input_type"] = "email"; item["autocomplete"] = "email"
+            case .phone:
+                item["is_input"] = true; item["input_type"] = "tel"; item["autocomplete"] = "tel"
+            case .date:
+                item["is_input"] = true; item["input_type"] = "date"; item["autocomplete"] = "off"
+            case .number:
+                item["is_input"] = true; item["input_type"] = "text"; item["autocomplete"] = "off"; item["inputmode"] = "numeric"
+            case .imei:
+                item["is_input"] = true; item["input_type"] = "text"; item["autocomplete"] = "off"; item["inputmode"] = "numeric"
+                item["max_length"] = "17"
+                hints.append(forms.text("requests.hint.imei"))
+            case .text:
+                item["is_input"] = true; item["input_type"] = "text"; item["autocomplete"] = "off"
+                let maximum = field.maxLength ?? RequestForms.defaultMaxLength(field.type)
+                item["max_length"] = String(maximum)
+                if field.maxLength != nil { hints.append(forms.text("requests.hint.max_length", ["max": String(maximum)])) }
+            }
+            if !hints.isEmpty { item["hint"] = hints.joined(separator: " ") }
+            let described = (hints.isEmpty ? [] : ["f-\(name)-hint"]) + (errors[name] == nil ? [] : ["f-\(name)-error"])
+            if !described.isEmpty { item["describedby"] = described.joined(separator: " ") }
+            return item
+        }
+        let channels = (form.notify ?? []).map(\.rawValue)
+        var result: [String: Any] = [
+            "form_id": formId, "form_label": form.label.resolve(context.locale), "fields": fields,
+            "multipart": form.fields.contains { $0.type == .attachment },
+        ]
+        if channels.count > 1 {
+            result["has_notify_choices"] = true
+            result["notify_choices"] = channels.map { ["value": $0, "label": forms.text("requests.channel.\($0)"), "selected": first("notify") == $0] }
+            result["notify_error"] = errors["notify"] ?? ""
+        }
+        if let group = form.group, form.maxOpen != nil {
+            let siblings = forms.all.filter { $0.form.group == group }.map { $0.form.label.resolve(context.locale) }
+            result["rule"] = forms.text(form.maxOpen == 1 ? "requests.rule_one" : "requests.rule_many",
+                                        ["max": String(form.maxOpen ?? 1), "forms": siblings.joined(separator: ", ")])
+        } else if let maximum = form.maxOpen {
+            result["rule"] = forms.text("requests.rule_form", ["max": String(maximum)])
+        }
+        result.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
+        return result
+    }
+
+    private func availableForm(_ context: UserContext, _ forms: RequestForms) throws -> (String, RequestForm) {
+        guard let formId = context.parameters.get("form"), let form = forms.form(formId) else { throw PortalError.notFound }
+        try context.require(form.feature)
+        return (formId, form)
+    }
+
+    private func newForm(context: UserContext) async throws -> Response {
+        let forms = try forms(context)
+        let (formId, form) = try availableForm(context, forms)
+        var values = try await formValues(formId, form, forms: forms, context: context)
+        let open = try await services.database.read(tenant: context.tenant.id, now: services.now) {
+            try await blocker(formId: formId, forms, context: context, in: $0)
+        }
+        if let open {
+            values["blocked"] = blockedMessage(open, form: form, forms)
+            values["blocked_id"] = String(open.id ?? 0)
+        }
+        return Pages.render("requests_form", TemplateValues.pruned(values), title: form.label.resolve(context.locale), context: context)
+    }
+
+    /// Outcome of storing a submission.
+    private enum Stored {
+        case created(Int64)
+        case blocked(RequestRecord)
+        case invalid([FieldProblem])
+    }
+
+    /// Checks and stores a submission in one transaction: the open-request limit is checked again inside it.
+    private func store(formId: String, form: RequestForm, values: [String: [String]], files: [String: UploadedFile],
+                       forms: RequestForms, context: UserContext) async throws -> Stored {
+        let customer = customerId(context)
+        let userId = context.user.id
+        let windows = context.tenant.windows
+        let now = services.now
+        return try await services.database.write(tenant: context.tenant.id, now: now) { transaction in
+            let lines = try await transaction.lines(customerId: customer)
+            let invoices = try await transaction.invoices(customerId: customer, windows: windows)
+            let checked = forms.check(form, values: values, files: files, lines: lines, invoices: invoices)
+            if let open = try await blocker(formId: formId, forms, context: context, in: transaction) { return .blocked(open) }
+            guard checked.problems.isEmpty else { return .invalid(checked.problems) }
+            var payload: [String: Any] = ["fields": checked.fields]
+            if let notify = checked.notify { payload["notify"] = notify }
+            let record = RequestRecord(customerId: customer, userId: userId, form: formId, formGroup: form.group,
+                                       subject: forms.subject(form, fields: checked.fields), payload: Self.encode(payload),
+                                       status: forms.initialStatus(form), createdAt: now)
+            let requestId = try await transaction.insertRequest(record, note: nil)
+            if !checked.files.isEmpty {
+                var fields = checked.fields
+                for (field, file) in checked.files {
+                    let documentId = try await transaction.insertDocument(DocumentRecord(
+                        ownerKind: "request", ownerId: requestId, fileName: file.fileName, contentType: file.contentType,
+                        content: file.data, createdAt: now))
+                    fields[field] = ["document_id": documentId, "file_name": file.fileName, "size": file.data.count,
+                                     "content_type": file.contentType] as [String: Any]
+                }
+                payload["fields"] = fields
+                try await transaction.updateRequestPayload(id: requestId, customerId: customer, payload: Self.encode(payload))
+            }
+            try await transaction.audit("request.created", actorUserId: userId, targetKind: "request", targetId: String(requestId),
+                                        detail: "form \(formId), \(checked.files.count) attachment(s)")
+            return .created(requestId)
+        }
+    }
+
+    static func encode(_ payload: [String: Any]) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decode(_ payload: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any] ?? [:]
+    }
+
+    private func submit(_ request: Request, context: UserContext) async throws -> Response {
+        let forms = try forms(context)
+        let (formId, form) = try availableForm(context, forms)
+        let submission = try await RequestSubmission.read(request, context: context, limit: forms.bodyLimit(form))
+        switch try await store(formId: formId, form: form, values: submission.values, files: submission.files, forms: forms, context: context) {
+        case .created(let id):
+            return Pages.redirect("/requests/\(id)?created=1")
+        case .blocked(let open):
+            var values = try await formValues(formId, form, forms: forms, context: context, values: submission.values)
+            values["blocked"] = blockedMessage(open, form: form, forms)
+            values["blocked_id"] = String(open.id ?? 0)
+            return Pages.render("requests_form", TemplateValues.pruned(values), title: form.label.resolve(context.locale), context: context, status: .conflict)
+        case .invalid(let problems):
+            let values = try await formValues(formId, form, forms: forms, context: context, values: submission.values, problems: problems)
+            return Pages.render("requests_form", TemplateValues.pruned(values), title: form.label.resolve(context.locale), context: context,
+                                status: .unprocessableContent)
+        }
+    }
+
+    /// A request, its attachments and history, if it belongs to the customer and the user may read it.
+    private func loadDetail(_ context: UserContext, _ forms: RequestForms) async throws -> (RequestRecord, [DocumentRecord], [RequestEventRecord]) {
+        let requestId = try id(context)
+        let customer = customerId(context)
+        let found: (RequestRecord, [DocumentRecord], [RequestEventRecord])? = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+            guard let request = try await transaction.request(id: requestId, customerId: customer) else { return nil }
+            return (request, try await transaction.requestAttachments(requestId: requestId), try await transaction.requestHistory(requestId: requestId))
+        }
+        guard let found, forms.canView(found.0) else { throw PortalError.notFound }
+        return found
+    }
+
+    /// The submitted fields in the form's order, each as text for the page.
+    private func displayFields(_ request: RequestRecord, _ forms: RequestForms, locale: String) -> [(name: String, label: String, type: String, value: Any)] {
+        let payload = Self.decode(request.payload)
+        let fields = payload["fields"] as? [String: Any] ?? payload
+        if let form = forms.form(request.form) {
+            return form.fields.compactMap { field in
+                guard let value = fields[field.name], field.type != .attachment else { return nil }
+                return (field.name, field.label.resolve(locale), field.type.rawValue, value)
+            }
+        }
+        return fields.keys.sorted().map { ($0, $0.replacingOccurrences(of: "_", with: " ").capitalized, "text", fields[$0]!) }
+    }
+
+    private static func text(of value: Any) -> String {
+        switch value {
+        case let list as [Any]: return list.map { text(of: $0) }.joined(separator: ", ")
+        case let person as [String: Any]:
+            return ["name", "phone", "email"].compactMap { person[$0].map { text(of: $0) } }.joined(separator: " · ")
+        case let number as NSNumber: return number.stringValue
+        default: return "\(value)"
+        }
+    }
+
+    private func detail(_ request: Request, context: UserContext) async throws -> Response {
+        let forms = try forms(context)
+        let (record, documents, history) = try await loadDetail(context, forms)
+        let payload = Self.decode(record.payload)
+        let fields = payload["fields"] as? [String: Any] ?? [:]
+        let fieldByDocument = Dictionary(fields.compactMap { name, value -> (Int64, String)? in
+            guard let entry = value as? [String: Any], let id = (entry["document_id"] as? NSNumber)?.int64Value else { return nil }
+            return (id, name)
+        }, uniquingKeysWith: { first, _ in first })
+        let form = forms.form(record.form)
+        var values: [String: Any] = [
+            "request": summary(record, forms, locale: context.locale),
+            "fields": displayFields(record, forms, locale: context.locale).map { ["label": $0.label, "value": Self.text(of: $0.value)] },
+            "attachments": documents.map { document -> [String: Any] in
+                let field = fieldByDocument[document.id ?? 0].flatMap { name in form?.fields.first { $0.name == name }?.label.resolve(context.locale) }
+                return ["id": String(document.id ?? 0), "file_name": document.fileName, "field": field ?? "",
+                        "size": Self.size(document.content.count, locale: context.locale)]
+            },
+            "history": history.map { event -> [String: Any] in
+                ["at": Formatting.dateTime(event.at, locale: context.locale), "status": forms.statusLabel(event.status), "note": event.note ?? ""]
+            },
+        ]
+        if let notify = payload["notify"] as? String { values["notify"] = forms.text("requests.channel.\(notify)") }
+        if let lifecycle = form?.lifecycle, !lifecycle.isEmpty {
+            let reached = lifecycle.firstIndex(of: record.status) ?? -1
+            values["lifecycle"] = lifecycle.enumerated().map { index, status -> [String: Any] in
+                ["label": forms.statusLabel(status), "done": index <= reached, "current": index == reached]
+            }
+        }
+        values["has_fields"] = !(values["fields"] as? [Any] ?? []).isEmpty
+        values["has_attachments"] = !documents.isEmpty
+        values["has_lifecycle"] = values["lifecycle"] != nil
+        if request.uri.queryParameters["created"] != nil { values["notice"] = forms.text("requests.created", ["id": String(record.id ?? 0)]) }
+        return Pages.render("requests_detail", TemplateValues.pruned(values), title: forms.text("requests.detail_title", ["id": String(record.id ?? 0)]), context: context)
+    }
+
+    static func size(_ bytes: Int, locale: String) -> String {
+        if bytes < 1024 { return "\(bytes) B" }
+        let kilobytes = Double(bytes) / 1024
+        if kilobytes < 1024 { return String(format: "%.0f KB", kilobytes) }
+        let megabytes = String(format: "%.1f MB", kilobytes / 1024)
+        return locale == "en" ? megabytes : megabytes.replacingOccurrences(of: ".", with: ",")
+    }
+
+    /// An attachment of a request of the user's own customer (404 for anyone else's).
+    private func download(context: UserContext) async throws -> Response {
+        let forms = try forms(context)
+        let requestId = try id(context)
+        let attachmentId = try id(context, "attachment")
+        let customer = customerId(context)
+        let found: (RequestRecord, DocumentRecord)? = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+            guard let request = try await transaction.request(id: requestId, customerId: customer),
+                  let document = try await transaction.requestAttachment(id: attachmentId, requestId: requestId, customerId: customer) else { return nil }
+            return (request, document)
+        }
+        guard let (request, document) = found, forms.canView(request) else { throw PortalError.notFound }
+        let ascii = document.fileName.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0 != "\"" && $0 != "\\" ? String($0) : "_" }.joined()
+        let encoded = document.fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ascii
+        var headers = HTTPFields()
+        headers[.contentType] = document.contentType
+        headers[.contentDisposition] = "attachment; filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"
+        headers[.cacheControl] = "private, no-store"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: document.content)))
+    }
+
+    // MARK: API
+
+    /// Any JSON value, for the submitted fields the API echoes.
+    enum AnyJSON: Encodable {
+        case string(String), number(Int64), bool(Bool), array([AnyJSON]), object([String: AnyJSON]), null
+
+        init(_ value: Any) {
+            switch value {
+            case let text as String: self = .string(text)
+            case let number as NSNumber: self = .number(number.int64Value)
+            case let list as [Any]: self = .array(list.map(AnyJSON.init))
+            case let object as [String: Any]: self = .object(object.mapValues(AnyJSON.init))
+            default: self = .null
+            }
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .string(let value): try container.encode(value)
+            case .number(let value): try container.encode(value)
+            case .bool(let value): try container.encode(value)
+            case .array(let value): try container.encode(value)
+            case .object(let value): try container.encode(value)
+            case .null: try container.encodeNil()
+            }
+        }
+    }
+
+    struct SummaryJSON: Encodable {
+        var id: Int64
+        var form, formLabel, subject, status, statusLabel: String
+        var open: Bool
+        var createdAt, updatedAt: Int64
+        var closedAt: Int64?
+    }
+
+    struct DetailJSON: Encodable {
+        struct Field: Encodable { var name, label, type: String; var value: AnyJSON }
+        struct Attachment: Encodable { var id: Int64; var field: String?; var fileName, contentType: String; var size: Int; var url: String }
+        struct Event: Encodable { var at: Int64; var status, statusLabel: String; var note: String? }
+        var request: SummaryJSON
+        var fields: [Field]
+        var notify: String?
+        var attachments: [Attachment]
+        var history: [Event]
+    }
+
+    struct FormJSON: Encodable {
+        struct Field: Encodable {
+            var name, label, type: String
+            var required: Bool
+            var maxLength, maxItems: Int?
+            var options, accept: [String]?
+            var maxSizeMb: Int?
+        }
+        var id, label, feature: String
+        var group: String?
+        var maxOpen: Int?
+        var available: Bool
+        var blockedBy: Int64?
+        var notify, lifecycle: [String]
+        var fields: [Field]
+    }
+
+    private func summaryJSON(_ request: RequestRecord, _ forms: RequestForms) -> SummaryJSON {
+        SummaryJSON(id: request.id ?? 0, form: request.form, formLabel: forms.label(ofForm: request.form), subject: request.subject,
+                    status: request.status, statusLabel: forms.statusLabel(request.status), open: forms.isOpen(request),
+                    createdAt: request.createdAt, updatedAt: request.updatedAt, closedAt: request.closedAt)
+    }
+
+    private func apiList(_ request: Request, context: UserContext) async throws -> Response {
+        let forms = try forms(context)
+        var requests = try await visibleRequests(forms, context: context)
+        switch request.uri.queryParameters["status"].map(String.init) {
+        case "open": requests = requests.filter { forms.isOpen($0) }
+        case "closed": requests = requests.filter { !forms.isOpen($0) }
+        case nil: break
+        default:
+            throw PortalError.invalid([FieldProblem(field: "status", code: "not_an_option", message: forms.localized("requests.error.not_an_option"))])
+        }
+        struct List: Encodable { var requests: [SummaryJSON] }
+        return API.json(List(requests: requests.map { summaryJSON($0, forms) }))
+    }
+
+    private func apiForms(context: UserContext) async throws -> Response {
+        let forms = try forms(context)
+        let blocked = try await blockers(forms, context: context)
+        let list = forms.available.map { id, form in
+            FormJSON(id: id, label: form.label.resolve(context.locale), feature: form.feature, group: form.group, maxOpen: form.maxOpen,
+                     available: blocked[id] == nil, blockedBy: blocked[id]?.id, notify: (form.notify ?? []).map(\.rawValue),
+                     lifecycle: form.lifecycle ?? [],
+                     fields: form.fields.map { field in
+                         FormJSON.Field(name: field.name, label: field.label.resolve(context.locale), type: field.type.rawValue,
+                                        required: field.required ?? false,
+                                        maxLength: [.attachment, .lines, .choice, .person].contains(field.type) ? nil
+                                            : (field.maxLength ?? RequestForms.defaultMaxLength(field.type)),
+                                        maxItems: field.type == .lines ? (field.maxItems ?? 10) : nil, options: field.options,
+                                        accept: field.accept, maxSizeMb: field.type == .attachment ? (field.maxSizeMb ?? 10) : nil)
+                     })
+        }
+        struct List: Encodable { var forms: [FormJSON] }
+        return API.json(List(forms: list))
+    }
+
+    private func apiDetail(context: UserContext) async throws -> Response {
+        let forms = try forms(context)
+        let (record, documents, history) = try await loadDetail(context, forms)
+        let payload = Self.decode(record.payload)
+        let fields = payload["fields"] as? [String: Any] ?? [:]
+        let fieldByDocument = Dictionary(fields.compactMap { name, value -> (Int64, String)? in
+            guard let entry = value as? [String: Any], let id = (entry["document_id"] as? NSNumber)?.int64Value else { return nil }
+            return (id, name)
+        }, uniquingKeysWith: { first, _ in first })
+        let requestId = record.id ?? 0
+        let detail = DetailJSON(
+            request: summaryJSON(record, forms),
+            fields: displayFields(record, forms, locale: context.locale).map { .init(name: $0.name, label: $0.label, type: $0.type, value: AnyJSON($0.value)) },
+            notify: payload["notify"] as? String,
+            attachments: documents.map { document in
+                .init(id: document.id ?? 0, field: fieldByDocument[document.id ?? 0], fileName: document.fileName, contentType: document.contentType,
+                      size: document.content.count, url: "\(API.prefix)/requests/\(requestId)/attachments/\(document.id ?? 0)")
+            },
+            history: history.map { .init(at: $0.at, status: $0.status, statusLabel: forms.statusLabel($0.status), note: $0.note) })
+        return API.json(detail)
+    }
+
+    /// `POST /api/v1/requests`: `{"form": id, "fields": {…}, "notify": channel}`; person fields as
+    /// `{"name", "phone", "email"}`, lines as a list, attachments as `{"file_name", "content_base64"}`.
+    private func apiSubmit(_ request: Request, context: UserContext) async throws -> Response {
+        let forms = try forms(context)
+        try API.checkCSRF(request, context: context)
+        let largest = forms.available.map { forms.bodyLimit($0.form) }.max() ?? (1 << 20)
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: largest) } catch {
+            throw PortalError.badRequest("the body is larger than the forms accept")
+        }
+        guard let body = (try? JSONSerialization.jsonObject(with: Data(buffer: buffer))) as? [String: Any] else {
+            throw PortalError.badRequest("the body is not the JSON this operation takes")
+        }
+        guard let formId = body["form"] as? String else {
+            throw PortalError.invalid([FieldProblem(field: "form", code: "required", message: forms.localized("requests.error.required"))])
+        }
+        guard let form = forms.form(formId) else {
+            throw PortalError.invalid([FieldProblem(field: "form", code: "unknown_form", message: forms.localized("requests.error.unknown_form"))])
+        }
+        try context.require(form.feature)
+        let fields = body["fields"] as? [String: Any] ?? [:]
+        var values: [String: [String]] = [:]
+        var files: [String: UploadedFile] = [:]
+        var problems: [FieldProblem] = []
+        for field in form.fields {
+            guard let raw = fields[field.name], !(raw is NSNull) else { continue }
+            switch field.type {
+            case .attachment:
+                guard let object = raw as? [String: Any], let name = object["file_name"] as? String,
+                      let encoded = object["content_base64"] as? String,
+                      let data = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters) else {
+                    problems.append(FieldProblem(field: field.name, code: "invalid_attachment", message: forms.localized("requests.error.invalid_attachment")))
+                    continue
+                }
+                files[field.name] = UploadedFile(fileName: RequestSubmission.safeFileName(name), contentType: object["content_type"] as? String ?? "", data: data)
+            case .person:
+                guard let object = raw as? [String: Any] else {
+                    problems.append(FieldProblem(field: "\(field.name)_name", code: "invalid_person", message: forms.localized("requests.error.invalid_person")))
+                    continue
+                }
+                for part in ["name", "phone", "email"] { if let text = object[part] as? String { values["\(field.name)_\(part)"] = [text] } }
+            case .lines:
+                if let list = raw as? [Any] { values[field.name] = list.map { AnyJSON.plain($0) } } else { values[field.name] = [AnyJSON.plain(raw)] }
+            default:
+                values[field.name] = [AnyJSON.plain(raw)]
+            }
+        }
+        if let notify = body["notify"] as? String { values["notify"] = [notify] }
+        guard problems.isEmpty else {
+            // Report the shape problems together with every other field problem.
+            let checked = try await services.database.read(tenant: context.tenant.id, now: services.now) { [values, files] transaction in
+                forms.check(form, values: values, files: files, lines: try await transaction.lines(customerId: context.customer.id ?? 0),
+                            invoices: try await transaction.invoices(customerId: context.customer.id ?? 0, windows: context.tenant.windows)).problems
+            }
+            let shaped = Set(problems.map(\.field))
+            throw PortalError.invalid(problems + checked.filter { !shaped.contains($0.field) })
+        }
+        switch try await store(formId: formId, form: form, values: values, files: files, forms: forms, context: context) {
+        case .created(let id):
+            let requestId = id
+            let customer = customerId(context)
+            guard let record = try await services.database.read(tenant: context.tenant.id, now: services.now, {
+                try await $0.request(id: requestId, customerId: customer)
+            }) else { throw PortalError.notFound }
+            let documents = try await services.database.read(tenant: context.tenant.id, now: services.now) { try await $0.requestAttachments(requestId: requestId) }
+            let history = try await services.database.read(tenant: context.tenant.id, now: services.now) { try await $0.requestHistory(requestId: requestId) }
+            let payload = Self.decode(record.payload)
+            let stored = payload["fields"] as? [String: Any] ?? [:]
+            let fieldByDocument = Dictionary(stored.compactMap { name, value -> (Int64, String)? in
+                guard let entry = value as? [String: Any], let id = (entry["document_id"] as? NSNumber)?.int64Value else { return nil }
+                return (id, name)
+            }, uniquingKeysWith: { first, _ in first })
+            let detail = DetailJSON(
+                request: summaryJSON(record, forms),
+                fields: displayFields(record, forms, locale: context.locale).map { .init(name: $0.name, label: $0.label, type: $0.type, value: AnyJSON($0.value)) },
+                notify: payload["notify"] as? String,
+                attachments: documents.map { document in
+                    .init(id: document.id ?? 0, field: fieldByDocument[document.id ?? 0], fileName: document.fileName, contentType: document.contentType,
+                          size: document.content.count, url: "\(API.prefix)/requests/\(requestId)/attachments/\(document.id ?? 0)")
+                },
+                history: history.map { .init(at: $0.at, status: $0.status, statusLabel: forms.statusLabel($0.status), note: $0.note) })
+            return API.json(detail, status: .created)
+        case .blocked(let open):
+            let message = blockedMessage(open, form: form, forms)
+            return API.json(APIErrorBody(error: .init(code: "max_open", message: message,
+                                                      fields: [.init(field: "form", code: "max_open", message: message)])), status: .conflict)
+        case .invalid(let problems):
+            throw PortalError.invalid(problems)
+        }
+    }
+}
+
+extension RequestsController.AnyJSON {
+    /// A scalar JSON value as the text a form would have sent.
+    static func plain(_ value: Any) -> String {
+        switch value {
+        case let text as String: return text
+        case let number as NSNumber: return number.stringValue
+        default: return ""
+        }
+    }
+}

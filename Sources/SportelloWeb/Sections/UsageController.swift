@@ -1,0 +1,494 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// The usage pages and their `/api/v1` operations: call detail per line inside the tenant's window
+/// (with the line scopes of the role), its CSV/Excel export within the longest export range, and the
+/// recharge history of prepaid lines.
+struct UsageController {
+    let services: PortalServices
+
+    static let pages: [PortalPage] = [
+        // Unidata, WINDTRE, TIM `usage.view`; WINDTRE's Excel download is on the same page.
+        PortalPage(path: "/usage", titleKey: "usage.title", features: ["usage.view", "usage.export"]),
+        // WINDTRE (Conto) and TIM (Consumi) `recharges.history`.
+        PortalPage(path: "/recharges", titleKey: "usage.recharges.title", features: ["recharges.history"]),
+    ]
+
+    private static let usageParameters: [APIOperation.Parameter] = [
+        .init("line", description: "Line id (default: the first line the user may see)", schema: .integer),
+        .init("period", description: "day, week (current), month (current, default), 3months or custom", schema: .enumeration(UsageSelection.Period.allCases.map(\.rawValue))),
+        .init("day", description: "For period=day: YYYY-MM-DD (default today)", schema: .string(format: "date")),
+        .init("from", description: "For period=custom: first day, YYYY-MM-DD", schema: .string(format: "date")),
+        .init("to", description: "For period=custom: last day (included), YYYY-MM-DD", schema: .string(format: "date")),
+        .init("type", description: "all (default), calls, messages, internet or options", schema: .enumeration(UsageSelection.Kind.allCases.map(\.rawValue))),
+    ]
+
+    static let apiOperations: [APIOperation] = [
+        APIOperation("GET", "/usage", summary: "Usage of one line in a period inside the tenant's window, newest first, cursor-paginated; with totals per kind",
+                     feature: "usage.view",
+                     parameters: usageParameters + [.init("cursor", description: "next_cursor of the previous page"),
+                                                    .init("limit", description: "Rows per page, 1–500 (default 50)", schema: .integer)],
+                     success: (200, "UsagePage")),
+        APIOperation("GET", "/usage/export", summary: "The usage of one line in a period as CSV (UTF-8 with BOM, ';' separated) or Excel (.xlsx); a period longer than the tenant's export range is refused (422)",
+                     feature: "usage.view",
+                     parameters: usageParameters + [.init("format", required: true, description: "csv or xlsx", schema: .enumeration(["csv", "xlsx"]))],
+                     success: (200, nil)),
+        APIOperation("GET", "/recharges", summary: "Recharges and recharge attempts of the prepaid lines the user may see",
+                     feature: "recharges.history", parameters: [.init("line", description: "Only this line", schema: .integer)],
+                     success: (200, "Recharges")),
+    ]
+
+    static let apiSchemas: [String: JSONSchema] = [
+        "UsageLine": .object(["id": .integer, "identifier": .string(), "kind": .string(), "description": .nullable(.string()),
+                              "assigned_to_me": .boolean], required: ["id", "identifier", "kind", "assigned_to_me"]),
+        "UsageRecord": .object([
+            "id": .integer, "started_at": .integer, "kind": .enumeration(["call", "sms", "mms", "data", "option", "other"]),
+            "counterpart": .nullable(.string()), "duration_seconds": .integer, "volume_bytes": .integer, "cost": .reference("Money"),
+            "description": .nullable(.string()),
+        ], required: ["id", "started_at", "kind", "duration_seconds", "volume_bytes", "cost"]),
+        "UsageTotal": .object(["kind": .string(), "count": .integer, "duration_seconds": .integer, "volume_bytes": .integer,
+                               "cost": .reference("Money")], required: ["kind", "count", "duration_seconds", "volume_bytes", "cost"]),
+        "UsagePage": .object([
+            "lines": .array(.reference("UsageLine")), "line_id": .integer,
+            "period": .object(["name": .string(), "from": .string(format: "date"), "to": .string(format: "date")], required: ["name", "from", "to"]),
+            "type": .string(), "items": .array(.reference("UsageRecord")), "next_cursor": .nullable(.string()),
+            "totals": .array(.reference("UsageTotal")), "visible_from": .nullable(.string(format: "date")),
+            "export_max_days": .nullable(.integer),
+        ], required: ["lines", "line_id", "period", "type", "items", "totals"]),
+        "Recharge": .object([
+            "id": .integer, "line_id": .integer, "line": .string(), "recharged_at": .integer, "amount": .reference("Money"),
+            "channel": .string(), "status": .string(), "transaction_id": .string(),
+        ], required: ["id", "line_id", "line", "recharged_at", "amount", "channel", "status", "transaction_id"]),
+        "Recharges": .object(["lines": .array(.reference("UsageLine")), "recharges": .array(.reference("Recharge")),
+                              "attempts": .array(.reference("Recharge"))], required: ["lines", "recharges", "attempts"]),
+    ]
+
+    func addRoutes(to group: RouterGroup<UserContext>) {
+        group.get("/usage") { request, context in try await usagePage(request, context: context) }
+        group.get("/usage/export") { request, context in try await export(request, context: context, api: false) }
+        group.get("/recharges") { request, context in try await rechargesPage(request, context: context) }
+        group.get("\(API.prefix)/usage") { request, context in try await apiUsage(request, context: context) }
+        group.get("\(API.prefix)/usage/export") { request, context in try await export(request, context: context, api: true) }
+        group.get("\(API.prefix)/recharges") { request, context in try await apiRecharges(request, context: context) }
+    }
+
+    // MARK: Shared
+
+    private func text(_ context: UserContext) -> (String, [String: String]) -> LocalizedText {
+        let theme = context.tenant.theme
+        let locales = context.tenant.definition.locales.available
+        return { key, values in
+            var translations: [String: String] = [:]
+            for code in locales { translations[code] = theme.text(key, locale: code, values) }
+            return LocalizedText(translations: translations)
+        }
+    }
+
+    private func string(_ key: String, _ context: UserContext, _ values: [String: String] = [:]) -> String {
+        context.tenant.theme.text(key, locale: context.locale, values)
+    }
+
+    /// The lines whose data `feature` shows to this user: every line of the customer, or only the lines
+    /// assigned to the user when the role's scope is `own_line` (TIM's Utilizzatore).
+    private func visibleLines(context: UserContext, feature: String) async throws -> [LineRecord] {
+        let customerId = context.customer.id ?? 0
+        let lines = try await services.database.read(tenant: context.tenant.id, now: services.now) { try await $0.lines(customerId: customerId) }
+        let usable = lines.filter { $0.kind != "hosting" && $0.kind != "supply_point" }
+        if context.tenant.authorization.scope(context.session.principal, feature) == .ownLine {
+            return usable.filter { $0.assignedUserId != nil && $0.assignedUserId == context.user.id }
+        }
+        return usable
+    }
+
+    private func lineLabel(_ line: LineRecord, context: UserContext) -> String {
+        let kind = string("usage.line_kind.\(line.kind)", context)
+        return "\(line.identifier) – \(kind.hasPrefix("usage.") ? line.kind : kind)"
+    }
+
+    private func query(_ request: Request) -> (String) -> String? {
+        { request.uri.queryParameters[Substring($0)].map(String.init) }
+    }
+
+    /// The line asked for (it must be one the user may see, else 404) or the first one.
+    private func chosenLine(_ selection: UsageSelection, lines: [LineRecord]) throws -> LineRecord? {
+        if let id = selection.lineId {
+            guard let line = lines.first(where: { $0.id == id }) else { throw PortalError.notFound }
+            return line
+        }
+        return lines.first
+    }
+
+    private func exportFeature(_ context: UserContext) -> String {
+        context.tenant.definition.features["usage.export"] != nil ? "usage.export" : "usage.view"
+    }
+
+    // MARK: Usage page
+
+    private struct UsageData: Sendable {
+        var page: Page<UsageRecord>
+        var totals: [UsageTotal]
+    }
+
+    private func loadUsage(line: LineRecord, selection: UsageSelection, context: UserContext) async throws -> Result<UsageData, VisibilityError> {
+        let windows = context.tenant.windows
+        let query = UsageQuery(lineId: line.id ?? 0, period: selection.range, kinds: selection.kind.recordKinds, after: selection.after,
+                               limit: selection.limit)
+        do {
+            let data = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+                UsageData(page: try await transaction.usage(query, windows: windows),
+                          totals: try await transaction.usageTotals(lineId: query.lineId, period: query.period, kinds: query.kinds, windows: windows))
+            }
+            return .success(data)
+        } catch let error as VisibilityError {
+            return .failure(error)
+        }
+    }
+
+    private func dayText(_ day: CalendarDay) -> String { Formatting.day(day.description) }
+
+    /// Local date and time for `<time datetime>` (Europe/Rome, no offset).
+    static func localISO(_ instant: Int64) -> String {
+        let p = SpreadsheetWriter.localParts(instant)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d", p.year, p.month, p.day, p.hour, p.minute, p.second)
+    }
+
+    private func usagePage(_ request: Request, context: UserContext) async throws -> Response {
+        try context.require(page: Self.pages[0])
+        try context.require("usage.view")
+        let text = text(context)
+        var (selection, problems) = UsageSelection.read(query(request), now: services.now, text: text)
+        let lines = try await visibleLines(context: context, feature: "usage.view")
+        let line = try chosenLine(selection, lines: lines)
+        var data: UsageData?
+        if let line, problems.isEmpty {
+            switch try await loadUsage(line: line, selection: selection, context: context) {
+            case .success(let loaded): data = loaded
+            case .failure(let error):
+                let field = selection.period == .day ? "day" : (selection.period == .custom ? "from" : "period")
+                problems.append(UsageSelection.problem(for: error, field: field, text: text, dayText: dayText))
+            }
+        }
+        if problems.contains(where: { $0.field == "cursor" || $0.field == "limit" }) { selection.after = nil }
+        var values = usageValues(selection: selection, lines: lines, line: line, data: data, context: context)
+        values.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
+        return Pages.render("usage", values, title: string("usage.title", context), context: context,
+                            status: problems.isEmpty ? .ok : .unprocessableContent)
+    }
+
+    private func usageValues(selection: UsageSelection, lines: [LineRecord], line: LineRecord?, data: UsageData?, context: UserContext,
+                             exportProblems: [FieldProblem] = [], exportForm: (from: String, to: String, format: String)? = nil) -> [String: Any] {
+        let locale = context.locale
+        let windows = context.tenant.windows
+        let earliest = windows.earliestDay(for: .usage, now: services.now)
+        let maxDays = windows.exportMaximumDays(for: .usage)
+        let today = CalendarDay(instant: services.now)
+        var values: [String: Any] = [
+            "lines": lines.map { candidate -> [String: Any] in
+                ["id": String(candidate.id ?? 0), "label": lineLabel(candidate, context: context), "selected": candidate.id == line?.id,
+                 "mine": candidate.assignedUserId != nil && candidate.assignedUserId == context.user.id]
+            },
+            "has_lines": !lines.isEmpty,
+            "several_lines": lines.count > 1,
+            "own_line_only": context.tenant.authorization.scope(context.session.principal, "usage.view") == .ownLine,
+            "periods": UsageSelection.Period.allCases.map { period -> [String: Any] in
+                ["value": period.rawValue, "label": string("usage.period.\(period.rawValue)", context), "selected": period == selection.period]
+            },
+            "kinds": UsageSelection.Kind.allCases.map { kind -> [String: Any] in
+                ["value": kind.rawValue, "label": string("usage.kind_filter.\(kind.rawValue)", context), "selected": kind == selection.kind]
+            },
+            "form_day": (selection.day ?? today).description,
+            "form_from": selection.firstDay.description,
+            "form_to": selection.lastDay.description,
+            "today": today.description,
+            "custom": selection.period == .custom,
+            "can_export": context.may(exportFeature(context)),
+        ]
+        if let earliest {
+            values["min_day"] = earliest.description
+            values["window_note"] = string("usage.window_note", context, ["date": dayText(earliest)])
+        }
+        if let maxDays { values["export_note"] = string("usage.export.max_note", context, ["days": String(maxDays)]) }
+        if let line {
+            values["line_id"] = String(line.id ?? 0)
+            values["line_label"] = lineLabel(line, context: context)
+        }
+        values["period_label"] = string("usage.period_range", context, ["from": dayText(selection.firstDay), "to": dayText(selection.lastDay)])
+        if let data {
+            values["records"] = data.page.items.map { record -> [String: Any] in
+                BillingViews.compact([
+                    "started_at": Formatting.dateTime(record.startedAt, locale: locale),
+                    "started_at_iso": Self.localISO(record.startedAt),
+                    "kind": string("usage.kind.\(record.kind)", context), "counterpart": record.counterpart ?? "",
+                    "duration": record.kind == "call" || record.kind == "data" ? UsageFormat.duration(record.durationSeconds) : "",
+                    "volume": record.volumeBytes > 0 ? UsageFormat.volume(record.volumeBytes, locale: locale) : "",
+                    "cost": Formatting.money(record.costCents, locale: locale), "description": record.description ?? "",
+                ])
+            }
+            values["has_records"] = !data.page.items.isEmpty
+            values["totals"] = data.totals.map { total -> [String: Any] in
+                ["kind": string("usage.kind.\(total.kind)", context), "count": String(total.count),
+                 "duration": total.durationSeconds > 0 ? UsageFormat.duration(total.durationSeconds) : "–",
+                 "volume": total.volumeBytes > 0 ? UsageFormat.volume(total.volumeBytes, locale: locale) : "–",
+                 "cost": Formatting.money(total.costCents, locale: locale)]
+            }
+            values["has_totals"] = !data.totals.isEmpty
+            values["total_cost"] = Formatting.money(data.totals.reduce(0) { $0 + $1.costCents }, locale: locale)
+            let base = selection.query(line: line?.id)
+            if let next = data.page.next { values["next_href"] = "/usage?\(base)&after=\(next)" }
+            if selection.after != nil { values["first_href"] = "/usage?\(base)" }
+            values["loaded"] = true
+        }
+        // The export form: the shown period, cut to the longest export that ends on its last day.
+        var exportFrom = selection.firstDay
+        if let maxDays, selection.lastDay.adding(days: -(maxDays - 1)) > exportFrom { exportFrom = selection.lastDay.adding(days: -(maxDays - 1)) }
+        if let earliest, exportFrom < earliest { exportFrom = earliest }
+        values["export_from"] = exportForm?.from ?? exportFrom.description
+        values["export_to"] = exportForm?.to ?? selection.lastDay.description
+        values["export_xlsx"] = (exportForm?.format ?? "xlsx") != "csv"
+        values["export_type"] = selection.kind.rawValue
+        var exportErrors: [String: String] = [:]
+        for problem in exportProblems where exportErrors[problem.field] == nil { exportErrors[problem.field] = problem.message.resolve(locale) }
+        values["export_errors"] = exportErrors
+        values["has_export_errors"] = !exportProblems.isEmpty
+        return values
+    }
+
+    // MARK: Export
+
+    private func export(_ request: Request, context: UserContext, api: Bool) async throws -> Response {
+        try context.require(page: Self.pages[0])
+        try context.require("usage.view")
+        let feature = exportFeature(context)
+        try context.require(feature)
+        let text = text(context)
+        let (selection, readProblems) = UsageSelection.read(query(request), now: services.now, text: text)
+        var problems = readProblems.filter { $0.field != "cursor" && $0.field != "limit" }
+        let format = request.uri.queryParameters["format"].map(String.init) ?? ""
+        if !["csv", "xlsx"].contains(format) {
+            problems.append(FieldProblem(field: "format", code: format.isEmpty ? "required" : "invalid", message: text("usage.error.format", [:])))
+        }
+        let lines = try await visibleLines(context: context, feature: "usage.view")
+        let line = try chosenLine(selection, lines: lines)
+        if line == nil { problems.append(FieldProblem(field: "line", code: "no_line", message: text("usage.error.no_line", [:]))) }
+        var records: [UsageRecord] = []
+        if problems.isEmpty, let line {
+            let windows = context.tenant.windows
+            do {
+                records = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+                    try await transaction.usageExport(lineId: line.id ?? 0, period: selection.range, kinds: selection.kind.recordKinds, windows: windows)
+                }
+            } catch let error as VisibilityError {
+                problems.append(UsageSelection.problem(for: error, field: "from", text: text, dayText: dayText))
+            }
+        }
+        guard problems.isEmpty, let line else {
+            if api { throw PortalError.invalid(problems) }
+            // Back to the page, the problems next to the export fields, what was typed kept.
+            let pageProblems = readProblems.filter { $0.field == "line" || $0.field == "type" }
+            guard pageProblems.isEmpty else { throw PortalError.invalid(pageProblems) }
+            let shown = UsageSelection.read({ name in
+                ["line": selection.lineId.map(String.init), "type": selection.kind.rawValue][name] ?? nil
+            }, now: services.now, text: text).0
+            var data: UsageData?
+            if let line, case .success(let loaded) = try await loadUsage(line: line, selection: shown, context: context) { data = loaded }
+            let values = usageValues(selection: shown, lines: lines, line: line, data: data, context: context, exportProblems: problems,
+                                     exportForm: (request.uri.queryParameters["from"].map(String.init) ?? "",
+                                                  request.uri.queryParameters["to"].map(String.init) ?? "", format))
+            return Pages.render("usage", values, title: string("usage.title", context), context: context, status: .unprocessableContent)
+        }
+        let table = exportTable(records, line: line, context: context)
+        let name = "\(string("usage.export.file_stem", context))_\(line.identifier.filter { $0.isLetter || $0.isNumber })_\(selection.firstDay)_\(selection.lastDay)"
+        let body = format == "csv" ? SpreadsheetWriter.csv(table, locale: context.locale) : SpreadsheetWriter.xlsx(table)
+        var headers = HTTPFields()
+        headers[.contentType] = format == "csv" ? SpreadsheetWriter.csvContentType : SpreadsheetWriter.xlsxContentType
+        headers[.contentDisposition] = InvoicesController.attachment(fileName: "\(name).\(format)")
+        headers[.cacheControl] = "private, no-store"
+        headers[.contentLength] = String(body.count)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    private func exportTable(_ records: [UsageRecord], line: LineRecord, context: UserContext) -> SpreadsheetTable {
+        let header = ["date_time", "line", "type", "counterpart", "duration_seconds", "duration", "volume_mb", "cost_eur", "description"]
+            .map { string("usage.export.column.\($0)", context) }
+        var kindLabels: [String: String] = [:]
+        let rows = records.map { record -> [SpreadsheetCell] in
+            let kind = kindLabels[record.kind] ?? {
+                let label = string("usage.kind.\(record.kind)", context)
+                kindLabels[record.kind] = label
+                return label
+            }()
+            return [
+                .dateTime(record.startedAt), .text(line.identifier), .text(kind), .text(record.counterpart ?? ""),
+                .integer(record.durationSeconds), .text(record.durationSeconds > 0 ? UsageFormat.duration(record.durationSeconds) : ""),
+                .number(Double(record.volumeBytes) / 1_000_000, decimals: 2), .number(Double(record.costCents) / 100, decimals: 2),
+                .text(record.description ?? ""),
+            ]
+        }
+        return SpreadsheetTable(sheetName: string("usage.export.sheet", context), header: header, rows: rows)
+    }
+
+    // MARK: API
+
+    struct LineBody: Encodable {
+        var id: Int64
+        var identifier: String
+        var kind: String
+        var description: String?
+        var assignedToMe: Bool
+    }
+
+    private func lineBody(_ line: LineRecord, context: UserContext) -> LineBody {
+        LineBody(id: line.id ?? 0, identifier: line.identifier, kind: line.kind, description: line.description,
+                 assignedToMe: line.assignedUserId != nil && line.assignedUserId == context.user.id)
+    }
+
+    struct UsagePageBody: Encodable {
+        struct Period: Encodable { var name: String; var from: String; var to: String }
+        struct Item: Encodable {
+            var id: Int64
+            var startedAt: Int64
+            var kind: String
+            var counterpart: String?
+            var durationSeconds: Int64
+            var volumeBytes: Int64
+            var cost: API.Money
+            var description: String?
+        }
+        struct Total: Encodable { var kind: String; var count: Int; var durationSeconds: Int64; var volumeBytes: Int64; var cost: API.Money }
+        var lines: [LineBody]
+        var lineId: Int64?
+        var period: Period
+        var type: String
+        var items: [Item]
+        var nextCursor: String?
+        var totals: [Total]
+        var visibleFrom: String?
+        var exportMaxDays: Int?
+    }
+
+    private func apiUsage(_ request: Request, context: UserContext) async throws -> Response {
+        try context.require(page: Self.pages[0])
+        try context.require("usage.view")
+        let text = text(context)
+        let (selection, problems) = UsageSelection.read(query(request), now: services.now, text: text)
+        guard problems.isEmpty else { throw PortalError.invalid(problems) }
+        let lines = try await visibleLines(context: context, feature: "usage.view")
+        let line = try chosenLine(selection, lines: lines)
+        var data: UsageData?
+        if let line {
+            switch try await loadUsage(line: line, selection: selection, context: context) {
+            case .success(let loaded): data = loaded
+            case .failure(let error):
+                let field = selection.period == .day ? "day" : (selection.period == .custom ? "from" : "period")
+                throw PortalError.invalid([UsageSelection.problem(for: error, field: field, text: text, dayText: dayText)])
+            }
+        }
+        let windows = context.tenant.windows
+        return API.json(UsagePageBody(
+            lines: lines.map { lineBody($0, context: context) }, lineId: line?.id,
+            period: .init(name: selection.period.rawValue, from: selection.firstDay.description, to: selection.lastDay.description),
+            type: selection.kind.rawValue,
+            items: (data?.page.items ?? []).map {
+                UsagePageBody.Item(id: $0.id ?? 0, startedAt: $0.startedAt, kind: $0.kind, counterpart: $0.counterpart, durationSeconds: $0.durationSeconds,
+                      volumeBytes: $0.volumeBytes, cost: .init($0.costCents), description: $0.description)
+            },
+            nextCursor: data?.page.next?.description,
+            totals: (data?.totals ?? []).map { UsagePageBody.Total(kind: $0.kind, count: $0.count, durationSeconds: $0.durationSeconds, volumeBytes: $0.volumeBytes, cost: .init($0.costCents)) },
+            visibleFrom: windows.earliestDay(for: .usage, now: services.now)?.description,
+            exportMaxDays: windows.exportMaximumDays(for: .usage)))
+    }
+
+    // MARK: Recharges
+
+    private struct RechargeData: Sendable {
+        var lines: [LineRecord]
+        var shown: [LineRecord]
+        var recharges: [RechargeRecord]
+    }
+
+    private func loadRecharges(_ request: Request, context: UserContext) async throws -> RechargeData {
+        try context.require(page: Self.pages[1])
+        let lines = try await visibleLines(context: context, feature: "recharges.history").filter { $0.kind == "sim" }
+        var shown = lines
+        if let raw = request.uri.queryParameters["line"].map(String.init), !raw.isEmpty {
+            guard let id = Int64(raw), let line = lines.first(where: { $0.id == id }) else { throw PortalError.notFound }
+            shown = [line]
+        }
+        let ids = shown.compactMap(\.id)
+        let customerId = context.customer.id ?? 0
+        let windows = context.tenant.windows
+        let recharges = try await services.database.read(tenant: context.tenant.id, now: services.now) {
+            try await $0.recharges(lineIds: ids, customerId: customerId, windows: windows)
+        }
+        return RechargeData(lines: lines, shown: shown, recharges: recharges)
+    }
+
+    private func rechargesPage(_ request: Request, context: UserContext) async throws -> Response {
+        let data = try await loadRecharges(request, context: context)
+        let locale = context.locale
+        let byId = Dictionary(uniqueKeysWithValues: data.lines.compactMap { line in line.id.map { ($0, line) } })
+        func row(_ recharge: RechargeRecord) -> [String: Any] {
+            [
+                "date": Formatting.dateTime(recharge.rechargedAt, locale: locale),
+                "line": byId[recharge.lineId]?.identifier ?? "",
+                "amount": Formatting.money(recharge.amountCents, locale: locale),
+                "channel": label("usage.recharges.channel.\(recharge.channel)", fallback: recharge.channel, context),
+                "status": label("usage.recharges.status.\(recharge.status)", fallback: recharge.status, context),
+                "failed": recharge.status != "completed",
+                "transaction": recharge.externalId ?? "TX\(recharge.id ?? 0)",
+            ]
+        }
+        let chosen = data.shown.count == 1 && data.lines.count > 1 ? data.shown.first?.id : nil
+        let completed = data.recharges.filter { $0.status == "completed" }
+        let values: [String: Any] = [
+            "lines": data.lines.map { line -> [String: Any] in
+                ["id": String(line.id ?? 0), "label": lineLabel(line, context: context), "selected": line.id == chosen]
+            },
+            "several_lines": data.lines.count > 1,
+            "has_lines": !data.lines.isEmpty,
+            "own_line_only": context.tenant.authorization.scope(context.session.principal, "recharges.history") == .ownLine,
+            "recharges": completed.map(row),
+            "has_recharges": !completed.isEmpty,
+            "attempts": data.recharges.map(row),
+            "has_attempts": !data.recharges.isEmpty,
+            "total": Formatting.money(completed.reduce(0) { $0 + $1.amountCents }, locale: locale),
+        ]
+        return Pages.render("recharges", values, title: string("usage.recharges.title", context), context: context)
+    }
+
+    private func label(_ key: String, fallback: String, _ context: UserContext) -> String {
+        let text = string(key, context)
+        return text == key ? fallback : text
+    }
+
+    struct RechargeBody: Encodable {
+        var id: Int64
+        var lineId: Int64
+        var line: String
+        var rechargedAt: Int64
+        var amount: API.Money
+        var channel: String
+        var status: String
+        var transactionId: String
+    }
+
+    struct RechargesBody: Encodable {
+        var lines: [LineBody]
+        var recharges: [RechargeBody]
+        var attempts: [RechargeBody]
+    }
+
+    private func apiRecharges(_ request: Request, context: UserContext) async throws -> Response {
+        let data = try await loadRecharges(request, context: context)
+        let byId = Dictionary(uniqueKeysWithValues: data.lines.compactMap { line in line.id.map { ($0, line) } })
+        let bodies = data.recharges.map { recharge in
+            RechargeBody(id: recharge.id ?? 0, lineId: recharge.lineId, line: byId[recharge.lineId]?.identifier ?? "",
+                         rechargedAt: recharge.rechargedAt, amount: .init(recharge.amountCents), channel: recharge.channel,
+                         status: recharge.status, transactionId: recharge.externalId ?? "TX\(recharge.id ?? 0)")
+        }
+        return API.json(RechargesBody(lines: data.lines.map { lineBody($0, context: context) },
+                                      recharges: bodies.filter { $0.status == "completed" }, attempts: bodies))
+    }
+}

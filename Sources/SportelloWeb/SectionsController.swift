@@ -1,0 +1,34 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// `/sections/<id>`: one of the tenant's YAML sections, listing the features the user's role grants
+/// there — each linking to its page, or described when the portal has no page of its own for it.
+struct SectionsController {
+    let services: PortalServices
+
+    func addRoutes(to group: RouterGroup<UserContext>) {
+        group.get("/sections/:section") { _, context in try section(context: context) }
+    }
+
+    private func section(context: UserContext) throws -> Response {
+        let definition = context.tenant.definition
+        guard let id = context.parameters.get("section"), let section = definition.sections[id] else { throw PortalError.notFound }
+        let inSection = definition.features.filter { $0.value.section == id }
+        let granted = inSection.filter { context.may($0.key) }
+        guard !granted.isEmpty else { throw PortalError.forbidden(feature: inSection.first?.key ?? id) }
+        let care = definition.contacts?.customerCare
+        let items = granted.map { featureId, feature -> [String: Any] in
+            var item: [String: Any] = ["id": featureId, "label": feature.label.resolve(context.locale)]
+            if let page = PortalCatalog.page(for: featureId) {
+                item["href"] = page.path
+            } else if let care {
+                item["note"] = context.tenant.theme.text("sections.by_customer_care", locale: context.locale, ["phone": care])
+            }
+            return item
+        }
+        return Pages.render("section", ["section_label": section.label.resolve(context.locale), "items": items],
+                            title: section.label.resolve(context.locale), context: context)
+    }
+}

@@ -1,0 +1,276 @@
+"""What a customer does in each tenant's portal: register through that tenant's own flow (tenants/*.yaml `flows:`),
+log in through the login page, open the dashboard and two sections from the navigation, with a screenshot of each.
+The steps and fields follow Tests/SportelloWebTests/*FlowTests.swift, which drive the same flows over HTTP."""
+from urllib.parse import urlsplit
+
+from browser import PageProblem
+from identifiers import codice_fiscale, partita_iva
+from mailbox import portal_link
+
+STRONG_PASSWORD = "Sportello#2026x"
+WINDTRE_PASSWORD = "Windtre2026ok"          # WINDTRE: an alphanumeric password (letters and digits)
+LEGAL_REP = {"first": "Laura", "last": "Bianchi", "birth": (1975, 2, 3), "female": True, "place": "F205"}
+
+
+def legal_rep_tax_code():
+    year, month, day = LEGAL_REP["birth"]
+    return codice_fiscale(LEGAL_REP["last"], LEGAL_REP["first"], year, month, day, LEGAL_REP["female"], LEGAL_REP["place"])
+
+
+def fresh_customers(token, serial):
+    """One new customer per tenant whose flow verifies against (or invites to) an existing customer record: demo customers
+    already have their administrator (cardinality), so each run imports its own. Returns {tenant: (records, facts)}."""
+    rep_tax = legal_rep_tax_code()
+    customers = {}
+    vat = partita_iva(serial, 58)
+    customers["unidata"] = ([{
+        "type": "customer", "external_id": "E2E-UNI-" + token, "customer_type": "business", "customer_code": "E2E-UNI-" + token,
+        "company_name": "Officine E2E %s S.r.l." % token, "vat_number": vat, "email": "amministrazione.%s@example.it" % token,
+        "legal_rep_first_name": LEGAL_REP["first"], "legal_rep_last_name": LEGAL_REP["last"], "legal_rep_tax_code": rep_tax,
+    }], {"code": "E2E-UNI-" + token})
+    person_tax = codice_fiscale("Esposito", "Giulia", 1988, 7, 21, True, "F839")
+    customers["unogas"] = ([{
+        "type": "customer", "external_id": "E2E-GAS-" + token, "customer_type": "person", "customer_code": "GAS-E2E-" + token.upper(),
+        "first_name": "Giulia", "last_name": "Esposito", "tax_code": person_tax,
+    }], {"code": "GAS-E2E-" + token.upper(), "first_name": "Giulia", "last_name": "Esposito", "tax_code": person_tax})
+    for tenant, office in (("windtre", 15), ("tim", 16)):
+        vat = partita_iva(serial + office, office)
+        # Nothing of the tenant's name in the address: WINDTRE's password may not contain personal data (the e-mail included).
+        email = "legale.%s.%s@example.it" % (token, office)
+        customers[tenant] = ([{
+            "type": "customer", "external_id": "E2E-%s-%s" % (tenant.upper(), token), "customer_type": "business",
+            "customer_code": "E2E-%s-%s" % (tenant.upper(), token), "company_name": "Telco E2E %s S.p.A." % token,
+            "vat_number": vat, "email": "amministrazione.%s@example.it" % token,
+            "legal_rep_first_name": LEGAL_REP["first"], "legal_rep_last_name": LEGAL_REP["last"], "legal_rep_birth_date": "1975-02-03",
+            "legal_rep_tax_code": rep_tax, "legal_rep_email": email, "legal_rep_mobile": "3331234567",
+        }], {"vat": vat, "email": email, "tax_code": rep_tax})
+    return customers
+
+
+class Journeys:
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.page = ctx.page
+
+    # --- shared steps ----------------------------------------------------------------------------------------
+    def path(self):
+        return urlsplit(self.page.driver.current_url).path
+
+    def expect_path(self, path, what):
+        if self.path() != path:
+            raise PageProblem("%s: expected to be at %s, but the browser is at %s; the page says: %s"
+                              % (what, path, self.page.driver.current_url, self.page.summary()))
+
+    def check_password_widgets(self, tenant, password, toggle):
+        """The live password checks run in the browser: requirements tick as they are met, the strength bar grows,
+        and (where the tenant shows it) the toggle reveals the password."""
+        page = self.page
+        field = page.find("input#password")
+        field.clear()
+        field.send_keys(password)
+        unmet = [item.text for item in page.find_all("[data-requirement]") if "met" not in (item.get_attribute("class") or "").split()]
+        if unmet:
+            raise PageProblem("%s: the password %r is valid, but the live requirements still show as unmet: %s" % (tenant, password, unmet))
+        bars = page.find_all(".strength-bar")
+        if bars and int(bars[0].get_attribute("data-strength") or 0) < 2:
+            raise PageProblem("%s: the strength bar stays at %s for a strong password" % (tenant, bars[0].get_attribute("data-strength")))
+        if toggle:
+            button = page.find(".toggle-password")
+            button.click()
+            if field.get_attribute("type") != "text" or button.get_attribute("aria-pressed") != "true":
+                raise PageProblem("%s: the show-password toggle did not reveal the password (type %s, aria-pressed %s)"
+                                  % (tenant, field.get_attribute("type"), button.get_attribute("aria-pressed")))
+            button.click()
+            if field.get_attribute("type") != "password":
+                raise PageProblem("%s: the show-password toggle did not hide the password again" % tenant)
+
+    def set_password(self, tenant, password, toggle=False):
+        self.check_password_widgets(tenant, password, toggle)
+        if self.page.find_all("input[name=password_confirmation]"):
+            self.page.fill({"password_confirmation": password})
+        self.page.submit(what="%s: password step" % tenant)
+        self.page.expect_no_errors("%s: password step" % tenant)
+
+    def start_registration(self, tenant, flow):
+        """Starts where a customer starts: the login page's link to the registration flow. A missing link is recorded
+        as a failure, and the flow is then opened by its address so the rest of the journey is still exercised."""
+        page = self.page
+        page.open(self.ctx.base(tenant) + "/login")
+        links = [a for a in page.find_all("main a") if urlsplit(a.get_attribute("href") or "").path == "/access/" + flow]
+        if links:
+            page.click_and_wait(links[0], what="%s: the login page's registration link" % tenant)
+        else:
+            offered = [urlsplit(a.get_attribute("href") or "").path for a in page.find_all("main a")]
+            self.ctx.soft_failure(tenant, "login page", "the login page offers no link to the registration flow /access/%s "
+                                  "(links in <main>: %s); opened it by its address instead" % (flow, offered or "none"))
+            page.open(self.ctx.base(tenant) + "/access/" + flow)
+        self.expect_path("/access/" + flow, "%s: registration" % tenant)
+
+    def step(self, tenant, what, fields, expect=200):
+        self.page.fill(fields)
+        self.page.submit(what="%s: %s" % (tenant, what), expect=expect)
+        self.page.expect_no_errors("%s: %s" % (tenant, what))
+
+    def log_in(self, tenant, identifier, password):
+        page = self.page
+        page.open(self.ctx.base(tenant) + "/login")
+        page.fill({"identifier": identifier, "password": password})
+        page.submit(what="%s: log in as %s" % (tenant, identifier))
+        page.expect_no_errors("%s: log in as %s" % (tenant, identifier))
+        self.expect_path("/", "%s: after logging in as %s" % (tenant, identifier))
+        menu = page.text(".user-menu")
+        return menu
+
+    def log_out(self, tenant):
+        button = self.page.find(".user-menu form button[type=submit]")
+        self.page.click_and_wait(button, what="%s: log out" % tenant)
+        self.expect_path("/login", "%s: after logging out" % tenant)
+
+    def explore(self, tenant, role_label):
+        """Dashboard and the first two sections of the navigation, a screenshot of each."""
+        page = self.page
+        self.expect_path("/", "%s: dashboard" % tenant)
+        page.find(".welcome-box")
+        page.expect_text(role_label, css=".user-menu", what="%s: the header names the role" % tenant)
+        page.screenshot(self.ctx.shot(tenant, "02-dashboard"))
+        links = [(a.get_attribute("href"), a.text) for a in page.find_all("nav.main-nav a")]
+        sections = [(href, label) for href, label in links if urlsplit(href).path != "/"]
+        if len(sections) < 2:
+            raise PageProblem("%s: the navigation offers %d section(s), two are needed: %s" % (tenant, len(sections), links))
+        opened = []
+        for number, (href, label) in enumerate(sections[:2], start=3):
+            link = [a for a in page.find_all("nav.main-nav a") if a.get_attribute("href") == href][0]
+            page.click_and_wait(link, what="%s: open the section %r (%s) from the navigation" % (tenant, label, urlsplit(href).path))
+            if urlsplit(page.driver.current_url).path == "/login":
+                raise PageProblem("%s: the section link %s sent the logged-in user back to the login page" % (tenant, href))
+            if not page.heading().strip():
+                raise PageProblem("%s: the section page %s has no heading; it says: %s" % (tenant, href, page.summary()))
+            slug = urlsplit(href).path.strip("/").replace("/", "-") or "home"
+            page.screenshot(self.ctx.shot(tenant, "%02d-%s" % (number, slug)))
+            opened.append("%s (%s)" % (label, urlsplit(href).path))
+        return opened
+
+    def finish(self, tenant, identifier, password, role_label, logged_in_already=False):
+        if logged_in_already:
+            self.log_out(tenant)
+        self.log_in(tenant, identifier, password)
+        opened = self.explore(tenant, role_label)
+        self.log_out(tenant)
+        return "registered %s, logged in, dashboard, %s" % (identifier, " and ".join(opened))
+
+    # --- the five tenants ------------------------------------------------------------------------------------
+    def unidata(self, facts):
+        """Staff invitation (`sportello invite`): e-mail → assigned username → password → Prosegui logs in."""
+        ctx, page, tenant = self.ctx, self.page, "unidata"
+        email, username = "referente.%s@example.it" % ctx.token, "e2e.uni.%s" % ctx.token
+        mark = ctx.mailbox.last_number()
+        printed = ctx.sportello(["invite", "--tenant", tenant, "--customer", facts["code"], "--email", email,
+                                 "--username", username, "--database", ctx.database, "--port", str(ctx.port)])
+        if "queued" not in printed:
+            raise PageProblem("unidata: sportello invite printed no confirmation: %s" % printed)
+        link = portal_link(ctx.mailbox.wait_for(email, after=mark))
+        if not link.startswith(ctx.base(tenant) + "/"):
+            raise PageProblem("unidata: the invitation links to %s, not to this portal (%s)" % (link, ctx.base(tenant)))
+        page.open(link)
+        prefilled = page.find("main form input[name=email]").get_attribute("value")
+        if prefilled != email:
+            raise PageProblem("unidata: the invitation pre-fills %r, not the invited address %r" % (prefilled, email))
+        page.expect_text("Amministratore", what="unidata: business customers are told the Administrator completes registration")
+        ctx.check_accessibility(tenant, "registration (invitation)")
+        self.step(tenant, "invitation e-mail step", {})
+        page.expect_text(username, what="unidata: the pre-assigned username is shown")
+        self.step(tenant, "username step", {})
+        self.set_password(tenant, STRONG_PASSWORD, toggle=True)
+        page.expect_text("Prosegui", what="unidata: the success page offers Prosegui")
+        page.screenshot(ctx.shot(tenant, "01-registration-done"))
+        page.submit(what="unidata: Prosegui")
+        self.expect_path("/", "unidata: Prosegui logs the user straight in")
+        page.expect_text("Referente Amministratore", css=".user-menu", what="unidata: logged in after Prosegui")
+        return self.finish(tenant, username, STRONG_PASSWORD, "Referente Amministratore", logged_in_already=True)
+
+    def tunda(self, facts):
+        """Open registration: customer details, e-mail as username, password, summary e-mail, confirmation."""
+        ctx, page, tenant = self.ctx, self.page, "tunda"
+        email = "cliente.%s@example.it" % ctx.token
+        tax_code = codice_fiscale("Ferrari", "Marco", 1990, 11, 4, False, "L219")
+        self.start_registration(tenant, "registration")
+        ctx.check_accessibility(tenant, "registration")
+        radio = page.find("main form input[name=customer_type][value=private]")
+        if not radio.is_selected():
+            # The form reloads for the chosen customer type (portal.js).
+            page.click_and_wait(radio, what="tunda: choose the private customer type")
+            if not page.find("main form input[name=customer_type][value=private]").is_selected():
+                raise PageProblem("tunda: the private customer type is not selected after choosing it")
+        mark = ctx.mailbox.last_number()
+        self.step(tenant, "customer details", {
+            "first_name": "Marco", "last_name": "Ferrari", "tax_code": tax_code, "email": email, "street": "Via Po 12",
+            "postal_code": "10123", "city": "Torino", "province": "TO", "phone": "011 5551234"})
+        username = page.find("main form input[name=email]")
+        if username.get_attribute("value") != email:
+            self.step(tenant, "username (e-mail)", {"email": email})
+        else:
+            self.step(tenant, "username (e-mail)", {})
+        self.set_password(tenant, STRONG_PASSWORD)
+        page.expect_text("Registrazione completata", what="tunda: confirmation")
+        page.screenshot(ctx.shot(tenant, "01-registration-done"))
+        summary = ctx.mailbox.wait_for(email, after=mark)
+        text = summary.get("text") or ""
+        if email not in text or "non diffonderla" not in text:
+            raise PageProblem("tunda: the summary e-mail %r does not name the username (%s) and the tenant's confidentiality note:\n%s"
+                              % (summary.get("subject"), email, text))
+        return self.finish(tenant, email, STRONG_PASSWORD, "Account principale")
+
+    def unogas(self, facts):
+        """Verification against the bill data, e-mail as USER ID, password, security question, confirmation."""
+        ctx, page, tenant = self.ctx, self.page, "unogas"
+        email = "cliente.%s@example.it" % ctx.token
+        self.start_registration(tenant, "registration")
+        ctx.check_accessibility(tenant, "registration")
+        self.step(tenant, "verification against the bill", {
+            "customer_code": facts["code"], "first_name": facts["first_name"], "last_name": facts["last_name"], "tax_id": facts["tax_code"]})
+        self.step(tenant, "USER ID (e-mail)", {"email": email})
+        self.set_password(tenant, STRONG_PASSWORD)
+        self.step(tenant, "security question", {"security_question": "Nome del mio primo gatto?", "security_answer": "Micio",
+                                                 "security_answer_confirmation": "Micio"})
+        page.expect_text("Registrazione completata", what="unogas: confirmation")
+        page.screenshot(ctx.shot(tenant, "01-registration-done"))
+        return self.finish(tenant, email, STRONG_PASSWORD, "Cliente")
+
+    def windtre(self, facts):
+        """User Admin: verification against the contract, activation e-mail, username and password at first access."""
+        ctx, page, tenant = self.ctx, self.page, "windtre"
+        username = "E2eAdmin%s" % ctx.token
+        self.start_registration(tenant, "user_admin_registration")
+        ctx.check_accessibility(tenant, "registration")
+        mark = ctx.mailbox.last_number()
+        self.step(tenant, "verification against the contract", {
+            "vat_number": facts["vat"], "legal_rep_email": facts["email"], "legal_rep_mobile": "+39 333 123 4567",
+            "legal_rep_first_name": LEGAL_REP["first"], "legal_rep_last_name": LEGAL_REP["last"],
+            "legal_rep_birth_date": "1975-02-03", "legal_rep_tax_code": facts["tax_code"]})
+        page.expect_text("riceverai", what="windtre: the activation e-mail is announced")
+        page.screenshot(ctx.shot(tenant, "01-check-your-email"))
+        link = portal_link(ctx.mailbox.wait_for(facts["email"], after=mark))
+        page.open(link)
+        page.fill({"username": username})
+        self.set_password(tenant, WINDTRE_PASSWORD)
+        page.expect_text("Registrazione completata", what="windtre: confirmation")
+        page.screenshot(ctx.shot(tenant, "01-registration-done"))
+        return self.finish(tenant, username, WINDTRE_PASSWORD, "User Admin")
+
+    def tim(self, facts):
+        """Legal representative: verification, e-mail confirmed by link, username, password, confirmation."""
+        ctx, page, tenant = self.ctx, self.page, "tim"
+        email, username = "rl.%s@example.it" % ctx.token, "e2e.tim.%s" % ctx.token
+        self.start_registration(tenant, "legal_representative_registration")
+        ctx.check_accessibility(tenant, "registration")
+        self.step(tenant, "verification", {"vat_number": facts["vat"], "legal_rep_tax_code": facts["tax_code"]})
+        mark = ctx.mailbox.last_number()
+        self.step(tenant, "e-mail", {"email": email})
+        page.screenshot(ctx.shot(tenant, "01-check-your-email"))
+        link = portal_link(ctx.mailbox.wait_for(email, after=mark))
+        page.open(link)
+        self.step(tenant, "username", {"username": username})
+        self.set_password(tenant, STRONG_PASSWORD, toggle=True)
+        page.expect_text("Registrazione completata", what="tim: confirmation")
+        page.screenshot(ctx.shot(tenant, "01-registration-done"))
+        return self.finish(tenant, username, STRONG_PASSWORD, "Rappresentante Legale")
