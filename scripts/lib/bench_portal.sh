@@ -45,16 +45,39 @@ measure_end() {
     'BEGIN { printf "%.0f", 100 * (s1 - s0) / hz / (t1 - t0) }')
 }
 
+# Sets CHILDREN_CPU to the seconds of CPU used by this shell's finished children (the `times` builtin: it
+# must run in this shell, not in a $(...) subshell).
+children_cpu() {
+  times >"$PORTAL_WORK/times"
+  CHILDREN_CPU=$(awk 'END { for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); total += p[1] * 60 + p[2] } printf "%.2f", total }' "$PORTAL_WORK/times")
+}
+
+# Starts wrk in the background, remembered for the clean-up at exit (an interrupted run leaves no wrk).
+start_wrk() {
+  local out=$1; shift
+  "$@" >"$out" 2>&1 &
+  WRK_STARTED=$!
+  PORTAL_WRK_PIDS="${PORTAL_WRK_PIDS:-} $WRK_STARTED"
+}
+
 # `run_wrk NAME [wrk options and URL...]`: runs `wrk --latency`, keeps its output in $PORTAL_WORK/NAME.txt and
 # sets WRK_RPS, WRK_P99 (ms), WRK_STATUSES ("200=N ..."), WRK_ERRORS (socket errors) and WRK_CPU (seconds
 # of CPU wrk used).
 run_wrk() {
   local name=$1; shift
-  local out="$PORTAL_WORK/$name.txt"
-  local TIMEFORMAT='%U %S'
-  { time wrk --latency "$@" >"$out" 2>&1; } 2>"$PORTAL_WORK/$name.time" || { echo "wrk failed:" >&2; cat "$out" >&2; return 1; }
+  local out="$PORTAL_WORK/$name.txt" before
+  children_cpu; before=$CHILDREN_CPU
+  start_wrk "$out" wrk --latency "$@"
+  wait "$WRK_STARTED" || { echo "wrk failed:" >&2; cat "$out" >&2; return 1; }
   parse_wrk "$out"
-  WRK_CPU=$(awk '{ print $1 + $2 }' "$PORTAL_WORK/$name.time")
+  children_cpu
+  WRK_CPU=$(awk -v a="$before" -v b="$CHILDREN_CPU" 'BEGIN { printf "%.2f", b - a }')
+}
+
+# Unmeasured load before a route's first measured run.
+warm_wrk() {
+  start_wrk "$PORTAL_WORK/warmup.txt" wrk "$@"
+  wait "$WRK_STARTED" || true
 }
 
 parse_wrk() {
@@ -146,6 +169,7 @@ bench_portal() {
   need_command curl
   PORTAL_WORK=$(mktemp -d /tmp/sportello-bench-portal.XXXXXX)
   CLEANUP+=("rm -rf $PORTAL_WORK")
+  CLEANUP+=('for pid in ${PORTAL_WRK_PIDS:-}; do kill $pid 2>/dev/null; done')
 
   local cost=$PORTAL_COST cost_origin="set with --cost"
   if [ -z "$cost" ]; then
@@ -191,7 +215,7 @@ bench_portal() {
   local status
   # 1. /health, 2. the dashboard, 3. the invoice list: requests/s and p99 at $C connections.
   local health_rps health_p99 dash_rps dash_p99 inv_rps="" inv_p99="" inv_note=""
-  wrk -t"$T" -c"$C" -d"${W}s" -s "$BENCH_LIB_DIR/bench_status.lua" "$base/health" >/dev/null 2>&1 || true
+  warm_wrk -t"$T" -c"$C" -d"${W}s" -s "$BENCH_LIB_DIR/bench_status.lua" "$base/health"
   measure_begin
   run_wrk health -t"$T" -c"$C" -d"${D}s" -s "$BENCH_LIB_DIR/bench_status.lua" "$base/health"
   measure_end "$WRK_CPU"
@@ -201,7 +225,7 @@ bench_portal() {
 
   status=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host" -H "$cookie" "$base/")
   [ "$status" = 200 ] || { echo "GET / as $user answered $status (expected 200)" >&2; return 1; }
-  wrk -t"$T" -c"$C" -d"${W}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/" >/dev/null 2>&1 || true
+  warm_wrk -t"$T" -c"$C" -d"${W}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/"
   measure_begin
   run_wrk dashboard -t"$T" -c"$C" -d"${D}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/"
   measure_end "$WRK_CPU"
@@ -211,7 +235,7 @@ bench_portal() {
 
   status=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host" -H "$cookie" "$base/invoices")
   if [ "$status" = 200 ]; then
-    wrk -t"$T" -c"$C" -d"${W}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/invoices" >/dev/null 2>&1 || true
+    warm_wrk -t"$T" -c"$C" -d"${W}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/invoices"
     measure_begin
     run_wrk invoices -t"$T" -c"$C" -d"${D}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/invoices"
     measure_end "$WRK_CPU"
@@ -251,33 +275,29 @@ bench_portal() {
   local preload="" close=close how
   if [ "$PORTAL_STORM_ONE_ADDRESS" != 1 ]; then preload=$(build_source_address_preload); fi
   if [ -n "$preload" ]; then
-    how="each attempt on a new connection from an address of its own (127.77.0.0/16), so the per-IP throttle lets it through"
+    how="each attempt on a new connection from an address of its own\n      (127.77.0.0/16), so the per-IP throttle lets it through"
   else
     close=keep
-    how="all from 127.0.0.1 on kept-alive connections: the tenant's per-IP throttle answers 429 after its limit"
+    how="all from 127.0.0.1 on kept-alive connections:\n      the tenant's per-IP throttle answers 429 after its limit"
     if [ "$PORTAL_STORM_ONE_ADDRESS" != 1 ]; then how="$how (no gcc to build the source-address preload)"; fi
   fi
   local login_csrf
   login_csrf=$(curl -s -c - -H "Host: $host" "$base/login" -o /dev/null | awk '$6 == "sportello_csrf" { print $7 }')
   local storm_seconds=$((D + 2 * W + 1))
   measure_begin
-  local storm_measure0=("$MEASURE_T0" "$MEASURE_MACHINE0" "$MEASURE_SERVER0")
-  (
-    TIMEFORMAT='%U %S'
-    { time env ${preload:+LD_PRELOAD=$preload} wrk --latency -t1 -c"$S" -d"${storm_seconds}s" --timeout 60s \
-        -s "$BENCH_LIB_DIR/bench_login_storm.lua" "$base/login" -- "$host" "$login_csrf" "$password" "$good" "$bad" "$close" \
-        >"$PORTAL_WORK/storm.txt" 2>&1; } 2>"$PORTAL_WORK/storm.time"
-  ) &
-  local storm_pid=$!
-  CLEANUP+=("kill $storm_pid 2>/dev/null")
+  local storm_measure0=("$MEASURE_T0" "$MEASURE_MACHINE0" "$MEASURE_SERVER0") storm_cpu0
+  children_cpu; storm_cpu0=$CHILDREN_CPU
+  start_wrk "$PORTAL_WORK/storm.txt" env ${preload:+LD_PRELOAD=$preload} wrk --latency -t1 -c"$S" -d"${storm_seconds}s" \
+    --timeout 60s -s "$BENCH_LIB_DIR/bench_login_storm.lua" "$base/login" -- "$host" "$login_csrf" "$password" "$good" "$bad" "$close"
+  local storm_pid=$WRK_STARTED
   sleep "$W"
   run_wrk dashboard-storm -t1 -c"$L" -d"${D}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/"
-  local dash_cpu=$WRK_CPU
   storm_rps=$WRK_RPS storm_p99=$WRK_P99
   local dash_answers; dash_answers=$(describe_answers 200)
-  wait "$storm_pid" || true
+  wait "$storm_pid" || { echo "the storm's wrk failed:" >&2; cat "$PORTAL_WORK/storm.txt" >&2; return 1; }
   MEASURE_T0=${storm_measure0[0]} MEASURE_MACHINE0=${storm_measure0[1]} MEASURE_SERVER0=${storm_measure0[2]}
-  measure_end "$(awk -v a="$dash_cpu" '{ print a + $1 + $2 }' "$PORTAL_WORK/storm.time")"
+  children_cpu
+  measure_end "$(awk -v a="$storm_cpu0" -v b="$CHILDREN_CPU" 'BEGIN { printf "%.2f", b - a }')"
   printf '   %-34s %s   p99 %s   (%s; server %s%% CPU, other %s%% over the storm)\n' "dashboard at -c$L, login storm" "$(fmt_rps "$storm_rps")" "$(fmt_ms "$storm_p99")" \
     "$dash_answers" "$SERVER_CPU" "$OTHER_LOAD"
   parse_wrk "$PORTAL_WORK/storm.txt"
@@ -294,8 +314,8 @@ bench_portal() {
   printf '   %-34s %s   p99 %s   (answers: %s%s)\n' "the storm: POST /login at -c$S" "$(fmt_rps "$WRK_RPS")" "$(fmt_ms "$WRK_P99")" \
     "${storm_answers:-none}" "${WRK_ERRORS:+; socket errors: $WRK_ERRORS}"
   echo "      attempts in turn: right password of $(count_words "$good") users, wrong password of $(count_words "$bad") others (soon locked out by the"
-  echo "      tenant's lockout, still checked), unknown identifier (decoy hash); bcrypt cost $cost; 303 = logged in,"
-  echo "      401 = rejected, 429 = throttled; $how"
+  echo "      tenant's lockout, still checked), unknown identifier (decoy hash); bcrypt cost $cost;"
+  echo -e "      303 = logged in, 401 = rejected, 429 = throttled; $how"
   local factor
   factor=$(awk -v a="$storm_p99" -v b="$quiet_p99" 'BEGIN { printf "%.2f", a / b }')
   verdict=$(awk -v f="$factor" 'BEGIN { print (f < 2) ? "target met" : "target missed" }')
