@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import SQLKit
 import SportelloCore
@@ -46,7 +47,9 @@ public struct TenantTransaction: Sendable {
     }
 
     private static let encoder = SQLQueryEncoder(keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil)
-    static let decoder = SQLRowDecoder(keyDecodingStrategy: .convertFromSnakeCase)
+    /// Column names from property names (`customerId` → `customer_id`), each conversion computed once:
+    /// SQLKit's own strategy converts on every column of every row, a tenth of a page's CPU.
+    static let decoder = SQLRowDecoder(keyDecodingStrategy: .custom { path in ColumnKey(SnakeCaseColumns.column(for: path.last?.stringValue ?? "")) })
 
     /// The columns of a record, without `id` (the database assigns it) and with the tenant first.
     private func columns(of record: some Encodable) throws -> [(String, any SQLExpression)] {
@@ -145,5 +148,34 @@ public struct TenantTransaction: Sendable {
             if engine == .sqlite { return (try? row.decode(column: "detail", as: String.self)) ?? "" }
             return (try? row.decode(column: "QUERY PLAN", as: String.self)) ?? ""
         }
+    }
+}
+
+/// A column name as a coding key.
+struct ColumnKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// The snake_case column of each Swift property name, cached (the set of names is small and fixed).
+enum SnakeCaseColumns {
+    private static let cache = Mutex<[String: String]>([:])
+
+    static func column(for property: String) -> String {
+        if let known = cache.withLock({ $0[property] }) { return known }
+        var column = ""
+        for character in property {
+            if character.isUppercase {
+                if !column.isEmpty { column.append("_") }
+                column.append(contentsOf: character.lowercased())
+            } else {
+                column.append(character)
+            }
+        }
+        cache.withLock { $0[property] = column }
+        return column
     }
 }

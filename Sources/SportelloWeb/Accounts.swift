@@ -10,8 +10,6 @@ struct Accounts {
 
     var definition: TenantDefinition { tenant.definition }
 
-    /// A bcrypt hash no password matches, verified when no account exists so that timing does not tell.
-    static let decoyHash = "$2b$10$CwTycUXWue0Thq9StjUM0uJ8.5l5Ux0bM8bmbpdmEUe3QeqylI5X6"
 
     enum LoginOutcome {
         case success(UserRecord, [Cookie])
@@ -40,11 +38,11 @@ struct Accounts {
         }
         let candidates = try await findUsers(identifier: identifier)
         guard !candidates.isEmpty else {
-            _ = try await services.passwords.verify(password, against: Self.decoyHash)
+            _ = try await services.passwords.verify(password, against: services.passwords.decoyHash)
             return .rejected
         }
         for candidate in candidates {
-            let matches = try await services.passwords.verify(password, against: candidate.passwordHash ?? Self.decoyHash)
+            let matches = try await services.passwords.verify(password, against: candidate.passwordHash ?? services.passwords.decoyHash)
             let locked = (candidate.lockedUntil ?? 0) > now
             if matches && !locked && candidate.passwordHash != nil {
                 if candidate.status == "blocked" || candidate.status == "pending_activation" { return .rejected }

@@ -109,7 +109,7 @@ struct AuthController {
         let form = try await SubmittedForm.read(request, context: context)
         let accounts = Accounts(services: services, tenant: context.tenant)
         var problems: [FieldProblem] = []
-        if !(try await services.passwords.verify(form["current_password"], against: session.user.passwordHash ?? Accounts.decoyHash)) {
+        if !(try await services.passwords.verify(form["current_password"], against: session.user.passwordHash ?? services.passwords.decoyHash)) {
             problems.append(FieldProblem(field: "current_password", code: "wrong_password", message: LocalizedText(translations: [
                 "it": context.tenant.theme.text("password.current_wrong", locale: "it"),
                 "en": context.tenant.theme.text("password.current_wrong", locale: "en")])))

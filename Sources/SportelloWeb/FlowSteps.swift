@@ -257,7 +257,7 @@ struct FlowSteps {
            let hash = user.securityAnswerHash, (user.lockedUntil ?? 0) <= now {
             correct = try await services.passwords.verify(answer, against: hash)
         } else {
-            _ = try await services.passwords.verify(answer, against: Accounts.decoyHash)
+            _ = try await services.passwords.verify(answer, against: services.passwords.decoyHash)
         }
         if correct {
             await services.limiter.reset(identity)

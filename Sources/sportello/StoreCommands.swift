@@ -224,7 +224,7 @@ struct Serve: AsyncParsableCommand {
                     print("\(db.location): \(pending.count) migration(s) applied")
                     if fresh && database.isDevelopmentDefault {
                         print("A new development database: filling it with demo data…")
-                        printLogins(try await seedDemo(db, tenants: tenants, replace: false, seed: 2026, cost: 10), tenants: tenants)
+                        printLogins(try await seedDemo(db, tenants: tenants, replace: false, seed: 2026, cost: UInt8(clamping: passwordCost)), tenants: tenants)
                     }
                 } else {
                     printError("error: \(db.location) is not migrated (\(pending.joined(separator: ", "))): run 'sportello migrate' first, or 'sportello serve --migrate'")

@@ -163,7 +163,7 @@ struct ProfileController {
                 ownResult = validated
                 if validated.emailChanged {
                     let matches = try await services.passwords.verify(own.currentPassword ?? "",
-                                                                      against: current.user.passwordHash ?? Accounts.decoyHash)
+                                                                      against: current.user.passwordHash ?? services.passwords.decoyHash)
                     if !matches {
                         problems.append(CustomerDataPolicy.problem("current_password", "wrong_password", "password.current_wrong", theme: theme))
                     }
