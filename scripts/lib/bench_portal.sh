@@ -177,8 +177,6 @@ bench_portal() {
     cost_origin="serve's --password-cost default"
     if [ -z "$cost" ]; then cost=12; cost_origin="assumed: 'sportello serve --help' shows no --password-cost default"; fi
   fi
-  local decoy_cost
-  decoy_cost=$(grep -ho 'decoyHash = "\$2[aby]\$[0-9]*\$' Sources/SportelloWeb/*.swift 2>/dev/null | head -1 | sed 's/.*\$\([0-9]*\)\$$/\1/')
 
   echo "== Portal: release sportello serve, SQLite demo data, wrk on loopback =="
   echo "   machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) before the run; $(wrk --version 2>&1 | head -1 | awk '{print $1, $2}')"
@@ -208,7 +206,7 @@ bench_portal() {
 
   local D=$PORTAL_DURATION W=$PORTAL_WARMUP T=$PORTAL_THREADS C=$PORTAL_CONNECTIONS
   echo "   logged in as $user ($PORTAL_ROLE, $user_type customer) on $PORTAL_TENANT.localhost; invoices.view: ${sees_invoices:-?}"
-  echo "   bcrypt cost $cost ($cost_origin; the demo users' hashes use it too; unknown identifiers are checked against the server's decoy hash${decoy_cost:+, cost $decoy_cost})"
+  echo "   bcrypt cost $cost ($cost_origin; the demo users' hashes use it too; unknown identifiers are checked against a decoy hash the server makes at start-up with the same cost)"
   echo "   wrk -t$T -c$C, ${D} s per figure after ${W} s of warm-up; 'other' = CPU share of this machine used by programs other than the server and wrk"
   echo
 
