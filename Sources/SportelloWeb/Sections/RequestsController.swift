@@ -589,6 +589,12 @@ struct RequestsController {
     private func apiDetail(context: UserContext) async throws -> Response {
         let forms = try forms(context)
         let (record, documents, history) = try await loadDetail(context, forms)
+        return API.json(detailJSON(record, documents: documents, history: history, forms: forms, locale: context.locale))
+    }
+
+    /// A request as the API shows it: fields, attachments (with the field each belongs to) and history.
+    private func detailJSON(_ record: RequestRecord, documents: [DocumentRecord], history: [RequestEventRecord],
+                            forms: RequestForms, locale: String) -> DetailJSON {
         let payload = Self.decode(record.payload)
         let fields = payload["fields"] as? [String: Any] ?? [:]
         let fieldByDocument = Dictionary(fields.compactMap { name, value -> (Int64, String)? in
@@ -596,16 +602,15 @@ struct RequestsController {
             return (id, name)
         }, uniquingKeysWith: { first, _ in first })
         let requestId = record.id ?? 0
-        let detail = DetailJSON(
+        return DetailJSON(
             request: summaryJSON(record, forms),
-            fields: displayFields(record, forms, locale: context.locale).map { .init(name: $0.name, label: $0.label, type: $0.type, value: AnyJSON($0.value)) },
+            fields: displayFields(record, forms, locale: locale).map { .init(name: $0.name, label: $0.label, type: $0.type, value: AnyJSON($0.value)) },
             notify: payload["notify"] as? String,
             attachments: documents.map { document in
                 .init(id: document.id ?? 0, field: fieldByDocument[document.id ?? 0], fileName: document.fileName, contentType: document.contentType,
                       size: document.content.count, url: "\(API.prefix)/requests/\(requestId)/attachments/\(document.id ?? 0)")
             },
             history: history.map { .init(at: $0.at, status: $0.status, statusLabel: forms.statusLabel($0.status), note: $0.note) })
-        return API.json(detail)
     }
 
     /// `POST /api/v1/requests`: `{"form": id, "fields": {…}, "notify": channel}`; person fields as
@@ -674,21 +679,7 @@ struct RequestsController {
             }) else { throw PortalError.notFound }
             let documents = try await services.database.read(tenant: context.tenant.id, now: services.now) { try await $0.requestAttachments(requestId: requestId) }
             let history = try await services.database.read(tenant: context.tenant.id, now: services.now) { try await $0.requestHistory(requestId: requestId) }
-            let payload = Self.decode(record.payload)
-            let stored = payload["fields"] as? [String: Any] ?? [:]
-            let fieldByDocument = Dictionary(stored.compactMap { name, value -> (Int64, String)? in
-                guard let entry = value as? [String: Any], let id = (entry["document_id"] as? NSNumber)?.int64Value else { return nil }
-                return (id, name)
-            }, uniquingKeysWith: { first, _ in first })
-            let detail = DetailJSON(
-                request: summaryJSON(record, forms),
-                fields: displayFields(record, forms, locale: context.locale).map { .init(name: $0.name, label: $0.label, type: $0.type, value: AnyJSON($0.value)) },
-                notify: payload["notify"] as? String,
-                attachments: documents.map { document in
-                    .init(id: document.id ?? 0, field: fieldByDocument[document.id ?? 0], fileName: document.fileName, contentType: document.contentType,
-                          size: document.content.count, url: "\(API.prefix)/requests/\(requestId)/attachments/\(document.id ?? 0)")
-                },
-                history: history.map { .init(at: $0.at, status: $0.status, statusLabel: forms.statusLabel($0.status), note: $0.note) })
+            let detail = detailJSON(record, documents: documents, history: history, forms: forms, locale: context.locale)
             return API.json(detail, status: .created)
         case .blocked(let open):
             let message = blockedMessage(open, form: form, forms)
