@@ -7,12 +7,16 @@
 -- GOOD, BAD: comma-separated identifiers; CLOSE: "close" to send "Connection: close" (one TCP
 -- connection, hence one source address under the benchmark's preload, per attempt), else "keep".
 -- Prints "statuses: 303=N 401=M ..." at the end (303: logged in, 401: rejected, 429: throttled).
-local threads = {}
+-- response() and done() (the "statuses:" line) come from bench_status.lua, next to this file.
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "bench_status.lua")
+local count_statuses_of = setup
+local thread_count = 0
 local counter = 0
 
 function setup(thread)
-  thread:set("id", #threads)
-  table.insert(threads, thread)
+  thread:set("id", thread_count)
+  thread_count = thread_count + 1
+  count_statuses_of(thread)
 end
 
 local function split(text)
@@ -51,23 +55,4 @@ function request()
   end
   local body = "_csrf=" .. encode(csrf) .. "&identifier=" .. encode(identifier) .. "&password=" .. encode(secret) .. "&next=%2F"
   return wrk.format("POST", "/login", headers, body)
-end
-
-function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  local total = {}
-  for _, thread in ipairs(threads) do
-    for status, count in pairs(thread:get("statuses") or {}) do
-      total[status] = (total[status] or 0) + count
-    end
-  end
-  local codes = {}
-  for status in pairs(total) do table.insert(codes, status) end
-  table.sort(codes)
-  local parts = {}
-  for _, status in ipairs(codes) do table.insert(parts, status .. "=" .. total[status]) end
-  io.write("statuses: " .. table.concat(parts, " ") .. "\n")
 end
