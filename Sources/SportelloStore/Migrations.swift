@@ -25,7 +25,27 @@ let migrations: [Migration] = [
             try await sql.alter(table: table.rawValue).column(column.name, type: column.kind.dataType).run()
         }
     },
+    .adding(id: "0004_catalogue", tables: schemaVersion4Tables),
+    .adding(id: "0005_line_products", tables: lineProductTables, columns: lineProductColumns),
+    .adding(id: "0006_line_self_service", tables: lineSelfServiceTables, columns: lineSelfServiceColumns),
+    .adding(id: "0007_telco_support", tables: telcoSupportTables, columns: telcoSupportColumns),
+    .adding(id: "0008_hosting", tables: hostingTables, columns: hostingColumns),
 ]
+
+extension Migration {
+    /// A step that creates `tables` (with row-level security on PostgreSQL) and adds `columns` to existing ones.
+    static func adding(id: String, tables: [TableSpec], columns: [(StoredTable, ColumnSpec)] = []) -> Migration {
+        Migration(id: id) { sql, engine in
+            for table in tables {
+                try await table.create(on: sql)
+                if engine == .postgres { try await table.enableRowLevelSecurity(on: sql) }
+            }
+            for (table, column) in columns {
+                try await sql.alter(table: table.rawValue).column(column.name, type: column.kind.dataType).run()
+            }
+        }
+    }
+}
 
 /// What `migrate` did.
 public struct MigrationReport: Sendable {

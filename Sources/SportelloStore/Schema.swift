@@ -10,6 +10,12 @@ public enum StoredTable: String, Sendable, CaseIterable {
     case invitations, oneTimeTokens = "one_time_tokens", sessions
     case auditLog = "audit_log", outbox
     case flowStates = "flow_states"
+    // Portal sections (schema version 4 onwards); each group's tables are described in its own file.
+    case catalogItems = "catalog_items"
+    case sharePlans = "share_plans", devices
+    case lineActivations = "line_activations", simAssignments = "sim_assignments", automaticRecharges = "automatic_recharges"
+    case chatMessages = "chat_messages", lineDiagnoses = "line_diagnoses"
+    case articles, hostingAccounts = "hosting_accounts", blockedAddresses = "blocked_addresses", domains, orders
 }
 
 /// A column's kind, rendered for each engine by SQLKit's dialects.
@@ -44,11 +50,11 @@ struct TableSpec {
     var indexes: [[String]] = []
 }
 
-private func col(_ name: String, _ kind: ColumnKind, required: Bool = false, references: StoredTable? = nil) -> ColumnSpec {
+func col(_ name: String, _ kind: ColumnKind, required: Bool = false, references: StoredTable? = nil) -> ColumnSpec {
     ColumnSpec(name: name, kind: kind, required: required, references: references)
 }
 
-private func req(_ name: String, _ kind: ColumnKind, references: StoredTable? = nil) -> ColumnSpec {
+func req(_ name: String, _ kind: ColumnKind, references: StoredTable? = nil) -> ColumnSpec {
     ColumnSpec(name: name, kind: kind, required: true, references: references)
 }
 
@@ -180,6 +186,18 @@ let schemaVersion2Columns: [(StoredTable, ColumnSpec)] = [
     (.users, col("first_failed_login_at", .integer)),
     // What a token carries besides its purpose (the flow state it belongs to, a pending e-mail…).
     (.oneTimeTokens, col("data", .text)),
+]
+
+/// Tables added by the fourth schema version: the tenant's catalogue (offers, promotions, products on sale),
+/// read by several sections.
+let schemaVersion4Tables: [TableSpec] = [
+    // One thing the tenant offers: `kind` is `offer` (TIM), `promotion` (WINDTRE), `product` (Tunda)…;
+    // `customer_type` limits it to one customer type; `data` is JSON for what only some kinds need.
+    TableSpec(table: .catalogItems, columns: [
+        req("kind", .text), req("code", .text), req("title", .text), col("description", .text), col("category", .text),
+        col("customer_type", .text), col("price_cents", .integer), col("billing_period", .text),
+        col("valid_from", .text), col("valid_to", .text), req("position", .integer), col("data", .text), req("active", .bool),
+    ], uniques: [["tenant_id", "kind", "code"]], indexes: [["tenant_id", "kind", "position"]]),
 ]
 
 extension TableSpec {

@@ -154,13 +154,16 @@ public enum APICatalog {
         APIController.operations + ContractsController.apiOperations + InvoicesController.apiOperations
             + UsageController.apiOperations + ProfileController.apiOperations + AccountUsersController.apiOperations
             + RequestsController.apiOperations + NotificationsController.apiOperations + LinesController.apiOperations
+            + LineProductsController.apiOperations + LineSelfServiceController.apiOperations
+            + TelcoSupportController.apiOperations + HostingController.apiOperations
     }
 
     public static var schemas: [String: JSONSchema] {
         var all = APIController.schemas
         for part in [ContractsController.apiSchemas, InvoicesController.apiSchemas, UsageController.apiSchemas,
                      ProfileController.apiSchemas, AccountUsersController.apiSchemas, RequestsController.apiSchemas,
-                     NotificationsController.apiSchemas, LinesController.apiSchemas] {
+                     NotificationsController.apiSchemas, LinesController.apiSchemas, LineProductsController.apiSchemas,
+                     LineSelfServiceController.apiSchemas, TelcoSupportController.apiSchemas, HostingController.apiSchemas] {
             all.merge(part) { first, _ in first }
         }
         return all

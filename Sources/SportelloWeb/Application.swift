@@ -57,6 +57,10 @@ public func buildRouter(services: PortalServices) -> Router<PortalContext> {
     RequestsController(services: services).addRoutes(to: userRoutes)
     NotificationsController(services: services).addRoutes(to: userRoutes)
     LinesController(services: services).addRoutes(to: userRoutes)
+    LineProductsController(services: services).addRoutes(to: userRoutes)
+    LineSelfServiceController(services: services).addRoutes(to: userRoutes)
+    TelcoSupportController(services: services).addRoutes(to: userRoutes)
+    HostingController(services: services).addRoutes(to: userRoutes)
     return router
 }
 

@@ -10,14 +10,21 @@ public struct PortalPage: Sendable {
     public var titleKey: String
     /// Features that open the page; the first one the tenant defines names the page in its section.
     public var features: [String]
+    /// Features that open the page because of the tenant's YAML (the features its request forms name).
+    public var tenantFeatures: (@Sendable (TenantDefinition) -> [String])?
 
-    public init(path: String, titleKey: String, features: [String]) {
-        self.path = path; self.titleKey = titleKey; self.features = features
+    public init(path: String, titleKey: String, features: [String],
+                tenantFeatures: (@Sendable (TenantDefinition) -> [String])? = nil) {
+        self.path = path; self.titleKey = titleKey; self.features = features; self.tenantFeatures = tenantFeatures
     }
 
     /// The features of `tenant` that open this page.
     public func definedFeatures(in tenant: TenantDefinition) -> [String] {
-        features.filter { tenant.features[$0] != nil }
+        var result = features.filter { tenant.features[$0] != nil }
+        for feature in tenantFeatures?(tenant) ?? [] where tenant.features[feature] != nil && !result.contains(feature) {
+            result.append(feature)
+        }
+        return result
     }
 }
 
@@ -27,11 +34,13 @@ public enum PortalCatalog {
     public static var pages: [PortalPage] {
         ContractsController.pages + InvoicesController.pages + UsageController.pages + ProfileController.pages
             + AccountUsersController.pages + RequestsController.pages + NotificationsController.pages + LinesController.pages
+            + LineProductsController.pages + LineSelfServiceController.pages + TelcoSupportController.pages
+            + HostingController.pages
     }
 
-    /// The page that shows `feature`, if one does.
-    public static func page(for feature: String) -> PortalPage? {
-        pages.first { $0.features.contains(feature) }
+    /// The page that shows `feature` in `tenant`, if one does.
+    public static func page(for feature: String, in tenant: TenantDefinition) -> PortalPage? {
+        pages.first { $0.features.contains(feature) } ?? pages.first { $0.definedFeatures(in: tenant).contains(feature) }
     }
 
     /// The pages `tenant` has (it defines at least one of their features).

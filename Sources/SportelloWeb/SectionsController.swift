@@ -21,7 +21,11 @@ struct SectionsController {
         let care = definition.contacts?.customerCare
         let items = granted.map { featureId, feature -> [String: Any] in
             var item: [String: Any] = ["id": featureId, "label": feature.label.resolve(context.locale)]
-            if let page = PortalCatalog.page(for: featureId) {
+            if let form = definition.requests?.first(where: { $0.value.feature == featureId }),
+               PortalCatalog.pages.first(where: { $0.features.contains(featureId) }) == nil {
+                // A feature served by a request form of its own opens that form.
+                item["href"] = "/requests/new/\(form.key)"
+            } else if let page = PortalCatalog.page(for: featureId, in: definition) {
                 item["href"] = page.path
             } else if let care {
                 item["note"] = context.tenant.theme.text("sections.by_customer_care", locale: context.locale, ["phone": care])

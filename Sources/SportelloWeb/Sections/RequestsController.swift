@@ -14,7 +14,9 @@ struct RequestsController {
     static let pages: [PortalPage] = [
         PortalPage(path: "/requests", titleKey: "requests.title",
                    features: ["requests.view", "requests.create", "tickets.technical", "tickets.administration", "tracking.view",
-                              "options.manage"]),
+                              "options.manage"],
+                   // Any feature a YAML request form names (TIM's SIM change, a fault report…) opens the page too.
+                   tenantFeatures: { tenant in (tenant.requests ?? OrderedMap()).map(\.value.feature) }),
     ]
 
     /// Every operation once per feature that opens the page, so each tenant's OpenAPI document lists them.
