@@ -6,6 +6,7 @@ import PostgresKit
 import SQLKit
 import SQLiteKit
 import SportelloCore
+import Synchronization
 
 /// Where the records live: an SQLite file (the default, for development and small installs) or PostgreSQL.
 public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
@@ -76,6 +77,7 @@ public final class Database: Sendable {
     public let location: DatabaseLocation
     let logger: Logger
     private let backend: Backend
+    private let changeLog = Mutex(ChangeLog())
 
     private enum Backend: Sendable {
         case sqlite(writer: ConnectionPool<SQLiteConnection>, readers: ConnectionPool<SQLiteConnection>)
@@ -163,6 +165,17 @@ public final class Database: Sendable {
         }
     }
 
+    /// The number of write transactions this process has finished: read it before reading rows you mean
+    /// to keep, then ask `hasChanged(_:tenant:since:)` whether a later write touched them.
+    public var changeSequence: UInt64 { changeLog.withLock { $0.sequence } }
+
+    /// Whether a write transaction of `tenant` that ended after `sequence` changed any of `keys`
+    /// (`table:<name>` for any write to a table, or a key a repository noted, such as `user:12`).
+    /// Only this process's writes are known: caches must also expire on their own.
+    public func hasChanged(_ keys: [String], tenant: String, since sequence: UInt64) -> Bool {
+        changeLog.withLock { $0.hasChanged(keys, tenant: tenant, since: sequence) }
+    }
+
     /// Runs `body` in a read-only transaction of `tenant`: a consistent snapshot, never blocked by writers.
     public func read<T: Sendable>(tenant: String, now: Int64 = Int64(Date().timeIntervalSince1970),
                                   _ body: @Sendable (TenantTransaction) async throws -> T) async throws -> T {
@@ -178,13 +191,26 @@ public final class Database: Sendable {
     private func transaction<T: Sendable>(tenant: String, now: Int64, writing: Bool,
                                           _ body: @Sendable (TenantTransaction) async throws -> T) async throws -> T {
         precondition(!tenant.isEmpty, "a tenant transaction needs a tenant")
+        guard writing else { return try await run(tenant: tenant, now: now, changes: nil, body) }
+        let changes = ChangeRecorder()
+        // Published when the transaction ends, committed or not, so a read that started earlier counts as stale.
+        defer {
+            let keys = changes.recorded
+            changeLog.withLock { $0.publish(keys, tenant: tenant, at: now) }
+        }
+        return try await run(tenant: tenant, now: now, changes: changes, body)
+    }
+
+    private func run<T: Sendable>(tenant: String, now: Int64, changes: ChangeRecorder?,
+                                  _ body: @Sendable (TenantTransaction) async throws -> T) async throws -> T {
+        let writing = changes != nil
         switch backend {
         case .sqlite(let writer, let readers):
             let pool = writing ? writer : readers
             return try await pool.withConnection { connection in
                 let sql = connection.sql(queryLogLevel: nil)
                 return try await Self.inTransaction(sql, begin: writing ? "BEGIN IMMEDIATE" : "BEGIN") {
-                    try await body(TenantTransaction(tenant: tenant, now: now, engine: .sqlite, sql: sql))
+                    try await body(TenantTransaction(tenant: tenant, now: now, engine: .sqlite, sql: sql, changes: changes))
                 }
             }
         case .postgres(let client, _):
@@ -192,7 +218,7 @@ public final class Database: Sendable {
                 let sql = connection.sql(queryLogLevel: nil)
                 return try await Self.inTransaction(sql, begin: writing ? "BEGIN" : "BEGIN READ ONLY") {
                     try await sql.raw("SELECT set_config('sportello.tenant', \(bind: tenant), true)").run()
-                    return try await body(TenantTransaction(tenant: tenant, now: now, engine: .postgres, sql: sql))
+                    return try await body(TenantTransaction(tenant: tenant, now: now, engine: .postgres, sql: sql, changes: changes))
                 }
             }
         }

@@ -35,6 +35,7 @@ extension TenantTransaction {
     @discardableResult
     public func deleteUser(id: Int64, customerId: Int64) async throws -> Bool {
         guard try await user(id: id, customerId: customerId) != nil else { return false }
+        invalidate("user:\(id)")
         try await delete(.sessions).where("user_id", .equal, id).run()
         try await delete(.oneTimeTokens).where("user_id", .equal, id).run()
         try await delete(.notificationPreferences).where("user_id", .equal, id).run()

@@ -73,6 +73,7 @@ extension TenantTransaction {
 
     public func updateCustomer(_ customer: CustomerRecord) async throws {
         guard let id = customer.id else { throw StoreError(.invalidInput, "customer without id") }
+        invalidate("customer:\(id)")
         try await update(.customers).set(model: customer, with: .init(keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil))
             .where("id", .equal, id).run()
     }
@@ -118,6 +119,7 @@ extension TenantTransaction {
 
     public func updateUser(_ user: UserRecord) async throws {
         guard let id = user.id else { throw StoreError(.invalidInput, "user without id") }
+        invalidate("user:\(id)")
         try await update(.users).set(model: user, with: .init(keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil))
             .where("id", .equal, id).run()
     }
@@ -420,11 +422,13 @@ extension TenantTransaction {
 
     /// Ends every session of the user (password changed, account blocked or deleted).
     public func deleteSessions(userId: Int64) async throws {
+        invalidate("user:\(userId)")
         try await delete(.sessions).where("user_id", .equal, userId).run()
     }
 
     public func updateSession(_ session: SessionRecord) async throws {
         guard let id = session.id else { throw StoreError(.invalidInput, "session without id") }
+        invalidate("session:\(session.tokenHash)")
         try await update(.sessions).set(model: session, with: .init(keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil))
             .where("id", .equal, id).run()
     }
@@ -440,7 +444,15 @@ extension TenantTransaction {
             .where("expires_at", .greaterThan, now), as: SessionRecord.self)
     }
 
+    /// The live session with this token hash with its user and the user's customer (nil if any is missing).
+    public func sessionWithAccount(tokenHash: String) async throws -> (session: SessionRecord, user: UserRecord, customer: CustomerRecord)? {
+        guard let session = try await session(tokenHash: tokenHash), let user = try await user(id: session.userId),
+              let customer = try await customer(id: user.customerId) else { return nil }
+        return (session, user, customer)
+    }
+
     public func deleteSession(tokenHash: String) async throws {
+        invalidate("session:\(tokenHash)")
         try await delete(.sessions).where("token_hash", .equal, tokenHash).run()
     }
 

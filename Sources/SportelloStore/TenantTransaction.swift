@@ -14,12 +14,21 @@ public struct TenantTransaction: Sendable {
     public let now: Int64
     public let engine: DatabaseEngine
     private let sql: any SQLDatabase
+    /// What a write transaction changed (nil in read transactions), published when it ends.
+    private let changes: ChangeRecorder?
 
-    init(tenant: String, now: Int64, engine: DatabaseEngine, sql: any SQLDatabase) {
+    init(tenant: String, now: Int64, engine: DatabaseEngine, sql: any SQLDatabase, changes: ChangeRecorder? = nil) {
         self.tenant = tenant
         self.now = now
         self.engine = engine
         self.sql = sql
+        self.changes = changes
+    }
+
+    /// Notes that this transaction changes `key` (`user:12`, `customer:3`…), so recently read copies that
+    /// depend on it stop being used (see `Database.hasChanged`). Every write also notes `table:<name>`.
+    public func invalidate(_ key: String) {
+        changes?.record(key)
     }
 
     private func tenantColumn(_ table: StoredTable) -> SQLColumn {
@@ -39,11 +48,13 @@ public struct TenantTransaction: Sendable {
     }
 
     func update(_ table: StoredTable) -> SQLUpdateBuilder {
-        sql.update(table.rawValue).where(tenantColumn(table), .equal, SQLBind(tenant))
+        changes?.record(table)
+        return sql.update(table.rawValue).where(tenantColumn(table), .equal, SQLBind(tenant))
     }
 
     func delete(_ table: StoredTable) -> SQLDeleteBuilder {
-        sql.delete(from: table.rawValue).where(tenantColumn(table), .equal, SQLBind(tenant))
+        changes?.record(table)
+        return sql.delete(from: table.rawValue).where(tenantColumn(table), .equal, SQLBind(tenant))
     }
 
     private static let encoder = SQLQueryEncoder(keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil)
@@ -60,6 +71,7 @@ public struct TenantTransaction: Sendable {
     @discardableResult
     func insert(_ table: StoredTable, _ record: some Encodable) async throws -> Int64 {
         let pairs = try columns(of: record)
+        changes?.record(table)
         let row = try await sql.insert(into: table.rawValue)
             .columns(pairs.map { SQLIdentifier($0.0) })
             .values(pairs.map(\.1))
@@ -74,6 +86,7 @@ public struct TenantTransaction: Sendable {
     func insertMany<Record: Encodable>(_ table: StoredTable, _ records: [Record], upsertOn key: [String]? = nil) async throws {
         guard let first = records.first else { return }
         let names = try columns(of: first).map(\.0)
+        changes?.record(table)
         let rowsPerStatement = max(1, 30_000 / names.count)
         var start = 0
         while start < records.count {
@@ -177,5 +190,33 @@ enum SnakeCaseColumns {
         }
         cache.withLock { $0[property] = column }
         return column
+    }
+}
+
+/// The keys a write transaction changed, collected while it runs.
+final class ChangeRecorder: Sendable {
+    private let keys = Mutex<Set<String>>([])
+
+    func record(_ key: String) { _ = keys.withLock { $0.insert(key) } }
+    func record(_ table: StoredTable) { record("table:" + table.rawValue) }
+    var recorded: Set<String> { keys.withLock { $0 } }
+}
+
+/// When each key last changed in this process, by a sequence number that grows with every write
+/// transaction; keys unchanged for longer than any recent read may live are forgotten.
+struct ChangeLog {
+    private(set) var sequence: UInt64 = 0
+    private var lastChange: [String: (sequence: UInt64, at: Int64)] = [:]
+    /// Longer than any cache keeps a read (seconds).
+    static let memory: Int64 = 120
+
+    mutating func publish(_ keys: Set<String>, tenant: String, at now: Int64) {
+        sequence &+= 1
+        for key in keys { lastChange[tenant + "|" + key] = (sequence, now) }
+        if lastChange.count > 50_000 { lastChange = lastChange.filter { now - $0.value.at < Self.memory } }
+    }
+
+    func hasChanged(_ keys: [String], tenant: String, since sequence: UInt64) -> Bool {
+        keys.contains { (lastChange[tenant + "|" + $0]?.sequence ?? 0) > sequence }
     }
 }

@@ -40,7 +40,7 @@ enum Pages {
             "logo": definition.branding.logo.flatMap { tenant.theme.staticFiles[$0] != nil ? $0 : nil } ?? "",
             "favicon": definition.branding.favicon.flatMap { tenant.theme.staticFiles[$0] != nil ? $0 : nil } ?? "",
             "stylesheets": tenant.theme.extraStylesheets,
-            "year": String(Calendar(identifier: .gregorian).component(.year, from: Date())),
+            "year": currentYear(),
             "other_locales": definition.locales.available.filter { $0 != context.locale }.map { ["code": $0] },
         ]
         if let contacts = definition.contacts {
@@ -68,17 +68,24 @@ enum Pages {
     static let homePageFeatures: Set<String> = ["dashboard.view", "account_status.view"]
 
     static func navigation(session: ActiveSession, tenant: PortalTenant, locale: String) -> [[String: Any]] {
-        let definition = tenant.definition
         var items: [[String: Any]] = []
-        for (sectionId, section) in definition.sections {
-            let granted = definition.features.filter { $0.value.section == sectionId }
-                .filter { tenant.authorization.isAllowed(session.principal, $0.key) }
+        for section in tenant.sectionFeatures {
+            let granted = section.features.filter { tenant.authorization.isAllowed(session.principal, $0) }
             guard !granted.isEmpty else { continue }
             // A section of home-page facts only (Unidata's welcome box) is the Home link itself.
-            if granted.allSatisfy({ homePageFeatures.contains($0.key) }) { continue }
-            items.append(["id": sectionId, "label": section.label.resolve(locale), "href": "/sections/\(sectionId)"])
+            if granted.allSatisfy({ homePageFeatures.contains($0) }) { continue }
+            let label = tenant.definition.sections[section.id]?.label.resolve(locale) ?? section.id
+            items.append(["id": section.id, "label": label, "href": "/sections/\(section.id)"])
         }
         return items
+    }
+
+    /// The calendar year for the footer, without building a `Calendar` per request.
+    private static func currentYear() -> String {
+        var seconds = time_t(Date().timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(Int(parts.tm_year) + 1900)
     }
 
     static func htmlResponse(_ html: String, status: HTTPResponse.Status = .ok) -> Response {

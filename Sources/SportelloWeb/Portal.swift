@@ -45,6 +45,8 @@ public struct PortalServices: Sendable {
     public let mailQueued: @Sendable () -> Void
     public let limiter: RateLimiter
     public let logger: Logger
+    /// Sessions and per-customer facts read a moment ago (see `RecentReads`).
+    let recentReads = RecentReads()
 
     public init(configuration: WebConfiguration, database: Database, tenants: TenantRegistry,
                 clock: any WallClock = SystemWallClock(), random: any SecureRandomSource = SystemSecureRandom(),

@@ -16,9 +16,13 @@ struct PortalController {
         // The home page is every user's landing page; a tenant that lists it as a feature decides who sees it.
         if tenant.definition.features["dashboard.view"] != nil { try context.require("dashboard.view") }
         let customer = context.customer
-        let overdue = try await services.database.read(tenant: tenant.id, now: services.now) {
-            try await $0.hasOverdueInvoices(customerId: customer.id ?? 0)
-        }
+        let customerId = customer.id ?? 0
+        let now = services.now
+        let overdue = try await services.recentReads.value(tenant: tenant.id, key: "overdue|\(customerId)",
+                                                           database: services.database, now: now) { () async throws -> (value: Bool, dependencies: [String])? in
+            let overdue = try await services.database.read(tenant: tenant.id, now: now) { try await $0.hasOverdueInvoices(customerId: customerId) }
+            return (overdue, ["table:invoices"])
+        } ?? false
         // Only facts that exist: Mustache treats an empty string as present.
         var facts: [String: Any] = [
             "name": customer.displayName, "code": customer.customerCode,

@@ -12,15 +12,18 @@ enum Sessions {
         let now = services.now
         let hash = Secrets.hash(token)
         let idle = Int64(tenant.definition.login.session.idleTimeout.seconds)
-        let found: (SessionRecord, UserRecord, CustomerRecord)? = try await services.database.read(tenant: tenant.id, now: now) { transaction in
-            guard let session = try await transaction.session(tokenHash: hash),
-                  let user = try await transaction.user(id: session.userId),
-                  let customer = try await transaction.customer(id: user.customerId) else { return nil }
-            return (session, user, customer)
+        let found = try await services.recentReads.value(tenant: tenant.id, key: "session|" + hash, database: services.database,
+                                                         now: now) { () async throws -> (value: SessionRows, dependencies: [String])? in
+            let rows = try await services.database.read(tenant: tenant.id, now: now) { transaction in
+                try await transaction.sessionWithAccount(tokenHash: hash)
+            }
+            guard let rows else { return nil }
+            return (SessionRows(session: rows.session, user: rows.user, customer: rows.customer),
+                    ["session:" + hash, "user:\(rows.user.id ?? 0)", "customer:\(rows.customer.id ?? 0)", "table:customers"])
         }
-        guard let found else { return nil }
-        var session = found.0
-        let user = found.1, customer = found.2
+        guard let found, found.session.expiresAt > now else { return nil }
+        var session = found.session
+        let user = found.user, customer = found.customer
         if now - session.lastSeenAt > idle || user.status == "blocked" || user.status == "pending_activation" {
             try await services.database.write(tenant: tenant.id, now: now) { try await $0.deleteSession(tokenHash: hash) }
             return nil
@@ -33,6 +36,12 @@ enum Sessions {
             try await services.database.write(tenant: tenant.id, now: now) { try await $0.updateSession(touched) }
         }
         return ActiveSession(record: session, user: user, customer: customer, principal: principal)
+    }
+
+    private struct SessionRows: Sendable {
+        var session: SessionRecord
+        var user: UserRecord
+        var customer: CustomerRecord
     }
 
     /// Starts a session for `user` inside `transaction`, rotating both secrets (session fixation).

@@ -10,6 +10,8 @@ public struct PortalTenant: Sendable {
     public let theme: PortalTheme
     /// CSS custom properties from `branding:` (served as `/brand.css`).
     public let brandStylesheet: String
+    /// The YAML sections in order, each with the ids of its features (the navigation reads this per request).
+    let sectionFeatures: [(id: String, features: [String])]
 
     public var id: String { definition.id }
 
@@ -19,6 +21,9 @@ public struct PortalTenant: Sendable {
         windows = VisibilityWindows(tenant: definition)
         self.theme = theme
         brandStylesheet = Self.stylesheet(for: definition.branding)
+        var bySection: [String: [String]] = [:]
+        for (featureId, feature) in definition.features { bySection[feature.section, default: []].append(featureId) }
+        sectionFeatures = definition.sections.map { (id: $0.key, features: bySection[$0.key] ?? []) }
     }
 
     /// The locale to use: the requested one if the tenant offers it, else the tenant's default.

@@ -3,6 +3,10 @@ import Testing
 import SportelloCore
 @_spi(Testing) @testable import SportelloStore
 
+/// Every step of the schema's history, oldest first.
+let allMigrationIds = ["0001_tables", "0002_row_level_security", "0003_flows", "0004_catalogue", "0005_line_products",
+                       "0006_line_self_service", "0007_telco_support", "0008_hosting"]
+
 @Suite("Migrations")
 struct MigrationTests {
     @Test("a new database lists every migration as pending and refuses use until migrated", arguments: TestEngine.available)
@@ -10,7 +14,7 @@ struct MigrationTests {
         guard engine == .sqlite else { return }  // the shared PostgreSQL database is migrated by other tests
         let database = try await Database.open(try engine.location())
         defer { Task { await database.close() } }
-        #expect(try await database.pendingMigrations() == ["0001_tables", "0002_row_level_security", "0003_flows"])
+        #expect(try await database.pendingMigrations() == allMigrationIds)
         let error = await #expect(throws: StoreError.self) { try await database.requireMigrated() }
         #expect(error?.code == .notMigrated)
         #expect(error?.message.contains("sportello migrate") == true)
@@ -24,8 +28,8 @@ struct MigrationTests {
         async let a = first.migrate()
         async let b = second.migrate()
         let (reportA, reportB) = try await (a, b)
-        #expect(Set(reportA.applied + reportA.alreadyApplied) == ["0001_tables", "0002_row_level_security", "0003_flows"])
-        #expect(Set(reportB.applied + reportB.alreadyApplied) == ["0001_tables", "0002_row_level_security", "0003_flows"])
+        #expect(Set(reportA.applied + reportA.alreadyApplied) == Set(allMigrationIds))
+        #expect(Set(reportB.applied + reportB.alreadyApplied) == Set(allMigrationIds))
         #expect(Set(reportA.applied).isDisjoint(with: reportB.applied))
         let again = try await first.migrate()
         #expect(again.applied.isEmpty)
@@ -252,4 +256,70 @@ extension TenantTransaction {
     func insertForPolicyCheck(_ table: StoredTable, tenantOverride: String) async throws {
         try await insertRawForPolicyCheck(table: table, tenant: tenantOverride)
     }
+}
+
+@Suite("Change tracking for recently read rows")
+struct ChangeTrackingTests {
+    @Test("a write marks the tables it touched and the keys it noted, for its tenant only, once it ends", arguments: TestEngine.available)
+    func writesMarkKeys(engine: TestEngine) async throws {
+        try await engine.withDatabase { database in
+            let a = uniqueTenant("alpha"), b = uniqueTenant("beta")
+            let before = database.changeSequence
+            let customerId = try await database.write(tenant: a, now: fixedNow) { t in
+                let id = try await t.insertCustomer(sampleCustomer("C-\(a)"))
+                // Not yet visible while the transaction runs.
+                #expect(!database.hasChanged(["table:customers"], tenant: a, since: before))
+                return id
+            }
+            #expect(database.hasChanged(["table:customers"], tenant: a, since: before))
+            #expect(!database.hasChanged(["table:customers"], tenant: b, since: before))
+            #expect(!database.hasChanged(["table:invoices", "customer:\(customerId)"], tenant: a, since: before))
+
+            let afterInsert = database.changeSequence
+            var customer = try #require(try await database.read(tenant: a, now: fixedNow) { try await $0.customer(id: customerId) })
+            customer.email = "nuova@example.it"
+            let edited = customer
+            try await database.write(tenant: a, now: fixedNow) { try await $0.updateCustomer(edited) }
+            #expect(database.hasChanged(["customer:\(customerId)"], tenant: a, since: afterInsert))
+            #expect(!database.hasChanged(["customer:\(customerId + 1)", "user:\(customerId)"], tenant: a, since: afterInsert))
+            #expect(!database.hasChanged(["customer:\(customerId)"], tenant: a, since: database.changeSequence))
+        }
+    }
+
+    @Test("a write that fails still counts as a change (readers that overlapped it read again)", arguments: TestEngine.available)
+    func failedWritesCount(engine: TestEngine) async throws {
+        try await engine.withDatabase { database in
+            let tenant = uniqueTenant("alpha")
+            let before = database.changeSequence
+            struct Abort: Error {}
+            await #expect(throws: Abort.self) {
+                try await database.write(tenant: tenant, now: fixedNow) { t in
+                    t.invalidate("user:7")
+                    throw Abort()
+                }
+            }
+            #expect(database.hasChanged(["user:7"], tenant: tenant, since: before))
+        }
+    }
+}
+
+@Suite("Password hashing threads")
+struct PasswordHashingThreadTests {
+    #if os(Linux)
+    @Test("bcrypt runs on threads with a lower priority than the rest of the server (nice 10)")
+    func hashingThreadsAreReniced() async throws {
+        let hasher = BcryptPasswordHasher(cost: 4)
+        _ = try await hasher.hash("Sportello2026!")
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        let niceValues = tasks.compactMap { task -> Int? in
+            guard let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+                  let end = stat.lastIndex(of: ")") else { return nil }
+            // Fields after the command name: state is field 3, nice is field 19.
+            let fields = stat[stat.index(after: end)...].split(separator: " ")
+            return fields.count > 16 ? Int(fields[16]) : nil
+        }
+        #expect(niceValues.filter { $0 == 10 }.count == max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
+        #expect(niceValues.contains(0), "the other threads keep the normal priority")
+    }
+    #endif
 }
