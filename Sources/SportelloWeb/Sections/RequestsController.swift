@@ -351,8 +351,24 @@ struct RequestsController {
             }
             try await transaction.audit("request.created", actorUserId: userId, targetKind: "request", targetId: String(requestId),
                                         detail: "form \(formId), \(checked.files.count) attachment(s)")
+            if let recipient = confirmationRecipient(form: form, notify: checked.notify, fields: checked.fields, context: context) {
+                try await Accounts(services: services, tenant: context.tenant).queueMail("request_received", to: recipient, values: [
+                    "number": String(requestId), "form": form.label.resolve(context.locale), "subject": record.subject,
+                    "status": forms.statusLabel(record.status), "request_path": "/requests/\(requestId)",
+                ], locale: context.locale, in: transaction)
+            }
             return .created(requestId)
         }
+    }
+
+    /// Where the "request received" e-mail goes when the form notifies by e-mail (YAML `notify`) and the
+    /// submitter did not choose another channel: the referent named in the form, else the submitter.
+    private func confirmationRecipient(form: RequestForm, notify: String?, fields: [String: Any], context: UserContext) -> String? {
+        guard (form.notify ?? []).contains(where: { $0.rawValue == "email" }), notify == nil || notify == "email" else { return nil }
+        for field in form.fields where field.type == .person {
+            if let person = fields[field.name] as? [String: String], let email = person["email"], !email.isEmpty { return email }
+        }
+        return context.user.email.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     static func encode(_ payload: [String: Any]) -> String {
