@@ -1,0 +1,239 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// The chat with the operators (one conversation per user, newest at the bottom, a plain form that
+/// works without JavaScript) and the contact channels (`catalog_items` of kind `support_channel`,
+/// else the YAML `contacts:`), each with its hours and whether it is open now.
+extension TelcoSupportController {
+    static let chatMaxLength = 1000
+    /// At most this many messages in `chatBurstSeconds`.
+    static let chatBurst = 10
+    static let chatBurstSeconds: Int64 = 600
+
+    struct ChatMessageJSON: Encodable {
+        var id: Int64
+        var author: String
+        var authorName: String?
+        var body: String
+        var sentAt: Int64
+    }
+
+    struct ConversationJSON: Encodable {
+        var messages: [ChatMessageJSON]
+        var operatorsAvailable: Bool?
+        var hours: [String]
+        var maxLength: Int
+    }
+
+    struct ChannelJSON: Encodable {
+        var code, title: String
+        var description, phone, email, path: String?
+        var hours: [String]
+        var openNow: Bool?
+    }
+
+    func addChatRoutes(to group: RouterGroup<UserContext>) {
+        group.get("/support/chat") { request, context in
+            try await chatPage(context: context, notice: Self.notice(context, request, allowed: ["sent"], prefix: "support.chat.done"))
+        }
+        group.post("/support/chat") { request, context in
+            let form = try await SubmittedForm.read(request, context: context)
+            let problems = try await post(form["message"], context: context)
+            if !problems.isEmpty { return try await chatPage(context: context, draft: form["message"], problems: problems) }
+            return Pages.redirect("/support/chat?done=sent#latest")
+        }
+        group.get("/support/contact") { _, context in try await contactPage(context: context) }
+
+        group.get("\(API.prefix)/support/chat") { _, context in API.json(try await conversationJSON(context: context)) }
+        group.post("\(API.prefix)/support/chat/messages") { request, context in
+            struct Body: Decodable { var body: String? }
+            let body = try await API.decode(Body.self, from: request, context: context)
+            let problems = try await post(body.body ?? "", context: context)
+            if !problems.isEmpty { throw PortalError.invalid(problems) }
+            return API.json(try await conversationJSON(context: context), status: .created)
+        }
+        group.get("\(API.prefix)/support/contacts") { _, context in
+            struct List: Encodable { var channels: [ChannelJSON] }
+            return API.json(List(channels: try await channels(context: context)))
+        }
+    }
+
+    // MARK: Hours
+
+    /// Weekly slots as people read them: "Lun–Ven 09:00–19:00", "Tutti i giorni, 24 ore su 24".
+    func hoursText(_ slots: [OperatorHours.Slot], _ context: UserContext) -> [String] {
+        slots.map { slot in
+            let days = slot.days.sorted()
+            let always = slot.from == "00:00" && slot.to == "24:00"
+            if days == Array(1...7) && always { return text("support.hours.always", context) }
+            let dayText: String
+            if days == Array(1...7) {
+                dayText = text("support.hours.every_day", context)
+            } else if days.count >= 3, let first = days.first, let last = days.last, last - first + 1 == days.count {
+                dayText = "\(text("support.day.\(first)", context))–\(text("support.day.\(last)", context))"
+            } else {
+                dayText = days.map { text("support.day.\($0)", context) }.joined(separator: ", ")
+            }
+            return always ? text("support.hours.all_day", context, ["days": dayText]) : "\(dayText) \(slot.from)–\(slot.to)"
+        }
+    }
+
+    /// When the next opening is, as a sentence.
+    func nextOpeningText(_ hours: OperatorHours, _ context: UserContext) -> String? {
+        guard let next = hours.nextOpening(after: services.now) else { return nil }
+        return next.today ? text("support.hours.opens_today", context, ["time": next.time])
+                          : text("support.hours.opens_on", context, ["day": text("support.day.long.\(next.weekday)", context), "time": next.time])
+    }
+
+    /// The support channels on offer to the customer's type.
+    func channelItems(context: UserContext) async throws -> [CatalogItemRecord] {
+        let type = context.customer.customerType
+        let today = CalendarDay(instant: services.now).description
+        return try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+            try await transaction.catalogItems(kind: "support_channel", availableOn: today, to: type)
+        }
+    }
+
+    /// The chat operators' hours, when the catalogue states them.
+    func chatHours(context: UserContext) async throws -> OperatorHours? {
+        let items = try await channelItems(context: context)
+        let chat = items.first { $0.code == "chat" } ?? items.first { SupportChannelData.decode($0.data).path == Self.chat.path }
+        guard let slots = chat.flatMap({ SupportChannelData.decode($0.data).hours }), !slots.isEmpty else { return nil }
+        return OperatorHours(slots: slots)
+    }
+
+    // MARK: Chat
+
+    /// Stores the user's message (and an automatic notice when the operators are away); the problems, empty when done.
+    func post(_ raw: String, context: UserContext) async throws -> [FieldProblem] {
+        try context.require(page: Self.chat)
+        let body = RequestForms.clean(raw)
+        if body.isEmpty { return [FieldProblem(field: "message", code: "required", message: localized("support.chat.error.required", context))] }
+        if body.count > Self.chatMaxLength {
+            return [FieldProblem(field: "message", code: "too_long", message: localized("support.chat.error.too_long", context,
+                                                                                        ["max": String(Self.chatMaxLength), "count": String(body.count)]))]
+        }
+        let hours = try await chatHours(context: context)
+        let now = services.now
+        let customer = customerId(context)
+        guard let userId = context.user.id else { throw PortalError.notFound }
+        let away = hours.map { !$0.isOpen(at: now) } ?? false
+        let notice = away ? text("support.chat.away_notice", context, ["next": hours.flatMap { nextOpeningText($0, context) } ?? ""]) : nil
+        let tooMany = localized("support.chat.error.too_many", context, ["max": String(Self.chatBurst), "minutes": String(Self.chatBurstSeconds / 60)])
+        return try await services.database.write(tenant: context.tenant.id, now: now) { transaction in
+            if try await transaction.chatMessagesSent(customerId: customer, userId: userId, since: now - Self.chatBurstSeconds) >= Self.chatBurst {
+                return [FieldProblem(field: "message", code: "too_many", message: tooMany)]
+            }
+            let previous = try await transaction.chatMessages(customerId: customer, userId: userId, limit: 1).last
+            let id = try await transaction.insertChatMessage(ChatMessageRecord(customerId: customer, userId: userId, author: "customer",
+                                                                               body: body, sentAt: now))
+            // One automatic notice per absence, not one per message.
+            if let notice, previous?.author != "system" {
+                try await transaction.insertChatMessage(ChatMessageRecord(customerId: customer, userId: userId, author: "system",
+                                                                          body: notice, sentAt: now, readAt: now))
+            }
+            try await transaction.audit("chat.message_sent", actorUserId: userId, targetKind: "chat_message", targetId: String(id),
+                                        detail: "\(body.count) characters")
+            return []
+        }
+    }
+
+    private func conversation(context: UserContext) async throws -> [ChatMessageRecord] {
+        try context.require(page: Self.chat)
+        let customer = customerId(context)
+        guard let userId = context.user.id else { throw PortalError.notFound }
+        return try await services.database.write(tenant: context.tenant.id, now: services.now) { transaction in
+            try await transaction.markChatRead(customerId: customer, userId: userId)
+            return try await transaction.chatMessages(customerId: customer, userId: userId)
+        }
+    }
+
+    private func conversationJSON(context: UserContext) async throws -> ConversationJSON {
+        let messages = try await conversation(context: context)
+        let hours = try await chatHours(context: context)
+        return ConversationJSON(messages: messages.map { ChatMessageJSON(id: $0.id ?? 0, author: $0.author, authorName: $0.authorName, body: $0.body,
+                                                                          sentAt: $0.sentAt) },
+                                operatorsAvailable: hours.map { $0.isOpen(at: services.now) }, hours: hours.map { hoursText($0.slots, context) } ?? [],
+                                maxLength: Self.chatMaxLength)
+    }
+
+    private func chatPage(context: UserContext, notice: String? = nil, draft: String = "", problems: [FieldProblem] = []) async throws -> Response {
+        let messages = try await conversation(context: context)
+        let hours = try await chatHours(context: context)
+        let locale = context.locale
+        var values: [String: Any] = [
+            "messages": messages.enumerated().map { index, message -> [String: Any] in
+                let who: String = switch message.author {
+                case "customer": text("support.chat.you", context)
+                case "operator": text("support.chat.operator", context, ["name": message.authorName ?? ""]).trimmingCharacters(in: .whitespaces)
+                default: text("support.chat.system", context)
+                }
+                return ["author": message.author, "who": who, "body": message.body, "time": Formatting.dateTime(message.sentAt, locale: locale),
+                        "latest": index == messages.count - 1]
+            },
+            "has_messages": !messages.isEmpty, "draft": draft, "max_length": String(Self.chatMaxLength),
+        ]
+        if let hours {
+            values["hours"] = hoursText(hours.slots, context).map { ["text": $0] }
+            if hours.isOpen(at: services.now) {
+                values["available"] = text("support.chat.available", context)
+            } else {
+                values["away"] = text("support.chat.away", context, ["next": nextOpeningText(hours, context) ?? ""])
+            }
+        } else if let care = context.tenant.definition.contacts?.hours?.resolve(locale) {
+            values["hours"] = [["text": care]]
+        }
+        if let notice { values["notice"] = notice }
+        values.merge(Pages.errorValues(problems, locale: locale)) { $1 }
+        return Pages.render("support_chat", TemplateValues.pruned(values), title: text("support.chat.title", context), context: context,
+                            status: problems.isEmpty ? .ok : .unprocessableContent)
+    }
+
+    // MARK: Contact
+
+    func channels(context: UserContext) async throws -> [ChannelJSON] {
+        try context.require(page: Self.contact)
+        let items = try await channelItems(context: context)
+        if items.isEmpty {
+            let contacts = context.tenant.definition.contacts
+            guard contacts?.customerCare != nil || contacts?.email != nil else { return [] }
+            return [ChannelJSON(code: "customer_care", title: text("support.contact.customer_care", context), description: nil,
+                                phone: contacts?.customerCare, email: contacts?.email, path: nil,
+                                hours: contacts?.hours.map { [$0.resolve(context.locale)] } ?? [], openNow: nil)]
+        }
+        return items.map { item in
+            let data = SupportChannelData.decode(item.data)
+            let hours = data.hours.map { OperatorHours(slots: $0) }
+            // A portal page is linked only when the user's role opens it.
+            let path = data.path.flatMap { path in
+                PortalCatalog.pages.first { $0.path == path }.map { page in
+                    page.definedFeatures(in: context.tenant.definition).contains { context.may($0) } ? path : nil
+                } ?? nil
+            }
+            return ChannelJSON(code: item.code, title: item.title, description: item.description, phone: data.phone, email: data.email,
+                               path: path, hours: hours.map { hoursText($0.slots, context) } ?? [],
+                               openNow: hours.map { $0.isOpen(at: services.now) })
+        }
+    }
+
+    private func contactPage(context: UserContext) async throws -> Response {
+        let channels = try await channels(context: context)
+        let values: [String: Any] = [
+            "channels": channels.map { channel -> [String: Any] in
+                var item: [String: Any] = ["code": channel.code, "title": channel.title, "description": channel.description ?? "",
+                                           "phone": channel.phone ?? "", "tel": (channel.phone ?? "").filter { $0.isNumber || $0 == "+" },
+                                           "email": channel.email ?? "", "path": channel.path ?? "",
+                                           "hours": channel.hours.map { ["text": $0] }, "has_hours": !channel.hours.isEmpty]
+                if let open = channel.openNow {
+                    item["open_label"] = text(open ? "support.contact.open_now" : "support.contact.closed_now", context)
+                    item["open_class"] = open ? "open" : "closed"
+                }
+                return item
+            },
+            "has_channels": !channels.isEmpty,
+        ]
+        return Pages.render("support_contact", TemplateValues.pruned(values), title: text("support.contact.title", context), context: context)
+    }
+}

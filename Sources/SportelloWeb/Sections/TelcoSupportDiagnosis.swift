@@ -1,0 +1,225 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// Fixed-line diagnosis from the portal: checks computed from the store (line status and block, open
+/// fault reports, recent traffic, overdue invoices), saved with their history, and a fault report
+/// offered when a check on the line fails.
+extension TelcoSupportController {
+    static let trafficDays = 7
+    /// A second run of the same line within this many seconds shows the first (a double click).
+    static let rerunSeconds: Int64 = 30
+
+    struct DiagnosisJSON: Encodable {
+        struct Check: Encodable { var id, outcome, message: String }
+        var id, lineId: Int64
+        var line: String
+        var runAt: Int64
+        var outcome: String
+        var checks: [Check]
+        var faultReportSuggested: Bool
+        var faultReportUrl: String?
+        var faultRequestId: Int64?
+    }
+
+    func addDiagnosisRoutes(to group: RouterGroup<UserContext>) {
+        group.get("/support/diagnosis") { _, context in try await diagnosisPage(context: context) }
+        group.post("/support/diagnosis/lines/:line") { request, context in
+            _ = try await SubmittedForm.read(request, context: context)
+            let record = try await diagnose(lineId: try number("line", context), context: context)
+            return Pages.redirect("/support/diagnosis/\(record.id ?? 0)")
+        }
+        group.get("/support/diagnosis/:id") { _, context in try await resultPage(context: context) }
+
+        group.get("\(API.prefix)/support/diagnoses") { _, context in
+            struct Line: Encodable { var id: Int64; var identifier, status: String; var latest: DiagnosisJSON? }
+            struct Overview: Encodable { var lines: [Line] }
+            let (lines, history) = try await diagnosableLines(context: context)
+            return API.json(Overview(lines: lines.map { line in
+                Line(id: line.id ?? 0, identifier: line.identifier, status: line.status,
+                     latest: history.first { $0.lineId == line.id }.map { diagnosisJSON($0, line: line, context: context) })
+            }))
+        }
+        group.post("\(API.prefix)/support/diagnoses") { request, context in
+            struct Body: Decodable { var lineId: Int64? }
+            let body = try await API.decode(Body.self, from: request, context: context)
+            guard let lineId = body.lineId else {
+                throw PortalError.invalid([FieldProblem(field: "line_id", code: "required", message: localized("support.diagnosis.error.line", context))])
+            }
+            let record = try await diagnose(lineId: lineId, context: context)
+            let line = try await visibleLine(lineId, context: context)
+            return API.json(diagnosisJSON(record, line: line, context: context), status: .created)
+        }
+        group.get("\(API.prefix)/support/diagnoses/:id") { _, context in
+            let (record, line, _) = try await loadDiagnosis(context: context)
+            return API.json(diagnosisJSON(record, line: line, context: context))
+        }
+    }
+
+    // MARK: Reading
+
+    /// The customer's fixed lines the user may diagnose (their own only, when the role's scope says so)
+    /// and the diagnoses of those lines, newest first.
+    func diagnosableLines(context: UserContext) async throws -> ([LineRecord], [LineDiagnosisRecord]) {
+        try context.require(page: Self.diagnosis)
+        let customer = customerId(context)
+        let (lines, history) = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+            (try await transaction.lines(customerId: customer), try await transaction.lineDiagnoses(customerId: customer, limit: 50))
+        }
+        let visible = lines.filter { $0.kind == "fixed_line" && inScope($0, feature: Feature.diagnosis, context) }
+        let ids = Set(visible.compactMap(\.id))
+        return (visible, history.filter { ids.contains($0.lineId) })
+    }
+
+    /// One of the customer's fixed lines the user may diagnose: 404 for another customer's line or one
+    /// that is not fixed, 403 outside the user's scope.
+    func visibleLine(_ id: Int64, context: UserContext) async throws -> LineRecord {
+        try context.require(page: Self.diagnosis)
+        let customer = customerId(context)
+        guard let line = try await services.database.read(tenant: context.tenant.id, now: services.now, { transaction in
+            try await transaction.line(id: id, customerId: customer)
+        }), line.kind == "fixed_line" else { throw PortalError.notFound }
+        guard inScope(line, feature: Feature.diagnosis, context) else { throw PortalError.forbidden(feature: Feature.diagnosis) }
+        return line
+    }
+
+    private func loadDiagnosis(context: UserContext) async throws -> (LineDiagnosisRecord, LineRecord, [LineDiagnosisRecord]) {
+        try context.require(page: Self.diagnosis)
+        let id = try number("id", context)
+        let customer = customerId(context)
+        guard let record = try await services.database.read(tenant: context.tenant.id, now: services.now, { transaction in
+            try await transaction.lineDiagnosis(id: id, customerId: customer)
+        }) else { throw PortalError.notFound }
+        let line = try await visibleLine(record.lineId, context: context)
+        let history = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+            try await transaction.lineDiagnoses(customerId: customer, lineId: line.id, limit: 10)
+        }
+        return (record, line, history)
+    }
+
+    // MARK: Running
+
+    /// The open fault reports of the customer that name `line`.
+    private func openFaults(for line: LineRecord, context: UserContext, in transaction: TenantTransaction) async throws -> [RequestRecord] {
+        let forms = RequestForms(tenant: context.tenant, context: context)
+        let ids = forms.all.filter { $0.form.feature == Feature.faultReport }.map(\.id)
+        let terminal = Set(ids.flatMap { forms.terminal(for: $0) })
+        let digits = RequestForms.phoneDigits(line.identifier)
+        return try await transaction.openRequests(customerId: customerId(context), forms: ids, terminal: terminal.sorted()).filter { request in
+            guard let named = Self.payloadFields(request)["line"] as? String else { return false }
+            return named == line.identifier || (digits != nil && RequestForms.phoneDigits(named) == digits)
+        }
+    }
+
+    /// Runs the checks on one line and saves the result with an audit entry.
+    func diagnose(lineId: Int64, context: UserContext) async throws -> LineDiagnosisRecord {
+        try context.require(Feature.diagnosis)
+        let line = try await visibleLine(lineId, context: context)
+        let customer = customerId(context)
+        let userId = context.user.id
+        let now = services.now
+        let windows = context.tenant.windows
+        return try await services.database.write(tenant: context.tenant.id, now: now) { transaction in
+            if let last = try await transaction.lineDiagnoses(customerId: customer, lineId: lineId, limit: 1).first,
+               now - last.runAt < Self.rerunSeconds, last.userId == userId {
+                return last
+            }
+            let faults = try await openFaults(for: line, context: context, in: transaction)
+            let traffic = try await transaction.recentTraffic(lineId: lineId, customerId: customer, since: now - Int64(Self.trafficDays) * 86_400)
+            let today = CalendarDay(instant: now)
+            let overdue = try await transaction.invoices(customerId: customer, windows: windows)
+                .filter { ["unpaid", "overdue", "partially_paid"].contains($0.status) && $0.dueOn < today.description }.map(\.dueOn)
+            let checks = LineDiagnosis.run(LineDiagnosisInput(
+                lineStatus: line.status, openFaultReports: faults.map { ($0.id ?? 0, $0.status) }, recentTrafficCount: traffic.count,
+                lastTrafficAt: traffic.last, trafficDays: Self.trafficDays, overdueDueDays: overdue, today: today))
+            var record = LineDiagnosisRecord(customerId: customer, lineId: lineId, userId: userId, runAt: now,
+                                             outcome: LineDiagnosis.outcome(of: checks).rawValue, checks: DiagnosisCheck.encode(checks))
+            record.id = try await transaction.insertLineDiagnosis(record)
+            try await transaction.audit("line.diagnosed", actorUserId: userId, targetKind: "line", targetId: String(lineId),
+                                        detail: "diagnosis \(record.id ?? 0): \(record.outcome)")
+            return record
+        }
+    }
+
+    // MARK: Showing
+
+    /// A check's sentence in the user's language.
+    func message(_ check: DiagnosisCheck, context: UserContext) -> String {
+        var values = check.values
+        let forms = RequestForms(tenant: context.tenant, context: context)
+        if check.id == "open_fault", let status = values["status"] { values["status"] = forms.statusLabel(status) }
+        if check.id == "line_status", let status = values["status"] { values["status"] = label("contracts.status", status, context) }
+        if check.id == "traffic", let last = values["last"].flatMap(Int64.init) { values["last"] = Formatting.dateTime(last, locale: context.locale) }
+        return text("support.diagnosis.check.\(check.id).\(check.detail)", context, values)
+    }
+
+    private func faultForm(_ context: UserContext) -> String? {
+        guard context.may(Feature.faultReport) else { return nil }
+        return requestForm(for: Feature.faultReport, context)?.id
+    }
+
+    func diagnosisJSON(_ record: LineDiagnosisRecord, line: LineRecord, context: UserContext) -> DiagnosisJSON {
+        let checks = DiagnosisCheck.decode(record.checks)
+        let suggested = LineDiagnosis.suggestsFaultReport(checks) && faultForm(context) != nil
+        return DiagnosisJSON(id: record.id ?? 0, lineId: record.lineId, line: line.identifier, runAt: record.runAt, outcome: record.outcome,
+                             checks: checks.map { .init(id: $0.id, outcome: $0.outcome.rawValue, message: message($0, context: context)) },
+                             faultReportSuggested: suggested,
+                             faultReportUrl: suggested ? faultForm(context).map { "/requests/new/\($0)" } : nil,
+                             faultRequestId: record.faultRequestId)
+    }
+
+    private func historyValues(_ history: [LineDiagnosisRecord], lines: [LineRecord], context: UserContext) -> [[String: Any]] {
+        history.map { record in
+            ["id": String(record.id ?? 0), "line": lines.first { $0.id == record.lineId }?.identifier ?? "",
+             "when": Formatting.dateTime(record.runAt, locale: context.locale), "outcome": record.outcome,
+             "outcome_label": text("support.diagnosis.outcome.\(record.outcome)", context)]
+        }
+    }
+
+    private func diagnosisPage(context: UserContext) async throws -> Response {
+        let (lines, history) = try await diagnosableLines(context: context)
+        let values: [String: Any] = [
+            "lines": lines.map { line -> [String: Any] in
+                var item: [String: Any] = ["id": String(line.id ?? 0), "identifier": line.identifier, "description": line.description ?? "",
+                                           "status": label("contracts.status", line.status, context)]
+                if let last = history.first(where: { $0.lineId == line.id }) {
+                    item["last"] = text("support.diagnosis.last", context, ["when": Formatting.dateTime(last.runAt, locale: context.locale),
+                                                                            "outcome": text("support.diagnosis.outcome.\(last.outcome)", context)])
+                    item["last_id"] = String(last.id ?? 0)
+                    item["last_outcome"] = last.outcome
+                }
+                return item
+            },
+            "has_lines": !lines.isEmpty,
+            "history": historyValues(Array(history.prefix(10)), lines: lines, context: context), "has_history": !history.isEmpty,
+        ]
+        return Pages.render("support_diagnosis", TemplateValues.pruned(values), title: text("support.diagnosis.title", context), context: context)
+    }
+
+    private func resultPage(context: UserContext) async throws -> Response {
+        let (record, line, history) = try await loadDiagnosis(context: context)
+        let json = diagnosisJSON(record, line: line, context: context)
+        let checks = DiagnosisCheck.decode(record.checks)
+        var values: [String: Any] = [
+            "line_id": String(line.id ?? 0), "identifier": line.identifier, "when": Formatting.dateTime(record.runAt, locale: context.locale),
+            "outcome": record.outcome, "outcome_label": text("support.diagnosis.outcome.\(record.outcome)", context),
+            "summary": text("support.diagnosis.summary.\(record.outcome)", context),
+            "checks": checks.map { check -> [String: Any] in
+                ["name": text("support.diagnosis.check.\(check.id).name", context), "message": message(check, context: context),
+                 "outcome": check.outcome.rawValue, "outcome_label": text("support.diagnosis.outcome.\(check.outcome.rawValue)", context)]
+            },
+            "history": historyValues(history, lines: [line], context: context), "list_title": text("support.diagnosis.title", context),
+        ]
+        if let url = json.faultReportUrl { values["fault_url"] = url }
+        if let open = checks.first(where: { $0.id == "open_fault" && $0.outcome != .ok }), let id = open.values["id"] {
+            let canTrack = RequestsController.pages[0].definedFeatures(in: context.tenant.definition).contains { context.may($0) }
+            if canTrack { values["open_fault_url"] = "/requests/\(id)" }
+        }
+        if checks.contains(where: { $0.id == "billing" && $0.outcome != .ok }) && context.may("invoices.view") {
+            values["invoices_url"] = "/invoices"
+        }
+        return Pages.render("support_diagnosis_result", TemplateValues.pruned(values),
+                            title: text("support.diagnosis.result_title", context, ["line": line.identifier]), context: context)
+    }
+}

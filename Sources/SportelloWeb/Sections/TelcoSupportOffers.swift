@@ -1,0 +1,270 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// Exclusive offers (`catalog_items` of kind `offer`) and their activation through the tenant's
+/// `offers.activate` request form: a tracked request, never two open for the same offer.
+extension TelcoSupportController {
+    struct OfferJSON: Encodable {
+        var code, title: String
+        var description, category: String?
+        var price: API.Money?
+        var billingPeriod, validTo: String?
+        var highlights: [String]
+        var lineKind: String?
+        var activationFee: API.Money?
+        var canActivate: Bool
+        var openRequestId: Int64?
+        var openRequestStatus: String?
+    }
+
+    struct ActivationBody: Decodable {
+        struct Person: Decodable { var name, phone, email: String? }
+        var lines: [String]?
+        var referent: Person?
+        var notes: String?
+    }
+
+    enum ActivationOutcome {
+        case created(RequestRecord)
+        case duplicate(RequestRecord)
+        case invalid([FieldProblem])
+    }
+
+    /// An offer as the customer sees it, with the activation already open for it, if any.
+    struct OfferView {
+        var item: CatalogItemRecord
+        var data: OfferData
+        var open: RequestRecord?
+    }
+
+    func addOfferRoutes(to group: RouterGroup<UserContext>) {
+        group.get("/offers") { request, context in
+            try await offersPage(context: context, notice: Self.notice(context, request, allowed: ["requested"], prefix: "support.offers.done"))
+        }
+        group.get("/offers/:code") { _, context in try await offerPage(context: context) }
+        group.post("/offers/:code/activate") { request, context in
+            // Checkboxes repeat `lines`: the request-form reader keeps every value (and checks the CSRF token).
+            let submission = try await RequestSubmission.read(request, context: context, limit: 1 << 20)
+            var values = submission.values
+            values["_csrf"] = nil
+            let code = try offerCode(context)
+            switch try await activate(code: code, values: values, context: context) {
+            case .created(let record):
+                let forms = RequestForms(tenant: context.tenant, context: context)
+                return Pages.redirect(forms.canView(record) ? "/requests/\(record.id ?? 0)?created=1" : "/offers?done=requested")
+            case .duplicate(let open):
+                return try await offerPage(context: context, values: values, blocked: open, status: .conflict)
+            case .invalid(let problems):
+                return try await offerPage(context: context, values: values, problems: problems, status: .unprocessableContent)
+            }
+        }
+        group.get("\(API.prefix)/offers") { _, context in
+            struct List: Encodable { var offers: [OfferJSON] }
+            let views = try await offerViews(context: context)
+            return API.json(List(offers: views.map { offerJSON($0, context: context) }))
+        }
+        group.post("\(API.prefix)/offers/:code/activations") { request, context in
+            let body = try await API.decode(ActivationBody.self, from: request, context: context)
+            var values: [String: [String]] = [:]
+            if let lines = body.lines { values["lines"] = lines }
+            if let person = body.referent {
+                values["referent_name"] = person.name.map { [$0] }
+                values["referent_phone"] = person.phone.map { [$0] }
+                values["referent_email"] = person.email.map { [$0] }
+            }
+            if let notes = body.notes { values["notes"] = [notes] }
+            let code = try offerCode(context)
+            switch try await activate(code: code, values: values, context: context) {
+            case .created(let record):
+                struct Created: Encodable { var requestId: Int64; var status, statusLabel, offer, url: String }
+                let forms = RequestForms(tenant: context.tenant, context: context)
+                return API.json(Created(requestId: record.id ?? 0, status: record.status, statusLabel: forms.statusLabel(record.status),
+                                        offer: code, url: "\(API.prefix)/requests/\(record.id ?? 0)"), status: .created)
+            case .duplicate(let open):
+                let message = duplicateMessage(open, context: context)
+                return API.json(APIErrorBody(error: .init(code: "duplicate_activation", message: message,
+                                                          fields: [.init(field: "offer", code: "duplicate_activation", message: message)])),
+                                status: .conflict)
+            case .invalid(let problems):
+                throw PortalError.invalid(problems)
+            }
+        }
+    }
+
+    private func offerCode(_ context: UserContext) throws -> String {
+        guard let code = context.parameters.get("code"), !code.isEmpty, code.count <= 40 else { throw PortalError.notFound }
+        return code
+    }
+
+    private func activationForm(_ context: UserContext) -> (id: String, form: RequestForm)? {
+        requestForm(for: Feature.offersActivate, context)
+    }
+
+    /// The offers on sale today to the customer's type, each with its open activation.
+    func offerViews(context: UserContext) async throws -> [OfferView] {
+        try context.require(page: Self.offers)
+        let customer = customerId(context)
+        let type = context.customer.customerType
+        let today = CalendarDay(instant: services.now).description
+        let forms = RequestForms(tenant: context.tenant, context: context)
+        let formId = activationForm(context)?.id
+        let terminal = formId.map { forms.terminal(for: $0) } ?? []
+        let (items, open) = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+            (try await transaction.catalogItems(kind: "offer", availableOn: today, to: type),
+             try await transaction.openRequests(customerId: customer, forms: formId.map { [$0] } ?? [], terminal: terminal))
+        }
+        return items.map { item in
+            OfferView(item: item, data: OfferData.decode(item.data),
+                      open: open.first { Self.payloadFields($0)["offer"] as? String == item.code })
+        }
+    }
+
+    private func canActivate(_ view: OfferView, context: UserContext) -> Bool {
+        context.tenant.definition.features[Feature.offersActivate] != nil && context.may(Feature.offersActivate)
+            && activationForm(context) != nil && view.open == nil
+    }
+
+    private func offerJSON(_ view: OfferView, context: UserContext) -> OfferJSON {
+        OfferJSON(code: view.item.code, title: view.item.title, description: view.item.description, category: view.item.category,
+                  price: view.item.priceCents.map { API.Money($0) }, billingPeriod: view.item.billingPeriod, validTo: view.item.validTo,
+                  highlights: view.data.highlights ?? [], lineKind: view.data.lineKind,
+                  activationFee: view.data.activationFeeCents.map { API.Money($0) }, canActivate: canActivate(view, context: context),
+                  openRequestId: view.open?.id, openRequestStatus: view.open?.status)
+    }
+
+    func duplicateMessage(_ open: RequestRecord, context: UserContext) -> String {
+        let forms = RequestForms(tenant: context.tenant, context: context)
+        return text("support.offers.duplicate", context, ["id": String(open.id ?? 0), "status": forms.statusLabel(open.status)])
+    }
+
+    /// Checks an activation with the form's own rules and stores it as a request, in one transaction.
+    func activate(code: String, values submitted: [String: [String]], context: UserContext) async throws -> ActivationOutcome {
+        try context.require(page: Self.offers)
+        try context.require(Feature.offersActivate)
+        guard let (formId, form) = activationForm(context) else { throw PortalError.notFound }
+        let forms = RequestForms(tenant: context.tenant, context: context)
+        let customer = customerId(context)
+        let userId = context.user.id
+        let type = context.customer.customerType
+        let now = services.now
+        let today = CalendarDay(instant: now).description
+        let missingLines = localized("support.offers.error.lines_required", context)
+        let noLines = localized("support.offers.error.no_lines", context)
+        return try await services.database.write(tenant: context.tenant.id, now: now) { transaction in
+            guard let offer = try await transaction.catalogItems(kind: "offer", availableOn: today, to: type).first(where: { $0.code == code }) else {
+                throw PortalError.notFound
+            }
+            let data = OfferData.decode(offer.data)
+            let open = try await transaction.openRequests(customerId: customer, forms: [formId], terminal: forms.terminal(for: formId))
+            if let same = open.first(where: { Self.payloadFields($0)["offer"] as? String == code }) { return .duplicate(same) }
+            if let maximum = form.maxOpen {
+                let blocking = try await transaction.openRequests(customerId: customer, group: form.group, form: formId,
+                                                                  terminal: forms.terminal(for: formId))
+                if blocking.count >= maximum, let first = blocking.first { return .duplicate(first) }
+            }
+            var values = submitted
+            values["offer"] = [code]
+            var extra: [FieldProblem] = []
+            var eligible: [LineRecord] = []
+            if let kind = data.lineKind {
+                eligible = try await transaction.lines(customerId: customer).filter { $0.kind == kind && $0.status == "active" }
+                let chosen = (values["lines"] ?? []).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+                if eligible.isEmpty {
+                    extra.append(FieldProblem(field: "lines", code: "no_lines", message: noLines))
+                    values["lines"] = nil
+                } else if chosen.isEmpty {
+                    extra.append(FieldProblem(field: "lines", code: "lines_required", message: missingLines))
+                }
+            } else {
+                values["lines"] = nil   // A company-wide offer names no line.
+            }
+            var checked = forms.check(form, values: values, files: [:], lines: eligible, invoices: [])
+            let flagged = Set(extra.map(\.field))
+            checked.problems = extra + checked.problems.filter { !flagged.contains($0.field) }
+            guard checked.problems.isEmpty else { return .invalid(checked.problems) }
+            var payload: [String: Any] = ["fields": checked.fields]
+            if let notify = checked.notify { payload["notify"] = notify }
+            let label = form.label.resolve(context.tenant.definition.locales.default)
+            var record = RequestRecord(customerId: customer, userId: userId, form: formId, formGroup: form.group,
+                                       subject: String("\(label): \(offer.title)".prefix(200)), payload: RequestsController.encode(payload),
+                                       status: forms.initialStatus(form), createdAt: now)
+            let id = try await transaction.insertRequest(record, note: nil)
+            record.id = id
+            let lines = (checked.fields["lines"] as? [String] ?? []).joined(separator: ", ")
+            try await transaction.audit("offer.activation_requested", actorUserId: userId, targetKind: "request", targetId: String(id),
+                                        detail: "offer \(code)" + (lines.isEmpty ? "" : ", lines \(lines)"))
+            return .created(record)
+        }
+    }
+
+    // MARK: Pages
+
+    private func offerValues(_ view: OfferView, context: UserContext) -> [String: Any] {
+        let locale = context.locale
+        let item = view.item
+        var values: [String: Any] = [
+            "code": item.code, "title": item.title, "description": item.description ?? "", "category": item.category ?? "",
+            "highlights": (view.data.highlights ?? []).map { ["text": $0] }, "has_highlights": !(view.data.highlights ?? []).isEmpty,
+            "can_activate": canActivate(view, context: context),
+        ]
+        if let price = item.priceCents {
+            let amount = Formatting.money(price, locale: locale)
+            values["price"] = item.billingPeriod.map { text("support.offers.period.\($0)", context, ["amount": amount]) } ?? amount
+        }
+        if let fee = view.data.activationFeeCents { values["activation_fee"] = text("support.offers.activation_fee", context, ["amount": Formatting.money(fee, locale: locale)]) }
+        if let until = item.validTo { values["valid_to"] = text("support.offers.valid_to", context, ["day": Formatting.day(until)]) }
+        if let kind = view.data.lineKind { values["line_kind"] = label("support.offers.line_kind", kind, context) }
+        if let open = view.open {
+            let forms = RequestForms(tenant: context.tenant, context: context)
+            values["open_message"] = duplicateMessage(open, context: context)
+            if forms.canView(open) { values["open_id"] = String(open.id ?? 0) }
+        }
+        return values
+    }
+
+    private func offersPage(context: UserContext, notice: String?) async throws -> Response {
+        let views = try await offerViews(context: context)
+        var values: [String: Any] = ["offers": views.map { offerValues($0, context: context) }, "has_offers": !views.isEmpty]
+        if let notice { values["notice"] = notice }
+        if context.may(Feature.offersView) && !context.may(Feature.offersActivate) && context.tenant.definition.features[Feature.offersActivate] != nil {
+            values["activation_note"] = text("support.offers.activation_reserved", context)
+        }
+        return Pages.render("offers", TemplateValues.pruned(values), title: text("support.offers.title", context), context: context)
+    }
+
+    private func offerPage(context: UserContext, values submitted: [String: [String]] = [:], problems: [FieldProblem] = [],
+                           blocked: RequestRecord? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let code = try offerCode(context)
+        guard let view = try await offerViews(context: context).first(where: { $0.item.code == code }) else { throw PortalError.notFound }
+        var values = offerValues(view, context: context)
+        if let blocked { values["open_message"] = duplicateMessage(blocked, context: context); values["can_activate"] = false }
+        if canActivate(view, context: context) && blocked == nil {
+            let customer = customerId(context)
+            let kind = view.data.lineKind
+            let lines = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+                try await transaction.lines(customerId: customer).filter { kind != nil && $0.kind == kind && $0.status == "active" }
+            }
+            let chosen = Set(submitted["lines"] ?? [])
+            func first(_ name: String) -> String { submitted[name]?.first ?? "" }
+            let user = context.user
+            let defaultName = [user.firstName, user.lastName].compactMap { $0 }.joined(separator: " ")
+            values["form"] = [
+                "needs_lines": kind != nil, "has_lines": !lines.isEmpty,
+                "lines": lines.enumerated().map { index, line -> [String: Any] in
+                    ["index": String(index), "value": line.identifier,
+                     "label": [line.identifier, line.description].compactMap { $0 }.joined(separator: " · "), "selected": chosen.contains(line.identifier)]
+                },
+                "referent_name": submitted.isEmpty ? defaultName : first("referent_name"),
+                "referent_phone": first("referent_phone"),
+                "referent_email": submitted.isEmpty ? (user.email ?? "") : first("referent_email"),
+                "notes": first("notes"),
+                "notes_max": String(activationForm(context)?.form.fields.first { $0.name == "notes" }?.maxLength ?? 300),
+            ] as [String: Any]
+        }
+        values.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
+        values["offers_title"] = text("support.offers.title", context)
+        return Pages.render("offers_detail", TemplateValues.pruned(values), title: view.item.title, context: context, status: status)
+    }
+}
