@@ -62,6 +62,23 @@ struct LanguageTests {
         #expect(definition.sections.keys.contains("users"))
     }
 
+    @Test func theTenantsOrderWinsAndTheFragmentsOwnEntriesFollow() throws {
+        let fragment = """
+        fragment: base
+        locales: {default: it, available: [it, en]}
+        sections:
+          support: {label: Assistenza}
+          invoices: {label: Fatture}
+        """
+        let tenant = SchemaExport.exampleTenant.replacingOccurrences(of: "locales: {default: it, available: [it, en]}\n", with: "extends: [base]\n")
+        let result = TenantLoader().load(sources: [(file: "base.yaml", text: fragment), (file: "example.yaml", text: tenant)])
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        let definition = try #require(result.tenants.first).definition
+        // The tenant lists invoices then users; the fragment's support comes after them.
+        #expect(definition.sections.keys == ["invoices", "users", "support"])
+        #expect(definition.sections["invoices"]?.label.resolve("it") == "Fatture")
+    }
+
     @Test func errorsInsideAFragmentPointAtTheFragmentFile() throws {
         let fragment = "fragment: base\nlocales: {default: it, available: [it, en]}\nbranding: {primary_color: blue}\n"
         let tenant = SchemaExport.exampleTenant.replacingOccurrences(of: "branding: {primary_color: \"#0a3d91\", logo: /static/example/logo.svg}\n", with: "extends: [base]\n")

@@ -64,14 +64,18 @@ public struct ConfigNode: Sendable, Hashable {
     /// Deep merge used by `extends:`: mappings merge key by key (this node wins), anything else is replaced.
     public func merged(over base: ConfigNode) -> ConfigNode {
         guard case .mapping(let mine) = value, case .mapping(let theirs) = base.value else { return self }
-        var result = theirs
+        // The tenant's order wins (its navigation lists sections as its file does); entries only the base
+        // has follow, in the base's order.
+        var result: [Entry] = []
         for entry in mine {
-            if let index = result.firstIndex(where: { $0.key == entry.key }) {
-                result[index] = Entry(key: entry.key, keyLocation: entry.keyLocation, value: entry.value.merged(over: result[index].value))
+            if let inBase = theirs.first(where: { $0.key == entry.key }) {
+                result.append(Entry(key: entry.key, keyLocation: entry.keyLocation, value: entry.value.merged(over: inBase.value)))
             } else {
                 result.append(entry)
             }
         }
+        let own = Set(mine.map(\.key))
+        result += theirs.filter { !own.contains($0.key) }
         return ConfigNode(.mapping(result), at: location)
     }
 }
