@@ -1,0 +1,250 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// Domain registration: the availability check, the order with its pro-forma, the customer's domains.
+extension HostingController {
+    static let domainOperations: [APIOperation] = [
+        APIOperation("GET", "/domains", summary: "The customer's domains with expiry and auto-renew, and the extensions on sale with their yearly price",
+                     feature: Feature.domains, success: (200, "DomainList")),
+        APIOperation("GET", "/domains/availability", summary: "Whether a domain name is well formed, has a supported extension and is free",
+                     feature: Feature.domains, parameters: [.init("name", required: true, description: "The domain name (rossi-srl.it)")],
+                     success: (200, "DomainAvailability")),
+        APIOperation("POST", "/domains", summary: "Orders the registration of a free domain: creates the order and its pro-forma; registration starts once paid",
+                     feature: Feature.domains, requestBody: "DomainOrderRequest", success: (201, "Order")),
+        APIOperation("POST", "/domains/{id}/auto-renew", summary: "Switches automatic renewal of one of the customer's domains on or off",
+                     feature: Feature.domains, parameters: [.init("id", in: "path", description: "Domain id", schema: .integer)],
+                     requestBody: "AutoRenewRequest", success: (200, "Domain")),
+    ]
+
+    static let domainSchemas: [String: JSONSchema] = [
+        "Domain": .object([
+            "id": .integer, "name": .string(), "extension": .string(), "status": .enumeration(["pending", "active", "expired"]),
+            "registered_on": .nullable(.string(format: "date")), "expires_on": .nullable(.string(format: "date")), "auto_renew": .boolean,
+        ], required: ["id", "name", "extension", "status", "auto_renew"]),
+        "DomainExtension": .object(["extension": .string(), "description": .nullable(.string()), "yearly_price": .reference("Money")],
+                                   required: ["extension", "yearly_price"]),
+        "DomainList": .object(["domains": .array(.reference("Domain")), "extensions": .array(.reference("DomainExtension"))],
+                              required: ["domains", "extensions"]),
+        "DomainAvailability": .object([
+            "name": .string(), "available": .boolean,
+            "reason": .nullable(.enumeration(["required", "too_long", "invalid_characters", "invalid_label", "missing_extension",
+                                              "unsupported_extension", "taken"])),
+            "yearly_price": .nullable(.reference("Money")), "years": .array(.integer),
+        ], required: ["name", "available", "years"]),
+        "DomainOrderRequest": .object(["name": .string(), "years": .nullable(.integer)], required: ["name"]),
+        "AutoRenewRequest": .object(["auto_renew": .boolean], required: ["auto_renew"]),
+    ]
+
+    struct DomainView: Encodable {
+        var id: Int64
+        var name, `extension`, status: String
+        var registeredOn, expiresOn: String?
+        var autoRenew: Bool
+    }
+
+    struct ExtensionView: Encodable { var `extension`: String; var description: String?; var yearlyPrice: API.Money }
+    struct DomainList: Encodable { var domains: [DomainView]; var extensions: [ExtensionView] }
+
+    struct DomainAvailability: Encodable {
+        var name: String
+        var available: Bool
+        var reason: String?
+        var yearlyPrice: API.Money?
+        var years: [Int64]
+    }
+
+    struct DomainOrderRequest: Decodable { var name: String?; var years: Int64? }
+    struct AutoRenewRequest: Decodable { var autoRenew: Bool }
+
+    func addDomainRoutes(to group: RouterGroup<UserContext>) {
+        group.get("/domains") { request, context in
+            try await domainsPage(context: context, checked: query(request, "name"),
+                                  notice: notice(request, allowed: ["auto_renew_on", "auto_renew_off"], prefix: "hosting.done", context))
+        }
+        group.post("/domains/register") { request, context in
+            let form = try await SubmittedForm.read(request, context: context)
+            do {
+                let order = try await placeDomainOrder(DomainOrderRequest(name: form["name"], years: form.value("years").flatMap { Int64($0) }), context: context)
+                return Pages.redirect("/services/orders?done=domain_ordered&order=\(order.id ?? 0)")
+            } catch PortalError.invalid(let problems) {
+                return try await domainsPage(context: context, checked: form["name"], problems: problems)
+            }
+        }
+        group.post("/domains/:id/auto-renew") { request, context in
+            let form = try await SubmittedForm.read(request, context: context)
+            let on = form["auto_renew"] == "on"
+            _ = try await setAutoRenew(domainId: try pathId("id", context), on: on, context: context)
+            return Pages.redirect("/domains?done=\(on ? "auto_renew_on" : "auto_renew_off")")
+        }
+
+        group.get("\(API.prefix)/domains") { _, context in
+            let (domains, extensions) = try await domainData(context)
+            return API.json(DomainList(domains: domains.map(domainView), extensions: extensions.map {
+                ExtensionView(extension: $0.code, description: $0.description, yearlyPrice: API.Money($0.priceCents ?? 0))
+            }))
+        }
+        group.get("\(API.prefix)/domains/availability") { request, context in
+            try context.require(page: Self.domainsPage)
+            return API.json(try await availability(query(request, "name") ?? "", context: context).view)
+        }
+        group.post("\(API.prefix)/domains") { request, context in
+            let body = try await API.decode(DomainOrderRequest.self, from: request, context: context)
+            let order = try await placeDomainOrder(body, context: context)
+            let proformas = try await read(context) { [customerId = context.customer.id ?? 0] in
+                try await $0.invoices(ids: order.invoiceId.map { [$0] } ?? [], customerId: customerId)
+            }
+            return API.json(orderView(order, proformas: proformas, context: context), status: .created)
+        }
+        group.post("\(API.prefix)/domains/:id/auto-renew") { request, context in
+            let body = try await API.decode(AutoRenewRequest.self, from: request, context: context)
+            return API.json(domainView(try await setAutoRenew(domainId: try pathId("id", context), on: body.autoRenew, context: context)))
+        }
+    }
+
+    func domainView(_ domain: DomainRecord) -> DomainView {
+        DomainView(id: domain.id ?? 0, name: domain.name, extension: domain.tld, status: domain.status, registeredOn: domain.registeredOn,
+                   expiresOn: domain.expiresOn, autoRenew: domain.autoRenew)
+    }
+
+    func domainData(_ context: UserContext) async throws -> ([DomainRecord], [CatalogItemRecord]) {
+        try context.require(page: Self.domainsPage)
+        try await activatePaidOrders(context)
+        let customerId = context.customer.id ?? 0
+        let day = today.description
+        let type = context.customer.customerType
+        return try await read(context) { transaction in
+            (try await transaction.domains(customerId: customerId),
+             try await transaction.catalogItems(kind: "domain_extension", availableOn: day, to: type))
+        }
+    }
+
+    /// The outcome of an availability check: the normalised name, the extension's price, or why it cannot be registered.
+    struct Check {
+        var name: String
+        var price: Int64?
+        var problem: FieldProblem?
+        var reason: String? { problem?.code }
+        var view: DomainAvailability {
+            DomainAvailability(name: name, available: problem == nil, reason: reason, yearlyPrice: price.map { API.Money($0) },
+                               years: problem == nil ? HostingPolicy.registrationYears.map { $0 } : [])
+        }
+    }
+
+    func availability(_ typed: String, context: UserContext) async throws -> Check {
+        switch DomainName.normalize(typed) {
+        case .failure(let reason):
+            return Check(name: typed.trimmingCharacters(in: .whitespacesAndNewlines), problem: problem("name", reason.rawValue, "hosting.error.domain.\(reason.rawValue)", context))
+        case .success(let parsed):
+            let day = today.description
+            let type = context.customer.customerType
+            let (ext, taken) = try await read(context) { transaction in
+                (try await transaction.catalogItems(kind: "domain_extension", availableOn: day, to: type).first { $0.code == parsed.extension },
+                 try await transaction.domainTaken(parsed.name))
+            }
+            guard let ext else {
+                return Check(name: parsed.name, problem: problem("name", "unsupported_extension", "hosting.error.domain.unsupported_extension", context,
+                                                                 ["extension": ".\(parsed.extension)"]))
+            }
+            if taken {
+                return Check(name: parsed.name, price: ext.priceCents, problem: problem("name", "taken", "hosting.error.domain.taken", context, ["domain": parsed.name]))
+            }
+            return Check(name: parsed.name, price: ext.priceCents)
+        }
+    }
+
+    func placeDomainOrder(_ request: DomainOrderRequest, context: UserContext) async throws -> OrderRecord {
+        try context.require(page: Self.domainsPage)
+        try context.require(Feature.domains)
+        let check = try await availability(request.name ?? "", context: context)
+        var problems = check.problem.map { [$0] } ?? []
+        let years = request.years ?? 1
+        if !HostingPolicy.registrationYears.contains(years) {
+            problems.append(problem("years", "invalid", "hosting.error.years", context))
+        }
+        guard problems.isEmpty, let price = check.price else { throw PortalError.invalid(problems) }
+        let customerId = context.customer.id ?? 0
+        let net = price * years
+        let tld = String(check.name.split(separator: ".", maxSplits: 1).last ?? "")
+        let draft = OrderRecord(customerId: customerId, userId: context.user.id, number: "", kind: "domain", itemCode: tld,
+                                title: string("hosting.domains.order_title", context, ["domain": check.name]), target: check.name,
+                                billingPeriod: "year", quantity: years, netCents: net, taxCents: HostingPolicy.tax(on: net),
+                                totalCents: net + HostingPolicy.tax(on: net), createdAt: now)
+        let issued = today
+        let userId = context.user.id
+        let createdAt = now
+        let name = check.name
+        do {
+            return try await write(context) { transaction in
+                // Checked again inside the transaction; the unique name settles a race between two customers.
+                guard !(try await transaction.domainTaken(name)) else { throw DomainTaken() }
+                let order = try await transaction.placeOrder(draft, issuedOn: issued, proformaDays: HostingPolicy.proformaDays)
+                try await transaction.insertDomain(DomainRecord(customerId: customerId, orderId: order.id, name: name, tld: tld,
+                                                                status: "pending", autoRenew: true, createdAt: createdAt))
+                try await transaction.audit("domain.ordered", actorUserId: userId, targetKind: "order", targetId: String(order.id ?? 0),
+                                            detail: "\(order.number) \(name) \(years)y total_cents=\(order.totalCents)")
+                return order
+            }
+        } catch is DomainTaken {
+            throw PortalError.invalid([problem("name", "taken", "hosting.error.domain.taken", context, ["domain": check.name])])
+        }
+    }
+
+    private struct DomainTaken: Error {}
+
+    func setAutoRenew(domainId: Int64, on: Bool, context: UserContext) async throws -> DomainRecord {
+        try context.require(page: Self.domainsPage)
+        try context.require(Feature.domains)
+        let customerId = context.customer.id ?? 0
+        let userId = context.user.id
+        return try await write(context) { transaction in
+            guard var domain = try await transaction.domain(id: domainId, customerId: customerId) else { throw PortalError.notFound }
+            guard domain.autoRenew != on else { return domain }
+            try await transaction.setAutoRenew(on, domainId: domainId, customerId: customerId)
+            try await transaction.audit(on ? "domain.auto_renew_on" : "domain.auto_renew_off", actorUserId: userId, targetKind: "domain",
+                                        targetId: String(domainId), detail: domain.name)
+            domain.autoRenew = on
+            return domain
+        }
+    }
+
+    private func domainsPage(context: UserContext, checked: String?, notice: String? = nil, problems: [FieldProblem] = []) async throws -> Response {
+        let (domains, extensions) = try await domainData(context)
+        let locale = context.locale
+        var values: [String: Any] = [
+            "domains": domains.map { domain -> [String: Any] in
+                ["id": domain.id ?? 0, "name": domain.name, "status": label("hosting.domains.status", domain.status, context),
+                 "status_class": domain.status, "registered": Formatting.day(domain.registeredOn), "expires": Formatting.day(domain.expiresOn),
+                 "auto_renew": domain.autoRenew, "editable": domain.status != "pending"]
+            },
+            "has_domains": !domains.isEmpty,
+            "extensions": extensions.map { ["name": $0.title, "description": $0.description ?? "",
+                                            "price": string("hosting.price.year", context, ["amount": money($0.priceCents ?? 0, context)])] },
+            "name": checked ?? "",
+        ]
+        var allProblems = problems
+        if let checked, !problems.contains(where: { $0.field == "name" }), !checked.trimmingCharacters(in: .whitespaces).isEmpty {
+            let check = try await availability(checked, context: context)
+            values["name"] = check.name
+            if let problem = check.problem {
+                allProblems.append(problem)
+            } else if let price = check.price {
+                values["available"] = [
+                    "name": check.name,
+                    "message": string("hosting.domains.available", context, ["domain": check.name]),
+                    "years": HostingPolicy.registrationYears.map { years -> [String: Any] in
+                        let net = price * years
+                        return ["value": years, "label": string("hosting.order.years_option", context,
+                                                                 ["count": String(years), "total": money(net + HostingPolicy.tax(on: net), context)])]
+                    },
+                ]
+            }
+        }
+        if let notice { values["notice"] = notice }
+        values.merge(Pages.errorValues(allProblems, locale: locale)) { $1 }
+        // An unavailable name is an answer to the check, not a failed submission: only a rejected order is 422.
+        return Pages.render("hosting_domains", values, title: string("hosting.domains.title", context), context: context,
+                            status: problems.isEmpty ? .ok : .unprocessableContent)
+    }
+}

@@ -1,0 +1,400 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// What a product's catalogue `data` says: what the order applies to and what the plan includes.
+struct ProductDetails: Decodable, Sendable {
+    /// `domain` (a name typed by the customer), `hosting` (one of the customer's hosting accounts) or nil.
+    var needs: String?
+    var diskMb: Int64?
+    var trafficMb: Int64?
+    var mailboxes: Int64?
+    var extraMailboxes: Int64?
+
+    init(_ item: CatalogItemRecord) {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        self = item.data.flatMap { try? decoder.decode(ProductDetails.self, from: Data($0.utf8)) } ?? ProductDetails()
+    }
+
+    init() {}
+
+    var isHostingPlan: Bool { diskMb != nil }
+
+    /// The quantities offered: years for yearly products, months for monthly ones.
+    static func quantities(for period: String?) -> [Int64] { period == "month" ? [1, 3, 6, 12] : [1, 2, 3] }
+}
+
+/// Buying services: the shop, the order form, the orders with their pro-forma, and starting what was paid.
+extension HostingController {
+    static let shopOperations: [APIOperation] = [
+        APIOperation("GET", "/services/products", summary: "Products on sale (hosting plans, SSL, backup, e-mail, PEC) with price and billing period",
+                     feature: Feature.buy, success: (200, "ProductList")),
+        APIOperation("POST", "/services/orders", summary: "Orders a product: creates the order and its pro-forma; the service starts once the pro-forma is paid",
+                     feature: Feature.buy, requestBody: "ProductOrderRequest", success: (201, "Order")),
+        APIOperation("GET", "/services/orders", summary: "The customer's orders (products and domain registrations) with status and pro-forma",
+                     feature: Feature.buy, otherFeatures: [Feature.domains], success: (200, "OrderList")),
+    ]
+
+    static let shopSchemas: [String: JSONSchema] = [
+        "Product": .object([
+            "code": .string(), "title": .string(), "description": .nullable(.string()), "category": .string(),
+            "price": .reference("Money"), "billing_period": .enumeration(["year", "month", "once"]),
+            "needs": .nullable(.enumeration(["domain", "hosting"])), "quantities": .array(.integer),
+            "disk_mb": .nullable(.integer), "traffic_mb": .nullable(.integer), "mailboxes": .nullable(.integer),
+        ], required: ["code", "title", "category", "price", "billing_period", "quantities"]),
+        "ProductList": .object(["products": .array(.reference("Product")), "vat_percent": .integer], required: ["products", "vat_percent"]),
+        "ProductOrderRequest": .object([
+            "product_code": .string(), "domain": .nullable(.string(description: "For products that apply to a domain")),
+            "hosting_account_id": .nullable(.integer), "quantity": .nullable(.integer),
+        ], required: ["product_code"]),
+        "Order": .object([
+            "id": .integer, "number": .string(), "kind": .enumeration(["product", "domain"]), "item_code": .string(), "title": .string(),
+            "target": .nullable(.string()), "quantity": .integer, "billing_period": .nullable(.string()),
+            "net": .reference("Money"), "tax": .reference("Money"), "total": .reference("Money"),
+            "status": .enumeration(OrderStatus.all), "created_at": .string(format: "date-time"), "activated_on": .nullable(.string(format: "date")),
+            "proforma": .nullable(.object(["id": .integer, "number": .string(), "status": .string(), "due_on": .string(format: "date"),
+                                           "href": .string()], required: ["id", "number", "status", "due_on", "href"])),
+        ], required: ["id", "number", "kind", "item_code", "title", "quantity", "net", "tax", "total", "status", "created_at"]),
+        "OrderList": .object(["orders": .array(.reference("Order"))], required: ["orders"]),
+    ]
+
+    struct ProductView: Encodable {
+        var code, title: String
+        var description: String?
+        var category: String
+        var price: API.Money
+        var billingPeriod: String
+        var needs: String?
+        var quantities: [Int64]
+        var diskMb, trafficMb, mailboxes: Int64?
+    }
+
+    struct ProductList: Encodable { var products: [ProductView]; var vatPercent: Int64 }
+
+    struct OrderView: Encodable {
+        struct Proforma: Encodable { var id: Int64; var number, status, dueOn, href: String }
+        var id: Int64
+        var number, kind, itemCode, title: String
+        var target: String?
+        var quantity: Int64
+        var billingPeriod: String?
+        var net, tax, total: API.Money
+        var status: String
+        var createdAt: String
+        var activatedOn: String?
+        var proforma: Proforma?
+    }
+
+    struct OrderList: Encodable { var orders: [OrderView] }
+
+    struct ProductOrderRequest: Decodable {
+        var productCode: String
+        var domain: String?
+        var hostingAccountId: Int64?
+        var quantity: Int64?
+    }
+
+    func addShopRoutes(to group: RouterGroup<UserContext>) {
+        group.get("/services/shop") { _, context in try await shopPage(context: context) }
+        group.get("/services/shop/:code") { _, context in try await productPage(context: context, form: nil, problems: []) }
+        group.post("/services/shop/:code") { request, context in
+            let form = try await SubmittedForm.read(request, context: context)
+            let order = ProductOrderRequest(productCode: context.parameters.get("code") ?? "", domain: form.value("domain"),
+                                            hostingAccountId: form.value("hosting_account_id").flatMap { Int64($0) },
+                                            quantity: form.value("quantity").flatMap { Int64($0) })
+            do {
+                let placed = try await placeProductOrder(order, context: context)
+                return Pages.redirect("/services/orders?done=ordered&order=\(placed.id ?? 0)")
+            } catch PortalError.invalid(let problems) {
+                return try await productPage(context: context, form: form, problems: problems)
+            }
+        }
+        group.get("/services/orders") { request, context in try await ordersPage(request, context: context) }
+
+        group.get("\(API.prefix)/services/products") { _, context in
+            try context.require(page: Self.shop)
+            let products = try await availableProducts(context)
+            return API.json(ProductList(products: products.map(productView), vatPercent: HostingPolicy.vatPercent))
+        }
+        group.post("\(API.prefix)/services/orders") { request, context in
+            let body = try await API.decode(ProductOrderRequest.self, from: request, context: context)
+            let order = try await placeProductOrder(body, context: context)
+            let proformas = try await read(context) { [customerId = context.customer.id ?? 0] in
+                try await $0.invoices(ids: order.invoiceId.map { [$0] } ?? [], customerId: customerId)
+            }
+            return API.json(orderView(order, proformas: proformas, context: context), status: .created)
+        }
+        group.get("\(API.prefix)/services/orders") { _, context in
+            let (orders, proformas) = try await loadOrders(context)
+            return API.json(OrderList(orders: orders.map { orderView($0, proformas: proformas, context: context) }))
+        }
+    }
+
+    // MARK: Reading
+
+    func availableProducts(_ context: UserContext) async throws -> [CatalogItemRecord] {
+        let day = today.description
+        let type = context.customer.customerType
+        return try await read(context) { try await $0.catalogItems(kind: "product", availableOn: day, to: type) }
+    }
+
+    func productView(_ item: CatalogItemRecord) -> ProductView {
+        let details = ProductDetails(item)
+        return ProductView(code: item.code, title: item.title, description: item.description, category: item.category ?? "other",
+                           price: API.Money(item.priceCents ?? 0), billingPeriod: item.billingPeriod ?? "once", needs: details.needs,
+                           quantities: ProductDetails.quantities(for: item.billingPeriod), diskMb: details.diskMb,
+                           trafficMb: details.trafficMb, mailboxes: details.mailboxes)
+    }
+
+    func loadOrders(_ context: UserContext) async throws -> ([OrderRecord], [Int64: InvoiceRecord]) {
+        try context.require(page: Self.orders)
+        try await activatePaidOrders(context)
+        let customerId = context.customer.id ?? 0
+        let mayDomains = context.may(Feature.domains), mayProducts = context.may(Feature.buy)
+        return try await read(context) { transaction in
+            let orders = try await transaction.orders(customerId: customerId).filter { $0.kind == "domain" ? mayDomains : mayProducts }
+            return (orders, try await transaction.invoices(ids: orders.compactMap(\.invoiceId), customerId: customerId))
+        }
+    }
+
+    func orderView(_ order: OrderRecord, proformas: [Int64: InvoiceRecord], context: UserContext) -> OrderView {
+        let proforma = order.invoiceId.flatMap { id in proformas[id].map { (id, $0) } }.map { id, invoice in
+            OrderView.Proforma(id: id, number: invoice.number, status: invoice.status, dueOn: invoice.dueOn, href: "\(API.prefix)/invoices/\(id)")
+        }
+        let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(order.createdAt)))
+        return OrderView(id: order.id ?? 0, number: order.number, kind: order.kind, itemCode: order.itemCode, title: order.title,
+                         target: order.target, quantity: order.quantity, billingPeriod: order.billingPeriod,
+                         net: API.Money(order.netCents), tax: API.Money(order.taxCents), total: API.Money(order.totalCents),
+                         status: order.status, createdAt: created, activatedOn: order.activatedOn, proforma: proforma)
+    }
+
+    // MARK: Ordering
+
+    /// Validates and records a product order with its pro-forma; every problem at once (422), 404 for an unknown product.
+    func placeProductOrder(_ request: ProductOrderRequest, context: UserContext) async throws -> OrderRecord {
+        try context.require(page: Self.shop)
+        try context.require(Feature.buy)
+        guard let product = try await availableProducts(context).first(where: { $0.code == request.productCode }) else {
+            throw PortalError.notFound
+        }
+        let details = ProductDetails(product)
+        let customerId = context.customer.id ?? 0
+        let accounts = try await read(context) { try await $0.hostingAccounts(customerId: customerId) }
+        var problems: [FieldProblem] = []
+        var target: String?
+        switch details.needs {
+        case "domain":
+            switch DomainName.normalize(request.domain ?? "") {
+            case .success(let name):
+                target = name.name
+                if details.isHostingPlan, accounts.contains(where: { $0.domain == name.name }) {
+                    problems.append(problem("domain", "already_hosted", "hosting.error.already_hosted", context, ["domain": name.name]))
+                }
+            case .failure(let reason):
+                problems.append(problem("domain", reason.rawValue, "hosting.error.domain.\(reason.rawValue)", context))
+            }
+        case "hosting":
+            if let account = accounts.first(where: { $0.id == request.hostingAccountId && $0.status == "active" }) {
+                target = account.domain
+            } else {
+                let code = request.hostingAccountId == nil ? "required" : "invalid"
+                problems.append(problem("hosting_account_id", code, "hosting.error.hosting_account", context))
+            }
+        default:
+            break
+        }
+        let quantities = ProductDetails.quantities(for: product.billingPeriod)
+        let quantity = request.quantity ?? quantities[0]
+        if !quantities.contains(quantity) {
+            problems.append(problem("quantity", "invalid", "hosting.error.quantity", context))
+        }
+        guard problems.isEmpty else { throw PortalError.invalid(problems) }
+        let net = (product.priceCents ?? 0) * quantity
+        let draft = OrderRecord(customerId: customerId, userId: context.user.id, number: "", kind: "product", itemCode: product.code,
+                                title: product.title, target: target, billingPeriod: product.billingPeriod, quantity: quantity,
+                                netCents: net, taxCents: HostingPolicy.tax(on: net), totalCents: net + HostingPolicy.tax(on: net),
+                                createdAt: now)
+        let issued = today
+        let userId = context.user.id
+        return try await write(context) { transaction in
+            let order = try await transaction.placeOrder(draft, issuedOn: issued, proformaDays: HostingPolicy.proformaDays)
+            try await transaction.audit("order.created", actorUserId: userId, targetKind: "order", targetId: String(order.id ?? 0),
+                                        detail: "\(order.number) \(order.itemCode) x\(order.quantity) \(order.target ?? "") total_cents=\(order.totalCents)")
+            return order
+        }
+    }
+
+    // MARK: Starting what was paid
+
+    /// Starts the customer's orders whose pro-forma has been paid (on the invoices page, by PayPal or by
+    /// Tunda's staff): hosting plans become a contract, a line and a hosting account; other products a
+    /// service on the domain's contract; domains become active. Each order starts once.
+    func activatePaidOrders(_ context: UserContext) async throws {
+        let customerId = context.customer.id ?? 0
+        let waiting = try await read(context) { try await $0.paidOrdersAwaitingActivation(customerId: customerId) }
+        guard !waiting.isEmpty else { return }
+        let day = today
+        let createdAt = now
+        try await write(context) { transaction in
+            for order in try await transaction.paidOrdersAwaitingActivation(customerId: customerId) {
+                guard let id = order.id, try await transaction.markOrderActive(id: id, customerId: customerId, on: day.description) else { continue }
+                try await Self.provision(order, on: day, at: createdAt, in: transaction)
+                try await transaction.audit("order.activated", targetKind: "order", targetId: String(id),
+                                            detail: "\(order.number) \(order.itemCode) \(order.target ?? "")")
+            }
+        }
+    }
+
+    static func provision(_ order: OrderRecord, on day: CalendarDay, at instant: Int64, in transaction: TenantTransaction) async throws {
+        let customerId = order.customerId
+        let months = Int(order.quantity) * (order.billingPeriod == "month" ? 1 : 12)
+        if order.kind == "domain" {
+            try await transaction.activateDomain(orderId: order.id ?? 0, customerId: customerId, on: day, years: Int(order.quantity))
+            return
+        }
+        let product = try await transaction.catalogItem(kind: "product", code: order.itemCode)
+        let details = product.map(ProductDetails.init) ?? ProductDetails()
+        let expires = day.adding(months: months).description
+        let monthlyFee = order.billingPeriod == "month" ? (product?.priceCents ?? 0) : (product?.priceCents ?? 0) / 12
+        let lines = try await transaction.lines(customerId: customerId)
+        if details.isHostingPlan, let domain = order.target {
+            let contractId = try await transaction.insertContract(ContractRecord(
+                customerId: customerId, code: order.number, offer: order.title, kind: "hosting", startsOn: day.description, expiresOn: expires))
+            let lineId = try await transaction.insertLine(LineRecord(customerId: customerId, contractId: contractId, kind: "hosting",
+                                                                     identifier: domain, description: order.title, activatedOn: day.description,
+                                                                     expiresOn: expires))
+            try await transaction.insertService(ServiceRecord(contractId: contractId, lineId: lineId, name: order.title,
+                                                              monthlyFeeCents: monthlyFee, expiresOn: expires))
+            var username = String(domain.prefix { $0 != "." }.filter { $0.isLetter || $0.isNumber }.prefix(12))
+            if username.isEmpty { username = "web" }
+            var candidate = username, suffix = 1
+            while try await transaction.hostingUsernameExists(candidate) { suffix += 1; candidate = "\(username)\(suffix)" }
+            try await transaction.insertHostingAccount(HostingAccountRecord(
+                customerId: customerId, lineId: lineId, orderId: order.id, domain: domain, planCode: order.itemCode, planTitle: order.title,
+                server: "web\(1 + (order.id ?? 0) % 12).tunda.it", username: candidate, diskQuotaMb: details.diskMb ?? 0,
+                trafficQuotaMb: details.trafficMb ?? 0, mailboxQuota: details.mailboxes ?? 0, expiresOn: expires, createdAt: instant))
+            return
+        }
+        if let extra = details.extraMailboxes, let domain = order.target,
+           let account = try await transaction.hostingAccounts(customerId: customerId).first(where: { $0.domain == domain }), let accountId = account.id {
+            try await transaction.raiseMailboxQuota(by: extra, hostingAccountId: accountId, customerId: customerId)
+        }
+        // The service joins the contract of the domain's line, or a contract of its own.
+        if let line = lines.first(where: { $0.identifier == order.target }) {
+            try await transaction.insertService(ServiceRecord(contractId: line.contractId, lineId: line.id, name: order.title,
+                                                              monthlyFeeCents: monthlyFee, expiresOn: expires))
+        } else {
+            let contractId = try await transaction.insertContract(ContractRecord(
+                customerId: customerId, code: order.number, offer: order.title, kind: "hosting", startsOn: day.description, expiresOn: expires))
+            try await transaction.insertService(ServiceRecord(contractId: contractId, name: [order.title, order.target].compactMap { $0 }.joined(separator: " – "),
+                                                              monthlyFeeCents: monthlyFee, expiresOn: expires))
+        }
+    }
+
+    // MARK: Pages
+
+    private func priceLabel(_ cents: Int64, period: String?, _ context: UserContext) -> String {
+        string("hosting.price.\(period ?? "once")", context, ["amount": money(cents, context)])
+    }
+
+    private func shopPage(context: UserContext) async throws -> Response {
+        try context.require(page: Self.shop)
+        let products = try await availableProducts(context)
+        var categories: [String] = []
+        for product in products where !categories.contains(product.category ?? "other") { categories.append(product.category ?? "other") }
+        let values: [String: Any] = [
+            "categories": categories.map { category -> [String: Any] in
+                [
+                    "id": category, "label": label("hosting.category", category, context),
+                    "products": products.filter { ($0.category ?? "other") == category }.map { item -> [String: Any] in
+                        let details = ProductDetails(item)
+                        var facts: [String] = []
+                        if let disk = details.diskMb { facts.append(string("hosting.plan.disk", context, ["value": Self.size(disk)])) }
+                        if let traffic = details.trafficMb { facts.append(string("hosting.plan.traffic", context, ["value": Self.size(traffic)])) }
+                        if let boxes = details.mailboxes { facts.append(string("hosting.plan.mailboxes", context, ["value": String(boxes)])) }
+                        return ["code": item.code, "title": item.title, "description": item.description ?? "",
+                                "price": priceLabel(item.priceCents ?? 0, period: item.billingPeriod, context),
+                                "facts": facts, "has_facts": !facts.isEmpty]
+                    },
+                ]
+            },
+            "has_products": !products.isEmpty,
+            "may_domains": context.may(Feature.domains) && context.tenant.definition.features[Feature.domains] != nil,
+        ]
+        return Pages.render("hosting_shop", values, title: string("hosting.shop.title", context), context: context)
+    }
+
+    private func productPage(context: UserContext, form: SubmittedForm?, problems: [FieldProblem]) async throws -> Response {
+        try context.require(page: Self.shop)
+        try context.require(Feature.buy)
+        let code = context.parameters.get("code") ?? ""
+        guard let product = try await availableProducts(context).first(where: { $0.code == code }) else { throw PortalError.notFound }
+        let details = ProductDetails(product)
+        let customerId = context.customer.id ?? 0
+        let accounts = try await read(context) { try await $0.hostingAccounts(customerId: customerId) }.filter { $0.status == "active" }
+        let chosenQuantity = form?.value("quantity").flatMap { Int64($0) } ?? ProductDetails.quantities(for: product.billingPeriod)[0]
+        let chosenAccount = form?.value("hosting_account_id").flatMap { Int64($0) }
+        let price = product.priceCents ?? 0
+        var values: [String: Any] = [
+            "code": product.code, "product_title": product.title, "description": product.description ?? "",
+            "price": priceLabel(price, period: product.billingPeriod, context),
+            "needs_domain": details.needs == "domain", "needs_hosting": details.needs == "hosting",
+            "domain": form?["domain"] ?? "",
+            "accounts": accounts.map { ["id": $0.id ?? 0, "domain": $0.domain, "selected": $0.id == chosenAccount] },
+            "has_accounts": !accounts.isEmpty,
+            "can_order": details.needs != "hosting" || !accounts.isEmpty,
+            "quantity_label": string(product.billingPeriod == "month" ? "hosting.order.months" : "hosting.order.years", context),
+            "quantities": ProductDetails.quantities(for: product.billingPeriod).map { quantity -> [String: Any] in
+                let net = price * quantity
+                return ["value": quantity, "selected": quantity == chosenQuantity,
+                        "label": string(product.billingPeriod == "month" ? "hosting.order.months_option" : "hosting.order.years_option", context,
+                                        ["count": String(quantity), "total": money(net + HostingPolicy.tax(on: net), context)])]
+            },
+            "vat": String(HostingPolicy.vatPercent),
+        ]
+        values.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
+        return Pages.render("hosting_order", values, title: string("hosting.order.title", context, ["product": product.title]), context: context,
+                            status: problems.isEmpty ? .ok : .unprocessableContent)
+    }
+
+    private func ordersPage(_ request: Request, context: UserContext) async throws -> Response {
+        let (orders, proformas) = try await loadOrders(context)
+        let mayPay = context.may("proforma.pay") || context.may("invoices.pay")
+        let mayView = context.may("invoices.view") || context.may("payments.view")
+        let values: [String: Any] = [
+            "orders": orders.map { order -> [String: Any] in
+                let proforma = order.invoiceId.flatMap { proformas[$0] }
+                var row: [String: Any] = [
+                    "number": order.number, "date": Formatting.date(order.createdAt, locale: context.locale),
+                    "title": order.title, "target": order.target ?? "",
+                    "quantity": string(order.kind == "domain" || order.billingPeriod != "month" ? "hosting.order.years_short" : "hosting.order.months_short",
+                                       context, ["count": String(order.quantity)]),
+                    "total": money(order.totalCents, context),
+                    "status": label("hosting.order.status", order.status, context), "status_class": order.status,
+                ]
+                if let proforma, let id = proforma.id {
+                    row["proforma_number"] = proforma.number
+                    if mayView { row["proforma_href"] = "/invoices/\(id)" }
+                    if mayPay && proforma.status != "paid" && order.status == OrderStatus.awaitingPayment { row["pay_href"] = "/invoices/\(id)/pay" }
+                }
+                if let activated = order.activatedOn { row["activated"] = Formatting.day(activated) }
+                return row
+            },
+            "has_orders": !orders.isEmpty,
+            "may_shop": context.may(Feature.buy) && context.tenant.definition.features[Feature.buy] != nil,
+            "may_domains": context.may(Feature.domains) && context.tenant.definition.features[Feature.domains] != nil,
+        ].merging(notice(request, allowed: ["ordered", "domain_ordered"], prefix: "hosting.done", context).map { ["notice": $0] } ?? [:]) { $1 }
+        return Pages.render("hosting_orders", values, title: string("hosting.orders.title", context), context: context)
+    }
+
+    /// Megabytes as people read them (`1,5 GB`, `500 MB`).
+    static func size(_ megabytes: Int64) -> String {
+        if megabytes >= 1024 {
+            let gigabytes = Double(megabytes) / 1024
+            return gigabytes.rounded() == gigabytes ? "\(Int(gigabytes)) GB" : String(format: "%.1f GB", gigabytes).replacingOccurrences(of: ".", with: ",")
+        }
+        return "\(megabytes) MB"
+    }
+}
