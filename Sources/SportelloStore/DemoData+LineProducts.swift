@@ -75,10 +75,12 @@ extension DemoDataGenerator {
                 // The smallest package with a fifth to spare over this month's traffic, sometimes one size up.
                 let fitting = Self.sharePackages.firstIndex { $0.giga * SharePlanRules.bytesPerGiga * 4 >= bytes * 5 } ?? Self.sharePackages.count - 1
                 let package = Self.sharePackages[min(Self.sharePackages.count - 1, fitting + Int(random.next() % 2))]
+                let extra: Int64 = random.next() % 3 == 0 ? 10 : 0
                 let planId = try await transaction.insertSharePlan(SharePlanRecord(
                     customerId: account.customerId, contractId: account.contractId,
                     code: "GSS-\(account.customer.customerCode.filter(\.isNumber))-\(number + 1)", packageCode: package.code,
-                    packageTitle: package.title, gigaAllowance: package.giga, extraGiga: random.next() % 3 == 0 ? 10 : 0,
+                    packageTitle: package.title, gigaAllowance: package.giga, extraGiga: extra,
+                    extraGigaMonth: extra > 0 ? SharePlanRecord.month(of: today) : nil,
                     referentName: referent.isEmpty ? nil : referent,
                     referentPhone: number == 0 ? phone : "3\(40 + random.next() % 59)\(String(format: "%07d", Int(random.next() % 10_000_000)))",
                     activatedOn: today.adding(months: -(6 + Int(random.next() % 30))).description, updatedAt: now - 30 * 86_400))

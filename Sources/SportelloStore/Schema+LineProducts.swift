@@ -4,11 +4,12 @@ import SQLKit
 
 let lineProductTables: [TableSpec] = [
     // A Giga Smart Share package: Giga shared by the SIMs whose `lines.share_plan_id` points here.
-    // `package_code` names the `gss_package` catalogue item it was bought as; `extra_giga` is bought on top.
+    // `package_code` names the `gss_package` catalogue item it was bought as; `extra_giga` is bought on top, for the
+    // month `extra_giga_month` (`YYYY-MM`) only.
     TableSpec(table: .sharePlans, columns: [
         req("customer_id", .integer, references: .customers), col("contract_id", .integer, references: .contracts),
         req("code", .text), req("package_code", .text), req("package_title", .text), req("giga_allowance", .integer),
-        req("extra_giga", .integer), col("referent_name", .text), req("referent_phone", .text), req("status", .text),
+        req("extra_giga", .integer), col("extra_giga_month", .text), col("referent_name", .text), req("referent_phone", .text), req("status", .text),
         req("activated_on", .text), req("updated_at", .integer),
     ], uniques: [["tenant_id", "code"]], indexes: [["tenant_id", "customer_id"]]),
     // A device bought from or rented through the provider: phones by IMEI, routers and the rest by serial number.

@@ -162,11 +162,24 @@ struct GigaSmartShareTests {
             let stored = try await portal.database.read(tenant: portal.definition.id) { transaction in
                 try #require(try await transaction.sharePlan(id: plan, customerId: fixture.customerId))
             }
-            #expect(stored.packageCode == "GSS-100" && stored.gigaAllowance == 100 && stored.extraGiga == 25)
+            #expect(stored.packageCode == "GSS-100" && stored.gigaAllowance == 100 && stored.extraGiga == 25 && stored.extraGigaMonth == "2026-11")
+            // In December the November extra Giga are gone and this month's traffic starts from zero.
+            portal.clock.advance(by: 15 * 86_400)
+            try await portal.test { browser in
+                try await browser.logIn(admin)
+                let json = try await browser.get("/api/v1/products/share/\(plan)")
+                let view = try #require(try JSONSerialization.jsonObject(with: Data(json.body.utf8)) as? [String: Any])
+                #expect(view["extra_giga"] as? Int == 0 && view["total_giga"] as? Int == 100 && view["used_percent"] as? Int == 0)
+                #expect(try await browser.post("/products/share/\(plan)/extra-giga", ["extra_code": "GSS-EXTRA-10"]).status == .seeOther)
+            }
+            let december = try await portal.database.read(tenant: portal.definition.id) { transaction in
+                try #require(try await transaction.sharePlan(id: plan, customerId: fixture.customerId))
+            }
+            #expect(december.extraGiga == 10 && december.extraGigaMonth == "2026-12", "not 25 + 10: November's extra expired")
             #expect(stored.referentPhone == "+39 347 9876543" && stored.referentName == "Paolo Bianchi")
             let actions = try await audit(portal).map(\.action)
             for action in ["share_plan.upgraded", "share_plan.downgraded", "share_plan.referent_changed", "share_plan.extra_giga_bought"] {
-                #expect(actions.filter { $0 == action }.count == 1, "\(action) audited once")
+                #expect(actions.filter { $0 == action }.count == (action == "share_plan.extra_giga_bought" ? 2 : 1), "\(action) audited")
             }
         }
     }

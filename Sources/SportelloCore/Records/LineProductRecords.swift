@@ -12,8 +12,10 @@ public struct SharePlanRecord: Codable, Sendable, Equatable {
     public var packageTitle: String
     /// Giga included each month.
     public var gigaAllowance: Int64
-    /// Extra Giga bought on top of the allowance for the current month.
+    /// Extra Giga bought on top of the allowance, valid in `extraGigaMonth` only.
     public var extraGiga: Int64
+    /// The month (`YYYY-MM`) the extra Giga were bought for.
+    public var extraGigaMonth: String?
     public var referentName: String?
     /// The referent's phone: the threshold SMS (80 %, 100 %) go there.
     public var referentPhone: String
@@ -23,15 +25,21 @@ public struct SharePlanRecord: Codable, Sendable, Equatable {
     public var updatedAt: Int64
 
     public init(id: Int64? = nil, customerId: Int64, contractId: Int64? = nil, code: String, packageCode: String, packageTitle: String,
-                gigaAllowance: Int64, extraGiga: Int64 = 0, referentName: String? = nil, referentPhone: String, status: String = "active",
+                gigaAllowance: Int64, extraGiga: Int64 = 0, extraGigaMonth: String? = nil, referentName: String? = nil, referentPhone: String, status: String = "active",
                 activatedOn: String, updatedAt: Int64) {
         self.id = id; self.customerId = customerId; self.contractId = contractId; self.code = code; self.packageCode = packageCode
-        self.packageTitle = packageTitle; self.gigaAllowance = gigaAllowance; self.extraGiga = extraGiga; self.referentName = referentName
+        self.packageTitle = packageTitle; self.gigaAllowance = gigaAllowance; self.extraGiga = extraGiga; self.extraGigaMonth = extraGigaMonth; self.referentName = referentName
         self.referentPhone = referentPhone; self.status = status; self.activatedOn = activatedOn; self.updatedAt = updatedAt
     }
 
-    /// Giga available this month: the allowance plus the extra Giga bought.
-    public var totalGiga: Int64 { gigaAllowance + extraGiga }
+    /// Extra Giga usable in `month` (`YYYY-MM`): those bought for an earlier month have expired.
+    public func extraGiga(in month: String) -> Int64 { extraGigaMonth == month ? extraGiga : 0 }
+
+    /// Giga available in `month`: the allowance plus the extra Giga bought for it.
+    public func totalGiga(in month: String) -> Int64 { gigaAllowance + extraGiga(in: month) }
+
+    /// `YYYY-MM` of a day.
+    public static func month(of day: CalendarDay) -> String { String(format: "%04d-%02d", day.year, day.month) }
 }
 
 /// A device of the customer: model, IMEI or serial number, the line it is used with, the instalment
@@ -125,18 +133,18 @@ public enum SharePlanRules {
 
     /// Why a package of `newAllowance` Giga cannot replace the current one, nil when it can: the same size, or a
     /// downgrade below the Giga the package's SIMs already used this month (extra Giga bought still count).
-    public static func changeProblem(current: SharePlanRecord, newAllowance: Int64, usedBytes: Int64) -> String? {
+    public static func changeProblem(current: SharePlanRecord, newAllowance: Int64, usedBytes: Int64, month: String) -> String? {
         if newAllowance == current.gigaAllowance { return "same_package" }
-        if newAllowance < current.gigaAllowance && (newAllowance + current.extraGiga) * bytesPerGiga < usedBytes {
+        if newAllowance < current.gigaAllowance && (newAllowance + current.extraGiga(in: month)) * bytesPerGiga < usedBytes {
             return "below_used"
         }
         return nil
     }
 
     /// Why a SIM that used `simBytes` this month cannot move into `target` (whose SIMs used `targetBytes`), nil when it can.
-    public static func moveProblem(target: SharePlanRecord, targetBytes: Int64, simBytes: Int64) -> String? {
+    public static func moveProblem(target: SharePlanRecord, targetBytes: Int64, simBytes: Int64, month: String) -> String? {
         guard target.status == "active" else { return "package_not_active" }
-        if targetBytes + simBytes > target.totalGiga * bytesPerGiga { return "target_exhausted" }
+        if targetBytes + simBytes > target.totalGiga(in: month) * bytesPerGiga { return "target_exhausted" }
         return nil
     }
 }

@@ -109,6 +109,7 @@ extension LineProductsController {
         let since = periodStart()
         let day = CalendarDay(instant: services.now).description
         let manage = mayManageShare(context)
+        let month = SharePlanRecord.month(of: CalendarDay(instant: services.now))
         return try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
             var plans = try await transaction.sharePlans(customerId: customerId)
             if let planId { plans = plans.filter { $0.id == planId } }
@@ -130,10 +131,10 @@ extension LineProductsController {
                 }
                 let used = planLines.reduce(Int64(0)) { $0 + (bytes[$1.id] ?? 0) }
                 let lineIds = Set(planLines.map(\.id))
-                let total = plan.totalGiga
+                let total = plan.totalGiga(in: month)
                 views.append(SharePlanView(
                     id: id, code: plan.code, packageCode: plan.packageCode, packageTitle: plan.packageTitle,
-                    gigaAllowance: plan.gigaAllowance, extraGiga: plan.extraGiga, totalGiga: total,
+                    gigaAllowance: plan.gigaAllowance, extraGiga: plan.extraGiga(in: month), totalGiga: total,
                     gigaUsed: SharePlanRules.giga(fromBytes: used),
                     usedPercent: total > 0 ? Int(min(999, used * 100 / (total * SharePlanRules.bytesPerGiga))) : 0,
                     referentName: plan.referentName, referentPhone: plan.referentPhone, status: plan.status,
@@ -166,6 +167,7 @@ extension LineProductsController {
         let since = periodStart()
         let now = services.now
         let day = CalendarDay(instant: now).description
+        let month = SharePlanRecord.month(of: CalendarDay(instant: now))
         let locale = context.locale
         return try await services.database.write(tenant: context.tenant.id, now: now) { transaction in
             guard var plan = try await transaction.sharePlan(id: planId, customerId: customerId) else { throw PortalError.notFound }
@@ -184,7 +186,7 @@ extension LineProductsController {
                 guard let code = input.packageCode else { return [problem("package_code", "required", context: context)] }
                 guard let offer = offers.first(where: { $0.item.code == code }) else { return [problem("package_code", "unknown_package", context: context)] }
                 let used = try await usedBytes(of: planId)
-                if let code = SharePlanRules.changeProblem(current: plan, newAllowance: offer.giga, usedBytes: used) {
+                if let code = SharePlanRules.changeProblem(current: plan, newAllowance: offer.giga, usedBytes: used, month: month) {
                     return [problem("package_code", code, context: context,
                                     ["used": Self.giga(SharePlanRules.giga(fromBytes: used), locale: locale)])]
                 }
@@ -218,7 +220,9 @@ extension LineProductsController {
                 let offers = try await Self.offers(CatalogKind.extraGiga, customerType: customerType, day: day, in: transaction)
                 guard let code = input.extraCode else { return [problem("extra_code", "required", context: context)] }
                 guard let offer = offers.first(where: { $0.item.code == code }) else { return [problem("extra_code", "unknown_package", context: context)] }
-                plan.extraGiga += offer.giga
+                // Extra Giga last until the end of the month they are bought in.
+                plan.extraGiga = plan.extraGiga(in: month) + offer.giga
+                plan.extraGigaMonth = month
                 plan.updatedAt = now
                 try await transaction.updateSharePlan(plan)
                 let price = offer.item.priceCents.map { " \(Formatting.money($0, locale: "it"))" } ?? ""
@@ -247,7 +251,8 @@ extension LineProductsController {
                 }
                 guard problems.isEmpty, let line, let destination, let destinationId = destination.id else { return problems }
                 let simBytes = try await transaction.dataBytes(lineIds: [line.id], customerId: customerId, since: since)[line.id] ?? 0
-                if let code = SharePlanRules.moveProblem(target: destination, targetBytes: try await usedBytes(of: destinationId), simBytes: simBytes) {
+                if let code = SharePlanRules.moveProblem(target: destination, targetBytes: try await usedBytes(of: destinationId), simBytes: simBytes,
+                                                           month: month) {
                     return [problem("target_id", code, context: context)]
                 }
                 try await transaction.setSharePlan(lineId: line.id, customerId: customerId, sharePlanId: destinationId)
