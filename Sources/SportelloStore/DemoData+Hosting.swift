@@ -94,24 +94,19 @@ extension DemoDataGenerator {
                     createdAt: registered.startInstant))
             }
         }
-        // Orders: a past purchase paid with PayPal and, for the customers people log in as, one awaiting payment.
+        // Orders: purchases already started (settled before these demo invoices, so no pro-forma of their own: the
+        // demo's invoice history stays the 31 monthly ones). Pro-formas appear as soon as someone orders in the portal.
         if tenant.features["services.buy"] != nil, let hosting = hosted.first {
-            let ssl = HostingDemoCatalog.products.first { $0.code == "SSL-DV" }!
-            var past = OrderRecord(customerId: account.customerId, userId: account.users.first, number: "", kind: "product",
-                                   itemCode: ssl.code, title: ssl.title, target: hosting.domain, billingPeriod: ssl.period,
-                                   netCents: ssl.priceCents, taxCents: HostingPolicy.tax(on: ssl.priceCents),
-                                   totalCents: ssl.priceCents + HostingPolicy.tax(on: ssl.priceCents), createdAt: now - 200 * 86_400)
-            past = try await transaction.placeOrder(past, issuedOn: today.adding(days: -200), proformaDays: HostingPolicy.proformaDays,
-                                                    paidOn: today.adding(days: -198))
-            _ = try await transaction.markOrderActive(id: past.id ?? 0, customerId: account.customerId, on: today.adding(days: -198).description)
-            if !account.users.isEmpty {
-                let backup = HostingDemoCatalog.products.first { $0.code == "BKP-DAILY" }!
-                let net = backup.priceCents * 12
-                _ = try await transaction.placeOrder(OrderRecord(
-                    customerId: account.customerId, userId: account.users.first, number: "", kind: "product", itemCode: backup.code,
-                    title: backup.title, target: hosting.domain, billingPeriod: backup.period, quantity: 12, netCents: net,
-                    taxCents: HostingPolicy.tax(on: net), totalCents: net + HostingPolicy.tax(on: net), createdAt: now - 2 * 86_400),
-                    issuedOn: today.adding(days: -2), proformaDays: HostingPolicy.proformaDays)
+            for (code, daysAgo, quantity) in [("SSL-DV", 200, Int64(1)), ("BKP-DAILY", 40 + Int(random.next() % 20), Int64(12))] {
+                guard let product = HostingDemoCatalog.products.first(where: { $0.code == code }) else { continue }
+                let net = product.priceCents * quantity
+                let day = today.adding(days: -daysAgo)
+                let order = try await transaction.insertNumberedOrder(OrderRecord(
+                    customerId: account.customerId, userId: account.users.first, number: "", kind: "product", itemCode: product.code,
+                    title: product.title, target: hosting.domain, billingPeriod: product.period, quantity: quantity, netCents: net,
+                    taxCents: HostingPolicy.tax(on: net), totalCents: net + HostingPolicy.tax(on: net), createdAt: day.startInstant + 36_000),
+                    issuedOn: day)
+                _ = try await transaction.markOrderActive(id: order.id ?? 0, customerId: account.customerId, on: day.adding(days: 1).description)
             }
         }
     }

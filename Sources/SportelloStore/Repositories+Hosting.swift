@@ -41,35 +41,33 @@ extension TenantTransaction {
     }
 
     /// Records an order and the pro-forma that pays it (with its open statement item), numbering both from
-    /// the order's id: `ORD-2026-000042` and `PF-2026-000042`. With `paidOn` (demo history) the pro-forma is
-    /// already paid by PayPal. Returns the order as stored.
-    public func placeOrder(_ draft: OrderRecord, issuedOn: CalendarDay, proformaDays: Int, paidOn: CalendarDay? = nil) async throws -> OrderRecord {
-        var order = draft
-        order.number = "tmp-\(UUID().uuidString)"
-        order.invoiceId = nil
-        let id = try await insert(.orders, order)
+    /// the order's id: `ORD-2026-000042` and `PF-2026-000042`. Returns the order as stored.
+    public func placeOrder(_ draft: OrderRecord, issuedOn: CalendarDay, proformaDays: Int) async throws -> OrderRecord {
+        var order = try await insertNumberedOrder(draft, issuedOn: issuedOn)
+        let id = order.id ?? 0
         let sequence = String(format: "%06d", Int(id))
-        order.id = id
-        order.number = "ORD-\(issuedOn.year)-\(sequence)"
         let proformaNumber = "PF-\(issuedOn.year)-\(sequence)"
         let due = issuedOn.adding(days: proformaDays).description
         let invoiceId = try await insertInvoice(InvoiceRecord(
             externalId: "PF-\(id)", customerId: order.customerId, number: proformaNumber, issuedOn: issuedOn.description, dueOn: due,
-            netCents: order.netCents, taxCents: order.taxCents, totalCents: order.totalCents,
-            status: paidOn == nil ? "unpaid" : "paid", paidOn: paidOn?.description))
+            netCents: order.netCents, taxCents: order.taxCents, totalCents: order.totalCents, status: "unpaid"))
         try await insertStatementEntry(StatementEntryRecord(customerId: order.customerId, invoiceId: invoiceId, bookedOn: issuedOn.description,
                                                             dueOn: due, description: "Proforma \(proformaNumber) – \(order.title)",
-                                                            amountCents: order.totalCents, isOpen: paidOn == nil))
-        if let paidOn {
-            try await insertPayment(PaymentRecord(customerId: order.customerId, invoiceId: invoiceId, paidOn: paidOn.description,
-                                                  amountCents: order.totalCents, method: "paypal", reference: "PayPal \(proformaNumber)"))
-            try await insertStatementEntry(StatementEntryRecord(customerId: order.customerId, invoiceId: invoiceId, bookedOn: paidOn.description,
-                                                                description: "Pagamento PayPal proforma \(proformaNumber)",
-                                                                amountCents: -order.totalCents, isOpen: false))
-        }
+                                                            amountCents: order.totalCents, isOpen: true))
         order.invoiceId = invoiceId
-        try await update(.orders).set("number", to: order.number).set("invoice_id", to: invoiceId)
-            .where("id", .equal, id).where("customer_id", .equal, order.customerId).run()
+        try await update(.orders).set("invoice_id", to: invoiceId).where("id", .equal, id).where("customer_id", .equal, order.customerId).run()
+        return order
+    }
+
+    /// Records an order without a pro-forma (one settled outside the portal, as in the demo history), numbered from its id.
+    public func insertNumberedOrder(_ draft: OrderRecord, issuedOn: CalendarDay) async throws -> OrderRecord {
+        var order = draft
+        order.number = "tmp-\(UUID().uuidString)"
+        order.invoiceId = nil
+        let id = try await insert(.orders, order)
+        order.id = id
+        order.number = "ORD-\(issuedOn.year)-\(String(format: "%06d", Int(id)))"
+        try await update(.orders).set("number", to: order.number).where("id", .equal, id).where("customer_id", .equal, order.customerId).run()
         return order
     }
 
@@ -143,11 +141,6 @@ extension TenantTransaction {
     public func activeBlocks(customerId: Int64, address: String) async throws -> [BlockedAddressRecord] {
         try await all(select(.blockedAddresses).column("*").where("customer_id", .equal, customerId).where("address", .equal, address)
             .where("unblocked_at", .is, SQLLiteral.null).orderBy("id"), as: BlockedAddressRecord.self)
-    }
-
-    public func activeBlock(id: Int64, customerId: Int64) async throws -> BlockedAddressRecord? {
-        try await first(select(.blockedAddresses).column("*").where("id", .equal, id).where("customer_id", .equal, customerId),
-                        as: BlockedAddressRecord.self)
     }
 
     /// Lifts the given blocks of the customer; returns the ids actually lifted (a block lifted twice counts once).
