@@ -43,7 +43,7 @@ extension DemoDataGenerator {
                 ("chat", "Chat con un operatore", "Scrivi ai nostri operatori dall'Area Clienti: ti rispondono in chat nei giorni e negli orari indicati.",
                  SupportChannelData(path: "/support/chat", hours: [.init(days: weekdays, from: "09:00", to: "19:00"),
                                                                     .init(days: [6], from: "09:00", to: "13:00")], audience: "all")),
-                ("fault", "Segnalazione guasti 187 e 191", "Guasti su linea fissa e connessione: il servizio tecnico è attivo tutti i giorni, 24 ore su 24.",
+                ("fault", "Segnalazione guasti", "Guasti su linea fissa e connessione: il servizio tecnico è attivo tutti i giorni, 24 ore su 24.",
                  SupportChannelData(phone: "191", hours: [.init(days: weekdays + [6, 7], from: "00:00", to: "24:00")], audience: "fixed")),
                 ("abroad", "Dall'estero", "Se sei all'estero chiama il Servizio Clienti Business al numero gratuito dedicato.",
                  SupportChannelData(phone: "+39 02 8597 9191", hours: [.init(days: weekdays, from: "08:00", to: "20:00")], audience: "mobile")),
@@ -61,7 +61,7 @@ extension DemoDataGenerator {
     /// Rows of one demo customer.
     func fillTelcoSupport(_ account: DemoAccount, random: inout SplitMix64, in transaction: TenantTransaction) async throws {
         let today = CalendarDay(instant: now)
-        if tenant.features["support.chat"] != nil, let userId = account.users.first {
+        if tenant.features["support.chat"] != nil {
             let operators = ["Giulia", "Marco", "Francesca", "Luca", "Sara"]
             let conversations: [[(String, String)]] = [
                 [("customer", "Buongiorno, la fibra dell'ufficio da ieri pomeriggio va a singhiozzo. Potete verificare?"),
@@ -70,20 +70,44 @@ extension DemoDataGenerator {
                  ("operator", "Perfetto. Se il problema si ripresenta può fare la diagnosi della linea dall'Area Clienti o aprire una segnalazione guasto.")],
                 [("customer", "Salve, vorrei sapere come attivare il roaming extra UE su due SIM aziendali."),
                  ("operator", "Buongiorno, sono %@. Può attivare l'Opzione Estero Business dalla sezione Offerte per te, indicando le SIM interessate.")],
+                [("customer", "Buonasera, non trovo la fattura di ottobre nell'Area Clienti."),
+                 ("operator", "Buonasera, sono %@. La fattura di ottobre è nella sezione Fatture e pagamenti; il report dei servizi fatturati è in Consumi.")],
             ]
-            let conversation = conversations[Int(random.next() % UInt64(conversations.count))]
-            let name = operators[Int(random.next() % UInt64(operators.count))]
-            var at = now - Int64(3 + random.next() % 20) * 86_400 + 9 * 3600
-            for (author, text) in conversation {
-                at += Int64(60 + random.next() % 400)
-                try await transaction.insertChatMessage(ChatMessageRecord(
-                    customerId: account.customerId, userId: userId, author: author, authorName: author == "operator" ? name : nil,
-                    body: text.replacingOccurrences(of: "%@", with: name), sentAt: at, readAt: author == "operator" ? at + 30 : nil))
+            for userId in account.users {
+                let conversation = conversations[Int(random.next() % UInt64(conversations.count))]
+                let name = operators[Int(random.next() % UInt64(operators.count))]
+                var at = today.adding(days: -Int(3 + random.next() % 20)).startInstant + Int64(9 * 3600 + random.next() % 25_000)
+                for (author, text) in conversation {
+                    at += Int64(60 + random.next() % 400)
+                    try await transaction.insertChatMessage(ChatMessageRecord(
+                        customerId: account.customerId, userId: userId, author: author, authorName: author == "operator" ? name : nil,
+                        body: text.replacingOccurrences(of: "%@", with: name), sentAt: at, readAt: author == "operator" ? at + 30 : nil))
+                }
             }
         }
-        if tenant.features["support.line_diagnosis"] != nil, let line = account.lines.first(where: { $0.kind == "fixed_line" }) {
+        // A company someone logs in to gets its office's fixed line (with some traffic), so there is a line to diagnose.
+        var lines = account.lines
+        if tenant.features["support.line_diagnosis"] != nil, !account.users.isEmpty, !lines.contains(where: { $0.kind == "fixed_line" }),
+           let contractId = account.contractId {
+            let identifier = "06\(String(format: "%08d", Int(random.next() % 100_000_000)))"
+            let lineId = try await transaction.insertLine(LineRecord(
+                externalId: "\(account.customer.customerCode)-SEDE", customerId: account.customerId, contractId: contractId, kind: "fixed_line",
+                identifier: identifier, description: "Linea fissa FTTH della sede", activatedOn: today.adding(months: -18).description))
+            var calls: [UsageRecord] = []
+            for daysAgo in 0..<60 where random.next() % 3 != 0 {
+                let started = today.adding(days: -daysAgo).startInstant + Int64(9 * 3600 + random.next() % 30_000)
+                guard started < now else { continue }
+                calls.append(UsageRecord(customerId: account.customerId, lineId: lineId, startedAt: started, kind: "call",
+                                         counterpart: "0\(2 + random.next() % 8)\(String(format: "%07d", Int(random.next() % 10_000_000)))",
+                                         durationSeconds: Int64(20 + random.next() % 600), costCents: Int64(random.next() % 25),
+                                         description: "Chiamata nazionale"))
+            }
+            try await transaction.insertUsage(calls)
+            lines.append((lineId, "fixed_line"))
+        }
+        if tenant.features["support.line_diagnosis"] != nil, let line = lines.first(where: { $0.kind == "fixed_line" }) {
             for run in 0..<Int(1 + random.next() % 2) {
-                let at = now - Int64(10 + run * 25 + Int(random.next() % 5)) * 86_400 - Int64(random.next() % 30_000)
+                let at = today.adding(days: -(10 + run * 25 + Int(random.next() % 5))).startInstant + Int64(8 * 3600 + random.next() % 32_000)
                 let checks = LineDiagnosis.run(LineDiagnosisInput(
                     lineStatus: "active", openFaultReports: [], recentTrafficCount: Int(10 + random.next() % 30),
                     lastTrafficAt: at - Int64(random.next() % 20_000), overdueDueDays: [], today: CalendarDay(instant: at)))

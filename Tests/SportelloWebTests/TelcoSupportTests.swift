@@ -502,3 +502,52 @@ struct TelcoRequestFormsTests {
         }
     }
 }
+
+@Suite("TIM assistance pages with the demo data")
+struct TelcoSupportDemoDataTests {
+    @Test("Every TIM demo login opens exactly the pages its role grants; the demo offers, chat, reports and diagnoses show",
+          arguments: TestEngine.available)
+    func demoLogins(engine: TestEngine) async throws {
+        try await PortalHarness.with(engine: engine, tenant: "tim") { portal in
+            let generator = DemoDataGenerator(tenant: portal.definition, now: Int64(portal.clock.now().timeIntervalSince1970),
+                                              hasher: portal.services.passwords)
+            let summary = try await generator.generate(into: portal.database)
+            let counts = Dictionary(uniqueKeysWithValues: summary.counts)
+            #expect((counts[.chatMessages] ?? 0) > 0 && (counts[.lineDiagnoses] ?? 0) > 0)
+            var seen: Set<String> = []
+            for login in summary.logins where seen.insert(login.role).inserted {
+                let key = UsernameRules.key(for: login.username, caseSensitive: portal.definition.login.caseSensitive)
+                let user = try #require(try await portal.database.read(tenant: portal.definition.id) { try await $0.user(usernameKey: key) })
+                let principal = try portal.tenant.authorization.principal(role: user.role, toggles: Set(user.toggleList), customerType: login.customerType)
+                try await portal.test { browser in
+                    #expect(try await browser.post("/login", ["identifier": login.username, "password": login.password]).location == "/")
+                    for page in TelcoSupportController.pages {
+                        let granted = page.definedFeatures(in: portal.definition).contains { portal.tenant.authorization.isAllowed(principal, $0) }
+                        let shown = try await browser.get(page.path)
+                        #expect(shown.status == (granted ? .ok : .forbidden), "\(login.role): \(page.path)")
+                        guard granted else { continue }
+                        switch page.path {
+                        case "/offers":
+                            #expect(shown.body.contains("TIM Business Giga 200"))
+                        case "/usage/billed-reports":
+                            let id = try #require(shown.body.range(of: #"/usage/billed-reports/(\d+)""#, options: .regularExpression)
+                                .map { String(shown.body[$0].dropFirst("/usage/billed-reports/".count).dropLast()) })
+                            let report = try await browser.get("/usage/billed-reports/\(id)")
+                            #expect(report.status == .ok && report.body.contains("<tfoot>"), "\(login.role): the newest report has lines")
+                        case "/support/chat":
+                            #expect(shown.body.contains("chat-form"))
+                        case "/support/diagnosis":
+                            if let line = shown.body.range(of: #"/support/diagnosis/lines/(\d+)""#, options: .regularExpression) {
+                                let path = String(shown.body[line].dropLast())
+                                let result = try await browser.follow(try await browser.post(path, [:]))
+                                #expect(result.status == .ok && result.body.contains("diagnosis-"), "\(login.role): a demo line is diagnosed")
+                            }
+                        default:
+                            break
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

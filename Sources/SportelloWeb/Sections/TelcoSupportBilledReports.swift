@@ -152,6 +152,7 @@ extension TelcoSupportController {
         case "calls": return text("support.billed.detail.calls", context, ["count": String(usage.count), "duration": UsageFormat.duration(usage.durationSeconds)])
         case "data": return text("support.billed.detail.data", context, ["count": String(usage.count),
                                                                          "volume": UsageFormat.volume(usage.volumeBytes, locale: context.locale)])
+        case "messages": return text("support.billed.detail.messages", context, ["count": String(usage.count)])
         default: return text("support.billed.detail.count", context, ["count": String(usage.count)])
         }
     }
