@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 import SportelloCore
+import SportelloMail
 @testable import SportelloStore
 @testable import SportelloWeb
 
@@ -542,5 +543,94 @@ struct LineSelfServiceDemoDataTests {
             let counts = Dictionary(uniqueKeysWithValues: try await generator.generate(into: portal.database).counts.map { ($0.0, $0.1) })
             for table in [StoredTable.lineActivations, .simAssignments, .automaticRecharges] { #expect(counts[table] == 0, "\(table)") }
         }
+    }
+}
+
+// MARK: - Own-line scope
+
+@Suite("Self-service features narrowed to the user's own line")
+struct LineSelfServiceOwnLineTests {
+    /// WINDTRE as written, except that its Telco Managers see the self-service features on their own SIM only.
+    private static func ownLineWindtre() throws -> TenantDefinition {
+        var definition = try #require(providerTenants["windtre"])
+        definition.id = "windtre-own-\(UUID().uuidString.prefix(8).lowercased())"
+        definition.hosts = ["localhost"]
+        let narrowed = [LineSelfServiceController.Feature.automaticRecharges, LineSelfServiceController.Feature.sims,
+                        LineSelfServiceController.Feature.promotions]
+        for feature in narrowed { definition.features[feature]?.scopes = [.ownLine, .allLines] }
+        var scopes = definition.roles["telco_manager"]?.scopes ?? OrderedMap()
+        for feature in narrowed { scopes[feature] = .ownLine }
+        definition.roles["telco_manager"]?.scopes = scopes
+        return definition
+    }
+
+    @Test("a Telco Manager limited to their own line sees and sets up automatic recharges, SIMs and promotions only on their SIM",
+          arguments: TestEngine.available)
+    func ownLineOnly(engine: TestEngine) async throws {
+        let templates = repositoryRoot.appendingPathComponent("templates")
+        let definition = try Self.ownLineWindtre()
+        let tenant = PortalTenant(definition: definition, theme: try PortalTheme.load(root: templates, tenantId: "windtre"))
+        let database = try await Database.open(try engine.location())
+        _ = try await database.migrate()
+        let services = PortalServices(configuration: WebConfiguration(templatesDirectory: templates), database: database,
+                                      tenants: TenantRegistry([tenant]), clock: ManualWallClock(PortalHarness.start),
+                                      passwords: BcryptPasswordHasher(cost: 4), mail: try MailTemplates(root: templates))
+        let hash = try await services.passwords.hash(selfServicePassword)
+        let (own, other, customerId) = try await database.write(tenant: definition.id) { transaction in
+            let customer = try await transaction.insertCustomer(CustomerRecord(customerType: "business", customerCode: "C-OWN", companyName: "Own Srl",
+                                                                               vatNumber: "01234567897", createdAt: 0))
+            var ids: [Int64] = []
+            for (name, role) in [("own.admin", "user_admin"), ("own.manager", "telco_manager")] {
+                ids.append(try await transaction.insertUser(UserRecord(customerId: customer, username: name, usernameKey: name, email: "\(name)@example.it",
+                                                                       firstName: "Anna", lastName: role, passwordHash: hash, role: role, createdAt: 0)))
+            }
+            let contract = try await transaction.insertContract(ContractRecord(customerId: customer, code: "K-OWN", offer: "Business", kind: "mobile",
+                                                                               startsOn: "2025-01-01"))
+            let own = try await transaction.insertLine(LineRecord(customerId: customer, contractId: contract, kind: "sim", identifier: "3491110000",
+                                                                  assignedUserId: ids[1]))
+            let other = try await transaction.insertLine(LineRecord(customerId: customer, contractId: contract, kind: "sim", identifier: "3492220000"))
+            _ = try await transaction.insertCatalogItem(CatalogItemRecord(kind: "promotion", code: "P-OWN", title: "Promo SIM", position: 1,
+                                                                          data: #"{"line_kinds":["sim"]}"#))
+            return (own, other, customer)
+        }
+        let app = buildApplication(services: services)
+        do {
+            try await app.test(.router) { client in
+                let admin = Browser(client: client)
+                try await admin.logIn("own.admin")
+                let onOther = try await admin.post("/self-service/automatic-recharges",
+                                                   ["line_id": "\(other)", "mode": "monthly", "amount_euro": "10", "day_of_month": "5", "payment_method": "invoice"])
+                #expect(onOther.location == "/self-service/automatic-recharges?done=created", "the User Admin acts on every SIM")
+
+                let manager = Browser(client: client)
+                try await manager.logIn("own.manager")
+                let form = try await manager.get("/self-service/automatic-recharges/new")
+                #expect(form.body.contains("3491110000") && !form.body.contains("3492220000"))
+                let list = try await manager.get("/self-service/automatic-recharges")
+                #expect(!list.body.contains("3492220000"), "the other SIM's recharge is not listed")
+                let forbidden = try await manager.post("/self-service/automatic-recharges",
+                                                       ["line_id": "\(other)", "mode": "monthly", "amount_euro": "10", "day_of_month": "5",
+                                                        "payment_method": "invoice"])
+                #expect(forbidden.status == .forbidden)
+                let otherRecharge = try #require(try await database.read(tenant: definition.id) {
+                    try await $0.liveAutomaticRecharge(lineId: other, customerId: customerId)
+                })
+                #expect(try await manager.get("/self-service/automatic-recharges/\(otherRecharge.id ?? 0)").status == .forbidden)
+                #expect(try await manager.post("/self-service/automatic-recharges/\(otherRecharge.id ?? 0)/cancel", [:]).status == .forbidden)
+                let mine = try await manager.post("/self-service/automatic-recharges",
+                                                  ["line_id": "\(own)", "mode": "monthly", "amount_euro": "10", "day_of_month": "5", "payment_method": "invoice"])
+                #expect(mine.location == "/self-service/automatic-recharges?done=created")
+
+                let sims = try await manager.get("/self-service/sims")
+                #expect(sims.body.contains("3491110000") && !sims.body.contains("3492220000"))
+                #expect(try await manager.get("/self-service/sims?line=\(other)").status == .notFound)
+                let promotions = try await manager.get("/self-service/promotions")
+                #expect(promotions.body.contains("Promo SIM") && promotions.body.contains("3491110000") && !promotions.body.contains("3492220000"))
+            }
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
     }
 }
