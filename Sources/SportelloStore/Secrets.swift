@@ -27,7 +27,14 @@ public enum Secrets {
 
     /// SHA-256 hex digest of `value` (tokens are random enough that no per-token salt is needed).
     public static func hash(_ value: String, salt: String = "") -> String {
-        SHA256.hash(data: Data((salt + value).utf8)).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Data((salt + value).utf8)) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     /// Compares two strings in time that depends only on their lengths.

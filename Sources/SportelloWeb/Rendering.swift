@@ -20,6 +20,9 @@ final class NestedStrings: @unchecked Sendable {  // immutable after init: never
 /// `templates/<tenant>/` replacing those of the same name.
 public struct PortalTheme: Sendable {
     public let library: MustacheLibrary
+    /// The same templates once per locale with `{{t.…}}` replaced by that locale's strings, so a page
+    /// does not look them up (three nested lookups each) on every request.
+    private let localizedLibraries: [String: MustacheLibrary]
     /// UI strings by locale (`i18n/<locale>.yaml` and `i18n/<area>.<locale>.yaml`), the tenant's keys
     /// merged over the default ones.
     public let strings: [String: [String: String]]
@@ -30,8 +33,10 @@ public struct PortalTheme: Sendable {
     /// The strings of each locale as nested dictionaries for templates, built once at load.
     private let nestedStrings: NestedStrings
 
-    init(library: MustacheLibrary, strings: [String: [String: String]], staticFiles: [String: Data]) {
+    init(library: MustacheLibrary, localizedLibraries: [String: MustacheLibrary] = [:], strings: [String: [String: String]],
+         staticFiles: [String: Data]) {
         self.library = library
+        self.localizedLibraries = localizedLibraries
         self.strings = strings
         self.staticFiles = staticFiles
         extraStylesheets = staticFiles.keys.filter { $0.hasSuffix(".css") && $0 != "portal.css" }.sorted()
@@ -44,14 +49,16 @@ public struct PortalTheme: Sendable {
     public static func load(root: URL, tenantId: String) throws -> PortalTheme {
         let layers = [root.appendingPathComponent("default"), root.appendingPathComponent(tenantId)]
         var library = MustacheLibrary()
+        var templates: [String: (text: String, url: URL)] = [:]
         var strings: [String: [String: String]] = [:]
         var staticFiles: [String: Data] = [:]
         for layer in layers {
             for (name, url) in files(in: layer.appendingPathComponent("pages"), extension: "mustache") {
-                let text = try String(contentsOf: url, encoding: .utf8)
+                let text = HTMLEscaping.pragma + (try String(contentsOf: url, encoding: .utf8))
                 do { try library.register(text, named: name) } catch {
                     throw TemplateLoadError(file: url.path, reason: "not a valid Mustache template: \(error)")
                 }
+                templates[name] = (text, url)
             }
             for (name, url) in files(in: layer.appendingPathComponent("i18n"), extension: "yaml") {
                 // `it.yaml`, or `invoices.it.yaml` for an area's own strings.
@@ -70,7 +77,40 @@ public struct PortalTheme: Sendable {
                 staticFiles[name] = try Data(contentsOf: url)
             }
         }
-        return PortalTheme(library: library, strings: strings, staticFiles: staticFiles)
+        var localized: [String: MustacheLibrary] = [:]
+        for locale in strings.keys {
+            let texts = merged(strings, locale: locale)
+            var library = MustacheLibrary()
+            for (name, template) in templates {
+                do { try library.register(substitutingStrings(in: template.text, texts), named: name) } catch {
+                    throw TemplateLoadError(file: template.url.path, reason: "not a valid Mustache template once the \(locale) strings are in: \(error)")
+                }
+            }
+            localized[locale] = library
+        }
+        return PortalTheme(library: library, localizedLibraries: localized, strings: strings, staticFiles: staticFiles)
+    }
+
+    private static let stringTag = try! NSRegularExpression(pattern: #"\{\{(\{|&)?\s*t\.([A-Za-z0-9_.\-]+)\s*(\}?)\}\}"#)
+
+    /// `{{t.key}}` (escaped) and `{{{t.key}}}` / `{{&t.key}}` (as is) replaced by the strings they name;
+    /// tags of unknown keys, and sections such as `{{#t.key}}`, are left to the renderer.
+    static func substitutingStrings(in template: String, _ texts: [String: String]) -> String {
+        let source = template as NSString
+        var result = ""
+        var position = 0
+        for match in stringTag.matches(in: template, range: NSRange(location: 0, length: source.length)) {
+            let opening = match.range(at: 1).location == NSNotFound ? "" : source.substring(with: match.range(at: 1))
+            let closingBrace = match.range(at: 3).length > 0
+            guard opening == "{" ? closingBrace : !closingBrace else { continue }
+            let key = source.substring(with: match.range(at: 2))
+            guard let text = texts[key], !text.contains("{{") else { continue }
+            result += source.substring(with: NSRange(location: position, length: match.range.location - position))
+            result += opening.isEmpty ? HTMLEscaping.escape(text) : text
+            position = match.range.location + match.range.length
+        }
+        result += source.substring(from: position)
+        return result
     }
 
     /// Nested YAML maps as dotted keys (`error.forbidden.title`).
@@ -127,7 +167,41 @@ public struct PortalTheme: Sendable {
         return text
     }
 
+    /// Renders `template` with the library of `values["locale"]` (the strings already in place).
     public func render(_ template: String, _ values: [String: Any]) -> String? {
-        library.render(values, withTemplate: template)
+        let localized = (values["locale"] as? String).flatMap { localizedLibraries[$0] } ?? localizedLibraries["it"] ?? library
+        return localized.render(values, withTemplate: template)
+    }
+}
+
+/// HTML escaping for the portal's templates: the characters swift-mustache's own HTML content type
+/// escapes, found by scanning UTF-8 bytes (a value without any is returned as it is), instead of a
+/// dictionary lookup per character.
+struct HTMLEscaping: MustacheContentType {
+    static let name = "PORTAL_HTML"
+    /// Put in front of every page template: the tag renders nothing and switches to this escaping.
+    static let pragma: String = {
+        MustacheContentTypes.register(HTMLEscaping(), named: name)
+        return "{{% CONTENT_TYPE: \(name)}}"
+    }()
+
+    func escapeText(_ text: String) -> String { Self.escape(text) }
+
+    static func escape(_ text: String) -> String {
+        let utf8 = text.utf8
+        guard utf8.contains(where: { $0 == 0x3C || $0 == 0x3E || $0 == 0x26 || $0 == 0x22 || $0 == 0x27 }) else { return text }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count + 16)
+        for byte in utf8 {
+            switch byte {
+            case 0x3C: bytes += Array("&lt;".utf8)
+            case 0x3E: bytes += Array("&gt;".utf8)
+            case 0x26: bytes += Array("&amp;".utf8)
+            case 0x22: bytes += Array("&quot;".utf8)
+            case 0x27: bytes += Array("&#39;".utf8)
+            default: bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

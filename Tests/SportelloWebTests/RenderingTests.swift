@@ -1,0 +1,26 @@
+import Foundation
+import Mustache
+import Testing
+@testable import SportelloWeb
+
+@Suite("Template rendering")
+struct RenderingTests {
+    @Test("the portal's HTML escaping gives exactly what swift-mustache's own gives", arguments: [
+        "Rossi & Figli S.r.l.", "<script>alert('x')</script>", "\"citato\" l'altro", "nulla da fare", "Perché così? 🇮🇹 €", "",
+    ])
+    func escapingMatchesMustache(text: String) throws {
+        let template = try MustacheTemplate(string: "{{value}}")
+        #expect(HTMLEscaping.escape(text) == template.render(["value": text]))
+    }
+
+    @Test("UI strings are written into the templates per locale; sections, raw tags and unknown keys are left alone")
+    func stringsAreSubstituted() throws {
+        let texts = ["menu.home": "Casa & bottega", "menu.raw": "<b>grassetto</b>"]
+        let source = "{{t.menu.home}}|{{{t.menu.raw}}}|{{&t.menu.raw}}|{{#t.menu.home}}s{{/t.menu.home}}|{{t.missing}}|{{ t.menu.home }}"
+        let result = PortalTheme.substitutingStrings(in: source, texts)
+        #expect(result == "Casa &amp; bottega|<b>grassetto</b>|<b>grassetto</b>|{{#t.menu.home}}s{{/t.menu.home}}|{{t.missing}}|Casa &amp; bottega")
+        // What is left still renders as before.
+        let rendered = try MustacheTemplate(string: result).render(["t": ["menu": ["home": "Casa"]]])
+        #expect(rendered == "Casa &amp; bottega|<b>grassetto</b>|<b>grassetto</b>|s||Casa &amp; bottega")
+    }
+}
