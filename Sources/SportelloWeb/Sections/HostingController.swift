@@ -74,6 +74,11 @@ struct HostingController {
         return text == key ? value : text
     }
 
+    /// A count's text, from `<key>_one` when the count is 1 (`1 anno`, `3 anni`).
+    func counted(_ key: String, _ count: Int64, _ context: UserContext, _ values: [String: String] = [:]) -> String {
+        string(count == 1 ? "\(key)_one" : key, context, values.merging(["count": String(count)]) { $1 })
+    }
+
     func problem(_ field: String, _ code: String, _ key: String, _ context: UserContext, _ values: [String: String] = [:]) -> FieldProblem {
         FieldProblem(field: field, code: code, message: localized(key, context, values))
     }

@@ -235,8 +235,8 @@ extension HostingController {
                     "message": string("hosting.domains.available", context, ["domain": check.name]),
                     "years": HostingPolicy.registrationYears.map { years -> [String: Any] in
                         let net = price * years
-                        return ["value": years, "label": string("hosting.order.years_option", context,
-                                                                 ["count": String(years), "total": money(net + HostingPolicy.tax(on: net), context)])]
+                        return ["value": years, "label": counted("hosting.order.years_option", years, context,
+                                                                  ["total": money(net + HostingPolicy.tax(on: net), context)])]
                     },
                 ]
             }

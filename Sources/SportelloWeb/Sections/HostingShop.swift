@@ -349,8 +349,8 @@ extension HostingController {
             "quantities": ProductDetails.quantities(for: product.billingPeriod).map { quantity -> [String: Any] in
                 let net = price * quantity
                 return ["value": quantity, "selected": quantity == chosenQuantity,
-                        "label": string(product.billingPeriod == "month" ? "hosting.order.months_option" : "hosting.order.years_option", context,
-                                        ["count": String(quantity), "total": money(net + HostingPolicy.tax(on: net), context)])]
+                        "label": counted(product.billingPeriod == "month" ? "hosting.order.months_option" : "hosting.order.years_option", quantity,
+                                         context, ["total": money(net + HostingPolicy.tax(on: net), context)])]
             },
             "vat": String(HostingPolicy.vatPercent),
         ]
@@ -368,9 +368,8 @@ extension HostingController {
                 let proforma = order.invoiceId.flatMap { proformas[$0] }
                 var row: [String: Any] = [
                     "number": order.number, "date": Formatting.date(order.createdAt, locale: context.locale),
-                    "title": order.title, "target": order.target ?? "",
-                    "quantity": string(order.kind == "domain" || order.billingPeriod != "month" ? "hosting.order.years_short" : "hosting.order.months_short",
-                                       context, ["count": String(order.quantity)]),
+                    "title": order.title,
+                    "quantity": counted(order.billingPeriod == "month" ? "hosting.order.months_short" : "hosting.order.years_short", order.quantity, context),
                     "total": money(order.totalCents, context),
                     "status": label("hosting.order.status", order.status, context), "status_class": order.status,
                 ]
@@ -380,6 +379,7 @@ extension HostingController {
                     if mayPay && proforma.status != "paid" && order.status == OrderStatus.awaitingPayment { row["pay_href"] = "/invoices/\(id)/pay" }
                 }
                 if let activated = order.activatedOn { row["activated"] = Formatting.day(activated) }
+                if let target = order.target, !order.title.contains(target) { row["target"] = target }
                 return row
             },
             "has_orders": !orders.isEmpty,
