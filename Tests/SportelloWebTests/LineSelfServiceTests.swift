@@ -137,7 +137,8 @@ struct LineActivationTests {
             let admin = try await portal.selfServiceAccount("user_admin")
             try await portal.test { browser in
                 try await browser.logIn(admin.username)
-                #expect(!(try await browser.get("/self-service/activations").body.contains("value=\"1\" checked")), "off until chosen")
+                let before = try await browser.get("/self-service/activations")
+                #expect(!before.body.contains("value=\"1\" checked") && before.body.contains("Al momento non ricevi messaggi"), "off until chosen")
                 let forged = try await browser.post("/self-service/activations/keep-updated", ["_csrf": "forged", "channel.email": "1"])
                 #expect(forged.status == .forbidden)
                 let saved = try await browser.post("/self-service/activations/keep-updated", ["channel.email": "1"])
@@ -145,6 +146,7 @@ struct LineActivationTests {
                 let page = try await browser.follow(saved)
                 #expect(page.body.contains("id=\"keep-email\" name=\"channel.email\" value=\"1\" checked"))
                 #expect(!page.body.contains("id=\"keep-sms\" name=\"channel.sms\" value=\"1\" checked"))
+                #expect(page.body.contains("Riceverai un messaggio a ogni avanzamento."))
                 #expect(try await browser.get("/notifications").status == .ok)
             }
             let preferences = try await portal.database.read(tenant: portal.definition.id) { try await $0.notificationPreferences(userId: admin.userId) }
