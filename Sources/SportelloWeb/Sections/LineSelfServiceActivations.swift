@@ -27,6 +27,7 @@ extension LineSelfServiceController {
         var channels: [ChannelJSON]
     }
 
+    /// `keep_updated` is left out when the tenant has no notification rule for activations.
     struct ActivationListJSON: Encodable {
         var activations: [ActivationJSON]
         var keepUpdated: KeepUpdatedJSON?

@@ -61,7 +61,7 @@ struct LineSelfServiceController {
 
     static let apiSchemas: [String: JSONSchema] = [
         "LineActivationList": .object(["activations": .array(.reference("LineActivation")),
-                                       "keep_updated": .nullable(.reference("KeepUpdated"))], required: ["activations", "keep_updated"]),
+                                       "keep_updated": .reference("KeepUpdated")], required: ["activations"]),
         "LineActivation": .object([
             "id": .integer, "kind": .enumeration(["fixed_line", "sim"]), "identifier": .nullable(.string()), "offer": .string(),
             "site": .nullable(.string()), "requested_on": .string(format: "date"), "expected_on": .nullable(.string(format: "date")),
