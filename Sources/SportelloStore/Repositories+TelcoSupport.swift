@@ -107,3 +107,11 @@ extension TenantTransaction {
                              as: ServiceRecord.self)
     }
 }
+
+extension TenantTransaction {
+    /// Links the fault report opened from one of the customer's diagnoses.
+    public func linkFaultReport(diagnosisId: Int64, customerId: Int64, requestId: Int64) async throws {
+        try await update(.lineDiagnoses).set("fault_request_id", to: requestId).where("id", .equal, diagnosisId)
+            .where("customer_id", .equal, customerId).run()
+    }
+}

@@ -379,23 +379,35 @@ struct TelcoDiagnosisTests {
                 #expect(list.status == .ok && list.body.contains(fixed) && list.body.contains(suspended))
                 let ok = try await browser.follow(try await browser.post("/support/diagnosis/lines/\(company.fixed)", [:]))
                 #expect(ok.status == .ok && ok.body.contains("Nessun problema") && ok.body.contains("1 eventi di traffico"))
-                #expect(!ok.body.contains("/requests/new/fault_report"))
-                let fault = try await browser.follow(try await browser.post("/support/diagnosis/lines/\(company.suspendedFixed)", [:]))
+                #expect(!ok.body.contains("/fault-report\""))
+                let run = try await browser.post("/support/diagnosis/lines/\(company.suspendedFixed)", [:])
+                let result = try #require(run.location)
+                let fault = try await browser.follow(run)
                 #expect(fault.body.contains("Problema rilevato") && fault.body.contains("bloccata o sospesa"))
                 #expect(fault.body.contains("Nessun traffico registrato negli ultimi 7 giorni"))
-                #expect(fault.body.contains("href=\"/requests/new/fault_report\""), "a failing line offers the fault report")
+                #expect(fault.body.contains("href=\"\(result)/fault-report\""), "a failing line offers the fault report")
                 #expect(try await browser.post("/support/diagnosis/lines/\(company.sim)", [:]).status == .notFound, "a SIM is not a fixed line")
                 #expect(try await browser.post("/support/diagnosis/lines/\(other.fixed)", [:]).status == .notFound, "another customer's line")
                 #expect(try await browser.post("/support/diagnosis/lines/\(company.fixed)", ["_csrf": "forged"]).status == .forbidden)
 
-                let report = try await browser.post("/requests/new/fault_report", [
-                    "line": suspended, "fault_type": "Linea assente", "since": "2026-11-20", "description": "Nessun segnale da ieri.",
+                let form = try await browser.get("\(result)/fault-report")
+                #expect(form.status == .ok && form.body.contains(suspended) && form.body.contains("name=\"fault_type\""))
+                let incomplete = try await browser.post("\(result)/fault-report", ["fault_type": "Linea assente", "since": "31/02/2026"])
+                #expect(incomplete.status == .unprocessableContent)
+                #expect(incomplete.body.contains("id=\"description-error\"") && incomplete.body.contains("id=\"since-error\""))
+                let report = try await browser.post("\(result)/fault-report", [
+                    "line": fixed, "fault_type": "Linea assente", "since": "2026-11-20", "description": "Nessun segnale da ieri.",
                     "referent_name": "Anna Neri", "referent_email": "anna@example.it", "notify": "email"])
-                #expect(report.location?.hasPrefix("/requests/") == true, "the fault report is filed: \(report.status)")
+                let requestPath = try #require(report.location)
+                #expect(requestPath.hasPrefix("/requests/"), "the fault report is filed")
+                let filed = try await browser.follow(report)
+                #expect(filed.body.contains(suspended) && !filed.body.contains(fixed), "the report names the diagnosed line, whatever was sent")
+                #expect(try await browser.get("\(result)/fault-report").status == .conflict, "one report per diagnosis")
+                #expect(try await browser.get(result).body.contains("è stata aperta la segnalazione di guasto"))
                 portal.clock.advance(by: 120)
                 let followed = try await browser.follow(try await browser.post("/support/diagnosis/lines/\(company.suspendedFixed)", [:]))
                 #expect(followed.body.contains("già una segnalazione di guasto aperta"))
-                #expect(!followed.body.contains("href=\"/requests/new/fault_report\""), "no second report while one is open")
+                #expect(!followed.body.contains("/fault-report\""), "no second report while one is open")
                 #expect(followed.body.contains("Diagnosi precedenti di questa linea"))
             }
             let (history, audit) = try await portal.database.read(tenant: portal.definition.id) { transaction in
@@ -435,6 +447,16 @@ struct TelcoDiagnosisTests {
                 let id = try #require(run.json["id"] as? Int)
                 let read = try await JSONCall.send(client, .get, "/api/v1/support/diagnoses/\(id)", token: token)
                 #expect(read.status == .ok && read.json["line_id"] as? Int == Int(company.fixed))
+                #expect(run.json["fault_report_suggested"] as? Bool == true, "no traffic on the line")
+                let filed = try await JSONCall.send(client, .post, "/api/v1/support/diagnoses/\(id)/fault-reports", token: token,
+                                                    body: ["fields": ["fault_type": "Internet lento o assente", "since": "2026-11-19",
+                                                                      "description": "Connessione assente", "referent": ["name": "Anna Neri", "phone": "3331234567"]],
+                                                           "notify": "sms"])
+                #expect(filed.status == .created && (filed.json["request_id"] as? Int ?? 0) > 0)
+                let again = try await JSONCall.send(client, .post, "/api/v1/support/diagnoses/\(id)/fault-reports", token: token,
+                                                    body: ["fields": ["fault_type": "Altro", "since": "2026-11-19", "description": "x",
+                                                                      "referent": ["name": "Anna Neri"]]])
+                #expect(again.status == .conflict)
                 let overview = try await JSONCall.send(client, .get, "/api/v1/support/diagnoses", token: token)
                 let lines = try #require(overview.json["lines"] as? [[String: Any]])
                 #expect(lines.count == 2 && lines.contains { ($0["latest"] as? [String: Any])?["id"] as? Int == id })

@@ -59,6 +59,9 @@ struct TelcoSupportController {
                      feature: Feature.diagnosis, requestBody: "LineDiagnosisRequest", success: (201, "LineDiagnosis")),
         APIOperation("GET", "/support/diagnoses/{id}", summary: "One saved diagnosis with its checks",
                      feature: Feature.diagnosis, parameters: [idParameter("id", "Diagnosis id")], success: (200, "LineDiagnosis")),
+        APIOperation("POST", "/support/diagnoses/{id}/fault-reports", summary: "Report the fault a diagnosis found: the fault report form with the diagnosed line filled in; 409 `fault_report_open` while one is open for the line",
+                     feature: Feature.faultReport, parameters: [idParameter("id", "Diagnosis id")], requestBody: "FaultReportFromDiagnosis",
+                     success: (201, "FaultReportCreated")),
     ]
 
     static let apiSchemas: [String: JSONSchema] = [
@@ -105,6 +108,10 @@ struct TelcoSupportController {
             "code": .string(), "title": .string(), "description": .nullable(.string()), "phone": .nullable(.string()),
             "email": .nullable(.string()), "path": .nullable(.string()), "hours": .array(.string()), "open_now": .nullable(.boolean),
         ], required: ["code", "title", "hours"]))], required: ["channels"]),
+        "FaultReportFromDiagnosis": .object([
+            "fields": .object([:]), "notify": .string(description: "The channel, when the form offers more than one"),
+        ], required: ["fields"]),
+        "FaultReportCreated": .object(["request_id": .integer, "url": .string()], required: ["request_id", "url"]),
         "LineDiagnosisRequest": .object(["line_id": .integer], required: ["line_id"]),
         "LineDiagnosis": .object([
             "id": .integer, "line_id": .integer, "line": .string(), "run_at": .integer, "outcome": .enumeration(["ok", "warning", "fault"]),
@@ -123,6 +130,7 @@ struct TelcoSupportController {
         addBilledReportRoutes(to: group)
         addChatRoutes(to: group)
         addDiagnosisRoutes(to: group)
+        addFaultReportRoutes(to: group)
     }
 
     // MARK: Shared

@@ -84,7 +84,7 @@ extension TelcoSupportController {
         return line
     }
 
-    private func loadDiagnosis(context: UserContext) async throws -> (LineDiagnosisRecord, LineRecord, [LineDiagnosisRecord]) {
+    func loadDiagnosis(context: UserContext) async throws -> (LineDiagnosisRecord, LineRecord, [LineDiagnosisRecord]) {
         try context.require(page: Self.diagnosis)
         let id = try number("id", context)
         let customer = customerId(context)
@@ -101,7 +101,7 @@ extension TelcoSupportController {
     // MARK: Running
 
     /// The open fault reports of the customer that name `line`.
-    private func openFaults(for line: LineRecord, context: UserContext, in transaction: TenantTransaction) async throws -> [RequestRecord] {
+    func openFaults(for line: LineRecord, context: UserContext, in transaction: TenantTransaction) async throws -> [RequestRecord] {
         let forms = RequestForms(tenant: context.tenant, context: context)
         let ids = forms.all.filter { $0.form.feature == Feature.faultReport }.map(\.id)
         let terminal = Set(ids.flatMap { forms.terminal(for: $0) })
@@ -161,11 +161,11 @@ extension TelcoSupportController {
 
     func diagnosisJSON(_ record: LineDiagnosisRecord, line: LineRecord, context: UserContext) -> DiagnosisJSON {
         let checks = DiagnosisCheck.decode(record.checks)
-        let suggested = LineDiagnosis.suggestsFaultReport(checks) && faultForm(context) != nil
+        let suggested = LineDiagnosis.suggestsFaultReport(checks) && faultForm(context) != nil && record.faultRequestId == nil
         return DiagnosisJSON(id: record.id ?? 0, lineId: record.lineId, line: line.identifier, runAt: record.runAt, outcome: record.outcome,
                              checks: checks.map { .init(id: $0.id, outcome: $0.outcome.rawValue, message: message($0, context: context)) },
                              faultReportSuggested: suggested,
-                             faultReportUrl: suggested ? faultForm(context).map { "/requests/new/\($0)" } : nil,
+                             faultReportUrl: suggested ? "/support/diagnosis/\(record.id ?? 0)/fault-report" : nil,
                              faultRequestId: record.faultRequestId)
     }
 
@@ -212,6 +212,10 @@ extension TelcoSupportController {
             "history": historyValues(history, lines: [line], context: context), "list_title": text("support.diagnosis.title", context),
         ]
         if let url = json.faultReportUrl { values["fault_url"] = url }
+        if let linked = record.faultRequestId {
+            values["fault_linked"] = text("support.diagnosis.fault_linked", context, ["id": String(linked)])
+            values["fault_linked_url"] = "/requests/\(linked)"
+        }
         if let open = checks.first(where: { $0.id == "open_fault" && $0.outcome != .ok }), let id = open.values["id"] {
             let canTrack = RequestsController.pages[0].definedFeatures(in: context.tenant.definition).contains { context.may($0) }
             if canTrack { values["open_fault_url"] = "/requests/\(id)" }
