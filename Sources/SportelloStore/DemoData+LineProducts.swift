@@ -92,20 +92,22 @@ extension DemoDataGenerator {
                 ("Apple", "iPhone 15 128GB", 3_750), ("Samsung", "Galaxy S24 256GB", 3_490), ("Samsung", "Galaxy A55 5G", 1_590),
                 ("Xiaomi", "Redmi Note 13 Pro", 1_290), ("Motorola", "edge 50", 1_690), ("Apple", "iPhone 16 Pro 256GB", 5_490),
             ]
-            let account = account
+            let tablets: [(brand: String, model: String, cents: Int64)] = [("Apple", "iPad Air 11\" 5G", 2_990), ("Samsung", "Galaxy Tab S9 FE 5G", 1_890)]
             let owner = account.customer.companyName ?? [account.customer.firstName, account.customer.lastName].compactMap { $0 }.joined(separator: " ")
             for (index, line) in account.lines.enumerated() {
                 let purchased = today.adding(months: -(1 + Int(random.next() % 34)))
                 let monthsSince = Int64((today.year - purchased.year) * 12 + today.month - purchased.month)
                 switch line.kind {
                 case "sim" where index == 0 || random.next() % 10 < 7:
-                    let phone = phones[Int(random.next() % UInt64(phones.count))]
+                    let tablet = random.next() % 6 == 0
+                    let models = tablet ? tablets : phones
+                    let phone = models[Int(random.next() % UInt64(models.count))]
                     let count: Int64 = [0, 24, 30, 30][Int(random.next() % 4)]
                     let imeiBody = "35" + String(format: "%06d%06d", Int(random.next() % 1_000_000), Int(random.next() % 1_000_000))
                     let premium = random.next() % 2 == 0
                     let interventions: Int64 = premium ? 2 : 0
                     try await transaction.insertDevice(DeviceRecord(
-                        customerId: account.customerId, lineId: line.id, kind: random.next() % 6 == 0 ? "tablet" : "smartphone",
+                        customerId: account.customerId, lineId: line.id, kind: tablet ? "tablet" : "smartphone",
                         brand: phone.brand, model: phone.model, identifierKind: "imei", identifier: imeiBody + String(Self.luhnDigit(imeiBody)),
                         accountName: owner, purchasedOn: purchased.description, instalmentCount: count,
                         instalmentsPaid: min(count, monthsSince), instalmentCents: count > 0 ? phone.cents : 0,

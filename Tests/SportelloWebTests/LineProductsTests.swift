@@ -52,6 +52,10 @@ private func seedProducts(_ portal: PortalHarness, username: String, prefix: Str
             UsageRecord(customerId: customerId, lineId: sims[0], startedAt: monthStart + 86_400, kind: "call", durationSeconds: 60, costCents: 350),
         ])
         _ = try await transaction.insertRecharge(RechargeRecord(customerId: customerId, lineId: sims[0], rechargedAt: monthStart, amountCents: 2_000, channel: "shop"))
+        // SIM 2 spent more than it was recharged with: its credit is zero, not negative.
+        _ = try await transaction.insertRecharge(RechargeRecord(customerId: customerId, lineId: sims[2], rechargedAt: monthStart, amountCents: 500, channel: "shop"))
+        try await transaction.insertUsage([UsageRecord(customerId: customerId, lineId: sims[2], startedAt: monthStart + 3_600, kind: "call",
+                                                       durationSeconds: 600, costCents: 800)])
         let planA = try await transaction.insertSharePlan(SharePlanRecord(customerId: customerId, contractId: contract, code: "GSS-\(prefix)-A",
                                                                           packageCode: "GSS-100", packageTitle: "Giga Smart Share 100", gigaAllowance: 100,
                                                                           referentName: "Giulia Neri", referentPhone: "3471112222",
@@ -115,6 +119,8 @@ struct GigaSmartShareTests {
                 #expect(detail.body.contains("40,0 GB") && detail.body.contains("20,0 GB"), "Giga used per SIM")
                 #expect(detail.body.contains("16,50 €"), "residual credit: 20,00 € recharged, 3,50 € spent")
                 #expect(detail.body.contains("action=\"/products/share/\(mine.planA)/package\"") && detail.body.contains("name=\"_csrf\""))
+                let second = try await browser.get("/products/share/\(mine.planB)")
+                #expect(second.body.contains("3471002") && second.body.contains(">0,00 €<") && !second.body.contains("-3,00"), "credit never below zero")
                 #expect(try await browser.get("/products/share/\(theirs.planA)").status == .notFound)
                 let api = try await browser.get("/api/v1/products/share")
                 let json = try #require(try JSONSerialization.jsonObject(with: Data(api.body.utf8)) as? [String: Any])

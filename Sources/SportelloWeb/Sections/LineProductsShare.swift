@@ -127,7 +127,8 @@ extension LineProductsController {
                     let totals = try await transaction.prepaidCredit(lineId: line.id, customerId: customerId)
                     sims.append(.init(lineId: line.id, identifier: line.identifier, status: line.status,
                                       gigaUsed: SharePlanRules.giga(fromBytes: bytes[line.id] ?? 0),
-                                      credit: totals.recharged > 0 ? API.Money(totals.recharged - totals.spent) : nil))
+                                      // A prepaid SIM stops at zero: traffic beyond its recharges is not credit owed.
+                                      credit: totals.recharged > 0 ? API.Money(max(0, totals.recharged - totals.spent)) : nil))
                 }
                 let used = planLines.reduce(Int64(0)) { $0 + (bytes[$1.id] ?? 0) }
                 let lineIds = Set(planLines.map(\.id))
