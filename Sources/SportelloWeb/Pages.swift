@@ -39,7 +39,6 @@ enum Pages {
             "has_logo": definition.branding.logo != nil,
             "logo": definition.branding.logo.flatMap { tenant.theme.staticFiles[$0] != nil ? $0 : nil } ?? "",
             "favicon": definition.branding.favicon.flatMap { tenant.theme.staticFiles[$0] != nil ? $0 : nil } ?? "",
-            "stylesheets": tenant.theme.extraStylesheets,
             "year": currentYear(),
             "other_locales": definition.locales.available.filter { $0 != context.locale }.map { ["code": $0] },
         ]

@@ -28,8 +28,6 @@ public struct PortalTheme: Sendable {
     public let strings: [String: [String: String]]
     /// Files served under `/static/` (CSS, JavaScript, images).
     public let staticFiles: [String: Data]
-    /// Stylesheets under `/static/` other than `portal.css`, linked by the layout after it (one per area).
-    public let extraStylesheets: [String]
     /// The strings of each locale as nested dictionaries for templates, built once at load.
     private let nestedStrings: NestedStrings
 
@@ -38,11 +36,22 @@ public struct PortalTheme: Sendable {
         self.library = library
         self.localizedLibraries = localizedLibraries
         self.strings = strings
-        self.staticFiles = staticFiles
-        extraStylesheets = staticFiles.keys.filter { $0.hasSuffix(".css") && $0 != "portal.css" }.sorted()
+        self.staticFiles = Self.bundlingStylesheets(staticFiles)
         var nested: [String: [String: Any]] = [:]
         for locale in strings.keys { nested[locale] = Self.nest(Self.merged(strings, locale: locale)) }
         nestedStrings = NestedStrings(byLocale: nested)
+    }
+
+    /// `portal.css` followed by every area's stylesheet (`invoices.css`…, in name order): the layout links
+    /// one file, so a page costs one request for its styles. The area files stay reachable on their own.
+    static func bundlingStylesheets(_ files: [String: Data]) -> [String: Data] {
+        var all = files
+        var bundle = files["portal.css"] ?? Data()
+        for name in files.keys.filter({ $0.hasSuffix(".css") && $0 != "portal.css" }).sorted() {
+            bundle += Data("\n/* \(name) */\n".utf8) + (files[name] ?? Data())
+        }
+        all["portal.css"] = bundle
+        return all
     }
 
     /// Loads the default theme and the tenant's overrides from `root` (the `templates` folder).

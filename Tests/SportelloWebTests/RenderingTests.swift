@@ -23,4 +23,16 @@ struct RenderingTests {
         let rendered = try MustacheTemplate(string: result).render(["t": ["menu": ["home": "Casa"]]])
         #expect(rendered == "Casa &amp; bottega|<b>grassetto</b>|<b>grassetto</b>|s||Casa &amp; bottega")
     }
+
+    @Test("portal.css carries every area's stylesheet after its own rules; the area files stay served")
+    func stylesheetsAreBundled() {
+        let files = ["portal.css": Data("body{}".utf8), "usage.css": Data(".usage{}".utf8), "hosting.css": Data(".hosting{}".utf8),
+                     "portal.js": Data("x".utf8)]
+        let bundled = PortalTheme.bundlingStylesheets(files)
+        let css = String(decoding: bundled["portal.css"] ?? Data(), as: UTF8.self)
+        #expect(css.hasPrefix("body{}"))
+        let hosting = try? #require(css.range(of: ".hosting{}")), usage = try? #require(css.range(of: ".usage{}"))
+        #expect(hosting != nil && usage != nil && hosting!.lowerBound < usage!.lowerBound, "in name order")
+        #expect(bundled["usage.css"] == files["usage.css"] && bundled["portal.js"] == files["portal.js"])
+    }
 }
