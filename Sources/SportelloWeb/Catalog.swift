@@ -12,10 +12,14 @@ public struct PortalPage: Sendable {
     public var features: [String]
     /// Features that open the page because of the tenant's YAML (the features its request forms name).
     public var tenantFeatures: (@Sendable (TenantDefinition) -> [String])?
+    /// Whether a YAML request form whose feature is one of `features` is filled in on this page (with
+    /// checks of its own, such as one activation per offer) instead of the generic requests pages.
+    public var fillsRequestForms: Bool
 
     public init(path: String, titleKey: String, features: [String],
-                tenantFeatures: (@Sendable (TenantDefinition) -> [String])? = nil) {
+                tenantFeatures: (@Sendable (TenantDefinition) -> [String])? = nil, fillsRequestForms: Bool = false) {
         self.path = path; self.titleKey = titleKey; self.features = features; self.tenantFeatures = tenantFeatures
+        self.fillsRequestForms = fillsRequestForms
     }
 
     /// The features of `tenant` that open this page.
@@ -41,6 +45,11 @@ public enum PortalCatalog {
     /// The page that shows `feature` in `tenant`, if one does.
     public static func page(for feature: String, in tenant: TenantDefinition) -> PortalPage? {
         pages.first { $0.features.contains(feature) } ?? pages.first { $0.definedFeatures(in: tenant).contains(feature) }
+    }
+
+    /// The page where a request form of `feature` is filled in, when not on the generic requests pages.
+    public static func pageFilling(formOf feature: String) -> PortalPage? {
+        pages.first { $0.fillsRequestForms && $0.features.contains(feature) }
     }
 
     /// The pages `tenant` has (it defines at least one of their features).

@@ -418,6 +418,33 @@ struct RequestsTests {
         }
     }
 
+    @Test("TIM: the offer activation form is filled in on the offers page only (the generic form would skip its checks)",
+          arguments: TestEngine.available)
+    func formsWithAPageOfTheirOwn(engine: TestEngine) async throws {
+        try await PortalHarness.with(engine: engine, tenant: "tim") { portal in
+            // Only the Legal Representative activates offers (seed 004: "attivare offerte esclusive").
+            let account = try await portal.requestsAccount(role: "rappresentante_legale")
+            try await portal.test { browser in
+                try await browser.logIn(account.username)
+                let list = try await browser.get("/requests")
+                #expect(list.status == .ok)
+                #expect(list.body.contains("/requests/new/sim_change") && !list.body.contains("/requests/new/offer_activation"))
+                let form = try await browser.get("/requests/new/offer_activation")
+                #expect(form.status == .seeOther && form.location == "/offers")
+                let posted = try await browser.post("/requests/new/offer_activation", ["offer": "X", "lines": "0612345678"])
+                #expect(posted.status == .notFound)
+                let token = try await browser.requestsToken(account.username)
+                let api = try await browser.requestsJSON(.post, "/api/v1/requests", token: token,
+                                                         body: ["form": "offer_activation", "fields": ["offer": "X"]])
+                #expect(api.status == .unprocessableContent)
+                let forms = try await browser.requestsJSON(.get, "/api/v1/requests/forms", token: token)
+                let ids = (forms.json["forms"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? []
+                #expect(forms.status == .ok && ids.contains("sim_change") && !ids.contains("offer_activation"))
+            }
+            #expect(try await portal.requestsOf(account.customer).isEmpty)
+        }
+    }
+
     @Test("Tunda: a sub-account sees only the forms and tickets its switches allow; tickets have no open limit",
           arguments: TestEngine.available)
     func tundaSubAccount(engine: TestEngine) async throws {

@@ -23,8 +23,10 @@ struct RequestForms {
 
     func form(_ id: String) -> RequestForm? { definition.requests?[id] }
 
-    /// The forms the user's role (and toggles) may submit.
-    var available: [(id: String, form: RequestForm)] { all.filter { context.may($0.form.feature) } }
+    /// The forms the user's role (and toggles) may submit here (not those a page of their own fills in).
+    var available: [(id: String, form: RequestForm)] {
+        all.filter { context.may($0.form.feature) && PortalCatalog.pageFilling(formOf: $0.form.feature) == nil }
+    }
 
     var viewsAll: Bool { Self.viewAllFeatures.contains { context.may($0) } }
 

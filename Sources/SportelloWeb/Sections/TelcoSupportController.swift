@@ -19,7 +19,9 @@ struct TelcoSupportController {
         static let faultReport = "support.fault_report"
     }
 
-    static let offers = PortalPage(path: "/offers", titleKey: "support.offers.title", features: [Feature.offersView, Feature.offersActivate])
+    /// Offers are activated here (one open activation per offer), not through the generic form.
+    static let offers = PortalPage(path: "/offers", titleKey: "support.offers.title", features: [Feature.offersView, Feature.offersActivate],
+                                   fillsRequestForms: true)
     static let billedReports = PortalPage(path: "/usage/billed-reports", titleKey: "support.billed.title", features: [Feature.billedReports])
     static let chat = PortalPage(path: "/support/chat", titleKey: "support.chat.title", features: [Feature.chat])
     static let contact = PortalPage(path: "/support/contact", titleKey: "support.contact.title", features: [Feature.contact])
