@@ -87,6 +87,9 @@ struct HostingShopTests {
                 let paid = try await browser.post("/invoices/\(invoice.id ?? 0)/pay", ["card_holder": "Maria Verdi", "card_number": "4111 1111 1111 1111",
                                                                                      "card_expiry": "12/30", "card_cvv": "123"])
                 #expect(paid.status == .seeOther || paid.status == .ok)
+                // Started by the payment itself, before any orders or hosting page is opened.
+                let contracts = try await browser.get("/contracts")
+                #expect(contracts.status == .ok && contracts.body.contains("rossi-srl.it"))
                 let orders = try await browser.get("/services/orders")
                 #expect(orders.body.contains("hosting-status-active"))
                 #expect(!orders.body.contains("/invoices/\(invoice.id ?? 0)/pay"))

@@ -375,6 +375,12 @@ struct InvoicesController {
         }
         if case .paid = outcome {
             services.logger.info("invoice paid online", metadata: ["tenant": .string(context.tenant.id), "invoice": .stringConvertible(invoiceId)])
+            // A paid pro-forma starts what was ordered (Tunda's shop and domains) right away; pages that list
+            // orders also start any that were paid elsewhere.
+            let definition = context.tenant.definition
+            if definition.features["services.buy"] != nil || definition.features["domains.register"] != nil {
+                try await HostingController(services: services).activatePaidOrders(context)
+            }
         }
         return .done(outcome)
     }
