@@ -41,6 +41,19 @@ struct PortalController {
                 : tenant.theme.text("dashboard.status_regular", locale: context.locale)
             values["overdue"] = overdue
         }
+        // WINDTRE: the coverage checks are linked at the bottom of the home page (seed 003), as well as on their own page.
+        let coverage = LineProductsController.Feature.coverage
+        if tenant.definition.features[coverage] != nil, context.may(coverage) {
+            let customerType = customer.customerType
+            let links = try await services.recentReads.value(tenant: tenant.id, key: "coverage|\(customerType)", database: services.database,
+                                                             now: now) { () async throws -> (value: [LineProductsController.CoverageLink], dependencies: [String])? in
+                (try await LineProductsController(services: services).coverageLinks(context: context), ["table:catalog_items"])
+            } ?? []
+            if !links.isEmpty {
+                values["coverage_label"] = tenant.definition.features[coverage]?.label.resolve(context.locale)
+                values["coverage"] = links.map { ["title": $0.title, "url": $0.url] }
+            }
+        }
         return Pages.render("dashboard", values, title: tenant.theme.text("dashboard.title", locale: context.locale), context: context)
     }
 }

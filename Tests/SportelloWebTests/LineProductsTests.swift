@@ -353,6 +353,10 @@ struct LineProductsTests {
                 let api = try await browser.get("/api/v1/coverage")
                 let links = try #require((try JSONSerialization.jsonObject(with: Data(api.body.utf8)) as? [String: Any])?["links"] as? [[String: Any]])
                 #expect(Set(links.compactMap { $0["scope"] as? String }) == ["national", "international"])
+                // The seed puts the two links at the bottom of the home page too.
+                let home = try await browser.get("/")
+                #expect(home.body.contains("coverage-heading") && home.body.contains("href=\"https://www.windtre.it/copertura/\""))
+                #expect(!home.body.contains("javascript:"))
             }
         }
     }
@@ -373,6 +377,7 @@ struct LineProductsTests {
             }) { browser in
                 try await browser.logIn(manager)
                 #expect(try await browser.get("/coverage").status == .forbidden)
+                #expect(try await !browser.get("/").body.contains("coverage-heading"), "no coverage links on the home page without the feature")
                 let share = try await browser.get("/products/share")
                 #expect(share.body.contains("GSS-3481-A") && !share.body.contains("GSS-3481-B"), "only the package holding the user's SIM")
                 let detail = try await browser.get("/products/share/\(fixture.planA)")
