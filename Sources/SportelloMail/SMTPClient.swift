@@ -340,6 +340,8 @@ final class SMTPSession {
             let reply = try await channel.eventLoop.flatSubmit { handler.value.nextReply(timeout: TimeAmount(wait)) }.get()
             logger.trace("smtp <", metadata: ["code": "\(reply.code)"])
             return reply
+        } catch is SMTPTimeout {
+            throw MailDeliveryError(.timeout, stage: stage, message: "no reply from the relay within \(wait)")
         } catch {
             throw Self.deliveryError(error, stage: stage)
         }
