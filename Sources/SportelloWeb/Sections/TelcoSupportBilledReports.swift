@@ -218,13 +218,7 @@ extension TelcoSupportController {
             }
         }
         let table = SpreadsheetTable(sheetName: text("support.billed.sheet", context), header: header, rows: rows)
-        let body = format == "csv" ? SpreadsheetWriter.csv(table, locale: context.locale) : SpreadsheetWriter.xlsx(table)
         let name = "\(text("support.billed.file_stem", context))_\(invoice.number.filter { $0.isLetter || $0.isNumber })"
-        var headers = HTTPFields()
-        headers[.contentType] = format == "csv" ? SpreadsheetWriter.csvContentType : SpreadsheetWriter.xlsxContentType
-        headers[.contentDisposition] = InvoicesController.attachment(fileName: "\(name).\(format)")
-        headers[.cacheControl] = "private, no-store"
-        headers[.contentLength] = String(body.count)
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return UsageController.download(table, format: format, name: name, locale: context.locale)
     }
 }

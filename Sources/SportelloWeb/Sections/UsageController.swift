@@ -300,7 +300,12 @@ struct UsageController {
         }
         let table = exportTable(records, line: line, context: context)
         let name = "\(string("usage.export.file_stem", context))_\(line.identifier.filter { $0.isLetter || $0.isNumber })_\(selection.firstDay)_\(selection.lastDay)"
-        let body = format == "csv" ? SpreadsheetWriter.csv(table, locale: context.locale) : SpreadsheetWriter.xlsx(table)
+        return Self.download(table, format: format, name: name, locale: context.locale)
+    }
+
+    /// `table` as a CSV (`format == "csv"`) or XLSX attachment named `name`, never cached.
+    static func download(_ table: SpreadsheetTable, format: String, name: String, locale: String) -> Response {
+        let body = format == "csv" ? SpreadsheetWriter.csv(table, locale: locale) : SpreadsheetWriter.xlsx(table)
         var headers = HTTPFields()
         headers[.contentType] = format == "csv" ? SpreadsheetWriter.csvContentType : SpreadsheetWriter.xlsxContentType
         headers[.contentDisposition] = InvoicesController.attachment(fileName: "\(name).\(format)")
