@@ -460,6 +460,15 @@ struct TelcoDiagnosisTests {
                 let overview = try await JSONCall.send(client, .get, "/api/v1/support/diagnoses", token: token)
                 let lines = try #require(overview.json["lines"] as? [[String: Any]])
                 #expect(lines.count == 2 && lines.contains { ($0["latest"] as? [String: Any])?["id"] as? Int == id })
+
+                // The Utilizzatore may not see invoices: the same risk, told without them.
+                let userToken = try await bearer(client, company.user("utilizzatore"))
+                let restricted = try await JSONCall.send(client, .post, "/api/v1/support/diagnoses", token: userToken, body: ["line_id": company.fixed])
+                let userChecks = try #require(restricted.json["checks"] as? [[String: Any]])
+                let userBilling = try #require(userChecks.first { $0["id"] as? String == "billing" })
+                let message = userBilling["message"] as? String ?? ""
+                #expect(userBilling["outcome"] as? String == "fault" && message.contains("motivi amministrativi"))
+                #expect(!message.contains("fattur") && !message.contains("1"), "no invoices and no count: \(message)")
             }
         }
     }

@@ -85,12 +85,15 @@ public struct LineDiagnosisInput: Sendable {
     public var trafficDays: Int
     /// Due days (`YYYY-MM-DD`) of the customer's unpaid invoices past due.
     public var overdueDueDays: [String]
+    /// Whether the person running the diagnosis may see the customer's invoices (else no count is told).
+    public var billingVisible: Bool
     public var today: CalendarDay
 
     public init(lineStatus: String, openFaultReports: [(id: Int64, status: String)], recentTrafficCount: Int, lastTrafficAt: Int64?,
-                trafficDays: Int = 7, overdueDueDays: [String], today: CalendarDay) {
+                trafficDays: Int = 7, overdueDueDays: [String], billingVisible: Bool = true, today: CalendarDay) {
         self.lineStatus = lineStatus; self.openFaultReports = openFaultReports; self.recentTrafficCount = recentTrafficCount
-        self.lastTrafficAt = lastTrafficAt; self.trafficDays = trafficDays; self.overdueDueDays = overdueDueDays; self.today = today
+        self.lastTrafficAt = lastTrafficAt; self.trafficDays = trafficDays; self.overdueDueDays = overdueDueDays
+        self.billingVisible = billingVisible; self.today = today
     }
 }
 
@@ -124,7 +127,12 @@ public enum LineDiagnosis {
             checks.append(DiagnosisCheck(id: "traffic", outcome: .warning, detail: "none", values: ["days": String(input.trafficDays)]))
         }
         let limit = input.today.adding(days: -suspensionRiskDays).description
-        if input.overdueDueDays.contains(where: { $0 < limit }) {
+        if !input.billingVisible {
+            // Someone who may not see the invoices learns only that the line may be limited for administrative reasons.
+            checks.append(input.overdueDueDays.contains(where: { $0 < limit })
+                          ? DiagnosisCheck(id: "billing", outcome: .fault, detail: "administrative_restricted")
+                          : DiagnosisCheck(id: "billing", outcome: .ok, detail: "administrative_regular"))
+        } else if input.overdueDueDays.contains(where: { $0 < limit }) {
             checks.append(DiagnosisCheck(id: "billing", outcome: .fault, detail: "suspension_risk",
                                          values: ["count": String(input.overdueDueDays.count)]))
         } else if !input.overdueDueDays.isEmpty {

@@ -120,6 +120,7 @@ extension TelcoSupportController {
         let userId = context.user.id
         let now = services.now
         let windows = context.tenant.windows
+        let billingVisible = BillingFeatures.view.contains { context.may($0) }
         return try await services.database.write(tenant: context.tenant.id, now: now) { transaction in
             if let last = try await transaction.lineDiagnoses(customerId: customer, lineId: lineId, limit: 1).first,
                now - last.runAt < Self.rerunSeconds, last.userId == userId {
@@ -132,7 +133,8 @@ extension TelcoSupportController {
                 .filter { ["unpaid", "overdue", "partially_paid"].contains($0.status) && $0.dueOn < today.description }.map(\.dueOn)
             let checks = LineDiagnosis.run(LineDiagnosisInput(
                 lineStatus: line.status, openFaultReports: faults.map { ($0.id ?? 0, $0.status) }, recentTrafficCount: traffic.count,
-                lastTrafficAt: traffic.last, trafficDays: Self.trafficDays, overdueDueDays: overdue, today: today))
+                lastTrafficAt: traffic.last, trafficDays: Self.trafficDays, overdueDueDays: overdue,
+                billingVisible: billingVisible, today: today))
             var record = LineDiagnosisRecord(customerId: customer, lineId: lineId, userId: userId, runAt: now,
                                              outcome: LineDiagnosis.outcome(of: checks).rawValue, checks: DiagnosisCheck.encode(checks))
             record.id = try await transaction.insertLineDiagnosis(record)
