@@ -8,7 +8,9 @@ Started by scripts/test after the Swift tests (or alone by scripts/e2e/run.sh). 
   3. for each tenant, registers through that tenant's own flow (links and codes read from the captured mail), logs in
      through the login page, opens the dashboard and two sections from the navigation, and saves a screenshot of each;
   4. runs axe-core (WCAG 2.1 A and AA) on the login, dashboard, /invoices and /usage pages (the sections' pages where
-     a tenant has no usage feature, and every other section in the navigation), as demo users whose role grants them;
+     a tenant has no usage feature), every other section in the navigation and every page a section links to (the
+     providers' own pages: products, self-service, offers, assistance, hosting, domains, help…), as demo users whose
+     role grants them;
   5. stops the server and cleans up. Any failure or accessibility violation fails the run (exit status 1).
 
 Needs SPORTELLO_TEST_SMTP_PORT and SPORTELLO_TEST_SMTP_SPOOL (start_smtp_sink) and SPORTELLO_E2E_CHROMIUM,
@@ -216,7 +218,8 @@ def prepare_data(ctx):
 
 
 def accessibility_pass(ctx, tenant, logins):
-    """Login page, then as the demo user: dashboard, /invoices, /usage and every section in the navigation."""
+    """Login page, then as the demo user: dashboard, /invoices, /usage, every section in the navigation and every
+    page a section links to."""
     page = ctx.page
     page.open(ctx.base(tenant) + "/login")
     ctx.check_accessibility(tenant, "login")
@@ -243,6 +246,16 @@ def accessibility_pass(ctx, tenant, logins):
     for path in sections:
         if path != "/" and path not in [p for _, p in pages]:
             pages.append(("section " + path, path))
+    # The pages each section links to (the provider's own sections: products, offers, hosting, help…).
+    for path in [p for label, p in pages if label.startswith("section ")]:
+        page.open(ctx.base(tenant) + path)
+        for link in page.find_all("main a"):
+            target = urlsplit(link.get_attribute("href") or "")
+            if target.netloc not in ("", urlsplit(ctx.base(tenant)).netloc) or not target.path.startswith("/"):
+                continue
+            if target.path.startswith("/sections/") or target.path in [p for _, p in pages]:
+                continue
+            pages.append(("page " + target.path, target.path))
     problems = []
     for label, path in pages:
         try:
