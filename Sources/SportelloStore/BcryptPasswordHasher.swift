@@ -13,8 +13,9 @@ public struct BcryptPasswordHasher: PasswordHashing {
     public let cost: UInt8
     public let decoyHash: String
 
-    /// One core is left to the rest of the server, and the hashing threads run at a lower priority
-    /// (nice 10), so pages keep their latency while a login storm keeps the pool busy.
+    /// One core is left to the rest of the server, and the hashing threads run in Linux's idle scheduling
+    /// class, so pages keep their latency while a login storm keeps the pool busy. The price: when requests
+    /// keep every core busy, logins wait for a quieter moment (sessions already open keep working).
     static let pool: NIOThreadPool = {
         let threads = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
         let pool = NIOThreadPool(numberOfThreads: threads)
@@ -23,7 +24,8 @@ public struct BcryptPasswordHasher: PasswordHashing {
         return pool
     }()
 
-    /// Renices every thread of `pool`: each task waits until all have started, so each runs on its own thread.
+    /// Lowers the scheduling of every thread of `pool` (nice 19 where the idle class is refused): each task
+    /// waits until all have started, so each runs on its own thread.
     private static func lowerPriority(of pool: NIOThreadPool, threads: Int) {
         #if os(Linux)
         let started = DispatchGroup()
@@ -31,8 +33,12 @@ public struct BcryptPasswordHasher: PasswordHashing {
         for _ in 0..<threads {
             started.enter()
             pool.submit { _ in
-                // On Linux the nice value belongs to a thread, and `who == 0` means the calling one.
-                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+                // On Linux scheduling belongs to a thread, and pid 0 means the calling one. SCHED_IDLE (5): the
+                // thread runs on CPU time nothing else wants, and gives way at once when a request needs it.
+                var parameters = sched_param(sched_priority: 0)
+                if sched_setscheduler(0, 5, &parameters) != 0 {
+                    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+                }
                 started.leave()
                 release.wait()
             }
