@@ -35,4 +35,23 @@ struct RenderingTests {
         #expect(hosting != nil && usage != nil && hosting!.lowerBound < usage!.lowerBound, "in name order")
         #expect(bundled["usage.css"] == files["usage.css"] && bundled["portal.js"] == files["portal.js"])
     }
+
+    @Test("every UI string exists in Italian and in English, and every string a template names exists")
+    func stringsAreComplete() throws {
+        let root = repositoryRoot.appendingPathComponent("templates")
+        let theme = try PortalTheme.load(root: root, tenantId: "default")
+        let italian = theme.strings["it"] ?? [:], english = theme.strings["en"] ?? [:]
+        #expect(italian.count > 500)
+        #expect(Set(italian.keys).subtracting(english.keys).sorted() == [], "missing in English")
+        #expect(Set(english.keys).subtracting(italian.keys).sorted() == [], "missing in Italian")
+        let pages = root.appendingPathComponent("default/pages")
+        let tag = try NSRegularExpression(pattern: #"\{\{[{&#^/]?\s*t\.([A-Za-z0-9_.\-]+)"#)
+        for name in try FileManager.default.contentsOfDirectory(atPath: pages.path) where name.hasSuffix(".mustache") {
+            let text = try String(contentsOf: pages.appendingPathComponent(name), encoding: .utf8)
+            for match in tag.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let key = (text as NSString).substring(with: match.range(at: 1))
+                #expect(italian[key] != nil, "\(name) names t.\(key), which no i18n file defines")
+            }
+        }
+    }
 }
