@@ -90,7 +90,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SportelloStoreTests",
-            dependencies: ["SportelloCore", "SportelloStore"]
+            dependencies: ["SportelloCore", "SportelloStore", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "SportelloMailTests",

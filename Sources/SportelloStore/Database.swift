@@ -78,6 +78,8 @@ public final class Database: Sendable {
     let logger: Logger
     private let backend: Backend
     private let changeLog = Mutex(ChangeLog())
+    /// Encrypts the stored values that are shown again in clear (PIN and PUK); its key lives outside the database.
+    public let sealer: FieldSealer
 
     private enum Backend: Sendable {
         case sqlite(writer: ConnectionPool<SQLiteConnection>, readers: ConnectionPool<SQLiteConnection>)
@@ -89,6 +91,15 @@ public final class Database: Sendable {
         self.location = location
         self.logger = logger
         self.backend = backend
+        sealer = FieldSealer(keyFile: Self.keyFile(for: location))
+    }
+
+    /// Where the data key lives unless `SPORTELLO_DATA_KEY` gives it: `SPORTELLO_DATA_KEY_FILE`, else next to
+    /// an SQLite file (`<file>.key`), else `data/sportello.key`.
+    static func keyFile(for location: DatabaseLocation, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let file = environment["SPORTELLO_DATA_KEY_FILE"], !file.isEmpty { return file }
+        if case .sqlite(let path) = location { return path + ".key" }
+        return "data/sportello.key"
     }
 
     /// Opens the database; for SQLite, creates the file (and its folder) when missing.
@@ -210,7 +221,7 @@ public final class Database: Sendable {
             return try await pool.withConnection { connection in
                 let sql = connection.sql(queryLogLevel: nil)
                 return try await Self.inTransaction(sql, begin: writing ? "BEGIN IMMEDIATE" : "BEGIN") {
-                    try await body(TenantTransaction(tenant: tenant, now: now, engine: .sqlite, sql: sql, changes: changes))
+                    try await body(TenantTransaction(tenant: tenant, now: now, engine: .sqlite, sql: sql, changes: changes, sealer: self.sealer))
                 }
             }
         case .postgres(let client, _):
@@ -218,7 +229,7 @@ public final class Database: Sendable {
                 let sql = connection.sql(queryLogLevel: nil)
                 return try await Self.inTransaction(sql, begin: writing ? "BEGIN" : "BEGIN READ ONLY") {
                     try await sql.raw("SELECT set_config('sportello.tenant', \(bind: tenant), true)").run()
-                    return try await body(TenantTransaction(tenant: tenant, now: now, engine: .postgres, sql: sql, changes: changes))
+                    return try await body(TenantTransaction(tenant: tenant, now: now, engine: .postgres, sql: sql, changes: changes, sealer: self.sealer))
                 }
             }
         }

@@ -45,15 +45,19 @@ extension TenantTransaction {
                         as: ProductLineRecord.self)
     }
 
-    /// PIN and PUK of one of the customer's lines.
+    /// PIN and PUK of one of the customer's lines, in clear (they are stored sealed).
     public func simCodes(lineId: Int64, customerId: Int64) async throws -> SimCodes? {
-        try await first(select(.lines).columns(["pin", "puk"]).where("id", .equal, lineId).where("customer_id", .equal, customerId),
-                        as: SimCodes.self)
+        guard var codes = try await first(select(.lines).columns(["pin", "puk"]).where("id", .equal, lineId)
+            .where("customer_id", .equal, customerId), as: SimCodes.self) else { return nil }
+        codes.pin = try codes.pin.map { try sealer?.open($0) ?? $0 }
+        codes.puk = try codes.puk.map { try sealer?.open($0) ?? $0 }
+        return codes
     }
 
-    /// Sets a SIM's card number and codes (provisioning, imports, demo data).
+    /// Sets a SIM's card number and codes (provisioning, imports, demo data); PIN and PUK are stored sealed.
     public func setSimDetails(lineId: Int64, customerId: Int64, iccid: String?, pin: String?, puk: String?) async throws {
-        try await update(.lines).set("iccid", to: iccid).set("pin", to: pin).set("puk", to: puk)
+        let sealedPin = try pin.map { try sealer?.seal($0) ?? $0 }, sealedPuk = try puk.map { try sealer?.seal($0) ?? $0 }
+        try await update(.lines).set("iccid", to: iccid).set("pin", to: sealedPin).set("puk", to: sealedPuk)
             .where("id", .equal, lineId).where("customer_id", .equal, customerId).run()
     }
 

@@ -16,13 +16,17 @@ public struct TenantTransaction: Sendable {
     private let sql: any SQLDatabase
     /// What a write transaction changed (nil in read transactions), published when it ends.
     private let changes: ChangeRecorder?
+    /// Seals and opens the values stored encrypted (see `FieldSealer`).
+    let sealer: FieldSealer?
 
-    init(tenant: String, now: Int64, engine: DatabaseEngine, sql: any SQLDatabase, changes: ChangeRecorder? = nil) {
+    init(tenant: String, now: Int64, engine: DatabaseEngine, sql: any SQLDatabase, changes: ChangeRecorder? = nil,
+         sealer: FieldSealer? = nil) {
         self.tenant = tenant
         self.now = now
         self.engine = engine
         self.sql = sql
         self.changes = changes
+        self.sealer = sealer
     }
 
     /// Notes that this transaction changes `key` (`user:12`, `customer:3`…), so recently read copies that

@@ -1,4 +1,5 @@
 import Foundation
+import Crypto
 import Testing
 import SportelloCore
 @_spi(Testing) @testable import SportelloStore
@@ -323,4 +324,43 @@ struct PasswordHashingThreadTests {
         #expect(policies.contains(0), "the other threads keep the normal policy")
     }
     #endif
+}
+
+@Suite("Sealed values (PIN and PUK)")
+struct SealedValuesTests {
+    @Test("sealing round-trips, hides the value, refuses another key and reads values stored before sealing as they are")
+    func sealing() throws {
+        let sealer = FieldSealer(key: SymmetricKey(size: .bits256))
+        let sealed = try sealer.seal("12345678")
+        #expect(sealed.hasPrefix("sealed:v1:") && !sealed.contains("12345678"))
+        #expect(try sealer.seal("12345678") != sealed, "a fresh nonce every time")
+        #expect(try sealer.open(sealed) == "12345678")
+        #expect(try sealer.open("1234") == "1234")
+        #expect(throws: (any Error).self) { try FieldSealer(key: SymmetricKey(size: .bits256)).open(sealed) }
+    }
+
+    @Test("a SIM's codes are stored sealed and read in clear; the key is a file of its own, readable by its owner only",
+          arguments: TestEngine.available)
+    func storedSealed(engine: TestEngine) async throws {
+        try await engine.withDatabase { database in
+            let tenant = uniqueTenant("windtre")
+            let (customer, line) = try await database.write(tenant: tenant, now: fixedNow) { t in
+                let customer = try await t.insertCustomer(sampleCustomer("C-\(tenant)"))
+                let contract = try await t.insertContract(ContractRecord(customerId: customer, code: "K1", offer: "Offerta", kind: "mobile", startsOn: "2024-01-01"))
+                let line = try await t.insertLine(LineRecord(customerId: customer, contractId: contract, kind: "sim", identifier: "3331234567"))
+                try await t.setSimDetails(lineId: line, customerId: customer, iccid: "8939880000000000001", pin: "4321", puk: "87654321")
+                return (customer, line)
+            }
+            try await database.read(tenant: tenant, now: fixedNow) { t in
+                let stored = try #require(try await t.first(t.select(.lines).columns(["pin", "puk"]).where("id", .equal, line), as: SimCodes.self))
+                #expect(stored.pin?.hasPrefix("sealed:v1:") == true && stored.puk?.hasPrefix("sealed:v1:") == true)
+                #expect(stored.pin?.contains("4321") == false && stored.puk?.contains("87654321") == false)
+                #expect(try await t.simCodes(lineId: line, customerId: customer) == SimCodes(pin: "4321", puk: "87654321"))
+            }
+            if case .sqlite(let path) = database.location, ProcessInfo.processInfo.environment["SPORTELLO_DATA_KEY"] == nil {
+                let attributes = try FileManager.default.attributesOfItem(atPath: path + ".key")
+                #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+            }
+        }
+    }
 }

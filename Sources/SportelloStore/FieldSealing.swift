@@ -1,0 +1,81 @@
+import Crypto
+import Foundation
+import Synchronization
+
+/// Encrypts the few stored values the portal must show again in clear (a SIM's PIN and PUK): AES-GCM
+/// with a 256-bit key kept outside the database, so a copy of the database alone does not reveal them.
+///
+/// The key is `SPORTELLO_DATA_KEY` (base64 of 32 bytes) when set, else the file `keyFile`, created with
+/// mode 600 on first use. It is read only when a value is first sealed or opened.
+public final class FieldSealer: Sendable {
+    /// Prefix of sealed values; values without it (written before sealing existed) are read as they are.
+    static let prefix = "sealed:v1:"
+
+    private let keyFile: String
+    private let environment: [String: String]
+    private let key = Mutex<SymmetricKey?>(nil)
+
+    public init(keyFile: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.keyFile = keyFile
+        self.environment = environment
+    }
+
+    /// A sealer with a key of its own, kept in memory only (tests).
+    public init(key: SymmetricKey) {
+        keyFile = ""
+        environment = [:]
+        self.key.withLock { $0 = key }
+    }
+
+    public func seal(_ plain: String) throws -> String {
+        let box = try AES.GCM.seal(Data(plain.utf8), using: try currentKey())
+        guard let combined = box.combined else { throw StoreError(.invalidInput, "AES-GCM gave no combined box") }
+        return Self.prefix + combined.base64EncodedString()
+    }
+
+    public func open(_ stored: String) throws -> String {
+        guard stored.hasPrefix(Self.prefix) else { return stored }
+        guard let data = Data(base64Encoded: String(stored.dropFirst(Self.prefix.count))) else {
+            throw StoreError(.invalidInput, "a sealed value is not base64")
+        }
+        let plain = try AES.GCM.open(try AES.GCM.SealedBox(combined: data), using: try currentKey())
+        return String(decoding: plain, as: UTF8.self)
+    }
+
+    private func currentKey() throws -> SymmetricKey {
+        try key.withLock { current in
+            if let current { return current }
+            let loaded = try loadKey()
+            current = loaded
+            return loaded
+        }
+    }
+
+    private func loadKey() throws -> SymmetricKey {
+        if let text = environment["SPORTELLO_DATA_KEY"], !text.isEmpty {
+            guard let data = Data(base64Encoded: text), data.count == 32 else {
+                throw StoreError(.invalidInput, "SPORTELLO_DATA_KEY must be the base64 of 32 bytes (openssl rand -base64 32)")
+            }
+            return SymmetricKey(data: data)
+        }
+        let url = URL(fileURLWithPath: keyFile)
+        if let data = FileManager.default.contents(atPath: keyFile) {
+            guard let decoded = Data(base64Encoded: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
+                  decoded.count == 32 else { throw StoreError(.invalidInput, "\(keyFile) does not hold a base64 key of 32 bytes") }
+            return SymmetricKey(data: decoded)
+        }
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+        // Written aside, then linked into place: when two processes start together, the second reads the first's key.
+        let temporary = keyFile + ".new-" + UUID().uuidString
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(fresh.base64EncodedString().utf8),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw StoreError(.cannotOpen, "cannot write the data key file \(keyFile)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        if link(temporary, keyFile) != 0 && errno != EEXIST {
+            throw StoreError(.cannotOpen, "cannot create the data key file \(keyFile)")
+        }
+        return try loadKey()
+    }
+}
