@@ -257,6 +257,10 @@ public struct DemoDataGenerator: Sendable {
         try await fillTelcoSupport(account, random: &telcoSupport, in: transaction)
         var hosting = generator("hosting")
         try await fillHosting(account, random: &hosting, in: transaction)
+        if tenant.features["invoices.personal"] != nil {
+            var personal = generator("personal_invoices")
+            try await fillPersonalInvoices(account, random: &personal, in: transaction)
+        }
         for userId in users {
             for (ruleId, rule) in tenant.notifications ?? OrderedMap() {
                 for channel in rule.channels {
@@ -320,6 +324,36 @@ public struct DemoDataGenerator: Sendable {
 
     /// 30 monthly invoices, a payment and two statement lines for each; the newest is open and, for an
     /// overdue customer, the one before too (past its due date).
+    /// TIM's Dual Billing: six months of personal invoices for each user of the customer (private use of
+    /// the company line), the latest one still to pay, each with its PDF.
+    private func fillPersonalInvoices(_ account: DemoAccount, random: inout SplitMix64, in transaction: TenantTransaction) async throws {
+        let today = CalendarDay(instant: now)
+        for userId in account.users {
+            for monthsAgo in stride(from: 6, through: 1, by: -1) {
+                let month = today.adding(months: -monthsAgo + 1)
+                let issued = CalendarDay(year: month.year, month: month.month, day: 12)
+                guard issued <= today else { continue }
+                let due = issued.adding(days: 20)
+                let net = Int64(300 + random.next() % 1_800)
+                let tax = net * 22 / 100
+                let unpaid = monthsAgo == 1
+                let number = "DB/\(issued.year)/\(userId)/\(String(format: "%02d", issued.month))"
+                let invoiceId = try await transaction.insertInvoice(InvoiceRecord(
+                    externalId: "INV-\(number)", customerId: account.customerId, contractId: account.contractId, number: number,
+                    issuedOn: issued.description, dueOn: due.description,
+                    periodFrom: issued.adding(months: -1).description, periodTo: issued.adding(days: -1).description,
+                    netCents: net, taxCents: tax, totalCents: net + tax, status: unpaid ? (due < today ? "overdue" : "unpaid") : "paid",
+                    paidOn: unpaid ? nil : due.adding(days: -3).description, holderUserId: userId))
+                try await transaction.insertDocument(DocumentRecord(
+                    ownerKind: "invoice", ownerId: invoiceId, fileName: "fattura-personale-\(number.replacingOccurrences(of: "/", with: "-")).pdf",
+                    contentType: "application/pdf",
+                    content: Self.minimalPDF(lines: ["\(tenant.name) - Fattura personale (Dual Billing) \(number)",
+                                                     "Emessa il \(issued) - Scadenza \(due)", "Totale EUR \(Self.euro(net + tax))"]),
+                    createdAt: issued.startInstant))
+            }
+        }
+    }
+
     private func fillBilling(customerId: Int64, contractId: Int64?, code: String, overdue: Bool,
                              random: inout SplitMix64, in transaction: TenantTransaction) async throws {
         let today = CalendarDay(instant: now)

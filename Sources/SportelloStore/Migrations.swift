@@ -30,6 +30,8 @@ let migrations: [Migration] = [
     .adding(id: "0006_line_self_service", tables: lineSelfServiceTables, columns: lineSelfServiceColumns),
     .adding(id: "0007_telco_support", tables: telcoSupportTables, columns: telcoSupportColumns),
     .adding(id: "0008_hosting", tables: hostingTables, columns: hostingColumns),
+    // TIM's Dual Billing: personal invoices name the user they are addressed to.
+    .adding(id: "0009_personal_invoices", tables: [], columns: [(.invoices, col("holder_user_id", .integer))]),
 ]
 
 extension Migration {

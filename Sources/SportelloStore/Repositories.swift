@@ -168,19 +168,27 @@ extension TenantTransaction {
         try await insert(.invoices, invoice)
     }
 
-    /// The customer's invoices issued inside the tenant's window (newest first). Asking for a start
-    /// before the window is an error, never a silent cut.
-    public func invoices(customerId: Int64, windows: VisibilityWindows, issuedFrom: CalendarDay? = nil) async throws -> [InvoiceRecord] {
+    /// The customer's invoices issued inside the tenant's window (newest first): the company's own, or with
+    /// `holderUserId` the personal invoices of that user. Asking for a start before the window is an error,
+    /// never a silent cut.
+    public func invoices(customerId: Int64, windows: VisibilityWindows, issuedFrom: CalendarDay? = nil,
+                         holderUserId: Int64? = nil) async throws -> [InvoiceRecord] {
         var builder = select(.invoices).column("*").where("customer_id", .equal, customerId)
+        builder = holderUserId.map { builder.where("holder_user_id", .equal, $0) } ?? builder.where("holder_user_id", .is, SQLLiteral.null)
         if let from = try windows.resolveDays(.invoices, from: issuedFrom, now: now) {
             builder = builder.where("issued_on", .greaterThanOrEqual, from.description)
         }
         return try await all(builder.orderBy("issued_on", .descending).orderBy("id", .descending), as: InvoiceRecord.self)
     }
 
-    /// One invoice, if it belongs to the customer and is inside the window.
-    public func invoice(id: Int64, customerId: Int64, windows: VisibilityWindows) async throws -> InvoiceRecord? {
+    /// One invoice, if it belongs to the customer and is inside the window: a company invoice, or a personal
+    /// one addressed to `personalOf`.
+    public func invoice(id: Int64, customerId: Int64, windows: VisibilityWindows, personalOf: Int64? = nil) async throws -> InvoiceRecord? {
         var builder = select(.invoices).column("*").where("id", .equal, id).where("customer_id", .equal, customerId)
+            .where { group in
+                let company = group.where("holder_user_id", .is, SQLLiteral.null)
+                return personalOf.map { company.orWhere("holder_user_id", .equal, $0) } ?? company
+            }
         if let from = windows.earliestDay(for: .invoices, now: now) {
             builder = builder.where("issued_on", .greaterThanOrEqual, from.description)
         }
@@ -190,7 +198,7 @@ extension TenantTransaction {
     /// Whether the customer has unpaid invoices past their due date (Unidata's administrative status).
     public func hasOverdueInvoices(customerId: Int64) async throws -> Bool {
         let today = CalendarDay(instant: now).description
-        return try await count(select(.invoices).where("customer_id", .equal, customerId)
+        return try await count(select(.invoices).where("customer_id", .equal, customerId).where("holder_user_id", .is, SQLLiteral.null)
             .where("status", .in, ["unpaid", "overdue", "partially_paid"]).where("due_on", .lessThan, today)) > 0
     }
 

@@ -267,6 +267,47 @@ struct InvoicesTests {
         }
     }
 
+    @Test("TIM Dual Billing: each user sees only their own personal invoices, apart from the company's; colleagues get 404",
+          arguments: TestEngine.available)
+    func personalInvoices(engine: TestEngine) async throws {
+        try await PortalHarness.with(engine: engine, tenant: "tim") { portal in
+            let anna = try await portal.billingCustomer(role: "amministratore_light")
+            let bruno = try await portal.billingCustomer(role: "amministratore_light", customerId: anna.customerId)
+            let user = try await portal.billingCustomer(role: "utilizzatore", customerId: anna.customerId)
+            let company = try await portal.billingInvoice(customerId: anna.customerId, number: "TIM/AZ/1", issued: portal.billingToday.adding(days: -10), paid: false)
+            let (annas, brunos) = try await portal.database.write(tenant: portal.definition.id) { transaction in
+                func personal(_ number: String, _ holder: Int64) async throws -> Int64 {
+                    try await transaction.insertInvoice(InvoiceRecord(customerId: anna.customerId, number: number, issuedOn: "2026-11-12",
+                                                                      dueOn: "2026-12-02", netCents: 1000, taxCents: 220, totalCents: 1220,
+                                                                      status: "unpaid", holderUserId: holder))
+                }
+                return (try await personal("DB/ANNA/1", anna.userId), try await personal("DB/BRUNO/1", bruno.userId))
+            }
+            try await portal.test { browser in
+                try await browser.logIn(anna.username, billingPassword)
+                let list = try await browser.get("/invoices")
+                #expect(list.status == .ok && list.body.contains("Fatture personali (Dual Billing)"))
+                #expect(list.body.contains("TIM/AZ/1") && list.body.contains("DB/ANNA/1") && !list.body.contains("DB/BRUNO/1"))
+                #expect(try await browser.get("/invoices/\(annas)").status == .ok)
+                #expect(try await browser.get("/invoices/\(brunos)").status == .notFound, "a colleague's personal invoice")
+                #expect(try await browser.get("/invoices/\(company.invoice)").status == .ok)
+                let token = try await BillingAPI.token(browser.client, anna.username)
+                let personal = try await BillingAPI.send(browser.client, .get, "/api/v1/invoices/personal", token: token)
+                let numbers = (personal.json["items"] as? [[String: Any]])?.compactMap { $0["number"] as? String }
+                #expect(personal.status == .ok && numbers == ["DB/ANNA/1"])
+                let companyList = try await BillingAPI.send(browser.client, .get, "/api/v1/invoices", token: token)
+                let companyNumbers = (companyList.json["items"] as? [[String: Any]])?.compactMap { $0["number"] as? String }
+                #expect(companyNumbers == ["TIM/AZ/1"], "personal invoices are not the company's")
+            }
+            try await portal.test { browser in
+                try await browser.logIn(user.username, billingPassword)
+                #expect(try await browser.get("/invoices/\(annas)").status != .ok)
+                let token = try await BillingAPI.token(browser.client, user.username)
+                #expect(try await BillingAPI.send(browser.client, .get, "/api/v1/invoices/personal", token: token).status == .forbidden)
+            }
+        }
+    }
+
     @Test("document download: the PDF as an attachment with its content type, only for the customer's own invoice",
           arguments: TestEngine.available)
     func documentDownload(engine: TestEngine) async throws {

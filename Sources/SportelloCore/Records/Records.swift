@@ -198,10 +198,15 @@ public struct InvoiceRecord: Codable, Sendable, Equatable {
     /// `paid`, `unpaid`, `overdue` or `partially_paid`.
     public var status: String
     public var paidOn: String?
+    /// The user a personal invoice is addressed to (TIM's Dual Billing: private use of a company line);
+    /// nil for the company's own invoices.
+    public var holderUserId: Int64?
 
     public init(id: Int64? = nil, externalId: String? = nil, customerId: Int64, contractId: Int64? = nil,
                 number: String, issuedOn: String, dueOn: String, periodFrom: String? = nil, periodTo: String? = nil,
-                netCents: Int64, taxCents: Int64, totalCents: Int64, status: String, paidOn: String? = nil) {
+                netCents: Int64, taxCents: Int64, totalCents: Int64, status: String, paidOn: String? = nil,
+                holderUserId: Int64? = nil) {
+        self.holderUserId = holderUserId
         self.id = id; self.externalId = externalId; self.customerId = customerId; self.contractId = contractId
         self.number = number; self.issuedOn = issuedOn; self.dueOn = dueOn; self.periodFrom = periodFrom
         self.periodTo = periodTo; self.netCents = netCents; self.taxCents = taxCents; self.totalCents = totalCents

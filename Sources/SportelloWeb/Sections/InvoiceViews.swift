@@ -8,6 +8,8 @@ enum BillingFeatures {
     /// Seeing invoices: Unidata, Unogas, Tunda, WINDTRE and TIM `invoices.view`; TIM's detail and Dual
     /// Billing personal invoices; WINDTRE's download and call detail on the invoice.
     static let view = ["invoices.view", "invoices.detail", "invoices.download", "invoices.personal", "invoices.call_detail"]
+    /// TIM's Dual Billing: the user's own personal invoices, listed apart from the company's.
+    static let personal = "invoices.personal"
     /// Paying online: Unidata and TIM `invoices.pay`, Tunda `proforma.pay`.
     static let pay = ["invoices.pay", "proforma.pay"]
     /// The account statement: Unidata `statements.view`, Tunda `payments.view` (payment status).

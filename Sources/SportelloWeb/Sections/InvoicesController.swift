@@ -20,6 +20,8 @@ struct InvoicesController {
                         .init("year", description: "Only invoices issued in this year", schema: .integer),
                         .init("status", description: "all (default), open, overdue or paid", schema: .enumeration(InvoiceFilter.Status.allCases.map(\.rawValue))),
                      ], success: (200, "InvoiceList")),
+        APIOperation("GET", "/invoices/personal", summary: "The caller's own personal invoices (Dual Billing: private use of a company line), newest first",
+                     feature: BillingFeatures.personal, success: (200, "PersonalInvoiceList")),
         APIOperation("GET", "/invoices/{id}", summary: "One invoice: amounts, contract, status, payments and documents",
                      feature: "invoices.view", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer)],
                      success: (200, "InvoiceDetail")),
@@ -50,6 +52,7 @@ struct InvoicesController {
             "status": .enumeration(InvoiceState.allCases.map(\.rawValue)), "overdue": .boolean,
             "paid_on": .nullable(.string(format: "date")), "contract_id": .nullable(.integer),
         ], required: ["id", "number", "issued_on", "due_on", "net", "tax", "total", "status", "overdue"]),
+        "PersonalInvoiceList": .object(["items": .array(.reference("Invoice")), "visible_from": .nullable(.string())], required: ["items"]),
         "InvoiceList": .object([
             "items": .array(.reference("Invoice")),
             "visible_from": .nullable(.string(format: "date", description: "The first day of the visibility window (null: no limit)")),
@@ -96,6 +99,7 @@ struct InvoicesController {
         group.get("/statement") { request, context in try await statementPage(request, context: context) }
 
         group.get("\(API.prefix)/invoices") { request, context in try await apiList(request, context: context) }
+        group.get("\(API.prefix)/invoices/personal") { _, context in try await apiPersonal(context: context) }
         group.get("\(API.prefix)/invoices/:id") { _, context in try await apiDetail(context: context) }
         group.get("\(API.prefix)/invoices/:id/documents/:document") { _, context in try await document(context: context) }
         group.post("\(API.prefix)/invoices/:id/payments") { request, context in try await apiPay(request, context: context) }
@@ -117,11 +121,27 @@ struct InvoicesController {
     private func loadInvoice(_ id: Int64, context: UserContext) async throws -> InvoiceRecord {
         let customerId = context.customer.id ?? 0
         let windows = context.tenant.windows
+        let personalOf = personalHolder(context)
         let invoice = try await services.database.read(tenant: context.tenant.id, now: services.now) {
-            try await $0.invoice(id: id, customerId: customerId, windows: windows)
+            try await $0.invoice(id: id, customerId: customerId, windows: windows, personalOf: personalOf)
         }
         guard let invoice else { throw PortalError.notFound }
         return invoice
+    }
+
+    /// The user whose personal invoices (TIM's Dual Billing) this user may see: themselves, with `invoices.personal`.
+    private func personalHolder(_ context: UserContext) -> Int64? {
+        context.may(BillingFeatures.personal) ? context.user.id : nil
+    }
+
+    /// The user's own personal invoices inside the window, newest first (empty without `invoices.personal`).
+    private func personalInvoices(context: UserContext) async throws -> [InvoiceRecord] {
+        guard let holder = personalHolder(context) else { return [] }
+        let customerId = context.customer.id ?? 0
+        let windows = context.tenant.windows
+        return try await services.database.read(tenant: context.tenant.id, now: services.now) {
+            try await $0.invoices(customerId: customerId, windows: windows, holderUserId: holder)
+        }
     }
 
     private struct Overview {
@@ -186,6 +206,12 @@ struct InvoicesController {
         if let earliest {
             values["window_note"] = views.text("invoices.window_note", ["date": Formatting.day(earliest.description)])
         }
+        if context.may(BillingFeatures.personal) {
+            let personal = try await personalInvoices(context: context)
+            values["personal_section"] = true
+            values["personal_invoices"] = personal.map { views.invoiceRow($0, canOpen: true, canPay: canPay) }
+            values["has_personal_invoices"] = !personal.isEmpty
+        }
         if let notice = request.uri.queryParameters["notice"].map(String.init), ["paid", "already_paid"].contains(notice) {
             values["notice"] = views.text("invoices.notice.\(notice)")
         }
@@ -205,8 +231,9 @@ struct InvoicesController {
         let id = try invoiceId(context)
         let customerId = context.customer.id ?? 0
         let windows = context.tenant.windows
+        let personalOf = personalHolder(context)
         let data = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction -> DetailData? in
-            guard let invoice = try await transaction.invoice(id: id, customerId: customerId, windows: windows) else { return nil }
+            guard let invoice = try await transaction.invoice(id: id, customerId: customerId, windows: windows, personalOf: personalOf) else { return nil }
             let contract = try await invoice.contractId.asyncMapBilling { try await transaction.contract(id: $0, customerId: customerId) } ?? nil
             return DetailData(invoice: invoice, contract: contract,
                               payments: try await transaction.payments(invoiceId: id, customerId: customerId),
@@ -291,8 +318,9 @@ struct InvoicesController {
         guard let documentId = context.parameters.get("document", as: Int64.self) else { throw PortalError.notFound }
         let customerId = context.customer.id ?? 0
         let windows = context.tenant.windows
+        let personalOf = personalHolder(context)
         let document = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction -> DocumentRecord? in
-            guard try await transaction.invoice(id: id, customerId: customerId, windows: windows) != nil else { return nil }
+            guard try await transaction.invoice(id: id, customerId: customerId, windows: windows, personalOf: personalOf) != nil else { return nil }
             return try await transaction.invoiceDocument(id: documentId, invoiceId: id)
         }
         guard let document else { throw PortalError.notFound }
@@ -509,6 +537,19 @@ struct InvoicesController {
         return API.json(InvoiceList(items: overview.shown.map { views.invoice($0) }, visibleFrom: earliest?.description,
                                     openCount: overview.openCount, overdueCount: overview.overdueCount,
                                     totalDue: .init(overview.totalDue), overdueDue: .init(overview.overdueDue), years: overview.years))
+    }
+
+    struct PersonalInvoiceList: Encodable {
+        var items: [BillingViews.Invoice]
+        var visibleFrom: String?
+    }
+
+    private func apiPersonal(context: UserContext) async throws -> Response {
+        try context.require(BillingFeatures.personal)
+        let views = makeViews(context)
+        let earliest = context.tenant.windows.earliestDay(for: .invoices, now: services.now)
+        return API.json(PersonalInvoiceList(items: try await personalInvoices(context: context).map { views.invoice($0) },
+                                            visibleFrom: earliest?.description))
     }
 
     struct InvoiceDetailBody: Encodable {
