@@ -51,6 +51,11 @@ extension TenantTransaction {
     // MARK: Requests
 
     /// One request of the customer, or nil when the id belongs to someone else.
+    /// A request of any customer of the tenant (staff tools).
+    public func request(id: Int64) async throws -> RequestRecord? {
+        try await first(select(.requests).column("*").where("id", .equal, id), as: RequestRecord.self)
+    }
+
     public func request(id: Int64, customerId: Int64) async throws -> RequestRecord? {
         try await first(select(.requests).column("*").where("id", .equal, id).where("customer_id", .equal, customerId),
                         as: RequestRecord.self)

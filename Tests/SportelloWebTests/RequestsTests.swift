@@ -418,6 +418,41 @@ struct RequestsTests {
         }
     }
 
+    @Test("staff move a request along its lifecycle: history with the note, e-mail to the referent, unknown or unchanged statuses refused",
+          arguments: TestEngine.available)
+    func staffStatusChange(engine: TestEngine) async throws {
+        try await PortalHarness.with(engine: engine, tenant: "windtre") { portal in
+            let account = try await portal.requestsAccount(role: "user_admin")
+            try await portal.test { browser in
+                try await browser.logIn(account.username)
+                #expect(try await browser.post("/requests/new/administrative_commercial", ticketFields).status == .seeOther)
+            }
+            let ticket = try #require(try await portal.requestsOf(account.customer).first)
+            let staff = RequestStatusChanges(services: portal.services, tenant: portal.tenant)
+            let moved = try await staff.apply(requestId: ticket.id!, status: "in_progress", note: "Verifica in corso con l'amministrazione")
+            #expect(moved.status == "in_progress")
+            for (status, code) in [("archiviata", "unknown_status"), ("in_progress", "unchanged")] {
+                let refusal = await #expect(throws: RequestStatusChanges.Refusal.self) { try await staff.apply(requestId: ticket.id!, status: status, note: nil) }
+                #expect(refusal?.code == code)
+            }
+            let missing = await #expect(throws: RequestStatusChanges.Refusal.self) { try await staff.apply(requestId: 999_999, status: "closed", note: nil) }
+            #expect(missing?.code == "not_found")
+            try await staff.apply(requestId: ticket.id!, status: "closed", note: nil)
+
+            let outbox = try await portal.database.read(tenant: portal.definition.id) { try await $0.outbox() }
+            let notices = outbox.filter { $0.kind == "request_status_changed" }
+            #expect(notices.count == 2 && notices.allSatisfy { $0.recipient == "mario.rossi@example.it" })
+            #expect(notices.contains { $0.bodyText.contains("Verifica in corso con l'amministrazione") && $0.subject.contains("In lavorazione") })
+            try await portal.test { browser in
+                try await browser.logIn(account.username)
+                let detail = try await browser.get("/requests/\(ticket.id!)")
+                #expect(detail.body.contains("Verifica in corso con l&#39;amministrazione"), "the note is in the history")
+            }
+            let stored = try #require(try await portal.requestsOf(account.customer).first)
+            #expect(stored.status == "closed" && stored.closedAt != nil)
+        }
+    }
+
     @Test("TIM: the offer activation form is filled in on the offers page only (the generic form would skip its checks)",
           arguments: TestEngine.available)
     func formsWithAPageOfTheirOwn(engine: TestEngine) async throws {

@@ -366,14 +366,11 @@ struct RequestsController {
         }
     }
 
-    /// Where the "request received" e-mail goes when the form notifies by e-mail (YAML `notify`) and the
-    /// submitter did not choose another channel: the referent named in the form, else the submitter.
+    /// Where the "request received" e-mail goes: the referent, else the submitter (when the form notifies by e-mail).
     private func confirmationRecipient(form: RequestForm, notify: String?, fields: [String: Any], context: UserContext) -> String? {
-        guard (form.notify ?? []).contains(where: { $0.rawValue == "email" }), notify == nil || notify == "email" else { return nil }
-        for field in form.fields where field.type == .person {
-            if let person = fields[field.name] as? [String: String], let email = person["email"], !email.isEmpty { return email }
-        }
-        return context.user.email.flatMap { $0.isEmpty ? nil : $0 }
+        let notice = RequestForms.emailNotice(form: form, notify: notify, fields: fields)
+        guard notice.notifies else { return nil }
+        return notice.referent ?? context.user.email.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     static func encode(_ payload: [String: Any]) -> String {
