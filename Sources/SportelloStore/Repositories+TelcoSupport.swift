@@ -27,6 +27,12 @@ extension TenantTransaction {
         return newest.reversed()
     }
 
+    /// The tenant's chat messages since `instant`, oldest first (the operators' desk: who waits for a reply).
+    public func chatMessages(since instant: Int64) async throws -> [ChatMessageRecord] {
+        try await all(select(.chatMessages).column("*").where("sent_at", .greaterThanOrEqual, instant)
+            .orderBy("sent_at").orderBy("id"), as: ChatMessageRecord.self)
+    }
+
     /// How many messages the user wrote since `instant` (the posting limit).
     public func chatMessagesSent(customerId: Int64, userId: Int64, since instant: Int64) async throws -> Int {
         try await count(select(.chatMessages).where("customer_id", .equal, customerId).where("user_id", .equal, userId)

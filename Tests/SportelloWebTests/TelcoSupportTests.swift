@@ -269,11 +269,16 @@ struct TelcoChatTests {
             }
             let userId = try await portal.database.read(tenant: portal.definition.id) { try await $0.user(usernameKey: company.user("utilizzatore"))!.id! }
             portal.clock.advance(by: 60)
-            try await portal.database.write(tenant: portal.definition.id, now: Int64(portal.clock.now().timeIntervalSince1970)) { transaction in
-                try await transaction.insertChatMessage(ChatMessageRecord(customerId: company.customerId, userId: userId, author: "operator",
-                                                                          authorName: "Giulia", body: "Verifico subito la linea.",
-                                                                          sentAt: transaction.now))
-            }
+            // The operators' desk (`sportello chat`): the conversation waits for a reply, then gets one.
+            let desk = ChatOperatorDesk(services: portal.services, tenant: portal.tenant)
+            let waiting = try await desk.waiting()
+            #expect(waiting.map(\.username) == [company.user("utilizzatore")] && waiting.first?.lastMessage.contains("La fibra è lenta") == true)
+            let empty = await #expect(throws: ChatOperatorDesk.Refusal.self) { try await desk.reply(to: company.user("utilizzatore"), operatorName: "Giulia", message: "  ") }
+            #expect(empty?.code == "empty")
+            let stranger = await #expect(throws: ChatOperatorDesk.Refusal.self) { try await desk.reply(to: "nessuno", operatorName: "Giulia", message: "Ciao") }
+            #expect(stranger?.code == "unknown_user")
+            try await desk.reply(to: company.user("utilizzatore"), operatorName: "Giulia", message: "Verifico subito la linea.")
+            #expect(try await desk.waiting().isEmpty, "answered")
             try await portal.test { browser in
                 try await browser.logIn(company.user("utilizzatore"), password)
                 let page = try await browser.get("/support/chat")
