@@ -11,8 +11,15 @@ struct JSONCall {
     var status: HTTPResponse.Status
     var json: [String: Any]
     var raw: String
+    var headers: HTTPFields
+    var body: ByteBuffer
 
     var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+    /// The 422 body's field problems: field → code.
+    var fieldCodes: [String: String] {
+        let fields = ((json["error"] as? [String: Any])?["fields"] as? [[String: Any]]) ?? []
+        return Dictionary(fields.compactMap { field in (field["field"] as? String).map { ($0, field["code"] as? String ?? "") } }) { first, _ in first }
+    }
 
     static func send(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, token: String? = nil,
                      cookie: String? = nil, csrf: String? = nil, body: [String: Any]? = nil) async throws -> JSONCall {
@@ -28,7 +35,7 @@ struct JSONCall {
         let response = try await client.execute(uri: path, method: method, headers: headers, body: buffer)
         let text = String(buffer: response.body)
         let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
-        return JSONCall(status: response.status, json: json, raw: text)
+        return JSONCall(status: response.status, json: json, raw: text, headers: response.headers, body: response.body)
     }
 }
 

@@ -72,19 +72,9 @@ extension PortalHarness {
     }
 }
 
-/// Calls on `/api/v1` with a bearer token or the browser's cookies.
+/// Calls on `/api/v1` with a bearer token or the browser's cookies, logged in with the billing tests' password.
 enum BillingAPI {
-    struct Answer {
-        var status: HTTPResponse.Status
-        var json: [String: Any]
-        var headers: HTTPFields
-        var body: ByteBuffer
-        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
-        var fieldCodes: [String: String] {
-            let fields = ((json["error"] as? [String: Any])?["fields"] as? [[String: Any]]) ?? []
-            return Dictionary(fields.compactMap { field in (field["field"] as? String).map { ($0, field["code"] as? String ?? "") } }) { first, _ in first }
-        }
-    }
+    typealias Answer = JSONCall
 
     static func token(_ client: some TestClientProtocol, _ username: String) async throws -> String {
         let answer = try await send(client, .post, "/api/v1/session", body: ["identifier": username, "password": billingPassword])
@@ -93,19 +83,8 @@ enum BillingAPI {
     }
 
     static func send(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, token: String? = nil,
-                     cookie: String? = nil, csrf: String? = nil, body: [String: Any]? = nil) async throws -> Answer {
-        var headers = HTTPFields()
-        if let token { headers[.authorization] = "Bearer \(token)" }
-        if let cookie { headers[.cookie] = cookie }
-        if let csrf { headers[HTTPFields.Element.Name("X-CSRF-Token")!] = csrf }
-        var buffer: ByteBuffer?
-        if let body {
-            headers[.contentType] = "application/json"
-            buffer = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))
-        }
-        let response = try await client.execute(uri: path, method: method, headers: headers, body: buffer)
-        let json = (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
-        return Answer(status: response.status, json: json, headers: response.headers, body: response.body)
+                     cookie: String? = nil, csrf: String? = nil, body: [String: Any]? = nil) async throws -> JSONCall {
+        try await JSONCall.send(client, method, path, token: token, cookie: cookie, csrf: csrf, body: body)
     }
 }
 

@@ -59,11 +59,6 @@ extension PortalHarness {
 }
 
 extension JSONCall {
-    fileprivate var fieldCodes: [String: String] {
-        let fields = ((json["error"] as? [String: Any])?["fields"] as? [[String: Any]]) ?? []
-        return Dictionary(fields.compactMap { field in (field["field"] as? String).map { ($0, field["code"] as? String ?? "") } }) { first, _ in first }
-    }
-
     fileprivate static func token(_ client: some TestClientProtocol, _ username: String) async throws -> String {
         let login = try await send(client, .post, "/api/v1/session", body: ["identifier": username, "password": selfServicePassword])
         #expect(login.status == .created, "API login as \(username)")
