@@ -64,13 +64,7 @@ struct ChatCommand: AsyncParsableCommand {
 
 private func withDesk(_ tenantOption: TenantOption, _ database: DatabaseOptions,
                       _ body: @escaping @Sendable (ChatOperatorDesk) async throws -> Void) async throws {
-    let definition = try tenantOption.load().definition
-    let templatesURL = URL(fileURLWithPath: "templates")
-    try await withDatabase(database) { db in
-        try await db.requireMigrated()
-        let tenant = PortalTenant(definition: definition, theme: try PortalTheme.load(root: templatesURL, tenantId: definition.id))
-        let services = PortalServices(configuration: WebConfiguration(templatesDirectory: templatesURL), database: db,
-                                      tenants: TenantRegistry([tenant]), mail: try MailTemplates(root: templatesURL))
+    try await withStaffServices(try tenantOption.load().definition, database) { tenant, services in
         try await body(ChatOperatorDesk(services: services, tenant: tenant))
     }
 }

@@ -34,7 +34,6 @@ struct InviteCommand: AsyncParsableCommand {
 
     func run() async throws {
         let definition = try tenantOption.load().definition
-        let templatesURL = URL(fileURLWithPath: templates)
         let staffFlow = definition.flows.first { _, flow in
             flow.kind == .registration && flow.steps.first?.step == .invitation && flow.steps.first?.issuedBy != .user
         }?.value
@@ -42,12 +41,8 @@ struct InviteCommand: AsyncParsableCommand {
             printError("error: \(definition.id) has no staff-issued invitation flow: pass --role")
             throw ExitCode(1)
         }
-        try await withDatabase(database) { db in
-            try await db.requireMigrated()
-            let tenant = PortalTenant(definition: definition, theme: try PortalTheme.load(root: templatesURL, tenantId: definition.id))
-            let services = PortalServices(configuration: WebConfiguration(port: port, templatesDirectory: templatesURL), database: db,
-                                          tenants: TenantRegistry([tenant]), mail: try MailTemplates(root: templatesURL))
-            guard let record = try await db.read(tenant: definition.id, { try await $0.customer(code: customer) }), let id = record.id else {
+        try await withStaffServices(definition, database, templates: templates, port: port) { tenant, services in
+            guard let record = try await services.database.read(tenant: definition.id, { try await $0.customer(code: customer) }), let id = record.id else {
                 printError("error: no customer \(customer) in \(definition.id)")
                 throw ExitCode(1)
             }

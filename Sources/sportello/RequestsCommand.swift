@@ -32,13 +32,7 @@ struct RequestsCommand: AsyncParsableCommand {
         var templates: String = "templates"
 
         func run() async throws {
-            let definition = try tenantOption.load().definition
-            let templatesURL = URL(fileURLWithPath: templates)
-            try await withDatabase(database) { db in
-                try await db.requireMigrated()
-                let tenant = PortalTenant(definition: definition, theme: try PortalTheme.load(root: templatesURL, tenantId: definition.id))
-                let services = PortalServices(configuration: WebConfiguration(templatesDirectory: templatesURL), database: db,
-                                              tenants: TenantRegistry([tenant]), mail: try MailTemplates(root: templatesURL))
+            try await withStaffServices(try tenantOption.load().definition, database, templates: templates) { tenant, services in
                 do {
                     let request = try await RequestStatusChanges(services: services, tenant: tenant).apply(requestId: id, status: status, note: note)
                     print("request \(id) (\(request.form)) is now \(request.status)")
