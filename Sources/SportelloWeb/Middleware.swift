@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import SportelloCore
 import SportelloStore
@@ -11,6 +12,35 @@ enum CookieName {
     static let flow = "sportello_flow"
 }
 
+/// The request's cookies, read from its `Cookie` headers once (Hummingbird's `request.cookies` parses
+/// the header again, and each cookie's attributes, on every lookup).
+struct RequestCookies {
+    private var pairs: [(name: Substring, value: Substring)] = []
+
+    init(_ request: Request) {
+        for header in request.headers[values: .cookie] {
+            for part in header.utf8.split(separator: UInt8(ascii: ";")) {
+                let trimmed = part.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+                guard let equals = trimmed.firstIndex(of: UInt8(ascii: "=")) else { continue }
+                pairs.append((Substring(trimmed[..<equals]), Substring(trimmed[trimmed.index(after: equals)...])))
+            }
+        }
+    }
+
+    /// The value of the first cookie called `name`.
+    subscript(_ name: String) -> String? {
+        pairs.first { $0.name == name }.map { String($0.value) }
+    }
+}
+
+/// Header names HTTPTypes does not predefine, validated once.
+private enum SecurityHeaderName {
+    static let frameOptions = HTTPField.Name("X-Frame-Options")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let permissionsPolicy = HTTPField.Name("Permissions-Policy")!
+    static let openerPolicy = HTTPField.Name("Cross-Origin-Opener-Policy")!
+}
+
 /// Headers every response carries: a strict Content-Security-Policy and the usual hardening.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     let secure: Bool
@@ -20,10 +50,10 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[.contentSecurityPolicy] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             + "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
         response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[.init("X-Frame-Options")!] = "DENY"
-        response.headers[.init("Referrer-Policy")!] = "same-origin"
-        response.headers[.init("Permissions-Policy")!] = "camera=(), microphone=(), geolocation=(), payment=()"
-        response.headers[.init("Cross-Origin-Opener-Policy")!] = "same-origin"
+        response.headers[SecurityHeaderName.frameOptions] = "DENY"
+        response.headers[SecurityHeaderName.referrerPolicy] = "same-origin"
+        response.headers[SecurityHeaderName.permissionsPolicy] = "camera=(), microphone=(), geolocation=(), payment=()"
+        response.headers[SecurityHeaderName.openerPolicy] = "same-origin"
         if secure { response.headers[.strictTransportSecurity] = "max-age=31536000" }
         return response
     }
@@ -43,15 +73,16 @@ struct TenantMiddleware: RouterMiddleware {
             return Pages.htmlResponse(unknownHostPage(host: host), status: .notFound)
         }
         context.tenant = tenant
-        let requested = request.uri.queryParameters["lang"].map(String.init) ?? request.cookies[CookieName.locale]?.value
+        let cookies = RequestCookies(request)
+        let requested = request.uri.queryParameters["lang"].map(String.init) ?? cookies[CookieName.locale]
         context.locale = tenant.locale(preferring: requested)
-        if let secret = request.cookies[CookieName.csrf]?.value, secret.count == 43 {
+        if let secret = cookies[CookieName.csrf], secret.count == 43 {
             context.csrfToken = secret
         } else {
             context.csrfToken = Secrets.token(using: services.random).plain
             context.issueCSRFCookie = true
         }
-        if let token = request.cookies[CookieName.session]?.value {
+        if let token = cookies[CookieName.session] {
             context.session = try await Sessions.load(token: token, tenant: tenant, services: services)
         } else if request.uri.path.hasPrefix("/api/"), let authorization = request.headers[.authorization],
                   authorization.lowercased().hasPrefix("bearer ") {

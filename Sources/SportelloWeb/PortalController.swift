@@ -32,8 +32,8 @@ struct PortalController {
             if let value, !value.isEmpty { facts[key] = value }
         }
         let definition = tenant.definition
-        let shortcuts = PortalCatalog.pages(of: definition).filter { page in page.definedFeatures(in: definition).contains { context.may($0) } }
-            .map { ["href": $0.path, "label": tenant.theme.text($0.titleKey, locale: context.locale)] }
+        let shortcuts = tenant.pages.filter { $0.features.contains { context.may($0) } }
+            .map { ["href": $0.page.path, "label": tenant.theme.text($0.page.titleKey, locale: context.locale)] }
         var values: [String: Any] = ["customer": facts, "shortcuts": shortcuts, "has_shortcuts": !shortcuts.isEmpty]
         if context.may("account_status.view") || tenant.definition.features["account_status.view"] == nil {
             values["administrative_status"] = overdue

@@ -1,5 +1,4 @@
 import Foundation
-import Mustache
 import SportelloCore
 import Yams
 
@@ -10,7 +9,7 @@ public struct TemplateLoadError: Error, CustomStringConvertible {
     public var description: String { "\(file): error: \(reason)" }
 }
 
-/// Template strings as nested dictionaries (Mustache wants `[String: Any]`).
+/// Template strings as nested dictionaries (templates read `[String: Any]`).
 final class NestedStrings: @unchecked Sendable {  // immutable after init: never written once built
     let byLocale: [String: [String: Any]]
     init(byLocale: [String: [String: Any]]) { self.byLocale = byLocale }
@@ -19,10 +18,10 @@ final class NestedStrings: @unchecked Sendable {  // immutable after init: never
 /// The pages, strings and static files of one tenant: `templates/default/` with the files of
 /// `templates/<tenant>/` replacing those of the same name.
 public struct PortalTheme: Sendable {
-    public let library: MustacheLibrary
+    let library: PageTemplateLibrary
     /// The same templates once per locale with `{{t.…}}` replaced by that locale's strings, so a page
     /// does not look them up (three nested lookups each) on every request.
-    private let localizedLibraries: [String: MustacheLibrary]
+    private let localizedLibraries: [String: PageTemplateLibrary]
     /// UI strings by locale (`i18n/<locale>.yaml` and `i18n/<area>.<locale>.yaml`), the tenant's keys
     /// merged over the default ones.
     public let strings: [String: [String: String]]
@@ -31,7 +30,7 @@ public struct PortalTheme: Sendable {
     /// The strings of each locale as nested dictionaries for templates, built once at load.
     private let nestedStrings: NestedStrings
 
-    init(library: MustacheLibrary, localizedLibraries: [String: MustacheLibrary] = [:], strings: [String: [String: String]],
+    init(library: PageTemplateLibrary, localizedLibraries: [String: PageTemplateLibrary] = [:], strings: [String: [String: String]],
          staticFiles: [String: Data]) {
         self.library = library
         self.localizedLibraries = localizedLibraries
@@ -57,15 +56,15 @@ public struct PortalTheme: Sendable {
     /// Loads the default theme and the tenant's overrides from `root` (the `templates` folder).
     public static func load(root: URL, tenantId: String) throws -> PortalTheme {
         let layers = [root.appendingPathComponent("default"), root.appendingPathComponent(tenantId)]
-        var library = MustacheLibrary()
+        var library = PageTemplateLibrary()
         var templates: [String: (text: String, url: URL)] = [:]
         var strings: [String: [String: String]] = [:]
         var staticFiles: [String: Data] = [:]
         for layer in layers {
             for (name, url) in files(in: layer.appendingPathComponent("pages"), extension: "mustache") {
-                let text = HTMLEscaping.pragma + (try String(contentsOf: url, encoding: .utf8))
+                let text = try String(contentsOf: url, encoding: .utf8)
                 do { try library.register(text, named: name) } catch {
-                    throw TemplateLoadError(file: url.path, reason: "not a valid Mustache template: \(error)")
+                    throw TemplateLoadError(file: "\(url.path):\(error.line):\(error.column)", reason: error.reason)
                 }
                 templates[name] = (text, url)
             }
@@ -86,13 +85,18 @@ public struct PortalTheme: Sendable {
                 staticFiles[name] = try Data(contentsOf: url)
             }
         }
-        var localized: [String: MustacheLibrary] = [:]
+        if let missing = library.missingPartials().first {
+            throw TemplateLoadError(file: root.appendingPathComponent(tenantId).path,
+                                    reason: "a template names a partial or parent that no pages/*.mustache file defines (\(missing))")
+        }
+        var localized: [String: PageTemplateLibrary] = [:]
         for locale in strings.keys {
             let texts = merged(strings, locale: locale)
-            var library = MustacheLibrary()
+            var library = PageTemplateLibrary()
             for (name, template) in templates {
                 do { try library.register(substitutingStrings(in: template.text, texts), named: name) } catch {
-                    throw TemplateLoadError(file: template.url.path, reason: "not a valid Mustache template once the \(locale) strings are in: \(error)")
+                    throw TemplateLoadError(file: template.url.path,
+                                            reason: "not a valid template once the \(locale) strings are in: \(error.reason)")
                 }
             }
             localized[locale] = library
@@ -183,19 +187,9 @@ public struct PortalTheme: Sendable {
     }
 }
 
-/// HTML escaping for the portal's templates: the characters swift-mustache's own HTML content type
-/// escapes, found by scanning UTF-8 bytes (a value without any is returned as it is), instead of a
-/// dictionary lookup per character.
-struct HTMLEscaping: MustacheContentType {
-    static let name = "PORTAL_HTML"
-    /// Put in front of every page template: the tag renders nothing and switches to this escaping.
-    static let pragma: String = {
-        MustacheContentTypes.register(HTMLEscaping(), named: name)
-        return "{{% CONTENT_TYPE: \(name)}}"
-    }()
-
-    func escapeText(_ text: String) -> String { Self.escape(text) }
-
+/// HTML escaping for the portal's templates: the characters swift-mustache's HTML content type escapes,
+/// found by scanning UTF-8 bytes (a value without any is returned as it is).
+enum HTMLEscaping {
     static func escape(_ text: String) -> String {
         let utf8 = text.utf8
         guard utf8.contains(where: { $0 == 0x3C || $0 == 0x3E || $0 == 0x26 || $0 == 0x22 || $0 == 0x27 }) else { return text }

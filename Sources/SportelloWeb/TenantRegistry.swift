@@ -12,6 +12,9 @@ public struct PortalTenant: Sendable {
     public let brandStylesheet: String
     /// The YAML sections in order, each with the ids of its features (the navigation reads this per request).
     let sectionFeatures: [(id: String, features: [String])]
+    /// The portal pages this tenant has, each with the features of the tenant that open it (`PortalCatalog`'s
+    /// order), so the home page's shortcuts do not work them out per request.
+    let pages: [(page: PortalPage, features: [String])]
 
     public var id: String { definition.id }
 
@@ -24,6 +27,7 @@ public struct PortalTenant: Sendable {
         var bySection: [String: [String]] = [:]
         for (featureId, feature) in definition.features { bySection[feature.section, default: []].append(featureId) }
         sectionFeatures = definition.sections.map { (id: $0.key, features: bySection[$0.key] ?? []) }
+        pages = PortalCatalog.pages.map { (page: $0, features: $0.definedFeatures(in: definition)) }.filter { !$0.features.isEmpty }
     }
 
     /// The locale to use: the requested one if the tenant offers it, else the tenant's default.
