@@ -17,8 +17,11 @@ enum CookieName {
 struct RequestCookies {
     private var pairs: [(name: Substring, value: Substring)] = []
 
-    init(_ request: Request) {
-        for header in request.headers[values: .cookie] {
+    init(_ request: Request) { self.init(headers: request.headers[values: .cookie]) }
+
+    /// Cookies from the values of `Cookie` headers (`a=1; b=2`).
+    init(headers: [String]) {
+        for header in headers {
             for part in header.utf8.split(separator: UInt8(ascii: ";")) {
                 let trimmed = part.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
                 guard let equals = trimmed.firstIndex(of: UInt8(ascii: "=")) else { continue }

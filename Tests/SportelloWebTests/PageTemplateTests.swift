@@ -90,6 +90,26 @@ struct PageTemplateTests {
         #expect(library.missingPartials() == ["page: fields"])
     }
 
+    @Test("a broken page template in a theme stops the load with its file, line and column")
+    func loadNamesTheBrokenFile() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("themes-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let pages = root.appendingPathComponent("default/pages")
+        try FileManager.default.createDirectory(at: pages, withIntermediateDirectories: true)
+        try "<main>\n  {{#user}}{{name}}\n</main>\n".write(to: pages.appendingPathComponent("broken.mustache"), atomically: true, encoding: .utf8)
+        #expect {
+            _ = try PortalTheme.load(root: root, tenantId: "acme")
+        } throws: { error in
+            "\(error)".contains("broken.mustache:2:3") && "\(error)".contains("never closed")
+        }
+        try "{{>missing}}".write(to: pages.appendingPathComponent("broken.mustache"), atomically: true, encoding: .utf8)
+        #expect {
+            _ = try PortalTheme.load(root: root, tenantId: "acme")
+        } throws: { error in
+            "\(error)".contains("broken: missing")
+        }
+    }
+
     // MARK: Every real page template, in every tenant's theme
 
     @Test("every page template of every theme renders like swift-mustache, with lists, flags and nothing filled in")
