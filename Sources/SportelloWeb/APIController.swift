@@ -97,9 +97,7 @@ struct APIController {
         let definition = tenant.definition
         let user = session.user, customer = session.customer
         let features = definition.features.keys.filter { tenant.authorization.isAllowed(session.principal, $0) }
-        let pages = PortalCatalog.pages(of: definition).filter { page in
-            page.definedFeatures(in: definition).contains { tenant.authorization.isAllowed(session.principal, $0) }
-        }.map(\.path)
+        let pages = tenant.pages(openTo: session.principal).map(\.path)
         return Me(username: user.username,
                   name: [user.firstName, user.lastName].compactMap { $0 }.joined(separator: " ").nonEmpty ?? user.username,
                   email: user.email, role: user.role, roleLabel: definition.roles[user.role]?.label.resolve(locale) ?? user.role,

@@ -51,11 +51,6 @@ public enum PortalCatalog {
     public static func pageFilling(formOf feature: String) -> PortalPage? {
         pages.first { $0.fillsRequestForms && $0.features.contains(feature) }
     }
-
-    /// The pages `tenant` has (it defines at least one of their features).
-    public static func pages(of tenant: TenantDefinition) -> [PortalPage] {
-        pages.filter { !$0.definedFeatures(in: tenant).isEmpty }
-    }
 }
 
 extension UserContext {

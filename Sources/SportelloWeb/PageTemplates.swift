@@ -24,12 +24,10 @@ struct PageTemplateLibrary: Sendable {
         templates[name] = try PageTemplate(source)
     }
 
-    var names: [String] { templates.keys.sorted() }
-
-    /// Partials and parents a template names that the library does not have, as "template: missing".
-    func missingPartials() -> [String] {
+    /// Partials and parents that templates name but the library does not have.
+    func missingPartials() -> [(template: String, partial: String)] {
         templates.sorted { $0.key < $1.key }.flatMap { name, template in
-            template.partialNames.filter { templates[$0] == nil }.sorted().map { "\(name): \($0)" }
+            template.partialNames.filter { templates[$0] == nil }.sorted().map { (template: name, partial: $0) }
         }
     }
 
@@ -72,7 +70,7 @@ struct PageTemplate: Sendable {
 }
 
 /// A name as a template writes it: `.` (the current value), `a.b.c`, or `.a` (only the current value's child).
-struct TemplateName: Sendable, Equatable {
+struct TemplateName: Sendable {
     let parts: [String]
     let anchored: Bool
 

@@ -31,9 +31,8 @@ struct PortalController {
         for (key, value) in [("tax_code", customer.taxCode), ("vat_number", customer.vatNumber), ("email", customer.email)] {
             if let value, !value.isEmpty { facts[key] = value }
         }
-        let definition = tenant.definition
-        let shortcuts = tenant.pages.filter { $0.features.contains { context.may($0) } }
-            .map { ["href": $0.page.path, "label": tenant.theme.text($0.page.titleKey, locale: context.locale)] }
+        let shortcuts = tenant.pages(openTo: context.session.principal)
+            .map { ["href": $0.path, "label": tenant.theme.text($0.titleKey, locale: context.locale)] }
         var values: [String: Any] = ["customer": facts, "shortcuts": shortcuts, "has_shortcuts": !shortcuts.isEmpty]
         if context.may("account_status.view") || tenant.definition.features["account_status.view"] == nil {
             values["administrative_status"] = overdue

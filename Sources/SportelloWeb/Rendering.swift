@@ -86,8 +86,8 @@ public struct PortalTheme: Sendable {
             }
         }
         if let missing = library.missingPartials().first {
-            throw TemplateLoadError(file: root.appendingPathComponent(tenantId).path,
-                                    reason: "a template names a partial or parent that no pages/*.mustache file defines (\(missing))")
+            throw TemplateLoadError(file: templates[missing.template]?.url.path ?? missing.template,
+                                    reason: "`\(missing.partial)` is used as a partial or parent, but no pages/\(missing.partial).mustache exists")
         }
         var localized: [String: PageTemplateLibrary] = [:]
         for locale in strings.keys {

@@ -18,6 +18,11 @@ public struct PortalTenant: Sendable {
 
     public var id: String { definition.id }
 
+    /// The pages `principal` may open: those with a feature the role grants (the home page's shortcuts, `/api/v1/me`).
+    func pages(openTo principal: Principal) -> [PortalPage] {
+        pages.filter { $0.features.contains { authorization.isAllowed(principal, $0) } }.map(\.page)
+    }
+
     public init(definition: TenantDefinition, theme: PortalTheme) {
         self.definition = definition
         authorization = AuthorizationModel(definition)
