@@ -50,6 +50,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case notFound = "not_found"
         case conflict = "conflict"
         case invalidInput = "invalid_input"
+        /// The data key is missing, unreadable, or not the one this database was first used with.
+        case dataKey = "data_key"
     }
 
     public var code: Code
@@ -86,24 +88,55 @@ public final class Database: Sendable {
         case postgres(client: PostgresClient, runner: Task<Void, Never>)
     }
 
-    private init(engine: DatabaseEngine, location: DatabaseLocation, logger: Logger, backend: Backend) {
+    private init(engine: DatabaseEngine, location: DatabaseLocation, logger: Logger, backend: Backend,
+                 environment: [String: String]) {
         self.engine = engine
         self.location = location
         self.logger = logger
         self.backend = backend
-        sealer = FieldSealer(keyFile: Self.keyFile(for: location))
+        // Only SQLite draws a key by itself (next to its file); PostgreSQL is shared by hosts that must agree on one.
+        sealer = FieldSealer(keyFile: Self.keyFile(for: location, environment: environment) ?? "",
+                             environment: environment, createKeyFile: engine == .sqlite)
     }
 
     /// Where the data key lives unless `SPORTELLO_DATA_KEY` gives it: `SPORTELLO_DATA_KEY_FILE`, else next to
-    /// an SQLite file (`<file>.key`), else `data/sportello.key`.
-    static func keyFile(for location: DatabaseLocation, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    /// an SQLite file (`<file>.key`); PostgreSQL has no default (nil).
+    static func keyFile(for location: DatabaseLocation, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         if let file = environment["SPORTELLO_DATA_KEY_FILE"], !file.isEmpty { return file }
         if case .sqlite(let path) = location { return path + ".key" }
-        return "data/sportello.key"
+        return nil
     }
 
-    /// Opens the database; for SQLite, creates the file (and its folder) when missing.
-    public static func open(_ location: DatabaseLocation, readers: Int = 4, logger: Logger = Logger(label: "sportello.store")) async throws -> Database {
+    /// On PostgreSQL the data key must be configured explicitly (every instance needs the same one).
+    static func requireConfiguredKey(for location: DatabaseLocation, environment: [String: String]) throws {
+        guard case .postgres = location else { return }
+        let key = environment["SPORTELLO_DATA_KEY"] ?? "", file = environment["SPORTELLO_DATA_KEY_FILE"] ?? ""
+        guard key.isEmpty && file.isEmpty else { return }
+        throw StoreError(.dataKey, """
+            with PostgreSQL the data key must be configured explicitly, the same on every instance: set SPORTELLO_DATA_KEY \
+            to the base64 of 32 random bytes (openssl rand -base64 32), or SPORTELLO_DATA_KEY_FILE to a file holding it. \
+            Keep a copy with your backups: without it, sealed values (SIM codes, queued e-mails) cannot be read.
+            """)
+    }
+
+    /// Opens the database; for SQLite, creates the file (and its folder) when missing. `environment` gives the
+    /// data key (`SPORTELLO_DATA_KEY`, `SPORTELLO_DATA_KEY_FILE`): PostgreSQL refuses to open without one, and
+    /// either engine refuses a key other than the one the database was first used with.
+    public static func open(_ location: DatabaseLocation, readers: Int = 4, logger: Logger = Logger(label: "sportello.store"),
+                            environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Database {
+        try requireConfiguredKey(for: location, environment: environment)
+        let database = try await connect(location, readers: readers, logger: logger, environment: environment)
+        do {
+            try await database.verifyDataKey()
+        } catch {
+            await database.close()
+            throw error
+        }
+        return database
+    }
+
+    private static func connect(_ location: DatabaseLocation, readers: Int, logger: Logger,
+                                environment: [String: String]) async throws -> Database {
         switch location {
         case .sqlite(let path):
             let url = URL(fileURLWithPath: path)
@@ -127,7 +160,8 @@ public final class Database: Sendable {
             var readerConnections: [SQLiteConnection] = []
             for _ in 0..<max(1, readers) { readerConnections.append(try await connect()) }
             return Database(engine: .sqlite, location: location, logger: logger,
-                            backend: .sqlite(writer: ConnectionPool(writerConnections), readers: ConnectionPool(readerConnections)))
+                            backend: .sqlite(writer: ConnectionPool(writerConnections), readers: ConnectionPool(readerConnections)),
+                            environment: environment)
         case .postgres(let url):
             guard let configuration = try? SQLPostgresConfiguration(url: url) else {
                 throw StoreError(.cannotOpen, "DATABASE_URL is not a valid postgres:// URL")
@@ -154,7 +188,7 @@ public final class Database: Sendable {
             let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: poolLogger)
             let runner = Task { await client.run() }
             let database = Database(engine: .postgres, location: location, logger: logger,
-                                    backend: .postgres(client: client, runner: runner))
+                                    backend: .postgres(client: client, runner: runner), environment: environment)
             do {
                 try await database.withRawConnection { sql in try await sql.raw("SELECT 1").run() }
             } catch {

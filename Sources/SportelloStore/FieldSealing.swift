@@ -2,29 +2,53 @@ import Crypto
 import Foundation
 import Synchronization
 
-/// Encrypts the few stored values the portal must show again in clear (a SIM's PIN and PUK): AES-GCM
-/// with a 256-bit key kept outside the database, so a copy of the database alone does not reveal them.
+/// Encrypts the stored values the portal must read again in clear (a SIM's PIN and PUK, the bodies of
+/// queued e-mails until they are sent): AES-GCM with a 256-bit key kept outside the database, so a copy
+/// of the database alone does not reveal them.
 ///
-/// The key is `SPORTELLO_DATA_KEY` (base64 of 32 bytes) when set, else the file `keyFile`, created with
-/// mode 600 on first use. It is read only when a value is first sealed or opened.
+/// The key is `SPORTELLO_DATA_KEY` (base64 of 32 bytes) when set, else the file `keyFile`. That file is
+/// created with mode 600 on first use only when `createKeyFile` is true (SQLite, whose key lives next to
+/// the database); otherwise a missing file is an error, so a second host never silently draws a key of
+/// its own. The key is read only when first needed.
 public final class FieldSealer: Sendable {
     /// Prefix of sealed values; values without it (written before sealing existed) are read as they are.
     static let prefix = "sealed:v1:"
+    /// What the key's fingerprint authenticates (see `fingerprint()`).
+    static let fingerprintLabel = "sportello data key fingerprint v1"
 
     private let keyFile: String
     private let environment: [String: String]
+    private let createKeyFile: Bool
     private let key = Mutex<SymmetricKey?>(nil)
 
-    public init(keyFile: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(keyFile: String, environment: [String: String] = ProcessInfo.processInfo.environment, createKeyFile: Bool = true) {
         self.keyFile = keyFile
         self.environment = environment
+        self.createKeyFile = createKeyFile
     }
 
     /// A sealer with a key of its own, kept in memory only (tests).
     public init(key: SymmetricKey) {
         keyFile = ""
         environment = [:]
+        createKeyFile = false
         self.key.withLock { $0 = key }
+    }
+
+    /// Where the key comes from, for messages (never the key).
+    public var sourceDescription: String {
+        if let text = environment["SPORTELLO_DATA_KEY"], !text.isEmpty { return "SPORTELLO_DATA_KEY" }
+        return keyFile.isEmpty ? "a key in memory" : "the key file \(keyFile)"
+    }
+
+    /// Whether `stored` was written by `seal` (and needs the key to be read).
+    public static func isSealed(_ stored: String) -> Bool { stored.hasPrefix(prefix) }
+
+    /// Identifies the key without revealing it: HMAC-SHA256 of a fixed label under the key, in hex. Kept
+    /// in the database, it lets an instance started with another key refuse to run.
+    public func fingerprint() throws -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Data(Self.fingerprintLabel.utf8), using: try currentKey())
+        return code.map { String(format: "%02x", $0) }.joined()
     }
 
     public func seal(_ plain: String) throws -> String {
@@ -54,15 +78,18 @@ public final class FieldSealer: Sendable {
     private func loadKey() throws -> SymmetricKey {
         if let text = environment["SPORTELLO_DATA_KEY"], !text.isEmpty {
             guard let data = Data(base64Encoded: text), data.count == 32 else {
-                throw StoreError(.invalidInput, "SPORTELLO_DATA_KEY must be the base64 of 32 bytes (openssl rand -base64 32)")
+                throw StoreError(.dataKey, "SPORTELLO_DATA_KEY must be the base64 of 32 bytes (openssl rand -base64 32)")
             }
             return SymmetricKey(data: data)
         }
         let url = URL(fileURLWithPath: keyFile)
         if let data = FileManager.default.contents(atPath: keyFile) {
             guard let decoded = Data(base64Encoded: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
-                  decoded.count == 32 else { throw StoreError(.invalidInput, "\(keyFile) does not hold a base64 key of 32 bytes") }
+                  decoded.count == 32 else { throw StoreError(.dataKey, "\(keyFile) does not hold a base64 key of 32 bytes") }
             return SymmetricKey(data: decoded)
+        }
+        guard createKeyFile else {
+            throw StoreError(.dataKey, "the data key file \(keyFile) (SPORTELLO_DATA_KEY_FILE) does not exist: copy the key every instance uses there, or create the first one with 'openssl rand -base64 32 > \(keyFile)'")
         }
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }

@@ -5,6 +5,20 @@ import SQLKit
 struct Migration: Sendable {
     var id: String
     var apply: @Sendable (any SQLDatabase, DatabaseEngine) async throws -> Void
+    /// For steps that need the database itself (its data key), after `apply`.
+    var applyWithDatabase: (@Sendable (any SQLDatabase, Database) async throws -> Void)?
+
+    init(id: String, apply: @escaping @Sendable (any SQLDatabase, DatabaseEngine) async throws -> Void) {
+        self.id = id
+        self.apply = apply
+    }
+
+    /// A step that needs the database (for example its sealer), run on the migration's connection.
+    static func usingDatabase(id: String, _ apply: @escaping @Sendable (any SQLDatabase, Database) async throws -> Void) -> Migration {
+        var migration = Migration(id: id) { _, _ in }
+        migration.applyWithDatabase = apply
+        return migration
+    }
 }
 
 /// The schema's history, oldest first. Never edit an applied step: add a new one.
@@ -32,6 +46,8 @@ let migrations: [Migration] = [
     .adding(id: "0008_hosting", tables: hostingTables, columns: hostingColumns),
     // TIM's Dual Billing: personal invoices name the user they are addressed to.
     .adding(id: "0009_personal_invoices", tables: [], columns: [(.invoices, col("holder_user_id", .integer))]),
+    // Outbox bodies sealed until sent, redacted after; the data key's fingerprint (see OutboxSealing.swift).
+    .sealedOutbox,
 ]
 
 extension Migration {
@@ -98,6 +114,12 @@ extension Database {
 
     /// Applies pending migrations, each in its own transaction; safe to run twice or concurrently.
     public func migrate(now: Int64 = Int64(Date().timeIntervalSince1970)) async throws -> MigrationReport {
+        let report = try await applyMigrations(now: now)
+        try await verifyDataKey(now: now)
+        return report
+    }
+
+    private func applyMigrations(now: Int64) async throws -> MigrationReport {
         try await withRawConnection { sql in
             if self.engine == .postgres {
                 // Creating the bookkeeping table races too (CREATE … IF NOT EXISTS is not atomic on PostgreSQL).
@@ -121,6 +143,7 @@ extension Database {
                         return false
                     }
                     try await migration.apply(sql, self.engine)
+                    try await migration.applyWithDatabase?(sql, self)
                     try await sql.insert(into: "sportello_migrations").columns("id", "applied_at")
                         .values(migration.id, now).run()
                     return true

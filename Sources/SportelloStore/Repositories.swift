@@ -474,23 +474,28 @@ extension TenantTransaction {
                       as: AuditRecord.self)
     }
 
-    /// Queues an e-mail in this transaction: it is sent if and only if the transaction commits.
+    /// Queues an e-mail in this transaction: it is sent if and only if the transaction commits. Its bodies
+    /// are stored sealed with the data key (they can carry a link or a code that opens an account).
     @discardableResult
     public func enqueueMail(_ mail: OutboxRecord) async throws -> Int64 {
-        try await insert(.outbox, mail)
+        try await insert(.outbox, try OutboxBody.sealed(mail, with: sealer))
     }
 
+    /// The outbox, newest first, bodies opened: pending mail as it will be sent, mail no longer pending as
+    /// the redacted copy kept after delivery (see `OutboxBody`).
     public func outbox(status: String? = nil, limit: Int = 100) async throws -> [OutboxRecord] {
         var builder = select(.outbox).column("*")
         if let status { builder = builder.where("status", .equal, status) }
         return try await all(builder.orderBy("id", .descending).limit(limit), as: OutboxRecord.self)
+            .map { try OutboxBody.opened($0, with: sealer) }
     }
 
-    /// Pending mail whose next attempt is due, oldest first.
+    /// Pending mail whose next attempt is due, oldest first, bodies opened for sending.
     public func dueMail(limit: Int = 20) async throws -> [OutboxRecord] {
         try await all(select(.outbox).column("*").where("status", .equal, "pending")
             .where("next_attempt_at", .lessThanOrEqual, now).orderBy("next_attempt_at").orderBy("id").limit(limit),
                       as: OutboxRecord.self)
+            .map { try OutboxBody.opened($0, with: sealer) }
     }
 
     /// Claims a due mail for one delivery attempt until `until`; false when another worker claimed it first
@@ -503,10 +508,18 @@ extension TenantTransaction {
         return !rows.isEmpty
     }
 
+    /// Records a delivery outcome: status, attempts, next attempt, last error, sent time. The stored body is
+    /// left sealed while the mail is pending; once it is `sent` or `failed` it becomes the redacted copy of
+    /// `mail`'s (opened) body, so no usable link or code outlives the delivery.
     public func updateMail(_ mail: OutboxRecord) async throws {
         guard let id = mail.id else { throw StoreError(.invalidInput, "mail without id") }
-        try await update(.outbox).set(model: mail, with: .init(keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil))
-            .where("id", .equal, id).run()
+        var builder = update(.outbox).set("status", to: mail.status).set("attempts", to: mail.attempts)
+            .set("next_attempt_at", to: mail.nextAttemptAt).set("last_error", to: mail.lastError).set("sent_at", to: mail.sentAt)
+        if mail.status != "pending" {
+            let redacted = OutboxBody.redacted(kind: mail.kind, text: mail.bodyText, html: mail.bodyHtml)
+            builder = builder.set("body_text", to: redacted.text).set("body_html", to: redacted.html)
+        }
+        try await builder.where("id", .equal, id).run()
     }
 
     /// Row counts per table for this tenant (for `sportello demo` and health pages).

@@ -59,7 +59,7 @@ enum TestEngine: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     /// Opens and migrates a database, runs `body`, closes it.
     func withDatabase<T>(_ body: (Database) async throws -> T) async throws -> T {
-        let database = try await Database.open(try location())
+        let database = try await openTestDatabase(try location())
         do {
             do {
                 _ = try await database.migrate()
@@ -313,3 +313,17 @@ func selfSignedCertificate() throws -> (certificate: String, key: String, folder
     try #require(process.terminationStatus == 0, "openssl could not make a certificate")
     return (certificate, key, folder)
 }
+
+/// Opens a test database. PostgreSQL refuses to open without a configured data key, so when the
+/// environment gives none (a run outside scripts/test) a fixed test key is used; the shared test
+/// database remembers the first key it saw, so every suite of a run must use the same one.
+func openTestDatabase(_ location: DatabaseLocation) async throws -> Database {
+    var environment = ProcessInfo.processInfo.environment
+    if case .postgres = location, (environment["SPORTELLO_DATA_KEY"] ?? "").isEmpty, (environment["SPORTELLO_DATA_KEY_FILE"] ?? "").isEmpty {
+        environment["SPORTELLO_DATA_KEY"] = testDataKey
+    }
+    return try await Database.open(location, environment: environment)
+}
+
+/// The data key of PostgreSQL test runs that do not set one (base64 of "sportello-tests-only-data-key-01").
+let testDataKey = "c3BvcnRlbGxvLXRlc3RzLW9ubHktZGF0YS1rZXktMDE="

@@ -43,7 +43,7 @@ struct DurabilityTests {
         #expect(process.terminationReason == .uncaughtSignal)
         #expect(acknowledged >= 300, "the probe acknowledged \(acknowledged) writes before it was killed")
 
-        let database = try await Database.open(location)
+        let database = try await openTestDatabase(location)
         let stored = try await database.read(tenant: "probe") { t in
             try await t.auditLog(limit: 200_000).compactMap { $0.targetId.flatMap(Int.init) }
         }

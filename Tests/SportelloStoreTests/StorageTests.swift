@@ -13,7 +13,7 @@ struct MigrationTests {
     @Test("a new database lists every migration as pending and refuses use until migrated", arguments: TestEngine.available)
     func pendingBeforeMigrate(engine: TestEngine) async throws {
         guard engine == .sqlite else { return }  // the shared PostgreSQL database is migrated by other tests
-        let database = try await Database.open(try engine.location())
+        let database = try await openTestDatabase(try engine.location())
         defer { Task { await database.close() } }
         #expect(try await database.pendingMigrations() == allMigrationIds)
         let error = await #expect(throws: StoreError.self) { try await database.requireMigrated() }
@@ -24,8 +24,8 @@ struct MigrationTests {
     @Test("migrate is safe to run twice and concurrently", arguments: TestEngine.available)
     func migrateTwice(engine: TestEngine) async throws {
         let location = try engine.location()
-        let first = try await Database.open(location)
-        let second = try await Database.open(location)
+        let first = try await openTestDatabase(location)
+        let second = try await openTestDatabase(location)
         async let a = first.migrate()
         async let b = second.migrate()
         let (reportA, reportB) = try await (a, b)

@@ -47,7 +47,7 @@ enum TestEngine: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     /// Opens and migrates a database, runs `body`, closes it.
     func withDatabase<T>(_ body: (Database) async throws -> T) async throws -> T {
-        let database = try await Database.open(try location())
+        let database = try await openTestDatabase(try location())
         do {
             _ = try await database.migrate()
             let result = try await body(database)
@@ -80,3 +80,17 @@ func sampleCustomer(_ code: String, type: String = "business", now: Int64 = fixe
                    vatNumber: ItalianIdentifiers.makePartitaIVA(serial: abs(code.hashValue) % 9_999_999, officeCode: 58),
                    createdAt: now)
 }
+
+/// Opens a test database. PostgreSQL refuses to open without a configured data key, so when the
+/// environment gives none (a run outside scripts/test) a fixed test key is used; the shared test
+/// database remembers the first key it saw, so every suite of a run must use the same one.
+func openTestDatabase(_ location: DatabaseLocation) async throws -> Database {
+    var environment = ProcessInfo.processInfo.environment
+    if case .postgres = location, (environment["SPORTELLO_DATA_KEY"] ?? "").isEmpty, (environment["SPORTELLO_DATA_KEY_FILE"] ?? "").isEmpty {
+        environment["SPORTELLO_DATA_KEY"] = testDataKey
+    }
+    return try await Database.open(location, environment: environment)
+}
+
+/// The data key of PostgreSQL test runs that do not set one (base64 of "sportello-tests-only-data-key-01").
+let testDataKey = "c3BvcnRlbGxvLXRlc3RzLW9ubHktZGF0YS1rZXktMDE="

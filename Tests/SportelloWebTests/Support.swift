@@ -84,7 +84,7 @@ final class PortalHarness: Sendable {
         let templates = repositoryRoot.appendingPathComponent("templates")
         tenant = PortalTenant(definition: definition, theme: try PortalTheme.load(root: templates, tenantId: id))
         clock = ManualWallClock(Self.start)
-        database = try await Database.open(try engine.location())
+        database = try await openTestDatabase(try engine.location())
         _ = try await database.migrate()
         let mail = try MailTemplates(root: templates)
         services = PortalServices(configuration: WebConfiguration(templatesDirectory: templates), database: database,
@@ -217,3 +217,17 @@ final class Browser: @unchecked Sendable {  // used from one test task at a time
 }
 
 func uniqueEmail(_ local: String) -> String { "\(local)-\(UUID().uuidString.prefix(8).lowercased())@example.it" }
+
+/// Opens a test database. PostgreSQL refuses to open without a configured data key, so when the
+/// environment gives none (a run outside scripts/test) a fixed test key is used; the shared test
+/// database remembers the first key it saw, so every suite of a run must use the same one.
+func openTestDatabase(_ location: DatabaseLocation) async throws -> Database {
+    var environment = ProcessInfo.processInfo.environment
+    if case .postgres = location, (environment["SPORTELLO_DATA_KEY"] ?? "").isEmpty, (environment["SPORTELLO_DATA_KEY_FILE"] ?? "").isEmpty {
+        environment["SPORTELLO_DATA_KEY"] = testDataKey
+    }
+    return try await Database.open(location, environment: environment)
+}
+
+/// The data key of PostgreSQL test runs that do not set one (base64 of "sportello-tests-only-data-key-01").
+let testDataKey = "c3BvcnRlbGxvLXRlc3RzLW9ubHktZGF0YS1rZXktMDE="

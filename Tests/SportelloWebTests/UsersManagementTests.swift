@@ -501,7 +501,7 @@ struct UsersManagementTests {
         definition.roles["telco_manager"] = manager
         let templates = repositoryRoot.appendingPathComponent("templates")
         let tenant = PortalTenant(definition: definition, theme: try PortalTheme.load(root: templates, tenantId: "windtre"))
-        let database = try await Database.open(try engine.location())
+        let database = try await openTestDatabase(try engine.location())
         _ = try await database.migrate()
         let services = PortalServices(configuration: WebConfiguration(templatesDirectory: templates), database: database,
                                       tenants: TenantRegistry([tenant]), clock: ManualWallClock(PortalHarness.start),

@@ -22,7 +22,8 @@ free_port() {
 
 # A PostgreSQL cluster of its own in a temporary folder, on a private port, removed at exit.
 # Exports SPORTELLO_TEST_POSTGRES_URL (an ordinary role: row-level security applies to it) and
-# SPORTELLO_TEST_POSTGRES_ADMIN_URL (the superuser, for creating databases).
+# SPORTELLO_TEST_POSTGRES_ADMIN_URL (the superuser, for creating databases), and a fresh data key in
+# SPORTELLO_DATA_KEY (Sportello refuses PostgreSQL without an explicit key; tests and CLI share this one).
 # `start_postgres durable` keeps fsync on (benchmarks); the test suite runs without it.
 start_postgres() {
   local speed="-c fsync=off -c synchronous_commit=off"
@@ -42,6 +43,8 @@ start_postgres() {
     -c "CREATE DATABASE sportello_test OWNER sportello" >/dev/null
   export SPORTELLO_TEST_POSTGRES_URL="postgres://sportello:sportello@127.0.0.1:$port/sportello_test"
   export SPORTELLO_TEST_POSTGRES_ADMIN_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  SPORTELLO_DATA_KEY=$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')
+  export SPORTELLO_DATA_KEY
   echo "   PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port ($dir)"
 }
 
