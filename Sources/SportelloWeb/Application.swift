@@ -10,6 +10,8 @@ public func buildApplication(services: PortalServices, extraServices: [any Servi
     let router = buildRouter(services: services)
     var app = Application(
         router: router,
+        // An absolute-form request line decides the host (RFC 9112 §3.2.2): see AbsoluteFormHost.swift.
+        server: .http1(configuration: .init(additionalChannelHandlers: [AbsoluteFormHostInstaller()])),
         configuration: .init(address: .hostname(services.configuration.hostname, port: services.configuration.port),
                              serverName: "Sportello"),
         logger: services.logger

@@ -36,7 +36,7 @@ struct AuthController {
             "identifier_label": theme.text(labelKey, locale: context.locale),
             "identifier": identifier,
             "identifier_type": identifiers == [.email] ? "email" : "text",
-            "next": safeNext(request.uri.queryParameters["next"].map(String.init)) ?? "/",
+            "next": Self.safeNext(request.uri.queryParameters["next"].map(String.init)) ?? "/",
             "registration_links": links.registration,
             "recovery_links": links.recovery,
             "has_registration_links": !links.registration.isEmpty,
@@ -50,11 +50,26 @@ struct AuthController {
         return Pages.render("login", values, title: theme.text("login.title", locale: context.locale), context: context, status: status)
     }
 
-    /// Only same-site paths are accepted as a place to go after login.
-    private func safeNext(_ next: String?) -> String? {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return nil }
-        return next
+    /// Only a strict same-site path is accepted as a place to go after login: it starts with one `/`, holds
+    /// only printable ASCII that may appear in a URL's path and query (no space, control character, backslash,
+    /// quote or angle bracket), and its percent-decoded forms (up to three rounds) obey the same rules and
+    /// do not start with `//` either. Anything else gives nil (the caller goes home).
+    static func safeNext(_ next: String?) -> String? {
+        guard let next, next.count <= 2048 else { return nil }
+        var current = next
+        for _ in 0..<4 {
+            guard current.hasPrefix("/"), !current.hasPrefix("//"),
+                  current.unicodeScalars.allSatisfy({ allowedInNext.contains($0) }) else { return nil }
+            guard let decoded = current.removingPercentEncoding else { return nil }
+            if decoded == current { return next }
+            current = decoded
+        }
+        return nil
     }
+
+    /// The characters a `next=` path may hold (RFC 3986 path, query and fragment characters, and `%`).
+    private static let allowedInNext = CharacterSet(charactersIn:
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/?#%")
 
     private func login(_ request: Request, context: TenantContext) async throws -> Response {
         let form = try await SubmittedForm.read(request, context: context)
@@ -63,7 +78,7 @@ struct AuthController {
         let theme = context.tenant.theme
         switch try await accounts.login(identifier: identifier, password: form["password"], remoteAddress: context.remoteAddress) {
         case .success(_, let cookies):
-            var response = Pages.redirect(safeNext(form.value("next")) ?? "/")
+            var response = Pages.redirect(Self.safeNext(form.value("next")) ?? "/")
             response.setCookies(cookies)
             return response
         case .mustChangePassword(_, let cookies):

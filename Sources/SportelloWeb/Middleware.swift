@@ -4,6 +4,11 @@ import Hummingbird
 import SportelloCore
 import SportelloStore
 
+/// The `Host` header's name (HTTPTypes keeps the first one as the request's authority).
+enum HostHeader {
+    static let name = HTTPField.Name("Host")!
+}
+
 /// Cookie names used by every portal (host-only cookies: one tenant's cookie never reaches another host).
 enum CookieName {
     static let session = "sportello_session"
@@ -70,10 +75,16 @@ struct TenantMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: PortalContext, next: (Request, PortalContext) async throws -> Response) async throws -> Response {
         var context = context
+        // RFC 9112 §3.2: more than one Host header is a bad request (which one would a proxy have used?).
+        // Hummingbird takes the first as the authority and leaves any other among the fields.
+        if request.headers[HostHeader.name] != nil {
+            return Response(status: .badRequest, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: "Bad Request: more than one Host header\n")))
+        }
         let host = request.head.authority ?? ""
         guard let tenant = services.tenants.tenant(forHost: host) else {
             if request.uri.path == "/health" { return try await next(request, context) }
-            return Pages.htmlResponse(unknownHostPage(host: host), status: .notFound)
+            return Pages.htmlResponse(Self.unknownHostPage, status: .notFound)
         }
         context.tenant = tenant
         let cookies = RequestCookies(request)
@@ -85,13 +96,13 @@ struct TenantMiddleware: RouterMiddleware {
             context.csrfToken = Secrets.token(using: services.random).plain
             context.issueCSRFCookie = true
         }
-        if let token = cookies[CookieName.session] {
-            context.session = try await Sessions.load(token: token, tenant: tenant, services: services)
-        } else if request.uri.path.hasPrefix("/api/"), let authorization = request.headers[.authorization],
-                  authorization.lowercased().hasPrefix("bearer ") {
-            let token = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        // On the API a bearer token, when given, decides who is calling, whatever cookie comes with it
+        // (an explicit credential wins over an ambient one; an invalid token is a 401, not the cookie's user).
+        if request.uri.path.hasPrefix("/api/"), let token = Self.bearerToken(request) {
             context.session = try await Sessions.load(token: token, tenant: tenant, services: services)
             context.viaBearerToken = context.session != nil
+        } else if let token = cookies[CookieName.session] {
+            context.session = try await Sessions.load(token: token, tenant: tenant, services: services)
         }
         var response: Response
         do {
@@ -154,13 +165,14 @@ struct TenantMiddleware: RouterMiddleware {
         }
     }
 
-    /// Development help: a request on a host no tenant serves lists the portals that exist.
-    private func unknownHostPage(host: String) -> String {
-        let links = services.tenants.all.flatMap { tenant in
-            tenant.definition.hosts.map { "<li><a href=\"\(services.configuration.publicScheme)://\(Pages.escape($0)):\(services.configuration.publicPort ?? services.configuration.port)/\">\(Pages.escape(tenant.definition.name))</a></li>" }
-        }.joined()
-        return "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sportello</title></head><body><main>"
-            + "<h1>Sportello</h1><p>No portal is served at <code>\(Pages.escape(host))</code>. Portals on this server:</p>"
-            + "<ul>\(links)</ul></main></body></html>"
+    /// The token of an `Authorization: Bearer …` header, if there is one.
+    static func bearerToken(_ request: Request) -> String? {
+        guard let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") else { return nil }
+        let token = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
     }
+
+    /// A request on a host no tenant serves: a plain 404 that says nothing about the portals this server runs.
+    static let unknownHostPage = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head>"
+        + "<body><main><h1>Not found</h1><p>No portal is served at this address.</p></main></body></html>"
 }

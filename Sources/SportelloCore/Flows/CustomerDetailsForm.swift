@@ -177,6 +177,11 @@ public enum CustomerDetailsForm {
                 if required { problems.append(requiredProblem(input)) }
                 continue
             }
+            // No field of customer data may hold control, bidi or zero-width characters (whitespace was collapsed).
+            if let problem = NameText.problem(field: input.name, value: raw) {
+                problems.append(problem)
+                continue
+            }
             if let maxLength = input.maxLength, !formatChecked.contains(input.name), raw.count > maxLength {
                 problems.append(FieldProblem(
                     field: input.name, code: "too_long",

@@ -362,6 +362,8 @@ struct OwnDataPolicy {
             } else if text.count > 100 {
                 problems.append(FieldProblem(field: field, code: "too_long", it: "Il campo «\(it)» può contenere al massimo 100 caratteri.",
                                              en: "“\(en)” can hold at most 100 characters."))
+            } else if let problem = NameText.problem(field: field, value: text) {
+                problems.append(problem)
             } else if !text.contains(where: \.isLetter) {
                 problems.append(FieldProblem(field: field, code: "invalid_name", it: "Questo campo deve contenere delle lettere.",
                                              en: "This field must contain letters."))

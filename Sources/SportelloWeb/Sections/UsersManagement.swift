@@ -264,8 +264,12 @@ struct UserManagement {
         var problems: [FieldProblem] = []
         let first = firstName?.trimmingCharacters(in: .whitespacesAndNewlines)
         let last = lastName?.trimmingCharacters(in: .whitespacesAndNewlines)
-        for (field, value) in [("first_name", first), ("last_name", last)] where (value?.count ?? 0) > 100 {
-            problems.append(FieldProblem(field: field, code: "too_long", message: localized("users.too_long", ["max": "100"])))
+        for (field, value) in [("first_name", first), ("last_name", last)] {
+            if (value?.count ?? 0) > 100 {
+                problems.append(FieldProblem(field: field, code: "too_long", message: localized("users.too_long", ["max": "100"])))
+            } else if let value, let problem = NameText.problem(field: field, value: value) {
+                problems.append(problem)
+            }
         }
         var changed: [String] = []
         if let email {
