@@ -48,6 +48,12 @@ let migrations: [Migration] = [
     .adding(id: "0009_personal_invoices", tables: [], columns: [(.invoices, col("holder_user_id", .integer))]),
     // Outbox bodies sealed until sent, redacted after; the data key's fingerprint (see OutboxSealing.swift).
     .sealedOutbox,
+    // Nothing simulated passes for real: rows written by a demo integration (the simulated card payment,
+    // a demo recharge or purchase) say so.
+    .adding(id: "0014_simulated_markers", tables: [], columns: [
+        (.invoices, col("simulated", .bool)), (.payments, col("simulated", .bool)), (.statementEntries, col("simulated", .bool)),
+        (.recharges, col("simulated", .bool)), (.lineDiagnoses, col("simulated", .bool)),
+    ]),
 ]
 
 extension Migration {

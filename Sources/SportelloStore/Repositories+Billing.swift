@@ -71,6 +71,17 @@ extension TenantTransaction {
         return try row?.decode(column: "total", as: Int64.self) ?? 0
     }
 
+    /// Of `ids`, the customer's company invoices the window still shows (what a statement row may link to).
+    public func visibleInvoiceIds(_ ids: [Int64], customerId: Int64, windows: VisibilityWindows) async throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        var builder = select(.invoices).column("id").where("customer_id", .equal, customerId).where("id", .in, ids)
+            .where("holder_user_id", .is, SQLLiteral.null)
+        if let from = windows.earliestDay(for: .invoices, now: now) {
+            builder = builder.where("issued_on", .greaterThanOrEqual, from.description)
+        }
+        return Set(try await builder.all().map { try $0.decode(column: "id", as: Int64.self) })
+    }
+
     /// Recharges of several lines (all of them the customer's) inside the tenant's window, newest first.
     public func recharges(lineIds: [Int64], customerId: Int64, windows: VisibilityWindows, limit: Int = 500) async throws -> [RechargeRecord] {
         guard !lineIds.isEmpty else { return [] }
@@ -105,31 +116,35 @@ extension TenantTransaction {
     /// was not already — a second attempt, even a concurrent one, changes nothing), records the payment
     /// of what was still due, closes the invoice's open statement items, books the credit and writes
     /// the audit record. `reference` must not carry the card number (the last four digits at most).
+    /// `simulated` marks the invoice, the payment and the credit as written by a demo integration (no money moved).
     public func payInvoice(id: Int64, customerId: Int64, windows: VisibilityWindows, method: String, reference: String,
-                           description: String, actorUserId: Int64?) async throws -> InvoicePaymentOutcome {
+                           description: String, actorUserId: Int64?, simulated: Bool = false) async throws -> InvoicePaymentOutcome {
         guard let invoice = try await invoice(id: id, customerId: customerId, windows: windows) else { return .notFound }
         guard invoice.status != "paid" else { return .alreadyPaid }
         let today = CalendarDay(instant: now).description
         // The conditional update is the idempotency guard: of two attempts only one sees a row that is not paid yet
         // (PostgreSQL re-checks the predicate after waiting for the other's row lock; SQLite has one writer).
-        let claimed = try await update(.invoices).set("status", to: "paid").set("paid_on", to: today)
+        var claim = update(.invoices).set("status", to: "paid").set("paid_on", to: today)
+        if simulated { claim = claim.set("simulated", to: SQLLiteral.boolean(true)) }
+        let claimed = try await claim
             .where("id", .equal, id).where("customer_id", .equal, customerId).where("status", .notEqual, "paid")
             .returning("id").all()
         guard !claimed.isEmpty else { return .alreadyPaid }
         let earlier = try await payments(invoiceId: id, customerId: customerId).reduce(Int64(0)) { $0 + $1.amountCents }
         let amount = max(invoice.totalCents - earlier, 0)
         var payment = PaymentRecord(customerId: customerId, invoiceId: id, paidOn: today, amountCents: amount, method: method,
-                                    reference: reference)
+                                    reference: reference, simulated: simulated ? true : nil)
         payment.id = try await insertPayment(payment)
         try await update(.statementEntries).set("is_open", to: SQLLiteral.boolean(false))
             .where("customer_id", .equal, customerId).where("invoice_id", .equal, id)
             .where("is_open", .equal, SQLLiteral.boolean(true)).run()
         if amount > 0 {
             try await insertStatementEntry(StatementEntryRecord(customerId: customerId, invoiceId: id, bookedOn: today,
-                                                                description: description, amountCents: -amount, isOpen: false))
+                                                                description: description, amountCents: -amount, isOpen: false,
+                                                                simulated: simulated ? true : nil))
         }
         try await audit("invoice.paid_online", actorUserId: actorUserId, targetKind: "invoice", targetId: String(id),
-                        detail: "amount_cents=\(amount) method=\(method)")
+                        detail: "amount_cents=\(amount) method=\(method)\(simulated ? " simulated=true" : "")")
         return .paid(payment)
     }
 }

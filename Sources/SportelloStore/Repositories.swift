@@ -221,7 +221,7 @@ extension TenantTransaction {
     public func statement(customerId: Int64, openOnly: Bool = false, windows: VisibilityWindows) async throws -> [StatementEntryRecord] {
         var builder = select(.statementEntries).column("*").where("customer_id", .equal, customerId)
         if openOnly { builder = builder.where("is_open", .equal, SQLLiteral.boolean(true)) }
-        if let from = windows.earliestDay(for: .statements, now: now) {
+        if let from = windows.statementEarliestDay(now: now) {
             builder = builder.where("booked_on", .greaterThanOrEqual, from.description)
         }
         return try await all(builder.orderBy("booked_on", .descending).orderBy("id", .descending), as: StatementEntryRecord.self)

@@ -324,7 +324,7 @@ struct HostingDomainsTests {
                 #expect(try await browser.get("/domains?name=caffè.it").body.contains("lettere senza accenti"))
                 #expect(try await browser.get("/domains?name=PRESO.it").body.contains("preso.it è già registrato"))
                 let free = try await browser.get("/domains?name=www.Nuovo-Sito.it")
-                #expect(free.body.contains("nuovo-sito.it è libero!") && free.body.contains("24,16 €"), "2 years: 19,80 € + IVA")
+                #expect(free.body.contains("nuovo-sito.it non risulta registrato") && free.body.contains("Verifica dimostrativa") && free.body.contains("24,16 €"), "2 years: 19,80 € + IVA")
                 let ordered = try await browser.post("/domains/register", ["name": "nuovo-sito.it", "years": "2"])
                 #expect(ordered.location?.hasPrefix("/services/orders?done=domain_ordered") == true)
                 let orders = try await browser.follow(ordered)

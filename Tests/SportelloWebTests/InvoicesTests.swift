@@ -327,7 +327,7 @@ struct InvoicesTests {
             try await portal.test { browser in
                 try await browser.logIn(admin.username, billingPassword)
                 let form = try await browser.get("/invoices/\(invoice.invoice)/pay")
-                #expect(form.status == .ok && form.body.contains("98,76 €") && form.body.contains("Pagamento dimostrativo"))
+                #expect(form.status == .ok && form.body.contains("98,76 €") && form.body.contains("Pagamento simulato (demo)"))
                 #expect(form.body.contains("name=\"_csrf\""))
                 let wrong = try await browser.post("/invoices/\(invoice.invoice)/pay", [
                     "card_holder": "Maria Verdi", "card_number": "4111 1111 1111 1112", "card_expiry": "01/20", "card_cvv": "12"])
@@ -345,7 +345,7 @@ struct InvoicesTests {
                     "card_holder": "Maria Verdi", "card_number": "4111 1111 1111 1111", "card_expiry": "12/30", "card_cvv": "123"])
                 #expect(paid.status == .seeOther && paid.location == "/invoices/\(invoice.invoice)?notice=paid")
                 let detail = try await browser.follow(paid)
-                #expect(detail.body.contains("Pagamento registrato") && detail.body.contains("Pagata"))
+                #expect(detail.body.contains("Pagamento simulato registrato") && detail.body.contains("Pagata (simulazione)"))
                 let again = try await browser.post("/invoices/\(invoice.invoice)/pay", [
                     "card_holder": "Maria Verdi", "card_number": "4111 1111 1111 1111", "card_expiry": "12/30", "card_cvv": "123"])
                 #expect(again.location == "/invoices/\(invoice.invoice)?notice=already_paid", "paying twice does not charge twice")

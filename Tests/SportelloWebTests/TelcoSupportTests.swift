@@ -344,6 +344,8 @@ struct TelcoContactTests {
                 #expect(page.body.contains("Servizio Clienti Business 191") && page.body.contains("Lun–Sab 08:00–20:00"))
                 #expect(page.body.contains("Tutti i giorni, 24 ore su 24") && page.body.contains("Aperto ora"))
                 #expect(page.body.contains("href=\"/support/chat\""), "the chat is linked for a role that has it")
+                #expect(!page.body.contains("8597") && !page.body.contains("pec.example.it"),
+                        "no number or PEC the tenant's file does not give is shown as TIM's")
             }
             try await portal.test { browser in
                 try await browser.logIn(company.user("amministratore_light"), password)
@@ -356,6 +358,8 @@ struct TelcoContactTests {
                 let channels = try #require(list.json["channels"] as? [[String: Any]])
                 #expect(channels.first { $0["code"] as? String == "phone" }?["phone"] as? String == "191")
                 #expect(channels.first { $0["code"] as? String == "pec" }?["open_now"] == nil)
+                #expect(channels.allSatisfy { ($0["phone"] as? String).map { $0 == "191" } ?? true }, "only the YAML's number 191")
+                #expect(!channels.contains { $0["email"] is String }, "TIM's file gives no e-mail or PEC")
             }
         }
     }
@@ -452,6 +456,10 @@ struct TelcoDiagnosisTests {
                 let id = try #require(run.json["id"] as? Int)
                 let read = try await JSONCall.send(client, .get, "/api/v1/support/diagnoses/\(id)", token: token)
                 #expect(read.status == .ok && read.json["line_id"] as? Int == Int(company.fixed))
+                #expect(run.json["simulated"] as? Bool == true && (run.json["simulated_label"] as? String)?.contains("simulata") == true,
+                        "the diagnosis reads stored rows only and says so")
+                let stored = try await portal.database.read(tenant: portal.definition.id) { try await $0.lineDiagnosis(id: Int64(id), customerId: company.customerId) }
+                #expect(stored?.simulated == true)
                 #expect(run.json["fault_report_suggested"] as? Bool == true, "no traffic on the line")
                 let filed = try await JSONCall.send(client, .post, "/api/v1/support/diagnoses/\(id)/fault-reports", token: token,
                                                     body: ["fields": ["fault_type": "Internet lento o assente", "since": "2026-11-19",

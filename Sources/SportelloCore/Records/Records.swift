@@ -201,12 +201,14 @@ public struct InvoiceRecord: Codable, Sendable, Equatable {
     /// The user a personal invoice is addressed to (TIM's Dual Billing: private use of a company line);
     /// nil for the company's own invoices.
     public var holderUserId: Int64?
+    /// True when the invoice was marked paid by the portal's simulated (demo) card payment: no money moved.
+    public var simulated: Bool?
 
     public init(id: Int64? = nil, externalId: String? = nil, customerId: Int64, contractId: Int64? = nil,
                 number: String, issuedOn: String, dueOn: String, periodFrom: String? = nil, periodTo: String? = nil,
                 netCents: Int64, taxCents: Int64, totalCents: Int64, status: String, paidOn: String? = nil,
-                holderUserId: Int64? = nil) {
-        self.holderUserId = holderUserId
+                holderUserId: Int64? = nil, simulated: Bool? = nil) {
+        self.holderUserId = holderUserId; self.simulated = simulated
         self.id = id; self.externalId = externalId; self.customerId = customerId; self.contractId = contractId
         self.number = number; self.issuedOn = issuedOn; self.dueOn = dueOn; self.periodFrom = periodFrom
         self.periodTo = periodTo; self.netCents = netCents; self.taxCents = taxCents; self.totalCents = totalCents
@@ -243,9 +245,12 @@ public struct StatementEntryRecord: Codable, Sendable, Equatable {
     /// Positive for debits, negative for credits.
     public var amountCents: Int64
     public var isOpen: Bool
+    /// True for the credit booked by a simulated (demo) payment: no money moved.
+    public var simulated: Bool?
 
     public init(id: Int64? = nil, customerId: Int64, invoiceId: Int64? = nil, bookedOn: String, dueOn: String? = nil,
-                description: String, amountCents: Int64, isOpen: Bool) {
+                description: String, amountCents: Int64, isOpen: Bool, simulated: Bool? = nil) {
+        self.simulated = simulated
         self.id = id; self.customerId = customerId; self.invoiceId = invoiceId; self.bookedOn = bookedOn
         self.dueOn = dueOn; self.description = description; self.amountCents = amountCents; self.isOpen = isOpen
     }
@@ -261,9 +266,13 @@ public struct PaymentRecord: Codable, Sendable, Equatable {
     public var amountCents: Int64
     public var method: String
     public var reference: String?
+    /// True for a payment recorded by the portal's simulated (demo) card form: no payment provider was
+    /// involved and nothing was charged.
+    public var simulated: Bool?
 
     public init(id: Int64? = nil, externalId: String? = nil, customerId: Int64, invoiceId: Int64? = nil, paidOn: String,
-                amountCents: Int64, method: String, reference: String? = nil) {
+                amountCents: Int64, method: String, reference: String? = nil, simulated: Bool? = nil) {
+        self.simulated = simulated
         self.id = id; self.externalId = externalId; self.customerId = customerId; self.invoiceId = invoiceId
         self.paidOn = paidOn; self.amountCents = amountCents; self.method = method; self.reference = reference
     }
@@ -306,9 +315,12 @@ public struct RechargeRecord: Codable, Sendable, Equatable {
     public var amountCents: Int64
     public var channel: String
     public var status: String
+    /// True for a recharge made through the portal's simulated (demo) payment: nothing was charged.
+    public var simulated: Bool?
 
     public init(id: Int64? = nil, externalId: String? = nil, customerId: Int64, lineId: Int64, rechargedAt: Int64,
-                amountCents: Int64, channel: String, status: String = "completed") {
+                amountCents: Int64, channel: String, status: String = "completed", simulated: Bool? = nil) {
+        self.simulated = simulated
         self.id = id; self.externalId = externalId; self.customerId = customerId; self.lineId = lineId
         self.rechargedAt = rechargedAt; self.amountCents = amountCents; self.channel = channel; self.status = status
     }

@@ -35,9 +35,12 @@ public struct LineDiagnosisRecord: Codable, Sendable, Equatable {
     public var checks: String
     /// The fault report opened after this diagnosis, if one was.
     public var faultRequestId: Int64?
+    /// True when the diagnosis only read the portal's own stored rows (no test on the provider's network).
+    public var simulated: Bool?
 
     public init(id: Int64? = nil, customerId: Int64, lineId: Int64, userId: Int64?, runAt: Int64, outcome: String, checks: String,
-                faultRequestId: Int64? = nil) {
+                faultRequestId: Int64? = nil, simulated: Bool? = nil) {
+        self.simulated = simulated
         self.id = id; self.customerId = customerId; self.lineId = lineId; self.userId = userId; self.runAt = runAt
         self.outcome = outcome; self.checks = checks; self.faultRequestId = faultRequestId
     }

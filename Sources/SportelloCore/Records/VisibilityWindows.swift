@@ -137,6 +137,17 @@ public struct VisibilityWindows: Sendable {
         return today.adding(days: -Int(min(Int64(visible.seconds), Int64(DurationSpec.longestSeconds)) / 86_400))
     }
 
+    /// The first day of the account statement: the later of the statement's own window and the invoices'
+    /// (a statement row never leads to an invoice the customer may no longer open). Nil when neither is set.
+    public func statementEarliestDay(now: Int64) -> CalendarDay? {
+        switch (earliestDay(for: .statements, now: now), earliestDay(for: .invoices, now: now)) {
+        case let (statements?, invoices?): max(statements, invoices)
+        case let (statements?, nil): statements
+        case let (nil, invoices?): invoices
+        case (nil, nil): nil
+        }
+    }
+
     /// The longest export in whole days for `kind`, or nil when unlimited.
     public func exportMaximumDays(for kind: RecordKind) -> Int? {
         guard let range = rules[kind]?.exportMaxRange else { return nil }

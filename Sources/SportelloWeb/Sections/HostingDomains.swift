@@ -8,7 +8,7 @@ extension HostingController {
     static let domainOperations: [APIOperation] = [
         APIOperation("GET", "/domains", summary: "The customer's domains with expiry and auto-renew, and the extensions on sale with their yearly price",
                      feature: Feature.domains, success: (200, "DomainList")),
-        APIOperation("GET", "/domains/availability", summary: "Whether a domain name is well formed, has a supported extension and is free",
+        APIOperation("GET", "/domains/availability", summary: "Whether a domain name is well formed and has a supported extension; availability is a demo check (no registry is asked: only this portal's domains and a labelled list of well-known names count as taken), so the answer carries simulated: true",
                      feature: Feature.domains, parameters: [.init("name", required: true, description: "The domain name (rossi-srl.it)")],
                      success: (200, "DomainAvailability")),
         APIOperation("POST", "/domains", summary: "Orders the registration of a free domain: creates the order and its pro-forma; registration starts once paid",
@@ -32,7 +32,8 @@ extension HostingController {
             "reason": .nullable(.enumeration(["required", "too_long", "invalid_characters", "invalid_label", "missing_extension",
                                               "unsupported_extension", "taken"])),
             "yearly_price": .nullable(.reference("Money")), "years": .array(.integer),
-        ], required: ["name", "available", "years"]),
+            "simulated": .boolean, "simulated_label": .string(),
+        ], required: ["name", "available", "years", "simulated", "simulated_label"]),
         "DomainOrderRequest": .object(["name": .string(), "years": .nullable(.integer)], required: ["name"]),
         "AutoRenewRequest": .object(["auto_renew": .boolean], required: ["auto_renew"]),
     ]
@@ -53,6 +54,9 @@ extension HostingController {
         var reason: String?
         var yearlyPrice: API.Money?
         var years: [Int64]
+        /// Always true until a registry lookup is connected: the check cannot tell whether a name is really free.
+        var simulated: Bool = true
+        var simulatedLabel: String
     }
 
     struct DomainOrderRequest: Decodable { var name: String?; var years: Int64? }
@@ -87,7 +91,8 @@ extension HostingController {
         }
         group.get("\(API.prefix)/domains/availability") { request, context in
             try context.require(page: Self.domainsPage)
-            return API.json(try await availability(query(request, "name") ?? "", context: context).view)
+            return API.json(try await availability(query(request, "name") ?? "", context: context)
+                .view(simulatedLabel: string("hosting.domains.simulated", context)))
         }
         group.post("\(API.prefix)/domains") { request, context in
             let body = try await API.decode(DomainOrderRequest.self, from: request, context: context)
@@ -126,11 +131,22 @@ extension HostingController {
         var price: Int64?
         var problem: FieldProblem?
         var reason: String? { problem?.code }
-        var view: DomainAvailability {
+        func view(simulatedLabel: String) -> DomainAvailability {
             DomainAvailability(name: name, available: problem == nil, reason: reason, yearlyPrice: price.map { API.Money($0) },
-                               years: problem == nil ? HostingPolicy.registrationYears.map { $0 } : [])
+                               years: problem == nil ? HostingPolicy.registrationYears.map { $0 } : [], simulatedLabel: simulatedLabel)
         }
     }
+
+    /// A clearly labelled demo list: names everybody knows are registered, under any extension. Until a
+    /// registry lookup is connected, these (and this portal's own domains) are the only names the check
+    /// knows to be taken; every answer says the check is a demo.
+    static let wellKnownRegisteredLabels: Set<String> = [
+        "google", "youtube", "gmail", "facebook", "instagram", "whatsapp", "amazon", "apple", "microsoft", "bing", "yahoo",
+        "wikipedia", "twitter", "linkedin", "netflix", "tiktok", "paypal", "ebay", "booking", "zalando", "spotify",
+        "repubblica", "corriere", "gazzetta", "ilsole24ore", "ansa", "rai", "mediaset", "poste", "posteitaliane", "inps",
+        "agenziaentrate", "governo", "tim", "telecomitalia", "windtre", "wind", "vodafone", "iliad", "fastweb", "enel", "eni",
+        "aruba", "register", "tunda", "unidata", "unogas", "unicredit", "intesasanpaolo", "trenitalia", "italo", "alitalia", "ita-airways",
+    ]
 
     func availability(_ typed: String, context: UserContext) async throws -> Check {
         switch DomainName.normalize(typed) {
@@ -147,7 +163,7 @@ extension HostingController {
                 return Check(name: parsed.name, problem: problem("name", "unsupported_extension", "hosting.error.domain.unsupported_extension", context,
                                                                  ["extension": ".\(parsed.extension)"]))
             }
-            if taken {
+            if taken || Self.wellKnownRegisteredLabels.contains(parsed.label) {
                 return Check(name: parsed.name, price: ext.priceCents, problem: problem("name", "taken", "hosting.error.domain.taken", context, ["domain": parsed.name]))
             }
             return Check(name: parsed.name, price: ext.priceCents)
@@ -233,6 +249,7 @@ extension HostingController {
                 values["available"] = [
                     "name": check.name,
                     "message": string("hosting.domains.available", context, ["domain": check.name]),
+                    "simulated_label": string("hosting.domains.simulated", context),
                     "years": HostingPolicy.registrationYears.map { years -> [String: Any] in
                         let net = price * years
                         return ["value": years, "label": counted("hosting.order.years_option", years, context,

@@ -125,9 +125,15 @@ struct BillingViews {
             "id": String(invoice.id ?? 0), "number": invoice.number, "issued_on": Formatting.day(invoice.issuedOn),
             "issued_on_iso": invoice.issuedOn, "due_on": Formatting.day(invoice.dueOn), "due_on_iso": invoice.dueOn,
             "period": period(invoice), "total": money(invoice.totalCents), "net": money(invoice.netCents), "tax": money(invoice.taxCents),
-            "state": state.rawValue, "state_label": text("invoices.status.\(state.rawValue)"), "overdue": state == .overdue,
+            "state": state.rawValue, "state_label": stateLabel(invoice, state), "overdue": state == .overdue,
             "open": state.isOpen, "paid_on": Formatting.day(invoice.paidOn), "can_open": canOpen, "can_pay": canPay && state.isOpen,
+            "simulated": invoice.simulated == true, "simulated_label": invoice.simulated == true ? text("invoices.simulated.invoice") : "",
         ])
+    }
+
+    /// "Pagata" for a real payment; "Pagata (simulazione)" when only the demo card form marked it paid.
+    func stateLabel(_ invoice: InvoiceRecord, _ state: InvoiceState) -> String {
+        invoice.simulated == true && state == .paid ? text("invoices.status.paid_simulated") : text("invoices.status.\(state.rawValue)")
     }
 
     // MARK: API bodies
@@ -147,6 +153,9 @@ struct BillingViews {
         var overdue: Bool
         var paidOn: String?
         var contractId: Int64?
+        /// True when the invoice was marked paid by the simulated (demo) card payment: nothing was charged.
+        var simulated: Bool
+        var simulatedLabel: String?
     }
 
     func invoice(_ record: InvoiceRecord) -> Invoice {
@@ -154,7 +163,8 @@ struct BillingViews {
         return Invoice(id: record.id ?? 0, number: record.number, issuedOn: record.issuedOn, dueOn: record.dueOn,
                        periodFrom: record.periodFrom, periodTo: record.periodTo, net: .init(record.netCents), tax: .init(record.taxCents),
                        total: .init(record.totalCents), status: state.rawValue, overdue: state == .overdue, paidOn: record.paidOn,
-                       contractId: record.contractId)
+                       contractId: record.contractId, simulated: record.simulated == true,
+                       simulatedLabel: record.simulated == true ? text("invoices.simulated.invoice") : nil)
     }
 
     struct Payment: Encodable {
@@ -164,16 +174,22 @@ struct BillingViews {
         var amount: API.Money
         var method: String
         var reference: String?
+        /// True for a payment recorded by the simulated (demo) card form: no payment provider, nothing charged.
+        var simulated: Bool
+        var simulatedLabel: String?
     }
 
     func payment(_ record: PaymentRecord) -> Payment {
         Payment(id: record.id ?? 0, invoiceId: record.invoiceId, paidOn: record.paidOn, amount: .init(record.amountCents),
-                method: record.method, reference: record.reference)
+                method: record.method, reference: record.reference, simulated: record.simulated == true,
+                simulatedLabel: record.simulated == true ? text("invoices.simulated.payment") : nil)
     }
 
     func paymentRow(_ record: PaymentRecord) -> [String: Any] {
-        ["paid_on": Formatting.day(record.paidOn), "amount": money(record.amountCents),
-         "method": methodLabel(record.method), "reference": record.reference ?? ""]
+        var row: [String: Any] = ["paid_on": Formatting.day(record.paidOn), "amount": money(record.amountCents),
+                                  "method": methodLabel(record.method), "reference": record.reference ?? ""]
+        if record.simulated == true { row["simulated_label"] = text("invoices.simulated.payment") }
+        return row
     }
 
     func methodLabel(_ method: String) -> String {

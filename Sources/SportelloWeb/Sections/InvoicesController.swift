@@ -29,10 +29,10 @@ struct InvoicesController {
                      feature: "invoices.view", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer),
                                                             .init("document_id", in: "path", description: "Document id", schema: .integer)],
                      success: (200, nil)),
-        APIOperation("POST", "/invoices/{id}/payments", summary: "Pays the invoice by card (no real payment provider: the card is checked, only its last four digits are kept). Idempotent: an invoice already paid is not charged again (200, outcome already_paid)",
+        APIOperation("POST", "/invoices/{id}/payments", summary: "Simulated (demo) card payment: no payment provider is connected, nothing is charged; the card is checked, only its last four digits are kept, and the invoice, payment and statement credit are marked simulated. Idempotent: an invoice already paid is not charged again (200, outcome already_paid)",
                      feature: "invoices.pay", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer)],
                      requestBody: "PaymentRequest", success: (201, "PaymentResult")),
-        APIOperation("POST", "/invoices/{id}/payments", summary: "Pays the pro-forma invoice by card (no real payment provider: the card is checked, only its last four digits are kept). Idempotent: an invoice already paid is not charged again (200, outcome already_paid)",
+        APIOperation("POST", "/invoices/{id}/payments", summary: "Simulated (demo) card payment of the pro-forma: no payment provider is connected, nothing is charged; the card is checked, only its last four digits are kept, and the records are marked simulated. Idempotent: an invoice already paid is not charged again (200, outcome already_paid)",
                      feature: "proforma.pay", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer)],
                      requestBody: "PaymentRequest", success: (201, "PaymentResult")),
         APIOperation("GET", "/statement", summary: "The account statement: entries with debit, credit and running balance, and the total due",
@@ -41,6 +41,14 @@ struct InvoicesController {
         APIOperation("GET", "/statement", summary: "Payment status: the account statement with open items and the total due",
                      feature: "payments.view", parameters: [.init("open", description: "true: open items only", schema: .boolean)],
                      success: (200, "Statement")),
+        APIOperation("GET", "/statement/export", summary: "The account statement inside its window as CSV or Excel, as an attachment",
+                     feature: "statements.view", parameters: [.init("format", description: "csv (default) or xlsx", schema: .enumeration(["csv", "xlsx"])),
+                                                              .init("open", description: "true: open items only", schema: .boolean)],
+                     success: (200, nil)),
+        APIOperation("GET", "/statement/export", summary: "Payment status as CSV or Excel, as an attachment",
+                     feature: "payments.view", parameters: [.init("format", description: "csv (default) or xlsx", schema: .enumeration(["csv", "xlsx"])),
+                                                            .init("open", description: "true: open items only", schema: .boolean)],
+                     success: (200, nil)),
     ]
 
     static let apiSchemas: [String: JSONSchema] = [
@@ -51,7 +59,8 @@ struct InvoicesController {
             "net": .reference("Money"), "tax": .reference("Money"), "total": .reference("Money"),
             "status": .enumeration(InvoiceState.allCases.map(\.rawValue)), "overdue": .boolean,
             "paid_on": .nullable(.string(format: "date")), "contract_id": .nullable(.integer),
-        ], required: ["id", "number", "issued_on", "due_on", "net", "tax", "total", "status", "overdue"]),
+            "simulated": .boolean, "simulated_label": .nullable(.string()),
+        ], required: ["id", "number", "issued_on", "due_on", "net", "tax", "total", "status", "overdue", "simulated"]),
         "PersonalInvoiceList": .object(["items": .array(.reference("Invoice")), "visible_from": .nullable(.string())], required: ["items"]),
         "InvoiceList": .object([
             "items": .array(.reference("Invoice")),
@@ -62,7 +71,8 @@ struct InvoicesController {
         "Payment": .object([
             "id": .integer, "invoice_id": .nullable(.integer), "paid_on": .string(format: "date"), "amount": .reference("Money"),
             "method": .string(), "reference": .nullable(.string()),
-        ], required: ["id", "paid_on", "amount", "method"]),
+            "simulated": .boolean, "simulated_label": .nullable(.string()),
+        ], required: ["id", "paid_on", "amount", "method", "simulated"]),
         "InvoiceDocument": .object(["id": .integer, "file_name": .string(), "content_type": .string(), "href": .string()],
                                    required: ["id", "file_name", "content_type", "href"]),
         "InvoiceDetail": .object([
@@ -76,12 +86,14 @@ struct InvoicesController {
         ], required: ["card_holder", "card_number", "card_expiry", "card_cvv"]),
         "PaymentResult": .object([
             "outcome": .enumeration(["paid", "already_paid"]), "invoice": .reference("Invoice"), "payment": .nullable(.reference("Payment")),
-        ], required: ["outcome", "invoice"]),
+            "simulated": .boolean, "simulated_label": .string(),
+        ], required: ["outcome", "invoice", "simulated", "simulated_label"]),
         "StatementEntry": .object([
             "id": .integer, "booked_on": .string(format: "date"), "due_on": .nullable(.string(format: "date")), "description": .string(),
             "debit": .nullable(.reference("Money")), "credit": .nullable(.reference("Money")), "balance": .reference("Money"),
             "open": .boolean, "overdue": .boolean, "invoice_id": .nullable(.integer),
-        ], required: ["id", "booked_on", "description", "balance", "open", "overdue"]),
+            "simulated": .boolean, "simulated_label": .nullable(.string()),
+        ], required: ["id", "booked_on", "description", "balance", "open", "overdue", "simulated"]),
         "Statement": .object([
             "entries": .array(.reference("StatementEntry")), "total_due": .reference("Money"), "overdue_due": .reference("Money"),
             "balance": .reference("Money"), "balance_brought_forward": .reference("Money"),
@@ -97,6 +109,8 @@ struct InvoicesController {
         group.get("/invoices/:id/pay") { _, context in try await payPage(context: context) }
         group.post("/invoices/:id/pay") { request, context in try await pay(request, context: context) }
         group.get("/statement") { request, context in try await statementPage(request, context: context) }
+        group.get("/statement/print") { request, context in try await statementPrint(request, context: context) }
+        group.get("/statement/export") { request, context in try await statementExport(request, context: context) }
 
         group.get("\(API.prefix)/invoices") { request, context in try await apiList(request, context: context) }
         group.get("\(API.prefix)/invoices/personal") { _, context in try await apiPersonal(context: context) }
@@ -104,6 +118,7 @@ struct InvoicesController {
         group.get("\(API.prefix)/invoices/:id/documents/:document") { _, context in try await document(context: context) }
         group.post("\(API.prefix)/invoices/:id/payments") { request, context in try await apiPay(request, context: context) }
         group.get("\(API.prefix)/statement") { request, context in try await apiStatement(request, context: context) }
+        group.get("\(API.prefix)/statement/export") { request, context in try await statementExport(request, context: context) }
     }
 
     // MARK: Shared
@@ -389,9 +404,9 @@ struct InvoicesController {
         let views = makeViews(context)
         let problems = card.problems(now: services.now) { views.localized($0) }
         guard problems.isEmpty else { return .rejected(problems) }
-        let authorization = services.random.string(6, alphabet: Array("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"))
-        // Only the brand and the last four digits: the card number and the CVV are never stored or logged.
-        let reference = "\(card.brand) **** \(card.lastFour) · AUT \(authorization)"
+        // Only the brand and the last four digits: the card number and the CVV are never stored or logged. No
+        // authorisation code: no payment service was asked, so none exists (the payment is marked simulated).
+        let reference = "\(card.brand) **** \(card.lastFour) · DEMO"
         let customerId = context.customer.id ?? 0
         let windows = context.tenant.windows
         let userId = context.user.id
@@ -399,10 +414,10 @@ struct InvoicesController {
         let description = context.tenant.theme.text("invoices.pay.statement_description", locale: context.tenant.definition.locales.default)
         let outcome = try await services.database.write(tenant: context.tenant.id, now: services.now) { transaction in
             try await transaction.payInvoice(id: invoiceId, customerId: customerId, windows: windows, method: "card",
-                                             reference: reference, description: description, actorUserId: userId)
+                                             reference: reference, description: description, actorUserId: userId, simulated: true)
         }
         if case .paid = outcome {
-            services.logger.info("invoice paid online", metadata: ["tenant": .string(context.tenant.id), "invoice": .stringConvertible(invoiceId)])
+            services.logger.info("invoice marked paid by the simulated card payment", metadata: ["tenant": .string(context.tenant.id), "invoice": .stringConvertible(invoiceId)])
             // A paid pro-forma starts what was ordered (Tunda's shop and domains) right away; pages that list
             // orders also start any that were paid elsewhere.
             let definition = context.tenant.definition
@@ -439,16 +454,22 @@ struct InvoicesController {
     private struct StatementData: Sendable {
         var entries: [StatementEntryRecord]
         var broughtForward: Int64
+        /// The invoices the rows may link to (the customer's, inside the invoices' window).
+        var linkable: Set<Int64>
     }
 
+    /// The statement inside its window: the later of the statement's and the invoices' windows, so no
+    /// row leads to an invoice the customer can no longer open; what came before is the balance brought forward.
     private func loadStatement(context: UserContext, openOnly: Bool) async throws -> StatementData {
         let customerId = context.customer.id ?? 0
         let windows = context.tenant.windows
-        let earliest = windows.earliestDay(for: .statements, now: services.now)
+        let earliest = windows.statementEarliestDay(now: services.now)
         return try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
             let entries = try await transaction.statement(customerId: customerId, openOnly: openOnly, windows: windows)
             let forward = try await earliest.asyncMapBilling { try await transaction.statementBalance(customerId: customerId, bookedBefore: $0) } ?? 0
-            return StatementData(entries: entries, broughtForward: forward)
+            let ids = Array(Set(entries.compactMap(\.invoiceId)))
+            let linkable = try await transaction.visibleInvoiceIds(ids, customerId: customerId, windows: windows)
+            return StatementData(entries: entries, broughtForward: forward, linkable: linkable)
         }
     }
 
@@ -473,15 +494,23 @@ struct InvoicesController {
         return (lines.reversed(), balance, due, overdue)
     }
 
-    private func statementPage(_ request: Request, context: UserContext) async throws -> Response {
-        try context.require(page: Self.pages[1])
+    private func openOnlyQuery(_ request: Request) -> Bool {
+        ["1", "true", "on"].contains(request.uri.queryParameters["open"].map(String.init) ?? "")
+    }
+
+    private func statementStateLabel(_ line: StatementLine, views: BillingViews) -> String {
+        views.text(line.entry.isOpen ? (line.overdue ? "invoices.statement.overdue" : "invoices.statement.open") : "invoices.statement.closed")
+    }
+
+    private func statementValues(_ request: Request, context: UserContext) async throws -> [String: Any] {
         let views = makeViews(context)
-        let openOnly = ["1", "true", "on"].contains(request.uri.queryParameters["open"].map(String.init) ?? "")
+        let openOnly = openOnlyQuery(request)
         let data = try await loadStatement(context: context, openOnly: openOnly)
         let computed = statementLines(data, today: views.today)
         let canPay = BillingFeatures.mayAny(BillingFeatures.pay, context)
         let canView = BillingFeatures.mayAny(BillingFeatures.view, context)
-        let earliest = context.tenant.windows.earliestDay(for: .statements, now: services.now)
+        let earliest = context.tenant.windows.statementEarliestDay(now: services.now)
+        let query = openOnly ? "?open=1" : ""
         var values: [String: Any] = [
             "entries": computed.lines.map { line -> [String: Any] in
                 let entry = line.entry
@@ -490,10 +519,11 @@ struct InvoicesController {
                     "debit": entry.amountCents > 0 ? views.money(entry.amountCents) : "",
                     "credit": entry.amountCents < 0 ? views.money(-entry.amountCents) : "",
                     "balance": views.money(line.balance), "open": entry.isOpen, "overdue": line.overdue,
-                    "state_label": views.text(entry.isOpen ? (line.overdue ? "invoices.statement.overdue" : "invoices.statement.open")
-                                                           : "invoices.statement.closed"),
+                    "state_label": statementStateLabel(line, views: views),
                 ]
-                if let invoiceId = entry.invoiceId {
+                if entry.simulated == true { row["simulated_label"] = views.text("invoices.simulated.payment") }
+                // Only invoices the customer can still open are linked (never a 404 from the statement).
+                if let invoiceId = entry.invoiceId, data.linkable.contains(invoiceId) {
                     if canView { row["invoice_href"] = "/invoices/\(invoiceId)" }
                     if canPay && entry.isOpen && entry.amountCents > 0 { row["pay_href"] = "/invoices/\(invoiceId)/pay" }
                 }
@@ -507,12 +537,77 @@ struct InvoicesController {
             "overdue_due": views.money(computed.overdue),
             "has_overdue": computed.overdue > 0,
             "balance": views.money(computed.balance),
+            "print_href": "/statement/print\(query)",
+            "export_csv_href": "/statement/export?format=csv\(openOnly ? "&open=1" : "")",
+            "export_xlsx_href": "/statement/export?format=xlsx\(openOnly ? "&open=1" : "")",
         ]
-        if let earliest, !openOnly {
-            values["brought_forward"] = views.money(data.broughtForward)
-            values["window_note"] = views.text("invoices.statement.window_note", ["date": Formatting.day(earliest.description)])
+        if let earliest {
+            if !openOnly { values["brought_forward"] = views.money(data.broughtForward) }
+            values["window_note"] = views.text(openOnly ? "invoices.statement.window_note_open" : "invoices.statement.window_note",
+                                               ["date": Formatting.day(earliest.description)])
         }
+        return values
+    }
+
+    private func statementPage(_ request: Request, context: UserContext) async throws -> Response {
+        try context.require(page: Self.pages[1])
+        let views = makeViews(context)
+        let values = try await statementValues(request, context: context)
         return Pages.render("statement", values, title: views.text("invoices.statement.title"), context: context)
+    }
+
+    /// The statement as a page to print (no navigation), same window and rows as the page.
+    private func statementPrint(_ request: Request, context: UserContext) async throws -> Response {
+        try context.require(page: Self.pages[1])
+        let views = makeViews(context)
+        let values = try await statementValues(request, context: context)
+        let title = views.text("invoices.statement.title")
+        var all = Pages.baseValues(title: title, context: context)
+        all["nav"] = nil
+        for (key, value) in values { all[key] = value }
+        let customer = context.customer
+        all["customer"] = BillingViews.compact(["name": customer.displayName, "code": customer.customerCode,
+                                                "vat_number": customer.vatNumber ?? "", "tax_code": customer.taxCode ?? ""])
+        all["printed_on"] = Formatting.dateTime(services.now, locale: context.locale)
+        let html = context.tenant.theme.render("statement_print", all) ?? "<!doctype html><title>\(Pages.escape(title))</title>"
+        return Pages.htmlResponse(html)
+    }
+
+    /// The statement as CSV or Excel (`?format=csv|xlsx`, `?open=1` for the open items), through the
+    /// portal's one spreadsheet download helper.
+    private func statementExport(_ request: Request, context: UserContext) async throws -> Response {
+        try context.require(page: Self.pages[1])
+        let views = makeViews(context)
+        let format = request.uri.queryParameters["format"].map(String.init) ?? "csv"
+        guard ["csv", "xlsx"].contains(format) else {
+            throw PortalError.invalid([FieldProblem(field: "format", code: "invalid", message: views.localized("invoices.statement.error.format"))])
+        }
+        let openOnly = openOnlyQuery(request)
+        let data = try await loadStatement(context: context, openOnly: openOnly)
+        let computed = statementLines(data, today: views.today)
+        let header = ["booked_on", "description", "due_on", "debit", "credit", "balance", "state", "invoice", "simulated"]
+            .map { views.text("invoices.statement.export.\($0)") }
+        var rows: [[SpreadsheetCell]] = []
+        if !openOnly, context.tenant.windows.statementEarliestDay(now: services.now) != nil {
+            rows.append([.text(""), .text(views.text("invoices.statement.brought_forward")), .text(""), .text(""), .text(""),
+                         .number(Double(data.broughtForward) / 100, decimals: 2), .text(""), .text(""), .text("")])
+        }
+        func euros(_ cents: Int64) -> SpreadsheetCell { .number(Double(cents) / 100, decimals: 2) }
+        for line in computed.lines.reversed() {
+            let entry = line.entry
+            let debit: SpreadsheetCell = entry.amountCents > 0 ? euros(entry.amountCents) : .text("")
+            let credit: SpreadsheetCell = entry.amountCents < 0 ? euros(-entry.amountCents) : .text("")
+            let invoice: String = entry.invoiceId.flatMap { data.linkable.contains($0) ? String($0) : nil } ?? ""
+            let simulated: String = entry.simulated == true ? views.text("invoices.simulated.payment") : ""
+            var row: [SpreadsheetCell] = [.text(entry.bookedOn), .text(entry.description), .text(entry.dueOn ?? ""), debit, credit]
+            row.append(euros(line.balance))
+            row.append(.text(statementStateLabel(line, views: views)))
+            row.append(.text(invoice))
+            row.append(.text(simulated))
+            rows.append(row)
+        }
+        let table = SpreadsheetTable(sheetName: views.text("invoices.statement.export.sheet"), header: header, rows: rows)
+        return UsageController.download(table, format: format, name: "estratto-conto-\(views.today)", locale: context.locale)
     }
 
     // MARK: API
@@ -587,6 +682,9 @@ struct InvoicesController {
         var outcome: String
         var invoice: BillingViews.Invoice
         var payment: BillingViews.Payment?
+        /// Always true until a real payment service is connected: the card form is a demo and charges nothing.
+        var simulated: Bool = true
+        var simulatedLabel: String
     }
 
     private func apiPay(_ request: Request, context: UserContext) async throws -> Response {
@@ -602,7 +700,8 @@ struct InvoicesController {
             throw PortalError.invalid(problems)
         case .done(.paid(let payment)):
             let updated = try await loadInvoice(id, context: context)
-            return API.json(PaymentResult(outcome: "paid", invoice: views.invoice(updated), payment: views.payment(payment)), status: .created)
+            return API.json(PaymentResult(outcome: "paid", invoice: views.invoice(updated), payment: views.payment(payment),
+                                          simulatedLabel: views.text("invoices.simulated.payment")), status: .created)
         case .done(.alreadyPaid):
             return try await alreadyPaid(id, context: context)
         case .done(.notFound):
@@ -614,7 +713,9 @@ struct InvoicesController {
         let views = makeViews(context)
         let data = try await loadDetail(context: context)
         _ = id
-        return API.json(PaymentResult(outcome: "already_paid", invoice: views.invoice(data.invoice), payment: data.payments.first.map { views.payment($0) }))
+        return API.json(PaymentResult(outcome: "already_paid", invoice: views.invoice(data.invoice), payment: data.payments.first.map { views.payment($0) },
+                                      simulated: data.invoice.simulated == true,
+                                      simulatedLabel: views.text(data.invoice.simulated == true ? "invoices.simulated.payment" : "invoices.simulated.none")))
     }
 
     struct StatementBody: Encodable {
@@ -628,7 +729,11 @@ struct InvoicesController {
             var balance: API.Money
             var open: Bool
             var overdue: Bool
+            /// Only an invoice the customer can still open (inside the invoices' window).
             var invoiceId: Int64?
+            /// True for the credit of a simulated (demo) payment: nothing was charged.
+            var simulated: Bool
+            var simulatedLabel: String?
         }
         var entries: [Entry]
         var totalDue: API.Money
@@ -648,14 +753,18 @@ struct InvoicesController {
         let openOnly = raw == "1" || raw == "true"
         let data = try await loadStatement(context: context, openOnly: openOnly)
         let computed = statementLines(data, today: CalendarDay(instant: services.now))
-        let earliest = context.tenant.windows.earliestDay(for: .statements, now: services.now)
+        let earliest = context.tenant.windows.statementEarliestDay(now: services.now)
+        let views = makeViews(context)
         return API.json(StatementBody(
             entries: computed.lines.map { line in
                 let entry = line.entry
                 return .init(id: entry.id ?? 0, bookedOn: entry.bookedOn, dueOn: entry.dueOn, description: entry.description,
                              debit: entry.amountCents > 0 ? .init(entry.amountCents) : nil,
                              credit: entry.amountCents < 0 ? .init(-entry.amountCents) : nil,
-                             balance: .init(line.balance), open: entry.isOpen, overdue: line.overdue, invoiceId: entry.invoiceId)
+                             balance: .init(line.balance), open: entry.isOpen, overdue: line.overdue,
+                             invoiceId: entry.invoiceId.flatMap { data.linkable.contains($0) ? $0 : nil },
+                             simulated: entry.simulated == true,
+                             simulatedLabel: entry.simulated == true ? views.text("invoices.simulated.payment") : nil)
             },
             totalDue: .init(computed.due), overdueDue: .init(computed.overdue), balance: .init(computed.balance),
             balanceBroughtForward: .init(data.broughtForward), visibleFrom: earliest?.description, openOnly: openOnly))

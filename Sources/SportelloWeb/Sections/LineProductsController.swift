@@ -44,7 +44,7 @@ struct LineProductsController {
                      feature: Feature.shareManage, parameters: [idParameter], requestBody: "SharePackageChange", success: (200, "SharePlan")),
         APIOperation("POST", "/products/share/{id}/referent", summary: "Change the package's referent (the threshold SMS go to this mobile number)",
                      feature: Feature.shareManage, parameters: [idParameter], requestBody: "ShareReferentChange", success: (200, "SharePlan")),
-        APIOperation("POST", "/products/share/{id}/extra-giga", summary: "Buy extra Giga for the package this month",
+        APIOperation("POST", "/products/share/{id}/extra-giga", summary: "Buy extra Giga for the package this month (simulated: nothing is charged or activated on the network)",
                      feature: Feature.shareManage, parameters: [idParameter], requestBody: "ShareExtraGiga", success: (200, "SharePlan")),
         APIOperation("POST", "/products/share/{id}/moves", summary: "Move one of the package's SIMs to another package of the customer",
                      feature: Feature.shareManage, parameters: [idParameter], requestBody: "ShareSimMove", success: (200, "SharePlan")),

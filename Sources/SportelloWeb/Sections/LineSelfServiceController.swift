@@ -46,7 +46,7 @@ struct LineSelfServiceController {
                      feature: Feature.promotions, success: (200, "PromotionList")),
         APIOperation("GET", "/self-service/automatic-recharges", summary: "Automatic recharges of the SIMs the user may act on, and the choices offered",
                      feature: Feature.automaticRecharges, success: (200, "AutomaticRechargeList")),
-        APIOperation("POST", "/self-service/automatic-recharges", summary: "Set up an automatic recharge on a SIM (by threshold or monthly; card or invoice)",
+        APIOperation("POST", "/self-service/automatic-recharges", summary: "Set up an automatic recharge on a SIM (by threshold or monthly; card or invoice). Simulated: no payment or network system is connected, so no recharge is ever executed or charged",
                      feature: Feature.automaticRecharges, requestBody: "AutomaticRechargeRequest", success: (201, "AutomaticRecharge")),
         APIOperation("PUT", "/self-service/automatic-recharges/{id}", summary: "Change an automatic recharge (the card is kept unless a new one is given)",
                      feature: Feature.automaticRecharges, parameters: [idParameter], requestBody: "AutomaticRechargeRequest",

@@ -29,7 +29,7 @@ struct LinesController {
         APIOperation("POST", "/lines/{id}/block", summary: "Block (theft or loss) or unblock a SIM", feature: Feature.block,
                      parameters: [.init("id", in: "path", description: "Line id", schema: .integer)], requestBody: "LineBlockRequest",
                      success: (200, "LineState")),
-        APIOperation("POST", "/lines/{id}/recharges", summary: "Recharge a prepaid line online by card", feature: Feature.recharge,
+        APIOperation("POST", "/lines/{id}/recharges", summary: "Recharge a prepaid line online by card (simulated: no payment provider is connected, nothing is charged; the recharge row is marked simulated)", feature: Feature.recharge,
                      parameters: [.init("id", in: "path", description: "Line id", schema: .integer)], requestBody: "RechargeRequest",
                      success: (201, "LineState")),
         APIOperation("POST", "/lines/{id}/services/{service_id}", summary: "Switch one of the line's options on or off",
@@ -248,9 +248,10 @@ struct LinesController {
             let line = try await ownedLine(lineId, for: [Feature.recharge], context: context, in: transaction)
             guard line.status == "active" else { throw PortalError.conflict(context.tenant.theme.text("lines.error.not_active", locale: context.locale)) }
             let id = try await transaction.insertRecharge(RechargeRecord(customerId: customerId, lineId: lineId, rechargedAt: now,
-                                                                         amountCents: amount * 100, channel: "online_card", status: "completed"))
+                                                                         amountCents: amount * 100, channel: "online_card", status: "completed",
+                                                                         simulated: true))
             try await transaction.audit("line.recharged", actorUserId: userId, targetKind: "line", targetId: String(lineId),
-                                        detail: "recharge \(id), \(amount) EUR, card ending \(lastFour)")
+                                        detail: "recharge \(id), \(amount) EUR, card ending \(lastFour), simulated=true")
         }
         return []
     }

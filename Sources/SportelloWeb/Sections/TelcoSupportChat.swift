@@ -203,7 +203,10 @@ extension TelcoSupportController {
                                 phone: contacts?.customerCare, email: contacts?.email, path: nil,
                                 hours: contacts?.hours.map { [$0.resolve(context.locale)] } ?? [], openNow: nil)]
         }
-        return items.map { item in
+        // Only contact points the tenant's own file gives are shown as the provider's: a number or address
+        // in the catalogue that the YAML `contacts:` does not list is left out (never an invented one).
+        let known = Self.knownContacts(context.tenant.definition.contacts)
+        return items.compactMap { item -> ChannelJSON? in
             let data = SupportChannelData.decode(item.data)
             let hours = data.hours.map { OperatorHours(slots: $0) }
             // A portal page is linked only when the user's role opens it.
@@ -212,11 +215,21 @@ extension TelcoSupportController {
                     page.definedFeatures(in: context.tenant.definition).contains { context.may($0) } ? path : nil
                 } ?? nil
             }
-            return ChannelJSON(code: item.code, title: item.title, description: item.description, phone: data.phone, email: data.email,
+            let phone = data.phone.flatMap { known.phones.contains(Self.dialable($0)) ? $0 : nil }
+            let email = data.email.flatMap { known.emails.contains($0.lowercased()) ? $0 : nil }
+            guard phone != nil || email != nil || path != nil else { return nil }
+            return ChannelJSON(code: item.code, title: item.title, description: item.description, phone: phone, email: email,
                                path: path, hours: hours.map { hoursText($0.slots, context) } ?? [],
                                openNow: hours.map { $0.isOpen(at: services.now) })
         }
     }
+
+    /// The phone numbers (digits and `+` only) and e-mail addresses (lower case) the tenant's YAML gives.
+    static func knownContacts(_ contacts: Contacts?) -> (phones: Set<String>, emails: Set<String>) {
+        (Set([contacts?.customerCare].compactMap { $0.map(dialable) }), Set([contacts?.email].compactMap { $0?.lowercased() }))
+    }
+
+    static func dialable(_ phone: String) -> String { phone.filter { $0.isNumber || $0 == "+" } }
 
     private func contactPage(context: UserContext) async throws -> Response {
         let channels = try await channels(context: context)

@@ -120,7 +120,8 @@ struct TelcoSupportController {
             "checks": .array(.object(["id": .string(), "outcome": .enumeration(["ok", "warning", "fault"]), "message": .string()],
                                      required: ["id", "outcome", "message"])),
             "fault_report_suggested": .boolean, "fault_report_url": .nullable(.string()), "fault_request_id": .nullable(.integer),
-        ], required: ["id", "line_id", "line", "run_at", "outcome", "checks", "fault_report_suggested"]),
+            "simulated": .boolean, "simulated_label": .string(),
+        ], required: ["id", "line_id", "line", "run_at", "outcome", "checks", "fault_report_suggested", "simulated", "simulated_label"]),
         "LineDiagnosisOverview": .object([
             "lines": .array(.object(["id": .integer, "identifier": .string(), "status": .string(), "latest": .nullable(.reference("LineDiagnosis"))],
                                     required: ["id", "identifier", "status"])),

@@ -21,6 +21,9 @@ extension TelcoSupportController {
         var faultReportSuggested: Bool
         var faultReportUrl: String?
         var faultRequestId: Int64?
+        /// Always true until a network test is connected: the checks read the portal's own records only.
+        var simulated: Bool
+        var simulatedLabel: String
     }
 
     func addDiagnosisRoutes(to group: RouterGroup<UserContext>) {
@@ -136,7 +139,8 @@ extension TelcoSupportController {
                 lastTrafficAt: traffic.last, trafficDays: Self.trafficDays, overdueDueDays: overdue,
                 billingVisible: billingVisible, today: today))
             var record = LineDiagnosisRecord(customerId: customer, lineId: lineId, userId: userId, runAt: now,
-                                             outcome: LineDiagnosis.outcome(of: checks).rawValue, checks: DiagnosisCheck.encode(checks))
+                                             outcome: LineDiagnosis.outcome(of: checks).rawValue, checks: DiagnosisCheck.encode(checks),
+                                             simulated: true)
             record.id = try await transaction.insertLineDiagnosis(record)
             try await transaction.audit("line.diagnosed", actorUserId: userId, targetKind: "line", targetId: String(lineId),
                                         detail: "diagnosis \(record.id ?? 0): \(record.outcome)")
@@ -168,7 +172,8 @@ extension TelcoSupportController {
                              checks: checks.map { .init(id: $0.id, outcome: $0.outcome.rawValue, message: message($0, context: context)) },
                              faultReportSuggested: suggested,
                              faultReportUrl: suggested ? "/support/diagnosis/\(record.id ?? 0)/fault-report" : nil,
-                             faultRequestId: record.faultRequestId)
+                             faultRequestId: record.faultRequestId, simulated: true,
+                             simulatedLabel: text("support.diagnosis.simulated", context))
     }
 
     private func historyValues(_ history: [LineDiagnosisRecord], lines: [LineRecord], context: UserContext) -> [[String: Any]] {
