@@ -32,6 +32,8 @@ let migrations: [Migration] = [
     .adding(id: "0008_hosting", tables: hostingTables, columns: hostingColumns),
     // TIM's Dual Billing: personal invoices name the user they are addressed to.
     .adding(id: "0009_personal_invoices", tables: [], columns: [(.invoices, col("holder_user_id", .integer))]),
+    // Throttle, lockout and mail-limit counters shared by every instance (they were in each process's memory).
+    .adding(id: "0010_shared_counters", tables: sharedCounterTables),
 ]
 
 extension Migration {
