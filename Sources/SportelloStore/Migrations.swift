@@ -32,6 +32,16 @@ let migrations: [Migration] = [
     .adding(id: "0008_hosting", tables: hostingTables, columns: hostingColumns),
     // TIM's Dual Billing: personal invoices name the user they are addressed to.
     .adding(id: "0009_personal_invoices", tables: [], columns: [(.invoices, col("holder_user_id", .integer))]),
+    // Request numbers per tenant (1, 2, 3… for each provider), unique within the tenant; existing rows numbered by id.
+    Migration(id: "0012_request_numbers") { sql, _ in
+        try await sql.alter(table: StoredTable.requests.rawValue).column("number", type: .bigint).run()
+        try await sql.raw("""
+            UPDATE requests SET number = (SELECT COUNT(*) FROM requests AS earlier
+                                          WHERE earlier.tenant_id = requests.tenant_id AND earlier.id <= requests.id)
+            """).run()
+        try await sql.create(index: "requests_number_unique").on(StoredTable.requests.rawValue).column("tenant_id").column("number")
+            .unique().run()
+    },
 ]
 
 extension Migration {
