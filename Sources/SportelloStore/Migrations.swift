@@ -46,6 +46,8 @@ let migrations: [Migration] = [
     .adding(id: "0008_hosting", tables: hostingTables, columns: hostingColumns),
     // TIM's Dual Billing: personal invoices name the user they are addressed to.
     .adding(id: "0009_personal_invoices", tables: [], columns: [(.invoices, col("holder_user_id", .integer))]),
+    // Throttle, lockout and mail-limit counters shared by every instance (they were in each process's memory).
+    .adding(id: "0010_shared_counters", tables: sharedCounterTables),
     // Outbox bodies sealed until sent, redacted after; the data key's fingerprint (see OutboxSealing.swift).
     .sealedOutbox,
     // Nothing simulated passes for real: rows written by a demo integration (the simulated card payment,

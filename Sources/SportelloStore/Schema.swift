@@ -16,6 +16,7 @@ public enum StoredTable: String, Sendable, CaseIterable {
     case lineActivations = "line_activations", simAssignments = "sim_assignments", automaticRecharges = "automatic_recharges"
     case chatMessages = "chat_messages", lineDiagnoses = "line_diagnoses"
     case articles, hostingAccounts = "hosting_accounts", blockedAddresses = "blocked_addresses", domains, orders
+    case sharedCounters = "shared_counters"
 }
 
 /// A column's kind, rendered for each engine by SQLKit's dialects.
@@ -198,6 +199,14 @@ let schemaVersion4Tables: [TableSpec] = [
         col("customer_type", .text), col("price_cents", .integer), col("billing_period", .text),
         col("valid_from", .text), col("valid_to", .text), req("position", .integer), col("data", .text), req("active", .bool),
     ], uniques: [["tenant_id", "kind", "code"]], indexes: [["tenant_id", "kind", "position"]]),
+]
+
+/// Counters every instance shares (login throttle, lockout and mail limits): hits of one key in one
+/// fixed time bucket (`bucket` = start of the window, Unix seconds).
+let sharedCounterTables: [TableSpec] = [
+    TableSpec(table: .sharedCounters, columns: [
+        req("counter_key", .text), req("bucket", .integer), req("hits", .integer), req("expires_at", .integer),
+    ], uniques: [["tenant_id", "counter_key", "bucket"]], indexes: [["tenant_id", "expires_at"]]),
 ]
 
 extension TableSpec {

@@ -132,6 +132,58 @@ public struct TenantTransaction: Sendable {
         return try row?.decode(column: "n", as: Int.self) ?? 0
     }
 
+    /// What a session's authority rests on, read in one indexed query (sessions by token hash, its user and
+    /// customer by primary key): nil when the session no longer exists (logged out, expired, user deleted).
+    public func sessionAuthority(tokenHash: String) async throws -> SessionAuthority? {
+        let row = try await sql.raw("""
+            SELECT s.user_id AS user_id, s.expires_at AS expires_at, u.status AS status, u.role AS role, u.toggles AS toggles,
+                   u.customer_id AS customer_id, c.customer_type AS customer_type
+            FROM sessions s
+            JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
+            JOIN customers c ON c.tenant_id = u.tenant_id AND c.id = u.customer_id
+            WHERE s.tenant_id = \(bind: tenant) AND s.token_hash = \(bind: tokenHash) AND s.expires_at > \(bind: now)
+            """).first()
+        guard let row else { return nil }
+        return SessionAuthority(userId: try row.decode(column: "user_id", as: Int64.self), status: try row.decode(column: "status", as: String.self),
+                                role: try row.decode(column: "role", as: String.self), toggles: try row.decode(column: "toggles", as: String.self),
+                                customerId: try row.decode(column: "customer_id", as: Int64.self),
+                                customerType: try row.decode(column: "customer_type", as: String.self))
+    }
+
+    // MARK: Shared counters (not noted as changes: no cached read depends on them)
+
+    /// Adds `amount` hits to `key` in the bucket starting at `bucket` (kept until `expiresAt`); returns the bucket's total.
+    public func addCounterHits(key: String, bucket: Int64, amount: Int64 = 1, expiresAt: Int64) async throws -> Int64 {
+        let row = try await sql.raw("""
+            INSERT INTO shared_counters (tenant_id, counter_key, bucket, hits, expires_at)
+            VALUES (\(bind: tenant), \(bind: key), \(bind: bucket), \(bind: amount), \(bind: expiresAt))
+            ON CONFLICT (tenant_id, counter_key, bucket) DO UPDATE SET hits = shared_counters.hits + \(bind: amount)
+            RETURNING hits
+            """).first()
+        return try row?.decode(column: "hits", as: Int64.self) ?? amount
+    }
+
+    /// Hits of `key` in buckets starting at or after `since`.
+    public func counterHits(key: String, since: Int64) async throws -> Int64 {
+        let row = try await sql.raw("""
+            SELECT CAST(COALESCE(SUM(hits), 0) AS BIGINT) AS n FROM shared_counters
+            WHERE tenant_id = \(bind: tenant) AND counter_key = \(bind: key) AND bucket >= \(bind: since)
+            """).first()
+        return try row?.decode(column: "n", as: Int64.self) ?? 0
+    }
+
+    /// Forgets every bucket of `key`.
+    public func resetCounter(key: String) async throws {
+        try await sql.delete(from: StoredTable.sharedCounters.rawValue).where("tenant_id", .equal, SQLBind(tenant))
+            .where("counter_key", .equal, SQLBind(key)).run()
+    }
+
+    /// Deletes expired buckets of the tenant.
+    public func purgeCounters() async throws {
+        try await sql.delete(from: StoredTable.sharedCounters.rawValue).where("tenant_id", .equal, SQLBind(tenant))
+            .where("expires_at", .lessThan, SQLBind(now)).run()
+    }
+
     /// The raw connection, for the benchmark's bulk generation only.
     var sqlForBenchmark: any SQLDatabase { sql }
 
@@ -222,5 +274,20 @@ struct ChangeLog {
 
     func hasChanged(_ keys: [String], tenant: String, since sequence: UInt64) -> Bool {
         keys.contains { (lastChange[tenant + "|" + $0]?.sequence ?? 0) > sequence }
+    }
+}
+
+/// The facts a logged-in request's permissions come from (see `TenantTransaction.sessionAuthority`).
+public struct SessionAuthority: Sendable, Equatable {
+    public var userId: Int64
+    public var status: String
+    public var role: String
+    public var toggles: String
+    public var customerId: Int64
+    public var customerType: String
+
+    public init(userId: Int64, status: String, role: String, toggles: String, customerId: Int64, customerType: String) {
+        self.userId = userId; self.status = status; self.role = role; self.toggles = toggles
+        self.customerId = customerId; self.customerType = customerType
     }
 }

@@ -18,9 +18,21 @@ struct Accounts {
         case throttled
     }
 
+    /// The cookie naming a browser that has logged in to an account before (see `login`).
+    static let deviceCookie = "sportello_device"
+    /// How long a browser stays known after its last successful login.
+    static let deviceLifetime: Int64 = 180 * 86_400
+
     /// Checks a login, applying the tenant's per-IP throttle and account lockout; the same answer for a
     /// wrong password, an unknown account and a locked one.
-    func login(identifier rawIdentifier: String, password: String, remoteAddress: String?) async throws -> LoginOutcome {
+    ///
+    /// The lockout closes the password path to *unknown* browsers only: a browser that presents the
+    /// `sportello_device` cookie issued at an earlier successful login of the same account may still log in
+    /// while it is locked (so a stranger's five wrong passwords cannot lock the owner out), but its own wrong
+    /// passwords are counted on its device token, which stops being trusted after `maxAttempts` of them. A
+    /// successful password reset also ends the lock and forgets every known browser.
+    func login(identifier rawIdentifier: String, password: String, remoteAddress: String?,
+               deviceToken: String? = nil) async throws -> LoginOutcome {
         let now = services.now
         let identifier = rawIdentifier.trimmingCharacters(in: .whitespaces)
         if let throttle = definition.login.throttle {
@@ -41,9 +53,10 @@ struct Accounts {
             _ = try await services.passwords.verify(password, against: services.passwords.decoyHash)
             return .rejected
         }
+        let device = try await knownDevice(deviceToken, candidates: candidates, now: now)
         for candidate in candidates {
             let matches = try await services.passwords.verify(password, against: candidate.passwordHash ?? services.passwords.decoyHash)
-            let locked = (candidate.lockedUntil ?? 0) > now
+            let locked = (candidate.lockedUntil ?? 0) > now && device?.userId != candidate.id
             if matches && !locked && candidate.passwordHash != nil {
                 if candidate.status == "blocked" || candidate.status == "pending_activation" { return .rejected }
                 return try await services.database.write(tenant: tenant.id, now: now) { transaction in
@@ -57,13 +70,30 @@ struct Accounts {
                     user.lockedUntil = nil
                     user.lastLoginAt = now
                     try await transaction.updateUser(user)
-                    let cookies = try await Sessions.start(for: user, tenant: tenant, services: services, in: transaction)
+                    var cookies = try await Sessions.start(for: user, tenant: tenant, services: services, in: transaction)
+                    if device?.userId != user.id {
+                        let token = Secrets.token(using: services.random)
+                        try await transaction.insertToken(OneTimeTokenRecord(userId: user.id, purpose: "device", tokenHash: token.hash,
+                                                                             createdAt: now, expiresAt: now + Self.deviceLifetime))
+                        cookies.append(Cookie(name: Self.deviceCookie, value: token.plain, maxAge: Int(Self.deviceLifetime), path: "/",
+                                              secure: services.configuration.secureCookies, httpOnly: true, sameSite: .lax))
+                    }
                     return user.status == "must_change_password" ? .mustChangePassword(user, cookies) : .success(user, cookies)
                 }
             }
         }
-        try await recordFailure(for: candidates, now: now)
+        try await recordFailure(for: candidates, device: device, now: now)
         return .rejected
+    }
+
+    /// The live device token `plain` names, when it belongs to one of `candidates`.
+    private func knownDevice(_ plain: String?, candidates: [UserRecord], now: Int64) async throws -> OneTimeTokenRecord? {
+        guard let plain, plain.count == 43, !candidates.isEmpty else { return nil }
+        let hash = Secrets.hash(plain)
+        let token = try await services.database.read(tenant: tenant.id, now: now) { try await $0.token(hash: hash, purpose: "device") }
+        guard let token, token.usedAt == nil, token.expiresAt > now,
+              candidates.contains(where: { $0.id != nil && $0.id == token.userId }) else { return nil }
+        return token
     }
 
     /// Users the identifier may name, by the identifiers the tenant accepts (username, e-mail).
@@ -85,10 +115,14 @@ struct Accounts {
         }
     }
 
-    private func recordFailure(for candidates: [UserRecord], now: Int64) async throws {
+    private func recordFailure(for candidates: [UserRecord], device: OneTimeTokenRecord?, now: Int64) async throws {
         guard let lockout = definition.login.lockout else { return }
         let window = Int64(lockout.window.seconds)
         try await services.database.write(tenant: tenant.id, now: now) { transaction in
+            // A known browser's wrong passwords count against it: after `maxAttempts` it is a stranger again.
+            if let device, let id = device.id, try await transaction.recordTokenAttempt(id: id) >= lockout.maxAttempts {
+                _ = try await transaction.consumeToken(id: id)
+            }
             for candidate in candidates {
                 guard var user = try await transaction.user(id: candidate.id ?? 0) else { continue }
                 if (user.lockedUntil ?? 0) > now { continue }
@@ -150,6 +184,7 @@ struct Accounts {
         if let id = user.id {
             try await transaction.deleteSessions(userId: id)
             try await transaction.revokeTokens(userId: id, purpose: "temporary_password")
+            try await transaction.revokeTokens(userId: id, purpose: "device")
         }
     }
 

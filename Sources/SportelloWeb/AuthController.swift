@@ -76,7 +76,8 @@ struct AuthController {
         let identifier = form.value("identifier") ?? ""
         let accounts = Accounts(services: services, tenant: context.tenant)
         let theme = context.tenant.theme
-        switch try await accounts.login(identifier: identifier, password: form["password"], remoteAddress: context.remoteAddress) {
+        switch try await accounts.login(identifier: identifier, password: form["password"], remoteAddress: context.remoteAddress,
+                                        deviceToken: RequestCookies(request)[Accounts.deviceCookie]) {
         case .success(_, let cookies):
             var response = Pages.redirect(Self.safeNext(form.value("next")) ?? "/")
             response.setCookies(cookies)

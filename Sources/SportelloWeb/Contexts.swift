@@ -16,7 +16,8 @@ public struct ActiveSession: Sendable {
 /// secret and, once loaded, the session.
 public struct PortalContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    public let remoteAddress: String?
+    /// The client's address: the peer's, or the one a trusted proxy names (set by `TenantMiddleware`).
+    public internal(set) var remoteAddress: String?
     public var tenant: PortalTenant?
     public var locale: String = "it"
     /// The browser's CSRF secret (cookie); forms echo it.

@@ -49,6 +49,11 @@ private enum SecurityHeaderName {
     static let openerPolicy = HTTPField.Name("Cross-Origin-Opener-Policy")!
 }
 
+private enum ForwardingHeader {
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let forwarded = HTTPField.Name("Forwarded")!
+}
+
 /// Headers every response carries: a strict Content-Security-Policy and the usual hardening.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     let secure: Bool
@@ -75,6 +80,11 @@ struct TenantMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: PortalContext, next: (Request, PortalContext) async throws -> Response) async throws -> Response {
         var context = context
+        if !services.configuration.trustedProxies.isEmpty {
+            context.remoteAddress = ClientAddress.resolve(peer: context.remoteAddress, forwardedFor: request.headers[values: ForwardingHeader.forwardedFor],
+                                                          forwarded: request.headers[values: ForwardingHeader.forwarded],
+                                                          trusted: services.configuration.trustedProxies)
+        }
         // RFC 9112 §3.2: more than one Host header is a bad request (which one would a proxy have used?).
         // Hummingbird takes the first as the authority and leaves any other among the fields.
         if request.headers[HostHeader.name] != nil {
@@ -111,6 +121,8 @@ struct TenantMiddleware: RouterMiddleware {
             response = errorResponse(error, request: request, context: context)
         } catch let error as HTTPError where error.status == .notFound {
             response = errorResponse(.notFound, request: request, context: context)
+        } catch let error as MailLimitExceeded {
+            response = error.response(api: request.uri.path.hasPrefix("/api/"), context: context)
         }
         if context.issueCSRFCookie {
             response.setCookie(Cookie(name: CookieName.csrf, value: context.csrfToken, path: "/",

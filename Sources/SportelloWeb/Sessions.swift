@@ -12,14 +12,22 @@ enum Sessions {
         let now = services.now
         let hash = Secrets.hash(token)
         let idle = Int64(tenant.definition.login.session.idleTimeout.seconds)
-        let found = try await services.recentReads.value(tenant: tenant.id, key: "session|" + hash, database: services.database,
+        var readNow = false
+        var found = try await services.recentReads.value(tenant: tenant.id, key: "session|" + hash, database: services.database,
                                                          now: now) { () async throws -> (value: SessionRows, dependencies: [String])? in
-            let rows = try await services.database.read(tenant: tenant.id, now: now) { transaction in
-                try await transaction.sessionWithAccount(tokenHash: hash)
+            readNow = true
+            return try await readRows(hash: hash, tenant: tenant, services: services, now: now)
+        }
+        if let cached = found, !readNow {
+            // Another instance may have logged the session out, blocked or deleted the user, or changed the role,
+            // toggles or customer type since this copy was read: one indexed query checks them before every use.
+            // It runs after the request arrived, so every change committed before then is seen (READ COMMITTED /
+            // a fresh snapshot per transaction), which makes the check race-free for this request.
+            let authority = try await services.database.read(tenant: tenant.id, now: now) { try await $0.sessionAuthority(tokenHash: hash) }
+            if authority != cached.authority {
+                services.recentReads.forget(tenant: tenant.id, key: "session|" + hash)
+                found = authority == nil ? nil : try await readRows(hash: hash, tenant: tenant, services: services, now: now)?.value
             }
-            guard let rows else { return nil }
-            return (SessionRows(session: rows.session, user: rows.user, customer: rows.customer),
-                    ["session:" + hash, "user:\(rows.user.id ?? 0)", "customer:\(rows.customer.id ?? 0)", "table:customers"])
         }
         guard let found, found.session.expiresAt > now else { return nil }
         var session = found.session
@@ -42,6 +50,21 @@ enum Sessions {
         var session: SessionRecord
         var user: UserRecord
         var customer: CustomerRecord
+
+        var authority: SessionAuthority {
+            SessionAuthority(userId: user.id ?? 0, status: user.status, role: user.role, toggles: user.toggles,
+                             customerId: customer.id ?? 0, customerType: customer.customerType)
+        }
+    }
+
+    private static func readRows(hash: String, tenant: PortalTenant, services: PortalServices, now: Int64) async throws
+        -> (value: SessionRows, dependencies: [String])? {
+        let rows = try await services.database.read(tenant: tenant.id, now: now) { transaction in
+            try await transaction.sessionWithAccount(tokenHash: hash)
+        }
+        guard let rows else { return nil }
+        return (SessionRows(session: rows.session, user: rows.user, customer: rows.customer),
+                ["session:" + hash, "user:\(rows.user.id ?? 0)", "customer:\(rows.customer.id ?? 0)", "table:customers"])
     }
 
     /// Starts a session for `user` inside `transaction`, rotating both secrets (session fixation).

@@ -210,7 +210,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "bcrypt cost for new password hashes.")
     var passwordCost: Int = 12
 
+    @Option(name: .customLong("trusted-proxy"),
+            help: "Address or CIDR range of a proxy allowed to set X-Forwarded-For/Forwarded (repeatable or comma-separated; also $SPORTELLO_TRUSTED_PROXIES).")
+    var trustedProxy: [String] = []
+
     func run() async throws {
+        let trustedProxies: [TrustedProxy]
+        do {
+            trustedProxies = try TrustedProxy.list(trustedProxy + [ProcessInfo.processInfo.environment["SPORTELLO_TRUSTED_PROXIES"] ?? ""])
+        } catch {
+            printError("error: --trusted-proxy / SPORTELLO_TRUSTED_PROXIES: \(error)")
+            throw ExitCode(1)
+        }
         let result = try definitions.load()
         for diagnostic in result.diagnostics { printError(diagnostic.description) }
         if result.hasErrors { throw ExitCode(1) }
@@ -246,7 +257,8 @@ struct Serve: AsyncParsableCommand {
             let mailTemplates = try MailTemplates(root: templatesURL)
             let configuration = WebConfiguration(hostname: hostname, port: port, templatesDirectory: templatesURL,
                                                  publicScheme: publicScheme, publicPort: publicPort, secureCookies: secureCookies,
-                                                 trustForwardedFor: false)
+                                                 trustedProxies: trustedProxies)
+            if !trustedProxies.isEmpty { print("trusted proxies: \(trustedProxies.map(\.description).joined(separator: ", "))") }
             var extra: [any Service] = []
             var wake: @Sendable () -> Void = {}
             if let smtp = try SMTPConfiguration.fromEnvironment() {

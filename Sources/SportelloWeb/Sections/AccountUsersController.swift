@@ -246,6 +246,8 @@ struct AccountUsersController {
             return forbiddenPage(management.text("users.refused.not_delegated", ["role": management.roleLabel(invitation.role)]), context: context)
         }
         // Re-issuing revokes the earlier link and sends a new one with a fresh expiry.
+        try await MailLimits(services: services, tenant: context.tenant)
+            .spend(.invitation, userId: context.user.id, customerId: invitation.customerId, recipient: invitation.email)
         _ = try await Invitations(services: services, tenant: context.tenant).issue(
             customerId: invitation.customerId, email: invitation.email, username: invitation.username.isEmpty ? nil : invitation.username,
             role: invitation.role, createdBy: context.user.id, locale: context.locale)

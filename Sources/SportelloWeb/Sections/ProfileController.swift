@@ -202,6 +202,10 @@ struct ProfileController {
         guard ownChanged || !changes.isEmpty else { return .success(outcome) }
         let requestSubject = Self.changeSubject(fields: changes.map(\.field), inputs: customerPolicy.inputs, tenant: tenant)
         let (validatedOwn, customerChanges) = (ownResult, changes)
+        if let result = ownResult, result.emailChanged || result.email != (current.user.email ?? "") {
+            try await MailLimits(services: services, tenant: tenant)
+                .spend(.emailChange, userId: actor, customerId: current.customer.id ?? 0, recipient: result.email)
+        }
         do {
             outcome.requestId = try await services.database.write(tenant: tenant.id, now: services.now) { transaction -> Int64? in
                 guard var user = try await transaction.user(id: current.user.id ?? 0),

@@ -331,6 +331,7 @@ struct UserManagement {
             problems.insert(problem, at: 0)
         }
         guard problems.isEmpty else { throw Refusal.invalid(problems) }
+        try await MailLimits(services: services, tenant: tenant).spend(.invitation, userId: actorId, customerId: customerId, recipient: email)
         do {
             return try await Invitations(services: services, tenant: tenant).issue(
                 customerId: customerId, email: email, username: assigned ? username : nil, role: role, createdBy: actorId, locale: locale)

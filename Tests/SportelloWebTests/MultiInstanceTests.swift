@@ -1,0 +1,82 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import SportelloCore
+@testable import SportelloStore
+@testable import SportelloWeb
+
+/// Two instances (two applications with their own database handles and caches) on one database: an
+/// authority change made through A holds on B from B's very next request.
+@Suite("Multiple instances on one database")
+struct MultiInstanceTests {
+    enum Change: String, CaseIterable, Sendable {
+        case blocked, deleted, roleLowered = "role lowered", toggleOff = "toggle switched off", loggedOut = "logged out"
+    }
+
+    @Test("Every authority change made on instance A is effective on instance B at once: 0 stale reads, 0 stale writes",
+          arguments: TestEngine.available)
+    func noStaleAuthority(engine: TestEngine) async throws {
+        try await PortalHarness.with(engine: engine, tenant: "unidata") { portal in
+            let second = try await portal.secondInstance()
+            let tenantId = portal.definition.id
+            final class Tally: @unchecked Sendable { var reads: [Change: Int] = [:]; var writes: [Change: Int] = [:] }  // one task at a time
+            let tally = Tally()
+            let trials = 5
+            do {
+                try await buildApplication(services: portal.services).test(.router) { clientA in
+                    try await buildApplication(services: second.services).test(.router) { clientB in
+                        for change in Change.allCases {
+                            for _ in 0..<trials {
+                                let customer = try await portal.abuseCustomer()
+                                let subject = change == .toggleOff
+                                    ? try await portal.abuseUser(customer, role: "referente_semplice", toggles: ["invoices"])
+                                    : try await portal.abuseUser(customer, role: "referente_amministratore")
+                                // A new throttle window for the logins (the clock then stands still: B's cached copy never expires).
+                                portal.clock.advance(by: 61)
+                                let token = try await abuseToken(clientA, subject.username)
+                                // B reads (and caches) the session, user and customer.
+                                #expect(try await abuseCall(clientB, .get, "/api/v1/me", token: token).status == .ok)
+                                if change == .toggleOff {
+                                    #expect(try await abuseCall(clientB, .get, "/api/v1/invoices", token: token).status == .ok)
+                                }
+                                // The change, made through instance A's own database handle (as A's pages do).
+                                try await portal.database.write(tenant: tenantId, now: Int64(portal.clock.now().timeIntervalSince1970)) { transaction in
+                                    var user = try #require(try await transaction.user(id: subject.id))
+                                    switch change {
+                                    case .blocked: user.status = "blocked"; try await transaction.updateUser(user)
+                                    case .deleted: _ = try await transaction.deleteUser(id: subject.id, customerId: customer)
+                                    case .roleLowered: user.role = "referente_semplice"; try await transaction.updateUser(user)
+                                    case .toggleOff: user.toggles = ""; try await transaction.updateUser(user)
+                                    case .loggedOut: try await transaction.deleteSession(tokenHash: Secrets.hash(token))
+                                    }
+                                }
+                                // B's next read.
+                                let me = try await abuseCall(clientB, .get, "/api/v1/me", token: token)
+                                let readIsStale: Bool
+                                switch change {
+                                case .blocked, .deleted, .loggedOut: readIsStale = me.status != .unauthorized
+                                case .roleLowered: readIsStale = me.json["role"] as? String != "referente_semplice"
+                                case .toggleOff:
+                                    readIsStale = try await abuseCall(clientB, .get, "/api/v1/invoices", token: token).status != .forbidden
+                                }
+                                if readIsStale { tally.reads[change, default: 0] += 1 }
+                                // B's next write: an invitation (the toggle case: a referente semplice never may invite).
+                                let write = try await abuseCall(clientB, .post, "/api/v1/users/invitations", token: token,
+                                                                body: ["role": "referente_semplice", "email": uniqueEmail("stale"),
+                                                                       "username": "stale.\(UUID().uuidString.prefix(6).lowercased())"])
+                                if write.status == .created { tally.writes[change, default: 0] += 1 }
+                            }
+                        }
+                    }
+                }
+            } catch { await second.database.close(); throw error }
+            await second.database.close()
+            for change in Change.allCases {
+                print("stale authority (\(engine)) \(change.rawValue): \(tally.reads[change] ?? 0)/\(trials) stale reads, \(tally.writes[change] ?? 0)/\(trials) stale writes on instance B")
+            }
+            #expect(tally.reads.values.reduce(0, +) == 0)
+            #expect(tally.writes.values.reduce(0, +) == 0)
+        }
+    }
+}
