@@ -95,7 +95,12 @@ public indirect enum JSONSchema: Sendable {
         case .array(let items): return ["type": "array", "items": items.document]
         case .object(let properties, let required):
             var node: [String: Any] = ["type": "object", "properties": properties.mapValues(\.document)]
-            if !required.isEmpty { node["required"] = required.sorted() }
+            // A nil optional is left out of the JSON (Swift's encoders skip it), so a nullable property is never required.
+            let present = required.filter { name in
+                if case .nullable = properties[name] { return false }
+                return true
+            }
+            if !present.isEmpty { node["required"] = present.sorted() }
             return node
         case .reference(let name): return ["$ref": "#/components/schemas/\(name)"]
         case .nullable(let inner):
@@ -138,14 +143,30 @@ public struct APIOperation: Sendable {
     public var success: (status: Int, schema: String?)
     /// Whether the caller must be logged in.
     public var authenticated: Bool
+    /// The page whose features open the operation (its handler calls `require(page:)`): the operation is
+    /// listed exactly for the tenants that define one of the page's features.
+    public var page: PortalPage?
 
     public init(_ method: String, _ path: String, summary: String, feature: String? = nil, otherFeatures: [String] = [],
                 parameters: [Parameter] = [], requestBody: String? = nil, success: (status: Int, schema: String?) = (200, nil),
-                authenticated: Bool = true) {
+                authenticated: Bool = true, page: PortalPage? = nil) {
         self.method = method; self.path = path; self.summary = summary; self.feature = feature; self.otherFeatures = otherFeatures
         self.parameters = parameters
-        self.requestBody = requestBody; self.success = success; self.authenticated = authenticated
+        self.requestBody = requestBody; self.success = success; self.authenticated = authenticated; self.page = page
     }
+
+    /// The features of `tenant` that open this operation; nil when the tenant does not serve it.
+    public func definedFeatures(in tenant: TenantDefinition) -> [String]? {
+        if let page {
+            let defined = page.definedFeatures(in: tenant)
+            return defined.isEmpty ? nil : defined
+        }
+        let defined = allFeatures.filter { tenant.features[$0] != nil }
+        return !allFeatures.isEmpty && defined.isEmpty ? nil : defined
+    }
+
+    /// Whether the handler can answer 404 for this tenant: an id in the path, or a page some roles reach without it.
+    var mayBeNotFound: Bool { path.contains("{") }
 }
 
 /// The API's operations and schemas, each declared by the controller that serves them.
@@ -173,9 +194,8 @@ public enum APICatalog {
     static func document(for tenant: PortalTenant, serverURL: String, locale: String) -> [String: Any] {
         let definition = tenant.definition
         var paths: [String: [String: Any]] = [:]
-        for operation in operations {
-            let features = operation.allFeatures.filter { definition.features[$0] != nil }
-            if !operation.allFeatures.isEmpty && features.isEmpty { continue }
+        for operation in operations(for: definition) {
+            let features = operation.definedFeatures(in: definition) ?? []
             var node: [String: Any] = ["summary": operation.summary, "operationId": operationId(operation)]
             var description = operation.authenticated ? "Needs a session (cookie or bearer token)." : "Open to everyone."
             if let feature = features.first {
@@ -228,19 +248,39 @@ public enum APICatalog {
         ]
     }
 
+    /// The operations `tenant` serves (and its OpenAPI document lists).
+    public static func operations(for tenant: TenantDefinition) -> [APIOperation] {
+        operations.filter { $0.definedFeatures(in: tenant) != nil }
+    }
+
     private static func operationId(_ operation: APIOperation) -> String {
         let words = operation.path.split(separator: "/").map { $0.hasPrefix("{") ? "By" + $0.dropFirst().dropLast().capitalized : $0.capitalized }
         return operation.method.lowercased() + words.joined().replacingOccurrences(of: "_", with: "").replacingOccurrences(of: ".", with: "")
     }
 
-    private static func errorResponses(_ operation: APIOperation) -> [(String, String)] {
+    /// Every error status the operation's handler and the middleware in front of it can answer.
+    static func errorResponses(_ operation: APIOperation) -> [(String, String)] {
         var list: [(String, String)] = []
-        if operation.authenticated { list.append(("401", "Not logged in (`login_required`)")) }
-        if operation.feature != nil { list.append(("403", "The role does not grant the feature (`forbidden`)")) }
-        if operation.requestBody != nil || operation.method != "GET" {
+        let writes = operation.method != "GET"
+        if operation.requestBody != nil || operation.parameters.contains(where: { $0.location == "query" }) || operation.path == "/session" {
+            list.append(("400", "The body is not the JSON this operation takes, or a parameter is malformed (`bad_request`)"))
+        }
+        if operation.authenticated {
+            list.append(("401", "Not logged in (`login_required`)"))
+            list.append(("403", "The role does not grant the feature (`forbidden`), the password must be changed first "
+                         + "(`password_change_required`) or a cookie session sent no X-CSRF-Token (`csrf_rejected`)"))
+        } else if operation.path == "/session" {
+            list.append(("401", "Wrong identifier or password (`invalid_credentials`)"))
+            list.append(("403", "The password must be changed first (`password_change_required`)"))
+        }
+        if operation.mayBeNotFound { list.append(("404", "No such item for this customer (`not_found`)")) }
+        if writes && operation.authenticated {
+            list.append(("409", "The item's current state does not allow it (`conflict`)"))
+        }
+        if writes || operation.parameters.contains(where: { $0.location == "query" }) {
             list.append(("422", "Invalid input, every field problem listed (`invalid`)"))
         }
-        if operation.path.contains("{") { list.append(("404", "No such item for this customer (`not_found`)")) }
+        if writes { list.append(("429", "Too many attempts: wait and retry (`too_many_requests`, `Retry-After`)")) }
         return list
     }
 }

@@ -18,11 +18,11 @@ struct NotificationsController {
 
     static let apiOperations: [APIOperation] = [
         APIOperation("GET", "/notifications", summary: "The notification rules the user's role grants, with the user's channels and thresholds",
-                     success: (200, "NotificationPreferences")),
+                     success: (200, "NotificationPreferences"), page: pages[0]),
         APIOperation("PUT", "/notifications", summary: "Change channels and thresholds of some rules (rules left out are not changed)",
-                     requestBody: "NotificationPreferencesUpdate", success: (200, "NotificationPreferences")),
+                     requestBody: "NotificationPreferencesUpdate", success: (200, "NotificationPreferences"), page: pages[0]),
         APIOperation("DELETE", "/notifications", summary: "Forget the user's choices: the provider's defaults apply again",
-                     success: (200, "NotificationPreferences")),
+                     success: (200, "NotificationPreferences"), page: pages[0]),
     ]
 
     static let apiSchemas: [String: JSONSchema] = [

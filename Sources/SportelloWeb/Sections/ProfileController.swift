@@ -30,15 +30,15 @@ struct ProfileController {
 
     static let apiOperations: [APIOperation] = [
         APIOperation("GET", "/profile", summary: "The user's own data and the customer record, with what the user may change",
-                     success: (200, "Profile")),
+                     success: (200, "Profile"), page: pages[0]),
         APIOperation("PATCH", "/profile", summary: "Change the user's own data and/or the customer record (only the fields sent); "
                      + "where the user may only ask for a change, a change request is recorded instead",
-                     requestBody: "ProfileUpdate", success: (200, "Profile")),
+                     requestBody: "ProfileUpdate", success: (200, "Profile"), page: pages[0]),
         APIOperation("GET", "/profile/billing", summary: "Invoice delivery, payment method (masked IBAN) and invoice shipping address",
-                     success: (200, "BillingSettings")),
+                     success: (200, "BillingSettings"), page: pages[1]),
         APIOperation("PUT", "/profile/billing", summary: "Change invoice delivery, payment method (SEPA direct debit with IBAN) "
                      + "or request a new invoice shipping address; parts left out are not changed",
-                     requestBody: "BillingUpdate", success: (200, "BillingSettings")),
+                     requestBody: "BillingUpdate", success: (200, "BillingSettings"), page: pages[1]),
     ]
 
     static let apiSchemas: [String: JSONSchema] = [
