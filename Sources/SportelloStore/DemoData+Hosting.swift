@@ -44,7 +44,10 @@ extension DemoDataGenerator {
             let contracts = try await transaction.contracts(customerId: account.customerId)
             let shared = Set(contracts.filter { $0.offer.localizedCaseInsensitiveContains("hosting") }.compactMap(\.id))
             for line in try await transaction.lines(customerId: account.customerId) where line.kind == "hosting" && shared.contains(line.contractId) {
-                let plan = HostingDemoCatalog.products[Int(random.next() % 3)]
+                // The plan is the one the contract names (the contracts page and the hosting page agree).
+                let drawn = HostingDemoCatalog.products[Int(random.next() % 3)]
+                let offer = contracts.first { $0.id == line.contractId }?.offer
+                let plan = HostingDemoCatalog.products.first { $0.title == offer } ?? drawn
                 let quota = HostingDemoCatalog.quotas(plan)
                 var username = String(line.identifier.prefix { $0 != "." }.filter { $0.isLetter || $0.isNumber }.prefix(12))
                 while try await transaction.hostingUsernameExists(username) { username += String(random.next() % 10) }
@@ -95,7 +98,7 @@ extension DemoDataGenerator {
             }
         }
         // Orders: purchases already started (settled before these demo invoices, so no pro-forma of their own: the
-        // demo's invoice history stays the 31 monthly ones). Pro-formas appear as soon as someone orders in the portal.
+        // demo's invoice history stays the plans' yearly ones). Pro-formas appear as soon as someone orders in the portal.
         if tenant.features["services.buy"] != nil, let hosting = hosted.first {
             for (code, daysAgo, quantity) in [("SSL-DV", 200, Int64(1)), ("BKP-DAILY", 40 + Int(random.next() % 20), Int64(12))] {
                 guard let product = HostingDemoCatalog.products.first(where: { $0.code == code }) else { continue }

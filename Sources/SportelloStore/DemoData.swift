@@ -164,9 +164,12 @@ public struct DemoDataGenerator: Sendable {
             let key = tenant.login.caseSensitive ? username : username.lowercased()
             let toggles = (role.toggles ?? OrderedMap()).keys.enumerated().filter { $0.offset % 3 != 2 }.map(\.element)
             let usesSecurityQuestion = tenant.flows.values.contains { flow in flow.steps.contains { $0.step == .securityQuestion } }
+            // The first user is the customer (or its legal representative); colleagues have names of their own.
+            let name = ids.isEmpty ? (customer.firstName ?? customer.legalRepFirstName, customer.lastName ?? customer.legalRepLastName)
+                                   : Self.colleagueName(customerId: customerId, role: roleId, seed: seed)
             let user = UserRecord(
                 customerId: customerId, username: username, usernameKey: key, email: email,
-                firstName: customer.firstName ?? customer.legalRepFirstName, lastName: customer.lastName ?? customer.legalRepLastName,
+                firstName: name.0, lastName: name.1,
                 passwordHash: passwordHash, role: roleId, toggles: toggles, creatorUserId: ids.first,
                 securityQuestion: usesSecurityQuestion ? "Il tuo colore preferito del cielo?" : nil,
                 securityAnswerHash: usesSecurityQuestion ? answerHash : nil, lastLoginAt: now - 3 * 86_400,
@@ -179,6 +182,14 @@ public struct DemoDataGenerator: Sendable {
         return (logins, ids, ownLineIds)
     }
 
+    /// A name for a colleague of the customer's first user, stable for the customer and role.
+    static func colleagueName(customerId: Int64, role: String, seed: UInt64) -> (String?, String?) {
+        var random = SplitMix64(seed: seed ^ UInt64(customerId) &* 0x9E37_79B9 ^ role.hashValueStable)
+        let female = random.next() % 2 == 0
+        return (ItalianDemoData.pick(female ? ItalianDemoData.femaleFirstNames : ItalianDemoData.maleFirstNames, random.next()),
+                ItalianDemoData.pick(ItalianDemoData.surnames, random.next()))
+    }
+
     // MARK: Contracts, lines, billing, usage, requests
 
     private func fillAccount(customerId: Int64, customer: CustomerRecord, users: [Int64], ownLineUsers: [Int64], overdue: Bool,
@@ -187,9 +198,11 @@ public struct DemoDataGenerator: Sendable {
         let contractCount = 1 + Int(random.next() % 2)
         var lineIds: [(id: Int64, kind: String)] = []
         var firstContractId: Int64?
+        var offers: [String] = []
         for number in 1...contractCount {
             let starts = today.adding(months: -(36 + Int(random.next() % 24)))
             let (offer, kind) = offer(number: number, random: &random)
+            offers.append(offer)
             let contractId = try await transaction.insertContract(ContractRecord(
                 externalId: "\(customer.customerCode)-C\(number)", customerId: customerId,
                 code: "\(customer.customerCode)/\(number)", offer: offer, kind: kind, status: "active",
@@ -223,8 +236,9 @@ public struct DemoDataGenerator: Sendable {
                 }
             }
         }
+        let yearly = profile == .hosting ? offers.compactMap { Self.yearlyPriceCents(offer: $0) }.reduce(0, +) : nil
         try await fillBilling(customerId: customerId, contractId: firstContractId, code: customer.customerCode,
-                              overdue: overdue, random: &random, in: transaction)
+                              overdue: overdue, yearlyNetCents: yearly, random: &random, in: transaction)
         for line in lineIds where line.kind == "sim" || line.kind == "fixed_line" {
             try await transaction.insertUsage(makeUsage(customerId: customerId, lineId: line.id, kind: line.kind, random: &random))
             if line.kind == "sim" {
@@ -261,6 +275,23 @@ public struct DemoDataGenerator: Sendable {
             var personal = generator("personal_invoices")
             try await fillPersonalInvoices(account, random: &personal, in: transaction)
         }
+        // Prepaid credit is recharges minus charged usage: top every SIM up (monthly €50 recharges from its
+        // first year) so no line shows a negative or missing credit.
+        var topUp = generator("credit_top_up")
+        for line in try await transaction.lines(customerId: customerId) where line.kind == "sim" {
+            guard let lineId = line.id else { continue }
+            let totals = try await transaction.prepaidCredit(lineId: lineId, customerId: customerId)
+            var missing = totals.spent - totals.recharged + Int64(500 + topUp.next() % 4_500)
+            var count = 0
+            while missing > 0 {
+                let at = today.adding(months: -(count % 12)).adding(days: -(3 + count / 12)).startInstant + Int64(9 * 3600 + topUp.next() % 30_000)
+                try await transaction.insertRecharge(RechargeRecord(
+                    externalId: "RT-\(lineId)-\(count)", customerId: customerId, lineId: lineId, rechargedAt: min(at, now - 60),
+                    amountCents: 5_000, channel: "bank"))
+                missing -= 5_000
+                count += 1
+            }
+        }
         for userId in users {
             for (ruleId, rule) in tenant.notifications ?? OrderedMap() {
                 for channel in rule.channels {
@@ -285,6 +316,12 @@ public struct DemoDataGenerator: Sendable {
         }
     }
 
+    /// The yearly price (net, cents) of a hosting offer: the catalogue's price for its plans.
+    static func yearlyPriceCents(offer: String) -> Int64? {
+        if let product = HostingDemoCatalog.products.first(where: { $0.title == offer }) { return product.priceCents }
+        return offer == "Server Cloud VPS 4 vCPU" ? 29_900 : nil
+    }
+
     private func makeLine(contractId: Int64, customerId: Int64, index: Int, code: String, contractNumber: Int,
                           starts: CalendarDay, assignedUserId: Int64?, random: inout SplitMix64) -> LineRecord {
         let externalId = "\(code)-C\(contractNumber)-L\(index)"
@@ -306,7 +343,7 @@ public struct DemoDataGenerator: Sendable {
                               identifier: identifier, description: gas ? "PDR gas naturale" : "POD energia elettrica",
                               activatedOn: activated)
         case .hosting:
-            let stem = ItalianDemoData.pick(ItalianDemoData.surnames, random.next()).lowercased()
+            let stem = ItalianDemoData.pick(ItalianDemoData.surnames, random.next()).lowercased().filter { $0.isLetter && $0.isASCII }
             return LineRecord(externalId: externalId, customerId: customerId, contractId: contractId, kind: "hosting",
                               identifier: "\(stem)\(index).it", description: "Dominio e spazio web", activatedOn: activated,
                               expiresOn: CalendarDay(instant: now).adding(months: 2 + Int(random.next() % 10)).description)
@@ -354,17 +391,23 @@ public struct DemoDataGenerator: Sendable {
         }
     }
 
-    private func fillBilling(customerId: Int64, contractId: Int64?, code: String, overdue: Bool,
+    /// Monthly invoices; with `yearlyNetCents` (hosting plans sold by the year) one invoice a year at that price.
+    private func fillBilling(customerId: Int64, contractId: Int64?, code: String, overdue: Bool, yearlyNetCents: Int64? = nil,
                              random: inout SplitMix64, in transaction: TenantTransaction) async throws {
         let today = CalendarDay(instant: now)
         let base = Int64(2_500 + random.next() % 9_000)
+        // Yearly billing: the renewal month, recent enough that the newest invoice is the open one.
+        let renewal = Int(code.hashValueStable % 3)
         for monthsAgo in stride(from: 30, through: 0, by: -1) {
             let issued = CalendarDay(year: today.adding(months: -monthsAgo).year, month: today.adding(months: -monthsAgo).month, day: 5)
             guard issued <= today else { continue }
             let due = issued.adding(days: 25)
-            let net = base + Int64(random.next() % 1_500)
+            let variable = Int64(random.next() % 1_500)
+            if yearlyNetCents != nil && monthsAgo % 12 != renewal { continue }
+            let net = yearlyNetCents ?? (base + variable)
             let tax = net * 22 / 100
-            let unpaid = monthsAgo == 0 || (overdue && monthsAgo == 1)
+            let unpaid = yearlyNetCents != nil ? monthsAgo == renewal && (overdue || monthsAgo == 0)
+                                               : monthsAgo == 0 || (overdue && monthsAgo == 1)
             let status = unpaid ? (due < today ? "overdue" : "unpaid") : "paid"
             let paidOn = unpaid ? nil : due.adding(days: -Int(random.next() % 10)).description
             let number = "\(issued.year)/\(code.suffix(6))/\(String(format: "%02d", issued.month))"
@@ -430,29 +473,42 @@ public struct DemoDataGenerator: Sendable {
         return records
     }
 
+    /// The statuses a request of `form` goes through (the tenant's lifecycle, or open → in progress → closed).
+    static func lifecycle(of form: RequestForm?) -> [String] {
+        if let statuses = form?.lifecycle, statuses.count >= 2 { return statuses }
+        return ["open", "in_progress", "closed"]
+    }
+
+    /// Three requests: the newest still open (in its lifecycle's second status when it has one before the
+    /// last), the others walked through every status of their form's lifecycle to the last.
     private func fillRequests(customerId: Int64, userId: Int64?, random: inout SplitMix64,
                               in transaction: TenantTransaction) async throws {
         let forms = (tenant.requests ?? OrderedMap()).map { (id: $0.key, form: $0.value) }
-        let choices = forms.isEmpty ? [(id: "generic", group: String?.none, label: "Richiesta di assistenza")]
-                                    : forms.map { (id: $0.id, group: $0.form.group, label: $0.form.label.resolve("it")) }
+        let choices = forms.isEmpty ? [(id: "generic", group: String?.none, label: "Richiesta di assistenza", form: RequestForm?.none)]
+                                    : forms.map { (id: $0.id, group: $0.form.group, label: $0.form.label.resolve("it"), form: Optional($0.form)) }
         for index in 0..<3 {
             let choice = choices[(index + Int(random.next() % 2)) % choices.count]
+            let statuses = Self.lifecycle(of: choice.form)
             let opened = now - Int64((index * 40 + 3) * 86_400) - Int64(random.next() % 40_000)
             let closed = index > 0
+            // An open request stops before the last status; a closed one reaches it.
+            let steps = closed ? Array(statuses.dropFirst()) : (statuses.count > 2 ? [statuses[1]] : [])
             let requestId = try await transaction.insertRequest(RequestRecord(
                 customerId: customerId, userId: userId, form: choice.id, formGroup: choice.group, subject: choice.label,
-                payload: #"{"note":"Richiesta inserita dal portale"}"#, status: "open", createdAt: opened),
+                payload: #"{"note":"Richiesta inserita dal portale"}"#, status: statuses[0], createdAt: opened),
                 note: "Richiesta ricevuta")
-            let progressed = opened + 86_400
-            try await transaction.appendRequestEvent(RequestEventRecord(requestId: requestId, at: progressed, status: "in_progress",
-                                                                        note: "Presa in carico dal servizio clienti"))
-            if closed {
-                try await transaction.appendRequestEvent(RequestEventRecord(requestId: requestId, at: progressed + 2 * 86_400,
-                                                                            status: "closed", note: "Richiesta evasa"))
+            var at = opened
+            for (number, status) in steps.enumerated() {
+                at += Int64(number == 0 ? 86_400 : 2 * 86_400)
+                let last = status == statuses.last
+                try await transaction.appendRequestEvent(RequestEventRecord(
+                    requestId: requestId, at: at, status: status,
+                    note: last ? "Richiesta evasa" : "Presa in carico dal servizio clienti"))
             }
-            try await transaction.setRequestState(id: requestId, status: closed ? "closed" : "in_progress",
-                                                  updatedAt: closed ? progressed + 2 * 86_400 : progressed,
-                                                  closedAt: closed ? progressed + 2 * 86_400 : nil)
+            if let final = steps.last {
+                try await transaction.setRequestState(id: requestId, status: final, updatedAt: at,
+                                                      closedAt: final == statuses.last ? at : nil)
+            }
         }
     }
 

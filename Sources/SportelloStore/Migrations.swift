@@ -50,6 +50,16 @@ let migrations: [Migration] = [
     .adding(id: "0010_shared_counters", tables: sharedCounterTables),
     // Outbox bodies sealed until sent, redacted after; the data key's fingerprint (see OutboxSealing.swift).
     .sealedOutbox,
+    // Request numbers per tenant (1, 2, 3… for each provider), unique within the tenant; existing rows numbered by id.
+    Migration(id: "0012_request_numbers") { sql, _ in
+        try await sql.alter(table: StoredTable.requests.rawValue).column("number", type: .bigint).run()
+        try await sql.raw("""
+            UPDATE requests SET number = (SELECT COUNT(*) FROM requests AS earlier
+                                          WHERE earlier.tenant_id = requests.tenant_id AND earlier.id <= requests.id)
+            """).run()
+        try await sql.create(index: "requests_number_unique").on(StoredTable.requests.rawValue).column("tenant_id").column("number")
+            .unique().run()
+    },
     // Nothing simulated passes for real: rows written by a demo integration (the simulated card payment,
     // a demo recharge or purchase) say so.
     .adding(id: "0014_simulated_markers", tables: [], columns: [

@@ -303,13 +303,21 @@ extension TenantTransaction {
 // MARK: - Requests, preferences, invitations, tokens, sessions, audit, outbox
 
 extension TenantTransaction {
-    /// Opens a request and records its first history step.
+    /// Opens a request with the tenant's next request number and records its first history step; returns its id.
     @discardableResult
     public func insertRequest(_ request: RequestRecord, note: String? = nil) async throws -> Int64 {
+        try await insertNumberedRequest(request, note: note).id
+    }
+
+    /// Like `insertRequest`, returning the request number too.
+    public func insertNumberedRequest(_ request: RequestRecord, note: String? = nil) async throws -> (id: Int64, number: Int64) {
+        var request = request
+        let number = try await nextRequestNumber()
+        request.number = number
         let id = try await insert(.requests, request)
         try await insert(.requestEvents, RequestEventRecord(requestId: id, at: request.createdAt, status: request.status,
                                                             note: note, actorUserId: request.userId))
-        return id
+        return (id, number)
     }
 
     /// Moves a request to `status` and appends the step to its history.

@@ -61,6 +61,24 @@ public struct TenantTransaction: Sendable {
         return sql.delete(from: table.rawValue).where(tenantColumn(table), .equal, SQLBind(tenant))
     }
 
+    /// The tenant's next request number (1, 2, 3… per tenant), race-free on both engines: SQLite runs one
+    /// write transaction at a time; on PostgreSQL a per-tenant transaction lock orders concurrent writers
+    /// (and the unique `(tenant_id, number)` index would refuse a duplicate anyway). Rows stored before
+    /// numbering that the migration could not see (row-level security) are numbered first, by id.
+    func nextRequestNumber() async throws -> Int64 {
+        if engine == .postgres {
+            try await sql.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: "sportello.request_number." + tenant)))").run()
+        }
+        changes?.record(.requests)
+        try await sql.raw("""
+            UPDATE requests SET number = (SELECT COUNT(*) FROM requests AS earlier
+                                          WHERE earlier.tenant_id = requests.tenant_id AND earlier.id <= requests.id)
+            WHERE tenant_id = \(bind: tenant) AND number IS NULL
+            """).run()
+        let row = try await sql.raw("SELECT COALESCE(MAX(number), 0) AS last FROM requests WHERE tenant_id = \(bind: tenant)").first()
+        return (try row?.decode(column: "last", as: Int64.self) ?? 0) + 1
+    }
+
     private static let encoder = SQLQueryEncoder(keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil)
     /// Column names from property names (`customerId` → `customer_id`), each conversion computed once:
     /// SQLKit's own strategy converts on every column of every row, a tenth of a page's CPU.

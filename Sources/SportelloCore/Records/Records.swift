@@ -343,6 +343,11 @@ public struct RequestRecord: Codable, Sendable, Equatable {
     public var createdAt: Int64
     public var updatedAt: Int64
     public var closedAt: Int64?
+    /// The tenant's own request number (1, 2, 3… per tenant), given when the request is stored.
+    public var number: Int64?
+
+    /// The number shown to people: the tenant's own numbering (the row id only for a row stored before it).
+    public var displayNumber: Int64 { number ?? id ?? 0 }
 
     public init(id: Int64? = nil, customerId: Int64, userId: Int64? = nil, form: String, formGroup: String? = nil,
                 subject: String, payload: String = "{}", status: String = "open", createdAt: Int64,

@@ -42,9 +42,9 @@ struct RequestsController {
 
     static let apiSchemas: [String: JSONSchema] = [
         "RequestSummary": .object([
-            "id": .integer, "form": .string(), "form_label": .string(), "subject": .string(), "status": .string(),
+            "id": .integer, "number": .integer, "form": .string(), "form_label": .string(), "subject": .string(), "status": .string(),
             "status_label": .string(), "open": .boolean, "created_at": .integer, "updated_at": .integer, "closed_at": .nullable(.integer),
-        ], required: ["id", "form", "form_label", "subject", "status", "status_label", "open", "created_at", "updated_at"]),
+        ], required: ["id", "number", "form", "form_label", "subject", "status", "status_label", "open", "created_at", "updated_at"]),
         "RequestList": .object(["requests": .array(.reference("RequestSummary"))], required: ["requests"]),
         "Request": .object([
             "request": .reference("RequestSummary"),
@@ -131,13 +131,13 @@ struct RequestsController {
     /// The message shown when a new request must wait for the open one.
     private func blockedMessage(_ open: RequestRecord, form: RequestForm, _ forms: RequestForms) -> String {
         forms.text(form.maxOpen == 1 ? "requests.blocked_one" : "requests.blocked_many",
-                   ["id": String(open.id ?? 0), "subject": open.subject, "status": forms.statusLabel(open.status),
+                   ["id": String(open.displayNumber), "subject": open.subject, "status": forms.statusLabel(open.status),
                     "max": String(form.maxOpen ?? 1)])
     }
 
     private func summary(_ request: RequestRecord, _ forms: RequestForms, locale: String) -> [String: Any] {
         [
-            "id": String(request.id ?? 0), "subject": request.subject, "form": forms.label(ofForm: request.form),
+            "id": String(request.id ?? 0), "number": String(request.displayNumber), "subject": request.subject, "form": forms.label(ofForm: request.form),
             "status": forms.statusLabel(request.status), "status_id": request.status, "open": forms.isOpen(request),
             "created": Formatting.dateTime(request.createdAt, locale: locale), "updated": Formatting.dateTime(request.updatedAt, locale: locale),
             "closed": request.closedAt.map { Formatting.dateTime($0, locale: locale) } ?? "",
@@ -156,6 +156,7 @@ struct RequestsController {
             if let open = blocked[id] {
                 item["blocked"] = blockedMessage(open, form: form, forms)
                 item["blocked_id"] = String(open.id ?? 0)
+                item["blocked_number"] = String(open.displayNumber)
             }
             return item
         }
@@ -312,6 +313,7 @@ struct RequestsController {
         if let open {
             values["blocked"] = blockedMessage(open, form: form, forms)
             values["blocked_id"] = String(open.id ?? 0)
+            values["blocked_number"] = String(open.displayNumber)
         }
         return Pages.render("requests_form", TemplateValues.pruned(values), title: form.label.resolve(context.locale), context: context)
     }
@@ -341,7 +343,7 @@ struct RequestsController {
             let record = RequestRecord(customerId: customer, userId: userId, form: formId, formGroup: form.group,
                                        subject: forms.subject(form, fields: checked.fields), payload: Self.encode(payload),
                                        status: forms.initialStatus(form), createdAt: now)
-            let requestId = try await transaction.insertRequest(record, note: nil)
+            let (requestId, requestNumber) = try await transaction.insertNumberedRequest(record, note: nil)
             if !checked.files.isEmpty {
                 var fields = checked.fields
                 for (field, file) in checked.files {
@@ -358,7 +360,7 @@ struct RequestsController {
                                         detail: "form \(formId), \(checked.files.count) attachment(s)")
             if let recipient = confirmationRecipient(form: form, notify: checked.notify, fields: checked.fields, context: context) {
                 try await Accounts(services: services, tenant: context.tenant).queueMail("request_received", to: recipient, values: [
-                    "number": String(requestId), "form": form.label.resolve(context.locale), "subject": record.subject,
+                    "number": String(requestNumber), "form": form.label.resolve(context.locale), "subject": record.subject,
                     "status": forms.statusLabel(record.status), "request_path": "/requests/\(requestId)",
                 ], locale: context.locale, in: transaction)
             }
@@ -393,6 +395,7 @@ struct RequestsController {
             var values = try await formValues(formId, form, forms: forms, context: context, values: submission.values)
             values["blocked"] = blockedMessage(open, form: form, forms)
             values["blocked_id"] = String(open.id ?? 0)
+            values["blocked_number"] = String(open.displayNumber)
             return Pages.render("requests_form", TemplateValues.pruned(values), title: form.label.resolve(context.locale), context: context, status: .conflict)
         case .invalid(let problems):
             let values = try await formValues(formId, form, forms: forms, context: context, values: submission.values, problems: problems)
@@ -468,8 +471,8 @@ struct RequestsController {
         values["has_fields"] = !(values["fields"] as? [Any] ?? []).isEmpty
         values["has_attachments"] = !documents.isEmpty
         values["has_lifecycle"] = values["lifecycle"] != nil
-        if request.uri.queryParameters["created"] != nil { values["notice"] = forms.text("requests.created", ["id": String(record.id ?? 0)]) }
-        return Pages.render("requests_detail", TemplateValues.pruned(values), title: forms.text("requests.detail_title", ["id": String(record.id ?? 0)]), context: context)
+        if request.uri.queryParameters["created"] != nil { values["notice"] = forms.text("requests.created", ["id": String(record.displayNumber)]) }
+        return Pages.render("requests_detail", TemplateValues.pruned(values), title: forms.text("requests.detail_title", ["id": String(record.displayNumber)]), context: context)
     }
 
     static func size(_ bytes: Int, locale: String) -> String {
@@ -532,6 +535,7 @@ struct RequestsController {
 
     struct SummaryJSON: Encodable {
         var id: Int64
+        var number: Int64
         var form, formLabel, subject, status, statusLabel: String
         var open: Bool
         var createdAt, updatedAt: Int64
@@ -567,7 +571,7 @@ struct RequestsController {
     }
 
     private func summaryJSON(_ request: RequestRecord, _ forms: RequestForms) -> SummaryJSON {
-        SummaryJSON(id: request.id ?? 0, form: request.form, formLabel: forms.label(ofForm: request.form), subject: request.subject,
+        SummaryJSON(id: request.id ?? 0, number: request.displayNumber, form: request.form, formLabel: forms.label(ofForm: request.form), subject: request.subject,
                     status: request.status, statusLabel: forms.statusLabel(request.status), open: forms.isOpen(request),
                     createdAt: request.createdAt, updatedAt: request.updatedAt, closedAt: request.closedAt)
     }

@@ -136,7 +136,7 @@ extension TelcoSupportController {
 
     func duplicateMessage(_ open: RequestRecord, context: UserContext) -> String {
         let forms = RequestForms(tenant: context.tenant, context: context)
-        return text("support.offers.duplicate", context, ["id": String(open.id ?? 0), "status": forms.statusLabel(open.status)])
+        return text("support.offers.duplicate", context, ["id": String(open.displayNumber), "status": forms.statusLabel(open.status)])
     }
 
     /// Checks an activation with the form's own rules and stores it as a request, in one transaction.
