@@ -146,6 +146,8 @@ public struct APIOperation: Sendable {
     /// The page whose features open the operation (its handler calls `require(page:)`): the operation is
     /// listed exactly for the tenants that define one of the page's features.
     public var page: PortalPage?
+    /// Other success statuses with the same body (an idempotent repeat answering 200 instead of 201).
+    public var otherSuccess: [Int] = []
 
     public init(_ method: String, _ path: String, summary: String, feature: String? = nil, otherFeatures: [String] = [],
                 parameters: [Parameter] = [], requestBody: String? = nil, success: (status: Int, schema: String?) = (200, nil),
@@ -153,6 +155,13 @@ public struct APIOperation: Sendable {
         self.method = method; self.path = path; self.summary = summary; self.feature = feature; self.otherFeatures = otherFeatures
         self.parameters = parameters
         self.requestBody = requestBody; self.success = success; self.authenticated = authenticated; self.page = page
+    }
+
+    /// The same operation with further success statuses.
+    func withOtherSuccess(_ statuses: [Int]) -> APIOperation {
+        var copy = self
+        copy.otherSuccess = statuses
+        return copy
     }
 
     /// The features of `tenant` that open this operation; nil when the tenant does not serve it.
@@ -219,6 +228,7 @@ public enum APICatalog {
             } else {
                 responses[String(operation.success.status)] = ["description": "Success"]
             }
+            for status in operation.otherSuccess { responses[String(status)] = responses[String(operation.success.status)] }
             for (status, text) in errorResponses(operation) {
                 responses[status] = ["description": text, "content": ["application/json": ["schema": JSONSchema.reference("Error").document]]]
             }
@@ -273,7 +283,10 @@ public enum APICatalog {
             list.append(("401", "Wrong identifier or password (`invalid_credentials`)"))
             list.append(("403", "The password must be changed first (`password_change_required`)"))
         }
-        if operation.mayBeNotFound { list.append(("404", "No such item for this customer (`not_found`)")) }
+        // An id in the path, the query or the body may name nothing of this customer's.
+        if operation.mayBeNotFound || operation.requestBody != nil || operation.parameters.contains(where: { $0.location == "query" }) {
+            list.append(("404", "No such item for this customer (`not_found`)"))
+        }
         if writes && operation.authenticated {
             list.append(("409", "The item's current state does not allow it (`conflict`)"))
         }

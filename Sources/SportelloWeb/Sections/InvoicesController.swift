@@ -31,10 +31,12 @@ struct InvoicesController {
                      success: (200, nil)),
         APIOperation("POST", "/invoices/{id}/payments", summary: "Simulated (demo) card payment: no payment provider is connected, nothing is charged; the card is checked, only its last four digits are kept, and the invoice, payment and statement credit are marked simulated. Idempotent: an invoice already paid is not charged again (200, outcome already_paid)",
                      feature: "invoices.pay", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer)],
-                     requestBody: "PaymentRequest", success: (201, "PaymentResult")),
+                     requestBody: "PaymentRequest", success: (201, "PaymentResult"))
+            .withOtherSuccess([200]),
         APIOperation("POST", "/invoices/{id}/payments", summary: "Simulated (demo) card payment of the pro-forma: no payment provider is connected, nothing is charged; the card is checked, only its last four digits are kept, and the records are marked simulated. Idempotent: an invoice already paid is not charged again (200, outcome already_paid)",
                      feature: "proforma.pay", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer)],
-                     requestBody: "PaymentRequest", success: (201, "PaymentResult")),
+                     requestBody: "PaymentRequest", success: (201, "PaymentResult"))
+            .withOtherSuccess([200]),
         APIOperation("GET", "/statement", summary: "The account statement: entries with debit, credit and running balance, and the total due",
                      feature: "statements.view", parameters: [.init("open", description: "true: open items only", schema: .boolean)],
                      success: (200, "Statement")),
