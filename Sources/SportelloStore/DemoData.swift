@@ -171,7 +171,7 @@ public struct DemoDataGenerator: Sendable {
                 customerId: customerId, username: username, usernameKey: key, email: email,
                 firstName: name.0, lastName: name.1,
                 passwordHash: passwordHash, role: roleId, toggles: toggles, creatorUserId: ids.first,
-                securityQuestion: usesSecurityQuestion ? "Il tuo colore preferito del cielo?" : nil,
+                securityQuestion: usesSecurityQuestion ? SecurityQuestions.italian[ids.count % SecurityQuestions.italian.count] : nil,
                 securityAnswerHash: usesSecurityQuestion ? answerHash : nil, lastLoginAt: now - 3 * 86_400,
                 createdAt: now - 400 * 86_400)
             ids.append(try await transaction.insertUser(user))

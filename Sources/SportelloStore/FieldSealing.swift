@@ -66,6 +66,13 @@ public final class FieldSealer: Sendable {
         return String(decoding: plain, as: UTF8.self)
     }
 
+    /// HMAC-SHA256 (hex) of `value` under a key derived from the data key: stable across restarts and
+    /// instances, unpredictable without the key (decoy choices that must not reveal whether an account exists).
+    public func keyedDigest(_ value: String, purpose: String) throws -> String {
+        let derived = HKDF<SHA256>.deriveKey(inputKeyMaterial: try currentKey(), info: Data("sportello.\(purpose)".utf8), outputByteCount: 32)
+        return HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: derived).map { String(format: "%02x", $0) }.joined()
+    }
+
     private func currentKey() throws -> SymmetricKey {
         try key.withLock { current in
             if let current { return current }

@@ -108,7 +108,11 @@ struct FlowController {
         switch step.step {
         case .invitation:
             entered["email"] = entered["email"] ?? progress.email ?? ""
-            inputs = [FormInput(name: "email", label: label(theme, "field.email", locale), type: "email", autocomplete: "email", required: true)]
+            entered["first_name"] = entered["first_name"] ?? progress.firstName ?? ""
+            entered["last_name"] = entered["last_name"] ?? progress.lastName ?? ""
+            inputs = [FormInput(name: "first_name", label: label(theme, "field.first_name", locale), type: "text", autocomplete: "given-name", required: true),
+                      FormInput(name: "last_name", label: label(theme, "field.last_name", locale), type: "text", autocomplete: "family-name", required: true),
+                      FormInput(name: "email", label: label(theme, "field.email", locale), type: "email", autocomplete: "email", required: true)]
             if let types = step.adminEmailFor, let type = progress.customerType, types.contains(type) {
                 values["notice"] = theme.text("flow.admin_email_required", locale: locale)
             }
@@ -117,11 +121,19 @@ struct FlowController {
             inputs = CustomerMatcher.formFields(for: step.match ?? [], optionalFields: step.optionalFields ?? [], kind: nil)
         case .customerDetails:
             let types = context.tenant.definition.customerTypes
-            let chosen = form?.value("customer_type") ?? progress.customerType ?? types.keys.first ?? ""
+            var chosen = form?.value("customer_type") ?? progress.customerType ?? types.keys.first ?? ""
+            if let customerId = progress.customerId {
+                // A customer already verified: its own type, its record's values shown (and stored) back.
+                chosen = progress.customerType ?? chosen
+                if form == nil, let customer = try await services.database.read(tenant: context.tenant.id, now: services.now, {
+                    try await $0.customer(id: customerId) }) {
+                    entered = CustomerRecordDraft.values(of: customer).merging(progress.customerDraft ?? [:]) { $1 }
+                }
+            }
             values["customer_types"] = types.map { id, type in
                 ["id": id, "label": type.label.resolve(locale), "selected": id == chosen] as [String: Any]
             }
-            values["choose_customer_type"] = types.count > 1
+            values["choose_customer_type"] = types.count > 1 && progress.customerId == nil
             if let type = types[chosen] {
                 inputs = CustomerDetailsForm.inputs(fields: step.fields ?? [], optionalFields: step.optionalFields ?? [], type: type)
             }
@@ -150,7 +162,7 @@ struct FlowController {
             values.merge(passwordValues(step: step, context: context)) { $1 }
         case .securityQuestion:
             template = "flow_form"
-            inputs = [FormInput(name: "security_question", label: label(theme, "field.security_question", locale), type: "text", autocomplete: "off", required: true),
+            inputs = [FormInput(name: "security_question", label: label(theme, "field.security_question", locale), type: "select", autocomplete: "off", required: true),
                       FormInput(name: "security_answer", label: label(theme, "field.security_answer", locale), type: "password", autocomplete: "off", required: true),
                       FormInput(name: "security_answer_confirmation", label: label(theme, "field.security_answer_confirmation", locale), type: "password", autocomplete: "off", required: true)]
         case .securityAnswer:
@@ -160,6 +172,10 @@ struct FlowController {
             values["notice"] = theme.text("flow.control_code_sent", locale: locale)
             inputs = [FormInput(name: "code", label: label(theme, "field.control_code", locale), type: "text", autocomplete: "one-time-code", required: true)]
             values["inputmode_numeric"] = true
+        case .emailVerification where step.deliversToRecord:
+            template = "flow_check_email"
+            values["resend"] = true
+            if let sentTo = progress.sentTo { values["sent_to"] = sentTo }
         case .emailVerification:
             if progress.email != nil && !progress.emailVerified {
                 template = "flow_check_email"
@@ -170,6 +186,7 @@ struct FlowController {
         case .activation, .resetLink, .sendUsername:
             template = "flow_check_email"
             values["resend"] = step.step != .sendUsername
+            if step.deliversToRecord, let sentTo = progress.sentTo { values["sent_to"] = sentTo }
         case .temporaryPassword:
             template = "flow_done"
             values["message"] = theme.text("flow.temporary_password_sent", locale: locale)
@@ -189,6 +206,11 @@ struct FlowController {
                                        "required": input.required, "value": entered[input.name] ?? "",
                                        "autocomplete": input.autocomplete ?? "off"]
             if let problem = problems.first(where: { $0.field == input.name }) { item["error"] = problem.message.resolve(locale) }
+            if input.name == "security_question" {
+                // Users pick from the same list recovery draws its decoys from.
+                item["select"] = true
+                item["options"] = SecurityQuestions.suggested(locale).map { ["text": $0, "selected": $0 == entered[input.name]] as [String: Any] }
+            }
             return item
         }
         values.merge(extra) { $1 }
@@ -233,10 +255,11 @@ struct FlowController {
            let question = user.securityQuestion {
             return question
         }
-        let decoys = tenant.theme.text("flow.decoy_questions", locale: tenant.definition.locales.default)
-            .split(separator: "|").map(String.init)
-        let seed = Secrets.hash(progress.email ?? "", salt: tenant.id).unicodeScalars.reduce(0) { ($0 &* 31 &+ Int($1.value)) & 0xffff }
-        return decoys.isEmpty ? "?" : decoys[seed % decoys.count]
+        // Same read as for a real account, then a question from the list real users pick from, chosen by a
+        // keyed hash of the identifier: stable for that identifier, unpredictable without the data key.
+        _ = try await services.database.read(tenant: tenant.id, now: services.now, { try await $0.user(id: -1) })
+        let digest = try services.database.sealer.keyedDigest("\(tenant.id)|\((progress.email ?? "").lowercased())", purpose: "decoy_question")
+        return SecurityQuestions.decoy(digest: digest, locale: tenant.definition.locales.default)
     }
 
     // MARK: Submitting a step

@@ -36,8 +36,19 @@ struct FlowSteps {
         switch step.step {
         case .invitation:
             let email = form.value("email") ?? ""
-            let problems = UsernameRules.validateEmail(email, field: "email")
+            var problems = UsernameRules.validateEmail(email, field: "email")
+            // The invitee's own name: the account must not carry the customer's or the legal representative's.
+            let firstName = (form.value("first_name") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let lastName = (form.value("last_name") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            for (field, value) in [("first_name", firstName), ("last_name", lastName)] {
+                if value.isEmpty { problems.append(problem(field, "required", "error.field_required")) }
+                else if value.count > 100 || value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }) {
+                    problems.append(problem(field, "invalid", "error.field_invalid"))
+                }
+            }
             if !problems.isEmpty { return .problems(problems) }
+            loaded.progress.firstName = firstName
+            loaded.progress.lastName = lastName
             if email.lowercased() != loaded.progress.email?.lowercased() { loaded.progress.emailVerified = false }
             loaded.progress.email = email
             return try await advance(&loaded)
@@ -46,7 +57,9 @@ struct FlowSteps {
             return try await verifyCustomer(step, form: form, loaded: &loaded, now: now)
 
         case .customerDetails:
-            let typeId = form.value("customer_type") ?? definition.customerTypes.keys.first ?? ""
+            // After verify_customer the type is the verified customer's, not a choice.
+            let typeId = loaded.progress.customerId != nil ? (loaded.progress.customerType ?? "")
+                : (form.value("customer_type") ?? definition.customerTypes.keys.first ?? "")
             guard let type = definition.customerTypes[typeId] else {
                 return .problems([problem("customer_type", "required", "error.field_required")])
             }
@@ -103,8 +116,11 @@ struct FlowSteps {
 
         case .securityQuestion:
             let question = form.value("security_question") ?? ""
-            let problems = SecurityAnswer.validate(question: question, answer: form["security_answer"],
+            var problems = SecurityAnswer.validate(question: question, answer: form["security_answer"],
                                                    confirmation: form["security_answer_confirmation"])
+            if problems.isEmpty, !SecurityQuestions.isOffered(question) {
+                problems.append(problem("security_question", "not_offered", "error.field_invalid"))
+            }
             if !problems.isEmpty { return .problems(problems) }
             loaded.progress.securityQuestion = question
             loaded.progress.securityAnswerHash = try await services.passwords.hash(SecurityAnswer.normalise(form["security_answer"]))
@@ -115,6 +131,13 @@ struct FlowSteps {
 
         case .controlCode:
             return try await controlCode(step, form: form, loaded: &loaded, now: now)
+
+        case .emailVerification where step.deliversToRecord:
+            // The link goes to the contact on record: nothing typed here is used.
+            guard form.value("resend") != nil else { return .stay([]) }
+            return try await writeAndSave(&loaded) { transaction, loaded in
+                try await sendLink(purpose: "email_verification", kind: "email_verification", step: step, loaded: &loaded, in: transaction)
+            }
 
         case .emailVerification:
             if form.value("resend") != nil || loaded.progress.email == nil || form.value("email") != nil {
@@ -164,6 +187,18 @@ struct FlowSteps {
             return .problems([problem("_form", "too_many_attempts", "error.too_many_attempts")], .tooManyRequests)
         }
         let match = step.match ?? []
+        // Optional fields typed here (Unogas's phone) are checked now and written to the record with the account.
+        let matchedInputs = Set(CustomerMatcher.formFields(for: match, kind: nil).map(\.name))
+        var extras: [String: String] = [:]
+        for input in CustomerMatcher.formFields(for: [], optionalFields: step.optionalFields ?? [], kind: .person)
+        where !matchedInputs.contains(input.name) {
+            let raw = (form.value(input.name) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            if raw.isEmpty { continue }
+            switch CustomerDetailsForm.check(input.name, raw, kind: .person) {
+            case .success(let value): extras[input.name] = value
+            case .failure(let problem): return .problems([problem])
+            }
+        }
         let lookupField = CustomerMatcher.lookupField(for: match)
         let lookupValue = form.value(lookupField) ?? ""
         let candidates: [CustomerRecord] = try await services.database.read(tenant: tenant.id, now: now) { transaction in
@@ -194,7 +229,9 @@ struct FlowSteps {
         await services.limiter.reset(key)
         loaded.progress.customerId = customer.id
         loaded.progress.customerType = customer.customerType
-        if match.contains("legal_rep_email") { loaded.progress.email = form.value("legal_rep_email") ?? customer.legalRepEmail }
+        loaded.progress.verifiedExtras = extras.isEmpty ? nil : extras
+        // The address on record, never the one typed (they matched, but only the record is the provider's word).
+        if match.contains("legal_rep_email") { loaded.progress.email = customer.legalRepEmail }
         return try await advance(&loaded)
     }
 
@@ -237,6 +274,8 @@ struct FlowSteps {
                 try await accounts.queueMail("forgot_username", to: email, values: ["usernames": users.map(\.username).joined(separator: "\n")],
                                              in: transaction)
                 try await transaction.audit("recovery.username_sent", targetKind: "user", targetId: users.compactMap { $0.id.map(String.init) }.joined(separator: ","))
+            } else if purpose == .forgotUsername {
+                try await decoyDelivery(kind: "forgot_username", values: ["usernames": ""], in: transaction)
             }
         }
     }
@@ -462,7 +501,7 @@ struct FlowSteps {
                     loaded.machine.advance(&loaded.progress)
                     continue
                 }
-                if step.step == .activation || loaded.progress.email != nil {
+                if step.step == .activation || loaded.progress.email != nil || step.deliversToRecord {
                     try await sendLink(purpose: step.step == .activation ? "activation" : "email_verification",
                                        kind: step.step == .activation ? "activation" : "email_verification",
                                        step: step, loaded: &loaded, in: transaction)
@@ -471,6 +510,9 @@ struct FlowSteps {
             case .resetLink:
                 if loaded.progress.userId != nil {
                     try await sendLink(purpose: "password_reset", kind: "password_reset", step: step, loaded: &loaded, in: transaction)
+                } else {
+                    try await decoyDelivery(kind: "password_reset", values: ["link": services.baseURL(for: tenant) + "/access/\(loaded.machine.flowId)/link?t=",
+                                                                           "expires_on": "", "username": ""], in: transaction)
                 }
                 return
             case .controlCode:
@@ -482,6 +524,10 @@ struct FlowSteps {
                                                                          createdAt: transaction.now, expiresAt: transaction.now + lifetime))
                     try await accounts.queueMail("control_code", to: email, values: ["code": code.plain, "username": user.username,
                                                                                      "expires_in_minutes": String(lifetime / 60)], in: transaction)
+                } else {
+                    _ = try await transaction.user(id: -1)
+                    try await decoyDelivery(kind: "control_code", values: ["code": services.random.digits(step.length ?? 6), "username": "",
+                                                                           "expires_in_minutes": ""], in: transaction)
                 }
                 return
             case .temporaryPassword:
@@ -530,6 +576,22 @@ struct FlowSteps {
             username = user.username
             try await transaction.revokeTokens(userId: userId, purpose: purpose)
         }
+        if let targets = step.deliverTo, !targets.isEmpty {
+            // `deliver_to:` the first contact available, in the order written; a contact on record proves the
+            // customer, an address typed in the form proves only a mailbox.
+            let customer = try await loaded.progress.customerId.asyncMap { try await transaction.customer(id: $0) } ?? nil
+            var chosen: String?
+            for target in targets {
+                if target == .entered { chosen = loaded.progress.email } else if let customer { chosen = target.contact(on: customer) }
+                if chosen != nil {
+                    loaded.progress.sentTo = target.isOnRecord ? ContactMasking.email(chosen ?? "") : nil
+                    break
+                }
+            }
+            guard let chosen else { throw problem("_form", "no_contact_on_record", "error.no_contact_on_record") }
+            recipient = chosen
+            if loaded.progress.sentTo != nil { loaded.progress.email = chosen }
+        }
         guard let recipient else { return }
         let lifetime = Int64(step.expires?.seconds ?? 86_400)
         let token = Secrets.token(using: services.random)
@@ -545,6 +607,20 @@ struct FlowSteps {
         var values = ["link": link, "expires_on": Formatting.dateTime(transaction.now + lifetime, locale: definition.locales.default)]
         if let username { values["username"] = username }
         try await accounts.queueMail(kind, to: recipient, values: values, in: transaction)
+    }
+
+    /// The work a delivery to a real account does, for an identifier that has none, so the two answer in the
+    /// same time: the same token revocation and insert (a random, never-sent token that opens nothing) and the
+    /// same rendering, but no e-mail (an unknown identifier gets nothing, like a barred one on the page).
+    func decoyDelivery(kind: String, values: [String: String], in transaction: TenantTransaction) async throws {
+        try await transaction.revokeTokens(userId: -1, purpose: "decoy")
+        let token = Secrets.token(using: services.random)
+        try await transaction.insertToken(OneTimeTokenRecord(userId: nil, purpose: "decoy", tokenHash: token.hash,
+                                                             createdAt: transaction.now, expiresAt: transaction.now, usedAt: transaction.now))
+        var all = values
+        all["portal_url"] = services.baseURL(for: tenant)
+        _ = try services.mail.compose(kind: kind, tenant: definition, locale: definition.locales.default,
+                                      recipient: "decoy@invalid", values: all, createdAt: transaction.now)
     }
 
     // MARK: Completing the account
@@ -571,7 +647,23 @@ struct FlowSteps {
             customerId = try await transaction.insertCustomer(customer)
             try await transaction.audit("customer.registered", targetKind: "customer", targetId: String(customerId ?? 0))
         }
-        guard let customerId, let customer = try await transaction.customer(id: customerId) else { return }
+        guard let customerId, var customer = try await transaction.customer(id: customerId) else { return }
+        if progress.customerId != nil {
+            // What the registrant typed about a customer already on record (an optional phone at verify_customer,
+            // a customer_details step after it) is stored, except the data the verification matched.
+            var changes = progress.verifiedExtras ?? [:]
+            if let draft = progress.customerDraft { changes.merge(draft) { $1 } }
+            let matched = Set(loaded.machine.steps.filter { $0.step == .verifyCustomer }
+                .flatMap { CustomerMatcher.formFields(for: $0.match ?? [], kind: nil).map(\.name) })
+            changes = changes.filter { !matched.contains($0.key) && !["tax_id", "tax_code", "vat_number"].contains($0.key) }
+            let updated = CustomerRecordDraft(customerType: customer.customerType, values: changes).applied(to: customer)
+            if updated != customer {
+                try await transaction.updateCustomer(updated)
+                try await transaction.audit("customer.updated_at_registration", targetKind: "customer", targetId: String(customerId),
+                                            detail: changes.keys.sorted().joined(separator: ","))
+                customer = updated
+            }
+        }
         if let refusal = try await cardinalityRefusal(role: role, customer: customer, in: transaction) { throw refusal }
         let currentStep = loaded.machine.steps.last { [.credentials, .firstLoginCredentials].contains($0.step) }
         let key = storedUsernameKey(progress, step: currentStep)
@@ -580,8 +672,10 @@ struct FlowSteps {
         }
         let toggles = definition.roles[role]?.toggles?.compactMap { id, toggle in (toggle.default ?? false) ? id : nil } ?? []
         var user = UserRecord(customerId: customerId, username: progress.username ?? progress.email ?? "", usernameKey: key,
-                              email: progress.email, firstName: customer.firstName ?? customer.legalRepFirstName,
-                              lastName: customer.lastName ?? customer.legalRepLastName, passwordHash: progress.passwordHash,
+                              email: progress.email,
+                              firstName: progress.invitationId != nil ? progress.firstName : (customer.firstName ?? customer.legalRepFirstName),
+                              lastName: progress.invitationId != nil ? progress.lastName : (customer.lastName ?? customer.legalRepLastName),
+                              passwordHash: progress.passwordHash,
                               role: role, toggles: toggles, creatorUserId: progress.creatorUserId, status: "active",
                               securityQuestion: progress.securityQuestion, securityAnswerHash: progress.securityAnswerHash,
                               createdAt: now, passwordChangedAt: now)

@@ -20,10 +20,10 @@ struct ProvidersLoadTests {
         #expect(Set(result.tenants.map(\.definition.id)) == ["unidata", "unogas", "tunda", "windtre", "tim"])
     }
 
-    @Test func theOnlyWarningIsUnogasAdvisedPasswordLength() throws {
+    @Test func theOnlyWarningsAreUnogasAdvisedPasswordLengthAndItsUnconfirmedRegistration() throws {
         let warnings = try Providers().result.warnings
-        #expect(warnings.map(\.code) == ["weak-password-policy"])
-        #expect(warnings.first?.location.file.hasSuffix("unogas.yaml") == true)
+        #expect(warnings.map(\.code) == ["weak-password-policy", "typed-delivery"])
+        #expect(warnings.allSatisfy { $0.location.file.hasSuffix("unogas.yaml") })
     }
 
     @Test(arguments: ["unidata", "unogas", "tunda", "windtre", "tim"])

@@ -40,7 +40,7 @@ struct InvitationFlowTests {
             try await portal.test { browser in
                 let start = try await browser.follow(try await browser.get(link))
                 #expect(start.body.contains(invited))
-                let credentials = try await browser.follow(try await browser.post("/access/referent_invitation", ["step": "0", "email": invited]))
+                let credentials = try await browser.follow(try await browser.post("/access/referent_invitation", ["step": "0", "email": invited, "first_name": "Giulia", "last_name": "Conti"]))
                 #expect(credentials.body.contains("collega.uni"))
                 _ = try await browser.post("/access/referent_invitation", ["step": "1"])
                 _ = try await browser.post("/access/referent_invitation", ["step": "2", "password": newPassword, "password_confirmation": newPassword])
@@ -70,7 +70,7 @@ struct InvitationFlowTests {
             let link = try Browser.link(in: try await portal.mail(to: shared).text)
             try await portal.test { browser in
                 _ = try await browser.follow(try await browser.get(link))
-                let credentials = try await browser.follow(try await browser.post("/access/sub_account_invitation", ["step": "0", "email": shared]))
+                let credentials = try await browser.follow(try await browser.post("/access/sub_account_invitation", ["step": "0", "email": shared, "first_name": "Giulia", "last_name": "Conti"]))
                 #expect(credentials.body.contains("name=\"email\""))
                 _ = try await browser.post("/access/sub_account_invitation", ["step": "1", "email": shared])
                 let done = try await browser.follow(try await browser.post("/access/sub_account_invitation", [
@@ -103,7 +103,7 @@ struct InvitationFlowTests {
             let invitation = try Browser.link(in: try await portal.mail(to: invited).text)
             try await portal.test { browser in
                 _ = try await browser.follow(try await browser.get(invitation))
-                let waiting = try await browser.follow(try await browser.post("/access/telco_manager_registration", ["step": "0", "email": changed]))
+                let waiting = try await browser.follow(try await browser.post("/access/telco_manager_registration", ["step": "0", "email": changed, "first_name": "Giulia", "last_name": "Conti"]))
                 #expect(waiting.body.contains("riceverai"), "a different e-mail must be confirmed first")
             }
             let activation = try Browser.link(in: try await portal.mail(to: changed).text)
@@ -135,7 +135,7 @@ struct InvitationFlowTests {
             let link = try Browser.link(in: try await portal.mail(to: invited).text)
             try await portal.test { browser in
                 _ = try await browser.follow(try await browser.get(link))
-                _ = try await browser.post("/access/employee_invitation", ["step": "0", "email": invited])
+                _ = try await browser.post("/access/employee_invitation", ["step": "0", "email": invited, "first_name": "Giulia", "last_name": "Conti"])
                 let taken = try await browser.post("/access/employee_invitation", ["step": "1", "username": "legale.tim"])
                 #expect(taken.status == .unprocessableContent, "a username already in use is refused")
                 _ = try await browser.post("/access/employee_invitation", ["step": "1", "username": "dipendente.tim"])

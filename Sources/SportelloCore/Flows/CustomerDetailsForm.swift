@@ -43,6 +43,43 @@ public struct CustomerRecordDraft: Codable, Sendable, Equatable {
     }
 }
 
+extension CustomerRecordDraft {
+    /// The record's values keyed by form input name (the inverse of `customerRecord`), to pre-fill a form
+    /// about a customer already on record.
+    public static func values(of customer: CustomerRecord) -> [String: String] {
+        let pairs: [(String, String?)] = [
+            ("first_name", customer.firstName), ("last_name", customer.lastName), ("company_name", customer.companyName),
+            ("tax_code", customer.taxCode), ("vat_number", customer.vatNumber), ("birth_date", customer.birthDate),
+            ("birth_place", customer.birthPlace), ("email", customer.email), ("phone", customer.phone), ("mobile", customer.mobile),
+            ("pec", customer.pec), ("recipient_code", customer.recipientCode), ("iban", customer.iban), ("street", customer.street),
+            ("postal_code", customer.postalCode), ("city", customer.city), ("province", customer.province),
+            ("legal_rep_first_name", customer.legalRepFirstName), ("legal_rep_last_name", customer.legalRepLastName),
+            ("legal_rep_birth_date", customer.legalRepBirthDate), ("legal_rep_tax_code", customer.legalRepTaxCode),
+            ("legal_rep_email", customer.legalRepEmail), ("legal_rep_mobile", customer.legalRepMobile),
+        ]
+        var values: [String: String] = [:]
+        for (name, value) in pairs { if let value, !value.isEmpty { values[name] = value } }
+        values["tax_id"] = customer.taxCode ?? customer.vatNumber
+        return values
+    }
+
+    /// `customer` with every value of this draft written over it (fields the draft does not name are kept).
+    public func applied(to customer: CustomerRecord) -> CustomerRecord {
+        var record = customer
+        func set(_ name: String, _ keyPath: WritableKeyPath<CustomerRecord, String?>) {
+            if let value = values[name], !value.isEmpty { record[keyPath: keyPath] = value }
+        }
+        set("first_name", \.firstName); set("last_name", \.lastName); set("company_name", \.companyName)
+        set("tax_code", \.taxCode); set("vat_number", \.vatNumber); set("birth_date", \.birthDate); set("birth_place", \.birthPlace)
+        set("email", \.email); set("phone", \.phone); set("mobile", \.mobile); set("pec", \.pec)
+        set("recipient_code", \.recipientCode); set("iban", \.iban); set("street", \.street); set("postal_code", \.postalCode)
+        set("city", \.city); set("province", \.province); set("legal_rep_first_name", \.legalRepFirstName)
+        set("legal_rep_last_name", \.legalRepLastName); set("legal_rep_birth_date", \.legalRepBirthDate)
+        set("legal_rep_tax_code", \.legalRepTaxCode); set("legal_rep_email", \.legalRepEmail); set("legal_rep_mobile", \.legalRepMobile)
+        return record
+    }
+}
+
 /// The `customer_details` step of an open registration (Tunda): the inputs to show for a customer type and the
 /// validation of what was entered, collecting every problem at once.
 public enum CustomerDetailsForm {
@@ -235,7 +272,7 @@ public enum CustomerDetailsForm {
     }
 
     /// Checks and normalises one non-empty, whitespace-collapsed value.
-    static func check(_ name: String, _ value: String, kind: CustomerKind) -> Result<String, FieldProblem> {
+    public static func check(_ name: String, _ value: String, kind: CustomerKind) -> Result<String, FieldProblem> {
         switch name {
         case "tax_code", "legal_rep_tax_code":
             return checkTaxCode(name, value, personal: name == "legal_rep_tax_code" || kind == .person)

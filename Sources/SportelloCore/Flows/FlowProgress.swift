@@ -27,6 +27,13 @@ public struct FlowProgress: Codable, Sendable, Equatable {
     public var identified: Bool
     /// Wrong answers in this flow (control code, security answer).
     public var failedAttempts: Int
+    /// The invitee's own name (given at invitation or at completion), for the account the flow creates.
+    public var firstName: String?
+    public var lastName: String?
+    /// Where the last link went, masked (`m•••@azienda.it`), when it went to a contact on record.
+    public var sentTo: String?
+    /// Optional fields typed at `verify_customer` (e.g. Unogas's phone), stored on the record at completion.
+    public var verifiedExtras: [String: String]?
 
     public init(flowId: String) {
         self.flowId = flowId

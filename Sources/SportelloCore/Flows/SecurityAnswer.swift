@@ -68,3 +68,46 @@ public enum SecurityAnswer {
         return problems
     }
 }
+
+/// The questions a user picks from at registration. Recovery shows an unknown identifier a question drawn
+/// from the same list (chosen by a keyed hash of the identifier, so it never changes), which makes a real
+/// account's page and a missing one's indistinguishable.
+public enum SecurityQuestions {
+    public static let italian = [
+        "Qual è il nome del tuo primo animale domestico?",
+        "In che città sono nati i tuoi genitori?",
+        "Qual è il tuo piatto preferito?",
+        "Come si chiamava la tua scuola elementare?",
+        "Qual è il secondo nome di tuo padre?",
+        "In che via abitavi da bambino?",
+        "Qual era la marca della tua prima auto?",
+        "Come si chiamava il tuo migliore amico d'infanzia?",
+    ]
+    public static let english = [
+        "What was the name of your first pet?",
+        "In which city were your parents born?",
+        "What is your favourite dish?",
+        "What was the name of your primary school?",
+        "What is your father's middle name?",
+        "On which street did you live as a child?",
+        "What was the make of your first car?",
+        "What was the name of your best childhood friend?",
+    ]
+
+    /// The questions offered in `locale` (Italian for any locale but English).
+    public static func suggested(_ locale: String) -> [String] { locale.hasPrefix("en") ? english : italian }
+
+    /// Whether `question` is one of the offered questions, in any locale.
+    public static func isOffered(_ question: String) -> Bool {
+        let text = FlowText.collapsed(question)
+        return italian.contains(text) || english.contains(text)
+    }
+
+    /// The decoy for an unknown identifier: `digest` is a keyed hash of it (hex), so the choice is stable
+    /// and cannot be predicted without the key.
+    public static func decoy(digest: String, locale: String) -> String {
+        let list = suggested(locale)
+        let value = digest.prefix(8).reduce(0) { $0 &* 16 &+ (Int(String($1), radix: 16) ?? 0) }
+        return list[value % list.count]
+    }
+}

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One provider's customer area, as written in `tenants/<id>.yaml` (after `extends:` is applied).
 public struct TenantDefinition: Decodable, Sendable {
     public var id: String
@@ -223,6 +225,33 @@ public enum Charset: String, Decodable, Sendable, CaseIterable { case numeric, a
 
 public enum StaffOrUser: String, Decodable, Sendable, CaseIterable { case staff, user }
 
+/// Where a registration's link or code goes (`deliver_to:`): the address typed in the flow, or a contact
+/// the provider already holds on the customer record. A registration that verifies a customer must
+/// deliver to the record, so that knowing public data (VAT number, codice fiscale) is not enough.
+public enum DeliveryTarget: String, Decodable, Sendable, CaseIterable {
+    /// The e-mail address the user typed in this flow.
+    case entered
+    case customerEmail = "customer.email"
+    case customerLegalRepEmail = "customer.legal_rep_email"
+    case customerPec = "customer.pec"
+
+    /// True for a contact the provider holds on the customer record.
+    public var isOnRecord: Bool { self != .entered }
+
+    /// The contact on `customer`'s record this target names (nil for `entered` or when the record has none).
+    public func contact(on customer: CustomerRecord) -> String? {
+        let value: String?
+        switch self {
+        case .entered: value = nil
+        case .customerEmail: value = customer.email
+        case .customerLegalRepEmail: value = customer.legalRepEmail
+        case .customerPec: value = customer.pec
+        }
+        guard let value = value?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
+        return value
+    }
+}
+
 public struct FlowStep: Decodable, Sendable {
     public var step: StepKind
     public var expires: DurationSpec?
@@ -244,7 +273,12 @@ public struct FlowStep: Decodable, Sendable {
     public var prefillEmail: Bool?
     public var adminEmailFor: [String]?
     public var by: [String]?
+    /// email_verification / activation: where the link goes, first available wins (default: the typed address).
+    public var deliverTo: [DeliveryTarget]?
     public var message: LocalizedText?
+
+    /// Whether this step sends its link to a contact on the customer record (never to a typed address).
+    public var deliversToRecord: Bool { !(deliverTo ?? []).isEmpty && (deliverTo ?? []).allSatisfy(\.isOnRecord) }
 }
 
 public enum RecordKind: String, Decodable, Sendable, CaseIterable {

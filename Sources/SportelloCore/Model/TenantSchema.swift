@@ -83,8 +83,8 @@ public enum TenantSchema {
         ("password", ["confirm", "strength_meter", "show_toggle", "message"]),
         ("security_question", ["confirm", "message"]),
         ("security_answer", ["max_attempts", "message"]),
-        ("email_verification", ["expires", "message"]),
-        ("activation", ["expires", "message"]),
+        ("email_verification", ["expires", "deliver_to", "message"]),
+        ("activation", ["expires", "deliver_to", "message"]),
         ("first_login_credentials", ["username", "message"]),
         ("control_code", ["length", "expires", "max_attempts", "message"]),
         ("temporary_password", ["length", "charset", "force_change", "expires", "message"]),
@@ -116,6 +116,9 @@ public enum TenantSchema {
         .optional("length", .integer(min: 4, max: 64), "control_code / temporary_password: number of characters."),
         .optional("charset", .choice(Charset.allCases.map(\.rawValue)), "temporary_password: numeric or alphanumeric."),
         .optional("force_change", .boolean, "temporary_password: must be replaced at the next login."),
+        .optional("deliver_to", .list(.choice(DeliveryTarget.allCases.map(\.rawValue)), minItems: 1),
+                  "email_verification / activation: where the link goes, the first the customer record has (`customer.legal_rep_email`, `customer.email`, `customer.pec`), or `entered` (the address typed in the flow, the default). A registration that verifies a customer must deliver to the record.",
+                  example: "[customer.legal_rep_email]"),
         .optional("message", .text, "Text shown on the step's page."),
     ])
 

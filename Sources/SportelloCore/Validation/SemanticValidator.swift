@@ -263,6 +263,7 @@ struct SemanticValidator {
                     diagnostics.error("incomplete-flow", at: at("\(path)/steps"), "flow '\(id)' recovers the username but has no 'send_username' step")
                 }
             }
+            checkDelivery(id, flow: flow, path: path)
             if let first = kinds.firstIndex(of: .firstLoginCredentials), !kinds[..<first].contains(.activation) {
                 diagnostics.error("step-order", at: at("\(path)/steps/\(first)"), "'first_login_credentials' needs an 'activation' step before it")
             }
@@ -291,6 +292,34 @@ struct SemanticValidator {
                     diagnostics.error("missing-key", at: at(stepPath), "step 'customer_details' needs 'fields'")
                 }
             }
+        }
+    }
+
+    /// A registration that verifies a customer against public data must prove control of a contact on
+    /// record: its link goes to the customer record's address, never only to one typed in the form.
+    private mutating func checkDelivery(_ id: String, flow: Flow, path: String) {
+        let kinds = flow.steps.map(\.step)
+        let delivering: Set<StepKind> = [.emailVerification, .activation]
+        for (index, step) in flow.steps.enumerated() where (step.deliverTo ?? []).contains(where: \.isOnRecord) {
+            let known = kinds[..<index].contains(.verifyCustomer) || kinds.first == .invitation
+            if !known {
+                diagnostics.error("deliver-to-record", at: at("\(path)/steps/\(index)/deliver_to"),
+                                  "step '\(step.step.rawValue)' delivers to the customer record, but flow '\(id)' has no customer yet at that point",
+                                  hint: "put a 'verify_customer' step before it, or use deliver_to: [entered]")
+            }
+        }
+        // An invitation went to an address someone already trusted chose: it proves the mailbox by itself.
+        guard flow.kind == .registration, kinds.first != .invitation, let verify = kinds.firstIndex(of: .verifyCustomer) else { return }
+        let senders = flow.steps.enumerated().filter { $0.offset > verify && delivering.contains($0.element.step) }
+        if senders.contains(where: { $0.element.deliversToRecord }) { return }
+        if let typed = senders.first {
+            diagnostics.warning("typed-delivery", at: at("\(path)/steps/\(typed.offset)"),
+                                "registration flow '\(id)' verifies a customer but its '\(typed.element.step.rawValue)' step delivers only to an address typed in the form: anyone who knows the customer's data can take the account",
+                                hint: "add deliver_to: [customer.legal_rep_email] (or customer.email) so the link goes to a contact on record")
+        } else {
+            diagnostics.warning("typed-delivery", at: at("\(path)/steps/\(verify)"),
+                                "registration flow '\(id)' verifies a customer but never sends a link to a contact on record: anyone who knows the customer's data can take the account",
+                                hint: "add an 'activation' step with deliver_to: [customer.email] after 'verify_customer'")
         }
     }
 
