@@ -83,9 +83,15 @@ public struct Invitations: Sendable {
                 customerId: customerId, email: email, username: username ?? "", role: role, tokenHash: token.hash,
                 createdBy: createdBy, createdAt: now, expiresAt: now + lifetime))
             let link = services.baseURL(for: tenant) + "/access/\(flowId)/link?t=\(token.plain)"
-            var values = ["link": link, "username": username ?? "",
+            var values = ["link": link,
                           "expires_on": Formatting.date(now + lifetime, locale: locale ?? definition.locales.default),
                           "role_label": definition.roles[role]?.label.resolve(locale ?? definition.locales.default) ?? role]
+            // The mail says how the username comes about: given now, the e-mail address, or chosen at completion.
+            switch flow.steps.first(where: { $0.step == .credentials || $0.step == .firstLoginCredentials })?.username ?? .email {
+            case .assigned: values["username"] = username ?? ""
+            case .email: values["username_is_email"] = "true"
+            case .chosen: values["username_chosen"] = "true"
+            }
             if let types = step.adminEmailFor, types.contains(customer.customerType), let note = step.message {
                 values["admin_note"] = note.resolve(locale ?? definition.locales.default)
             }

@@ -36,7 +36,9 @@ struct InvitationFlowTests {
                 #expect(sent.status == .ok)
                 #expect(sent.body.contains(invited), "the pending invitation is listed")
             }
-            let link = try Browser.link(in: try await portal.mail(to: invited).text)
+            let invitationMail = try await portal.mail(to: invited).text ?? ""
+            #expect(invitationMail.contains("Il tuo nome utente è: collega.uni"), "an assigned username is given in the mail")
+            let link = try Browser.link(in: invitationMail)
             try await portal.test { browser in
                 let start = try await browser.follow(try await browser.get(link))
                 #expect(start.body.contains(invited))
@@ -52,6 +54,7 @@ struct InvitationFlowTests {
             }
             let user = try await portal.database.read(tenant: portal.definition.id) { try await $0.user(usernameKey: "collega.uni") }
             #expect(user?.role == "referente_semplice")
+            #expect(user?.firstName == "Giulia" && user?.lastName == "Conti", "the invitee's own name, not the customer's")
             #expect(user?.toggles.isEmpty == true, "Unidata's switches start off")
         }
     }
@@ -132,7 +135,10 @@ struct InvitationFlowTests {
                 try await browser.logIn("legale.tim")
                 #expect(try await browser.post("/users/invite", ["role": "utilizzatore", "email": invited]).status == .ok)
             }
-            let link = try Browser.link(in: try await portal.mail(to: invited).text)
+            let invitationMail = try await portal.mail(to: invited).text ?? ""
+            #expect(invitationMail.contains("Sceglierai il tuo nome utente"), "a username chosen later is announced, not printed empty")
+            #expect(!invitationMail.contains("nome utente è:"))
+            let link = try Browser.link(in: invitationMail)
             try await portal.test { browser in
                 _ = try await browser.follow(try await browser.get(link))
                 _ = try await browser.post("/access/employee_invitation", ["step": "0", "email": invited, "first_name": "Giulia", "last_name": "Conti"])
@@ -146,6 +152,8 @@ struct InvitationFlowTests {
                 let refused = try await browser.post("/users/invite", ["role": "utilizzatore", "email": uniqueEmail("altro")])
                 #expect(refused.status == .forbidden)
             }
+            let employee = try await portal.database.read(tenant: portal.definition.id) { try await $0.user(usernameKey: "dipendente.tim") }
+            #expect(employee?.firstName == "Giulia" && employee?.lastName == "Conti")
         }
     }
 

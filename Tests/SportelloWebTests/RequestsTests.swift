@@ -146,8 +146,10 @@ struct RequestsTests {
                 let first = try await browser.post("/requests/new/administrative_commercial", ticketFields)
                 #expect(first.status == .seeOther)
                 let id = try #require(requestId(from: first.location))
+                // Pages and mail name the provider's own request number (per tenant), not the row id.
+                let number = try #require(try await portal.requestsOf(account.customer).first { $0.id == id }?.displayNumber)
                 let created = try await browser.get(first.location!)
-                #expect(created.body.contains("Richiesta n. \(id) inserita"))
+                #expect(created.body.contains("Richiesta n. \(number) inserita"))
 
                 let form = try await browser.get("/requests/new/sim_replacement")
                 #expect(form.status == .ok)
@@ -155,7 +157,7 @@ struct RequestsTests {
                 #expect(!form.body.contains("name=\"service\""), "no form while another ticket is open")
                 let second = try await browser.post("/requests/new/sim_replacement", simFields)
                 #expect(second.status == .conflict)
-                #expect(second.body.contains("la n. \(id)") && second.body.contains("href=\"/requests/\(id)\""))
+                #expect(second.body.contains("la n. \(number)") && second.body.contains("href=\"/requests/\(id)\""))
                 let listed = try await browser.get("/requests")
                 #expect(listed.body.contains("Hai già una richiesta aperta"), "the list says why the ticket forms are closed")
 
@@ -172,7 +174,7 @@ struct RequestsTests {
             #expect(received.count == 1, "one confirmation: the option request notifies nobody by e-mail")
             let confirmation = try #require(received.first)
             #expect(confirmation.recipient == "mario.rossi@example.it")
-            #expect(confirmation.subject.contains("Richiesta n. \(ticket.id!) ricevuta"))
+            #expect(confirmation.subject.contains("Richiesta n. \(ticket.displayNumber) ricevuta"))
             #expect(confirmation.bodyText.contains("/requests/\(ticket.id!)") && confirmation.bodyText.contains("Errata tariffazione"))
             #expect(ticket.status == "assigned", "the first step of the form's lifecycle")
             #expect(ticket.formGroup == "tickets")
@@ -390,6 +392,49 @@ struct RequestsTests {
         }
     }
 
+    @Test("TIM: a line field stores the line chosen, also when line identifiers are not phone numbers", arguments: TestEngine.available)
+    func chosenLineIsStored(engine: TestEngine) async throws {
+        try await PortalHarness.with(engine: engine, tenant: "tim") { portal in
+            let account = try await portal.requestsAccount(role: "rappresentante_legale")
+            let identifiers = ["FTTH-MI-000101", "FTTH-MI-000202", "0287654321"]
+            try await portal.database.write(tenant: portal.definition.id) { transaction in
+                let contract = try await transaction.insertContract(ContractRecord(customerId: account.customer, code: "CTR-\(account.customer)",
+                                                                                   offer: "Business", kind: "fixed", startsOn: "2025-01-01"))
+                for identifier in identifiers {
+                    try await transaction.insertLine(LineRecord(customerId: account.customer, contractId: contract, kind: "fixed_line", identifier: identifier))
+                }
+            }
+            let report: [String: String] = ["fault_type": "Linea assente", "since": "2026-11-30", "description": "Nessun segnale",
+                                            "referent_name": "Mario Rossi", "referent_phone": "3339876543", "notify": "sms"]
+            try await portal.test { browser in
+                try await browser.logIn(account.username)
+                let second = try await browser.post("/requests/new/fault_report", report.merging(["line": identifiers[1]]) { $1 })
+                #expect(second.status == .seeOther)
+                let byNumber = try await browser.post("/requests/new/fault_report", report.merging(["line": "+39 02 8765 4321"]) { $1 })
+                #expect(byNumber.status == .seeOther, "a phone number matches however it is written")
+                let foreign = try await browser.post("/requests/new/fault_report", report.merging(["line": "FTTH-MI-999999"]) { $1 })
+                #expect(foreign.status == .unprocessableContent, "a line of no one's is refused, not replaced by the first")
+            }
+            let stored = try await portal.requestsOf(account.customer).map { RequestsController.decode($0.payload)["fields"] as? [String: Any] ?? [:] }
+            let chosen = Set(stored.compactMap { $0["line"] as? String })
+            #expect(chosen == [identifiers[1], identifiers[2]])
+        }
+    }
+
+    @Test("numbers typed in a form keep their decimals: 12,5 and 12.5 are twelve and a half, thousands are grouped")
+    func numbersKeepDecimals() {
+        #expect(RequestForms.number("12.5") == Decimal(string: "12.5"))
+        #expect(RequestForms.number("12,5") == Decimal(string: "12.5"))
+        #expect(RequestForms.number("1.234,56") == Decimal(string: "1234.56"))
+        #expect(RequestForms.number("1,234.56") == Decimal(string: "1234.56"))
+        #expect(RequestForms.number("1.234.567") == Decimal(1_234_567))
+        #expect(RequestForms.number("-3") == Decimal(-3))
+        #expect(RequestForms.number(" 42 ") == Decimal(42))
+        for wrong in ["", "12,", "1.2.3", "12a", "1,23,4.5", "--1", "1.23.456"] {
+            #expect(RequestForms.number(wrong) == nil, "\(wrong) is not a number")
+        }
+    }
+
     @Test("who sees the requests page: by role and toggles, 404 where the tenant has no requests", arguments: TestEngine.available)
     func pageAccess(engine: TestEngine) async throws {
         // TIM's Utilizzatore reports faults (a form of its own) but does not track every request.
@@ -552,6 +597,7 @@ struct RequestsTests {
                 #expect(created.status == .created)
                 let request = try #require(created.json["request"] as? [String: Any])
                 let id = try #require(request["id"] as? Int)
+                let number = try #require(request["number"] as? Int)
                 #expect(request["status"] as? String == "assigned" && request["open"] as? Bool == true)
                 let attachments = created.json["attachments"] as? [[String: Any]] ?? []
                 #expect(attachments.count == 3 && attachments.contains { $0["field"] as? String == "police_report" && $0["content_type"] as? String == "image/jpeg" })
@@ -567,7 +613,7 @@ struct RequestsTests {
                                "referent": ["name": "Mario Rossi", "email": "mario@example.it"], "requester": ["name": "Anna Bianchi"]]])
                 #expect(blocked.status == .conflict)
                 #expect((blocked.json["error"] as? [String: Any])?["code"] as? String == "max_open")
-                #expect(((blocked.json["error"] as? [String: Any])?["message"] as? String)?.contains("n. \(id)") == true)
+                #expect(((blocked.json["error"] as? [String: Any])?["message"] as? String)?.contains("n. \(number)") == true)
 
                 let all = try await browser.requestsJSON(.get, "/api/v1/requests", token: token)
                 #expect((all.json["requests"] as? [[String: Any]])?.map { $0["id"] as? Int } == [id])

@@ -125,6 +125,50 @@ struct RequestForms {
         return number
     }
 
+    /// The customer's line `text` names: the same identifier, or the same phone number however it is written.
+    /// Identifiers that are not phone numbers (an access code, an ICCID) must match exactly.
+    static func line(_ text: String, in lines: [LineRecord]) -> LineRecord? {
+        if let exact = lines.first(where: { $0.identifier == text }) { return exact }
+        guard let digits = phoneDigits(text) else { return nil }
+        return lines.first { phoneDigits($0.identifier) == digits }
+    }
+
+    /// A number as people type it: `12,5` or `12.5`, `1.234,5` or `1,234.5`, `-3`; nil when it is not one.
+    /// A single separator is the decimal mark; repeated ones, or the first of two kinds, group thousands.
+    static func number(_ text: String) -> Decimal? {
+        var digits = text.filter { !$0.isWhitespace && $0 != "'" }
+        var sign = ""
+        if let first = digits.first, first == "-" || first == "+" {
+            sign = first == "-" ? "-" : ""
+            digits.removeFirst()
+        }
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == ",") }) else { return nil }
+        let dots = digits.filter { $0 == "." }.count, commas = digits.filter { $0 == "," }.count
+        let decimalMark: Character?
+        if dots > 0 && commas > 0 {
+            decimalMark = digits.lastIndex(of: ".")! > digits.lastIndex(of: ",")! ? "." : ","
+        } else if dots == 1 {
+            decimalMark = "."
+        } else if commas == 1 {
+            decimalMark = ","
+        } else {
+            decimalMark = nil
+        }
+        let parts = decimalMark.map { mark in digits.split(separator: mark, omittingEmptySubsequences: false).map(String.init) } ?? [digits]
+        guard parts.count <= 2, let whole = parts.first else { return nil }
+        let fraction = parts.count == 2 ? parts[1] : ""
+        guard parts.count == 1 || !fraction.isEmpty, fraction.allSatisfy(\.isNumber) else { return nil }
+        let groups = whole.split(whereSeparator: { $0 == "." || $0 == "," }).map(String.init)
+        if groups.count > 1 {
+            guard whole.filter({ $0 == "." || $0 == "," }).count == groups.count - 1,
+                  (1...3).contains(groups[0].count), groups.dropFirst().allSatisfy({ $0.count == 3 }) else { return nil }
+        }
+        let integer = groups.joined()
+        guard !integer.isEmpty || !fraction.isEmpty else { return nil }
+        return Decimal(string: sign + (integer.isEmpty ? "0" : integer) + (fraction.isEmpty ? "" : "." + fraction),
+                       locale: Locale(identifier: "en_US_POSIX"))
+    }
+
     /// A valid IMEI: 15 digits with the Luhn check digit.
     static func isIMEI(_ text: String) -> Bool {
         let digits = text.filter { !$0.isWhitespace && $0 != "-" }
@@ -205,7 +249,7 @@ struct RequestForms {
                 for line in chosen {
                     if lines.isEmpty {
                         if let digits = Self.phoneDigits(line) { normalised.append(digits) } else { unknown.append(line) }
-                    } else if let match = lines.first(where: { $0.identifier == line || Self.phoneDigits($0.identifier) == Self.phoneDigits(line) }) {
+                    } else if let match = Self.line(line, in: lines) {
                         normalised.append(match.identifier)
                     } else {
                         unknown.append(line)
@@ -264,7 +308,7 @@ struct RequestForms {
                         if let digits = Self.phoneDigits(value) { checked.fields[name] = digits } else {
                             checked.problems.append(problem(name, "invalid_phone", ["lines": value]))
                         }
-                    } else if let match = lines.first(where: { $0.identifier == value || Self.phoneDigits($0.identifier) == Self.phoneDigits(value) }) {
+                    } else if let match = Self.line(value, in: lines) {
                         checked.fields[name] = match.identifier
                     } else {
                         checked.problems.append(problem(name, "not_your_line", ["lines": value]))
@@ -274,7 +318,7 @@ struct RequestForms {
                         checked.problems.append(problem(name, "invalid_imei"))
                     }
                 case .number:
-                    if let number = Int64(value.replacingOccurrences(of: ".", with: "")) { checked.fields[name] = number } else {
+                    if let number = Self.number(value) { checked.fields[name] = NSDecimalNumber(decimal: number) } else {
                         checked.problems.append(problem(name, "not_a_number"))
                     }
                 case .date:

@@ -255,7 +255,7 @@ struct RequestsController {
             case .date:
                 item["is_input"] = true; item["input_type"] = "date"; item["autocomplete"] = "off"
             case .number:
-                item["is_input"] = true; item["input_type"] = "text"; item["autocomplete"] = "off"; item["inputmode"] = "numeric"
+                item["is_input"] = true; item["input_type"] = "text"; item["autocomplete"] = "off"; item["inputmode"] = "decimal"
             case .imei:
                 item["is_input"] = true; item["input_type"] = "text"; item["autocomplete"] = "off"; item["inputmode"] = "numeric"
                 item["max_length"] = "17"
@@ -429,12 +429,14 @@ struct RequestsController {
         return fields.keys.sorted().map { ($0, $0.replacingOccurrences(of: "_", with: " ").capitalized, "text", fields[$0]!) }
     }
 
-    private static func text(of value: Any) -> String {
+    private static func text(of value: Any, locale: String) -> String {
         switch value {
-        case let list as [Any]: return list.map { text(of: $0) }.joined(separator: ", ")
+        case let list as [Any]: return list.map { text(of: $0, locale: locale) }.joined(separator: ", ")
         case let person as [String: Any]:
-            return ["name", "phone", "email"].compactMap { person[$0].map { text(of: $0) } }.joined(separator: " · ")
-        case let number as NSNumber: return number.stringValue
+            return ["name", "phone", "email"].compactMap { person[$0].map { text(of: $0, locale: locale) } }.joined(separator: " · ")
+        case let number as NSNumber:
+            let plain = number.decimalValue.description
+            return locale == "en" ? plain : plain.replacingOccurrences(of: ".", with: ",")
         default: return "\(value)"
         }
     }
@@ -451,7 +453,7 @@ struct RequestsController {
         let form = forms.form(record.form)
         var values: [String: Any] = [
             "request": summary(record, forms, locale: context.locale),
-            "fields": displayFields(record, forms, locale: context.locale).map { ["label": $0.label, "value": Self.text(of: $0.value)] },
+            "fields": displayFields(record, forms, locale: context.locale).map { ["label": $0.label, "value": Self.text(of: $0.value, locale: context.locale)] },
             "attachments": documents.map { document -> [String: Any] in
                 let field = fieldByDocument[document.id ?? 0].flatMap { name in form?.fields.first { $0.name == name }?.label.resolve(context.locale) }
                 return ["id": String(document.id ?? 0), "file_name": document.fileName, "field": field ?? "",
@@ -508,12 +510,12 @@ struct RequestsController {
 
     /// Any JSON value, for the submitted fields the API echoes.
     enum AnyJSON: Encodable {
-        case string(String), number(Int64), bool(Bool), array([AnyJSON]), object([String: AnyJSON]), null
+        case string(String), number(Decimal), bool(Bool), array([AnyJSON]), object([String: AnyJSON]), null
 
         init(_ value: Any) {
             switch value {
             case let text as String: self = .string(text)
-            case let number as NSNumber: self = .number(number.int64Value)
+            case let number as NSNumber: self = .number(number.decimalValue)
             case let list as [Any]: self = .array(list.map(AnyJSON.init))
             case let object as [String: Any]: self = .object(object.mapValues(AnyJSON.init))
             default: self = .null
