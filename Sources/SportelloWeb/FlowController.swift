@@ -28,6 +28,8 @@ struct FlowController {
         var record: FlowStateRecord?
         /// The cookie naming a state created during this request, whichever step created it.
         var issuedCookie: Cookie?
+        /// The recipient already had its hour's recovery mails: the steps do the decoy's work and send nothing.
+        var recoveryMailCapped = false
     }
 
     private func machine(_ context: TenantContext) throws -> FlowMachine {

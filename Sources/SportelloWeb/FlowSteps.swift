@@ -75,7 +75,11 @@ struct FlowSteps {
             }
 
         case .identify:
-            return try await identify(step, form: form, loaded: &loaded, now: now)
+            // Existing and unknown identifiers do the same work; the floor hides whatever difference is left.
+            let deadline = ContinuousClock.now + services.configuration.recoveryResponseFloor
+            let outcome = try await identify(step, form: form, loaded: &loaded, now: now)
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            return outcome
 
         case .credentials, .firstLoginCredentials:
             var problems: [FieldProblem] = []
@@ -135,6 +139,7 @@ struct FlowSteps {
         case .emailVerification where step.deliversToRecord:
             // The link goes to the contact on record: nothing typed here is used.
             guard form.value("resend") != nil else { return .stay([]) }
+            guard try await spendFlowMail(loaded, now: now) else { return tooManyMails(now: now) }
             return try await writeAndSave(&loaded) { transaction, loaded in
                 try await sendLink(purpose: "email_verification", kind: "email_verification", step: step, loaded: &loaded, in: transaction)
             }
@@ -148,6 +153,7 @@ struct FlowSteps {
                     loaded.progress.emailVerified = false
                 }
                 guard loaded.progress.email != nil else { return .problems([problem("email", "required", "error.field_required")]) }
+                guard try await spendFlowMail(loaded, now: now) else { return tooManyMails(now: now) }
                 return try await writeAndSave(&loaded) { transaction, loaded in
                     try await sendLink(purpose: "email_verification", kind: "email_verification", step: step, loaded: &loaded, in: transaction)
                 }
@@ -158,8 +164,14 @@ struct FlowSteps {
             // "Send it again": a fresh link replaces the previous one.
             guard form.value("resend") != nil else { return .stay([]) }
             let purpose = step.step == .activation ? "activation" : "password_reset"
+            // Unknown identifiers count too, so a re-send past the cap answers the same for every identifier.
+            guard try await spendFlowMail(loaded, now: now) else { return tooManyMails(now: now) }
             return try await writeAndSave(&loaded) { transaction, loaded in
-                if step.step == .resetLink && loaded.progress.userId == nil { return }
+                if step.step == .resetLink && loaded.progress.userId == nil {
+                    try await decoyDelivery(kind: "password_reset", values: ["link": services.baseURL(for: tenant) + "/access/\(loaded.machine.flowId)/link?t=",
+                                                                           "expires_on": "", "username": ""], in: transaction)
+                    return
+                }
                 try await sendLink(purpose: purpose, kind: step.step == .activation ? "activation" : "password_reset",
                                    step: step, loaded: &loaded, in: transaction)
             }
@@ -235,6 +247,24 @@ struct FlowSteps {
         return try await advance(&loaded)
     }
 
+    /// Mails a flow may send one account, customer or address per hour (links, codes, usernames, re-sends).
+    static let flowMailsPerHour: Int64 = 5
+
+    /// Counts one more flow mail to whoever `loaded` is sending to: the account, else the customer on record, else
+    /// the typed identifier or address (by hash: the counters hold no personal data). False past the hour's cap.
+    private func spendFlowMail(_ loaded: FlowController.Loaded, now: Int64) async throws -> Bool {
+        let who = loaded.progress.userId.map { "user:\($0)" } ?? loaded.progress.customerId.map { "customer:\($0)" }
+            ?? loaded.progress.identifierDigest.map { "identifier:" + $0 } ?? "to:" + Secrets.hash((loaded.progress.email ?? "-").lowercased())
+        let sent = try await services.limiter.add(tenant: tenant.id, key: "mail|flow|" + who, window: 3_600, now: now)
+        return sent <= Self.flowMailsPerHour
+    }
+
+    /// The answer to a "send it again" past the cap: the wait, in the tenant's language.
+    private func tooManyMails(now: Int64) -> Outcome {
+        let minutes = max(1, Int((RateLimiter.retryAfter(window: 3_600, now: now) + 59) / 60))
+        return .problems([problem("_form", "mail_limit_reached", "error.mail_limit_reached.message", ["minutes": String(minutes)])], .tooManyRequests)
+    }
+
     private func identify(_ step: FlowStep, form: SubmittedForm, loaded: inout FlowController.Loaded, now: Int64) async throws -> Outcome {
         let identifier = form.value("identifier") ?? ""
         if identifier.isEmpty { return .problems([problem("identifier", "required", "error.field_required")]) }
@@ -261,8 +291,13 @@ struct FlowSteps {
         loaded.progress.identified = true
         loaded.progress.email = identifier.contains("@") ? identifier : nil
         loaded.progress.userId = eligible.count == 1 ? eligible.first?.id : nil
+        loaded.progress.identifierDigest = try services.database.sealer.keyedDigest("\(tenant.id)|\(identifier.lowercased())", purpose: "flow_mail_limit")
         let purpose = loaded.machine.flow.purpose
         let barred = users.filter { excluded.contains($0.role) }
+        // However many addresses ask, one account gets at most a few recovery mails an hour. Both paths count (an
+        // unknown identifier by itself), so existing and unknown ones do the same work.
+        loaded.recoveryMailCapped = try await !spendFlowMail(loaded, now: now)
+        let capped = loaded.recoveryMailCapped
         return try await advance(&loaded) { transaction, loaded in
             // Barred roles learn why by e-mail; the page stays the same for everyone.
             for user in barred {
@@ -270,7 +305,11 @@ struct FlowSteps {
                 try await accounts.queueMail("recovery_not_allowed", to: email, values: ["username": user.username,
                                                                                          "message": message.resolve(definition.locales.default)], in: transaction)
             }
-            if purpose == .forgotUsername, !users.isEmpty, let email = users.first?.email {
+            if capped, !users.isEmpty {
+                try await transaction.audit("recovery.mail_capped", targetKind: "user", targetId: users.compactMap { $0.id.map(String.init) }.joined(separator: ","),
+                                            detail: "more than \(Self.flowMailsPerHour) mails in an hour: none sent")
+            }
+            if purpose == .forgotUsername, !users.isEmpty, !capped, let email = users.first?.email {
                 try await accounts.queueMail("forgot_username", to: email, values: ["usernames": users.map(\.username).joined(separator: "\n")],
                                              in: transaction)
                 try await transaction.audit("recovery.username_sent", targetKind: "user", targetId: users.compactMap { $0.id.map(String.init) }.joined(separator: ","))
@@ -508,7 +547,7 @@ struct FlowSteps {
                 }
                 return
             case .resetLink:
-                if loaded.progress.userId != nil {
+                if loaded.progress.userId != nil, !loaded.recoveryMailCapped {
                     try await sendLink(purpose: "password_reset", kind: "password_reset", step: step, loaded: &loaded, in: transaction)
                 } else {
                     try await decoyDelivery(kind: "password_reset", values: ["link": services.baseURL(for: tenant) + "/access/\(loaded.machine.flowId)/link?t=",
@@ -516,7 +555,7 @@ struct FlowSteps {
                 }
                 return
             case .controlCode:
-                if let userId = loaded.progress.userId, let user = try await transaction.user(id: userId), let email = user.email {
+                if !loaded.recoveryMailCapped, let userId = loaded.progress.userId, let user = try await transaction.user(id: userId), let email = user.email {
                     try await transaction.revokeTokens(userId: userId, purpose: "control_code")
                     let code = Secrets.numericCode(length: step.length ?? 6, salt: String(userId), using: services.random)
                     let lifetime = Int64(step.expires?.seconds ?? 900)

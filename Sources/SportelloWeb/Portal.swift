@@ -18,13 +18,16 @@ public struct WebConfiguration: Sendable {
     /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For`/`Forwarded` headers name the client; the
     /// client is the right-most address of the chain that is not one of them (empty: the peer is the client).
     public var trustedProxies: [TrustedProxy]
+    /// The least time a recovery's identify step takes to answer, whether or not the identifier has an
+    /// account: on top of doing the same work on both paths, no timing difference is left to measure.
+    public var recoveryResponseFloor: Duration
 
     public init(hostname: String = "127.0.0.1", port: Int = 8080, templatesDirectory: URL,
                 publicScheme: String = "http", publicPort: Int? = nil, secureCookies: Bool = false,
-                trustedProxies: [TrustedProxy] = []) {
+                trustedProxies: [TrustedProxy] = [], recoveryResponseFloor: Duration = .milliseconds(250)) {
         self.hostname = hostname; self.port = port; self.templatesDirectory = templatesDirectory
         self.publicScheme = publicScheme; self.publicPort = publicPort; self.secureCookies = secureCookies
-        self.trustedProxies = trustedProxies
+        self.trustedProxies = trustedProxies; self.recoveryResponseFloor = recoveryResponseFloor
     }
 }
 

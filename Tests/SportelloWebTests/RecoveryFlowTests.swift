@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Testing
 import SportelloCore
 @testable import SportelloStore
@@ -162,4 +163,110 @@ struct RecoveryFlowTests {
         }
         }
     }
+
+    /// Per tenant: the role that may recover its password and whether its recovery identifies by e-mail.
+    static let recoveringRoles: [String: (role: String, byEmail: Bool)] = [
+        "unidata": ("referente_amministratore", true), "unogas": ("cliente", true), "tunda": ("main_account", true),
+        "windtre": ("user_admin", false), "tim": ("rappresentante_legale", true),
+    ]
+
+    /// The page without what differs on every request anyway (the CSRF token) and, on Unogas, the question shown.
+    static func comparable(_ body: String) -> String {
+        var text = body.replacingOccurrences(of: #"name="_csrf" value="[^"]*""#, with: "", options: .regularExpression)
+        for question in SecurityQuestions.italian + SecurityQuestions.english {
+            text = text.replacingOccurrences(of: question.replacingOccurrences(of: "'", with: "&#39;"), with: "QUESTION")
+        }
+        return text
+    }
+
+    @Test("Recovery: an existing and an unknown identifier get the same page and the same time (medians of interleaved samples)",
+          arguments: ["unidata", "unogas", "tunda", "windtre", "tim"])
+    func existingAndUnknownAreIndistinguishable(tenant: String) async throws {
+        try await PortalHarness.with(engine: .sqlite, tenant: tenant) { portal in
+            let (role, byEmail) = try #require(Self.recoveringRoles[tenant])
+            let email = uniqueEmail("tempi")
+            let username = byEmail && portal.definition.login.identifiers == [.email] ? email : "tempi.\(UUID().uuidString.prefix(6).lowercased())"
+            _ = try await portal.withUser(role: role, username: username, email: email,
+                                          question: SecurityQuestions.italian[2], answer: "Carbonara")
+            let existing = byEmail ? email : username
+            let samples = RecoverySamples()
+            let rounds = 12
+            try await portal.test { browser in
+                for round in 0..<rounds {
+                    portal.clock.advance(by: 61)   // a new throttle window: the samples measure the work, not the limit
+                    // Interleaved, alternating which goes first, so load on the machine falls on both alike.
+                    for known in round.isMultiple(of: 2) ? [true, false] : [false, true] {
+                        let visitor = Browser(client: browser.client)
+                        _ = try await visitor.get("/access/password_recovery")
+                        let identifier = known ? existing : (byEmail ? uniqueEmail("nessuno") : "nessuno.\(UUID().uuidString.prefix(6).lowercased())")
+                        let start = ContinuousClock.now
+                        let answer = try await visitor.post("/access/password_recovery", ["step": "0", "identifier": identifier])
+                        let elapsed = ContinuousClock.now - start
+                        let page = try await visitor.follow(answer)
+                        samples.add(known: known, elapsed: elapsed, status: answer.status, page: Self.comparable(page.body))
+                    }
+                }
+            }
+            #expect(samples.statuses(known: true) == samples.statuses(known: false))
+            #expect(samples.pages(known: true) == samples.pages(known: false), "the same page for an account and for no account")
+            let known = samples.median(known: true), unknown = samples.median(known: false)
+            let gap = abs(known - unknown)
+            print("recovery timing \(tenant): existing median \(known) ms, unknown median \(unknown) ms, gap \(gap) ms")
+            #expect(gap <= max(3, 0.05 * min(known, unknown)), "medians \(known) ms and \(unknown) ms are separable")
+        }
+    }
+
+    @Test("Recovery mail is capped per account: the sixth request in an hour sends nothing and answers the same; a re-send past the cap is a 429 for every identifier",
+          arguments: TestEngine.available)
+    func recoveryMailCapped(engine: TestEngine) async throws {
+        try await PortalHarness.with(engine: engine, tenant: "tunda") { portal in
+            let email = uniqueEmail("bombardata")
+            _ = try await portal.withUser(role: "main_account", username: email, email: email)
+            for round in 0..<6 {
+                portal.clock.advance(by: 1)
+                try await portal.test { browser in
+                    let page = try await browser.follow(try await browser.post("/access/password_recovery", ["step": "0", "identifier": email]))
+                    #expect(page.body.contains("Se i dati corrispondono"), "round \(round): the same page")
+                }
+            }
+            let outbox = try await portal.database.read(tenant: portal.definition.id) { try await $0.outbox() }
+            #expect(outbox.filter { $0.recipient == email && $0.kind == "password_reset" }.count == Int(FlowSteps.flowMailsPerHour))
+            let audit = try await portal.database.read(tenant: portal.definition.id) { try await $0.auditLog() }
+            #expect(audit.contains { $0.action == "recovery.mail_capped" })
+            for identifier in [email, uniqueEmail("nessuno")] {
+                try await portal.test { browser in
+                    _ = try await browser.post("/access/password_recovery", ["step": "0", "identifier": identifier])
+                    var last = Browser.Page(status: .ok, location: nil, body: "")
+                    for _ in 0..<Int(FlowSteps.flowMailsPerHour) + 1 {
+                        last = try await browser.post("/access/password_recovery", ["step": "1", "resend": "1"])
+                    }
+                    #expect(last.status == .tooManyRequests, "re-sending past the cap says to wait, for an account and for no account alike")
+                    #expect(last.body.contains("potrai riprovare tra"))
+                }
+            }
+        }
+    }
+}
+
+/// Timings and pages of the recovery samples, collected inside one `portal.test` block.
+final class RecoverySamples: @unchecked Sendable {  // filled and read by one test task at a time
+    private var elapsed: [Bool: [Double]] = [:]
+    private var statusSets: [Bool: Set<Int>] = [:]
+    private var pageSets: [Bool: Set<String>] = [:]
+
+    func add(known: Bool, elapsed duration: Duration, status: HTTPResponse.Status, page: String) {
+        let milliseconds = Double(duration.components.seconds) * 1_000 + Double(duration.components.attoseconds) / 1e15
+        elapsed[known, default: []].append(milliseconds)
+        statusSets[known, default: []].insert(status.code)
+        pageSets[known, default: []].insert(page)
+    }
+
+    func median(known: Bool) -> Double {
+        let sorted = (elapsed[known] ?? []).sorted()
+        guard !sorted.isEmpty else { return 0 }
+        return sorted.count.isMultiple(of: 2) ? (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2 : sorted[sorted.count / 2]
+    }
+
+    func statuses(known: Bool) -> Set<Int> { statusSets[known] ?? [] }
+    func pages(known: Bool) -> Set<String> { pageSets[known] ?? [] }
 }

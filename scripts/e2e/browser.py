@@ -8,7 +8,7 @@ from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -149,6 +149,9 @@ class Page:
                     "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));", element, value)
                 if element.get_attribute("value") != value:
                     raise PageProblem("the date field %r did not take %r" % (name, value))
+                continue
+            if element.tag_name.lower() == "select":
+                Select(element).select_by_visible_text(value)
                 continue
             element.clear()
             element.send_keys(value)

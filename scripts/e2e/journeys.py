@@ -177,7 +177,8 @@ class Journeys:
             raise PageProblem("unidata: the invitation pre-fills %r, not the invited address %r" % (prefilled, email))
         page.expect_text("Amministratore", what="unidata: business customers are told the Administrator completes registration")
         ctx.check_accessibility(tenant, "registration (invitation)")
-        self.step(tenant, "invitation e-mail step", {})
+        # The invitee's own name: the account must not carry the customer's or the legal representative's.
+        self.step(tenant, "invitation e-mail and name step", {"first_name": "Chiara", "last_name": "Moretti"})
         page.expect_text(username, what="unidata: the pre-assigned username is shown")
         self.step(tenant, "username step", {})
         self.set_password(tenant, STRONG_PASSWORD, toggle=True)
@@ -230,7 +231,7 @@ class Journeys:
             "customer_code": facts["code"], "first_name": facts["first_name"], "last_name": facts["last_name"], "tax_id": facts["tax_code"]})
         self.step(tenant, "USER ID (e-mail)", {"email": email})
         self.set_password(tenant, STRONG_PASSWORD)
-        self.step(tenant, "security question", {"security_question": "Nome del mio primo gatto?", "security_answer": "Micio",
+        self.step(tenant, "security question", {"security_question": "Qual è il nome del tuo primo animale domestico?", "security_answer": "Micio",
                                                  "security_answer_confirmation": "Micio"})
         page.expect_text("Registrazione completata", what="unogas: confirmation")
         page.screenshot(ctx.shot(tenant, "01-registration-done"))
@@ -247,7 +248,7 @@ class Journeys:
             "vat_number": facts["vat"], "legal_rep_email": facts["email"], "legal_rep_mobile": "+39 333 123 4567",
             "legal_rep_first_name": LEGAL_REP["first"], "legal_rep_last_name": LEGAL_REP["last"],
             "legal_rep_birth_date": "1975-02-03", "legal_rep_tax_code": facts["tax_code"]})
-        page.expect_text("riceverai", what="windtre: the activation e-mail is announced")
+        page.expect_text("indirizzo registrato", what="windtre: the activation goes to the address on the contract, announced masked")
         page.screenshot(ctx.shot(tenant, "01-check-your-email"))
         link = portal_link(ctx.mailbox.wait_for(facts["email"], after=mark))
         page.open(link)
@@ -260,14 +261,15 @@ class Journeys:
     def tim(self, facts):
         """Legal representative: verification, e-mail confirmed by link, username, password, confirmation."""
         ctx, page, tenant = self.ctx, self.page, "tim"
-        email, username = "rl.%s@example.it" % ctx.token, "e2e.tim.%s" % ctx.token
+        username = "e2e.tim.%s" % ctx.token
         self.start_registration(tenant, "legal_representative_registration")
         ctx.check_accessibility(tenant, "registration")
-        self.step(tenant, "verification", {"vat_number": facts["vat"], "legal_rep_tax_code": facts["tax_code"]})
         mark = ctx.mailbox.last_number()
-        self.step(tenant, "e-mail", {"email": email})
+        # The VAT number and codice fiscale are public: the link goes to the legal representative's e-mail on the contract.
+        self.step(tenant, "verification", {"vat_number": facts["vat"], "legal_rep_tax_code": facts["tax_code"]})
+        page.expect_text("indirizzo registrato", what="tim: the link goes to the address on the contract, announced masked")
         page.screenshot(ctx.shot(tenant, "01-check-your-email"))
-        link = portal_link(ctx.mailbox.wait_for(email, after=mark))
+        link = portal_link(ctx.mailbox.wait_for(facts["email"], after=mark))
         page.open(link)
         self.step(tenant, "username", {"username": username})
         self.set_password(tenant, STRONG_PASSWORD, toggle=True)

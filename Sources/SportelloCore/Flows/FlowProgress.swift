@@ -34,6 +34,9 @@ public struct FlowProgress: Codable, Sendable, Equatable {
     public var sentTo: String?
     /// Optional fields typed at `verify_customer` (e.g. Unogas's phone), stored on the record at completion.
     public var verifiedExtras: [String: String]?
+    /// A hash of the identifier typed at a recovery's `identify` step (never the identifier itself): what the
+    /// flow's mail limits count when the identifier names no account.
+    public var identifierDigest: String?
 
     public init(flowId: String) {
         self.flowId = flowId
