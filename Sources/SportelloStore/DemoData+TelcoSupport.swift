@@ -37,6 +37,7 @@ extension DemoDataGenerator {
         }
         if tenant.features["support.contact"] != nil || tenant.features["support.chat"] != nil {
             let weekdays = [1, 2, 3, 4, 5]
+            // Only contacts the provider's own documents give (191 in seed 004); no invented number or PEC.
             let channels: [(String, String, String, SupportChannelData)] = [
                 ("phone", "Servizio Clienti Business 191", "Assistenza commerciale, amministrativa e tecnica per le aziende, gratuita da rete fissa e mobile TIM.",
                  SupportChannelData(phone: "191", hours: [.init(days: weekdays + [6], from: "08:00", to: "20:00")], audience: "all")),
@@ -45,10 +46,6 @@ extension DemoDataGenerator {
                                                                     .init(days: [6], from: "09:00", to: "13:00")], audience: "all")),
                 ("fault", "Segnalazione guasti", "Guasti su linea fissa e connessione: il servizio tecnico è attivo tutti i giorni, 24 ore su 24.",
                  SupportChannelData(phone: "191", hours: [.init(days: weekdays + [6, 7], from: "00:00", to: "24:00")], audience: "fixed")),
-                ("abroad", "Dall'estero", "Se sei all'estero chiama il Servizio Clienti Business al numero gratuito dedicato.",
-                 SupportChannelData(phone: "+39 02 8597 9191", hours: [.init(days: weekdays, from: "08:00", to: "20:00")], audience: "mobile")),
-                ("pec", "Posta elettronica certificata", "Per reclami e comunicazioni formali scrivi alla PEC del Servizio Clienti Business.",
-                 SupportChannelData(email: "servizioclienti.business@pec.example.it", audience: "all")),
             ]
             for (position, channel) in channels.enumerated() {
                 try await transaction.insertCatalogItem(CatalogItemRecord(

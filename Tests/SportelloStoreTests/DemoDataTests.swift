@@ -69,6 +69,12 @@ struct DemoDataRulesTests {
     static func check(base: String, tenant: TenantDefinition, in transaction: TenantTransaction) async throws {
         let customers = try await transaction.customers(limit: 1000)
         #expect(!customers.isEmpty)
+        // Contacts shown as the provider's come from its documents only: no invented number, PEC or e-mail.
+        for code in ["phone", "chat", "fault", "abroad", "pec"] {
+            guard let channel = try await transaction.catalogItem(kind: "support_channel", code: code) else { continue }
+            let data = channel.data ?? ""
+            #expect(!data.contains("example") && !data.contains("+39"), "\(base) support channel \(code): \(data)")
+        }
         var userNames: [String] = []
         var userCount = 0
         for customer in customers {

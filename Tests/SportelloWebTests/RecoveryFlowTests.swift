@@ -179,7 +179,10 @@ struct RecoveryFlowTests {
         return text
     }
 
+    /// Timing runs alone (scripts/test runs it after the parallel suites, with SPORTELLO_TIMING_TESTS=1): on a
+    /// machine busy with other suites the medians measure the load, not the portal.
     @Test("Recovery: an existing and an unknown identifier get the same page and the same time (medians of interleaved samples)",
+          .enabled(if: ProcessInfo.processInfo.environment["SPORTELLO_TIMING_TESTS"] == "1"),
           arguments: ["unidata", "unogas", "tunda", "windtre", "tim"])
     func existingAndUnknownAreIndistinguishable(tenant: String) async throws {
         try await PortalHarness.with(engine: .sqlite, tenant: tenant) { portal in
