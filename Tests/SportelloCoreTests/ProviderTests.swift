@@ -20,9 +20,9 @@ struct ProvidersLoadTests {
         #expect(Set(result.tenants.map(\.definition.id)) == ["unidata", "unogas", "tunda", "windtre", "tim"])
     }
 
-    @Test func theOnlyWarningsAreUnogasAdvisedPasswordLengthAndItsUnconfirmedRegistration() throws {
+    @Test func theOnlyWarningIsUnogasAdvisedPasswordLength() throws {
         let warnings = try Providers().result.warnings
-        #expect(warnings.map(\.code) == ["weak-password-policy", "typed-delivery"])
+        #expect(warnings.map(\.code) == ["weak-password-policy"])
         #expect(warnings.allSatisfy { $0.location.file.hasSuffix("unogas.yaml") })
     }
 
@@ -244,11 +244,12 @@ struct UnidataTests {
 struct UnogasTests {
     @Test func registrationVerifiesTheBillDataThenAsksASecurityQuestion() throws {
         let flow = try #require(try Providers().definition("unogas").flows["registration"])
-        #expect(flow.steps.map(\.step) == [.verifyCustomer, .credentials, .password, .securityQuestion, .confirmation])
+        #expect(flow.steps.map(\.step) == [.verifyCustomer, .activation, .credentials, .password, .securityQuestion, .confirmation])
         #expect(Set(flow.steps[0].match ?? []) == ["customer_code", "names", "tax_id"])
         #expect(flow.steps[0].optionalFields == ["phone"])
-        #expect(flow.steps[1].username == .email)
-        #expect(flow.steps[3].confirm == true)
+        #expect(flow.steps[1].deliverTo == [.customerEmail], "the bill's data are not secret: the link goes to the e-mail on record")
+        #expect(flow.steps[2].username == .email)
+        #expect(flow.steps[4].confirm == true)
         #expect(!flow.steps.contains { $0.step == .automaticLogin }, "the user closes the notice and logs in")
     }
 

@@ -78,13 +78,29 @@ struct RegistrationFlowTests {
         }
     }
 
-    @Test("Unogas: verify against the bill data, e-mail as username, security question; a wrong field gets one neutral message",
+    @Test("Unogas: verify against the bill data, activation at the e-mail on record, e-mail as username, security question; a wrong field gets one neutral message",
           arguments: TestEngine.available)
     func unogasRegistration(engine: TestEngine) async throws {
         try await PortalHarness.with(engine: engine, tenant: "unogas") { portal in
+        let onRecord = uniqueEmail("bolletta")
         _ = try await portal.withCustomer(CustomerRecord(customerType: "person", customerCode: "GAS-0042", firstName: "Mario", lastName: "Rossi",
+                                                         taxCode: rossiTaxCode, email: onRecord, createdAt: 0))
+        _ = try await portal.withCustomer(CustomerRecord(customerType: "person", customerCode: "GAS-0043", firstName: "Mario", lastName: "Rossi",
                                                          taxCode: rossiTaxCode, createdAt: 0))
         let email = uniqueEmail("mario")
+        try await portal.test { browser in
+            let nowhere = try await browser.post("/access/registration", ["step": "0", "customer_code": "GAS-0043", "first_name": "Mario",
+                                                                         "last_name": "Rossi", "tax_id": rossiTaxCode])
+            #expect(nowhere.status == .unprocessableContent && nowhere.body.contains("non risulta un recapito registrato"),
+                    "no e-mail on record: no account, whatever the bill data")
+        }
+        try await portal.test { browser in
+            let waiting = try await browser.follow(try await browser.post("/access/registration", [
+                "step": "0", "customer_code": "gas-0042", "first_name": "MARIO", "last_name": "rossi", "tax_id": rossiTaxCode.lowercased()]))
+            #expect(waiting.body.contains(ContactMasking.email(onRecord)), "the link went to the e-mail on record, shown masked")
+            #expect(!waiting.body.contains("name=\"email\""), "no credentials before the link is opened")
+        }
+        let activation = try Browser.link(in: try await portal.mail(to: onRecord).text)
         try await portal.test { browser in
             let form = try await browser.get("/access/registration")
             #expect(form.status == .ok)
@@ -94,16 +110,15 @@ struct RegistrationFlowTests {
             let wrongCode = try await browser.post("/access/registration", ["step": "0", "customer_code": "GAS-9999", "first_name": "Mario",
                                                                            "last_name": "Rossi", "tax_id": rossiTaxCode])
             #expect(Self.formError(wrong.body) == Self.formError(wrongCode.body), "the message does not tell which field was wrong")
-            let credentials = try await browser.follow(try await browser.post("/access/registration", [
-                "step": "0", "customer_code": "gas-0042", "first_name": "MARIO", "last_name": "rossi", "tax_id": rossiTaxCode.lowercased()]))
+            let credentials = try await browser.follow(try await browser.get(activation))
             #expect(credentials.body.contains("name=\"email\""))
-            _ = try await browser.post("/access/registration", ["step": "1", "email": email])
-            _ = try await browser.post("/access/registration", ["step": "2", "password": strongPassword, "password_confirmation": strongPassword])
-            let mismatch = try await browser.post("/access/registration", ["step": "3", "security_question": SecurityQuestions.italian[0],
+            _ = try await browser.post("/access/registration", ["step": "2", "email": email])
+            _ = try await browser.post("/access/registration", ["step": "3", "password": strongPassword, "password_confirmation": strongPassword])
+            let mismatch = try await browser.post("/access/registration", ["step": "4", "security_question": SecurityQuestions.italian[0],
                                                                           "security_answer": "Micio", "security_answer_confirmation": "Miao"])
             #expect(mismatch.status == .unprocessableContent)
             let done = try await browser.follow(try await browser.post("/access/registration", [
-                "step": "3", "security_question": SecurityQuestions.italian[0], "security_answer": "Micio",
+                "step": "4", "security_question": SecurityQuestions.italian[0], "security_answer": "Micio",
                 "security_answer_confirmation": " micio "]))
             #expect(done.body.contains("Registrazione completata"))
             let login = try await browser.post("/login", ["identifier": email, "password": strongPassword])

@@ -31,8 +31,9 @@ def fresh_customers(token, serial):
     person_tax = codice_fiscale("Esposito", "Giulia", 1988, 7, 21, True, "F839")
     customers["unogas"] = ([{
         "type": "customer", "external_id": "E2E-GAS-" + token, "customer_type": "person", "customer_code": "GAS-E2E-" + token.upper(),
-        "first_name": "Giulia", "last_name": "Esposito", "tax_code": person_tax,
-    }], {"code": "GAS-E2E-" + token.upper(), "first_name": "Giulia", "last_name": "Esposito", "tax_code": person_tax})
+        "first_name": "Giulia", "last_name": "Esposito", "tax_code": person_tax, "email": "bolletta.%s@example.it" % token,
+    }], {"code": "GAS-E2E-" + token.upper(), "first_name": "Giulia", "last_name": "Esposito", "tax_code": person_tax,
+         "email": "bolletta.%s@example.it" % token})
     for tenant, office in (("windtre", 15), ("tim", 16)):
         vat = partita_iva(serial + office, office)
         # Nothing of the tenant's name in the address: WINDTRE's password may not contain personal data (the e-mail included).
@@ -227,8 +228,12 @@ class Journeys:
         email = "cliente.%s@example.it" % ctx.token
         self.start_registration(tenant, "registration")
         ctx.check_accessibility(tenant, "registration")
+        mark = ctx.mailbox.last_number()
         self.step(tenant, "verification against the bill", {
             "customer_code": facts["code"], "first_name": facts["first_name"], "last_name": facts["last_name"], "tax_id": facts["tax_code"]})
+        # The bill's data are not secret: the activation link goes to the e-mail Unogas has on record.
+        page.expect_text("indirizzo registrato", what="unogas: the link goes to the e-mail on record, announced masked")
+        page.open(portal_link(ctx.mailbox.wait_for(facts["email"], after=mark)))
         self.step(tenant, "USER ID (e-mail)", {"email": email})
         self.set_password(tenant, STRONG_PASSWORD)
         self.step(tenant, "security question", {"security_question": "Qual è il nome del tuo primo animale domestico?", "security_answer": "Micio",
