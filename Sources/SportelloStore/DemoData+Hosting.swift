@@ -6,14 +6,14 @@ import SportelloCore
 extension DemoDataGenerator {
     /// Rows shared by every customer of the tenant (catalogue items, articles…), made once per tenant.
     func seedHosting(in transaction: TenantTransaction) async throws {
-        if tenant.features["services.buy"] != nil {
+        if tenant.feature("services.buy") != nil {
             for (position, product) in HostingDemoCatalog.products.enumerated() {
                 try await transaction.insertCatalogItem(CatalogItemRecord(
                     kind: "product", code: product.code, title: product.title, description: product.description, category: product.category,
                     priceCents: product.priceCents, billingPeriod: product.period, position: Int64(position), data: product.data))
             }
         }
-        if tenant.features["domains.register"] != nil {
+        if tenant.feature("domains.register") != nil {
             for (position, ext) in HostingDemoCatalog.extensions.enumerated() {
                 try await transaction.insertCatalogItem(CatalogItemRecord(
                     kind: "domain_extension", code: ext.code, title: ".\(ext.code)", description: ext.description,
@@ -22,7 +22,7 @@ extension DemoDataGenerator {
         }
         let updated = CalendarDay(instant: now)
         for (feature, collection, articles) in [("knowledge_base.view", "knowledge_base", HostingDemoArticles.tunda),
-                                                ("help.view", "help", HostingDemoArticles.unidata)] where tenant.features[feature] != nil {
+                                                ("help.view", "help", HostingDemoArticles.unidata)] where tenant.feature(feature) != nil {
             var rows: [ArticleRecord] = []
             for locale in tenant.locales.available {
                 guard let texts = articles[locale] else { continue }
@@ -40,7 +40,7 @@ extension DemoDataGenerator {
     func fillHosting(_ account: DemoAccount, random: inout SplitMix64, in transaction: TenantTransaction) async throws {
         let today = CalendarDay(instant: now)
         var hosted: [HostingAccountRecord] = []
-        if tenant.features["hosting.manage"] != nil {
+        if tenant.feature("hosting.manage") != nil {
             let contracts = try await transaction.contracts(customerId: account.customerId)
             let shared = Set(contracts.filter { $0.offer.localizedCaseInsensitiveContains("hosting") }.compactMap(\.id))
             for line in try await transaction.lines(customerId: account.customerId) where line.kind == "hosting" && shared.contains(line.contractId) {
@@ -63,7 +63,7 @@ extension DemoDataGenerator {
                 hosted.append(record)
             }
         }
-        if tenant.features["hosting.unblock_ip"] != nil {
+        if tenant.feature("hosting.unblock_ip") != nil {
             var blocks: [BlockedAddressRecord] = []
             for hosting in hosted {
                 guard let hostingId = hosting.id else { continue }
@@ -82,7 +82,7 @@ extension DemoDataGenerator {
             }
             try await transaction.insertBlockedAddresses(blocks)
         }
-        if tenant.features["domains.register"] != nil {
+        if tenant.feature("domains.register") != nil {
             var names = hosted.map(\.domain)
             if random.next() % 2 == 0, let first = names.first {
                 names.append(first.replacingOccurrences(of: ".it", with: ".com"))
@@ -99,7 +99,7 @@ extension DemoDataGenerator {
         }
         // Orders: purchases already started (settled before these demo invoices, so no pro-forma of their own: the
         // demo's invoice history stays the plans' yearly ones). Pro-formas appear as soon as someone orders in the portal.
-        if tenant.features["services.buy"] != nil, let hosting = hosted.first {
+        if tenant.feature("services.buy") != nil, let hosting = hosted.first {
             for (code, daysAgo, quantity) in [("SSL-DV", 200, Int64(1)), ("BKP-DAILY", 40 + Int(random.next() % 20), Int64(12))] {
                 guard let product = HostingDemoCatalog.products.first(where: { $0.code == code }) else { continue }
                 let net = product.priceCents * quantity

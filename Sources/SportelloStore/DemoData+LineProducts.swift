@@ -20,7 +20,7 @@ extension DemoDataGenerator {
     /// Rows shared by every customer of the tenant (catalogue items, articles…), made once per tenant.
     func seedLineProducts(in transaction: TenantTransaction) async throws {
         var items: [CatalogItemRecord] = []
-        if tenant.features["gss.view"] != nil || tenant.features["gss.manage"] != nil {
+        if tenant.feature("gss.view") != nil || tenant.feature("gss.manage") != nil {
             for (position, package) in Self.sharePackages.enumerated() {
                 items.append(CatalogItemRecord(kind: "gss_package", code: package.code, title: package.title,
                                                description: "\(package.giga) Giga al mese condivisi tra le SIM del pacchetto",
@@ -34,7 +34,7 @@ extension DemoDataGenerator {
                                                data: #"{"giga":\#(pack.giga)}"#))
             }
         }
-        if tenant.features["coverage.view"] != nil {
+        if tenant.feature("coverage.view") != nil {
             // seed 003_41e792d9e27fedff.txt: "due collegamenti esterni che rimandano ai relativi strumenti di verifica della
             // copertura nazionale e internazionale". The seed gives no addresses: these are the provider's public pages
             // as of writing, kept as data so the provider can change them without a release.
@@ -54,7 +54,7 @@ extension DemoDataGenerator {
     /// traffic of the month, and devices (phones on instalments, routers with on-site maintenance).
     func fillLineProducts(_ account: DemoAccount, random: inout SplitMix64, in transaction: TenantTransaction) async throws {
         let sims = account.lines.filter { $0.kind == "sim" }.map(\.id)
-        if tenant.features["lines.pin_puk"] != nil {
+        if tenant.feature("lines.pin_puk") != nil {
             for sim in sims {
                 let body = "893988" + String(format: "%06d%07d", Int(random.next() % 1_000_000), Int(random.next() % 10_000_000))
                 try await transaction.setSimDetails(lineId: sim, customerId: account.customerId, iccid: body + String(Self.luhnDigit(body)),
@@ -63,7 +63,7 @@ extension DemoDataGenerator {
             }
         }
         let today = CalendarDay(instant: now)
-        if tenant.features["gss.view"] != nil, !sims.isEmpty {
+        if tenant.feature("gss.view") != nil, !sims.isEmpty {
             let monthStart = CalendarDay(year: today.year, month: today.month, day: 1).startInstant
             let used = try await transaction.dataBytes(lineIds: sims, customerId: account.customerId, since: monthStart)
             // Three SIMs or more: two packages, so that SIMs can be moved between them.
@@ -87,7 +87,7 @@ extension DemoDataGenerator {
                 for sim in group { try await transaction.setSharePlan(lineId: sim, customerId: account.customerId, sharePlanId: planId) }
             }
         }
-        if tenant.features["devices.view"] != nil {
+        if tenant.feature("devices.view") != nil {
             let phones: [(brand: String, model: String, cents: Int64)] = [
                 ("Apple", "iPhone 15 128GB", 3_750), ("Samsung", "Galaxy S24 256GB", 3_490), ("Samsung", "Galaxy A55 5G", 1_590),
                 ("Xiaomi", "Redmi Note 13 Pro", 1_290), ("Motorola", "edge 50", 1_690), ("Apple", "iPhone 16 Pro 256GB", 5_490),

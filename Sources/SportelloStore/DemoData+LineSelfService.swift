@@ -6,7 +6,7 @@ import SportelloCore
 extension DemoDataGenerator {
     /// Rows shared by every customer of the tenant (catalogue items, articles…), made once per tenant.
     func seedLineSelfService(in transaction: TenantTransaction) async throws {
-        guard tenant.features["promotions.view"] != nil else { return }
+        guard tenant.feature("promotions.view") != nil else { return }
         let today = CalendarDay(instant: now)
         let phone = tenant.contacts?.customerCare ?? "1928"
         func data(_ kinds: [String], _ conditions: String) -> String {
@@ -50,7 +50,7 @@ extension DemoDataGenerator {
     func fillLineSelfService(_ account: DemoAccount, random: inout SplitMix64, in transaction: TenantTransaction) async throws {
         let today = CalendarDay(instant: now)
         let customer = account.customer
-        if tenant.features["line_activation.view"] != nil {
+        if tenant.feature("line_activation.view") != nil {
             // The customer people log in as always has activations under way; the others only sometimes.
             let count = account.users.isEmpty ? Int(random.next() % 2) : 2 + Int(random.next() % 2)
             let offers = ["Fibra 2.5 Giga Pro", "Fibra 1 Giga Business", "Linea fissa FTTC 200 Mega", "Centralino Smart Office"]
@@ -84,7 +84,7 @@ extension DemoDataGenerator {
             }
         }
         let sims = account.lines.filter { $0.kind == "sim" }.map(\.id)
-        if tenant.features["sim_association.view"] != nil, !account.users.isEmpty {
+        if tenant.feature("sim_association.view") != nil, !account.users.isEmpty {
             let users = try await transaction.users(customerId: account.customerId)
             func name(_ user: UserRecord) -> String { [user.firstName, user.lastName].compactMap { $0 }.joined(separator: " ") }
             // Employees who had a SIM before and left it (not portal users).
@@ -109,7 +109,7 @@ extension DemoDataGenerator {
                 }
             }
         }
-        if tenant.features["recharges.automatic"] != nil, !account.users.isEmpty, let first = sims.first {
+        if tenant.feature("recharges.automatic") != nil, !account.users.isEmpty, let first = sims.first {
             let created = now - Int64(86_400 * (20 + random.next() % 200))
             try await transaction.insertAutomaticRecharge(AutomaticRechargeRecord(
                 customerId: account.customerId, lineId: first, mode: "threshold", amountCents: 2_000, thresholdCents: 500,

@@ -8,7 +8,7 @@ extension DemoDataGenerator {
     func seedTelcoSupport(in transaction: TenantTransaction) async throws {
         let today = CalendarDay(instant: now)
         let business = tenant.customerTypes.first { $0.value.kind == .business }?.key
-        if tenant.features["offers.view"] != nil {
+        if tenant.feature("offers.view") != nil {
             // (code, title, description, category, price, period, from, to, data); the last two are out of their window.
             let offers: [(String, String, String, String, Int64?, String?, Int, Int, OfferData)] = [
                 ("TIM-BIZ-GIGA-200", "TIM Business Giga 200", "200 Giga in 5G e minuti illimitati per le SIM aziendali, con hotspot incluso.",
@@ -35,7 +35,7 @@ extension DemoDataGenerator {
                     position: Int64(position), data: offer.8.encoded()))
             }
         }
-        if tenant.features["support.contact"] != nil || tenant.features["support.chat"] != nil {
+        if tenant.feature("support.contact") != nil || tenant.feature("support.chat") != nil {
             let weekdays = [1, 2, 3, 4, 5]
             // Only contacts the provider's own documents give (191 in seed 004); no invented number or PEC.
             let channels: [(String, String, String, SupportChannelData)] = [
@@ -58,7 +58,7 @@ extension DemoDataGenerator {
     /// Rows of one demo customer.
     func fillTelcoSupport(_ account: DemoAccount, random: inout SplitMix64, in transaction: TenantTransaction) async throws {
         let today = CalendarDay(instant: now)
-        if tenant.features["support.chat"] != nil {
+        if tenant.feature("support.chat") != nil {
             let operators = ["Giulia", "Marco", "Francesca", "Luca", "Sara"]
             let conversations: [[(String, String)]] = [
                 [("customer", "Buongiorno, la fibra dell'ufficio da ieri pomeriggio va a singhiozzo. Potete verificare?"),
@@ -84,7 +84,7 @@ extension DemoDataGenerator {
         }
         // A company someone logs in to gets its office's fixed line (with some traffic), so there is a line to diagnose.
         var lines = account.lines
-        if tenant.features["support.line_diagnosis"] != nil, !account.users.isEmpty, !lines.contains(where: { $0.kind == "fixed_line" }),
+        if tenant.feature("support.line_diagnosis") != nil, !account.users.isEmpty, !lines.contains(where: { $0.kind == "fixed_line" }),
            let contractId = account.contractId {
             let identifier = "06\(String(format: "%08d", Int(random.next() % 100_000_000)))"
             let lineId = try await transaction.insertLine(LineRecord(
@@ -102,7 +102,7 @@ extension DemoDataGenerator {
             try await transaction.insertUsage(calls)
             lines.append((lineId, "fixed_line"))
         }
-        if tenant.features["support.line_diagnosis"] != nil, let line = lines.first(where: { $0.kind == "fixed_line" }) {
+        if tenant.feature("support.line_diagnosis") != nil, let line = lines.first(where: { $0.kind == "fixed_line" }) {
             for run in 0..<Int(1 + random.next() % 2) {
                 let at = today.adding(days: -(10 + run * 25 + Int(random.next() % 5))).startInstant + Int64(8 * 3600 + random.next() % 32_000)
                 let checks = LineDiagnosis.run(LineDiagnosisInput(
@@ -114,7 +114,7 @@ extension DemoDataGenerator {
             }
         }
         // One exclusive offer already on its way, so request tracking shows an activation in progress.
-        if tenant.features["offers.activate"] != nil, let userId = account.users.first, random.next() % 2 == 0,
+        if tenant.feature("offers.activate") != nil, let userId = account.users.first, random.next() % 2 == 0,
            let (formId, form) = (tenant.requests ?? OrderedMap()).first(where: { $0.value.feature == "offers.activate" }).map({ ($0.key, $0.value) }) {
             let opened = today.adding(days: -Int(2 + random.next() % 10)).startInstant + 10 * 3600
             let payload = #"{"fields":{"notes":"Attivazione richiesta dal portale","offer":"TIM-BIZ-CLOUD-BACKUP"},"notify":"email"}"#

@@ -271,7 +271,7 @@ public struct DemoDataGenerator: Sendable {
         try await fillTelcoSupport(account, random: &telcoSupport, in: transaction)
         var hosting = generator("hosting")
         try await fillHosting(account, random: &hosting, in: transaction)
-        if tenant.features["invoices.personal"] != nil {
+        if tenant.feature("invoices.personal") != nil {
             var personal = generator("personal_invoices")
             try await fillPersonalInvoices(account, random: &personal, in: transaction)
         }

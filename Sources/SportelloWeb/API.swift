@@ -170,7 +170,7 @@ public struct APIOperation: Sendable {
             let defined = page.definedFeatures(in: tenant)
             return defined.isEmpty ? nil : defined
         }
-        let defined = allFeatures.filter { tenant.features[$0] != nil }
+        let defined = allFeatures.filter { tenant.feature($0) != nil }
         return !allFeatures.isEmpty && defined.isEmpty ? nil : defined
     }
 
@@ -208,7 +208,7 @@ public enum APICatalog {
             var node: [String: Any] = ["summary": operation.summary, "operationId": operationId(operation)]
             var description = operation.authenticated ? "Needs a session (cookie or bearer token)." : "Open to everyone."
             if let feature = features.first {
-                let label = definition.features[feature]?.label.resolve(locale) ?? feature
+                let label = definition.feature(feature)?.label.resolve(locale) ?? feature
                 description += " Feature `\(feature)` (\(label)) must be granted to the user's role."
             }
             node["description"] = description

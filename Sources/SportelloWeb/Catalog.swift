@@ -24,8 +24,8 @@ public struct PortalPage: Sendable {
 
     /// The features of `tenant` that open this page.
     public func definedFeatures(in tenant: TenantDefinition) -> [String] {
-        var result = features.filter { tenant.features[$0] != nil }
-        for feature in tenantFeatures?(tenant) ?? [] where tenant.features[feature] != nil && !result.contains(feature) {
+        var result = features.filter { tenant.feature($0) != nil }
+        for feature in tenantFeatures?(tenant) ?? [] where tenant.feature(feature) != nil && !result.contains(feature) {
             result.append(feature)
         }
         return result
@@ -44,7 +44,8 @@ public enum PortalCatalog {
 
     /// The page that shows `feature` in `tenant`, if one does.
     public static func page(for feature: String, in tenant: TenantDefinition) -> PortalPage? {
-        pages.first { $0.features.contains(feature) } ?? pages.first { $0.definedFeatures(in: tenant).contains(feature) }
+        let slot = tenant.slot(of: feature) ?? feature
+        return pages.first { $0.features.contains(slot) } ?? pages.first { $0.definedFeatures(in: tenant).contains(feature) }
     }
 
     /// The page where a request form of `feature` is filled in, when not on the generic requests pages.
@@ -59,5 +60,35 @@ extension UserContext {
         let defined = page.definedFeatures(in: tenant.definition)
         guard !defined.isEmpty else { throw PortalError.notFound }
         guard defined.contains(where: { may($0) }) else { throw PortalError.forbidden(feature: defined[0]) }
+    }
+}
+
+/// The capabilities section of `docs/REFERENCE.md`: every slot with the pages and API operations that serve it.
+public enum CapabilityReference {
+    public static func markdown() -> String {
+        var out = """
+
+        ## Capabilities
+
+        What the portal can do for a tenant's users. A feature opens a capability's slot when it names it with
+        `capability: <slot>` (the feature's id is then the tenant's own: `bolletta.paga: {capability: invoices.pay, …}`),
+        or when the feature is named after the slot. `validate` reports an unknown slot (with the closest one), two
+        features bound to one slot, and warns about a feature that binds to no slot and that no request form or
+        notification setting uses (it would open no page). Pages open when the user's role grants a feature bound
+        to one of the page's slots; API operations are listed in a tenant's OpenAPI document on the same terms.
+
+        """
+        for capability in CapabilityCatalogue.all {
+            out += "\n### `\(capability.id)`\n\n\(capability.summary)\n\n| slot | what it opens | pages | API operations |\n|---|---|---|---|\n"
+            for slot in capability.slots {
+                let pages = PortalCatalog.pages.filter { $0.features.contains(slot.name) }.map { "`\($0.path)`" }
+                let operations = APICatalog.operations.filter { operation in
+                    operation.allFeatures.contains(slot.name) || (operation.page?.features.contains(slot.name) ?? false)
+                }.map { "`\($0.method) \($0.path)`" }
+                func cell(_ list: [String]) -> String { list.isEmpty ? "–" : list.joined(separator: "<br>") }
+                out += "| `\(slot.name)` | \(slot.summary.replacingOccurrences(of: "|", with: "\\|")) | \(cell(pages)) | \(cell(operations)) |\n"
+            }
+        }
+        return out
     }
 }

@@ -164,7 +164,7 @@ struct TenantMiddleware: RouterMiddleware {
     private func message(for error: PortalError, tenant: PortalTenant, locale: String) -> String {
         switch error {
         case .forbidden(let feature):
-            let label = tenant.definition.features[feature]?.label.resolve(locale) ?? feature
+            let label = tenant.definition.feature(feature)?.label.resolve(locale) ?? feature
             return tenant.theme.text("error.forbidden.message", locale: locale, ["feature": label])
         case .badRequest(let detail):
             return tenant.theme.text("error.bad_request.message", locale: locale, ["detail": detail])

@@ -14,7 +14,7 @@ struct PortalController {
     private func dashboard(context: UserContext) async throws -> Response {
         let tenant = context.tenant
         // The home page is every user's landing page; a tenant that lists it as a feature decides who sees it.
-        if tenant.definition.features["dashboard.view"] != nil { try context.require("dashboard.view") }
+        if tenant.definition.feature("dashboard.view") != nil { try context.require("dashboard.view") }
         let customer = context.customer
         let customerId = customer.id ?? 0
         let now = services.now
@@ -34,7 +34,7 @@ struct PortalController {
         let shortcuts = tenant.pages(openTo: context.session.principal)
             .map { ["href": $0.path, "label": tenant.theme.text($0.titleKey, locale: context.locale)] }
         var values: [String: Any] = ["customer": facts, "shortcuts": shortcuts, "has_shortcuts": !shortcuts.isEmpty]
-        if context.may("account_status.view") || tenant.definition.features["account_status.view"] == nil {
+        if context.may("account_status.view") || tenant.definition.feature("account_status.view") == nil {
             values["administrative_status"] = overdue
                 ? tenant.theme.text("dashboard.status_overdue", locale: context.locale)
                 : tenant.theme.text("dashboard.status_regular", locale: context.locale)
@@ -42,14 +42,14 @@ struct PortalController {
         }
         // WINDTRE: the coverage checks are linked at the bottom of the home page (seed 003), as well as on their own page.
         let coverage = LineProductsController.Feature.coverage
-        if tenant.definition.features[coverage] != nil, context.may(coverage) {
+        if tenant.definition.feature(coverage) != nil, context.may(coverage) {
             let customerType = customer.customerType
             let links = try await services.recentReads.value(tenant: tenant.id, key: "coverage|\(customerType)", database: services.database,
                                                              now: now) { () async throws -> (value: [LineProductsController.CoverageLink], dependencies: [String])? in
                 (try await LineProductsController(services: services).coverageLinks(context: context), ["table:catalog_items"])
             } ?? []
             if !links.isEmpty {
-                values["coverage_label"] = tenant.definition.features[coverage]?.label.resolve(context.locale)
+                values["coverage_label"] = tenant.definition.feature(coverage)?.label.resolve(context.locale)
                 values["coverage"] = links.map { ["title": $0.title, "url": $0.url] }
             }
         }

@@ -21,8 +21,9 @@ struct SectionsController {
         let care = definition.contacts?.customerCare
         let items = granted.map { featureId, feature -> [String: Any] in
             var item: [String: Any] = ["id": featureId, "label": feature.label.resolve(context.locale)]
+            let slot = definition.slot(of: featureId) ?? featureId
             if let form = definition.requests?.first(where: { $0.value.feature == featureId }),
-               PortalCatalog.pages.first(where: { $0.features.contains(featureId) }) == nil {
+               PortalCatalog.pages.first(where: { $0.features.contains(slot) }) == nil {
                 // A feature served by a request form of its own opens that form.
                 item["href"] = "/requests/new/\(form.key)"
             } else if let page = PortalCatalog.page(for: featureId, in: definition) {

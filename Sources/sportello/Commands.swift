@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SportelloCore
+import SportelloWeb
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Check tenant definitions and report every problem as FILE:LINE:COLUMN.")
@@ -97,6 +98,6 @@ struct Schema: ParsableCommand {
 struct Reference: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the Markdown reference of every key (docs/REFERENCE.md).")
 
-    func run() { print(SchemaExport.reference(), terminator: "") }
+    func run() { print(SchemaExport.reference() + CapabilityReference.markdown(), terminator: "") }
 }
 

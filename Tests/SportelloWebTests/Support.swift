@@ -77,8 +77,8 @@ final class PortalHarness: Sendable {
 
     static let start = Date(timeIntervalSince1970: TimeInterval(CalendarDay(year: 2026, month: 11, day: 21).startInstant + 12 * 3600))
 
-    init(engine: TestEngine, tenant id: String) async throws {
-        var definition = try #require(providerTenants[id])
+    init(engine: TestEngine, tenant id: String, definition override: TenantDefinition? = nil) async throws {
+        var definition = try override ?? #require(providerTenants[id])
         definition.id = "\(id)-\(UUID().uuidString.prefix(8).lowercased())"
         definition.hosts = ["localhost"]
         let templates = repositoryRoot.appendingPathComponent("templates")
@@ -101,8 +101,9 @@ final class PortalHarness: Sendable {
     func close() async { await database.close() }
 
     /// Runs `body` with a portal and always closes its database.
-    static func with(engine: TestEngine, tenant: String, _ body: (PortalHarness) async throws -> Void) async throws {
-        let portal = try await PortalHarness(engine: engine, tenant: tenant)
+    static func with(engine: TestEngine, tenant: String, definition: TenantDefinition? = nil,
+                     _ body: (PortalHarness) async throws -> Void) async throws {
+        let portal = try await PortalHarness(engine: engine, tenant: tenant, definition: definition)
         do {
             try await body(portal)
         } catch {

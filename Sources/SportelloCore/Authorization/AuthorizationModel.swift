@@ -84,6 +84,10 @@ public struct AuthorizationModel: Sendable {
         featureIDs = definition.features.keys
         var featureIndex: [String: Int] = [:]
         for (index, id) in featureIDs.enumerated() { featureIndex[id] = index }
+        // The platform asks by capability slot; a tenant may name the feature bound to it as it likes.
+        for (index, id) in featureIDs.enumerated() {
+            if let slot = definition.features[id]?.capability, featureIndex[slot] == nil { featureIndex[slot] = index }
+        }
         self.featureIndex = featureIndex
         let closure = RoleClosure(definition)
         let count = featureIDs.count

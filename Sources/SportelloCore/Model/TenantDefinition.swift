@@ -119,6 +119,8 @@ public enum FeatureScope: String, Decodable, Sendable, CaseIterable, Comparable 
 public struct Feature: Decodable, Sendable {
     public var label: LocalizedText
     public var section: String
+    /// The capability slot the feature opens (`invoices.pay`); absent, the feature's own id when that is a slot.
+    public var capability: String?
     public var scopes: [FeatureScope]?
     public var plugin: String?
 }

@@ -44,6 +44,7 @@ public enum TenantSchema {
     public static let feature = ObjectSchema("feature", "Something a user can see or do in the portal.", [
         .required("label", .text, "Name shown in navigation and in the matrix."),
         .required("section", .identifier, "Section (from `sections`) the feature belongs to."),
+        .optional("capability", .identifier, "The capability slot the feature opens (see Capabilities); a feature named after a slot binds to it without this key.", example: "invoices.pay"),
         .optional("scopes", .list(.choice(scopes)), "Data scopes the feature supports: own_line, all_lines."),
         .optional("plugin", .identifier, "Plugin (manifest under plugins/) that provides the data or action."),
     ])

@@ -113,6 +113,43 @@ struct SemanticValidator {
                 diagnostics.warning("unused-feature", at: key("features/\(id)"), "feature '\(id)' is granted to no role", hint: "grant it or remove it")
             }
         }
+        checkCapabilityBindings()
+    }
+
+    /// Features bind to capability slots (`capability:` or their own name); every other feature must be used by
+    /// a request form, a notification setting or a plugin, or it opens nothing.
+    private mutating func checkCapabilityBindings() {
+        let slots = CapabilityCatalogue.slots.keys.sorted()
+        let usedByTenant = Set((definition.requests?.values ?? []).map(\.feature) + (definition.notifications?.values ?? []).compactMap(\.feature))
+        var boundBy: [String: String] = [:]
+        for (id, feature) in definition.features {
+            if let capability = feature.capability {
+                reference(capability, kind: "capability", in: slots, at: "features/\(id)/capability", context: "capability")
+                if CapabilityCatalogue.isSlot(id), capability != id {
+                    diagnostics.error("slot-name-bound-elsewhere", at: at("features/\(id)/capability"),
+                                      "feature '\(id)' is named after the slot '\(id)' but binds to '\(capability)'",
+                                      hint: "rename the feature or bind it to '\(id)'")
+                }
+            }
+            guard let slot = definition.slot(of: id) else {
+                if !usedByTenant.contains(id), feature.plugin == nil {
+                    // A misspelt slot, else a slot doing the same thing elsewhere (`bills.pay` → `invoices.pay`).
+                    let suggestion = Suggest.closest(to: id, in: slots)
+                        ?? slots.first { $0.split(separator: ".").last == id.split(separator: ".").last }
+                    diagnostics.warning("unbound-feature", at: key("features/\(id)"),
+                                        "feature '\(id)' opens no page: it binds to no capability and no request form or notification uses it",
+                                        hint: suggestion.map { "bind it with capability: \($0)" } ?? "bind it with capability: <slot> (see Capabilities in docs/REFERENCE.md)")
+                }
+                continue
+            }
+            guard CapabilityCatalogue.isSlot(slot) else { continue }
+            if let other = boundBy[slot] {
+                diagnostics.error("capability-bound-twice", at: key("features/\(id)"),
+                                  "features '\(other)' and '\(id)' both bind to capability '\(slot)'", hint: "bind one feature per slot")
+            } else {
+                boundBy[slot] = id
+            }
+        }
     }
 
     private mutating func checkRoles() {

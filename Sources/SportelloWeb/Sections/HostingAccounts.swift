@@ -179,7 +179,7 @@ extension HostingController {
     private func accountsPage(context: UserContext, notice: String? = nil, problems: [FieldProblem] = [], failedAccount: Int64? = nil) async throws -> Response {
         let accounts = try await accountViews(context)
         let locale = context.locale
-        let mayUnblock = context.may(Feature.unblock) && context.tenant.definition.features[Feature.unblock] != nil
+        let mayUnblock = context.may(Feature.unblock) && context.tenant.definition.feature(Feature.unblock) != nil
         let errors = Pages.errorValues(problems, locale: locale)
         func percent(_ used: Int64, _ quota: Int64) -> Int64 { quota > 0 ? min(100, used * 100 / quota) : 0 }
         var values: [String: Any] = [
@@ -204,7 +204,7 @@ extension HostingController {
             },
             "has_accounts": !accounts.isEmpty,
             "may_unblock": mayUnblock,
-            "may_shop": context.may(Feature.buy) && context.tenant.definition.features[Feature.buy] != nil,
+            "may_shop": context.may(Feature.buy) && context.tenant.definition.feature(Feature.buy) != nil,
             "has_errors": !problems.isEmpty,
         ]
         if let notice { values["notice"] = notice }

@@ -53,7 +53,7 @@ extension HostingController {
 
     /// The collection of the tenant's help feature (`knowledge_base` or `help`).
     private func collection(_ context: UserContext) -> String {
-        context.tenant.definition.features["knowledge_base.view"] != nil ? "knowledge_base" : "help"
+        context.tenant.definition.feature("knowledge_base.view") != nil ? "knowledge_base" : "help"
     }
 
     /// The articles in the user's language, or in the tenant's default one when none are translated.
@@ -95,7 +95,7 @@ extension HostingController {
     }
 
     private func helpTitle(_ context: UserContext) -> String {
-        Feature.help.lazy.compactMap { context.tenant.definition.features[$0] != nil ? featureLabel($0, context) : nil }.first
+        Feature.help.lazy.compactMap { context.tenant.definition.feature($0) != nil ? featureLabel($0, context) : nil }.first
             ?? string("hosting.help.title", context)
     }
 

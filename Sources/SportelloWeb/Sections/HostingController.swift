@@ -92,7 +92,7 @@ struct HostingController {
 
     /// The feature's label as the tenant names it (page titles that follow the tenant's words).
     func featureLabel(_ feature: String, _ context: UserContext) -> String? {
-        context.tenant.definition.features[feature]?.label.resolve(context.locale)
+        context.tenant.definition.feature(feature)?.label.resolve(context.locale)
     }
 
     func notice(_ request: Request, allowed: [String], prefix: String, _ context: UserContext) -> String? {

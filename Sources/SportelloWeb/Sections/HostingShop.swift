@@ -321,7 +321,7 @@ extension HostingController {
                 ]
             },
             "has_products": !products.isEmpty,
-            "may_domains": context.may(Feature.domains) && context.tenant.definition.features[Feature.domains] != nil,
+            "may_domains": context.may(Feature.domains) && context.tenant.definition.feature(Feature.domains) != nil,
         ]
         return Pages.render("hosting_shop", values, title: string("hosting.shop.title", context), context: context)
     }
@@ -383,8 +383,8 @@ extension HostingController {
                 return row
             },
             "has_orders": !orders.isEmpty,
-            "may_shop": context.may(Feature.buy) && context.tenant.definition.features[Feature.buy] != nil,
-            "may_domains": context.may(Feature.domains) && context.tenant.definition.features[Feature.domains] != nil,
+            "may_shop": context.may(Feature.buy) && context.tenant.definition.feature(Feature.buy) != nil,
+            "may_domains": context.may(Feature.domains) && context.tenant.definition.feature(Feature.domains) != nil,
         ].merging(notice(request, allowed: ["ordered", "domain_ordered"], prefix: "hosting.done", context).map { ["notice": $0] } ?? [:]) { $1 }
         return Pages.render("hosting_orders", values, title: string("hosting.orders.title", context), context: context)
     }

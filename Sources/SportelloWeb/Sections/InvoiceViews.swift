@@ -17,12 +17,12 @@ enum BillingFeatures {
     /// Downloading and printing: WINDTRE has a feature of its own; elsewhere seeing an invoice includes
     /// printing and saving it ("visualizzare, stampare, salvare").
     static func download(in tenant: TenantDefinition) -> [String] {
-        tenant.features["invoices.download"] != nil ? ["invoices.download"] : view
+        tenant.feature("invoices.download") != nil ? ["invoices.download"] : view
     }
 
     /// The features of `list` that the tenant defines.
     static func defined(_ list: [String], in context: UserContext) -> [String] {
-        list.filter { context.tenant.definition.features[$0] != nil }
+        list.filter { context.tenant.definition.feature($0) != nil }
     }
 
     /// Whether the role grants any of `list` (features the tenant lacks are never granted).

@@ -423,7 +423,7 @@ struct InvoicesController {
             // A paid pro-forma starts what was ordered (Tunda's shop and domains) right away; pages that list
             // orders also start any that were paid elsewhere.
             let definition = context.tenant.definition
-            if definition.features["services.buy"] != nil || definition.features["domains.register"] != nil {
+            if definition.feature("services.buy") != nil || definition.feature("domains.register") != nil {
                 try await HostingController(services: services).activatePaidOrders(context)
             }
         }

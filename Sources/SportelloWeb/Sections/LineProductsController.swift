@@ -189,7 +189,7 @@ struct LineProductsController {
         context.tenant.authorization.scope(context.session.principal, feature) == .ownLine
     }
 
-    func defines(_ feature: String, _ context: UserContext) -> Bool { context.tenant.definition.features[feature] != nil }
+    func defines(_ feature: String, _ context: UserContext) -> Bool { context.tenant.definition.feature(feature) != nil }
 
     /// A UI string in every locale of the tenant, for field problems.
     func text(_ key: String, context: UserContext, _ values: [String: String] = [:]) -> LocalizedText {

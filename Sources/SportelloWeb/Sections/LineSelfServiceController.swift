@@ -132,7 +132,7 @@ struct LineSelfServiceController {
 
     /// Whether the user may use `feature` on `line`: granted, and the line is theirs when the scope is their own line.
     func may(_ feature: String, on line: LineRecord, context: UserContext) -> Bool {
-        guard context.tenant.definition.features[feature] != nil, context.may(feature) else { return false }
+        guard context.tenant.definition.feature(feature) != nil, context.may(feature) else { return false }
         if context.tenant.authorization.scope(context.session.principal, feature) == .ownLine {
             return line.assignedUserId != nil && line.assignedUserId == context.user.id
         }

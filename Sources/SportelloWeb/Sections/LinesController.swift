@@ -133,7 +133,7 @@ struct LinesController {
 
     /// Whether the user may use `feature` on `line`: granted, and the line is theirs when the scope is their own line.
     private func may(_ feature: String, on line: LineRecord, context: UserContext) -> Bool {
-        guard context.tenant.definition.features[feature] != nil, context.may(feature) else { return false }
+        guard context.tenant.definition.feature(feature) != nil, context.may(feature) else { return false }
         if context.tenant.authorization.scope(context.session.principal, feature) == .ownLine {
             return line.assignedUserId != nil && line.assignedUserId == context.user.id
         }
@@ -189,7 +189,7 @@ struct LinesController {
         try context.require(page: Self.lines)
         guard let line = try await transaction.line(id: id, customerId: context.customer.id ?? 0) else { throw PortalError.notFound }
         guard features.contains(where: { may($0, on: line, context: context) }) else {
-            throw PortalError.forbidden(feature: features.first { context.tenant.definition.features[$0] != nil } ?? features[0])
+            throw PortalError.forbidden(feature: features.first { context.tenant.definition.feature($0) != nil } ?? features[0])
         }
         return line
     }

@@ -20,13 +20,13 @@ struct BillingPolicy {
 
     init(context: UserContext) {
         let definition = context.tenant.definition
-        let delivery = [ProfileFeatures.deliveryAndPayment, ProfileFeatures.paperless].filter { definition.features[$0] != nil }
-        let payment = [ProfileFeatures.deliveryAndPayment, ProfileFeatures.directDebit].filter { definition.features[$0] != nil }
+        let delivery = [ProfileFeatures.deliveryAndPayment, ProfileFeatures.paperless].filter { definition.feature($0) != nil }
+        let payment = [ProfileFeatures.deliveryAndPayment, ProfileFeatures.directDebit].filter { definition.feature($0) != nil }
         deliveryShown = !delivery.isEmpty
         deliveryMode = ChangeMode.of(delivery, context: context)
         paymentShown = !payment.isEmpty
         paymentMode = ChangeMode.of(payment, context: context)
-        shippingShown = definition.features[ProfileFeatures.shippingAddress] != nil
+        shippingShown = definition.feature(ProfileFeatures.shippingAddress) != nil
         shippingEditable = context.may(ProfileFeatures.shippingAddress)
     }
 

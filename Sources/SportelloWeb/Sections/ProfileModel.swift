@@ -82,7 +82,7 @@ struct CustomerDataPolicy {
         let customer = customer ?? context.customer
         self.definition = definition
         self.customer = customer
-        let governed = ProfileFeatures.customerGoverning.contains { definition.features[$0] != nil }
+        let governed = ProfileFeatures.customerGoverning.contains { definition.feature($0) != nil }
         visible = governed ? ProfileFeatures.customerGoverning.contains { context.may($0) } : context.may(ProfileFeatures.ownData)
         inputs = Self.inputs(for: customer, in: definition)
         immutable = Self.expand(definition.fieldPolicies?.immutable ?? [])

@@ -122,7 +122,7 @@ extension TelcoSupportController {
     }
 
     private func canActivate(_ view: OfferView, context: UserContext) -> Bool {
-        context.tenant.definition.features[Feature.offersActivate] != nil && context.may(Feature.offersActivate)
+        context.tenant.definition.feature(Feature.offersActivate) != nil && context.may(Feature.offersActivate)
             && activationForm(context) != nil && view.open == nil
     }
 
@@ -228,7 +228,7 @@ extension TelcoSupportController {
         let views = try await offerViews(context: context)
         var values: [String: Any] = ["offers": views.map { offerValues($0, context: context) }, "has_offers": !views.isEmpty]
         if let notice { values["notice"] = notice }
-        if context.may(Feature.offersView) && !context.may(Feature.offersActivate) && context.tenant.definition.features[Feature.offersActivate] != nil {
+        if context.may(Feature.offersView) && !context.may(Feature.offersActivate) && context.tenant.definition.feature(Feature.offersActivate) != nil {
             values["activation_note"] = text("support.offers.activation_reserved", context)
         }
         return Pages.render("offers", TemplateValues.pruned(values), title: text("support.offers.title", context), context: context)

@@ -121,7 +121,7 @@ struct UsageController {
     }
 
     private func exportFeature(_ context: UserContext) -> String {
-        context.tenant.definition.features["usage.export"] != nil ? "usage.export" : "usage.view"
+        context.tenant.definition.feature("usage.export") != nil ? "usage.export" : "usage.view"
     }
 
     // MARK: Usage page
