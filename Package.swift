@@ -82,25 +82,31 @@ let package = Package(
             dependencies: ["SportelloCore", "SportelloStore"],
             path: "Sources/SportelloStoreBench"
         ),
+        // What every test target shares: the repository's tenants, the database engines, unique ids.
+        .target(
+            name: "SportelloTestSupport",
+            dependencies: ["SportelloCore", "SportelloStore"],
+            path: "Tests/SportelloTestSupport"
+        ),
         .testTarget(
             name: "SportelloCoreTests",
             dependencies: [
-                "SportelloCore",
+                "SportelloCore", "SportelloTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
         .testTarget(
             name: "SportelloStoreTests",
-            dependencies: ["SportelloCore", "SportelloStore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["SportelloCore", "SportelloStore", "SportelloTestSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "SportelloMailTests",
-            dependencies: ["SportelloCore", "SportelloStore", "SportelloMail"]
+            dependencies: ["SportelloCore", "SportelloStore", "SportelloMail", "SportelloTestSupport"]
         ),
         .testTarget(
             name: "SportelloWebTests",
             dependencies: [
-                "SportelloCore", "SportelloStore", "SportelloMail", "SportelloWeb",
+                "SportelloCore", "SportelloStore", "SportelloMail", "SportelloWeb", "SportelloTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 // The page engine's output is compared with swift-mustache's (which the mail templates use).
                 .product(name: "Mustache", package: "swift-mustache"),

@@ -1,14 +1,6 @@
 import Foundation
+@_exported import SportelloTestSupport  // every file of the target sees the shared helpers
 @testable import SportelloCore
-
-/// The repository root, found from this file so tests run from any working directory.
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// Loads `tenants/` and `plugins/` exactly as `sportello validate` does.
-func loadRepositoryTenants() throws -> LoadResult {
-    let files = try TenantLoader.definitionFiles(in: [repositoryRoot.appendingPathComponent("tenants").path])
-    return TenantLoader(knownPlugins: TenantLoader.pluginIDs(in: repositoryRoot.appendingPathComponent("plugins").path)).load(files: files)
-}
 
 func load(_ yaml: String, file: String = "test.yaml", plugins: Set<String> = []) -> LoadResult {
     TenantLoader(knownPlugins: plugins).load(sources: [(file: file, text: yaml)])

@@ -1,4 +1,5 @@
 import Foundation
+@_exported import SportelloTestSupport  // every file of the target sees the shared helpers
 import Testing
 import SportelloCore
 import SportelloStore
@@ -7,19 +8,6 @@ import SportelloStore
 import Glibc
 #endif
 
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// The five provider definitions, loaded once.
-let providerTenants: [String: TenantDefinition] = {
-    let files = (try? TenantLoader.definitionFiles(in: [repositoryRoot.appendingPathComponent("tenants").path])) ?? []
-    let result = TenantLoader(knownPlugins: TenantLoader.pluginIDs(in: repositoryRoot.appendingPathComponent("plugins").path)).load(files: files)
-    return Dictionary(uniqueKeysWithValues: result.tenants.map { ($0.definition.id, $0.definition) })
-}()
-
-func provider(_ id: String) throws -> TenantDefinition {
-    try #require(providerTenants[id], "tenant \(id) did not load")
-}
-
 /// The shipped templates, loaded once.
 let shippedTemplateSet: Result<MailTemplates, any Error> = Result {
     try MailTemplates(root: repositoryRoot.appendingPathComponent("templates"))
@@ -27,68 +15,6 @@ let shippedTemplateSet: Result<MailTemplates, any Error> = Result {
 
 /// 21 November 2026, 12:00 UTC.
 let fixedDate = Date(timeIntervalSince1970: 1_795_262_400)
-
-// MARK: - Engines (the part of SportelloStoreTests/Support.swift these tests need)
-
-/// SQLite always; PostgreSQL when the test script started one (`SPORTELLO_TEST_POSTGRES_URL`), or
-/// always with `SPORTELLO_REQUIRE_POSTGRES=1`, so a missing server fails instead of skipping.
-enum TestEngine: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case sqlite, postgres
-
-    static var available: [TestEngine] {
-        let environment = ProcessInfo.processInfo.environment
-        if environment["SPORTELLO_TEST_POSTGRES_URL"] != nil || environment["SPORTELLO_REQUIRE_POSTGRES"] == "1" {
-            return [.sqlite, .postgres]
-        }
-        return [.sqlite]
-    }
-
-    var testDescription: String { rawValue }
-
-    func location() throws -> DatabaseLocation {
-        switch self {
-        case .sqlite:
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-mail-tests-\(UUID().uuidString)")
-            return .sqlite(path: folder.appendingPathComponent("test.sqlite").path)
-        case .postgres:
-            let url = try #require(ProcessInfo.processInfo.environment["SPORTELLO_TEST_POSTGRES_URL"],
-                                   "SPORTELLO_REQUIRE_POSTGRES=1 but SPORTELLO_TEST_POSTGRES_URL is not set")
-            return .postgres(url: url)
-        }
-    }
-
-    /// Opens and migrates a database, runs `body`, closes it.
-    func withDatabase<T>(_ body: (Database) async throws -> T) async throws -> T {
-        let database = try await openTestDatabase(try location())
-        do {
-            do {
-                _ = try await database.migrate()
-            } catch {
-                // `migrate` creates its bookkeeping table before taking its lock, so the first migrations
-                // of suites running side by side on a fresh PostgreSQL database can collide; the second
-                // attempt finds the table.
-                _ = try await database.migrate()
-            }
-            let result = try await body(database)
-            await database.close()
-            return result
-        } catch {
-            await database.close()
-            throw error
-        }
-    }
-}
-
-/// A tenant id no other test uses, so tests can share one PostgreSQL database.
-func uniqueTenant(_ base: String) -> String {
-    "\(base)-\(UUID().uuidString.prefix(8).lowercased())"
-}
-
-func renamed(_ tenant: TenantDefinition, to id: String) -> TenantDefinition {
-    var copy = tenant
-    copy.id = id
-    return copy
-}
 
 /// An address only this test writes to, so tests can share one sink.
 func uniqueRecipient(_ base: String = "cliente") -> String {
@@ -314,16 +240,3 @@ func selfSignedCertificate() throws -> (certificate: String, key: String, folder
     return (certificate, key, folder)
 }
 
-/// Opens a test database. PostgreSQL refuses to open without a configured data key, so when the
-/// environment gives none (a run outside scripts/test) a fixed test key is used; the shared test
-/// database remembers the first key it saw, so every suite of a run must use the same one.
-func openTestDatabase(_ location: DatabaseLocation) async throws -> Database {
-    var environment = ProcessInfo.processInfo.environment
-    if case .postgres = location, (environment["SPORTELLO_DATA_KEY"] ?? "").isEmpty, (environment["SPORTELLO_DATA_KEY_FILE"] ?? "").isEmpty {
-        environment["SPORTELLO_DATA_KEY"] = testDataKey
-    }
-    return try await Database.open(location, environment: environment)
-}
-
-/// The data key of PostgreSQL test runs that do not set one (base64 of "sportello-tests-only-data-key-01").
-let testDataKey = "c3BvcnRlbGxvLXRlc3RzLW9ubHktZGF0YS1rZXktMDE="

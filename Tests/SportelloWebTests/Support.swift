@@ -1,4 +1,5 @@
 import Foundation
+@_exported import SportelloTestSupport  // every file of the target sees the shared helpers
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -6,37 +7,6 @@ import SportelloCore
 import SportelloMail
 @testable import SportelloStore
 @testable import SportelloWeb
-
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-let providerTenants: [String: TenantDefinition] = {
-    let files = (try? TenantLoader.definitionFiles(in: [repositoryRoot.appendingPathComponent("tenants").path])) ?? []
-    let result = TenantLoader(knownPlugins: TenantLoader.pluginIDs(in: repositoryRoot.appendingPathComponent("plugins").path)).load(files: files)
-    return Dictionary(uniqueKeysWithValues: result.tenants.map { ($0.definition.id, $0.definition) })
-}()
-
-/// Engines the web tests run on: SQLite always, PostgreSQL when the test script started one.
-enum TestEngine: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case sqlite, postgres
-
-    static var available: [TestEngine] {
-        let environment = ProcessInfo.processInfo.environment
-        if environment["SPORTELLO_TEST_POSTGRES_URL"] != nil || environment["SPORTELLO_REQUIRE_POSTGRES"] == "1" { return [.sqlite, .postgres] }
-        return [.sqlite]
-    }
-
-    var testDescription: String { rawValue }
-
-    func location() throws -> DatabaseLocation {
-        switch self {
-        case .sqlite:
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sportello-web-\(UUID().uuidString)")
-            return .sqlite(path: folder.appendingPathComponent("test.sqlite").path)
-        case .postgres:
-            return .postgres(url: try #require(ProcessInfo.processInfo.environment["SPORTELLO_TEST_POSTGRES_URL"]))
-        }
-    }
-}
 
 /// The real SMTP sink the test script starts (aiosmtpd); nil when it did not, which skips mail tests
 /// unless `SPORTELLO_REQUIRE_SMTP=1` makes that a failure.
@@ -217,18 +187,3 @@ final class Browser: @unchecked Sendable {  // used from one test task at a time
     }
 }
 
-func uniqueEmail(_ local: String) -> String { "\(local)-\(UUID().uuidString.prefix(8).lowercased())@example.it" }
-
-/// Opens a test database. PostgreSQL refuses to open without a configured data key, so when the
-/// environment gives none (a run outside scripts/test) a fixed test key is used; the shared test
-/// database remembers the first key it saw, so every suite of a run must use the same one.
-func openTestDatabase(_ location: DatabaseLocation) async throws -> Database {
-    var environment = ProcessInfo.processInfo.environment
-    if case .postgres = location, (environment["SPORTELLO_DATA_KEY"] ?? "").isEmpty, (environment["SPORTELLO_DATA_KEY_FILE"] ?? "").isEmpty {
-        environment["SPORTELLO_DATA_KEY"] = testDataKey
-    }
-    return try await Database.open(location, environment: environment)
-}
-
-/// The data key of PostgreSQL test runs that do not set one (base64 of "sportello-tests-only-data-key-01").
-let testDataKey = "c3BvcnRlbGxvLXRlc3RzLW9ubHktZGF0YS1rZXktMDE="
