@@ -30,7 +30,7 @@ enum Pages {
         let tenant = context.tenant
         let definition = tenant.definition
         var values: [String: Any] = [
-            "title": title,
+            "title": tenant.title(title, locale: context.locale),
             "tenant_name": definition.name,
             "tenant_id": definition.id,
             "locale": context.locale,

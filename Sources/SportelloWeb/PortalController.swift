@@ -32,7 +32,7 @@ struct PortalController {
             if let value, !value.isEmpty { facts[key] = value }
         }
         let shortcuts = tenant.pages(openTo: context.session.principal)
-            .map { ["href": $0.path, "label": tenant.theme.text($0.titleKey, locale: context.locale)] }
+            .map { ["href": $0.path, "label": tenant.title(of: $0, locale: context.locale)] }
         var values: [String: Any] = ["customer": facts, "shortcuts": shortcuts, "has_shortcuts": !shortcuts.isEmpty]
         if context.may("account_status.view") || tenant.definition.feature("account_status.view") == nil {
             values["administrative_status"] = overdue

@@ -15,8 +15,22 @@ public struct PortalTenant: Sendable {
     /// The portal pages this tenant has, each with the features of the tenant that open it (`PortalCatalog`'s
     /// order), so the home page's shortcuts do not work them out per request.
     let pages: [(page: PortalPage, features: [String])]
+    /// Page titles in the tenant's own words, by the platform title's key: a page whose features all sit in one
+    /// YAML section that opens no other page is called by that section's label (WINDTRE's "Traffico").
+    let ownPageTitles: [String: LocalizedText]
 
     public var id: String { definition.id }
+
+    /// The tenant's own title for a page the platform calls `platformTitle`, else `platformTitle`.
+    public func title(_ platformTitle: String, locale: String) -> String {
+        for (key, own) in ownPageTitles where theme.text(key, locale: locale) == platformTitle { return own.resolve(locale) }
+        return platformTitle
+    }
+
+    /// The title of `page` as this tenant words it.
+    public func title(of page: PortalPage, locale: String) -> String {
+        ownPageTitles[page.titleKey]?.resolve(locale) ?? theme.text(page.titleKey, locale: locale)
+    }
 
     /// The pages `principal` may open: those with a feature the role grants (the home page's shortcuts, `/api/v1/me`).
     func pages(openTo principal: Principal) -> [PortalPage] {
@@ -32,7 +46,17 @@ public struct PortalTenant: Sendable {
         var bySection: [String: [String]] = [:]
         for (featureId, feature) in definition.features { bySection[feature.section, default: []].append(featureId) }
         sectionFeatures = definition.sections.map { (id: $0.key, features: bySection[$0.key] ?? []) }
-        pages = PortalCatalog.pages.map { (page: $0, features: $0.definedFeatures(in: definition)) }.filter { !$0.features.isEmpty }
+        let pages = PortalCatalog.pages.map { (page: $0, features: $0.definedFeatures(in: definition)) }.filter { !$0.features.isEmpty }
+        self.pages = pages
+        let sectionsOfPage = pages.map { entry in Set(entry.features.compactMap { definition.feature($0)?.section }) }
+        var ownPageTitles: [String: LocalizedText] = [:]
+        for (index, entry) in pages.enumerated() {
+            guard sectionsOfPage[index].count == 1, let section = sectionsOfPage[index].first, let label = definition.sections[section]?.label
+            else { continue }
+            let shared = sectionsOfPage.enumerated().contains { $0.offset != index && $0.element.contains(section) }
+            if !shared { ownPageTitles[entry.page.titleKey] = label }
+        }
+        self.ownPageTitles = ownPageTitles
     }
 
     /// The locale to use: the requested one if the tenant offers it, else the tenant's default.

@@ -90,4 +90,29 @@ struct CapabilityBindingTests {
             }
         }
     }
+
+    @Test("page titles and home shortcuts use the tenant's own words: a page alone in a YAML section takes the section's label")
+    func pagesUseTheTenantsWords() async throws {
+        try await PortalHarness.with(engine: .sqlite, tenant: "windtre") { portal in
+            let users = try #require(PortalCatalog.pages.first { $0.path == "/users" })
+            let usage = try #require(PortalCatalog.pages.first { $0.path == "/usage" })
+            #expect(portal.tenant.title(of: users, locale: "it") == "Utenze Telco Manager")
+            #expect(portal.tenant.title(of: users, locale: "en") == "Telco Manager users")
+            // WINDTRE's "Traffico" section also holds the coverage page: which page it names is not the platform's guess.
+            #expect(portal.tenant.title(of: usage, locale: "it") == "Consumi e traffico")
+            let username = try await portal.userForRole("user_admin")
+            try await portal.test { browser in
+                try await browser.logIn(username)
+                let page = try await browser.get("/users")
+                #expect(page.body.contains("<h1>Utenze Telco Manager</h1>") && page.body.contains("<title>Utenze Telco Manager"))
+                #expect(!page.body.contains("Utenti e profili"))
+                let home = try await browser.get("/")
+                #expect(home.body.contains(">Utenze Telco Manager<"), "the home page's shortcut says it the tenant's way")
+            }
+        }
+        try await PortalHarness.with(engine: .sqlite, tenant: "unogas") { portal in
+            let invoices = try #require(PortalCatalog.pages.first { $0.path == "/invoices" })
+            #expect(portal.tenant.title(of: invoices, locale: "it") == "Bollette")
+        }
+    }
 }
