@@ -263,25 +263,11 @@ public struct MailTemplates: Sendable {
             .map { $0.trimmingCharacters(in: .newlines) }
             .filter { !$0.isEmpty }
         return paragraphs.map { paragraph in
-            let lines = paragraph.split(separator: "\n", omittingEmptySubsequences: false).map { linkified(escape(String($0))) }
+            let lines = paragraph.split(separator: "\n", omittingEmptySubsequences: false).map { linkified(HTMLEscaping.escape(String($0))) }
             return "<p>" + lines.joined(separator: "<br>\n") + "</p>"
         }.joined(separator: "\n")
     }
 
-    static func escape(_ text: String) -> String {
-        var result = ""
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
-            }
-        }
-        return result
-    }
 
     /// Wraps escaped `http://` and `https://` URLs in links; trailing punctuation stays outside.
     static func linkified(_ escaped: String) -> String {

@@ -88,6 +88,12 @@ public struct UserContext: ChildRequestContext {
     }
 
     public func may(_ feature: String) -> Bool { tenant.authorization.isAllowed(session.principal, feature) }
+
+    /// The positive integer id in the path parameter `name` (`/invoices/:id`); anything else is a 404.
+    public func pathId(_ name: String = "id") throws -> Int64 {
+        guard let text = parameters.get(name), let id = Int64(text), id > 0 else { throw PortalError.notFound }
+        return id
+    }
 }
 
 /// Errors the portal turns into pages (or JSON under `/api`), each with a stable code.

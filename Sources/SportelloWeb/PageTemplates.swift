@@ -1,4 +1,5 @@
 import Foundation
+import SportelloCore
 
 /// A page template that could not be parsed, with its 1-based line and column.
 public struct PageTemplateError: Error, CustomStringConvertible, Equatable {

@@ -22,7 +22,7 @@ enum Pages {
         let tenant = context.tenant
         var all = baseValues(title: title, context: context)
         for (key, value) in values { all[key] = value }
-        let html = tenant.theme.render(template, all) ?? "<!doctype html><title>\(escape(title))</title><p>\(escape(title))</p>"
+        let html = tenant.theme.render(template, all) ?? "<!doctype html><title>\(HTMLEscaping.escape(title))</title><p>\(HTMLEscaping.escape(title))</p>"
         return htmlResponse(html, status: status)
     }
 
@@ -96,11 +96,6 @@ enum Pages {
 
     static func redirect(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
     /// Form problems as template values: `errors.<field>` holds the message shown next to the field.

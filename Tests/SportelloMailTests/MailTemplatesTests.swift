@@ -51,7 +51,7 @@ struct MailTemplatesTests {
                         #expect(mail.text.contains(value), "\(label): \(key) missing")
                     }
                     #expect(mail.html.contains(tenant.branding.primaryColor), "\(label): no brand colour")
-                    #expect(mail.html.contains(MailTemplates.escape(tenant.name)), "\(label)")
+                    #expect(mail.html.contains(HTMLEscaping.escape(tenant.name)), "\(label)")
                     if let link = values["link"] { #expect(mail.html.contains("<a href=\"\(link.replacingOccurrences(of: "&", with: "&amp;"))\""), "\(label)") }
                     if let care = tenant.contacts?.customerCare, ["temporary_password", "password_changed", "account_locked"].contains(kind) {
                         #expect(mail.text.contains(care), "\(label): customer care number missing")

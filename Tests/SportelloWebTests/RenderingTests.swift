@@ -1,6 +1,7 @@
 import Foundation
 import Mustache
 import Testing
+import SportelloCore
 @testable import SportelloWeb
 
 @Suite("Template rendering")

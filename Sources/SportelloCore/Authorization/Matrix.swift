@@ -70,12 +70,12 @@ public struct FeatureMatrix: Sendable {
             }
             return lines.joined(separator: "\n") + "\n"
         case .html:
-            var html = "<!doctype html>\n<html lang=\"it\"><head><meta charset=\"utf-8\"><title>\(htmlEscape(tenantName)): ruoli × funzionalità</title></head><body>\n"
-            html += "<table>\n<caption>\(htmlEscape(tenantName))</caption>\n<thead><tr><th scope=\"col\">Sezione</th><th scope=\"col\">Funzionalità</th>"
-            html += roleLabels.map { "<th scope=\"col\">\(htmlEscape($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
+            var html = "<!doctype html>\n<html lang=\"it\"><head><meta charset=\"utf-8\"><title>\(HTMLEscaping.escape(tenantName)): ruoli × funzionalità</title></head><body>\n"
+            html += "<table>\n<caption>\(HTMLEscaping.escape(tenantName))</caption>\n<thead><tr><th scope=\"col\">Sezione</th><th scope=\"col\">Funzionalità</th>"
+            html += roleLabels.map { "<th scope=\"col\">\(HTMLEscaping.escape($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
             for row in rows {
-                html += "<tr><td>\(htmlEscape(row.section))</td><th scope=\"row\">\(htmlEscape(row.label)) <code>\(htmlEscape(row.feature))</code></th>"
-                html += row.cells.map { "<td>\(htmlEscape($0))</td>" }.joined() + "</tr>\n"
+                html += "<tr><td>\(HTMLEscaping.escape(row.section))</td><th scope=\"row\">\(HTMLEscaping.escape(row.label)) <code>\(HTMLEscaping.escape(row.feature))</code></th>"
+                html += row.cells.map { "<td>\(HTMLEscaping.escape($0))</td>" }.joined() + "</tr>\n"
             }
             return html + "</tbody>\n</table>\n</body></html>\n"
         }
@@ -86,19 +86,6 @@ public struct FeatureMatrix: Sendable {
     }
 }
 
-func htmlEscape(_ text: String) -> String {
-    var result = ""
-    for character in text {
-        switch character {
-        case "&": result += "&amp;"
-        case "<": result += "&lt;"
-        case ">": result += "&gt;"
-        case "\"": result += "&quot;"
-        default: result.append(character)
-        }
-    }
-    return result
-}
 
 extension String {
     func padding(toLength length: Int) -> String { count >= length ? self : self + String(repeating: " ", count: length - count) }

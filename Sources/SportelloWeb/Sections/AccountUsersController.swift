@@ -100,11 +100,6 @@ struct AccountUsersController {
         return UserManagement(services: services, context: context)
     }
 
-    private func id(_ context: UserContext) throws -> Int64 {
-        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else { throw PortalError.notFound }
-        return id
-    }
-
     private func load(_ context: UserContext) async throws -> (users: [UserRecord], invitations: [InvitationRecord]) {
         let customerId = context.customer.id ?? 0
         return try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
@@ -221,7 +216,7 @@ struct AccountUsersController {
     private func revokeInvitation(_ request: Request, context: UserContext) async throws -> Response {
         let management = try management(context)
         _ = try await SubmittedForm.read(request, context: context)
-        let invitationId = try id(context)
+        let invitationId = try context.pathId()
         let invitation = try await services.database.read(tenant: context.tenant.id, now: services.now) {
             try await $0.invitation(id: invitationId, customerId: context.customer.id ?? 0)
         }
@@ -237,7 +232,7 @@ struct AccountUsersController {
     private func resendInvitation(_ request: Request, context: UserContext) async throws -> Response {
         let management = try management(context)
         _ = try await SubmittedForm.read(request, context: context)
-        let invitationId = try id(context)
+        let invitationId = try context.pathId()
         let invitation = try await services.database.read(tenant: context.tenant.id, now: services.now) {
             try await $0.invitation(id: invitationId, customerId: context.customer.id ?? 0)
         }
@@ -262,7 +257,7 @@ struct AccountUsersController {
     private func detail(_ request: Request, context: UserContext, problems: [FieldProblem] = [], form: SubmittedForm? = nil,
                         failedAction: String? = nil) async throws -> Response {
         let management = try management(context)
-        let userId = try id(context)
+        let userId = try context.pathId()
         guard let user = try await services.database.read(tenant: context.tenant.id, now: services.now, {
             try await $0.user(id: userId, customerId: context.customer.id ?? 0)
         }) else { throw PortalError.notFound }
@@ -310,7 +305,7 @@ struct AccountUsersController {
     /// `POST /users/{id}/{edit|toggles|role|block|unblock|delete}`.
     private func change(_ request: Request, context: UserContext) async throws -> Response {
         let management = try management(context)
-        let userId = try id(context)
+        let userId = try context.pathId()
         let action = context.parameters.get("action") ?? ""
         guard ["edit", "toggles", "role", "block", "unblock", "delete"].contains(action) else { throw PortalError.notFound }
         let form = try await SubmittedForm.read(request, context: context)
@@ -423,7 +418,7 @@ struct AccountUsersController {
 
     private func apiUser(context: UserContext) async throws -> Response {
         let management = try management(context)
-        let userId = try id(context)
+        let userId = try context.pathId()
         guard let user = try await services.database.read(tenant: context.tenant.id, now: services.now, {
             try await $0.user(id: userId, customerId: context.customer.id ?? 0)
         }) else { throw PortalError.notFound }
@@ -448,7 +443,7 @@ struct AccountUsersController {
     private func apiRevoke(_ request: Request, context: UserContext) async throws -> Response {
         let management = try management(context)
         try API.checkCSRF(request, context: context)
-        let invitationId = try id(context)
+        let invitationId = try context.pathId()
         let invitation = try await services.database.read(tenant: context.tenant.id, now: services.now) {
             try await $0.invitation(id: invitationId, customerId: context.customer.id ?? 0)
         }
@@ -465,7 +460,7 @@ struct AccountUsersController {
 
     private func apiPatch(_ request: Request, context: UserContext) async throws -> Response {
         let management = try management(context)
-        let userId = try id(context)
+        let userId = try context.pathId()
         let body = try await API.decode(UserChange.self, from: request, context: context)
         var changes: [UserManagement.Change] = []
         if body.firstName != nil || body.lastName != nil || body.email != nil {
@@ -493,7 +488,7 @@ struct AccountUsersController {
     private func apiDelete(_ request: Request, context: UserContext) async throws -> Response {
         let management = try management(context)
         try API.checkCSRF(request, context: context)
-        let userId = try id(context)
+        let userId = try context.pathId()
         do {
             try await management.delete(userId: userId)
             return API.noContent()

@@ -78,7 +78,7 @@ extension HostingController {
         group.get("/hosting") { request, context in try await accountsPage(context: context, notice: notice(request, allowed: ["php"], prefix: "hosting.done", context)) }
         group.post("/hosting/:id/php") { request, context in
             let form = try await SubmittedForm.read(request, context: context)
-            let id = try pathId("id", context)
+            let id = try context.pathId("id")
             do {
                 _ = try await changePHP(accountId: id, version: form.value("php_version"), context: context)
             } catch PortalError.invalid(let problems) {
@@ -102,7 +102,7 @@ extension HostingController {
         }
         group.post("\(API.prefix)/hosting/:id/php") { request, context in
             let body = try await API.decode(PHPVersionRequest.self, from: request, context: context)
-            let id = try pathId("id", context)
+            let id = try context.pathId("id")
             _ = try await changePHP(accountId: id, version: body.phpVersion, context: context)
             guard let view = try await accountViews(context).first(where: { $0.id == id }) else { throw PortalError.notFound }
             return API.json(view)

@@ -85,11 +85,6 @@ struct HostingController {
 
     func money(_ cents: Int64, _ context: UserContext) -> String { Formatting.money(cents, locale: context.locale) }
 
-    func pathId(_ name: String, _ context: UserContext) throws -> Int64 {
-        guard let id = context.parameters.get(name).flatMap({ Int64($0) }), id > 0 else { throw PortalError.notFound }
-        return id
-    }
-
     /// The feature's label as the tenant names it (page titles that follow the tenant's words).
     func featureLabel(_ feature: String, _ context: UserContext) -> String? {
         context.tenant.definition.feature(feature)?.label.resolve(context.locale)

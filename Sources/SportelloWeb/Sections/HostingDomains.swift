@@ -79,7 +79,7 @@ extension HostingController {
         group.post("/domains/:id/auto-renew") { request, context in
             let form = try await SubmittedForm.read(request, context: context)
             let on = form["auto_renew"] == "on"
-            _ = try await setAutoRenew(domainId: try pathId("id", context), on: on, context: context)
+            _ = try await setAutoRenew(domainId: try context.pathId("id"), on: on, context: context)
             return Pages.redirect("/domains?done=\(on ? "auto_renew_on" : "auto_renew_off")")
         }
 
@@ -104,7 +104,7 @@ extension HostingController {
         }
         group.post("\(API.prefix)/domains/:id/auto-renew") { request, context in
             let body = try await API.decode(AutoRenewRequest.self, from: request, context: context)
-            return API.json(domainView(try await setAutoRenew(domainId: try pathId("id", context), on: body.autoRenew, context: context)))
+            return API.json(domainView(try await setAutoRenew(domainId: try context.pathId("id"), on: body.autoRenew, context: context)))
         }
     }
 

@@ -130,7 +130,7 @@ struct InvoicesController {
     }
 
     private func invoiceId(_ context: UserContext) throws -> Int64 {
-        guard let id = context.parameters.get("id", as: Int64.self), id > 0 else { throw PortalError.notFound }
+        let id = try context.pathId()
         return id
     }
 
@@ -324,7 +324,7 @@ struct InvoicesController {
         var all = Pages.baseValues(title: title, context: context)
         all["nav"] = nil
         for (key, value) in values { all[key] = value }
-        let html = context.tenant.theme.render("invoice_print", all) ?? "<!doctype html><title>\(Pages.escape(title))</title>"
+        let html = context.tenant.theme.render("invoice_print", all) ?? "<!doctype html><title>\(HTMLEscaping.escape(title))</title>"
         return Pages.htmlResponse(html)
     }
 
@@ -332,7 +332,7 @@ struct InvoicesController {
     private func document(context: UserContext) async throws -> Response {
         try BillingFeatures.requireAny(BillingFeatures.download(in: context.tenant.definition), context)
         let id = try invoiceId(context)
-        guard let documentId = context.parameters.get("document", as: Int64.self) else { throw PortalError.notFound }
+        let documentId = try context.pathId("document")
         let customerId = context.customer.id ?? 0
         let windows = context.tenant.windows
         let personalOf = personalHolder(context)
@@ -571,7 +571,7 @@ struct InvoicesController {
         all["customer"] = BillingViews.compact(["name": customer.displayName, "code": customer.customerCode,
                                                 "vat_number": customer.vatNumber ?? "", "tax_code": customer.taxCode ?? ""])
         all["printed_on"] = Formatting.dateTime(services.now, locale: context.locale)
-        let html = context.tenant.theme.render("statement_print", all) ?? "<!doctype html><title>\(Pages.escape(title))</title>"
+        let html = context.tenant.theme.render("statement_print", all) ?? "<!doctype html><title>\(HTMLEscaping.escape(title))</title>"
         return Pages.htmlResponse(html)
     }
 

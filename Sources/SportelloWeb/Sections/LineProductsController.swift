@@ -115,12 +115,12 @@ struct LineProductsController {
             try await sharePage(context: context, notice: request.uri.queryParameters["done"].map(String.init))
         }
         group.get("/products/share/:id") { request, context in
-            try await sharePlanPage(id: try pathId(context), context: context, notice: request.uri.queryParameters["done"].map(String.init))
+            try await sharePlanPage(id: try context.pathId(), context: context, notice: request.uri.queryParameters["done"].map(String.init))
         }
         for (action, path) in [ShareAction.package: "package", .referent: "referent", .extraGiga: "extra-giga", .move: "moves"] {
             group.post("/products/share/:id/\(path)") { request, context in
                 let form = try await SubmittedForm.read(request, context: context)
-                let id = try pathId(context)
+                let id = try context.pathId()
                 let problems = try await perform(action, planId: id, input: ShareInput(form: form), context: context)
                 if !problems.isEmpty {
                     return try await sharePlanPage(id: id, context: context, form: form, problems: problems)
@@ -128,7 +128,7 @@ struct LineProductsController {
                 return Pages.redirect("/products/share/\(id)?done=\(action.rawValue)")
             }
             group.post("\(API.prefix)/products/share/:id/\(path)") { request, context in
-                let id = try pathId(context)
+                let id = try context.pathId()
                 let input: ShareInput
                 switch action {
                 case .package: input = ShareInput(packageCode: try await API.decode(PackageChange.self, from: request, context: context).packageCode)
@@ -149,16 +149,16 @@ struct LineProductsController {
             let overview = try await shareOverview(context: context)
             return API.json(SharePlanList(sharePlans: overview.plans, packages: overview.packages.map(\.view), extraGiga: overview.extras.map(\.view)))
         }
-        group.get("\(API.prefix)/products/share/:id") { _, context in API.json(try await sharePlanView(id: try pathId(context), context: context)) }
+        group.get("\(API.prefix)/products/share/:id") { _, context in API.json(try await sharePlanView(id: try context.pathId(), context: context)) }
 
         group.get("/products/devices") { _, context in try await devicesPage(context: context) }
         group.get("\(API.prefix)/products/devices") { _, context in API.json(DeviceList(devices: try await deviceViews(context: context))) }
 
         group.get("/products/sims") { _, context in try await simsPage(context: context) }
-        group.get("/products/sims/:id") { _, context in try await simPage(lineId: try pathId(context), context: context) }
+        group.get("/products/sims/:id") { _, context in try await simPage(lineId: try context.pathId(), context: context) }
         group.post("/products/sims/:id/codes") { request, context in
             let form = try await SubmittedForm.read(request, context: context)
-            let id = try pathId(context)
+            let id = try context.pathId()
             switch try await reveal(lineId: id, password: form["password"], context: context) {
             case .success(let codes): return try await simPage(lineId: id, context: context, codes: codes)
             case .failure(let problem): return try await simPage(lineId: id, context: context, problems: [problem.problem])
@@ -167,7 +167,7 @@ struct LineProductsController {
         group.get("\(API.prefix)/products/sims") { _, context in API.json(SimList(sims: try await simViews(context: context))) }
         group.post("\(API.prefix)/products/sims/:id/codes") { request, context in
             let body = try await API.decode(CodesRequest.self, from: request, context: context)
-            switch try await reveal(lineId: try pathId(context), password: body.password ?? "", context: context) {
+            switch try await reveal(lineId: try context.pathId(), password: body.password ?? "", context: context) {
             case .success(let codes): return API.json(codes)
             case .failure(let problem): throw PortalError.invalid([problem.problem])
             }
@@ -175,11 +175,6 @@ struct LineProductsController {
 
         group.get("/coverage") { _, context in try await coveragePage(context: context) }
         group.get("\(API.prefix)/coverage") { _, context in API.json(CoverageLinks(links: try await coverageLinks(context: context))) }
-    }
-
-    func pathId(_ context: UserContext) throws -> Int64 {
-        guard let id = context.parameters.get("id").flatMap({ Int64($0) }) else { throw PortalError.notFound }
-        return id
     }
 
     // MARK: Shared helpers

@@ -171,11 +171,6 @@ struct LineSelfServiceController {
         [user.firstName, user.lastName].compactMap { $0 }.joined(separator: " ").nonEmpty ?? user.username
     }
 
-    func id(_ context: UserContext, _ name: String = "id") throws -> Int64 {
-        guard let id = context.parameters.get(name).flatMap({ Int64($0) }) else { throw PortalError.notFound }
-        return id
-    }
-
     func notice(_ request: Request, _ prefix: String, allowed: [String], context: UserContext) -> String? {
         guard let done = request.uri.queryParameters["done"].map(String.init), allowed.contains(done) else { return nil }
         return t("\(prefix).done.\(done)", context: context)

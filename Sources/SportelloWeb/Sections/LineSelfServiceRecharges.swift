@@ -104,12 +104,12 @@ extension LineSelfServiceController {
             return Pages.redirect("\(base)?done=created")
         }
         group.get("\(base)/:id") { _, context in
-            let existing = try await ownedRecharge(try id(context), context: context).recharge
+            let existing = try await ownedRecharge(try context.pathId(), context: context).recharge
             return try await rechargeForm(context: context, existing: existing, values: [:], problems: [])
         }
         group.post("\(base)/:id") { request, context in
             let form = try await SubmittedForm.read(request, context: context)
-            let rechargeId = try id(context)
+            let rechargeId = try context.pathId()
             let (problems, _) = try await changeRecharge(rechargeId, RechargeInput(form: form), context: context)
             if !problems.isEmpty {
                 let existing = try await ownedRecharge(rechargeId, context: context).recharge
@@ -120,7 +120,7 @@ extension LineSelfServiceController {
         for action in [RechargeAction.suspend, .resume, .cancel] {
             group.post("\(base)/:id/\(action.rawValue)") { request, context in
                 _ = try await SubmittedForm.read(request, context: context)
-                _ = try await act(action, on: try id(context), context: context)
+                _ = try await act(action, on: try context.pathId(), context: context)
                 let done = switch action { case .suspend: "suspended"; case .resume: "resumed"; case .cancel: "cancelled" }
                 return Pages.redirect("\(base)?done=\(done)")
             }
@@ -143,20 +143,20 @@ extension LineSelfServiceController {
         }
         group.put("\(API.prefix)\(base)/:id") { request, context in
             let body = try await API.decode(RechargeRequest.self, from: request, context: context)
-            let (problems, changed) = try await changeRecharge(try id(context), RechargeInput(api: body), context: context)
+            let (problems, changed) = try await changeRecharge(try context.pathId(), RechargeInput(api: body), context: context)
             guard problems.isEmpty, let changed else { throw PortalError.invalid(problems) }
             return API.json(try await rechargeJSON(changed, context: context))
         }
         for action in [RechargeAction.suspend, .resume] {
             group.post("\(API.prefix)\(base)/:id/\(action.rawValue)") { request, context in
                 try API.checkCSRF(request, context: context)
-                let record = try await act(action, on: try id(context), context: context)
+                let record = try await act(action, on: try context.pathId(), context: context)
                 return API.json(try await rechargeJSON(record, context: context))
             }
         }
         group.delete("\(API.prefix)\(base)/:id") { request, context in
             try API.checkCSRF(request, context: context)
-            let record = try await act(.cancel, on: try id(context), context: context)
+            let record = try await act(.cancel, on: try context.pathId(), context: context)
             return API.json(try await rechargeJSON(record, context: context))
         }
     }

@@ -120,12 +120,12 @@ struct LinesController {
     }
 
     private func lineId(_ context: UserContext) throws -> Int64 {
-        guard let id = context.parameters.get("id").flatMap({ Int64($0) }) else { throw PortalError.notFound }
+        let id = try context.pathId()
         return id
     }
 
     private func serviceId(_ context: UserContext) throws -> Int64 {
-        guard let id = context.parameters.get("service").flatMap({ Int64($0) }) else { throw PortalError.notFound }
+        let id = try context.pathId("service")
         return id
     }
 

@@ -96,11 +96,6 @@ struct RequestsController {
         return RequestForms(tenant: context.tenant, context: context)
     }
 
-    private func id(_ context: UserContext, _ name: String = "id") throws -> Int64 {
-        guard let text = context.parameters.get(name), let id = Int64(text), id > 0 else { throw PortalError.notFound }
-        return id
-    }
-
     private var customerId: (UserContext) -> Int64 { { $0.customer.id ?? 0 } }
 
     /// The customer's requests the user may read.
@@ -406,7 +401,7 @@ struct RequestsController {
 
     /// A request, its attachments and history, if it belongs to the customer and the user may read it.
     private func loadDetail(_ context: UserContext, _ forms: RequestForms) async throws -> (RequestRecord, [DocumentRecord], [RequestEventRecord]) {
-        let requestId = try id(context)
+        let requestId = try context.pathId()
         let customer = customerId(context)
         let found: (RequestRecord, [DocumentRecord], [RequestEventRecord])? = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
             guard let request = try await transaction.request(id: requestId, customerId: customer) else { return nil }
@@ -488,8 +483,8 @@ struct RequestsController {
     /// An attachment of a request of the user's own customer (404 for anyone else's).
     private func download(context: UserContext) async throws -> Response {
         let forms = try forms(context)
-        let requestId = try id(context)
-        let attachmentId = try id(context, "attachment")
+        let requestId = try context.pathId()
+        let attachmentId = try context.pathId("attachment")
         let customer = customerId(context)
         let found: (RequestRecord, DocumentRecord)? = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
             guard let request = try await transaction.request(id: requestId, customerId: customer),

@@ -75,7 +75,7 @@ extension TelcoSupportController {
     /// The report of the invoice named in the path: 404 unless it is the customer's, inside the window, with a period.
     func report(context: UserContext) async throws -> BilledReport {
         try context.require(page: Self.billedReports)
-        let invoiceId = try number("invoice", context)
+        let invoiceId = try context.pathId("invoice")
         let customer = customerId(context)
         let windows = context.tenant.windows
         let (invoice, lines, usage, lineServices) = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in

@@ -158,11 +158,6 @@ struct TelcoSupportController {
         return text == key ? value.replacingOccurrences(of: "_", with: " ") : text
     }
 
-    func number(_ name: String, _ context: UserContext) throws -> Int64 {
-        guard let text = context.parameters.get(name), let id = Int64(text), id > 0 else { throw PortalError.notFound }
-        return id
-    }
-
     /// Whether the user's scope for `feature` lets them see `line` (their own line only, when so narrowed).
     func inScope(_ line: LineRecord, feature: String, _ context: UserContext) -> Bool {
         guard context.tenant.authorization.scope(context.session.principal, feature) == .ownLine else { return true }

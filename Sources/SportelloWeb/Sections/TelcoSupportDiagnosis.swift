@@ -30,7 +30,7 @@ extension TelcoSupportController {
         group.get("/support/diagnosis") { _, context in try await diagnosisPage(context: context) }
         group.post("/support/diagnosis/lines/:line") { request, context in
             _ = try await SubmittedForm.read(request, context: context)
-            let record = try await diagnose(lineId: try number("line", context), context: context)
+            let record = try await diagnose(lineId: try context.pathId("line"), context: context)
             return Pages.redirect("/support/diagnosis/\(record.id ?? 0)")
         }
         group.get("/support/diagnosis/:id") { _, context in try await resultPage(context: context) }
@@ -89,7 +89,7 @@ extension TelcoSupportController {
 
     func loadDiagnosis(context: UserContext) async throws -> (LineDiagnosisRecord, LineRecord, [LineDiagnosisRecord]) {
         try context.require(page: Self.diagnosis)
-        let id = try number("id", context)
+        let id = try context.pathId("id")
         let customer = customerId(context)
         guard let record = try await services.database.read(tenant: context.tenant.id, now: services.now, { transaction in
             try await transaction.lineDiagnosis(id: id, customerId: customer)
