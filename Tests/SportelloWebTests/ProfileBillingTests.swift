@@ -175,7 +175,7 @@ struct ProfileBillingTests {
                 #expect(get.status == .ok)
                 let delivery = try #require(get.json["invoice_delivery"] as? [String: Any])
                 #expect(delivery["value"] as? String == "paper" && delivery["change_mode"] as? String == "direct")
-                #expect((delivery["options"] as? [[String: Any]])?.compactMap { $0["value"] as? String } == ["paper", "email", "paperless"])
+                #expect((delivery["options"] as? [[String: Any]])?.compactMap { $0["value"] as? String } == ["paper", "paperless"], "the options TIM offers, in its order")
                 let payment = try #require(get.json["payment_method"] as? [String: Any])
                 #expect(payment["iban_masked"] is NSNull)
                 #expect((get.json["shipping_address"] as? [String: Any])?["editable"] as? Bool == true)
@@ -197,20 +197,23 @@ struct ProfileBillingTests {
                 #expect(problems["shipping_address.street"] == "required")
                 #expect(try await portal.storedCustomer(legal.customer).invoiceDelivery == "paper", "nothing is written")
 
+                // TIM offers paper or NoCarta only (`capabilities: {billing_settings: {delivery_options: …}}`).
+                let notOffered = try await browser.profileAPI(.put, "/api/v1/profile/billing", ["invoice_delivery": "email"])
+                #expect(notOffered.status == .unprocessableContent, "a delivery option the tenant does not offer is refused")
                 let ok = try await browser.profileAPI(.put, "/api/v1/profile/billing", [
-                    "invoice_delivery": "email", "payment_method": "sepa", "iban": Self.validIBAN, "sepa_mandate_accepted": true,
+                    "invoice_delivery": "paperless", "payment_method": "sepa", "iban": Self.validIBAN, "sepa_mandate_accepted": true,
                 ])
                 #expect(ok.status == .ok)
                 let saved = try #require(ok.json["payment_method"] as? [String: Any])
                 #expect(saved["value"] as? String == "sepa")
                 #expect(saved["iban_masked"] as? String == IBANMask.mask(Self.validIBAN))
-                #expect((ok.json["invoice_delivery"] as? [String: Any])?["value"] as? String == "email")
+                #expect((ok.json["invoice_delivery"] as? [String: Any])?["value"] as? String == "paperless")
 
                 let keep = try await browser.profileAPI(.put, "/api/v1/profile/billing", ["payment_method": "sepa"])
                 #expect(keep.status == .ok, "direct debit with the IBAN on record needs no new IBAN or mandate")
             }
             let customer = try await portal.storedCustomer(legal.customer)
-            #expect(customer.paymentMethod == "sepa" && customer.iban == Self.validIBAN && customer.invoiceDelivery == "email")
+            #expect(customer.paymentMethod == "sepa" && customer.iban == Self.validIBAN && customer.invoiceDelivery == "paperless")
             #expect(try await portal.storedCustomer(other.customer) == otherBefore)
         }
     }

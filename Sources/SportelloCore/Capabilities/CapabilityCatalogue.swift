@@ -8,9 +8,23 @@ public struct Capability: Sendable {
     public var id: String
     public var summary: String
     public var slots: [CapabilitySlot]
+    /// Choices the tenant makes for the module under `capabilities: {<id>: {…}}`.
+    public var options: [CapabilityOption]
 
-    public init(_ id: String, _ summary: String, _ slots: [CapabilitySlot]) {
-        self.id = id; self.summary = summary; self.slots = slots
+    public init(_ id: String, _ summary: String, _ slots: [CapabilitySlot], options: [CapabilityOption] = []) {
+        self.id = id; self.summary = summary; self.slots = slots; self.options = options
+    }
+}
+
+/// A choice a tenant makes for a module: a list picked from the values the module knows, in the order the
+/// portal offers them; absent, every value is offered in the default order.
+public struct CapabilityOption: Sendable {
+    public var name: String
+    public var summary: String
+    public var values: [String]
+
+    public init(_ name: String, _ summary: String, values: [String]) {
+        self.name = name; self.summary = summary; self.values = values
     }
 }
 
@@ -52,6 +66,10 @@ public enum CapabilityCatalogue {
             .init("invoices.paperless", "Paperless billing (invoices by e-mail only)."),
             .init("invoices.direct_debit", "Direct debit of invoices."),
             .init("invoices.shipping_address", "Where paper invoices and traffic documentation are shipped."),
+        ], options: [
+            .init("delivery_options", "How invoices can be delivered, in the order offered.", values: ["paper", "email", "paperless"]),
+            .init("payment_methods", "Payment methods a customer can choose online, in the order offered (a method the provider set, such as a card, is kept while current).",
+                  values: ["sepa", "bank_transfer", "postal_slip"]),
         ]),
         Capability("usage", "Usage and traffic, recharges and credit.", [
             .init("usage.view", "Usage and traffic of the customer's lines."),
@@ -140,6 +158,18 @@ public enum CapabilityCatalogue {
 }
 
 extension TenantDefinition {
+    /// The values the tenant chose for a module's option (`capabilities: {billing_settings: {payment_methods: […]}}`),
+    /// else every value the option knows.
+    public func option(_ name: String, of capability: String) -> [String] {
+        // Object keys arrive in camelCase from the schema walker (`billing_settings` → `billingSettings`).
+        capabilities?[camelCase(capability)]?[camelCase(name)] ?? Self.optionValues(name, of: capability)
+    }
+
+    /// Every value a module's option knows, in the default order.
+    public static func optionValues(_ name: String, of capability: String) -> [String] {
+        CapabilityCatalogue.all.first { $0.id == capability }?.options.first { $0.name == name }?.values ?? []
+    }
+
     /// The slot `featureId` binds to: its `capability:`, else its own name when that is a slot.
     public func slot(of featureId: String) -> String? {
         guard let feature = features[featureId] else { return nil }

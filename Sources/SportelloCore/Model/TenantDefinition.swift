@@ -14,6 +14,8 @@ public struct TenantDefinition: Decodable, Sendable {
     public var login: LoginPolicy
     public var sections: OrderedMap<Section>
     public var features: OrderedMap<Feature>
+    /// Per module, the tenant's choices for its options (see `CapabilityCatalogue`).
+    public var capabilities: OrderedMap<OrderedMap<[String]>>?
     public var roles: OrderedMap<Role>
     public var flows: OrderedMap<Flow>
     public var retention: OrderedMap<RetentionRule>?

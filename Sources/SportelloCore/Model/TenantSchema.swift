@@ -220,6 +220,7 @@ public enum TenantSchema {
             .required("label", .text, "Navigation label."),
         ]))), "Navigation sections."),
         .required("features", .map(.object(feature)), "Feature catalogue."),
+        .optional("capabilities", .object(capabilityOptions), "Per module, the tenant's choices (see Capabilities)."),
         .required("roles", .map(.object(role)), "Roles."),
         .required("flows", .map(.object(flow)), "Registration and recovery flows."),
         .optional("retention", .map(.object(retentionRule)), "Visibility windows and retention per record kind (invoices, usage…)."),
@@ -232,6 +233,15 @@ public enum TenantSchema {
         .optional("plugins", .list(.identifier), "Plugins (manifests in plugins/) this tenant uses."),
         .optional("tests", .list(.object(tenantTest)), "Assertions run by `sportello test`."),
     ]
+
+    /// One key per module that has options, each option a list chosen from the values the module knows.
+    public static let capabilityOptions = ObjectSchema("capabilities", "The tenant's choices for the modules it uses.",
+        CapabilityCatalogue.all.filter { !$0.options.isEmpty }.map { capability in
+            .optional(capability.id, .object(ObjectSchema(capability.id, capability.summary, capability.options.map { option in
+                .optional(option.name, .list(.choice(option.values), minItems: 1), option.summary,
+                          example: "[\(option.values.joined(separator: ", "))]")
+            })), capability.summary)
+        })
 
     public static let tenant = ObjectSchema("tenant", "A provider's customer area.", tenantProperties)
 

@@ -6,11 +6,13 @@ import SportelloStore
 /// Invoice delivery, payment method and invoice shipping address: which parts the tenant has and how the
 /// user may change each one.
 struct BillingPolicy {
-    /// The tenants' YAML lists no delivery options of its own, so every portal offers all three.
-    static let deliveryOptions = ["paper", "email", "paperless"]
+    /// The tenant's `capabilities: {billing_settings: {delivery_options, payment_methods}}`, else every option.
+    let deliveryOptions: [String]
     /// Methods a customer can choose online; a method set by the provider (card, PayPal) is kept as long as it is current.
-    static let paymentOptions = ["sepa", "bank_transfer", "postal_slip"]
-
+    let paymentOptions: [String]
+    /// Every value the module knows (the OpenAPI enumerations; a tenant offers these or fewer).
+    static let allDeliveryOptions = TenantDefinition.optionValues("delivery_options", of: "billing_settings")
+    static let allPaymentOptions = TenantDefinition.optionValues("payment_methods", of: "billing_settings")
     let deliveryShown: Bool
     let deliveryMode: ChangeMode
     let paymentShown: Bool
@@ -20,6 +22,8 @@ struct BillingPolicy {
 
     init(context: UserContext) {
         let definition = context.tenant.definition
+        deliveryOptions = definition.option("delivery_options", of: "billing_settings")
+        paymentOptions = definition.option("payment_methods", of: "billing_settings")
         let delivery = [ProfileFeatures.deliveryAndPayment, ProfileFeatures.paperless].filter { definition.feature($0) != nil }
         let payment = [ProfileFeatures.deliveryAndPayment, ProfileFeatures.directDebit].filter { definition.feature($0) != nil }
         deliveryShown = !delivery.isEmpty
@@ -30,7 +34,7 @@ struct BillingPolicy {
         shippingEditable = context.may(ProfileFeatures.shippingAddress)
     }
 
-    static func paymentOptions(current: String) -> [String] {
+    func paymentOptions(current: String) -> [String] {
         paymentOptions.contains(current) ? paymentOptions : paymentOptions + [current]
     }
 }
@@ -71,7 +75,7 @@ extension ProfileController {
         if let delivery = change.delivery {
             if !policy.deliveryShown || policy.deliveryMode == .readOnly {
                 if delivery != customer.invoiceDelivery { problem("invoice_delivery", "read_only", "profile.error.read_only") }
-            } else if !BillingPolicy.deliveryOptions.contains(delivery) {
+            } else if !policy.deliveryOptions.contains(delivery) {
                 problem("invoice_delivery", delivery.isEmpty ? "required" : "invalid_choice",
                         delivery.isEmpty ? "profile.billing.error.choose_delivery" : "profile.error.invalid_choice")
             } else if delivery != customer.invoiceDelivery {
@@ -85,7 +89,7 @@ extension ProfileController {
             let ibanText = (change.iban ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             if !policy.paymentShown || policy.paymentMode == .readOnly {
                 if payment != customer.paymentMethod || !ibanText.isEmpty { problem("payment_method", "read_only", "profile.error.read_only") }
-            } else if !BillingPolicy.paymentOptions(current: customer.paymentMethod).contains(payment) {
+            } else if !policy.paymentOptions(current: customer.paymentMethod).contains(payment) {
                 problem("payment_method", payment.isEmpty ? "required" : "invalid_choice",
                         payment.isEmpty ? "profile.billing.error.choose_payment" : "profile.error.invalid_choice")
             } else if payment == "sepa" {
@@ -259,7 +263,7 @@ extension ProfileController {
             let chosen = section == "delivery" ? form?["invoice_delivery"] ?? customer.invoiceDelivery : customer.invoiceDelivery
             var delivery: [String: Any] = modeValues(policy.deliveryMode)
             delivery["current"] = t("profile.billing.delivery.\(customer.invoiceDelivery)")
-            delivery["options"] = BillingPolicy.deliveryOptions.map { option -> [String: Any] in
+            delivery["options"] = policy.deliveryOptions.map { option -> [String: Any] in
                 ["value": option, "label": t("profile.billing.delivery.\(option)"), "description": t("profile.billing.delivery_help.\(option)"),
                  "checked": option == chosen]
             }
@@ -271,7 +275,7 @@ extension ProfileController {
             var payment: [String: Any] = modeValues(policy.paymentMode)
             payment["current"] = t("profile.billing.payment.\(customer.paymentMethod)")
             if customer.paymentMethod == "sepa", let masked = IBANMask.mask(customer.iban) { payment["iban_masked"] = masked }
-            payment["options"] = BillingPolicy.paymentOptions(current: customer.paymentMethod).map { option -> [String: Any] in
+            payment["options"] = policy.paymentOptions(current: customer.paymentMethod).map { option -> [String: Any] in
                 ["value": option, "label": t("profile.billing.payment.\(option)"), "checked": option == chosen]
             }
             payment["iban"] = section == "payment" ? form?["iban"] ?? "" : ""
@@ -364,12 +368,12 @@ extension ProfileController {
         var json = BillingJSON(pendingRequests: snapshot.requests
             .filter { ($0.form == RequestForm.billing || $0.form == RequestForm.shipping) && $0.isOpen }.map(ChangeRequestJSON.init))
         if policy.deliveryShown {
-            json.invoiceDelivery = .init(value: customer.invoiceDelivery, options: BillingPolicy.deliveryOptions.map {
+            json.invoiceDelivery = .init(value: customer.invoiceDelivery, options: policy.deliveryOptions.map {
                 .init(value: $0, label: theme.text("profile.billing.delivery.\($0)", locale: locale))
             }, changeMode: policy.deliveryMode)
         }
         if policy.paymentShown {
-            json.paymentMethod = .init(value: customer.paymentMethod, options: BillingPolicy.paymentOptions(current: customer.paymentMethod).map {
+            json.paymentMethod = .init(value: customer.paymentMethod, options: policy.paymentOptions(current: customer.paymentMethod).map {
                 .init(value: $0, label: theme.text("profile.billing.payment.\($0)", locale: locale))
             }, ibanMasked: customer.paymentMethod == "sepa" ? IBANMask.mask(customer.iban) : nil, changeMode: policy.paymentMode)
         }

@@ -92,8 +92,8 @@ struct ProfileController {
         ], required: ["pending_requests"]),
         "BillingOption": .object(["value": .string(), "label": .string()], required: ["value", "label"]),
         "BillingUpdate": .object([
-            "invoice_delivery": .enumeration(BillingPolicy.deliveryOptions),
-            "payment_method": .enumeration(BillingPolicy.paymentOptions),
+            "invoice_delivery": .enumeration(BillingPolicy.allDeliveryOptions),
+            "payment_method": .enumeration(BillingPolicy.allPaymentOptions),
             "iban": .string(description: "Required with `sepa` unless an IBAN is already on record"),
             "sepa_mandate_accepted": .boolean,
             "shipping_address": .object(["recipient": .string(), "street": .string(), "postal_code": .string(), "city": .string(),
