@@ -168,6 +168,8 @@ struct BrokenDefinitionTests {
         BrokenCase("two features bound to one slot", example(("users.manage: {label: Gestisci utenti, section: users}", "users.manage: {label: Gestisci utenti, section: users}\n  paga: {label: Paga, section: invoices, capability: invoices.pay}"),
                                                             ("grants: [invoices.view, invoices.pay]", "grants: [invoices.view, invoices.pay, paga]")),
             [error("capability-bound-twice", "example.yaml:22:3: error: features 'invoices.pay' and 'paga' both bind to capability 'invoices.pay' (bind one feature per slot)")]),
+        BrokenCase("a module option value the module does not know", example(("roles:\n  admin:", "capabilities:\n  billing_settings: {delivery_options: [paper, fax]}\nroles:\n  admin:")),
+            [error("invalid-choice", "example.yaml:23:48: error: 'delivery_options' must be one of paper, email, paperless, found 'fax'")]),
         BrokenCase("unknown feature in exclusive", example(("exclusive: [users.manage]\n    manages", "exclusive: [users.manage, users.delete]\n    manages")),
             [error("unknown-feature", "example.yaml:26:31: error: role 'admin' has exclusive 'users.delete' is not a known feature")]),
         BrokenCase("unknown role in inherits", example(("    label: Referente\n", "    label: Referente\n    inherits: [amdin]\n")),
