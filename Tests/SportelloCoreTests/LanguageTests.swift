@@ -111,3 +111,13 @@ struct LanguageTests {
         #expect(Suggest.closest(to: "xyz", in: ["invoices.pay"]) == nil)
     }
 }
+
+@Suite("Parallel loading")
+struct ParallelLoadingTests {
+    @Test("every item is mapped once, in order, whatever the number of workers (more workers than chunks included)",
+          arguments: [(5, 4), (1, 3), (0, 2), (17, 4), (64, 8), (3, 1)])
+    func mapsEveryItemInOrder(count: Int, workers: Int) {
+        let items = Array(0..<count)
+        #expect(parallelMap(items, workers: workers) { item, _ in item * 2 } == items.map { $0 * 2 })
+    }
+}

@@ -263,12 +263,13 @@ public struct LoaderError: Error, CustomStringConvertible {
 }
 
 /// Maps `items` on `workers` threads, each with its own `Interner`, keeping the input order.
-private func parallelMap<Item: Sendable, Result: Sendable>(_ items: [Item], workers: Int, _ transform: @Sendable (Item, Interner) -> Result) -> [Result] {
+func parallelMap<Item: Sendable, Result: Sendable>(_ items: [Item], workers: Int, _ transform: @Sendable (Item, Interner) -> Result) -> [Result] {
     let results = ResultSlots<Result>(count: items.count)
     let chunk = (items.count + workers - 1) / max(workers, 1)
     DispatchQueue.concurrentPerform(iterations: workers) { worker in
         let interner = Interner()
-        let range = (worker * chunk)..<min(items.count, (worker + 1) * chunk)
+        // More workers than chunks (5 items on 4 workers: chunks of 2) leaves the last ones nothing to do.
+        let range = min(items.count, worker * chunk)..<min(items.count, (worker + 1) * chunk)
         for index in range { results.store(transform(items[index], interner), at: index) }
     }
     return results.values
