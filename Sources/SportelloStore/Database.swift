@@ -227,6 +227,19 @@ public final class Database: Sendable {
         try await transaction(tenant: tenant, now: now, writing: false, body)
     }
 
+    /// Runs `body`, which issues a single read statement, as cheaply as the engine allows: on SQLite without
+    /// BEGIN/COMMIT (one statement is its own consistent snapshot), on PostgreSQL in a read-only transaction
+    /// (the tenant setting that row-level security reads must be set first). For per-request checks.
+    public func readOneStatement<T: Sendable>(tenant: String, now: Int64 = Int64(Date().timeIntervalSince1970),
+                                              _ body: @Sendable (TenantTransaction) async throws -> T) async throws -> T {
+        precondition(!tenant.isEmpty, "a tenant read needs a tenant")
+        guard case .sqlite(_, let readers) = backend else { return try await read(tenant: tenant, now: now, body) }
+        return try await readers.withConnection { connection in
+            try await body(TenantTransaction(tenant: tenant, now: now, engine: .sqlite, sql: connection.sql(queryLogLevel: nil),
+                                             changes: nil, sealer: self.sealer))
+        }
+    }
+
     /// Runs `body` in a read-write transaction of `tenant`: all of it commits, or none of it.
     public func write<T: Sendable>(tenant: String, now: Int64 = Int64(Date().timeIntervalSince1970),
                                    _ body: @Sendable (TenantTransaction) async throws -> T) async throws -> T {

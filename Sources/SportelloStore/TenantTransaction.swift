@@ -153,19 +153,30 @@ public struct TenantTransaction: Sendable {
     /// What a session's authority rests on, read in one indexed query (sessions by token hash, its user and
     /// customer by primary key): nil when the session no longer exists (logged out, expired, user deleted).
     public func sessionAuthority(tokenHash: String) async throws -> SessionAuthority? {
-        let row = try await sql.raw("""
-            SELECT s.user_id AS user_id, s.expires_at AS expires_at, u.status AS status, u.role AS role, u.toggles AS toggles,
+        try await sessionAuthorities(tokenHashes: [tokenHash])[tokenHash]
+    }
+
+    /// `sessionAuthority` of several sessions in one statement, by token hash; a session that no longer
+    /// exists is absent.
+    public func sessionAuthorities(tokenHashes: [String]) async throws -> [String: SessionAuthority] {
+        guard !tokenHashes.isEmpty else { return [:] }
+        let rows = try await sql.raw("""
+            SELECT s.token_hash AS token_hash, s.user_id AS user_id, u.status AS status, u.role AS role, u.toggles AS toggles,
                    u.customer_id AS customer_id, c.customer_type AS customer_type
             FROM sessions s
             JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
             JOIN customers c ON c.tenant_id = u.tenant_id AND c.id = u.customer_id
-            WHERE s.tenant_id = \(bind: tenant) AND s.token_hash = \(bind: tokenHash) AND s.expires_at > \(bind: now)
-            """).first()
-        guard let row else { return nil }
-        return SessionAuthority(userId: try row.decode(column: "user_id", as: Int64.self), status: try row.decode(column: "status", as: String.self),
-                                role: try row.decode(column: "role", as: String.self), toggles: try row.decode(column: "toggles", as: String.self),
-                                customerId: try row.decode(column: "customer_id", as: Int64.self),
-                                customerType: try row.decode(column: "customer_type", as: String.self))
+            WHERE s.tenant_id = \(bind: tenant) AND s.token_hash IN (\(binds: tokenHashes)) AND s.expires_at > \(bind: now)
+            """).all()
+        var result: [String: SessionAuthority] = [:]
+        for row in rows {
+            result[try row.decode(column: "token_hash", as: String.self)] = SessionAuthority(
+                userId: try row.decode(column: "user_id", as: Int64.self), status: try row.decode(column: "status", as: String.self),
+                role: try row.decode(column: "role", as: String.self), toggles: try row.decode(column: "toggles", as: String.self),
+                customerId: try row.decode(column: "customer_id", as: Int64.self),
+                customerType: try row.decode(column: "customer_type", as: String.self))
+        }
+        return result
     }
 
     // MARK: Shared counters (not noted as changes: no cached read depends on them)

@@ -433,15 +433,18 @@ private struct PageRenderer {
             return
         }
         // Inside an indented partial: every piece that starts a new line gets the indentation first.
-        let outer = output
+        // `output` is moved aside, not copied: appending to `outer` afterwards extends its buffer in place.
+        var outer = output
+        output = ""
         var local = ""
         for node in nodes {
-            output = ""
+            output.removeAll(keepingCapacity: true)
             render(node, blocks: blocks, indentation: indentation)
             if !output.isEmpty, local.utf8.last == 0x0A { local += indentation }
             local += output
         }
-        output = outer + local
+        outer += local
+        output = outer
     }
 
     private mutating func render(_ node: PageTemplateNode, blocks: [String: [PageTemplateNode]]?, indentation: String?) {

@@ -52,6 +52,7 @@ public struct PortalServices: Sendable {
     public let logger: Logger
     /// Sessions and per-customer facts read a moment ago (see `RecentReads`).
     let recentReads = RecentReads()
+    let authorityChecks = SessionAuthorityChecks()
 
     public init(configuration: WebConfiguration, database: Database, tenants: TenantRegistry,
                 clock: any WallClock = SystemWallClock(), random: any SecureRandomSource = SystemSecureRandom(),

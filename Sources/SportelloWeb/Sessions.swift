@@ -20,10 +20,11 @@ enum Sessions {
         }
         if let cached = found, !readNow {
             // Another instance may have logged the session out, blocked or deleted the user, or changed the role,
-            // toggles or customer type since this copy was read: one indexed query checks them before every use.
-            // It runs after the request arrived, so every change committed before then is seen (READ COMMITTED /
-            // a fresh snapshot per transaction), which makes the check race-free for this request.
-            let authority = try await services.database.read(tenant: tenant.id, now: now) { try await $0.sessionAuthority(tokenHash: hash) }
+            // toggles or customer type since this copy was read: an indexed query checks them before every use,
+            // shared by the requests in flight (SessionAuthorityChecks). It starts after the request arrived, so
+            // every change committed before then is seen, which makes the check race-free for this request.
+            let authority = try await services.authorityChecks.authority(tenant: tenant.id, tokenHash: hash, database: services.database,
+                                                                         now: { services.now })
             if authority != cached.authority {
                 services.recentReads.forget(tenant: tenant.id, key: "session|" + hash)
                 found = authority == nil ? nil : try await readRows(hash: hash, tenant: tenant, services: services, now: now)?.value

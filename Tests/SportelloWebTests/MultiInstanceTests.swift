@@ -79,4 +79,46 @@ struct MultiInstanceTests {
             #expect(tally.writes.values.reduce(0, +) == 0)
         }
     }
+
+    @Test("Requests in flight on instance B share authority checks, yet each answers for its own session as stored now",
+          arguments: TestEngine.available)
+    func concurrentChecksAnswerPerSession(engine: TestEngine) async throws {
+        try await PortalHarness.with(engine: engine, tenant: "unidata") { portal in
+            let second = try await portal.secondInstance()
+            let tenantId = portal.definition.id
+            do {
+                try await buildApplication(services: portal.services).test(.router) { clientA in
+                    try await buildApplication(services: second.services).test(.router) { clientB in
+                        portal.clock.advance(by: 61)
+                        let customer = try await portal.abuseCustomer()
+                        var tokens: [String] = []
+                        for _ in 0..<12 {
+                            let user = try await portal.abuseUser(customer, role: "referente_amministratore")
+                            tokens.append(try await abuseToken(clientA, user.username))
+                        }
+                        for token in tokens { #expect(try await abuseCall(clientB, .get, "/api/v1/me", token: token).status == .ok) }
+                        // Every other session ends through instance A.
+                        let ended = Set(tokens.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
+                        try await portal.database.write(tenant: tenantId, now: Int64(portal.clock.now().timeIntervalSince1970)) { transaction in
+                            for token in ended { try await transaction.deleteSession(tokenHash: Secrets.hash(token)) }
+                        }
+                        let statuses = try await withThrowingTaskGroup(of: (String, HTTPResponse.Status).self) { group in
+                            for round in 0..<3 {
+                                for token in tokens {
+                                    group.addTask { (token, try await abuseCall(clientB, .get, "/api/v1/me", token: token).status) }
+                                }
+                                _ = round
+                            }
+                            return try await group.reduce(into: [(String, HTTPResponse.Status)]()) { $0.append($1) }
+                        }
+                        #expect(statuses.count == tokens.count * 3)
+                        for (token, status) in statuses {
+                            #expect(status == (ended.contains(token) ? .unauthorized : .ok))
+                        }
+                    }
+                }
+            } catch { await second.database.close(); throw error }
+            await second.database.close()
+        }
+    }
 }

@@ -15,6 +15,7 @@ PORTAL_TENANT=${PORTAL_TENANT:-unidata}          # tenant id (its development ho
 PORTAL_ROLE=${PORTAL_ROLE:-referente_amministratore}  # role of the logged-in user (one that sees invoices)
 PORTAL_COST=${PORTAL_COST:-}                     # bcrypt cost; empty: serve's own --password-cost default
 PORTAL_STORM_ONE_ADDRESS=${PORTAL_STORM_ONE_ADDRESS:-0}  # 1: the storm comes from 127.0.0.1 only (throttled)
+PORTAL_PROFILE=${PORTAL_PROFILE:-}                # a file: perf records the server during the dashboard run, its top symbols go there
 
 BENCH_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -224,9 +225,25 @@ bench_portal() {
   status=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host" -H "$cookie" "$base/")
   [ "$status" = 200 ] || { echo "GET / as $user answered $status (expected 200)" >&2; return 1; }
   warm_wrk -t"$T" -c"$C" -d"${W}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/"
+  local perf_pid=""
+  if [ -n "$PORTAL_PROFILE" ]; then
+    perf record -F 499 --call-graph "${PORTAL_PROFILE_CALL_GRAPH:-fp}" -o "$PORTAL_WORK/dashboard.perf" -p "$PORTAL_PID" -- sleep "$D" >/dev/null 2>&1 & perf_pid=$!
+  fi
   measure_begin
   run_wrk dashboard -t"$T" -c"$C" -d"${D}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/"
   measure_end "$WRK_CPU"
+  if [ -n "$perf_pid" ]; then
+    wait "$perf_pid" || true
+    { echo "== self time =="
+      perf report -i "$PORTAL_WORK/dashboard.perf" --no-children --percent-limit 0.7 --stdio -g none 2>/dev/null \
+        | grep -v '^#' | grep -v '^$' | head -40
+      echo "== with callees, the server's own functions =="
+      perf report -i "$PORTAL_WORK/dashboard.perf" --children --dsos sportello --percent-limit 0.3 --stdio -g none 2>/dev/null \
+        | grep -v '^#' | grep -v '^$' | swift demangle | grep -E 'Sportello|Mustache|Hummingbird' | head -80
+      } >"$PORTAL_PROFILE"
+    cp "$PORTAL_WORK/dashboard.perf" "$PORTAL_PROFILE.data"
+    echo "   profile of the dashboard run (perf, self time): $PORTAL_PROFILE"
+  fi
   dash_rps=$WRK_RPS dash_p99=$WRK_P99
   printf '   %-34s %s   p99 %s   (%s; server %s%% CPU, other %s%%)\n' "GET / (dashboard, logged in)" "$(fmt_rps "$WRK_RPS")" "$(fmt_ms "$WRK_P99")" \
     "$(describe_answers 200)" "$SERVER_CPU" "$OTHER_LOAD"
