@@ -79,13 +79,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "sportello-store-bench",
-            dependencies: ["SportelloCore", "SportelloStore"],
+            dependencies: ["SportelloCore", "SportelloStore", "SportelloWeb"],
             path: "Sources/SportelloStoreBench"
         ),
         // What every test target shares: the repository's tenants, the database engines, unique ids.
         .target(
             name: "SportelloTestSupport",
-            dependencies: ["SportelloCore", "SportelloStore"],
+            dependencies: ["SportelloCore", "SportelloStore", "SportelloWeb"],
             path: "Tests/SportelloTestSupport"
         ),
         .testTarget(

@@ -82,6 +82,8 @@ public final class Database: Sendable {
     private let changeLog = Mutex(ChangeLog())
     /// Encrypts the stored values that are shown again in clear (PIN and PUK); its key lives outside the database.
     public let sealer: FieldSealer
+    /// The schema: the platform's tables and steps with those of the modules the database was opened with.
+    let schema: SchemaHistory
 
     private enum Backend: Sendable {
         case sqlite(writer: ConnectionPool<SQLiteConnection>, readers: ConnectionPool<SQLiteConnection>)
@@ -89,8 +91,9 @@ public final class Database: Sendable {
     }
 
     private init(engine: DatabaseEngine, location: DatabaseLocation, logger: Logger, backend: Backend,
-                 environment: [String: String]) {
+                 environment: [String: String], modules: [StorageModule]) {
         self.engine = engine
+        schema = SchemaHistory(modules: modules)
         self.location = location
         self.logger = logger
         self.backend = backend
@@ -121,11 +124,13 @@ public final class Database: Sendable {
 
     /// Opens the database; for SQLite, creates the file (and its folder) when missing. `environment` gives the
     /// data key (`SPORTELLO_DATA_KEY`, `SPORTELLO_DATA_KEY_FILE`): PostgreSQL refuses to open without one, and
-    /// either engine refuses a key other than the one the database was first used with.
-    public static func open(_ location: DatabaseLocation, readers: Int = 4, logger: Logger = Logger(label: "sportello.store"),
+    /// either engine refuses a key other than the one the database was first used with. `modules` are the storage
+    /// parts of the portal's modules (their tables, schema steps and demo data): the portal passes all of its own.
+    public static func open(_ location: DatabaseLocation, modules: [StorageModule], readers: Int = 4,
+                            logger: Logger = Logger(label: "sportello.store"),
                             environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Database {
         try requireConfiguredKey(for: location, environment: environment)
-        let database = try await connect(location, readers: readers, logger: logger, environment: environment)
+        let database = try await connect(location, readers: readers, logger: logger, environment: environment, modules: modules)
         do {
             try await database.verifyDataKey()
         } catch {
@@ -136,7 +141,7 @@ public final class Database: Sendable {
     }
 
     private static func connect(_ location: DatabaseLocation, readers: Int, logger: Logger,
-                                environment: [String: String]) async throws -> Database {
+                                environment: [String: String], modules: [StorageModule]) async throws -> Database {
         switch location {
         case .sqlite(let path):
             let url = URL(fileURLWithPath: path)
@@ -161,7 +166,7 @@ public final class Database: Sendable {
             for _ in 0..<max(1, readers) { readerConnections.append(try await connect()) }
             return Database(engine: .sqlite, location: location, logger: logger,
                             backend: .sqlite(writer: ConnectionPool(writerConnections), readers: ConnectionPool(readerConnections)),
-                            environment: environment)
+                            environment: environment, modules: modules)
         case .postgres(let url):
             guard let configuration = try? SQLPostgresConfiguration(url: url) else {
                 throw StoreError(.cannotOpen, "DATABASE_URL is not a valid postgres:// URL")
@@ -188,7 +193,7 @@ public final class Database: Sendable {
             let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: poolLogger)
             let runner = Task { await client.run() }
             let database = Database(engine: .postgres, location: location, logger: logger,
-                                    backend: .postgres(client: client, runner: runner), environment: environment)
+                                    backend: .postgres(client: client, runner: runner), environment: environment, modules: modules)
             do {
                 try await database.withRawConnection { sql in try await sql.raw("SELECT 1").run() }
             } catch {
@@ -236,7 +241,7 @@ public final class Database: Sendable {
         guard case .sqlite(_, let readers) = backend else { return try await read(tenant: tenant, now: now, body) }
         return try await readers.withConnection { connection in
             try await body(TenantTransaction(tenant: tenant, now: now, engine: .sqlite, sql: connection.sql(queryLogLevel: nil),
-                                             changes: nil, sealer: self.sealer))
+                                             changes: nil, sealer: self.sealer, schema: self.schema))
         }
     }
 
@@ -268,7 +273,7 @@ public final class Database: Sendable {
             return try await pool.withConnection { connection in
                 let sql = connection.sql(queryLogLevel: nil)
                 return try await Self.inTransaction(sql, begin: writing ? "BEGIN IMMEDIATE" : "BEGIN") {
-                    try await body(TenantTransaction(tenant: tenant, now: now, engine: .sqlite, sql: sql, changes: changes, sealer: self.sealer))
+                    try await body(TenantTransaction(tenant: tenant, now: now, engine: .sqlite, sql: sql, changes: changes, sealer: self.sealer, schema: self.schema))
                 }
             }
         case .postgres(let client, _):
@@ -276,7 +281,7 @@ public final class Database: Sendable {
                 let sql = connection.sql(queryLogLevel: nil)
                 return try await Self.inTransaction(sql, begin: writing ? "BEGIN" : "BEGIN READ ONLY") {
                     try await sql.raw("SELECT set_config('sportello.tenant', \(bind: tenant), true)").run()
-                    return try await body(TenantTransaction(tenant: tenant, now: now, engine: .postgres, sql: sql, changes: changes, sealer: self.sealer))
+                    return try await body(TenantTransaction(tenant: tenant, now: now, engine: .postgres, sql: sql, changes: changes, sealer: self.sealer, schema: self.schema))
                 }
             }
         }

@@ -58,10 +58,7 @@ public struct DemoDataGenerator: Sendable {
             var random = SplitMix64(seed: seed ^ UInt64(truncatingIfNeeded: tenant.id.hashValueStable))
             var logins: [DemoLogin] = []
             var customerNumber = 0
-            try await seedLineProducts(in: transaction)
-            try await seedLineSelfService(in: transaction)
-            try await seedTelcoSupport(in: transaction)
-            try await seedHosting(in: transaction)
+            for module in transaction.schema.modules { try await module.seed?(self, transaction) }
             for (typeId, customerType) in tenant.customerTypes {
                 for copy in 0..<3 {
                     customerNumber += 1
@@ -263,14 +260,11 @@ public struct DemoDataGenerator: Sendable {
         let account = DemoAccount(customerId: customerId, customer: customer, users: users, ownLineUsers: ownLineUsers,
                                   contractId: firstContractId, lines: lineIds, overdue: overdue)
         func generator(_ name: String) -> SplitMix64 { SplitMix64(seed: seed ^ UInt64(customerId) ^ name.hashValueStable) }
-        var lineProducts = generator("line_products")
-        try await fillLineProducts(account, random: &lineProducts, in: transaction)
-        var lineSelfService = generator("line_self_service")
-        try await fillLineSelfService(account, random: &lineSelfService, in: transaction)
-        var telcoSupport = generator("telco_support")
-        try await fillTelcoSupport(account, random: &telcoSupport, in: transaction)
-        var hosting = generator("hosting")
-        try await fillHosting(account, random: &hosting, in: transaction)
+        for module in transaction.schema.modules {
+            guard let fill = module.fill else { continue }
+            var random = generator(module.id)
+            try await fill(self, account, &random, transaction)
+        }
         if tenant.feature("invoices.personal") != nil {
             var personal = generator("personal_invoices")
             try await fillPersonalInvoices(account, random: &personal, in: transaction)
@@ -556,12 +550,7 @@ extension TenantTransaction {
 
     /// Deletes every row of this tenant, children first (for `sportello demo --replace`).
     public func deleteAllTenantData() async throws {
-        let order: [StoredTable] = [.outbox, .auditLog, .sessions, .oneTimeTokens, .invitations, .notificationPreferences,
-                                    .blockedAddresses, .hostingAccounts, .domains, .orders, .chatMessages, .lineDiagnoses,
-                                    .simAssignments, .lineActivations, .automaticRecharges, .devices,
-                                    .requestEvents, .requests, .recharges, .usageRecords, .payments, .statementEntries,
-                                    .documents, .invoices, .services, .lines, .sharePlans, .contracts, .users, .customers,
-                                    .catalogItems, .articles]
+        let order = schema.tablesChildrenFirst
         for table in order {
             if table == .users {
                 try await update(.users).set("creator_user_id", to: Int64?.none).run()

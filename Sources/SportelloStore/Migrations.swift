@@ -21,8 +21,9 @@ struct Migration: Sendable {
     }
 }
 
-/// The schema's history, oldest first. Never edit an applied step: add a new one.
-let migrations: [Migration] = [
+/// The platform's part of the schema's history, oldest first; modules add their own steps (`StorageModule`),
+/// and `SchemaHistory` applies all of them in the order of their ids. Never edit an applied step: add a new one.
+let platformMigrations: [Migration] = [
     Migration(id: "0001_tables") { sql, _ in
         for table in schemaVersion1 { try await table.create(on: sql) }
     },
@@ -40,10 +41,6 @@ let migrations: [Migration] = [
         }
     },
     .adding(id: "0004_catalogue", tables: schemaVersion4Tables),
-    .adding(id: "0005_line_products", tables: lineProductTables, columns: lineProductColumns),
-    .adding(id: "0006_line_self_service", tables: lineSelfServiceTables, columns: lineSelfServiceColumns),
-    .adding(id: "0007_telco_support", tables: telcoSupportTables, columns: telcoSupportColumns),
-    .adding(id: "0008_hosting", tables: hostingTables, columns: hostingColumns),
     // TIM's Dual Billing: personal invoices name the user they are addressed to.
     .adding(id: "0009_personal_invoices", tables: [], columns: [(.invoices, col("holder_user_id", .integer))]),
     // Throttle, lockout and mail-limit counters shared by every instance (they were in each process's memory).
@@ -114,11 +111,11 @@ extension Database {
                     .decode(column: "present", as: Bool.self) ?? false
             }
             let applied = exists ? Set(try await self.appliedMigrationIds(sql)) : []
-            let unknown = applied.subtracting(migrations.map(\.id))
+            let unknown = applied.subtracting(self.schema.migrations.map(\.id))
             if !unknown.isEmpty {
                 throw StoreError(.unknownMigrations, "the database has migrations this build does not know (\(unknown.sorted().joined(separator: ", "))): it was migrated by a newer Sportello")
             }
-            return migrations.map(\.id).filter { !applied.contains($0) }
+            return self.schema.migrations.map(\.id).filter { !applied.contains($0) }
         }
     }
 
@@ -149,7 +146,7 @@ extension Database {
                 try await self.ensureMigrationTable(sql)
             }
             var report = MigrationReport(applied: [], alreadyApplied: [])
-            for migration in migrations {
+            for migration in self.schema.migrations {
                 let begin = self.engine == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
                 let applied: Bool = try await Database.inTransaction(sql, begin: begin) {
                     if self.engine == .postgres {

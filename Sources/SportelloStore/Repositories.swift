@@ -533,7 +533,7 @@ extension TenantTransaction {
     /// Row counts per table for this tenant (for `sportello demo` and health pages).
     public func rowCounts() async throws -> [(StoredTable, Int)] {
         var counts: [(StoredTable, Int)] = []
-        for table in StoredTable.allCases { counts.append((table, try await count(select(table)))) }
+        for table in schema.allTables { counts.append((table, try await count(select(table)))) }
         return counts
     }
 }

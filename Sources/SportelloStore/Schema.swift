@@ -1,23 +1,32 @@
 import SQLKit
 
 /// Every table that holds tenant data. Fenced queries name tables only through this type.
-public enum StoredTable: String, Sendable, CaseIterable {
-    case customers, users, contracts, lines, services, invoices, documents
-    case statementEntries = "statement_entries", payments
-    case usageRecords = "usage_records", recharges
-    case requests, requestEvents = "request_events"
-    case notificationPreferences = "notification_preferences"
-    case invitations, oneTimeTokens = "one_time_tokens", sessions
-    case auditLog = "audit_log", outbox
-    case flowStates = "flow_states"
-    // Portal sections (schema version 4 onwards); each group's tables are described in its own file.
-    case catalogItems = "catalog_items"
-    case sharePlans = "share_plans", devices
-    case lineActivations = "line_activations", simAssignments = "sim_assignments", automaticRecharges = "automatic_recharges"
-    case chatMessages = "chat_messages", lineDiagnoses = "line_diagnoses"
-    case articles, hostingAccounts = "hosting_accounts", blockedAddresses = "blocked_addresses", domains, orders
-    case sharedCounters = "shared_counters"
+/// A table of the schema. The platform's tables are listed here; a module declares its own in its folder
+/// (`extension StoredTable { static let devices = StoredTable("devices") }`).
+public struct StoredTable: RawRepresentable, Hashable, Sendable {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    init(_ name: String) { rawValue = name }
+
+    public static let customers = StoredTable("customers"), users = StoredTable("users"), contracts = StoredTable("contracts")
+    public static let lines = StoredTable("lines"), services = StoredTable("services"), invoices = StoredTable("invoices")
+    public static let documents = StoredTable("documents"), statementEntries = StoredTable("statement_entries")
+    public static let payments = StoredTable("payments"), usageRecords = StoredTable("usage_records"), recharges = StoredTable("recharges")
+    public static let requests = StoredTable("requests"), requestEvents = StoredTable("request_events")
+    public static let notificationPreferences = StoredTable("notification_preferences")
+    public static let invitations = StoredTable("invitations"), oneTimeTokens = StoredTable("one_time_tokens")
+    public static let sessions = StoredTable("sessions"), auditLog = StoredTable("audit_log"), outbox = StoredTable("outbox")
+    public static let flowStates = StoredTable("flow_states"), catalogItems = StoredTable("catalog_items")
+    public static let sharedCounters = StoredTable("shared_counters")
 }
+
+/// The platform's tenant tables emptied before the modules' (`deleteAllTenantData`, children first).
+let platformTablesBeforeModules: [StoredTable] = [.outbox, .auditLog, .sessions, .oneTimeTokens, .invitations, .notificationPreferences]
+/// The platform's tenant tables emptied after the modules' (a module's tables point at these).
+let platformTablesAfterModules: [StoredTable] = [.requestEvents, .requests, .recharges, .usageRecords, .payments, .statementEntries,
+                                                  .documents, .invoices, .services, .lines]
+/// The last platform tables emptied, after the modules' tables that platform tables point at (`lines.share_plan_id`).
+let platformTablesLast: [StoredTable] = [.contracts, .users, .customers, .catalogItems]
 
 /// A column's kind, rendered for each engine by SQLKit's dialects.
 enum ColumnKind {

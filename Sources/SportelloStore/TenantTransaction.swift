@@ -18,10 +18,13 @@ public struct TenantTransaction: Sendable {
     private let changes: ChangeRecorder?
     /// Seals and opens the values stored encrypted (see `FieldSealer`).
     let sealer: FieldSealer?
+    /// The tables and steps of the platform and of the database's modules.
+    let schema: SchemaHistory
 
     init(tenant: String, now: Int64, engine: DatabaseEngine, sql: any SQLDatabase, changes: ChangeRecorder? = nil,
-         sealer: FieldSealer? = nil) {
+         sealer: FieldSealer? = nil, schema: SchemaHistory) {
         self.tenant = tenant
+        self.schema = schema
         self.now = now
         self.engine = engine
         self.sql = sql

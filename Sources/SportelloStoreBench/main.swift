@@ -9,6 +9,7 @@
 // Prints "target met"/"target missed"; asserts nothing.
 import Foundation
 import SportelloCore
+import SportelloWeb
 @_spi(Testing) import SportelloStore
 
 var usageRows = 10_000_000
@@ -72,7 +73,7 @@ func writeImportFile(rows: Int, lines: Int) throws -> String {
 @MainActor
 func bench(_ location: DatabaseLocation, label: String) async throws {
     print("\n== \(label): \(location)")
-    let database = try await Database.open(location)
+    let database = try await Database.open(location, modules: PortalModules.storage)
     _ = try await database.migrate()
     let tenant = "bench-\(getpid())"
     let lineCount = 1_000

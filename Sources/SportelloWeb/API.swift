@@ -178,26 +178,15 @@ public struct APIOperation: Sendable {
     var mayBeNotFound: Bool { path.contains("{") }
 }
 
-/// The API's operations and schemas, each declared by the controller that serves them.
+/// The API's operations and schemas: the platform's own (`APIController`) and each module's.
 public enum APICatalog {
-    public static var operations: [APIOperation] {
-        APIController.operations + ContractsController.apiOperations + InvoicesController.apiOperations
-            + UsageController.apiOperations + ProfileController.apiOperations + AccountUsersController.apiOperations
-            + RequestsController.apiOperations + NotificationsController.apiOperations + LinesController.apiOperations
-            + LineProductsController.apiOperations + LineSelfServiceController.apiOperations
-            + TelcoSupportController.apiOperations + HostingController.apiOperations
-    }
+    public static let operations: [APIOperation] = APIController.operations + PortalModules.all.flatMap(\.apiOperations)
 
-    public static var schemas: [String: JSONSchema] {
+    public static let schemas: [String: JSONSchema] = {
         var all = APIController.schemas
-        for part in [ContractsController.apiSchemas, InvoicesController.apiSchemas, UsageController.apiSchemas,
-                     ProfileController.apiSchemas, AccountUsersController.apiSchemas, RequestsController.apiSchemas,
-                     NotificationsController.apiSchemas, LinesController.apiSchemas, LineProductsController.apiSchemas,
-                     LineSelfServiceController.apiSchemas, TelcoSupportController.apiSchemas, HostingController.apiSchemas] {
-            all.merge(part) { first, _ in first }
-        }
+        for module in PortalModules.all { all.merge(module.apiSchemas) { first, _ in first } }
         return all
-    }
+    }()
 
     /// The OpenAPI 3.1 document of `tenant`'s API: only the operations whose feature the tenant defines.
     static func document(for tenant: PortalTenant, serverURL: String, locale: String) -> [String: Any] {

@@ -49,20 +49,8 @@ public func buildRouter(services: PortalServices) -> Router<PortalContext> {
 
     let userRoutes = tenantRoutes.group(context: UserContext.self)
     APIController(services: services).addRoutes(tenant: tenantRoutes, user: userRoutes)
-    PortalController(services: services).addRoutes(to: userRoutes)
     SectionsController(services: services).addRoutes(to: userRoutes)
-    ContractsController(services: services).addRoutes(to: userRoutes)
-    InvoicesController(services: services).addRoutes(to: userRoutes)
-    UsageController(services: services).addRoutes(to: userRoutes)
-    ProfileController(services: services).addRoutes(to: userRoutes)
-    AccountUsersController(services: services).addRoutes(to: userRoutes)
-    RequestsController(services: services).addRoutes(to: userRoutes)
-    NotificationsController(services: services).addRoutes(to: userRoutes)
-    LinesController(services: services).addRoutes(to: userRoutes)
-    LineProductsController(services: services).addRoutes(to: userRoutes)
-    LineSelfServiceController(services: services).addRoutes(to: userRoutes)
-    TelcoSupportController(services: services).addRoutes(to: userRoutes)
-    HostingController(services: services).addRoutes(to: userRoutes)
+    for module in PortalModules.all { module.addRoutes(services: services, to: userRoutes) }
     return router
 }
 

@@ -32,15 +32,10 @@ public struct PortalPage: Sendable {
     }
 }
 
-/// Every page of the logged-in portal, each declared by the controller that serves it. The navigation,
+/// Every page of the logged-in portal, each declared by the module that serves it (`PortalModules.all`). The navigation,
 /// the section pages and the tests (every page for every role of every tenant) read this list.
 public enum PortalCatalog {
-    public static let pages: [PortalPage] = {
-        ContractsController.pages + InvoicesController.pages + UsageController.pages + ProfileController.pages
-            + AccountUsersController.pages + RequestsController.pages + NotificationsController.pages + LinesController.pages
-            + LineProductsController.pages + LineSelfServiceController.pages + TelcoSupportController.pages
-            + HostingController.pages
-    }()
+    public static let pages: [PortalPage] = PortalModules.all.flatMap(\.pages)
 
     /// The page that shows `feature` in `tenant`, if one does.
     public static func page(for feature: String, in tenant: TenantDefinition) -> PortalPage? {

@@ -21,7 +21,7 @@ struct DatabaseOptions: ParsableArguments {
 
     func open() async throws -> Database {
         do {
-            return try await Database.open(location)
+            return try await Database.open(location, modules: PortalModules.storage)
         } catch let error as StoreError {
             throw ValidationError(error.message)
         }

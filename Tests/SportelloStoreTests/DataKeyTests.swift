@@ -68,7 +68,7 @@ struct DataKeyTests {
         let location = DatabaseLocation.postgres(url: ProcessInfo.processInfo.environment["SPORTELLO_TEST_POSTGRES_URL"]
                                                  ?? "postgres://nobody@127.0.0.1:1/none")
         let error = await #expect(throws: StoreError.self) {
-            _ = try await Database.open(location, environment: ["HOME": "/tmp"])
+            _ = try await Database.open(location, modules: allStorageModules, environment: ["HOME": "/tmp"])
         }
         #expect(error?.code == .dataKey)
         #expect(error?.message.contains("SPORTELLO_DATA_KEY") == true && error?.message.contains("SPORTELLO_DATA_KEY_FILE") == true)
@@ -87,7 +87,7 @@ struct DataKeyTests {
             environment["SPORTELLO_DATA_KEY"] = randomKey()
             environment["SPORTELLO_DATA_KEY_FILE"] = nil
             let error = await #expect(throws: StoreError.self) {
-                let other = try await Database.open(database.location, environment: environment)
+                let other = try await Database.open(database.location, modules: allStorageModules, environment: environment)
                 await other.close()
             }
             #expect(error?.code == .dataKey)

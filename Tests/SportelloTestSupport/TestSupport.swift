@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SportelloCore
 import SportelloStore
+import SportelloWeb
 
 /// The repository root, found from this file so tests run from any working directory.
 public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -90,12 +91,15 @@ public func uniqueEmail(_ local: String) -> String { "\(local)-\(UUID().uuidStri
 /// Opens a test database. PostgreSQL refuses to open without a configured data key, so when the
 /// environment gives none (a run outside scripts/test) a fixed test key is used; the shared test
 /// database remembers the first key it saw, so every suite of a run must use the same one.
+/// The storage of every portal module (what `sportello` opens its database with).
+public var allStorageModules: [StorageModule] { PortalModules.storage }
+
 public func openTestDatabase(_ location: DatabaseLocation) async throws -> Database {
     var environment = ProcessInfo.processInfo.environment
     if case .postgres = location, (environment["SPORTELLO_DATA_KEY"] ?? "").isEmpty, (environment["SPORTELLO_DATA_KEY_FILE"] ?? "").isEmpty {
         environment["SPORTELLO_DATA_KEY"] = testDataKey
     }
-    return try await Database.open(location, environment: environment)
+    return try await Database.open(location, modules: PortalModules.storage, environment: environment)
 }
 
 /// The data key of PostgreSQL test runs that do not set one (base64 of "sportello-tests-only-data-key-01").

@@ -35,7 +35,7 @@ extension PortalHarness {
     /// Services of a second instance on the same database and tenant: its own connections, caches and
     /// counters in memory, as another `sportello serve` process would have. Close `database` when done.
     func secondInstance(configuration: WebConfiguration? = nil) async throws -> (services: PortalServices, database: Database) {
-        let other = try await Database.open(database.location)
+        let other = try await Database.open(database.location, modules: PortalModules.storage)
         let services = PortalServices(configuration: configuration ?? self.services.configuration, database: other,
                                       tenants: TenantRegistry([tenant]), clock: clock, passwords: self.services.passwords,
                                       mail: self.services.mail)

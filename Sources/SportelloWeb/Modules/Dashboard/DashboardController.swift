@@ -3,8 +3,8 @@ import Hummingbird
 import SportelloCore
 import SportelloStore
 
-/// The logged-in portal's home page (the users page lives in `AccountUsersController`).
-struct PortalController {
+/// The logged-in portal's home page: welcome box, administrative status, coverage links.
+struct DashboardController {
     let services: PortalServices
 
     func addRoutes(to group: RouterGroup<UserContext>) {

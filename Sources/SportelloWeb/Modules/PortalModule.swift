@@ -1,0 +1,41 @@
+import Foundation
+import Hummingbird
+import SportelloCore
+import SportelloStore
+
+/// One module of the portal, declared in one value in its folder (`Modules/<Module>/<Module>Module.swift`):
+/// the pages it serves (each opened by the slots of the catalogue's capabilities, see `PortalPage`), its
+/// routes, its `/api/v1` operations and schemas, and its storage (tables, schema steps, demo data).
+public struct PortalModule: Sendable {
+    /// The module's id (`invoices`).
+    public let id: String
+    public let pages: [PortalPage]
+    public let apiOperations: [APIOperation]
+    let apiSchemas: [String: JSONSchema]
+    /// Its tables, schema steps and demo data, when it keeps rows of its own.
+    public let storage: StorageModule?
+    private let routes: @Sendable (PortalServices, RouterGroup<UserContext>) -> Void
+
+    init(id: String, pages: [PortalPage] = [], apiOperations: [APIOperation] = [], apiSchemas: [String: JSONSchema] = [:],
+         storage: StorageModule? = nil, routes: @escaping @Sendable (PortalServices, RouterGroup<UserContext>) -> Void) {
+        self.id = id; self.pages = pages; self.apiOperations = apiOperations; self.apiSchemas = apiSchemas
+        self.storage = storage; self.routes = routes
+    }
+
+    /// Mounts the module's pages and API operations (they need a logged-in user).
+    func addRoutes(services: PortalServices, to group: RouterGroup<UserContext>) { routes(services, group) }
+}
+
+/// The portal's modules. This list drives the router, the navigation and the pages of every role, the
+/// OpenAPI document, the schema (`Database.open(_:modules:)`) and the demo data. Adding a module: a folder
+/// under `Modules/` (and under `SportelloStore/Modules/` when it keeps rows), its capability in
+/// `CapabilityCatalogue`, and one entry here.
+public enum PortalModules {
+    public static let all: [PortalModule] = [
+        .dashboard, .contracts, .invoices, .usage, .profile, .users, .requests, .notifications, .lines,
+        .lineProducts, .lineSelfService, .telcoSupport, .hosting,
+    ]
+
+    /// The storage parts of `all`, for `Database.open`.
+    public static var storage: [StorageModule] { all.compactMap(\.storage) }
+}
