@@ -85,7 +85,8 @@ let package = Package(
         // What every test target shares: the repository's tenants, the database engines, unique ids.
         .target(
             name: "SportelloTestSupport",
-            dependencies: ["SportelloCore", "SportelloStore", "SportelloWeb"],
+            dependencies: ["SportelloCore", "SportelloStore", "SportelloMail", "SportelloWeb",
+                           .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/SportelloTestSupport"
         ),
         .testTarget(

@@ -178,21 +178,13 @@ public struct APIOperation: Sendable {
     var mayBeNotFound: Bool { path.contains("{") }
 }
 
-/// The API's operations and schemas: the platform's own (`APIController`) and each module's.
+/// The OpenAPI document of a tenant, from the operations and schemas of its catalogue.
 public enum APICatalog {
-    public static let operations: [APIOperation] = APIController.operations + PortalModules.all.flatMap(\.apiOperations)
-
-    public static let schemas: [String: JSONSchema] = {
-        var all = APIController.schemas
-        for module in PortalModules.all { all.merge(module.apiSchemas) { first, _ in first } }
-        return all
-    }()
-
     /// The OpenAPI 3.1 document of `tenant`'s API: only the operations whose feature the tenant defines.
     static func document(for tenant: PortalTenant, serverURL: String, locale: String) -> [String: Any] {
         let definition = tenant.definition
         var paths: [String: [String: Any]] = [:]
-        for operation in operations(for: definition) {
+        for operation in operations(for: tenant) {
             let features = operation.definedFeatures(in: definition) ?? []
             var node: [String: Any] = ["summary": operation.summary, "operationId": operationId(operation)]
             var description = operation.authenticated ? "Needs a session (cookie or bearer token)." : "Open to everyone."
@@ -225,7 +217,7 @@ public enum APICatalog {
             if operation.authenticated { node["security"] = [["bearer": [String]()], ["session": [String]()]] }
             paths[operation.path, default: [:]][operation.method.lowercased()] = node
         }
-        var schemas = schemas.mapValues(\.document)
+        var schemas = tenant.catalog.apiSchemas.mapValues(\.document)
         schemas["Error"] = JSONSchema.object(["error": .object([
             "code": .string(description: "Stable error code"), "message": .string(description: "In the tenant's language"),
             "fields": .array(.object(["field": .string(), "code": .string(), "message": .string()], required: ["field", "code", "message"])),
@@ -248,8 +240,8 @@ public enum APICatalog {
     }
 
     /// The operations `tenant` serves (and its OpenAPI document lists).
-    public static func operations(for tenant: TenantDefinition) -> [APIOperation] {
-        operations.filter { $0.definedFeatures(in: tenant) != nil }
+    public static func operations(for tenant: PortalTenant) -> [APIOperation] {
+        tenant.catalog.apiOperations.filter { $0.definedFeatures(in: tenant.definition) != nil }
     }
 
     private static func operationId(_ operation: APIOperation) -> String {

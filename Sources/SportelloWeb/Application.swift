@@ -50,7 +50,7 @@ public func buildRouter(services: PortalServices) -> Router<PortalContext> {
     let userRoutes = tenantRoutes.group(context: UserContext.self)
     APIController(services: services).addRoutes(tenant: tenantRoutes, user: userRoutes)
     SectionsController(services: services).addRoutes(to: userRoutes)
-    for module in PortalModules.all { module.addRoutes(services: services, to: userRoutes) }
+    for module in services.catalog.modules { module.addRoutes(services: services, to: userRoutes) }
     return router
 }
 
@@ -67,6 +67,6 @@ private func mediaType(for file: String) -> String {
 }
 
 /// Loads the theme of every tenant (templates folder) into a registry.
-public func loadPortalTenants(_ definitions: [TenantDefinition], templates: URL) throws -> [PortalTenant] {
-    try definitions.map { PortalTenant(definition: $0, theme: try PortalTheme.load(root: templates, tenantId: $0.id)) }
+public func loadPortalTenants(_ definitions: [TenantDefinition], templates: URL, catalog: PortalCatalog = .standard) throws -> [PortalTenant] {
+    try definitions.map { PortalTenant(definition: $0, theme: try PortalTheme.load(root: templates, tenantId: $0.id), catalog: catalog) }
 }

@@ -32,19 +32,36 @@ public struct PortalPage: Sendable {
     }
 }
 
-/// Every page of the logged-in portal, each declared by the module that serves it (`PortalModules.all`). The navigation,
-/// the section pages and the tests (every page for every role of every tenant) read this list.
-public enum PortalCatalog {
-    public static let pages: [PortalPage] = PortalModules.all.flatMap(\.pages)
+/// What a set of modules serves: their pages and API operations (with the platform's own). The portal's is
+/// `standard` (`PortalModules.all`); each tenant carries the catalogue it is served with, and the navigation,
+/// section pages, OpenAPI document and router read it from there.
+public struct PortalCatalog: Sendable {
+    public let modules: [PortalModule]
+    public let pages: [PortalPage]
+    /// The platform's operations (`APIController`) and each module's.
+    public let apiOperations: [APIOperation]
+    let apiSchemas: [String: JSONSchema]
+
+    public init(modules: [PortalModule]) {
+        self.modules = modules
+        pages = modules.flatMap(\.pages)
+        apiOperations = APIController.operations + modules.flatMap(\.apiOperations)
+        var schemas = APIController.schemas
+        for module in modules { schemas.merge(module.apiSchemas) { first, _ in first } }
+        apiSchemas = schemas
+    }
+
+    /// The catalogue of `PortalModules.all`.
+    public static let standard = PortalCatalog(modules: PortalModules.all)
 
     /// The page that shows `feature` in `tenant`, if one does.
-    public static func page(for feature: String, in tenant: TenantDefinition) -> PortalPage? {
+    public func page(for feature: String, in tenant: TenantDefinition) -> PortalPage? {
         let slot = tenant.slot(of: feature) ?? feature
         return pages.first { $0.features.contains(slot) } ?? pages.first { $0.definedFeatures(in: tenant).contains(feature) }
     }
 
     /// The page where a request form of `feature` is filled in, when not on the generic requests pages.
-    public static func pageFilling(formOf feature: String) -> PortalPage? {
+    public func pageFilling(formOf feature: String) -> PortalPage? {
         pages.first { $0.fillsRequestForms && $0.features.contains(feature) }
     }
 }
@@ -76,8 +93,8 @@ public enum CapabilityReference {
         for capability in CapabilityCatalogue.all {
             out += "\n### `\(capability.id)`\n\n\(capability.summary)\n\n| slot | what it opens | pages | API operations |\n|---|---|---|---|\n"
             for slot in capability.slots {
-                let pages = PortalCatalog.pages.filter { $0.features.contains(slot.name) }.map { "`\($0.path)`" }
-                let operations = APICatalog.operations.filter { operation in
+                let pages = PortalCatalog.standard.pages.filter { $0.features.contains(slot.name) }.map { "`\($0.path)`" }
+                let operations = PortalCatalog.standard.apiOperations.filter { operation in
                     operation.allFeatures.contains(slot.name) || (operation.page?.features.contains(slot.name) ?? false)
                 }.map { "`\($0.method) \($0.path)`" }
                 func cell(_ list: [String]) -> String { list.isEmpty ? "–" : list.joined(separator: "<br>") }

@@ -53,12 +53,16 @@ public struct PortalServices: Sendable {
     /// Sessions and per-customer facts read a moment ago (see `RecentReads`).
     let recentReads = RecentReads()
     let authorityChecks = SessionAuthorityChecks()
+    /// The modules the router mounts (the tenants are loaded with the same catalogue).
+    public let catalog: PortalCatalog
 
     public init(configuration: WebConfiguration, database: Database, tenants: TenantRegistry,
                 clock: any WallClock = SystemWallClock(), random: any SecureRandomSource = SystemSecureRandom(),
                 passwords: any PasswordHashing = BcryptPasswordHasher(), mail: any MailComposer,
-                mailQueued: @escaping @Sendable () -> Void = {}, logger: Logger = Logger(label: "sportello.web")) {
+                mailQueued: @escaping @Sendable () -> Void = {}, logger: Logger = Logger(label: "sportello.web"),
+                catalog: PortalCatalog = .standard) {
         self.configuration = configuration; self.database = database; self.tenants = tenants; self.clock = clock
+        self.catalog = catalog
         self.random = random; self.passwords = passwords; self.mail = mail; self.mailQueued = mailQueued
         self.limiter = RateLimiter(database: database); self.logger = logger
     }

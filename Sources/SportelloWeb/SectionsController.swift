@@ -23,10 +23,10 @@ struct SectionsController {
             var item: [String: Any] = ["id": featureId, "label": feature.label.resolve(context.locale)]
             let slot = definition.slot(of: featureId) ?? featureId
             if let form = definition.requests?.first(where: { $0.value.feature == featureId }),
-               PortalCatalog.pages.first(where: { $0.features.contains(slot) }) == nil {
+               context.tenant.catalog.pages.first(where: { $0.features.contains(slot) }) == nil {
                 // A feature served by a request form of its own opens that form.
                 item["href"] = "/requests/new/\(form.key)"
-            } else if let page = PortalCatalog.page(for: featureId, in: definition) {
+            } else if let page = context.tenant.catalog.page(for: featureId, in: definition) {
                 item["href"] = page.path
             } else if let care {
                 item["note"] = context.tenant.theme.text("sections.by_customer_care", locale: context.locale, ["phone": care])

@@ -18,6 +18,8 @@ public struct PortalTenant: Sendable {
     /// Page titles in the tenant's own words, by the platform title's key: a page whose features all sit in one
     /// YAML section that opens no other page is called by that section's label (WINDTRE's "Traffico").
     let ownPageTitles: [String: LocalizedText]
+    /// The modules this tenant is served with, their pages and API operations.
+    public let catalog: PortalCatalog
 
     public var id: String { definition.id }
 
@@ -37,8 +39,9 @@ public struct PortalTenant: Sendable {
         pages.filter { $0.features.contains { authorization.isAllowed(principal, $0) } }.map(\.page)
     }
 
-    public init(definition: TenantDefinition, theme: PortalTheme) {
+    public init(definition: TenantDefinition, theme: PortalTheme, catalog: PortalCatalog = .standard) {
         self.definition = definition
+        self.catalog = catalog
         authorization = AuthorizationModel(definition)
         windows = VisibilityWindows(tenant: definition)
         self.theme = theme
@@ -46,7 +49,7 @@ public struct PortalTenant: Sendable {
         var bySection: [String: [String]] = [:]
         for (featureId, feature) in definition.features { bySection[feature.section, default: []].append(featureId) }
         sectionFeatures = definition.sections.map { (id: $0.key, features: bySection[$0.key] ?? []) }
-        let pages = PortalCatalog.pages.map { (page: $0, features: $0.definedFeatures(in: definition)) }.filter { !$0.features.isEmpty }
+        let pages = catalog.pages.map { (page: $0, features: $0.definedFeatures(in: definition)) }.filter { !$0.features.isEmpty }
         self.pages = pages
         let sectionsOfPage = pages.map { entry in Set(entry.features.compactMap { definition.feature($0)?.section }) }
         var ownPageTitles: [String: LocalizedText] = [:]

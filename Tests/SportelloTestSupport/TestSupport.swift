@@ -88,18 +88,18 @@ public func renamed(_ tenant: TenantDefinition, to id: String) -> TenantDefiniti
 /// An e-mail address no other test uses.
 public func uniqueEmail(_ local: String) -> String { "\(local)-\(UUID().uuidString.prefix(8).lowercased())@example.it" }
 
-/// Opens a test database. PostgreSQL refuses to open without a configured data key, so when the
-/// environment gives none (a run outside scripts/test) a fixed test key is used; the shared test
-/// database remembers the first key it saw, so every suite of a run must use the same one.
 /// The storage of every portal module (what `sportello` opens its database with).
 public var allStorageModules: [StorageModule] { PortalModules.storage }
 
-public func openTestDatabase(_ location: DatabaseLocation) async throws -> Database {
+/// Opens a test database. PostgreSQL refuses to open without a configured data key, so when the
+/// environment gives none (a run outside scripts/test) a fixed test key is used; the shared test
+/// database remembers the first key it saw, so every suite of a run must use the same one.
+public func openTestDatabase(_ location: DatabaseLocation, modules: [StorageModule] = PortalModules.storage) async throws -> Database {
     var environment = ProcessInfo.processInfo.environment
     if case .postgres = location, (environment["SPORTELLO_DATA_KEY"] ?? "").isEmpty, (environment["SPORTELLO_DATA_KEY_FILE"] ?? "").isEmpty {
         environment["SPORTELLO_DATA_KEY"] = testDataKey
     }
-    return try await Database.open(location, modules: PortalModules.storage, environment: environment)
+    return try await Database.open(location, modules: modules, environment: environment)
 }
 
 /// The data key of PostgreSQL test runs that do not set one (base64 of "sportello-tests-only-data-key-01").

@@ -53,7 +53,7 @@ func renamingFeatures(of definition: TenantDefinition, prefix: String) -> Tenant
 struct CapabilityBindingTests {
     @Test("every slot the web modules ask for is in the capability catalogue, and every catalogue slot is served")
     func catalogueMatchesTheModules() {
-        let served = Set(PortalCatalog.pages.flatMap(\.features))
+        let served = Set(PortalCatalog.standard.pages.flatMap(\.features))
         let catalogue = Set(CapabilityCatalogue.slots.keys)
         #expect(served.subtracting(catalogue).isEmpty, "pages ask for slots the catalogue lacks: \(served.subtracting(catalogue).sorted())")
         // Slots without a page of their own are served inside another page (dashboard tiles, switches, settings).
@@ -74,14 +74,14 @@ struct CapabilityBindingTests {
                     let toggles = Array(roleDefinition.toggles?.keys ?? [])
                     let username = try await portal.userForRole(role, toggles: toggles)
                     var statuses: [String: HTTPResponse.Status] = [:]
-                    for page in PortalCatalog.pages {
+                    for page in PortalCatalog.standard.pages {
                         statuses[page.path] = try reference.expectedStatus(of: page, role: role, toggles: toggles)
                     }
                     let expected = statuses
                     try await portal.test { browser in
                         try await browser.logIn(username)
                         #expect(try await browser.get("/").status == .ok)
-                        for page in PortalCatalog.pages {
+                        for page in PortalCatalog.standard.pages {
                             let answer = try await browser.get(page.path)
                             #expect(answer.status == expected[page.path], "\(tenant) \(role): \(page.path) answers as with the slot names")
                         }
@@ -94,8 +94,8 @@ struct CapabilityBindingTests {
     @Test("page titles and home shortcuts use the tenant's own words: a page alone in a YAML section takes the section's label")
     func pagesUseTheTenantsWords() async throws {
         try await PortalHarness.with(engine: .sqlite, tenant: "windtre") { portal in
-            let users = try #require(PortalCatalog.pages.first { $0.path == "/users" })
-            let usage = try #require(PortalCatalog.pages.first { $0.path == "/usage" })
+            let users = try #require(PortalCatalog.standard.pages.first { $0.path == "/users" })
+            let usage = try #require(PortalCatalog.standard.pages.first { $0.path == "/usage" })
             #expect(portal.tenant.title(of: users, locale: "it") == "Utenze Telco Manager")
             #expect(portal.tenant.title(of: users, locale: "en") == "Telco Manager users")
             // WINDTRE's "Traffico" section also holds the coverage page: which page it names is not the platform's guess.
@@ -111,7 +111,7 @@ struct CapabilityBindingTests {
             }
         }
         try await PortalHarness.with(engine: .sqlite, tenant: "unogas") { portal in
-            let invoices = try #require(PortalCatalog.pages.first { $0.path == "/invoices" })
+            let invoices = try #require(PortalCatalog.standard.pages.first { $0.path == "/invoices" })
             #expect(portal.tenant.title(of: invoices, locale: "it") == "Bollette")
         }
     }

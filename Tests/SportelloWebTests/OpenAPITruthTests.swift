@@ -114,7 +114,7 @@ struct OpenAPITruthTests {
                     // Every operation the platform knows but this tenant does not document is not served.
                     let documented = Set(operations.map { "\($0.method) \($0.path)" })
                     let fresh = try await Self.topToken(portal, client: client, summary: summary)
-                    for operation in APICatalog.operations where !documented.contains("\(operation.method) \(operation.path)") {
+                    for operation in PortalCatalog.standard.apiOperations where !documented.contains("\(operation.method) \(operation.path)") {
                         let concrete = operation.path.replacingOccurrences(of: #"\{[^}]+\}"#, with: "987654321", options: .regularExpression)
                         let answer = try await JSONCall.send(client, Self.method(operation.method), "/api/v1\(concrete)", token: fresh,
                                                              body: operation.method == "GET" || operation.method == "DELETE" ? nil : [:])
@@ -133,7 +133,7 @@ struct OpenAPITruthTests {
         let sources = repositoryRoot.appendingPathComponent("Sources/SportelloWeb")
         let files = FileManager.default.enumerator(atPath: sources.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
         let pattern = try NSRegularExpression(pattern: #"\.(get|post|put|patch|delete)\("\\\(API\.prefix\)(/[A-Za-z0-9/:._-]*)""#)
-        let known = Set(APICatalog.operations.map {
+        let known = Set(PortalCatalog.standard.apiOperations.map {
             "\($0.method) \($0.path.replacingOccurrences(of: #"\{[^}]+\}"#, with: "{}", options: .regularExpression))"
         })
         var routes = 0

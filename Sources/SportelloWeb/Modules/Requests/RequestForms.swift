@@ -25,7 +25,7 @@ struct RequestForms {
 
     /// The forms the user's role (and toggles) may submit here (not those a page of their own fills in).
     var available: [(id: String, form: RequestForm)] {
-        all.filter { context.may($0.form.feature) && PortalCatalog.pageFilling(formOf: $0.form.feature) == nil }
+        all.filter { context.may($0.form.feature) && context.tenant.catalog.pageFilling(formOf: $0.form.feature) == nil }
     }
 
     var viewsAll: Bool { Self.viewAllFeatures.contains { context.may($0) } }

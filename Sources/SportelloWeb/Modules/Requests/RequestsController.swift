@@ -289,14 +289,14 @@ struct RequestsController {
 
     private func availableForm(_ context: UserContext, _ forms: RequestForms) throws -> (String, RequestForm) {
         guard let formId = context.parameters.get("form"), let form = forms.form(formId),
-              PortalCatalog.pageFilling(formOf: form.feature) == nil else { throw PortalError.notFound }
+              context.tenant.catalog.pageFilling(formOf: form.feature) == nil else { throw PortalError.notFound }
         try context.require(form.feature)
         return (formId, form)
     }
 
     private func newForm(context: UserContext) async throws -> Response {
         let forms = try forms(context)
-        if let formId = context.parameters.get("form"), let form = forms.form(formId), let page = PortalCatalog.pageFilling(formOf: form.feature) {
+        if let formId = context.parameters.get("form"), let form = forms.form(formId), let page = context.tenant.catalog.pageFilling(formOf: form.feature) {
             try context.require(form.feature)
             return Pages.redirect(page.path)
         }
@@ -650,7 +650,7 @@ struct RequestsController {
         guard let formId = body["form"] as? String else {
             throw PortalError.invalid([FieldProblem(field: "form", code: "required", message: forms.localized("requests.error.required"))])
         }
-        guard let form = forms.form(formId), PortalCatalog.pageFilling(formOf: form.feature) == nil else {
+        guard let form = forms.form(formId), context.tenant.catalog.pageFilling(formOf: form.feature) == nil else {
             throw PortalError.invalid([FieldProblem(field: "form", code: "unknown_form", message: forms.localized("requests.error.unknown_form"))])
         }
         try context.require(form.feature)

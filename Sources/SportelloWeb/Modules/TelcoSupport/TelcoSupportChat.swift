@@ -211,7 +211,7 @@ extension TelcoSupportController {
             let hours = data.hours.map { OperatorHours(slots: $0) }
             // A portal page is linked only when the user's role opens it.
             let path = data.path.flatMap { path in
-                PortalCatalog.pages.first { $0.path == path }.map { page in
+                context.tenant.catalog.pages.first { $0.path == path }.map { page in
                     page.definedFeatures(in: context.tenant.definition).contains { context.may($0) } ? path : nil
                 } ?? nil
             }
