@@ -153,14 +153,9 @@ public struct TenantTransaction: Sendable {
         return try row?.decode(column: "n", as: Int.self) ?? 0
     }
 
-    /// What a session's authority rests on, read in one indexed query (sessions by token hash, its user and
-    /// customer by primary key): nil when the session no longer exists (logged out, expired, user deleted).
-    public func sessionAuthority(tokenHash: String) async throws -> SessionAuthority? {
-        try await sessionAuthorities(tokenHashes: [tokenHash])[tokenHash]
-    }
-
-    /// `sessionAuthority` of several sessions in one statement, by token hash; a session that no longer
-    /// exists is absent.
+    /// What the authority of each of these sessions rests on, in one indexed statement (sessions by token hash,
+    /// their users and customers by primary key), by token hash; a session that no longer exists (logged out,
+    /// expired, user deleted) is absent.
     public func sessionAuthorities(tokenHashes: [String]) async throws -> [String: SessionAuthority] {
         guard !tokenHashes.isEmpty else { return [:] }
         let rows = try await sql.raw("""

@@ -16,7 +16,7 @@ public struct PortalTenant: Sendable {
     /// order), so the home page's shortcuts do not work them out per request.
     let pages: [(page: PortalPage, features: [String])]
     /// Page titles in the tenant's own words, by the platform title's key: a page whose features all sit in one
-    /// YAML section that opens no other page is called by that section's label (WINDTRE's "Traffico").
+    /// YAML section that opens no other page is called by that section's label (WINDTRE's "Utenze Telco Manager").
     let ownPageTitles: [String: LocalizedText]
     /// The modules this tenant is served with, their pages and API operations.
     public let catalog: PortalCatalog
