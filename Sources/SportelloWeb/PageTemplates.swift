@@ -32,12 +32,18 @@ struct PageTemplateLibrary: Sendable {
         }
     }
 
-    /// Renders the template `name` with `values` as the root of the context stack; nil when there is no such template.
-    func render(_ values: Any, withTemplate name: String) -> String? {
+    /// Renders the template `name` with `data` as the root of the context stack (and `layout` under it, so
+    /// the page's own values win); nil when there is no such template.
+    func render(_ data: TemplateData, layout: TemplateData? = nil, withTemplate name: String) -> String? {
         guard let template = templates[name] else { return nil }
-        var renderer = PageRenderer(library: templates, root: values)
+        var renderer = PageRenderer(library: templates, stack: layout.map { [$0, data] } ?? [data])
         renderer.render(template.nodes, blocks: nil, indentation: nil)
         return renderer.output
+    }
+
+    /// Renders untyped values (see `TemplateData(any:)`).
+    func render(_ values: Any, withTemplate name: String) -> String? {
+        render(TemplateData(any: values), withTemplate: name)
     }
 }
 
@@ -419,11 +425,11 @@ private struct PageTemplateParser {
 private struct PageRenderer {
     let library: [String: PageTemplate]
     var output = ""
-    var stack: [Any]
+    var stack: [TemplateData]
 
-    init(library: [String: PageTemplate], root: Any) {
+    init(library: [String: PageTemplate], stack: [TemplateData]) {
         self.library = library
-        stack = [root]
+        self.stack = stack
         output.reserveCapacity(8192)
     }
 
@@ -453,15 +459,18 @@ private struct PageRenderer {
             output += text
         case .variable(let name, let escaped):
             guard let value = lookUp(name) else { return }
-            let text = TemplateValue.text(of: value)
-            output += escaped ? HTMLEscaping.escape(text) : text
+            if case .text(let text) = value {
+                output += escaped ? HTMLEscaping.escape(text) : text
+            } else {
+                output += escaped ? HTMLEscaping.escape(value.printed) : value.printed
+            }
         case .section(let name, let body, let inverted):
             let value = lookUp(name)
             if inverted {
-                switch value.map(TemplateValue.kind) {
-                case nil, .false?: render(body, blocks: blocks, indentation: indentation)
+                switch value {
+                case nil, .bool(false)?: render(body, blocks: blocks, indentation: indentation)
                 case .list(let items)? where items.isEmpty:
-                    stack.append(items)
+                    stack.append(value!)
                     render(body, blocks: blocks, indentation: indentation)
                     stack.removeLast()
                 default: break
@@ -469,16 +478,16 @@ private struct PageRenderer {
                 return
             }
             guard let value else { return }
-            switch TemplateValue.kind(of: value) {
-            case .false: break
-            case .true: render(body, blocks: blocks, indentation: indentation)
+            switch value {
+            case .bool(false), .null: break
+            case .bool(true): render(body, blocks: blocks, indentation: indentation)
             case .list(let items):
                 for item in items {
                     stack.append(item)
                     render(body, blocks: blocks, indentation: indentation)
                     stack.removeLast()
                 }
-            case .other:
+            case .text, .object:
                 stack.append(value)
                 render(body, blocks: blocks, indentation: indentation)
                 stack.removeLast()
@@ -499,16 +508,16 @@ private struct PageRenderer {
     }
 
     /// Finds the first value on the stack, from the top, that has the name's first part, then walks the rest.
-    private func lookUp(_ name: TemplateName) -> Any? {
+    private func lookUp(_ name: TemplateName) -> TemplateData? {
         guard let first = name.parts.first else { return stack.last }
-        var value: Any
+        var value: TemplateData
         if name.anchored {
-            guard let top = stack.last, let child = TemplateValue.child(first, of: top) else { return nil }
+            guard let child = stack.last?.child(first) else { return nil }
             value = child
         } else {
-            var found: Any?
+            var found: TemplateData?
             for object in stack.reversed() {
-                if let child = TemplateValue.child(first, of: object) {
+                if let child = object.child(first) {
                     found = child
                     break
                 }
@@ -517,98 +526,9 @@ private struct PageRenderer {
             value = found
         }
         for part in name.parts.dropFirst() {
-            guard let child = TemplateValue.child(part, of: value) else { return nil }
+            guard let child = value.child(part) else { return nil }
             value = child
         }
         return value
     }
-}
-
-/// How template values are read. The types pages build (`String`, `Bool`, `Int`, dictionaries keyed by
-/// `String`, arrays) are recognised by exact type; anything else goes through a general cast, and
-/// other structures through `Mirror`, as swift-mustache does.
-enum TemplateValue {
-    enum Kind {
-        case `true`, `false`
-        case list([Any])
-        case other
-    }
-
-    private static let stringType = ObjectIdentifier(String.self)
-    private static let boolType = ObjectIdentifier(Bool.self)
-    private static let intType = ObjectIdentifier(Int.self)
-    private static let mapType = ObjectIdentifier([String: Any].self)
-    private static let stringMapType = ObjectIdentifier([String: String].self)
-    private static let listType = ObjectIdentifier([Any].self)
-    private static let mapListType = ObjectIdentifier([[String: Any]].self)
-    private static let stringMapListType = ObjectIdentifier([[String: String]].self)
-    private static let stringListType = ObjectIdentifier([String].self)
-
-    /// The value's child `name`, nil when it has none. Optionals are unwrapped; a nil one is no value.
-    static func child(_ name: String, of object: Any) -> Any? {
-        let type = ObjectIdentifier(Swift.type(of: object))
-        let child: Any?
-        switch type {
-        case mapType: child = (object as! [String: Any])[name]
-        case stringMapType: return (object as! [String: String])[name]
-        case stringType, boolType, intType, listType, mapListType, stringMapListType, stringListType: return nil
-        default:
-            if let optional = object as? OptionalTemplateValue {
-                guard let wrapped = optional.wrappedValue else { return nil }
-                return Self.child(name, of: wrapped)
-            }
-            if let map = object as? [String: Any] {
-                child = map[name]
-            } else {
-                child = Mirror(reflecting: object).children.first { $0.label == name }?.value
-            }
-        }
-        guard let child else { return nil }
-        return unwrapped(child)
-    }
-
-    /// `child` itself, or what it wraps when it is an optional (nil when that is nil).
-    private static func unwrapped(_ value: Any) -> Any? {
-        switch ObjectIdentifier(Swift.type(of: value)) {
-        case stringType, boolType, intType, mapType, stringMapType, listType, mapListType, stringMapListType, stringListType: return value
-        default:
-            guard let optional = value as? OptionalTemplateValue else { return value }
-            return optional.wrappedValue.flatMap(unwrapped)
-        }
-    }
-
-    /// How a section treats the value: `false` hides it, a list repeats it, anything else opens it once.
-    static func kind(of value: Any) -> Kind {
-        switch ObjectIdentifier(Swift.type(of: value)) {
-        case boolType: return (value as! Bool) ? .true : .false
-        case stringType, intType, mapType, stringMapType: return .other
-        case listType: return .list(value as! [Any])
-        case mapListType: return .list((value as! [[String: Any]]).map { $0 as Any })
-        case stringMapListType: return .list((value as! [[String: String]]).map { $0 as Any })
-        case stringListType: return .list((value as! [String]).map { $0 as Any })
-        default:
-            if value is [String: Any] { return .other }
-            if let list = value as? [Any] { return .list(list) }
-            return .other
-        }
-    }
-
-    /// The text a variable tag prints.
-    static func text(of value: Any) -> String {
-        switch ObjectIdentifier(Swift.type(of: value)) {
-        case stringType: value as! String
-        case intType: String(value as! Int)
-        case boolType: (value as! Bool) ? "true" : "false"
-        default: String(describing: value)
-        }
-    }
-}
-
-/// Lets an `Any` holding an optional be unwrapped without knowing the wrapped type.
-private protocol OptionalTemplateValue {
-    var wrappedValue: Any? { get }
-}
-
-extension Optional: OptionalTemplateValue {
-    var wrappedValue: Any? { self.map { $0 as Any } }
 }

@@ -15,66 +15,94 @@ public protocol PageContext {
 extension TenantContext: PageContext { public var currentSession: ActiveSession? { session } }
 extension UserContext: PageContext { public var currentSession: ActiveSession? { session } }
 
+/// What the layout around every page reads: the tenant's name and branding, the request's locale and
+/// CSRF token, the signed-in user and the sections they may open.
+struct LayoutModel: Encodable {
+    struct User: Encodable {
+        var name, username, roleLabel, customerName: String
+    }
+    struct NavigationItem: Encodable {
+        var id, label, href: String
+    }
+    struct Locale: Encodable { var code: String }
+
+    var title, tenantName, tenantId, locale: String
+    var t: TemplateData
+    var csrf: String
+    var hasLogo: Bool
+    var logo, favicon, year: String
+    var otherLocales: [Locale]
+    var customerCare, contactEmail: String?
+    var user: User?
+    var nav: [NavigationItem]?
+    var hasNav: Bool?
+}
+
 enum Pages {
-    /// Renders `template` inside the tenant's layout, in the request's locale.
+    /// Renders `template` with `model` inside the tenant's layout, in the request's locale.
+    static func render(_ template: String, _ model: some Encodable, title: String, context: some PageContext,
+                       status: HTTPResponse.Status = .ok) -> Response {
+        htmlResponse(html(template, model, layout: layout(title: title, context: context), context: context), status: status)
+    }
+
+    /// Renders untyped values (pages not yet given a model of their own).
     static func render(_ template: String, _ values: [String: Any] = [:], title: String, context: some PageContext,
                        status: HTTPResponse.Status = .ok) -> Response {
-        let tenant = context.tenant
-        var all = baseValues(title: title, context: context)
-        for (key, value) in values { all[key] = value }
-        let html = tenant.theme.render(template, all) ?? "<!doctype html><title>\(HTMLEscaping.escape(title))</title><p>\(HTMLEscaping.escape(title))</p>"
-        return htmlResponse(html, status: status)
+        render(template, TemplateData(any: values), title: title, context: context, status: status)
     }
 
-    static func baseValues(title: String, context: some PageContext) -> [String: Any] {
+    /// A page printed on its own (an invoice, a statement): the layout's values without the navigation.
+    static func renderDocument(_ template: String, _ model: some Encodable, title: String, context: some PageContext) -> Response {
+        var layout = layout(title: title, context: context)
+        layout.nav = nil
+        layout.hasNav = nil
+        return htmlResponse(html(template, model, layout: layout, context: context))
+    }
+
+    private static func html(_ template: String, _ model: some Encodable, layout: LayoutModel, context: some PageContext) -> String {
+        let title = layout.title
+        return context.tenant.theme.render(template, TemplateData(encoding: model), layout: TemplateData(encoding: layout), locale: context.locale)
+            ?? "<!doctype html><title>\(HTMLEscaping.escape(title))</title><p>\(HTMLEscaping.escape(title))</p>"
+    }
+
+    static func layout(title: String, context: some PageContext) -> LayoutModel {
         let tenant = context.tenant
         let definition = tenant.definition
-        var values: [String: Any] = [
-            "title": tenant.title(title, locale: context.locale),
-            "tenant_name": definition.name,
-            "tenant_id": definition.id,
-            "locale": context.locale,
-            "t": tenant.theme.templateStrings(for: context.locale),
-            "csrf": context.csrfToken,
-            "has_logo": definition.branding.logo != nil,
-            "logo": definition.branding.logo.flatMap { tenant.theme.staticFiles[$0] != nil ? $0 : nil } ?? "",
-            "favicon": definition.branding.favicon.flatMap { tenant.theme.staticFiles[$0] != nil ? $0 : nil } ?? "",
-            "year": currentYear(),
-            "other_locales": definition.locales.available.filter { $0 != context.locale }.map { ["code": $0] },
-        ]
-        if let contacts = definition.contacts {
-            if let care = contacts.customerCare { values["customer_care"] = care }
-            if let email = contacts.email { values["contact_email"] = email }
-        }
+        var layout = LayoutModel(
+            title: tenant.title(title, locale: context.locale), tenantName: definition.name, tenantId: definition.id,
+            locale: context.locale, t: tenant.theme.templateStrings(for: context.locale), csrf: context.csrfToken,
+            hasLogo: definition.branding.logo != nil,
+            logo: definition.branding.logo.flatMap { tenant.theme.staticFiles[$0] != nil ? $0 : nil } ?? "",
+            favicon: definition.branding.favicon.flatMap { tenant.theme.staticFiles[$0] != nil ? $0 : nil } ?? "",
+            year: currentYear(),
+            otherLocales: definition.locales.available.filter { $0 != context.locale }.map { .init(code: $0) },
+            customerCare: definition.contacts?.customerCare, contactEmail: definition.contacts?.email)
         if let session = context.currentSession {
             let role = definition.roles[session.user.role]
-            values["user"] = [
-                "name": [session.user.firstName, session.user.lastName].compactMap { $0 }.joined(separator: " ")
-                    .nonEmpty ?? session.user.username,
-                "username": session.user.username,
-                "role_label": role?.label.resolve(context.locale) ?? session.user.role,
-                "customer_name": session.customer.displayName,
-            ]
+            layout.user = .init(
+                name: [session.user.firstName, session.user.lastName].compactMap { $0 }.joined(separator: " ").nonEmpty ?? session.user.username,
+                username: session.user.username, roleLabel: role?.label.resolve(context.locale) ?? session.user.role,
+                customerName: session.customer.displayName)
             let nav = navigation(session: session, tenant: tenant, locale: context.locale)
-            values["nav"] = nav
-            values["has_nav"] = !nav.isEmpty
+            layout.nav = nav
+            layout.hasNav = !nav.isEmpty
         }
-        return values
+        return layout
     }
 
-    /// The sections the user can open, each with the features the role grants (hidden otherwise).
     /// Features the home page shows (welcome box, administrative status).
     static let homePageFeatures: Set<String> = ["dashboard.view", "account_status.view"]
 
-    static func navigation(session: ActiveSession, tenant: PortalTenant, locale: String) -> [[String: Any]] {
-        var items: [[String: Any]] = []
+    /// The sections the user can open, each with the features the role grants (hidden otherwise).
+    static func navigation(session: ActiveSession, tenant: PortalTenant, locale: String) -> [LayoutModel.NavigationItem] {
+        var items: [LayoutModel.NavigationItem] = []
         for section in tenant.sectionFeatures {
             let granted = section.features.filter { tenant.authorization.isAllowed(session.principal, $0) }
             guard !granted.isEmpty else { continue }
             // A section of home-page facts only (Unidata's welcome box) is the Home link itself.
             if granted.allSatisfy({ homePageFeatures.contains($0) }) { continue }
             let label = tenant.definition.sections[section.id]?.label.resolve(locale) ?? section.id
-            items.append(["id": section.id, "label": label, "href": "/sections/\(section.id)"])
+            items.append(.init(id: section.id, label: label, href: "/sections/\(section.id)"))
         }
         return items
     }

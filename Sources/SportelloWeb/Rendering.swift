@@ -9,12 +9,6 @@ public struct TemplateLoadError: Error, CustomStringConvertible {
     public var description: String { "\(file): error: \(reason)" }
 }
 
-/// Template strings as nested dictionaries (templates read `[String: Any]`).
-final class NestedStrings: @unchecked Sendable {  // immutable after init: never written once built
-    let byLocale: [String: [String: Any]]
-    init(byLocale: [String: [String: Any]]) { self.byLocale = byLocale }
-}
-
 /// The pages, strings and static files of one tenant: `templates/default/` with the files of
 /// `templates/<tenant>/` replacing those of the same name.
 public struct PortalTheme: Sendable {
@@ -27,8 +21,8 @@ public struct PortalTheme: Sendable {
     public let strings: [String: [String: String]]
     /// Files served under `/static/` (CSS, JavaScript, images).
     public let staticFiles: [String: Data]
-    /// The strings of each locale as nested dictionaries for templates, built once at load.
-    private let nestedStrings: NestedStrings
+    /// The strings of each locale as nested objects for templates, built once at load.
+    private let nestedStrings: [String: TemplateData]
 
     init(library: PageTemplateLibrary, localizedLibraries: [String: PageTemplateLibrary] = [:], strings: [String: [String: String]],
          staticFiles: [String: Data]) {
@@ -36,9 +30,9 @@ public struct PortalTheme: Sendable {
         self.localizedLibraries = localizedLibraries
         self.strings = strings
         self.staticFiles = Self.bundlingStylesheets(staticFiles)
-        var nested: [String: [String: Any]] = [:]
-        for locale in strings.keys { nested[locale] = Self.nest(Self.merged(strings, locale: locale)) }
-        nestedStrings = NestedStrings(byLocale: nested)
+        var nested: [String: TemplateData] = [:]
+        for locale in strings.keys { nested[locale] = TemplateData(nesting: Self.merged(strings, locale: locale)) }
+        nestedStrings = nested
     }
 
     /// `portal.css` followed by every area's stylesheet (`invoices.css`…, in name order): the layout links
@@ -135,22 +129,9 @@ public struct PortalTheme: Sendable {
         }
     }
 
-    /// Dotted keys back into nested dictionaries, so templates can write `{{t.error.forbidden.title}}`.
-    public func templateStrings(for locale: String) -> [String: Any] {
-        nestedStrings.byLocale[locale] ?? nestedStrings.byLocale["it"] ?? [:]
-    }
-
-    private static func nest(_ strings: [String: String]) -> [String: Any] {
-        var root: [String: Any] = [:]
-        func insert(_ path: ArraySlice<Substring>, _ value: String, into node: inout [String: Any]) {
-            guard let head = path.first else { return }
-            if path.count == 1 { node[String(head)] = value; return }
-            var child = node[String(head)] as? [String: Any] ?? [:]
-            insert(path.dropFirst(), value, into: &child)
-            node[String(head)] = child
-        }
-        for (key, value) in strings.sorted(by: { $0.key < $1.key }) { insert(key.split(separator: ".")[...], value, into: &root) }
-        return root
+    /// Dotted keys back into nested objects, so templates can write `{{t.error.forbidden.title}}`.
+    func templateStrings(for locale: String) -> TemplateData {
+        nestedStrings[locale] ?? nestedStrings["it"] ?? .object([:])
     }
 
     private static func files(in directory: URL, extension wanted: String?) -> [(String, URL)] {
@@ -180,10 +161,10 @@ public struct PortalTheme: Sendable {
         return text
     }
 
-    /// Renders `template` with the library of `values["locale"]` (the strings already in place).
-    public func render(_ template: String, _ values: [String: Any]) -> String? {
-        let localized = (values["locale"] as? String).flatMap { localizedLibraries[$0] } ?? localizedLibraries["it"] ?? library
-        return localized.render(values, withTemplate: template)
+    /// Renders `template` with the library of `locale` (the strings already in place), the page's data over the layout's.
+    func render(_ template: String, _ data: TemplateData, layout: TemplateData?, locale: String) -> String? {
+        let localized = localizedLibraries[locale] ?? localizedLibraries["it"] ?? library
+        return localized.render(data, layout: layout, withTemplate: template)
     }
 }
 

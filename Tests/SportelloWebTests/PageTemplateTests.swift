@@ -63,6 +63,29 @@ struct PageTemplateTests {
         #expect(library.render(values, withTemplate: "main") == "[]hidden[b]b")
     }
 
+    @Test("a typed page model reads as snake-case names; nil optionals are no value; the page's values hide the layout's")
+    func typedModelsRender() throws {
+        struct Row: Encodable { var label: String; var amountCents: Int64; var isOverdue: Bool }
+        struct Model: Encodable {
+            var pageTitle: String
+            var rows: [Row]
+            var notice: String?
+            var tags: [String]
+            var ratio: Double
+        }
+        var library = PageTemplateLibrary()
+        try library.register("{{page_title}}|{{#rows}}<{{label}}:{{amount_cents}}{{#is_overdue}}!{{/is_overdue}}>{{/rows}}"
+                             + "|{{^notice}}none{{/notice}}|{{#tags}}[{{.}}]{{/tags}}|{{ratio}}|{{year}}", named: "main")
+        let model = Model(pageTitle: "Fatture & co", rows: [Row(label: "a", amountCents: 1_250, isOverdue: true),
+                                                              Row(label: "b", amountCents: -3, isOverdue: false)],
+                          notice: nil, tags: ["x", "y"], ratio: 0.5)
+        struct Layout: Encodable { var year: String; var pageTitle: String }
+        let html = library.render(TemplateData(encoding: model), layout: TemplateData(encoding: Layout(year: "2026", pageTitle: "layout")),
+                                  withTemplate: "main")
+        #expect(html == "Fatture &amp; co|<a:1250!><b:-3>|none|[x][y]|0.5|2026")
+        #expect(TemplateData(encoding: model).child("notice") == nil)
+    }
+
     @Test("template mistakes are refused at load with line and column", arguments: [
         ("<p>\n  {{#open}}x\n", 2, 3, "never closed"),
         ("a {{#one}}{{/two}}", 1, 14, "`one` is the one open"),
@@ -152,8 +175,9 @@ struct PageTemplateTests {
     /// Values for every name a template uses: a text with characters to escape for each variable, and for each
     /// section two entries (lists), `true` (flags), or nothing at all.
     private static func fill(_ values: inout [String: Any], from nodes: [PageTemplateNode], style: ValueStyle,
-                             library: [String: PageTemplate], visited: inout Set<String>) {
+                             library: [String: PageTemplate], visited: inout Set<String>, printed: Set<[String]> = []) {
         guard style != .nothing else { return }
+        let printed = printed.isEmpty ? printedNames(nodes, library: library) : printed
         for node in nodes {
             switch node {
             case .text: break
@@ -162,25 +186,51 @@ struct PageTemplateTests {
             case .section(let name, let body, let inverted):
                 if inverted {
                     set(&values, name.parts, style == .flags)
-                    fill(&values, from: body, style: style, library: library, visited: &visited)
+                    fill(&values, from: body, style: style, library: library, visited: &visited, printed: printed)
+                } else if body.contains(where: { if case .variable(let inner, _) = $0 { inner.parts.isEmpty } else { false } }) {
+                    // `{{.}}` in the body: a list of texts on real pages.
+                    set(&values, name.parts, ["<1> & \"co\"", "<2>"])
                 } else if style == .flags {
                     set(&values, name.parts, true)
-                    fill(&values, from: body, style: style, library: library, visited: &visited)
+                    fill(&values, from: body, style: style, library: library, visited: &visited, printed: printed)
+                } else if printed.contains(name.parts) {
+                    // A name both opened and printed holds a text on real pages (objects and lists print nothing).
+                    set(&values, name.parts, "<\(name.parts.joined(separator: "."))> & \"co\"")
+                    fill(&values, from: body, style: style, library: library, visited: &visited, printed: printed)
                 } else {
                     var first: [String: Any] = [:], second: [String: Any] = [:]
-                    fill(&first, from: body, style: style, library: library, visited: &visited)
-                    fill(&second, from: body, style: .flags, library: library, visited: &visited)
+                    fill(&first, from: body, style: style, library: library, visited: &visited, printed: printed)
+                    fill(&second, from: body, style: .flags, library: library, visited: &visited, printed: printed)
                     set(&values, name.parts, [first, second])
                 }
             case .partial(let name, _, let blocks):
-                for body in (blocks ?? [:]).values { fill(&values, from: body, style: style, library: library, visited: &visited) }
+                for body in (blocks ?? [:]).values { fill(&values, from: body, style: style, library: library, visited: &visited, printed: printed) }
                 if visited.insert(name).inserted, let template = library[name] {
-                    fill(&values, from: template.nodes, style: style, library: library, visited: &visited)
+                    fill(&values, from: template.nodes, style: style, library: library, visited: &visited, printed: printed)
                 }
             case .block(_, let body, _):
-                fill(&values, from: body, style: style, library: library, visited: &visited)
+                fill(&values, from: body, style: style, library: library, visited: &visited, printed: printed)
             }
         }
+    }
+
+    /// Every name a variable tag prints, in the template and the partials it uses.
+    private static func printedNames(_ nodes: [PageTemplateNode], library: [String: PageTemplate]) -> Set<[String]> {
+        var names: Set<[String]> = [], visited: Set<String> = []
+        func visit(_ nodes: [PageTemplateNode]) {
+            for node in nodes {
+                switch node {
+                case .text: break
+                case .variable(let name, _): names.insert(name.parts)
+                case .section(_, let body, _), .block(_, let body, _): visit(body)
+                case .partial(let name, _, let blocks):
+                    (blocks ?? [:]).values.forEach(visit)
+                    if visited.insert(name).inserted, let template = library[name] { visit(template.nodes) }
+                }
+            }
+        }
+        visit(nodes)
+        return names
     }
 
     /// Sets `path` unless something is already there (the first use of a name decides its value).

@@ -321,11 +321,7 @@ struct InvoicesController {
         ])
         values["printed_on"] = Formatting.dateTime(services.now, locale: context.locale)
         let title = views.text("invoices.detail.heading", ["number": data.invoice.number])
-        var all = Pages.baseValues(title: title, context: context)
-        all["nav"] = nil
-        for (key, value) in values { all[key] = value }
-        let html = context.tenant.theme.render("invoice_print", all) ?? "<!doctype html><title>\(HTMLEscaping.escape(title))</title>"
-        return Pages.htmlResponse(html)
+        return Pages.renderDocument("invoice_print", TemplateData(any: values), title: title, context: context)
     }
 
     /// A document of the customer's own invoice inside the window, as an attachment.
@@ -562,17 +558,13 @@ struct InvoicesController {
     private func statementPrint(_ request: Request, context: UserContext) async throws -> Response {
         try context.require(page: Self.pages[1])
         let views = makeViews(context)
-        let values = try await statementValues(request, context: context)
+        var all = try await statementValues(request, context: context)
         let title = views.text("invoices.statement.title")
-        var all = Pages.baseValues(title: title, context: context)
-        all["nav"] = nil
-        for (key, value) in values { all[key] = value }
         let customer = context.customer
         all["customer"] = BillingViews.compact(["name": customer.displayName, "code": customer.customerCode,
                                                 "vat_number": customer.vatNumber ?? "", "tax_code": customer.taxCode ?? ""])
         all["printed_on"] = Formatting.dateTime(services.now, locale: context.locale)
-        let html = context.tenant.theme.render("statement_print", all) ?? "<!doctype html><title>\(HTMLEscaping.escape(title))</title>"
-        return Pages.htmlResponse(html)
+        return Pages.renderDocument("statement_print", TemplateData(any: all), title: title, context: context)
     }
 
     /// The statement as CSV or Excel (`?format=csv|xlsx`, `?open=1` for the open items), through the
