@@ -157,6 +157,16 @@ public struct APIOperation: Sendable {
         self.requestBody = requestBody; self.success = success; self.authenticated = authenticated; self.page = page
     }
 
+    /// An operation on `route` (its pattern without the API prefix; `:id` captures become `{id}`).
+    public init(_ method: String, _ route: Route, summary: String, feature: String? = nil, otherFeatures: [String] = [],
+                parameters: [Parameter] = [], requestBody: String? = nil, success: (status: Int, schema: String?) = (200, nil),
+                authenticated: Bool = true, page: PortalPage? = nil) {
+        let path = route.pattern.split(separator: "/", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+        self.init(method, path, summary: summary, feature: feature, otherFeatures: otherFeatures, parameters: parameters,
+                  requestBody: requestBody, success: success, authenticated: authenticated, page: page)
+    }
+
     /// The same operation with further success statuses.
     func withOtherSuccess(_ statuses: [Int]) -> APIOperation {
         var copy = self

@@ -22,6 +22,13 @@ public struct PortalPage: Sendable {
         self.fillsRequestForms = fillsRequestForms
     }
 
+    /// A page served at `route`.
+    public init(route: Route, titleKey: String, features: [String],
+                tenantFeatures: (@Sendable (TenantDefinition) -> [String])? = nil, fillsRequestForms: Bool = false) {
+        self.init(path: route.pattern, titleKey: titleKey, features: features, tenantFeatures: tenantFeatures,
+                  fillsRequestForms: fillsRequestForms)
+    }
+
     /// The features of `tenant` that open this page.
     public func definedFeatures(in tenant: TenantDefinition) -> [String] {
         var result = features.filter { tenant.feature($0) != nil }

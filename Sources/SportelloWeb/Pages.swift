@@ -15,6 +15,23 @@ public protocol PageContext {
 extension TenantContext: PageContext { public var currentSession: ActiveSession? { session } }
 extension UserContext: PageContext { public var currentSession: ActiveSession? { session } }
 
+/// A form's problems as templates read them, in the reader's language: `errors.<field>` is the message
+/// shown next to the field (the first problem of each field), `error_list` the summary at the top.
+struct FormErrors: Encodable {
+    struct Item: Encodable { var field, message: String }
+    var errors: [String: String]
+    var hasErrors: Bool
+    var errorList: [Item]
+
+    init(_ problems: [FieldProblem], locale: String) {
+        var byField: [String: String] = [:]
+        for problem in problems where byField[problem.field] == nil { byField[problem.field] = problem.message.resolve(locale) }
+        errors = byField
+        hasErrors = !problems.isEmpty
+        errorList = problems.map { Item(field: $0.field, message: $0.message.resolve(locale)) }
+    }
+}
+
 /// What the layout around every page reads: the tenant's name and branding, the request's locale and
 /// CSRF token, the signed-in user and the sections they may open.
 struct LayoutModel: Encodable {
@@ -39,10 +56,17 @@ struct LayoutModel: Encodable {
 }
 
 enum Pages {
-    /// Renders `template` with `model` inside the tenant's layout, in the request's locale.
-    static func render(_ template: String, _ model: some Encodable, title: String, context: some PageContext,
-                       status: HTTPResponse.Status = .ok) -> Response {
-        htmlResponse(html(template, model, layout: layout(title: title, context: context), context: context), status: status)
+    /// Renders `template` with `model` inside the tenant's layout, in the request's locale; `errors` (a form's
+    /// problems, see `FormErrors`) are read under the model's own values.
+    static func render(_ template: String, _ model: some Encodable, errors: [FieldProblem] = [], title: String,
+                       context: some PageContext, status: HTTPResponse.Status = .ok) -> Response {
+        var layout = TemplateData(encoding: layout(title: title, context: context))
+        if !errors.isEmpty, case .object(var entries) = layout,
+           case .object(let problems) = TemplateData(encoding: FormErrors(errors, locale: context.locale)) {
+            entries.merge(problems) { $1 }
+            layout = .object(entries)
+        }
+        return htmlResponse(html(template, TemplateData(encoding: model), layout: layout, context: context), status: status)
     }
 
     /// Renders untyped values (pages not yet given a model of their own).
@@ -56,13 +80,13 @@ enum Pages {
         var layout = layout(title: title, context: context)
         layout.nav = nil
         layout.hasNav = nil
-        return htmlResponse(html(template, model, layout: layout, context: context))
+        return htmlResponse(html(template, TemplateData(encoding: model), layout: TemplateData(encoding: layout), context: context))
     }
 
-    private static func html(_ template: String, _ model: some Encodable, layout: LayoutModel, context: some PageContext) -> String {
-        let title = layout.title
-        return context.tenant.theme.render(template, TemplateData(encoding: model), layout: TemplateData(encoding: layout), locale: context.locale)
-            ?? "<!doctype html><title>\(HTMLEscaping.escape(title))</title><p>\(HTMLEscaping.escape(title))</p>"
+    private static func html(_ template: String, _ page: TemplateData, layout: TemplateData, context: some PageContext) -> String {
+        if let html = context.tenant.theme.render(template, page, layout: layout, locale: context.locale) { return html }
+        let title = HTMLEscaping.escape(layout.child("title")?.printed ?? "")
+        return "<!doctype html><title>\(title)</title><p>\(title)</p>"
     }
 
     static func layout(title: String, context: some PageContext) -> LayoutModel {
@@ -128,10 +152,8 @@ enum Pages {
 
     /// Form problems as template values: `errors.<field>` holds the message shown next to the field.
     static func errorValues(_ problems: [FieldProblem], locale: String) -> [String: Any] {
-        var byField: [String: String] = [:]
-        for problem in problems where byField[problem.field] == nil { byField[problem.field] = problem.message.resolve(locale) }
-        return ["errors": byField, "has_errors": !problems.isEmpty,
-                "error_list": problems.map { ["field": $0.field, "message": $0.message.resolve(locale)] }]
+        guard case .object(let entries) = TemplateData(encoding: FormErrors(problems, locale: locale)) else { return [:] }
+        return entries
     }
 }
 

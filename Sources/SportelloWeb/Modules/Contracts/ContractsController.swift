@@ -8,11 +8,11 @@ struct ContractsController {
     let services: PortalServices
 
     /// Unidata `contracts.view`, Tunda `services.view`, TIM `lines.view`.
-    static let contracts = PortalPage(path: "/contracts", titleKey: "contracts.title", features: ["contracts.view", "services.view", "lines.view"])
+    static let contracts = PortalPage(route: Routes.contracts, titleKey: "contracts.title", features: ["contracts.view", "services.view", "lines.view"])
     static let pages: [PortalPage] = [contracts]
 
     static let apiOperations: [APIOperation] = [
-        APIOperation("GET", "/contracts", summary: "The customer's contracts with their lines and services",
+        APIOperation("GET", Routes.contracts, summary: "The customer's contracts with their lines and services",
                      feature: "contracts.view", otherFeatures: ["services.view", "lines.view"], success: (200, "ContractList")),
     ]
 
@@ -56,8 +56,8 @@ struct ContractsController {
     struct ContractList: Encodable { var contracts: [ContractView] }
 
     func addRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/contracts") { _, context in try await page(context: context) }
-        group.get("\(API.prefix)/contracts") { _, context in
+        group.get(Routes.contracts) { _, context in try await page(context: context) }
+        group.get(Routes.contracts.api) { _, context in
             try context.require(page: Self.contracts)
             return API.json(ContractList(contracts: try await load(context: context)))
         }
@@ -93,6 +93,28 @@ struct ContractsController {
         }
     }
 
+    /// What the contracts page shows: each contract with its lines and services, texts in the reader's locale.
+    struct PageModel: Encodable {
+        struct Contract: Encodable {
+            var id: Int64
+            var code, offer, kind, status, statusClass, startsOn: String
+            var expiresOn: String
+            var expiring: Bool
+            var lines: [Line]
+            var hasLines: Bool
+            var services: [Service]
+            var hasServices: Bool
+        }
+        struct Line: Encodable {
+            var identifier, kind, description, status, statusClass, activatedOn, expiresOn: String
+        }
+        struct Service: Encodable {
+            var name, status, statusClass, fee, expiresOn, line: String
+        }
+        var contracts: [Contract]
+        var hasContracts: Bool
+    }
+
     private func page(context: UserContext) async throws -> Response {
         try context.require(page: Self.contracts)
         let theme = context.tenant.theme
@@ -105,29 +127,27 @@ struct ContractsController {
             return text == "contracts.kind.\(value)" ? value : text
         }
         let contracts = try await load(context: context)
-        let values: [String: Any] = [
-            "contracts": contracts.map { contract -> [String: Any] in
-                [
-                    "id": contract.id, "code": contract.code, "offer": contract.offer, "kind": kind(contract.kind),
-                    "status": status(contract.status), "status_class": contract.status,
-                    "starts_on": Formatting.day(contract.startsOn), "expires_on": Formatting.day(contract.expiresOn),
-                    "expiring": contract.expiresOn.map { $0 >= today && $0 <= soon } ?? false,
-                    "lines": contract.lines.map { line -> [String: Any] in
-                        ["identifier": line.identifier, "kind": kind(line.kind), "description": line.description ?? "",
-                         "status": status(line.status), "status_class": line.status,
-                         "activated_on": Formatting.day(line.activatedOn), "expires_on": Formatting.day(line.expiresOn)]
+        let model = PageModel(
+            contracts: contracts.map { contract in
+                PageModel.Contract(
+                    id: contract.id, code: contract.code, offer: contract.offer, kind: kind(contract.kind),
+                    status: status(contract.status), statusClass: contract.status,
+                    startsOn: Formatting.day(contract.startsOn), expiresOn: Formatting.day(contract.expiresOn),
+                    expiring: contract.expiresOn.map { $0 >= today && $0 <= soon } ?? false,
+                    lines: contract.lines.map { line in
+                        .init(identifier: line.identifier, kind: kind(line.kind), description: line.description ?? "",
+                              status: status(line.status), statusClass: line.status,
+                              activatedOn: Formatting.day(line.activatedOn), expiresOn: Formatting.day(line.expiresOn))
                     },
-                    "has_lines": !contract.lines.isEmpty,
-                    "services": contract.services.map { service -> [String: Any] in
-                        ["name": service.name, "status": status(service.status), "status_class": service.status,
-                         "fee": Formatting.money(service.monthlyFee.cents, locale: locale), "expires_on": Formatting.day(service.expiresOn),
-                         "line": service.lineId.flatMap { id in contract.lines.first { $0.id == id }?.identifier } ?? ""]
+                    hasLines: !contract.lines.isEmpty,
+                    services: contract.services.map { service in
+                        .init(name: service.name, status: status(service.status), statusClass: service.status,
+                              fee: Formatting.money(service.monthlyFee.cents, locale: locale), expiresOn: Formatting.day(service.expiresOn),
+                              line: service.lineId.flatMap { id in contract.lines.first { $0.id == id }?.identifier } ?? "")
                     },
-                    "has_services": !contract.services.isEmpty,
-                ]
+                    hasServices: !contract.services.isEmpty)
             },
-            "has_contracts": !contracts.isEmpty,
-        ]
-        return Pages.render("contracts", values, title: theme.text("contracts.title", locale: locale), context: context)
+            hasContracts: !contracts.isEmpty)
+        return Pages.render("contracts", model, title: theme.text("contracts.title", locale: locale), context: context)
     }
 }
