@@ -15,8 +15,9 @@ public struct PortalTenant: Sendable {
     /// The portal pages this tenant has, each with the features of the tenant that open it (`PortalCatalog`'s
     /// order), so the home page's shortcuts do not work them out per request.
     let pages: [(page: PortalPage, features: [String])]
-    /// Page titles in the tenant's own words, by the platform title's key: a page whose features all sit in one
-    /// YAML section that opens no other page is called by that section's label (WINDTRE's "Utenze Telco Manager").
+    /// Page titles in the tenant's own words, by the platform title's key: the `page_title` of the first feature
+    /// opening the page that has one (WINDTRE's "Traffico"); else, for a page whose features all sit in one YAML
+    /// section that opens no other page, that section's label (WINDTRE's "Utenze Telco Manager").
     let ownPageTitles: [String: LocalizedText]
     /// The modules this tenant is served with, their pages and API operations.
     public let catalog: PortalCatalog
@@ -58,6 +59,11 @@ public struct PortalTenant: Sendable {
             else { continue }
             let shared = sectionsOfPage.enumerated().contains { $0.offset != index && $0.element.contains(section) }
             if !shared { ownPageTitles[entry.page.titleKey] = label }
+        }
+        for entry in pages {
+            if let title = entry.features.lazy.compactMap({ definition.feature($0)?.pageTitle }).first {
+                ownPageTitles[entry.page.titleKey] = title
+            }
         }
         self.ownPageTitles = ownPageTitles
     }

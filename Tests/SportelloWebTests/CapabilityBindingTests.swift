@@ -91,15 +91,20 @@ struct CapabilityBindingTests {
         }
     }
 
-    @Test("page titles and home shortcuts use the tenant's own words: a page alone in a YAML section takes the section's label")
+    @Test("page titles and home shortcuts use the tenant's own words: a feature's page_title, else the label of a section that opens that page alone")
     func pagesUseTheTenantsWords() async throws {
         try await PortalHarness.with(engine: .sqlite, tenant: "windtre") { portal in
             let users = try #require(PortalCatalog.standard.pages.first { $0.path == "/users" })
             let usage = try #require(PortalCatalog.standard.pages.first { $0.path == "/usage" })
             #expect(portal.tenant.title(of: users, locale: "it") == "Utenze Telco Manager")
             #expect(portal.tenant.title(of: users, locale: "en") == "Telco Manager users")
-            // WINDTRE's "Traffico" section also holds the coverage page: which page it names is not the platform's guess.
-            #expect(portal.tenant.title(of: usage, locale: "it") == "Consumi e traffico")
+            // WINDTRE's "Traffico" section also holds the coverage page, so the usage page is named by its feature's page_title.
+            #expect(portal.tenant.title(of: usage, locale: "it") == "Traffico")
+            #expect(portal.tenant.title(of: usage, locale: "en") == "Traffic")
+            var untitled = portal.tenant.definition
+            untitled.features["usage.view"]?.pageTitle = nil
+            let platformWorded = PortalTenant(definition: untitled, theme: portal.tenant.theme)
+            #expect(platformWorded.title(of: usage, locale: "it") == "Consumi e traffico", "without page_title the section is not guessed")
             let username = try await portal.userForRole("user_admin")
             try await portal.test { browser in
                 try await browser.logIn(username)
@@ -108,6 +113,9 @@ struct CapabilityBindingTests {
                 #expect(!page.body.contains("Utenti e profili"))
                 let home = try await browser.get("/")
                 #expect(home.body.contains(">Utenze Telco Manager<"), "the home page's shortcut says it the tenant's way")
+                let traffic = try await browser.get("/usage")
+                #expect(traffic.body.contains("<h1>Traffico</h1>") && traffic.body.contains("<title>Traffico"))
+                #expect(!traffic.body.contains("Consumi e traffico"))
             }
         }
         try await PortalHarness.with(engine: .sqlite, tenant: "unogas") { portal in

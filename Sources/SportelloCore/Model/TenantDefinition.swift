@@ -123,6 +123,8 @@ public struct Feature: Decodable, Sendable {
     public var section: String
     /// The capability slot the feature opens (`invoices.pay`); absent, the feature's own id when that is a slot.
     public var capability: String?
+    /// The title of the page the feature opens, in the tenant's words.
+    public var pageTitle: LocalizedText?
     public var scopes: [FeatureScope]?
     public var plugin: String?
 }

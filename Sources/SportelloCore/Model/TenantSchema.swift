@@ -45,6 +45,7 @@ public enum TenantSchema {
         .required("label", .text, "Name shown in navigation and in the matrix."),
         .required("section", .identifier, "Section (from `sections`) the feature belongs to."),
         .optional("capability", .identifier, "The capability slot the feature opens (see Capabilities); a feature named after a slot binds to it without this key.", example: "invoices.pay"),
+        .optional("page_title", .text, "Title of the page the feature opens, in the tenant's words (page heading, browser title, home-page shortcut). Without it the page is called by its section's label when that section opens no other page, else by the platform's title.", example: "{it: Traffico, en: Traffic}"),
         .optional("scopes", .list(.choice(scopes)), "Data scopes the feature supports: own_line, all_lines."),
         .optional("plugin", .identifier, "Plugin (manifest under plugins/) that provides the data or action."),
     ])
