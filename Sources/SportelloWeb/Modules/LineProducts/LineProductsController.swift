@@ -26,35 +26,35 @@ struct LineProductsController {
         static let coverageLink = "coverage_link"
     }
 
-    static let share = PortalPage(path: "/products/share", titleKey: "products.share.title", features: [Feature.shareView, Feature.shareManage])
-    static let devices = PortalPage(path: "/products/devices", titleKey: "products.devices.title", features: [Feature.devices])
-    static let sims = PortalPage(path: "/products/sims", titleKey: "products.sims.title", features: [Feature.pinPuk])
-    static let coverage = PortalPage(path: "/coverage", titleKey: "products.coverage.title", features: [Feature.coverage])
+    static let share = PortalPage(route: Routes.productsShare, titleKey: "products.share.title", features: [Feature.shareView, Feature.shareManage])
+    static let devices = PortalPage(route: Routes.productsDevices, titleKey: "products.devices.title", features: [Feature.devices])
+    static let sims = PortalPage(route: Routes.productsSims, titleKey: "products.sims.title", features: [Feature.pinPuk])
+    static let coverage = PortalPage(route: Routes.coverage, titleKey: "products.coverage.title", features: [Feature.coverage])
     static let pages: [PortalPage] = [share, devices, sims, coverage]
 
     private static let idParameter = APIOperation.Parameter("id", in: "path", description: "Package id", schema: .integer)
     private static let lineParameter = APIOperation.Parameter("id", in: "path", description: "Line id", schema: .integer)
 
     static let apiOperations: [APIOperation] = [
-        APIOperation("GET", "/products/share", summary: "Giga Smart Share packages: SIMs, Giga used and left, residual credit; the packages and extra Giga on offer",
+        APIOperation("GET", Routes.productsShare, summary: "Giga Smart Share packages: SIMs, Giga used and left, residual credit; the packages and extra Giga on offer",
                      feature: Feature.shareView, otherFeatures: [Feature.shareManage], success: (200, "SharePlanList")),
-        APIOperation("GET", "/products/share/{id}", summary: "One Giga Smart Share package with its SIMs",
+        APIOperation("GET", Routes.productsSharePlan, summary: "One Giga Smart Share package with its SIMs",
                      feature: Feature.shareView, otherFeatures: [Feature.shareManage], parameters: [idParameter], success: (200, "SharePlan")),
-        APIOperation("POST", "/products/share/{id}/package", summary: "Upgrade or downgrade a package (not below the Giga already used this month)",
+        APIOperation("POST", Routes.productsSharePackage, summary: "Upgrade or downgrade a package (not below the Giga already used this month)",
                      feature: Feature.shareManage, parameters: [idParameter], requestBody: "SharePackageChange", success: (200, "SharePlan")),
-        APIOperation("POST", "/products/share/{id}/referent", summary: "Change the package's referent (the threshold SMS go to this mobile number)",
+        APIOperation("POST", Routes.productsShareReferent, summary: "Change the package's referent (the threshold SMS go to this mobile number)",
                      feature: Feature.shareManage, parameters: [idParameter], requestBody: "ShareReferentChange", success: (200, "SharePlan")),
-        APIOperation("POST", "/products/share/{id}/extra-giga", summary: "Buy extra Giga for the package this month (simulated: nothing is charged or activated on the network)",
+        APIOperation("POST", Routes.productsShareExtraGiga, summary: "Buy extra Giga for the package this month (simulated: nothing is charged or activated on the network)",
                      feature: Feature.shareManage, parameters: [idParameter], requestBody: "ShareExtraGiga", success: (200, "SharePlan")),
-        APIOperation("POST", "/products/share/{id}/moves", summary: "Move one of the package's SIMs to another package of the customer",
+        APIOperation("POST", Routes.productsShareMoves, summary: "Move one of the package's SIMs to another package of the customer",
                      feature: Feature.shareManage, parameters: [idParameter], requestBody: "ShareSimMove", success: (200, "SharePlan")),
-        APIOperation("GET", "/products/devices", summary: "The customer's devices: model, IMEI or serial, account, line, instalments, maintenance",
+        APIOperation("GET", Routes.productsDevices, summary: "The customer's devices: model, IMEI or serial, account, line, instalments, maintenance",
                      feature: Feature.devices, success: (200, "DeviceList")),
-        APIOperation("GET", "/products/sims", summary: "The SIMs whose PIN and PUK the user may see (without the codes)",
+        APIOperation("GET", Routes.productsSims, summary: "The SIMs whose PIN and PUK the user may see (without the codes)",
                      feature: Feature.pinPuk, success: (200, "SimList")),
-        APIOperation("POST", "/products/sims/{id}/codes", summary: "PIN and PUK of a SIM, after the user's password; every reveal is audited",
+        APIOperation("POST", Routes.productsSimCodes, summary: "PIN and PUK of a SIM, after the user's password; every reveal is audited",
                      feature: Feature.pinPuk, parameters: [lineParameter], requestBody: "SimCodesRequest", success: (200, "SimCodes")),
-        APIOperation("GET", "/coverage", summary: "Links to the national and international coverage checks",
+        APIOperation("GET", Routes.coverage, summary: "Links to the national and international coverage checks",
                      feature: Feature.coverage, success: (200, "CoverageLinks")),
     ]
 
@@ -111,23 +111,23 @@ struct LineProductsController {
     struct CodesRequest: Decodable { var password: String? }
 
     func addRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/products/share") { request, context in
+        group.get(Routes.productsShare) { request, context in
             try await sharePage(context: context, notice: request.uri.queryParameters["done"].map(String.init))
         }
-        group.get("/products/share/:id") { request, context in
+        group.get(Routes.productsSharePlan) { request, context in
             try await sharePlanPage(id: try context.pathId(), context: context, notice: request.uri.queryParameters["done"].map(String.init))
         }
-        for (action, path) in [ShareAction.package: "package", .referent: "referent", .extraGiga: "extra-giga", .move: "moves"] {
-            group.post("/products/share/:id/\(path)") { request, context in
+        for action in [ShareAction.package, .referent, .extraGiga, .move] {
+            group.post(action.route) { request, context in
                 let form = try await SubmittedForm.read(request, context: context)
                 let id = try context.pathId()
                 let problems = try await perform(action, planId: id, input: ShareInput(form: form), context: context)
                 if !problems.isEmpty {
                     return try await sharePlanPage(id: id, context: context, form: form, problems: problems)
                 }
-                return Pages.redirect("/products/share/\(id)?done=\(action.rawValue)")
+                return Pages.redirect(Routes.productsSharePlan.done(action.rawValue, id))
             }
-            group.post("\(API.prefix)/products/share/:id/\(path)") { request, context in
+            group.post(action.route.api) { request, context in
                 let id = try context.pathId()
                 let input: ShareInput
                 switch action {
@@ -145,18 +145,18 @@ struct LineProductsController {
                 return API.json(try await sharePlanView(id: id, context: context))
             }
         }
-        group.get("\(API.prefix)/products/share") { _, context in
+        group.get(Routes.productsShare.api) { _, context in
             let overview = try await shareOverview(context: context)
             return API.json(SharePlanList(sharePlans: overview.plans, packages: overview.packages.map(\.view), extraGiga: overview.extras.map(\.view)))
         }
-        group.get("\(API.prefix)/products/share/:id") { _, context in API.json(try await sharePlanView(id: try context.pathId(), context: context)) }
+        group.get(Routes.productsSharePlan.api) { _, context in API.json(try await sharePlanView(id: try context.pathId(), context: context)) }
 
-        group.get("/products/devices") { _, context in try await devicesPage(context: context) }
-        group.get("\(API.prefix)/products/devices") { _, context in API.json(DeviceList(devices: try await deviceViews(context: context))) }
+        group.get(Routes.productsDevices) { _, context in try await devicesPage(context: context) }
+        group.get(Routes.productsDevices.api) { _, context in API.json(DeviceList(devices: try await deviceViews(context: context))) }
 
-        group.get("/products/sims") { _, context in try await simsPage(context: context) }
-        group.get("/products/sims/:id") { _, context in try await simPage(lineId: try context.pathId(), context: context) }
-        group.post("/products/sims/:id/codes") { request, context in
+        group.get(Routes.productsSims) { _, context in try await simsPage(context: context) }
+        group.get(Routes.productsSim) { _, context in try await simPage(lineId: try context.pathId(), context: context) }
+        group.post(Routes.productsSimCodes) { request, context in
             let form = try await SubmittedForm.read(request, context: context)
             let id = try context.pathId()
             switch try await reveal(lineId: id, password: form["password"], context: context) {
@@ -164,8 +164,8 @@ struct LineProductsController {
             case .failure(let problem): return try await simPage(lineId: id, context: context, problems: [problem.problem])
             }
         }
-        group.get("\(API.prefix)/products/sims") { _, context in API.json(SimList(sims: try await simViews(context: context))) }
-        group.post("\(API.prefix)/products/sims/:id/codes") { request, context in
+        group.get(Routes.productsSims.api) { _, context in API.json(SimList(sims: try await simViews(context: context))) }
+        group.post(Routes.productsSimCodes.api) { request, context in
             let body = try await API.decode(CodesRequest.self, from: request, context: context)
             switch try await reveal(lineId: try context.pathId(), password: body.password ?? "", context: context) {
             case .success(let codes): return API.json(codes)
@@ -173,8 +173,8 @@ struct LineProductsController {
             }
         }
 
-        group.get("/coverage") { _, context in try await coveragePage(context: context) }
-        group.get("\(API.prefix)/coverage") { _, context in API.json(CoverageLinks(links: try await coverageLinks(context: context))) }
+        group.get(Routes.coverage) { _, context in try await coveragePage(context: context) }
+        group.get(Routes.coverage.api) { _, context in API.json(CoverageLinks(links: try await coverageLinks(context: context))) }
     }
 
     // MARK: Shared helpers

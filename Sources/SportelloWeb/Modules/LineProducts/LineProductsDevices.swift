@@ -77,6 +77,25 @@ extension LineProductsController {
         }
     }
 
+    struct DevicesPageModel: Encodable {
+        struct Device: Encodable {
+            struct Instalments: Encodable { var summary, amount, left: String }
+            struct Maintenance: Encodable {
+                var plan, left: String
+                var expiresOn: String?
+                var expired: Bool?
+            }
+            var id: Int64
+            var kind, brand, model, identifier, identifierKind, accountName, purchasedOn, status, statusClass: String
+            var line: String?
+            var instalments: Instalments?
+            var maintenance: Maintenance?
+            var imeiBlockHref: String?
+        }
+        var devices: [Device]
+        var hasDevices: Bool
+    }
+
     func devicesPage(context: UserContext) async throws -> Response {
         let devices = try await deviceViews(context: context)
         let locale = context.locale
@@ -86,44 +105,35 @@ extension LineProductsController {
         let imeiForm = (context.tenant.definition.requests ?? OrderedMap()).first { entry in
             entry.value.fields.contains { $0.type.rawValue == "imei" } && context.may(entry.value.feature)
         }?.key
-        let values: [String: Any] = [
-            "devices": devices.map { device -> [String: Any] in
-                var row: [String: Any] = [
-                    "id": device.id, "kind": label("products.devices.kind", device.kind, context: context),
-                    "brand": device.brand, "model": device.model, "identifier": device.identifier,
-                    "identifier_kind": theme.text("products.devices.id_\(device.identifierKind)", locale: locale),
-                    "account_name": device.accountName, "purchased_on": Formatting.day(device.purchasedOn),
-                    "status": label("products.devices.states", device.status, context: context), "status_class": device.status,
-                ]
-                if let line = device.line { row["line"] = line.identifier }
-                if let plan = device.instalments {
-                    row["instalments"] = [
-                        "summary": theme.text("products.devices.instalments_summary", locale: locale,
-                                              ["paid": String(plan.paid), "count": String(plan.count)]),
-                        "amount": Formatting.money(plan.amount.cents, locale: locale),
-                        "left": plan.left > 0 ? theme.text("products.devices.left_amount", locale: locale,
-                                                           ["amount": Formatting.money(plan.leftAmount.cents, locale: locale)])
-                                              : theme.text("products.devices.paid_off", locale: locale),
-                    ]
-                }
-                if let maintenance = device.maintenance {
-                    var entry: [String: Any] = [
-                        "plan": maintenance.plan,
-                        "left": theme.text("products.devices.interventions_left", locale: locale,
-                                           ["left": String(maintenance.left), "total": String(maintenance.interventions)]),
-                    ]
-                    if let expires = maintenance.expiresOn {
-                        entry["expires_on"] = Formatting.day(expires)
-                        entry["expired"] = expires < today
-                    }
-                    row["maintenance"] = entry
-                }
-                if let imeiForm, device.identifierKind == "imei", device.status == "active" { row["imei_block_href"] = "/requests/new/\(imeiForm)" }
-                return row
+        let model = DevicesPageModel(
+            devices: devices.map { device in
+                .init(
+                    id: device.id, kind: label("products.devices.kind", device.kind, context: context),
+                    brand: device.brand, model: device.model, identifier: device.identifier,
+                    identifierKind: theme.text("products.devices.id_\(device.identifierKind)", locale: locale),
+                    accountName: device.accountName, purchasedOn: Formatting.day(device.purchasedOn),
+                    status: label("products.devices.states", device.status, context: context), statusClass: device.status,
+                    line: device.line?.identifier,
+                    instalments: device.instalments.map { plan in
+                        .init(summary: theme.text("products.devices.instalments_summary", locale: locale,
+                                                  ["paid": String(plan.paid), "count": String(plan.count)]),
+                              amount: Formatting.money(plan.amount.cents, locale: locale),
+                              left: plan.left > 0 ? theme.text("products.devices.left_amount", locale: locale,
+                                                               ["amount": Formatting.money(plan.leftAmount.cents, locale: locale)])
+                                                  : theme.text("products.devices.paid_off", locale: locale))
+                    },
+                    maintenance: device.maintenance.map { maintenance in
+                        .init(plan: maintenance.plan,
+                              left: theme.text("products.devices.interventions_left", locale: locale,
+                                               ["left": String(maintenance.left), "total": String(maintenance.interventions)]),
+                              expiresOn: maintenance.expiresOn.map { Formatting.day($0) }, expired: maintenance.expiresOn.map { $0 < today })
+                    },
+                    imeiBlockHref: imeiForm.flatMap { form in
+                        device.identifierKind == "imei" && device.status == "active" ? "/requests/new/\(form)" : nil
+                    })
             },
-            "has_devices": !devices.isEmpty,
-        ]
-        return Pages.render("products_devices", values, title: theme.text("products.devices.title", locale: locale), context: context)
+            hasDevices: !devices.isEmpty)
+        return Pages.render("products_devices", model, title: theme.text("products.devices.title", locale: locale), context: context)
     }
 
     // MARK: PIN and PUK
@@ -193,42 +203,56 @@ extension LineProductsController {
         return .success(SimCodesView(lineId: lineId, identifier: line.identifier, iccid: line.iccid, pin: codes?.pin, puk: codes?.puk))
     }
 
+    struct SimsPageModel: Encodable {
+        struct Sim: Encodable {
+            var id: Int64
+            var identifier, status, statusClass: String
+            var iccid, plan, description: String?
+        }
+        var sims: [Sim]
+        var hasSims: Bool
+    }
+
     func simsPage(context: UserContext) async throws -> Response {
         let sims = try await simLines(context: context)
-        let theme = context.tenant.theme
-        let values: [String: Any] = [
-            "sims": sims.map { sim -> [String: Any] in
-                var row: [String: Any] = ["id": sim.line.id, "identifier": sim.line.identifier,
-                                          "status": label("contracts.status", sim.line.status, context: context), "status_class": sim.line.status]
-                if let iccid = sim.line.maskedICCID { row["iccid"] = iccid }
-                if let plan = sim.plan { row["plan"] = plan }
-                if let description = sim.line.description { row["description"] = description }
-                return row
+        let model = SimsPageModel(
+            sims: sims.map { sim in
+                .init(id: sim.line.id, identifier: sim.line.identifier,
+                      status: label("contracts.status", sim.line.status, context: context), statusClass: sim.line.status,
+                      iccid: sim.line.maskedICCID, plan: sim.plan, description: sim.line.description)
             },
-            "has_sims": !sims.isEmpty,
-        ]
-        return Pages.render("products_sims", values, title: theme.text("products.sims.title", locale: context.locale), context: context)
+            hasSims: !sims.isEmpty)
+        return Pages.render("products_sims", model, title: context.tenant.theme.text("products.sims.title", locale: context.locale),
+                            context: context)
+    }
+
+    /// One SIM with, once the password was checked, its codes (or why there are none).
+    struct SimPageModel: Encodable {
+        struct Codes: Encodable { var pin, puk, iccid: String }
+        var lineId: Int64
+        var identifier, status, statusClass: String
+        var iccid: String?
+        var codes: Codes?
+        var noCodes: String?
     }
 
     func simPage(lineId: Int64, context: UserContext, codes: SimCodesView? = nil, problems: [FieldProblem] = []) async throws -> Response {
         let line = try await simLine(lineId, context: context)
         let theme = context.tenant.theme
         let locale = context.locale
-        var values: [String: Any] = [
-            "line_id": line.id, "identifier": line.identifier,
-            "status": label("contracts.status", line.status, context: context), "status_class": line.status,
-        ]
-        if let iccid = line.maskedICCID { values["iccid"] = iccid }
+        var model = SimPageModel(lineId: line.id, identifier: line.identifier,
+                                 status: label("contracts.status", line.status, context: context), statusClass: line.status,
+                                 iccid: line.maskedICCID)
         if let codes {
             if codes.pin != nil || codes.puk != nil {
-                values["codes"] = ["pin": codes.pin ?? "—", "puk": codes.puk ?? "—", "iccid": codes.iccid ?? "—"]
+                model.codes = .init(pin: codes.pin ?? "—", puk: codes.puk ?? "—", iccid: codes.iccid ?? "—")
             } else {
-                values["no_codes"] = theme.text("products.sims.no_codes", locale: locale,
-                                                ["phone": context.tenant.definition.contacts?.customerCare ?? ""])
+                model.noCodes = theme.text("products.sims.no_codes", locale: locale,
+                                           ["phone": context.tenant.definition.contacts?.customerCare ?? ""])
             }
         }
-        values.merge(Pages.errorValues(problems, locale: locale)) { $1 }
-        return Pages.render("products_sim", values, title: theme.text("products.sims.codes_title", locale: locale, ["number": line.identifier]),
+        return Pages.render("products_sim", model, errors: problems,
+                            title: theme.text("products.sims.codes_title", locale: locale, ["number": line.identifier]),
                             context: context, status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 
@@ -251,25 +275,30 @@ extension LineProductsController {
         }
     }
 
+    struct CoveragePageModel: Encodable {
+        struct Link: Encodable {
+            var title, url, host: String
+            var description: String?
+        }
+        var national, international: [Link]
+        var hasNational, hasInternational, hasLinks: Bool
+        var careNote: String?
+    }
+
     func coveragePage(context: UserContext) async throws -> Response {
         let links = try await coverageLinks(context: context)
         let theme = context.tenant.theme
         let locale = context.locale
-        func group(_ scope: String) -> [[String: Any]] {
+        func group(_ scope: String) -> [CoveragePageModel.Link] {
             links.filter { $0.scope == scope }.map { link in
-                var row: [String: Any] = ["title": link.title, "url": link.url, "host": URL(string: link.url)?.host ?? ""]
-                if let description = link.description { row["description"] = description }
-                return row
+                .init(title: link.title, url: link.url, host: URL(string: link.url)?.host ?? "", description: link.description)
             }
         }
-        var values: [String: Any] = [
-            "national": group("national"), "international": group("international"),
-            "has_national": links.contains { $0.scope == "national" }, "has_international": links.contains { $0.scope == "international" },
-            "has_links": !links.isEmpty,
-        ]
-        if let care = context.tenant.definition.contacts?.customerCare {
-            values["care_note"] = theme.text("products.coverage.care", locale: locale, ["phone": care])
-        }
-        return Pages.render("products_coverage", values, title: theme.text("products.coverage.title", locale: locale), context: context)
+        let model = CoveragePageModel(
+            national: group("national"), international: group("international"),
+            hasNational: links.contains { $0.scope == "national" }, hasInternational: links.contains { $0.scope == "international" },
+            hasLinks: !links.isEmpty,
+            careNote: context.tenant.definition.contacts?.customerCare.map { theme.text("products.coverage.care", locale: locale, ["phone": $0]) })
+        return Pages.render("products_coverage", model, title: theme.text("products.coverage.title", locale: locale), context: context)
     }
 }

@@ -5,7 +5,19 @@ import SportelloStore
 
 /// Giga Smart Share: the packages, their SIMs and Giga, and the four changes of "Gestione GSS".
 extension LineProductsController {
-    enum ShareAction: String, Sendable { case package, referent, extraGiga = "extra", move = "moved" }
+    enum ShareAction: String, Sendable {
+        case package, referent, extraGiga = "extra", move = "moved"
+
+        /// Where the change is posted.
+        var route: Route {
+            switch self {
+            case .package: Routes.productsSharePackage
+            case .referent: Routes.productsShareReferent
+            case .extraGiga: Routes.productsShareExtraGiga
+            case .move: Routes.productsShareMoves
+            }
+        }
+    }
 
     /// The fields of one change, from a form or a JSON body.
     struct ShareInput {
@@ -274,30 +286,96 @@ extension LineProductsController {
 
     // MARK: Pages
 
-    func sharePage(context: UserContext, notice: String?) async throws -> Response {
-        let overview = try await shareOverview(context: context)
-        let locale = context.locale
-        let theme = context.tenant.theme
-        let values: [String: Any] = [
-            "plans": overview.plans.map { planValues($0, context: context) },
-            "has_plans": !overview.plans.isEmpty,
-        ]
-        return Pages.render("products_share", values, title: theme.text("products.share.title", locale: locale), context: context)
+    /// A package as the list and the detail page show it.
+    struct PlanModel: Encodable {
+        var id: Int64
+        var code, packageTitle: String
+        var gigaAllowance, extraGiga, totalGiga: Int64
+        var gigaUsed, gigaLeft: String
+        var usedPercent, meterPercent: Int
+        var nearLimit, overLimit: Bool
+        var referentPhone: String
+        var referentName: String?
+        var simCount, deviceCount: Int
+        var status, statusClass: String
     }
 
-    func planValues(_ plan: SharePlanView, context: UserContext) -> [String: Any] {
+    struct SharePageModel: Encodable {
+        var plans: [PlanModel]
+        var hasPlans: Bool
+    }
+
+    /// The package detail page: the package's values (as in the list) with its SIMs and, for a role that
+    /// may change it, the choices of the four changes.
+    struct PlanPageModel: Encodable {
+        struct Sim: Encodable {
+            var lineId: Int64
+            var identifier, gigaUsed, status, statusClass: String
+            var credit: String?
+        }
+        struct Offer: Encodable {
+            var code, title: String
+            var giga: Int64
+            /// Packages only: whether it is the package's own.
+            var current: Bool?
+            var selected: Bool
+            var price: String?
+        }
+        struct Target: Encodable {
+            var id: Int64
+            var code, title: String
+            var selected: Bool
+        }
+        struct Movable: Encodable {
+            var lineId: Int64
+            var identifier: String
+            var selected: Bool
+        }
+        /// What only a role that may change the package sees.
+        struct Manage: Encodable {
+            var packages: [Offer]
+            var hasPackages: Bool
+            var extras: [Offer]
+            var hasExtras: Bool
+            var targets: [Target]
+            var hasTargets: Bool
+            var movable: [Movable]
+            var formReferentName, formReferentPhone: String
+        }
+        struct Details: Encodable {
+            var sims: [Sim]
+            var hasSims, canManage: Bool
+            var notice: String?
+        }
+        var plan: PlanModel
+        var details: Details
+        var manage: Manage?
+
+        /// The three parts side by side, as one object.
+        func encode(to encoder: any Encoder) throws {
+            try plan.encode(to: encoder)
+            try details.encode(to: encoder)
+            try manage?.encode(to: encoder)
+        }
+    }
+
+    func sharePage(context: UserContext, notice: String?) async throws -> Response {
+        let overview = try await shareOverview(context: context)
+        let model = SharePageModel(plans: overview.plans.map { planModel($0, context: context) }, hasPlans: !overview.plans.isEmpty)
+        return Pages.render("products_share", model, title: context.tenant.theme.text("products.share.title", locale: context.locale),
+                            context: context)
+    }
+
+    func planModel(_ plan: SharePlanView, context: UserContext) -> PlanModel {
         let locale = context.locale
-        var values: [String: Any] = [
-            "id": plan.id, "code": plan.code, "package_title": plan.packageTitle, "giga_allowance": plan.gigaAllowance,
-            "extra_giga": plan.extraGiga, "total_giga": plan.totalGiga, "giga_used": Self.giga(plan.gigaUsed, locale: locale),
-            "giga_left": Self.giga(max(0, Double(plan.totalGiga) - plan.gigaUsed), locale: locale),
-            "used_percent": plan.usedPercent, "meter_percent": min(100, plan.usedPercent),
-            "near_limit": plan.usedPercent >= 80 && plan.usedPercent < 100, "over_limit": plan.usedPercent >= 100,
-            "referent_phone": plan.referentPhone, "sim_count": plan.simCount, "device_count": plan.deviceCount,
-            "status": label("contracts.status", plan.status, context: context), "status_class": plan.status,
-        ]
-        if let name = plan.referentName { values["referent_name"] = name }
-        return values
+        return PlanModel(
+            id: plan.id, code: plan.code, packageTitle: plan.packageTitle, gigaAllowance: plan.gigaAllowance,
+            extraGiga: plan.extraGiga, totalGiga: plan.totalGiga, gigaUsed: Self.giga(plan.gigaUsed, locale: locale),
+            gigaLeft: Self.giga(max(0, Double(plan.totalGiga) - plan.gigaUsed), locale: locale),
+            usedPercent: plan.usedPercent, meterPercent: min(100, plan.usedPercent),
+            nearLimit: plan.usedPercent >= 80 && plan.usedPercent < 100, overLimit: plan.usedPercent >= 100,
+            referentPhone: plan.referentPhone, referentName: plan.referentName, simCount: plan.simCount, deviceCount: plan.deviceCount,
+            status: label("contracts.status", plan.status, context: context), statusClass: plan.status)
     }
 
     func sharePlanPage(id: Int64, context: UserContext, notice: String? = nil, form: SubmittedForm? = nil,
@@ -306,48 +384,42 @@ extension LineProductsController {
         guard let plan = overview.plans.first(where: { $0.id == id }) else { throw PortalError.notFound }
         let locale = context.locale
         let theme = context.tenant.theme
-        var values = planValues(plan, context: context)
-        values["sims"] = plan.sims.map { sim -> [String: Any] in
-            var row: [String: Any] = ["line_id": sim.lineId, "identifier": sim.identifier, "giga_used": Self.giga(sim.gigaUsed, locale: locale),
-                                      "status": label("contracts.status", sim.status, context: context), "status_class": sim.status]
-            if let credit = sim.credit { row["credit"] = Formatting.money(credit.cents, locale: locale) }
-            return row
-        }
-        values["has_sims"] = !plan.sims.isEmpty
         let manage = plan.actions.contains("change_package")
-        values["can_manage"] = manage
+        func price(_ offer: ShareOffer) -> String? { offer.item.priceCents.map { Formatting.money($0, locale: locale) } }
+        var model = PlanPageModel(
+            plan: planModel(plan, context: context),
+            details: .init(
+                sims: plan.sims.map { sim in
+                    .init(lineId: sim.lineId, identifier: sim.identifier, gigaUsed: Self.giga(sim.gigaUsed, locale: locale),
+                          status: label("contracts.status", sim.status, context: context), statusClass: sim.status,
+                          credit: sim.credit.map { Formatting.money($0.cents, locale: locale) })
+                },
+                hasSims: !plan.sims.isEmpty, canManage: manage))
         if manage {
             let chosenPackage = form?.value("package_code")
-            values["packages"] = overview.packages.map { offer -> [String: Any] in
-                var option: [String: Any] = ["code": offer.item.code, "title": offer.item.title, "giga": offer.giga,
-                                             "current": offer.item.code == plan.packageCode,
-                                             "selected": offer.item.code == (chosenPackage ?? plan.packageCode)]
-                if let price = offer.item.priceCents { option["price"] = Formatting.money(price, locale: locale) }
-                return option
-            }
-            values["has_packages"] = !overview.packages.isEmpty
-            values["extras"] = overview.extras.map { offer -> [String: Any] in
-                var option: [String: Any] = ["code": offer.item.code, "title": offer.item.title, "giga": offer.giga,
-                                             "selected": offer.item.code == form?.value("extra_code")]
-                if let price = offer.item.priceCents { option["price"] = Formatting.money(price, locale: locale) }
-                return option
-            }
-            values["has_extras"] = !overview.extras.isEmpty
             let others = overview.plans.filter { $0.id != plan.id && $0.status == "active" }
-            values["targets"] = others.map { ["id": $0.id, "code": $0.code, "title": $0.packageTitle,
-                                              "selected": String($0.id) == form?.value("target_id")] }
-            values["has_targets"] = !others.isEmpty
-            values["movable"] = plan.sims.map { ["line_id": $0.lineId, "identifier": $0.identifier,
-                                                 "selected": String($0.lineId) == form?.value("line_id")] }
-            values["form_referent_name"] = form?.fields["referent_name"] ?? plan.referentName ?? ""
-            values["form_referent_phone"] = form?.fields["referent_phone"] ?? plan.referentPhone
+            model.manage = .init(
+                packages: overview.packages.map { offer in
+                    .init(code: offer.item.code, title: offer.item.title, giga: offer.giga, current: offer.item.code == plan.packageCode,
+                          selected: offer.item.code == (chosenPackage ?? plan.packageCode), price: price(offer))
+                },
+                hasPackages: !overview.packages.isEmpty,
+                extras: overview.extras.map { offer in
+                    .init(code: offer.item.code, title: offer.item.title, giga: offer.giga,
+                          selected: offer.item.code == form?.value("extra_code"), price: price(offer))
+                },
+                hasExtras: !overview.extras.isEmpty,
+                targets: others.map { .init(id: $0.id, code: $0.code, title: $0.packageTitle, selected: String($0.id) == form?.value("target_id")) },
+                hasTargets: !others.isEmpty,
+                movable: plan.sims.map { .init(lineId: $0.lineId, identifier: $0.identifier, selected: String($0.lineId) == form?.value("line_id")) },
+                formReferentName: form?.fields["referent_name"] ?? plan.referentName ?? "",
+                formReferentPhone: form?.fields["referent_phone"] ?? plan.referentPhone)
         }
         if let notice, ["package", "referent", "extra", "moved"].contains(notice) {
-            values["notice"] = theme.text("products.share.done.\(notice)", locale: locale)
+            model.details.notice = theme.text("products.share.done.\(notice)", locale: locale)
         }
-        values.merge(Pages.errorValues(problems, locale: locale)) { $1 }
         let title = theme.text("products.share.plan_title", locale: locale, ["code": plan.code])
-        return Pages.render("products_share_detail", values, title: title, context: context,
+        return Pages.render("products_share_detail", model, errors: problems, title: title, context: context,
                             status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 }

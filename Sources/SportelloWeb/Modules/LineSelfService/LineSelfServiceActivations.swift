@@ -36,25 +36,25 @@ extension LineSelfServiceController {
     struct KeepUpdatedRequest: Decodable { var channels: [String: Bool] }
 
     func addActivationRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/self-service/activations") { request, context in
+        group.get(Routes.selfServiceActivations) { request, context in
             try await activationsPage(context: context, notice: notice(request, "selfservice.activations", allowed: ["saved"], context: context))
         }
-        group.post("/self-service/activations/keep-updated") { request, context in
+        group.post(Routes.selfServiceKeepUpdated) { request, context in
             try context.require(page: Self.activations)
             let form = try await SubmittedForm.read(request, context: context)
             guard let state = try await keepUpdatedState(context: context) else { throw PortalError.notFound }
             let channels = Dictionary(uniqueKeysWithValues: state.channels.map { ($0.channel.rawValue, form["channel.\($0.channel.rawValue)"] == "1") })
             let problems = try await saveKeepUpdated(channels, context: context)
             if !problems.isEmpty { return try await activationsPage(context: context, problems: problems) }
-            return Pages.redirect("/self-service/activations?done=saved")
+            return Pages.redirect(Routes.selfServiceActivations.done("saved"))
         }
-        group.get("\(API.prefix)/self-service/activations") { _, context in
+        group.get(Routes.selfServiceActivations.api) { _, context in
             try context.require(page: Self.activations)
             let list = try await activations(context: context)
             let keep = try await keepUpdatedState(context: context)
             return API.json(ActivationListJSON(activations: list.map { json($0, context: context) }, keepUpdated: keep.map(keepJSON)))
         }
-        group.put("\(API.prefix)/self-service/activations/keep-updated") { request, context in
+        group.put(Routes.selfServiceKeepUpdated.api) { request, context in
             try context.require(page: Self.activations)
             let body = try await API.decode(KeepUpdatedRequest.self, from: request, context: context)
             guard try await keepUpdatedState(context: context) != nil else { throw PortalError.notFound }
@@ -117,40 +117,52 @@ extension LineSelfServiceController {
         }
     }
 
+    struct ActivationsPageModel: Encodable {
+        struct Activation: Encodable {
+            var id: Int64
+            var offer, kind, requestedOn: String
+            var progress: Int64
+            var stage, updatedAt: String
+            var identifier, site, expectedOn: String?
+        }
+        struct KeepUpdated: Encodable {
+            struct Channel: Encodable {
+                var name, id: String
+                var checked: Bool
+                var label: String
+            }
+            var channels: [Channel]
+            var on: Bool
+        }
+        var activations: [Activation]
+        var hasActivations: Bool
+        var keepUpdated: KeepUpdated?
+        var notice: String?
+    }
+
     private func activationsPage(context: UserContext, notice: String? = nil, problems: [FieldProblem] = []) async throws -> Response {
         let list = try await activations(context: context)
         let keep = try await keepUpdatedState(context: context)
         let locale = context.locale
-        var values: [String: Any] = [
-            "activations": list.map { activation -> [String: Any] in
-                var row: [String: Any] = [
-                    "id": activation.id ?? 0, "offer": activation.offer,
-                    "kind": t("selfservice.kind.\(activation.kind)", context: context),
-                    "requested_on": Formatting.day(activation.requestedOn),
-                    "progress": activation.progress,
-                    "stage": t("selfservice.activations.stage.\(activation.stage)", context: context),
-                    "updated_at": Formatting.dateTime(activation.updatedAt, locale: locale),
-                ]
-                if let identifier = activation.identifier { row["identifier"] = identifier }
-                if let site = activation.site { row["site"] = site }
-                if let expected = activation.expectedOn { row["expected_on"] = Formatting.day(expected) }
-                return row
+        let model = ActivationsPageModel(
+            activations: list.map { activation in
+                .init(id: activation.id ?? 0, offer: activation.offer, kind: t("selfservice.kind.\(activation.kind)", context: context),
+                      requestedOn: Formatting.day(activation.requestedOn), progress: activation.progress,
+                      stage: t("selfservice.activations.stage.\(activation.stage)", context: context),
+                      updatedAt: Formatting.dateTime(activation.updatedAt, locale: locale),
+                      identifier: activation.identifier, site: activation.site, expectedOn: activation.expectedOn.map { Formatting.day($0) })
             },
-            "has_activations": !list.isEmpty,
-        ]
-        if let keep {
-            values["keep_updated"] = [
-                "channels": keep.channels.map { channel -> [String: Any] in
-                    ["name": "channel.\(channel.channel.rawValue)", "id": "keep-\(channel.channel.rawValue)", "checked": channel.enabled,
-                     "label": t("selfservice.activations.keep.channel.\(channel.channel.rawValue)", context: context)]
-                },
-                "on": keep.channels.contains { $0.enabled },
-            ]
-        }
-        if let notice { values["notice"] = notice }
-        values.merge(Pages.errorValues(problems, locale: locale)) { $1 }
-        return Pages.render("selfservice_activations", values, title: t("selfservice.activations.title", context: context), context: context,
-                            status: problems.isEmpty ? .ok : .unprocessableContent)
+            hasActivations: !list.isEmpty,
+            keepUpdated: keep.map { keep in
+                .init(channels: keep.channels.map { channel in
+                          .init(name: "channel.\(channel.channel.rawValue)", id: "keep-\(channel.channel.rawValue)", checked: channel.enabled,
+                                label: t("selfservice.activations.keep.channel.\(channel.channel.rawValue)", context: context))
+                      },
+                      on: keep.channels.contains { $0.enabled })
+            },
+            notice: notice)
+        return Pages.render("selfservice_activations", model, errors: problems, title: t("selfservice.activations.title", context: context),
+                            context: context, status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 }
 
@@ -167,7 +179,7 @@ public enum LineActivationProgress {
         let definition = tenant.definition
         let locale = definition.locales.default
         let mail = services.mail
-        let pageURL = services.baseURL(for: tenant) + LineSelfServiceController.activations.path
+        let pageURL = services.baseURL(for: tenant) + Routes.selfServiceActivations.path()
         let portalURL = services.baseURL(for: tenant)
         let customerType = customer.customerType
         return LineActivationSubscription(

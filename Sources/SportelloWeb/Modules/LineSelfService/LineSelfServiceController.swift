@@ -16,12 +16,12 @@ struct LineSelfServiceController {
         static let automaticRecharges = "recharges.automatic"
     }
 
-    static let activations = PortalPage(path: "/self-service/activations", titleKey: "selfservice.activations.title",
+    static let activations = PortalPage(route: Routes.selfServiceActivations, titleKey: "selfservice.activations.title",
                                         features: [Feature.activations])
-    static let sims = PortalPage(path: "/self-service/sims", titleKey: "selfservice.sims.title", features: [Feature.sims])
-    static let promotions = PortalPage(path: "/self-service/promotions", titleKey: "selfservice.promotions.title",
+    static let sims = PortalPage(route: Routes.selfServiceSims, titleKey: "selfservice.sims.title", features: [Feature.sims])
+    static let promotions = PortalPage(route: Routes.selfServicePromotions, titleKey: "selfservice.promotions.title",
                                        features: [Feature.promotions])
-    static let automaticRecharges = PortalPage(path: "/self-service/automatic-recharges", titleKey: "selfservice.recharges.title",
+    static let automaticRecharges = PortalPage(route: Routes.automaticRecharges, titleKey: "selfservice.recharges.title",
                                                features: [Feature.automaticRecharges])
 
     static let pages: [PortalPage] = [activations, sims, promotions, automaticRecharges]
@@ -34,28 +34,28 @@ struct LineSelfServiceController {
     private static let idParameter = APIOperation.Parameter("id", in: "path", description: "Automatic recharge id", schema: .integer)
 
     static let apiOperations: [APIOperation] = [
-        APIOperation("GET", "/self-service/activations", summary: "Lines being activated, with stage and progress, and the user's \"keep me updated\" choice",
+        APIOperation("GET", Routes.selfServiceActivations, summary: "Lines being activated, with stage and progress, and the user's \"keep me updated\" choice",
                      feature: Feature.activations, success: (200, "LineActivationList")),
-        APIOperation("PUT", "/self-service/activations/keep-updated", summary: "Switch the progress messages (\"Tienimi Aggiornato\") on or off, per channel",
+        APIOperation("PUT", Routes.selfServiceKeepUpdated, summary: "Switch the progress messages (\"Tienimi Aggiornato\") on or off, per channel",
                      feature: Feature.activations, requestBody: "KeepUpdatedRequest", success: (200, "KeepUpdated")),
-        APIOperation("GET", "/self-service/sims", summary: "The customer's SIMs with the employee each is associated with, and the history of changes",
+        APIOperation("GET", Routes.selfServiceSims, summary: "The customer's SIMs with the employee each is associated with, and the history of changes",
                      feature: Feature.sims,
                      parameters: [.init("line", description: "Only this SIM's history (line id)", schema: .integer)],
                      success: (200, "SIMAssociationList")),
-        APIOperation("GET", "/self-service/promotions", summary: "Promotions on offer to the customer today, the lines each applies to and how to activate it",
+        APIOperation("GET", Routes.selfServicePromotions, summary: "Promotions on offer to the customer today, the lines each applies to and how to activate it",
                      feature: Feature.promotions, success: (200, "PromotionList")),
-        APIOperation("GET", "/self-service/automatic-recharges", summary: "Automatic recharges of the SIMs the user may act on, and the choices offered",
+        APIOperation("GET", Routes.automaticRecharges, summary: "Automatic recharges of the SIMs the user may act on, and the choices offered",
                      feature: Feature.automaticRecharges, success: (200, "AutomaticRechargeList")),
-        APIOperation("POST", "/self-service/automatic-recharges", summary: "Set up an automatic recharge on a SIM (by threshold or monthly; card or invoice). Simulated: no payment or network system is connected, so no recharge is ever executed or charged",
+        APIOperation("POST", Routes.automaticRecharges, summary: "Set up an automatic recharge on a SIM (by threshold or monthly; card or invoice). Simulated: no payment or network system is connected, so no recharge is ever executed or charged",
                      feature: Feature.automaticRecharges, requestBody: "AutomaticRechargeRequest", success: (201, "AutomaticRecharge")),
-        APIOperation("PUT", "/self-service/automatic-recharges/{id}", summary: "Change an automatic recharge (the card is kept unless a new one is given)",
+        APIOperation("PUT", Routes.automaticRecharge, summary: "Change an automatic recharge (the card is kept unless a new one is given)",
                      feature: Feature.automaticRecharges, parameters: [idParameter], requestBody: "AutomaticRechargeRequest",
                      success: (200, "AutomaticRecharge")),
-        APIOperation("POST", "/self-service/automatic-recharges/{id}/suspend", summary: "Suspend an active automatic recharge",
+        APIOperation("POST", Routes.suspendAutomaticRecharge, summary: "Suspend an active automatic recharge",
                      feature: Feature.automaticRecharges, parameters: [idParameter], success: (200, "AutomaticRecharge")),
-        APIOperation("POST", "/self-service/automatic-recharges/{id}/resume", summary: "Resume a suspended automatic recharge",
+        APIOperation("POST", Routes.resumeAutomaticRecharge, summary: "Resume a suspended automatic recharge",
                      feature: Feature.automaticRecharges, parameters: [idParameter], success: (200, "AutomaticRecharge")),
-        APIOperation("DELETE", "/self-service/automatic-recharges/{id}", summary: "Cancel an automatic recharge for good",
+        APIOperation("DELETE", Routes.automaticRecharge, summary: "Cancel an automatic recharge for good",
                      feature: Feature.automaticRecharges, parameters: [idParameter], success: (200, "AutomaticRecharge")),
     ]
 

@@ -42,8 +42,8 @@ extension LineSelfServiceController {
     }
 
     func addPromotionRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/self-service/promotions") { _, context in try await promotionsPage(context: context) }
-        group.get("\(API.prefix)/self-service/promotions") { _, context in
+        group.get(Routes.selfServicePromotions) { _, context in try await promotionsPage(context: context) }
+        group.get(Routes.selfServicePromotions.api) { _, context in
             API.json(PromotionListJSON(promotions: try await promotions(context: context)))
         }
     }
@@ -70,30 +70,37 @@ extension LineSelfServiceController {
         }
     }
 
+    struct PromotionsPageModel: Encodable {
+        struct Promotion: Encodable {
+            struct Line: Encodable { var identifier, kind: String }
+            var id: Int64
+            var title: String
+            var description, conditions, price, validTo, phone, phoneHref: String?
+            var lines: [Line]
+            var hasLines: Bool
+        }
+        var promotions: [Promotion]
+        var hasPromotions: Bool
+    }
+
     private func promotionsPage(context: UserContext) async throws -> Response {
         let list = try await promotions(context: context)
         let locale = context.locale
-        let promotions = list.map { promotion -> [String: Any] in
-            var row: [String: Any] = ["id": promotion.id, "title": promotion.title]
-            if let description = promotion.description { row["description"] = description }
-            if let conditions = promotion.conditions { row["conditions"] = conditions }
-            if let price = promotion.price {
-                let amount = price.cents == 0 ? t("selfservice.promotions.free", context: context) : Formatting.money(price.cents, locale: locale)
-                let period = promotion.billingPeriod.map { t("selfservice.promotions.period.\($0)", context: context) }
-                row["price"] = [amount, period].compactMap { $0 }.joined(separator: " ")
-            }
-            if let to = promotion.validTo { row["valid_to"] = Formatting.day(to) }
-            if let phone = promotion.activation.phone {
-                row["phone"] = phone
-                row["phone_href"] = "tel:" + phone.filter { $0.isNumber || $0 == "+" }
-            }
-            row["lines"] = promotion.eligibleLines.map { line -> [String: Any] in
-                ["identifier": line.identifier, "kind": t("selfservice.kind.\(line.kind)", context: context)]
-            }
-            row["has_lines"] = !promotion.eligibleLines.isEmpty
-            return row
+        let promotions = list.map { promotion in
+            PromotionsPageModel.Promotion(
+                id: promotion.id, title: promotion.title, description: promotion.description, conditions: promotion.conditions,
+                price: promotion.price.map { price in
+                    let amount = price.cents == 0 ? t("selfservice.promotions.free", context: context) : Formatting.money(price.cents, locale: locale)
+                    let period = promotion.billingPeriod.map { t("selfservice.promotions.period.\($0)", context: context) }
+                    return [amount, period].compactMap { $0 }.joined(separator: " ")
+                },
+                validTo: promotion.validTo.map { Formatting.day($0) },
+                phone: promotion.activation.phone,
+                phoneHref: promotion.activation.phone.map { "tel:" + $0.filter { $0.isNumber || $0 == "+" } },
+                lines: promotion.eligibleLines.map { .init(identifier: $0.identifier, kind: t("selfservice.kind.\($0.kind)", context: context)) },
+                hasLines: !promotion.eligibleLines.isEmpty)
         }
-        return Pages.render("selfservice_promotions", ["promotions": promotions, "has_promotions": !promotions.isEmpty],
+        return Pages.render("selfservice_promotions", PromotionsPageModel(promotions: promotions, hasPromotions: !promotions.isEmpty),
                             title: t("selfservice.promotions.title", context: context), context: context)
     }
 }

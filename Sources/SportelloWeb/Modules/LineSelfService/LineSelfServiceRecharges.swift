@@ -84,30 +84,49 @@ extension LineSelfServiceController {
         }
     }
 
-    enum RechargeAction: String { case suspend, resume, cancel }
+    enum RechargeAction: String {
+        case suspend, resume, cancel
+
+        /// Where the action is posted.
+        var route: Route {
+            switch self {
+            case .suspend: Routes.suspendAutomaticRecharge
+            case .resume: Routes.resumeAutomaticRecharge
+            case .cancel: Routes.cancelAutomaticRecharge
+            }
+        }
+
+        /// What the action did, as the page's notice and the audit name it.
+        var outcome: String {
+            switch self {
+            case .suspend: "suspended"
+            case .resume: "resumed"
+            case .cancel: "cancelled"
+            }
+        }
+    }
 
     func addRechargeRoutes(to group: RouterGroup<UserContext>) {
-        let base = "/self-service/automatic-recharges"
-        group.get("\(base)") { request, context in
+        group.get(Routes.automaticRecharges) { request, context in
             try await rechargesPage(context: context,
                                     notice: notice(request, "selfservice.recharges", allowed: ["created", "changed", "suspended", "resumed", "cancelled"],
                                                    context: context))
         }
-        group.get("\(base)/new") { request, context in
+        group.get(Routes.newAutomaticRecharge) { request, context in
             let line = request.uri.queryParameters["line"].map(String.init) ?? ""
             return try await rechargeForm(context: context, existing: nil, values: ["line_id": line], problems: [])
         }
-        group.post("\(base)") { request, context in
+        group.post(Routes.automaticRecharges) { request, context in
             let form = try await SubmittedForm.read(request, context: context)
             let (problems, _) = try await createRecharge(RechargeInput(form: form), context: context)
             if !problems.isEmpty { return try await rechargeForm(context: context, existing: nil, values: form.fields, problems: problems) }
-            return Pages.redirect("\(base)?done=created")
+            return Pages.redirect(Routes.automaticRecharges.done("created"))
         }
-        group.get("\(base)/:id") { _, context in
+        group.get(Routes.automaticRecharge) { _, context in
             let existing = try await ownedRecharge(try context.pathId(), context: context).recharge
             return try await rechargeForm(context: context, existing: existing, values: [:], problems: [])
         }
-        group.post("\(base)/:id") { request, context in
+        group.post(Routes.automaticRecharge) { request, context in
             let form = try await SubmittedForm.read(request, context: context)
             let rechargeId = try context.pathId()
             let (problems, _) = try await changeRecharge(rechargeId, RechargeInput(form: form), context: context)
@@ -115,18 +134,17 @@ extension LineSelfServiceController {
                 let existing = try await ownedRecharge(rechargeId, context: context).recharge
                 return try await rechargeForm(context: context, existing: existing, values: form.fields, problems: problems)
             }
-            return Pages.redirect("\(base)?done=changed")
+            return Pages.redirect(Routes.automaticRecharges.done("changed"))
         }
         for action in [RechargeAction.suspend, .resume, .cancel] {
-            group.post("\(base)/:id/\(action.rawValue)") { request, context in
+            group.post(action.route) { request, context in
                 _ = try await SubmittedForm.read(request, context: context)
                 _ = try await act(action, on: try context.pathId(), context: context)
-                let done = switch action { case .suspend: "suspended"; case .resume: "resumed"; case .cancel: "cancelled" }
-                return Pages.redirect("\(base)?done=\(done)")
+                return Pages.redirect(Routes.automaticRecharges.done(action.outcome))
             }
         }
 
-        group.get("\(API.prefix)\(base)") { _, context in
+        group.get(Routes.automaticRecharges.api) { _, context in
             let (recharges, lines) = try await rechargeOverview(context: context)
             let identifiers = Dictionary(uniqueKeysWithValues: lines.map { ($0.id ?? 0, $0.identifier) })
             let live = Dictionary(recharges.map { ($0.lineId, $0.id ?? 0) }, uniquingKeysWith: { first, _ in first })
@@ -135,26 +153,26 @@ extension LineSelfServiceController {
                 lines: lines.map { .init(id: $0.id ?? 0, identifier: $0.identifier, rechargeId: live[$0.id ?? 0]) },
                 amountsEuro: Self.rechargeAmounts, thresholdsEuro: Self.thresholds))
         }
-        group.post("\(API.prefix)\(base)") { request, context in
+        group.post(Routes.automaticRecharges.api) { request, context in
             let body = try await API.decode(RechargeRequest.self, from: request, context: context)
             let (problems, created) = try await createRecharge(RechargeInput(api: body), context: context)
             guard problems.isEmpty, let created else { throw PortalError.invalid(problems) }
             return API.json(try await rechargeJSON(created, context: context), status: .created)
         }
-        group.put("\(API.prefix)\(base)/:id") { request, context in
+        group.put(Routes.automaticRecharge.api) { request, context in
             let body = try await API.decode(RechargeRequest.self, from: request, context: context)
             let (problems, changed) = try await changeRecharge(try context.pathId(), RechargeInput(api: body), context: context)
             guard problems.isEmpty, let changed else { throw PortalError.invalid(problems) }
             return API.json(try await rechargeJSON(changed, context: context))
         }
         for action in [RechargeAction.suspend, .resume] {
-            group.post("\(API.prefix)\(base)/:id/\(action.rawValue)") { request, context in
+            group.post(action.route.api) { request, context in
                 try API.checkCSRF(request, context: context)
                 let record = try await act(action, on: try context.pathId(), context: context)
                 return API.json(try await rechargeJSON(record, context: context))
             }
         }
-        group.delete("\(API.prefix)\(base)/:id") { request, context in
+        group.delete(Routes.automaticRecharge.api) { request, context in
             try API.checkCSRF(request, context: context)
             let record = try await act(.cancel, on: try context.pathId(), context: context)
             return API.json(try await rechargeJSON(record, context: context))
@@ -355,10 +373,9 @@ extension LineSelfServiceController {
         record.updatedAt = now
         let userId = context.user.id
         let saved = record
-        let auditAction = switch action { case .suspend: "suspended"; case .resume: "resumed"; case .cancel: "cancelled" }
         try await write(context) { transaction in
             try await transaction.updateAutomaticRecharge(saved)
-            try await transaction.audit("automatic_recharge.\(auditAction)", actorUserId: userId, targetKind: "automatic_recharge",
+            try await transaction.audit("automatic_recharge.\(action.outcome)", actorUserId: userId, targetKind: "automatic_recharge",
                                         targetId: String(id), detail: "line \(saved.lineId)")
         }
         return saved
@@ -384,29 +401,66 @@ extension LineSelfServiceController {
         return t("selfservice.recharges.payment.invoice", context: context)
     }
 
+    struct RechargesPageModel: Encodable {
+        struct Recharge: Encodable {
+            var id: Int64
+            var identifier, describe, payment, status, statusClass: String
+            var active, suspended: Bool
+            var nextRun: String?
+        }
+        struct SIM: Encodable {
+            var id: Int64
+            var identifier: String
+        }
+        var recharges: [Recharge]
+        var hasRecharges: Bool
+        var freeSims: [SIM]
+        var hasFreeSims, hasSims: Bool
+        var notice: String?
+    }
+
     private func rechargesPage(context: UserContext, notice: String?) async throws -> Response {
         let (recharges, sims) = try await rechargeOverview(context: context)
         let identifiers = Dictionary(uniqueKeysWithValues: sims.map { ($0.id ?? 0, $0.identifier) })
         let covered = Set(recharges.map(\.lineId))
         let today = CalendarDay(instant: services.now)
-        let rows = recharges.map { record -> [String: Any] in
-            var row: [String: Any] = [
-                "id": record.id ?? 0, "identifier": identifiers[record.lineId] ?? "", "describe": describe(record, context: context),
-                "payment": paymentText(record, context: context),
-                "status": t("selfservice.recharges.status.\(record.status)", context: context), "status_class": record.status,
-                "active": record.status == "active", "suspended": record.status == "suspended",
-            ]
-            if let next = record.nextMonthlyRun(after: today) { row["next_run"] = Formatting.day(next.description) }
-            return row
+        let rows = recharges.map { record in
+            RechargesPageModel.Recharge(
+                id: record.id ?? 0, identifier: identifiers[record.lineId] ?? "", describe: describe(record, context: context),
+                payment: paymentText(record, context: context),
+                status: t("selfservice.recharges.status.\(record.status)", context: context), statusClass: record.status,
+                active: record.status == "active", suspended: record.status == "suspended",
+                nextRun: record.nextMonthlyRun(after: today).map { Formatting.day($0.description) })
         }
         let free = sims.filter { $0.status == "active" && !covered.contains($0.id ?? 0) }
-        var values: [String: Any] = [
-            "recharges": rows, "has_recharges": !rows.isEmpty,
-            "free_sims": free.map { ["id": $0.id ?? 0, "identifier": $0.identifier] }, "has_free_sims": !free.isEmpty,
-            "has_sims": !sims.isEmpty,
-        ]
-        if let notice { values["notice"] = notice }
-        return Pages.render("selfservice_recharges", values, title: t("selfservice.recharges.title", context: context), context: context)
+        let model = RechargesPageModel(recharges: rows, hasRecharges: !rows.isEmpty,
+                                       freeSims: free.map { .init(id: $0.id ?? 0, identifier: $0.identifier) }, hasFreeSims: !free.isEmpty,
+                                       hasSims: !sims.isEmpty, notice: notice)
+        return Pages.render("selfservice_recharges", model, title: t("selfservice.recharges.title", context: context), context: context)
+    }
+
+    struct RechargeFormModel: Encodable {
+        struct SIM: Encodable {
+            var id: Int64
+            var identifier: String
+            var selected: Bool
+        }
+        struct Choice: Encodable {
+            var value: Int64
+            var label: String
+            var selected: Bool
+        }
+        var editing: Bool
+        var action: String
+        var sims: [SIM]
+        var modeThreshold, modeMonthly: Bool
+        var amounts, thresholds: [Choice]
+        var dayOfMonth: String
+        var payCard, payInvoice: Bool
+        var cardHolder, cardExpiry: String
+        /// The SIM of the recharge being changed.
+        var identifier: String?
+        var storedCard: String?
     }
 
     private func rechargeForm(context: UserContext, existing: AutomaticRechargeRecord?, values form: [String: String],
@@ -420,29 +474,29 @@ extension LineSelfServiceController {
         let threshold = value("threshold_euro", existing?.thresholdCents.map { String($0 / 100) } ?? "5")
         let payment = value("payment_method", existing?.paymentMethod ?? "card")
         let lineChoice = form["line_id"] ?? ""
-        var values: [String: Any] = [
-            "editing": existing != nil,
-            "action": existing.map { "/self-service/automatic-recharges/\($0.id ?? 0)" } ?? "/self-service/automatic-recharges",
-            "sims": sims.filter { $0.status == "active" && !covered.contains($0.id ?? 0) }.map { sim -> [String: Any] in
-                ["id": sim.id ?? 0, "identifier": sim.identifier, "selected": String(sim.id ?? 0) == lineChoice]
+        func choices(_ euros: [Int64], selected: String) -> [RechargeFormModel.Choice] {
+            euros.map { .init(value: $0, label: Formatting.money($0 * 100, locale: locale), selected: String($0) == selected) }
+        }
+        var model = RechargeFormModel(
+            editing: existing != nil,
+            action: existing.map { Routes.automaticRecharge.path($0.id ?? 0) } ?? Routes.automaticRecharges.path(),
+            sims: sims.filter { $0.status == "active" && !covered.contains($0.id ?? 0) }.map { sim in
+                .init(id: sim.id ?? 0, identifier: sim.identifier, selected: String(sim.id ?? 0) == lineChoice)
             },
-            "mode_threshold": mode == "threshold", "mode_monthly": mode == "monthly",
-            "amounts": Self.rechargeAmounts.map { ["value": $0, "label": Formatting.money($0 * 100, locale: locale), "selected": String($0) == amount] },
-            "thresholds": Self.thresholds.map { ["value": $0, "label": Formatting.money($0 * 100, locale: locale), "selected": String($0) == threshold] },
-            "day_of_month": value("day_of_month", existing?.dayOfMonth.map(String.init)),
-            "pay_card": payment == "card", "pay_invoice": payment == "invoice",
-            "card_holder": form["card_holder"] ?? "", "card_expiry": form["card_expiry"] ?? "",
-        ]
+            modeThreshold: mode == "threshold", modeMonthly: mode == "monthly",
+            amounts: choices(Self.rechargeAmounts, selected: amount), thresholds: choices(Self.thresholds, selected: threshold),
+            dayOfMonth: value("day_of_month", existing?.dayOfMonth.map(String.init)),
+            payCard: payment == "card", payInvoice: payment == "invoice",
+            cardHolder: form["card_holder"] ?? "", cardExpiry: form["card_expiry"] ?? "")
         if let existing {
-            values["identifier"] = sims.first { $0.id == existing.lineId }?.identifier ?? ""
+            model.identifier = sims.first { $0.id == existing.lineId }?.identifier ?? ""
             if existing.paymentMethod == "card", let lastFour = existing.cardLastFour {
-                values["stored_card"] = t("selfservice.recharges.payment.card_ending", ["last_four": lastFour, "expiry": existing.cardExpiry ?? ""],
-                                          context: context)
+                model.storedCard = t("selfservice.recharges.payment.card_ending", ["last_four": lastFour, "expiry": existing.cardExpiry ?? ""],
+                                     context: context)
             }
         }
-        values.merge(Pages.errorValues(problems, locale: locale)) { $1 }
         let title = t(existing == nil ? "selfservice.recharges.new_title" : "selfservice.recharges.edit_title", context: context)
-        return Pages.render("selfservice_recharge_form", values, title: title, context: context,
+        return Pages.render("selfservice_recharge_form", model, errors: problems, title: title, context: context,
                             status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 }

@@ -36,11 +36,11 @@ extension LineSelfServiceController {
     }
 
     func addSIMRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/self-service/sims") { request, context in
+        group.get(Routes.selfServiceSims) { request, context in
             let overview = try await simOverview(lineFilter: try lineFilter(request), context: context)
             return simsPage(overview, selected: try lineFilter(request), context: context)
         }
-        group.get("\(API.prefix)/self-service/sims") { request, context in
+        group.get(Routes.selfServiceSims.api) { request, context in
             let overview = try await simOverview(lineFilter: try lineFilter(request), context: context)
             let identifiers = Dictionary(uniqueKeysWithValues: overview.sims.map { ($0.id ?? 0, $0.identifier) })
             return API.json(SIMListJSON(
@@ -93,36 +93,47 @@ extension LineSelfServiceController {
         return history.first { $0.lineId == sim.id && $0.userId == userId && $0.action == "associated" }?.at
     }
 
+    struct SIMsPageModel: Encodable {
+        struct SIM: Encodable {
+            var id: Int64
+            var identifier, status: String
+            var selected: Bool
+            var employee, since: String?
+        }
+        struct Event: Encodable {
+            var at, identifier, employee, action, actionClass: String
+            var note: String?
+        }
+        var sims: [SIM]
+        var hasSims: Bool
+        var history: [Event]
+        var hasHistory, filtered: Bool
+        var selectedIdentifier: String?
+    }
+
     private func simsPage(_ overview: SIMOverview, selected: Int64?, context: UserContext) -> Response {
         let locale = context.locale
         let identifiers = Dictionary(uniqueKeysWithValues: overview.sims.map { ($0.id ?? 0, $0.identifier) })
-        var values: [String: Any] = [
-            "sims": overview.sims.map { sim -> [String: Any] in
-                var row: [String: Any] = [
-                    "id": sim.id ?? 0, "identifier": sim.identifier,
-                    "status": { let key = "contracts.status.\(sim.status)"; let text = t(key, context: context); return text == key ? sim.status : text }(),
-                    "selected": sim.id == selected,
-                ]
-                if let user = sim.assignedUserId.flatMap({ overview.users[$0] }) { row["employee"] = Self.userName(user) }
-                if let since = associatedSince(sim, history: overview.allHistory) { row["since"] = Formatting.date(since, locale: locale) }
-                return row
-            },
-            "has_sims": !overview.sims.isEmpty,
-            "history": overview.history.map { event -> [String: Any] in
-                var row: [String: Any] = [
-                    "at": Formatting.dateTime(event.at, locale: locale), "identifier": identifiers[event.lineId] ?? "",
-                    "employee": event.userName, "action": t("selfservice.sims.action.\(event.action)", context: context),
-                    "action_class": event.action,
-                ]
-                if let note = event.note { row["note"] = note }
-                return row
-            },
-            "has_history": !overview.history.isEmpty,
-            "filtered": selected != nil,
-        ]
-        if let selected, let identifier = identifiers[selected] {
-            values["selected_identifier"] = identifier
+        func status(_ value: String) -> String {
+            let key = "contracts.status.\(value)"
+            let text = t(key, context: context)
+            return text == key ? value : text
         }
-        return Pages.render("selfservice_sims", values, title: t("selfservice.sims.title", context: context), context: context)
+        let model = SIMsPageModel(
+            sims: overview.sims.map { sim in
+                .init(id: sim.id ?? 0, identifier: sim.identifier, status: status(sim.status), selected: sim.id == selected,
+                      employee: sim.assignedUserId.flatMap { overview.users[$0] }.map(Self.userName),
+                      since: associatedSince(sim, history: overview.allHistory).map { Formatting.date($0, locale: locale) })
+            },
+            hasSims: !overview.sims.isEmpty,
+            history: overview.history.map { event in
+                .init(at: Formatting.dateTime(event.at, locale: locale), identifier: identifiers[event.lineId] ?? "",
+                      employee: event.userName, action: t("selfservice.sims.action.\(event.action)", context: context),
+                      actionClass: event.action, note: event.note)
+            },
+            hasHistory: !overview.history.isEmpty,
+            filtered: selected != nil,
+            selectedIdentifier: selected.flatMap { identifiers[$0] })
+        return Pages.render("selfservice_sims", model, title: t("selfservice.sims.title", context: context), context: context)
     }
 }
