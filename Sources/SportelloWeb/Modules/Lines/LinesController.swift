@@ -16,7 +16,7 @@ struct LinesController {
         static let options = ["options.manage", "mobile_services.manage"]
     }
 
-    static let lines = PortalPage(path: "/lines", titleKey: "lines.title",
+    static let lines = PortalPage(route: Routes.lines, titleKey: "lines.title",
                                   features: [Feature.credit, Feature.recharge, Feature.block] + Feature.options)
     static let pages: [PortalPage] = [lines]
 
@@ -24,15 +24,15 @@ struct LinesController {
     static let rechargeAmounts: [Int64] = [5, 10, 15, 20, 25, 50, 100]
 
     static let apiOperations: [APIOperation] = [
-        APIOperation("GET", "/lines", summary: "The lines the user may act on, with credit, options and permitted actions",
+        APIOperation("GET", Routes.lines, summary: "The lines the user may act on, with credit, options and permitted actions",
                      feature: Feature.recharge, otherFeatures: [Feature.credit, Feature.block] + Feature.options, success: (200, "LineList")),
-        APIOperation("POST", "/lines/{id}/block", summary: "Block (theft or loss) or unblock a SIM", feature: Feature.block,
+        APIOperation("POST", Routes.lineBlock, summary: "Block (theft or loss) or unblock a SIM", feature: Feature.block,
                      parameters: [.init("id", in: "path", description: "Line id", schema: .integer)], requestBody: "LineBlockRequest",
                      success: (200, "LineState")),
-        APIOperation("POST", "/lines/{id}/recharges", summary: "Recharge a prepaid line online by card (simulated: no payment provider is connected, nothing is charged; the recharge row is marked simulated)", feature: Feature.recharge,
+        APIOperation("POST", Routes.lineRecharges, summary: "Recharge a prepaid line online by card (simulated: no payment provider is connected, nothing is charged; the recharge row is marked simulated)", feature: Feature.recharge,
                      parameters: [.init("id", in: "path", description: "Line id", schema: .integer)], requestBody: "RechargeRequest",
                      success: (201, "LineState")),
-        APIOperation("POST", "/lines/{id}/services/{service_id}", summary: "Switch one of the line's options on or off",
+        APIOperation("POST", Routes.lineService, summary: "Switch one of the line's options on or off",
                      feature: "options.manage", otherFeatures: ["mobile_services.manage"],
                      parameters: [.init("id", in: "path", description: "Line id", schema: .integer),
                                   .init("service_id", in: "path", description: "Service id", schema: .integer)],
@@ -71,15 +71,15 @@ struct LinesController {
     struct SwitchRequest: Decodable { var action: String }
 
     func addRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/lines") { request, context in try await page(context: context, notice: request.uri.queryParameters["done"].map(String.init)) }
-        group.post("/lines/:id/block") { request, context in
+        group.get(Routes.lines) { request, context in try await page(context: context, notice: request.uri.queryParameters["done"].map(String.init)) }
+        group.post(Routes.lineBlock) { request, context in
             let form = try await SubmittedForm.read(request, context: context)
             let problems = try await block(lineId: try lineId(context), action: form["action"], reason: form.value("reason"), context: context)
             if !problems.isEmpty { return try await page(context: context, problems: problems) }
-            return Pages.redirect("/lines?done=\(form["action"] == "unblock" ? "unblocked" : "blocked")")
+            return Pages.redirect(Routes.lines.done(form["action"] == "unblock" ? "unblocked" : "blocked"))
         }
-        group.get("/lines/:id/recharge") { _, context in try await rechargePage(lineId: try lineId(context), context: context, form: nil, problems: []) }
-        group.post("/lines/:id/recharge") { request, context in
+        group.get(Routes.lineRecharge) { _, context in try await rechargePage(lineId: try lineId(context), context: context, form: nil, problems: []) }
+        group.post(Routes.lineRecharge) { request, context in
             let form = try await SubmittedForm.read(request, context: context)
             let id = try lineId(context)
             let card = CardDetails(holder: form["card_holder"], number: form["card_number"], expiry: form["card_expiry"], cvv: form["card_cvv"])
@@ -87,23 +87,23 @@ struct LinesController {
             if !problems.isEmpty {
                 return try await rechargePage(lineId: id, context: context, form: form, problems: problems, status: .unprocessableContent)
             }
-            return Pages.redirect("/lines?done=recharged")
+            return Pages.redirect(Routes.lines.done("recharged"))
         }
-        group.post("/lines/:id/services/:service") { request, context in
+        group.post(Routes.lineService) { request, context in
             let form = try await SubmittedForm.read(request, context: context)
             _ = try await switchService(lineId: try lineId(context), serviceId: try serviceId(context), action: form["action"], context: context)
-            return Pages.redirect("/lines?done=\(form["action"] == "activate" ? "activated" : "deactivated")")
+            return Pages.redirect(Routes.lines.done(form["action"] == "activate" ? "activated" : "deactivated"))
         }
 
-        group.get("\(API.prefix)/lines") { _, context in API.json(LineList(lines: try await states(context: context))) }
-        group.post("\(API.prefix)/lines/:id/block") { request, context in
+        group.get(Routes.lines.api) { _, context in API.json(LineList(lines: try await states(context: context))) }
+        group.post(Routes.lineBlock.api) { request, context in
             let body = try await API.decode(BlockRequest.self, from: request, context: context)
             let id = try lineId(context)
             let problems = try await block(lineId: id, action: body.action, reason: body.reason, context: context)
             if !problems.isEmpty { throw PortalError.invalid(problems) }
             return API.json(try await state(of: id, context: context))
         }
-        group.post("\(API.prefix)/lines/:id/recharges") { request, context in
+        group.post(Routes.lineRecharges.api) { request, context in
             let body = try await API.decode(RechargeRequest.self, from: request, context: context)
             let id = try lineId(context)
             let card = CardDetails(holder: body.cardHolder ?? "", number: body.cardNumber ?? "", expiry: body.cardExpiry ?? "", cvv: body.cardCvv ?? "")
@@ -111,7 +111,7 @@ struct LinesController {
             if !problems.isEmpty { throw PortalError.invalid(problems) }
             return API.json(try await state(of: id, context: context), status: .created)
         }
-        group.post("\(API.prefix)/lines/:id/services/:service") { request, context in
+        group.post(Routes.lineService.api) { request, context in
             let body = try await API.decode(SwitchRequest.self, from: request, context: context)
             let id = try lineId(context)
             _ = try await switchService(lineId: id, serviceId: try serviceId(context), action: body.action, context: context)
@@ -119,15 +119,9 @@ struct LinesController {
         }
     }
 
-    private func lineId(_ context: UserContext) throws -> Int64 {
-        let id = try context.pathId()
-        return id
-    }
+    private func lineId(_ context: UserContext) throws -> Int64 { try context.pathId() }
 
-    private func serviceId(_ context: UserContext) throws -> Int64 {
-        let id = try context.pathId("service")
-        return id
-    }
+    private func serviceId(_ context: UserContext) throws -> Int64 { try context.pathId("service_id") }
 
     // MARK: Permissions per line
 
@@ -276,6 +270,26 @@ struct LinesController {
 
     // MARK: Pages
 
+    /// The lines page: each line with its credit, the actions the user may take and its options.
+    struct PageModel: Encodable {
+        struct Line: Encodable {
+            struct Service: Encodable {
+                var id, lineId: Int64
+                var name, status: String
+                var active: Bool
+                var fee: String
+            }
+            var id: Int64
+            var identifier, kind, status, statusClass, credit: String
+            var canBlock, canUnblock, canRecharge, canSwitch: Bool
+            var services: [Service]
+            var hasServices: Bool
+        }
+        var lines: [Line]
+        var hasLines: Bool
+        var notice: String?
+    }
+
     private func page(context: UserContext, notice: String? = nil, problems: [FieldProblem] = []) async throws -> Response {
         let theme = context.tenant.theme
         let locale = context.locale
@@ -284,29 +298,41 @@ struct LinesController {
             let text = theme.text("\(prefix).\(value)", locale: locale)
             return text == "\(prefix).\(value)" ? value : text
         }
-        var values: [String: Any] = [
-            "lines": states.map { line -> [String: Any] in
-                [
-                    "id": line.id, "identifier": line.identifier, "kind": label("contracts.kind", line.kind),
-                    "status": label("contracts.status", line.status), "status_class": line.status,
-                    "credit": line.credit.map { Formatting.money($0.cents, locale: locale) } ?? "",
-                    "can_block": line.actions.contains("block"), "can_unblock": line.actions.contains("unblock"),
-                    "can_recharge": line.actions.contains("recharge"), "can_switch": line.actions.contains("switch_options"),
-                    "services": line.services.map { service -> [String: Any] in
-                        ["id": service.id, "line_id": line.id, "name": service.name, "status": label("contracts.status", service.status),
-                         "active": service.status == "active", "fee": Formatting.money(service.monthlyFee.cents, locale: locale)]
+        var model = PageModel(
+            lines: states.map { line in
+                PageModel.Line(
+                    id: line.id, identifier: line.identifier, kind: label("contracts.kind", line.kind),
+                    status: label("contracts.status", line.status), statusClass: line.status,
+                    credit: line.credit.map { Formatting.money($0.cents, locale: locale) } ?? "",
+                    canBlock: line.actions.contains("block"), canUnblock: line.actions.contains("unblock"),
+                    canRecharge: line.actions.contains("recharge"), canSwitch: line.actions.contains("switch_options"),
+                    services: line.services.map { service in
+                        .init(id: service.id, lineId: line.id, name: service.name, status: label("contracts.status", service.status),
+                              active: service.status == "active", fee: Formatting.money(service.monthlyFee.cents, locale: locale))
                     },
-                    "has_services": !line.services.isEmpty,
-                ]
+                    hasServices: !line.services.isEmpty)
             },
-            "has_lines": !states.isEmpty,
-        ]
+            hasLines: !states.isEmpty)
         if let notice, ["blocked", "unblocked", "recharged", "activated", "deactivated"].contains(notice) {
-            values["notice"] = theme.text("lines.done.\(notice)", locale: locale)
+            model.notice = theme.text("lines.done.\(notice)", locale: locale)
         }
-        values.merge(Pages.errorValues(problems, locale: locale)) { $1 }
-        return Pages.render("lines", values, title: theme.text("lines.title", locale: locale), context: context,
+        return Pages.render("lines", model, errors: problems, title: theme.text("lines.title", locale: locale), context: context,
                             status: problems.isEmpty ? .ok : .unprocessableContent)
+    }
+
+    /// The recharge form of one line: the amounts offered and the card fields with their problems.
+    struct RechargePage: Encodable {
+        struct Amount: Encodable {
+            var value: Int64
+            var label: String
+            var selected: Bool
+        }
+        var lineId: Int64
+        var identifier: String
+        var amounts: [Amount]
+        var cardHolder, cardExpiry: String
+        var errors: [String: String]
+        var hasErrors: Bool
     }
 
     private func rechargePage(lineId: Int64, context: UserContext, form: SubmittedForm?, problems: [FieldProblem],
@@ -315,15 +341,14 @@ struct LinesController {
             try await ownedLine(lineId, for: [Feature.recharge], context: context, in: transaction)
         }
         let locale = context.locale
-        let errors = Dictionary(problems.map { ($0.field, $0.message.resolve(locale)) }, uniquingKeysWith: { first, _ in first })
         let chosen = Int64(form?["amount_euro"] ?? "") ?? 10
-        let values: [String: Any] = [
-            "line_id": lineId, "identifier": line.identifier,
-            "amounts": Self.rechargeAmounts.map { ["value": $0, "label": Formatting.money($0 * 100, locale: locale), "selected": $0 == chosen] },
-            "card_holder": form?["card_holder"] ?? "", "card_expiry": form?["card_expiry"] ?? "",
-            "errors": errors, "has_errors": !problems.isEmpty,
-        ]
-        return Pages.render("line_recharge", values, title: context.tenant.theme.text("lines.recharge.title", locale: locale),
+        let model = RechargePage(
+            lineId: lineId, identifier: line.identifier,
+            amounts: Self.rechargeAmounts.map { .init(value: $0, label: Formatting.money($0 * 100, locale: locale), selected: $0 == chosen) },
+            cardHolder: form?["card_holder"] ?? "", cardExpiry: form?["card_expiry"] ?? "",
+            errors: Dictionary(problems.map { ($0.field, $0.message.resolve(locale)) }, uniquingKeysWith: { first, _ in first }),
+            hasErrors: !problems.isEmpty)
+        return Pages.render("line_recharge", model, title: context.tenant.theme.text("lines.recharge.title", locale: locale),
                             context: context, status: status)
     }
 }

@@ -12,16 +12,16 @@ struct NotificationsController {
 
     static let pages: [PortalPage] = [
         // WINDTRE: "Gestione Notifiche"; Tunda: the sub-accounts' notification switches (notify.*).
-        PortalPage(path: "/notifications", titleKey: "notifications.title",
+        PortalPage(route: Routes.notifications, titleKey: "notifications.title",
                    features: ["notifications.manage", "notify.services", "notify.invoices", "notify.payment_requests", "notify.tickets"]),
     ]
 
     static let apiOperations: [APIOperation] = [
-        APIOperation("GET", "/notifications", summary: "The notification rules the user's role grants, with the user's channels and thresholds",
+        APIOperation("GET", Routes.notifications, summary: "The notification rules the user's role grants, with the user's channels and thresholds",
                      success: (200, "NotificationPreferences"), page: pages[0]),
-        APIOperation("PUT", "/notifications", summary: "Change channels and thresholds of some rules (rules left out are not changed)",
+        APIOperation("PUT", Routes.notifications, summary: "Change channels and thresholds of some rules (rules left out are not changed)",
                      requestBody: "NotificationPreferencesUpdate", success: (200, "NotificationPreferences"), page: pages[0]),
-        APIOperation("DELETE", "/notifications", summary: "Forget the user's choices: the provider's defaults apply again",
+        APIOperation("DELETE", Routes.notifications, summary: "Forget the user's choices: the provider's defaults apply again",
                      success: (200, "NotificationPreferences"), page: pages[0]),
     ]
 
@@ -48,11 +48,11 @@ struct NotificationsController {
     ]
 
     func addRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/notifications") { request, context in try await page(request, context: context) }
-        group.post("/notifications") { request, context in try await post(request, context: context) }
-        group.get("\(API.prefix)/notifications") { _, context in try await apiGet(context: context) }
-        group.put("\(API.prefix)/notifications") { request, context in try await apiPut(request, context: context) }
-        group.delete("\(API.prefix)/notifications") { request, context in try await apiDelete(request, context: context) }
+        group.get(Routes.notifications) { request, context in try await page(request, context: context) }
+        group.post(Routes.notifications) { request, context in try await post(request, context: context) }
+        group.get(Routes.notifications.api) { _, context in try await apiGet(context: context) }
+        group.put(Routes.notifications.api) { request, context in try await apiPut(request, context: context) }
+        group.delete(Routes.notifications.api) { request, context in try await apiDelete(request, context: context) }
     }
 
     // MARK: Rules and preferences
@@ -204,49 +204,71 @@ struct NotificationsController {
         return render(context: context, states: Self.states(context, stored: try await stored(context)), form: nil, problems: [], notice: notice)
     }
 
+    /// The preferences page: each rule with its channels and, where it has one, its warning level.
+    struct PageModel: Encodable {
+        struct Rule: Encodable {
+            struct Channel: Encodable {
+                var name, id: String
+                var checked: Bool
+                var label: String
+            }
+            struct Threshold: Encodable {
+                var name, id, value, min, max, hint: String
+                var error: String?
+            }
+            var id, label: String
+            var channels: [Channel]
+            var customized: Bool
+            var recipients: String?
+            var threshold: Threshold?
+            var error: String?
+        }
+        /// A problem in the summary, linking to its field (`#main` when it has none on the page).
+        struct Problem: Encodable { var message, href: String }
+        var rules: [Rule]
+        var hasRules, hasErrors: Bool
+        var errorList: [Problem]
+        var notice: String?
+    }
+
     private func render(context: UserContext, states: [RuleState], form: SubmittedForm?, problems: [FieldProblem], notice: String?,
                         status: HTTPResponse.Status = .ok) -> Response {
         let theme = context.tenant.theme, locale = context.locale
         func t(_ key: String, _ values: [String: String] = [:]) -> String { theme.text(key, locale: locale, values) }
         var errors: [String: String] = [:]
         for problem in problems where errors[problem.field] == nil { errors[problem.field] = problem.message.resolve(locale) }
-        let rules = states.map { state -> [String: Any] in
-            var rule: [String: Any] = [
-                "id": state.id, "label": state.rule.displayLabel(locale),
-                "channels": state.channels.map { channel -> [String: Any] in
+        let rules = states.map { state -> PageModel.Rule in
+            var rule = PageModel.Rule(
+                id: state.id, label: state.rule.displayLabel(locale),
+                channels: state.channels.map { channel in
                     let name = "rule.\(state.id).\(channel.channel.rawValue)"
-                    let checked = form.map { $0.fields[name] == "1" } ?? channel.enabled
-                    return ["name": name, "id": "n-\(state.id)-\(channel.channel.rawValue)", "checked": checked,
-                            "label": t("notifications.channel.\(channel.channel.rawValue)")]
+                    return .init(name: name, id: "n-\(state.id)-\(channel.channel.rawValue)", checked: form.map { $0.fields[name] == "1" } ?? channel.enabled,
+                                 label: t("notifications.channel.\(channel.channel.rawValue)"))
                 },
-                "customized": state.customized,
-            ]
+                customized: state.customized, error: errors["rules.\(state.id)"])
             if let recipients = state.rule.recipients, !recipients.isEmpty {
-                rule["recipients"] = recipients.map { t("notifications.recipient.\($0)") }.joined(separator: ", ")
+                rule.recipients = recipients.map { t("notifications.recipient.\($0)") }.joined(separator: ", ")
             }
             if let range = Self.thresholdRange(state.rule), let value = state.threshold {
-                var threshold: [String: Any] = [
-                    "name": "rule.\(state.id).threshold", "id": "n-\(state.id)-threshold",
-                    "value": form?["rule.\(state.id).threshold"] ?? String(value),
-                    "min": String(range.range.lowerBound), "max": String(range.range.upperBound),
-                    "hint": t(range.levels.count > 1 ? "notifications.threshold_hint" : "notifications.threshold_hint_single", ["min": String(range.range.lowerBound), "max": String(range.range.upperBound),
-                                                                "levels": range.levels.dropFirst().map { "\($0) %" }.joined(separator: ", "),
-                                                                "default": String(range.defaultValue)]),
-                ]
-                if let error = errors["rules.\(state.id).threshold"] { threshold["error"] = error }
-                rule["threshold"] = threshold
+                let (lower, upper) = (String(range.range.lowerBound), String(range.range.upperBound))
+                rule.threshold = .init(
+                    name: "rule.\(state.id).threshold", id: "n-\(state.id)-threshold",
+                    value: form?["rule.\(state.id).threshold"] ?? String(value), min: lower, max: upper,
+                    hint: t(range.levels.count > 1 ? "notifications.threshold_hint" : "notifications.threshold_hint_single",
+                            ["min": lower, "max": upper, "levels": range.levels.dropFirst().map { "\($0) %" }.joined(separator: ", "),
+                             "default": String(range.defaultValue)]),
+                    error: errors["rules.\(state.id).threshold"])
             }
-            if let error = errors["rules.\(state.id)"] { rule["error"] = error }
             return rule
         }
-        var values: [String: Any] = ["rules": rules, "has_rules": !rules.isEmpty, "has_errors": !problems.isEmpty,
-                                     "error_list": problems.map { problem -> [String: String] in
-                                         let parts = problem.field.split(separator: ".")
-                                         let anchor = parts.count == 3 ? "#n-\(parts[1])-\(parts[2])" : "#main"
-                                         return ["message": problem.message.resolve(locale), "href": anchor]
-                                     }]
-        if let notice { values["notice"] = notice }
-        return Pages.render("notifications", values, title: t("notifications.title"), context: context, status: status)
+        let model = PageModel(
+            rules: rules, hasRules: !rules.isEmpty, hasErrors: !problems.isEmpty,
+            errorList: problems.map { problem in
+                let parts = problem.field.split(separator: ".")
+                return .init(message: problem.message.resolve(locale), href: parts.count == 3 ? "#n-\(parts[1])-\(parts[2])" : "#main")
+            },
+            notice: notice)
+        return Pages.render("notifications", model, title: t("notifications.title"), context: context, status: status)
     }
 
     private func post(_ request: Request, context: UserContext) async throws -> Response {
@@ -254,7 +276,7 @@ struct NotificationsController {
         let form = try await SubmittedForm.read(request, context: context)
         if form["reset"] == "1" {
             try await reset(context: context)
-            return Pages.redirect("/notifications?done=reset")
+            return Pages.redirect(Routes.notifications.done("reset"))
         }
         let current = Self.states(context, stored: try await stored(context))
         // Every rule on the page is submitted: an unticked box is a channel switched off.
@@ -268,7 +290,7 @@ struct NotificationsController {
         guard problems.isEmpty else {
             return render(context: context, states: current, form: form, problems: problems, notice: nil, status: .unprocessableContent)
         }
-        return Pages.redirect("/notifications?done=saved")
+        return Pages.redirect(Routes.notifications.done("saved"))
     }
 
     // MARK: API

@@ -53,7 +53,7 @@ public struct RequestStatusChanges: Sendable {
                 let statusLabel = theme.text(statusKey, locale: locale) == statusKey ? status : theme.text(statusKey, locale: locale)
                 try await accounts.queueMail("request_status_changed", to: recipient, values: [
                     "number": String(requestId), "subject": request.subject, "status": statusLabel, "note": note ?? "",
-                    "request_path": "/requests/\(requestId)",
+                    "request_path": Routes.request.path(requestId),
                 ], locale: locale, in: transaction)
             }
             return try await transaction.request(id: requestId) ?? request

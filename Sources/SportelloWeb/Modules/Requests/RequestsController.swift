@@ -12,7 +12,7 @@ struct RequestsController {
     /// WINDTRE: `requests.view`/`requests.create` (tickets) and `options.manage` (option activation);
     /// Tunda: `tickets.technical`/`tickets.administration`; TIM: `tracking.view` (request tracking).
     static let pages: [PortalPage] = [
-        PortalPage(path: "/requests", titleKey: "requests.title",
+        PortalPage(route: Routes.requests, titleKey: "requests.title",
                    features: ["requests.view", "requests.create", "tickets.technical", "tickets.administration", "tracking.view",
                               "options.manage"],
                    // Any feature a YAML request form names (TIM's SIM change, a fault report…) opens the page too.
@@ -23,17 +23,17 @@ struct RequestsController {
     static let apiOperations: [APIOperation] = pages[0].features.flatMap { feature -> [APIOperation] in
         let idParameter = APIOperation.Parameter("id", in: "path", required: true, description: "Request id", schema: .integer)
         return [
-            APIOperation("GET", "/requests", summary: "The customer's requests the caller may read, newest first",
+            APIOperation("GET", Routes.requests, summary: "The customer's requests the caller may read, newest first",
                          feature: feature, parameters: [.init("status", description: "`open` or `closed` to filter",
                                                               schema: .enumeration(["open", "closed"]))],
                          success: (200, "RequestList")),
-            APIOperation("GET", "/requests/forms", summary: "The request forms the caller may submit, with their fields and limits",
+            APIOperation("GET", Routes.requestForms, summary: "The request forms the caller may submit, with their fields and limits",
                          feature: feature, success: (200, "RequestFormList")),
-            APIOperation("POST", "/requests", summary: "Submit a request (attachments as base64); 409 `max_open` while another is open",
+            APIOperation("POST", Routes.requests, summary: "Submit a request (attachments as base64); 409 `max_open` while another is open",
                          feature: feature, requestBody: "NewRequest", success: (201, "Request")),
-            APIOperation("GET", "/requests/{id}", summary: "One request with its fields, attachments and status history",
+            APIOperation("GET", Routes.request, summary: "One request with its fields, attachments and status history",
                          feature: feature, parameters: [idParameter], success: (200, "Request")),
-            APIOperation("GET", "/requests/{id}/attachments/{attachment}", summary: "Download an attachment (the file itself)",
+            APIOperation("GET", Routes.requestAttachment, summary: "Download an attachment (the file itself)",
                          feature: feature,
                          parameters: [idParameter, .init("attachment", in: "path", required: true, description: "Attachment id", schema: .integer)],
                          success: (200, nil)),
@@ -76,17 +76,17 @@ struct RequestsController {
     ]
 
     func addRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/requests") { request, context in try await list(request, context: context) }
-        group.get("/requests/new/:form") { _, context in try await newForm(context: context) }
-        group.post("/requests/new/:form") { request, context in try await submit(request, context: context) }
-        group.get("/requests/:id") { request, context in try await detail(request, context: context) }
-        group.get("/requests/:id/attachments/:attachment") { _, context in try await download(context: context) }
+        group.get(Routes.requests) { request, context in try await list(request, context: context) }
+        group.get(Routes.requestForm) { _, context in try await newForm(context: context) }
+        group.post(Routes.requestForm) { request, context in try await submit(request, context: context) }
+        group.get(Routes.request) { request, context in try await detail(request, context: context) }
+        group.get(Routes.requestAttachment) { _, context in try await download(context: context) }
 
-        group.get("\(API.prefix)/requests") { request, context in try await apiList(request, context: context) }
-        group.get("\(API.prefix)/requests/forms") { _, context in try await apiForms(context: context) }
-        group.post("\(API.prefix)/requests") { request, context in try await apiSubmit(request, context: context) }
-        group.get("\(API.prefix)/requests/:id") { _, context in try await apiDetail(context: context) }
-        group.get("\(API.prefix)/requests/:id/attachments/:attachment") { _, context in try await download(context: context) }
+        group.get(Routes.requests.api) { request, context in try await apiList(request, context: context) }
+        group.get(Routes.requestForms.api) { _, context in try await apiForms(context: context) }
+        group.post(Routes.requests.api) { request, context in try await apiSubmit(request, context: context) }
+        group.get(Routes.request.api) { _, context in try await apiDetail(context: context) }
+        group.get(Routes.requestAttachment.api) { _, context in try await download(context: context) }
     }
 
     // MARK: Shared
@@ -130,13 +130,13 @@ struct RequestsController {
                     "max": String(form.maxOpen ?? 1)])
     }
 
-    private func summary(_ request: RequestRecord, _ forms: RequestForms, locale: String) -> [String: Any] {
-        [
-            "id": String(request.id ?? 0), "number": String(request.displayNumber), "subject": request.subject, "form": forms.label(ofForm: request.form),
-            "status": forms.statusLabel(request.status), "status_id": request.status, "open": forms.isOpen(request),
-            "created": Formatting.dateTime(request.createdAt, locale: locale), "updated": Formatting.dateTime(request.updatedAt, locale: locale),
-            "closed": request.closedAt.map { Formatting.dateTime($0, locale: locale) } ?? "",
-        ]
+    private func summary(_ request: RequestRecord, _ forms: RequestForms, locale: String) -> RequestSummary {
+        RequestSummary(
+            id: request.id ?? 0, number: request.displayNumber, subject: request.subject.nonEmpty,
+            form: forms.label(ofForm: request.form).nonEmpty, status: forms.statusLabel(request.status).nonEmpty,
+            statusId: request.status.nonEmpty, open: forms.isOpen(request),
+            created: Formatting.dateTime(request.createdAt, locale: locale), updated: Formatting.dateTime(request.updatedAt, locale: locale),
+            closed: request.closedAt.map { Formatting.dateTime($0, locale: locale) })
     }
 
     // MARK: Pages
@@ -146,27 +146,21 @@ struct RequestsController {
         let requests = try await visibleRequests(forms, context: context)
         let blocked = try await blockers(forms, context: context)
         let open = requests.filter { forms.isOpen($0) }, closed = requests.filter { !forms.isOpen($0) }
-        let available = forms.available.map { id, form -> [String: Any] in
-            var item: [String: Any] = ["id": id, "label": form.label.resolve(context.locale)]
-            if let open = blocked[id] {
-                item["blocked"] = blockedMessage(open, form: form, forms)
-                item["blocked_id"] = String(open.id ?? 0)
-                item["blocked_number"] = String(open.displayNumber)
-            }
+        let available = forms.available.map { id, form -> ListPage.Form in
+            var item = ListPage.Form(id: id, label: form.label.resolve(context.locale).nonEmpty)
+            if let open = blocked[id] { item.block(by: open, message: blockedMessage(open, form: form, forms)) }
             return item
         }
-        let values: [String: Any] = [
-            "open_requests": open.map { summary($0, forms, locale: context.locale) },
-            "closed_requests": closed.map { summary($0, forms, locale: context.locale) },
-            "has_requests": !requests.isEmpty, "has_open": !open.isEmpty, "has_closed": !closed.isEmpty,
-            "forms": available,
-            "can_create": !available.isEmpty,
-        ]
-        return Pages.render("requests", TemplateValues.pruned(values), title: forms.text("requests.title"), context: context)
+        let page = ListPage(
+            openRequests: open.map { summary($0, forms, locale: context.locale) },
+            closedRequests: closed.map { summary($0, forms, locale: context.locale) },
+            hasRequests: !requests.isEmpty, hasOpen: !open.isEmpty, hasClosed: !closed.isEmpty,
+            forms: available, canCreate: !available.isEmpty)
+        return Pages.render("requests", page, title: forms.text("requests.title"), context: context)
     }
 
-    private func formValues(_ formId: String, _ form: RequestForm, forms: RequestForms, context: UserContext,
-                            values: [String: [String]] = [:], problems: [FieldProblem] = []) async throws -> [String: Any] {
+    private func formPage(_ formId: String, _ form: RequestForm, forms: RequestForms, context: UserContext,
+                          values: [String: [String]] = [:], problems: [FieldProblem] = []) async throws -> FormPage {
         let customer = customerId(context)
         let windows = context.tenant.windows
         let (lines, invoices) = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
@@ -174,117 +168,114 @@ struct RequestsController {
         }
         let errors = Dictionary(problems.map { ($0.field, $0.message.resolve(context.locale)) }, uniquingKeysWith: { first, _ in first })
         func first(_ name: String) -> String { values[name]?.first ?? "" }
-        let fields = form.fields.map { field -> [String: Any] in
+        func label(_ line: LineRecord) -> String? { [line.identifier, line.description].compactMap { $0 }.joined(separator: " · ").nonEmpty }
+        let fields = form.fields.map { field -> FormPage.Field in
             let name = field.name
-            var item: [String: Any] = [
-                "name": name, "label": field.label.resolve(context.locale), "required": field.required ?? false,
-                "value": first(name), "error": errors[name] ?? "",
-            ]
+            var item = FormPage.Field(name: name, label: field.label.resolve(context.locale).nonEmpty, required: field.required ?? false,
+                                      value: first(name).nonEmpty, error: errors[name]?.nonEmpty)
+            func input(_ type: String, autocomplete: String) {
+                item.isInput = true; item.inputType = type; item.autocomplete = autocomplete
+            }
             var hints: [String] = []
             switch field.type {
             case .textarea, .address:
-                item["is_textarea"] = true
+                item.isTextarea = true
                 let maximum = field.maxLength ?? RequestForms.defaultMaxLength(field.type)
-                item["max_length"] = String(maximum)
+                item.maxLength = maximum
                 hints.append(forms.text("requests.hint.max_length", ["max": String(maximum)]))
             case .choice:
                 let options = field.options ?? []
-                if options.count <= 4 {
-                    item["is_radio"] = true
-                } else {
-                    item["is_select"] = true
-                }
-                item["options"] = options.enumerated().map { index, option -> [String: Any] in
-                    ["value": option, "label": option, "selected": first(name) == option, "index": String(index)]
+                if options.count <= 4 { item.isRadio = true } else { item.isSelect = true }
+                item.options = options.enumerated().map { index, option in
+                    .init(value: option.nonEmpty, label: option.nonEmpty, selected: first(name) == option, index: index)
                 }
             case .line:
                 if lines.isEmpty {
-                    item["is_input"] = true; item["input_type"] = "tel"; item["autocomplete"] = "tel"
+                    input("tel", autocomplete: "tel")
                 } else {
-                    item["is_select"] = true
-                    item["options"] = lines.map { line -> [String: Any] in
-                        ["value": line.identifier, "label": [line.identifier, line.description].compactMap { $0 }.joined(separator: " · "),
-                         "selected": first(name) == line.identifier]
-                    }
+                    item.isSelect = true
+                    item.options = lines.map { .init(value: $0.identifier.nonEmpty, label: label($0), selected: first(name) == $0.identifier) }
                 }
             case .lines:
                 let maximum = field.maxItems ?? 10
                 hints.append(forms.text("requests.hint.max_items", ["max": String(maximum)]))
                 if lines.isEmpty {
-                    item["is_lines_text"] = true
-                    item["value"] = (values[name] ?? []).joined(separator: "\n")
+                    item.isLinesText = true
+                    item.value = (values[name] ?? []).joined(separator: "\n").nonEmpty
                 } else {
-                    item["is_checkboxes"] = true
+                    item.isCheckboxes = true
                     let chosen = Set(values[name] ?? [])
-                    item["options"] = lines.enumerated().map { index, line -> [String: Any] in
-                        ["value": line.identifier, "label": [line.identifier, line.description].compactMap { $0 }.joined(separator: " · "),
-                         "selected": chosen.contains(line.identifier), "index": String(index)]
+                    item.options = lines.enumerated().map { index, line in
+                        .init(value: line.identifier.nonEmpty, label: label(line), selected: chosen.contains(line.identifier), index: index)
                     }
                 }
             case .invoice:
                 if invoices.isEmpty {
-                    item["is_input"] = true; item["input_type"] = "text"; item["autocomplete"] = "off"
+                    input("text", autocomplete: "off")
                 } else {
-                    item["is_select"] = true
-                    item["options"] = invoices.map { invoice -> [String: Any] in
-                        ["value": invoice.number, "label": "\(invoice.number) · \(Formatting.day(invoice.issuedOn))",
-                         "selected": first(name) == invoice.number]
+                    item.isSelect = true
+                    item.options = invoices.map { invoice in
+                        .init(value: invoice.number.nonEmpty, label: "\(invoice.number) · \(Formatting.day(invoice.issuedOn))",
+                              selected: first(name) == invoice.number)
                     }
                 }
             case .attachment:
-                item["is_file"] = true
+                item.isFile = true
                 let accept = field.accept ?? []
-                item["accept"] = accept.map { ".\($0)" }.joined(separator: ",")
+                item.accept = accept.map { ".\($0)" }.joined(separator: ",").nonEmpty
                 hints.append(forms.text("requests.hint.attachment", ["types": accept.joined(separator: ", ").uppercased(),
                                                                      "max": String(field.maxSizeMb ?? 10)]))
             case .person:
-                item["is_person"] = true
-                item["person_name"] = first("\(name)_name"); item["person_phone"] = first("\(name)_phone")
-                item["person_email"] = first("\(name)_email")
-                item["error_name"] = errors["\(name)_name"] ?? ""; item["error_phone"] = errors["\(name)_phone"] ?? ""
-                item["error_email"] = errors["\(name)_email"] ?? ""
+                item.isPerson = true
+                item.personName = first("\(name)_name").nonEmpty
+                item.personPhone = first("\(name)_phone").nonEmpty
+                item.personEmail = first("\(name)_email").nonEmpty
+                item.errorName = errors["\(name)_name"]?.nonEmpty
+                item.errorPhone = errors["\(name)_phone"]?.nonEmpty
+                item.errorEmail = errors["\(name)_email"]?.nonEmpty
             case .email:
-                item["is_input"] = true; item["input_type"] = "email"; item["autocomplete"] = "email"
+                input("email", autocomplete: "email")
             case .phone:
-                item["is_input"] = true; item["input_type"] = "tel"; item["autocomplete"] = "tel"
+                input("tel", autocomplete: "tel")
             case .date:
-                item["is_input"] = true; item["input_type"] = "date"; item["autocomplete"] = "off"
+                input("date", autocomplete: "off")
             case .number:
-                item["is_input"] = true; item["input_type"] = "text"; item["autocomplete"] = "off"; item["inputmode"] = "decimal"
+                input("text", autocomplete: "off")
+                item.inputmode = "decimal"
             case .imei:
-                item["is_input"] = true; item["input_type"] = "text"; item["autocomplete"] = "off"; item["inputmode"] = "numeric"
-                item["max_length"] = "17"
+                input("text", autocomplete: "off")
+                item.inputmode = "numeric"
+                item.maxLength = 17
                 hints.append(forms.text("requests.hint.imei"))
             case .text:
-                item["is_input"] = true; item["input_type"] = "text"; item["autocomplete"] = "off"
+                input("text", autocomplete: "off")
                 let maximum = field.maxLength ?? RequestForms.defaultMaxLength(field.type)
-                item["max_length"] = String(maximum)
+                item.maxLength = maximum
                 if field.maxLength != nil { hints.append(forms.text("requests.hint.max_length", ["max": String(maximum)])) }
             }
-            if !hints.isEmpty { item["hint"] = hints.joined(separator: " ") }
+            if !hints.isEmpty { item.hint = hints.joined(separator: " ").nonEmpty }
             let described = (hints.isEmpty ? [] : ["f-\(name)-hint"]) + (errors[name] == nil ? [] : ["f-\(name)-error"])
-            if !described.isEmpty { item["describedby"] = described.joined(separator: " ") }
+            if !described.isEmpty { item.describedby = described.joined(separator: " ") }
             return item
         }
         let channels = (form.notify ?? []).map(\.rawValue)
-        var result: [String: Any] = [
-            "form_id": formId, "form_label": form.label.resolve(context.locale), "fields": fields,
-            "multipart": form.fields.contains { $0.type == .attachment },
-        ]
+        var page = FormPage(formId: formId, formLabel: form.label.resolve(context.locale).nonEmpty, fields: fields,
+                            multipart: form.fields.contains { $0.type == .attachment })
         if channels.count > 1 {
-            result["has_notify_choices"] = true
-            result["notify_choices"] = channels.map { ["value": $0, "label": forms.text("requests.channel.\($0)"), "selected": first("notify") == $0] }
-            result["notify_error"] = errors["notify"] ?? ""
+            page.hasNotifyChoices = true
+            page.notifyChoices = channels.map {
+                .init(value: $0.nonEmpty, label: forms.text("requests.channel.\($0)").nonEmpty, selected: first("notify") == $0)
+            }
+            page.notifyError = errors["notify"]?.nonEmpty
         }
         if let group = form.group, form.maxOpen != nil {
             let siblings = forms.all.filter { $0.form.group == group }.map { $0.form.label.resolve(context.locale) }
-            result["rule"] = forms.text(form.maxOpen == 1 ? "requests.rule_one" : "requests.rule_many",
-                                        ["max": String(form.maxOpen ?? 1), "forms": siblings.joined(separator: ", ")])
+            page.rule = forms.text(form.maxOpen == 1 ? "requests.rule_one" : "requests.rule_many",
+                                   ["max": String(form.maxOpen ?? 1), "forms": siblings.joined(separator: ", ")]).nonEmpty
         } else if let maximum = form.maxOpen {
-            result["rule"] = forms.text("requests.rule_form", ["max": String(maximum)])
+            page.rule = forms.text("requests.rule_form", ["max": String(maximum)]).nonEmpty
         }
-        result.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
-        return result
+        return page
     }
 
     private func availableForm(_ context: UserContext, _ forms: RequestForms) throws -> (String, RequestForm) {
@@ -301,16 +292,12 @@ struct RequestsController {
             return Pages.redirect(page.path)
         }
         let (formId, form) = try availableForm(context, forms)
-        var values = try await formValues(formId, form, forms: forms, context: context)
+        var page = try await formPage(formId, form, forms: forms, context: context)
         let open = try await services.database.read(tenant: context.tenant.id, now: services.now) {
             try await blocker(formId: formId, forms, context: context, in: $0)
         }
-        if let open {
-            values["blocked"] = blockedMessage(open, form: form, forms)
-            values["blocked_id"] = String(open.id ?? 0)
-            values["blocked_number"] = String(open.displayNumber)
-        }
-        return Pages.render("requests_form", TemplateValues.pruned(values), title: form.label.resolve(context.locale), context: context)
+        if let open { page.block(by: open, message: blockedMessage(open, form: form, forms)) }
+        return Pages.render("requests_form", page, title: form.label.resolve(context.locale), context: context)
     }
 
     /// Outcome of storing a submission.
@@ -356,7 +343,7 @@ struct RequestsController {
             if let recipient = confirmationRecipient(form: form, notify: checked.notify, fields: checked.fields, context: context) {
                 try await Accounts(services: services, tenant: context.tenant).queueMail("request_received", to: recipient, values: [
                     "number": String(requestNumber), "form": form.label.resolve(context.locale), "subject": record.subject,
-                    "status": forms.statusLabel(record.status), "request_path": "/requests/\(requestId)",
+                    "status": forms.statusLabel(record.status), "request_path": Routes.request.path(requestId),
                 ], locale: context.locale, in: transaction)
             }
             return .created(requestId)
@@ -385,16 +372,14 @@ struct RequestsController {
         let submission = try await RequestSubmission.read(request, context: context, limit: forms.bodyLimit(form))
         switch try await store(formId: formId, form: form, values: submission.values, files: submission.files, forms: forms, context: context) {
         case .created(let id):
-            return Pages.redirect("/requests/\(id)?created=1")
+            return Pages.redirect(Routes.request.path(id, query: ["created": "1"]))
         case .blocked(let open):
-            var values = try await formValues(formId, form, forms: forms, context: context, values: submission.values)
-            values["blocked"] = blockedMessage(open, form: form, forms)
-            values["blocked_id"] = String(open.id ?? 0)
-            values["blocked_number"] = String(open.displayNumber)
-            return Pages.render("requests_form", TemplateValues.pruned(values), title: form.label.resolve(context.locale), context: context, status: .conflict)
+            var page = try await formPage(formId, form, forms: forms, context: context, values: submission.values)
+            page.block(by: open, message: blockedMessage(open, form: form, forms))
+            return Pages.render("requests_form", page, title: form.label.resolve(context.locale), context: context, status: .conflict)
         case .invalid(let problems):
-            let values = try await formValues(formId, form, forms: forms, context: context, values: submission.values, problems: problems)
-            return Pages.render("requests_form", TemplateValues.pruned(values), title: form.label.resolve(context.locale), context: context,
+            let page = try await formPage(formId, form, forms: forms, context: context, values: submission.values, problems: problems)
+            return Pages.render("requests_form", page, errors: problems, title: form.label.resolve(context.locale), context: context,
                                 status: .unprocessableContent)
         }
     }
@@ -446,30 +431,30 @@ struct RequestsController {
             return (id, name)
         }, uniquingKeysWith: { first, _ in first })
         let form = forms.form(record.form)
-        var values: [String: Any] = [
-            "request": summary(record, forms, locale: context.locale),
-            "fields": displayFields(record, forms, locale: context.locale).map { ["label": $0.label, "value": Self.text(of: $0.value, locale: context.locale)] },
-            "attachments": documents.map { document -> [String: Any] in
+        let shown = displayFields(record, forms, locale: context.locale)
+        var page = DetailPage(
+            request: summary(record, forms, locale: context.locale),
+            fields: shown.map { .init(label: $0.label.nonEmpty, value: Self.text(of: $0.value, locale: context.locale).nonEmpty) },
+            attachments: documents.map { document in
                 let field = fieldByDocument[document.id ?? 0].flatMap { name in form?.fields.first { $0.name == name }?.label.resolve(context.locale) }
-                return ["id": String(document.id ?? 0), "file_name": document.fileName, "field": field ?? "",
-                        "size": Self.size(document.content.count, locale: context.locale)]
+                return .init(id: document.id ?? 0, fileName: document.fileName.nonEmpty, field: field?.nonEmpty,
+                             size: Self.size(document.content.count, locale: context.locale))
             },
-            "history": history.map { event -> [String: Any] in
-                ["at": Formatting.dateTime(event.at, locale: context.locale), "status": forms.statusLabel(event.status), "note": event.note ?? ""]
+            history: history.map { event in
+                .init(at: Formatting.dateTime(event.at, locale: context.locale), status: forms.statusLabel(event.status).nonEmpty,
+                      note: event.note?.nonEmpty)
             },
-        ]
-        if let notify = payload["notify"] as? String { values["notify"] = forms.text("requests.channel.\(notify)") }
+            hasFields: !shown.isEmpty, hasAttachments: !documents.isEmpty, hasLifecycle: false)
+        if let notify = payload["notify"] as? String { page.notify = forms.text("requests.channel.\(notify)").nonEmpty }
         if let lifecycle = form?.lifecycle, !lifecycle.isEmpty {
             let reached = lifecycle.firstIndex(of: record.status) ?? -1
-            values["lifecycle"] = lifecycle.enumerated().map { index, status -> [String: Any] in
-                ["label": forms.statusLabel(status), "done": index <= reached, "current": index == reached]
+            page.lifecycle = lifecycle.enumerated().map { index, status in
+                .init(label: forms.statusLabel(status).nonEmpty, done: index <= reached, current: index == reached)
             }
+            page.hasLifecycle = true
         }
-        values["has_fields"] = !(values["fields"] as? [Any] ?? []).isEmpty
-        values["has_attachments"] = !documents.isEmpty
-        values["has_lifecycle"] = values["lifecycle"] != nil
-        if request.uri.queryParameters["created"] != nil { values["notice"] = forms.text("requests.created", ["id": String(record.displayNumber)]) }
-        return Pages.render("requests_detail", TemplateValues.pruned(values), title: forms.text("requests.detail_title", ["id": String(record.displayNumber)]), context: context)
+        if request.uri.queryParameters["created"] != nil { page.notice = forms.text("requests.created", ["id": String(record.displayNumber)]).nonEmpty }
+        return Pages.render("requests_detail", page, title: forms.text("requests.detail_title", ["id": String(record.displayNumber)]), context: context)
     }
 
     static func size(_ bytes: Int, locale: String) -> String {
@@ -629,7 +614,7 @@ struct RequestsController {
             notify: payload["notify"] as? String,
             attachments: documents.map { document in
                 .init(id: document.id ?? 0, field: fieldByDocument[document.id ?? 0], fileName: document.fileName, contentType: document.contentType,
-                      size: document.content.count, url: "\(API.prefix)/requests/\(requestId)/attachments/\(document.id ?? 0)")
+                      size: document.content.count, url: Routes.requestAttachment.api.path(requestId, document.id ?? 0))
             },
             history: history.map { .init(at: $0.at, status: $0.status, statusLabel: forms.statusLabel($0.status), note: $0.note) })
     }
