@@ -8,13 +8,32 @@ struct DashboardController {
     let services: PortalServices
 
     func addRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/") { _, context in try await dashboard(context: context) }
+        group.get(Routes.dashboard) { _, context in try await dashboard(context: context) }
+    }
+
+    /// What the home page shows. Customer facts without a value are left out (a section over empty text opens).
+    struct PageModel: Encodable {
+        struct Customer: Encodable {
+            var name, code, type: String
+            var taxCode, vatNumber, email: String?
+        }
+        struct Link: Encodable { var href, label: String }
+        struct CoverageLink: Encodable { var title, url: String }
+        var customer: Customer
+        var shortcuts: [Link]
+        var hasShortcuts: Bool
+        var administrativeStatus: String?
+        var overdue: Bool?
+        var coverageLabel: String?
+        var coverage: [CoverageLink]?
     }
 
     private func dashboard(context: UserContext) async throws -> Response {
         let tenant = context.tenant
+        let definition = tenant.definition
+        let locale = context.locale
         // The home page is every user's landing page; a tenant that lists it as a feature decides who sees it.
-        if tenant.definition.feature("dashboard.view") != nil { try context.require("dashboard.view") }
+        if definition.feature("dashboard.view") != nil { try context.require("dashboard.view") }
         let customer = context.customer
         let customerId = customer.id ?? 0
         let now = services.now
@@ -23,36 +42,31 @@ struct DashboardController {
             let overdue = try await services.database.read(tenant: tenant.id, now: now) { try await $0.hasOverdueInvoices(customerId: customerId) }
             return (overdue, ["table:invoices"])
         } ?? false
-        // Only facts that exist: Mustache treats an empty string as present.
-        var facts: [String: Any] = [
-            "name": customer.displayName, "code": customer.customerCode,
-            "type": tenant.definition.customerTypes[customer.customerType]?.label.resolve(context.locale) ?? customer.customerType,
-        ]
-        for (key, value) in [("tax_code", customer.taxCode), ("vat_number", customer.vatNumber), ("email", customer.email)] {
-            if let value, !value.isEmpty { facts[key] = value }
-        }
-        let shortcuts = tenant.pages(openTo: context.session.principal)
-            .map { ["href": $0.path, "label": tenant.title(of: $0, locale: context.locale)] }
-        var values: [String: Any] = ["customer": facts, "shortcuts": shortcuts, "has_shortcuts": !shortcuts.isEmpty]
-        if context.may("account_status.view") || tenant.definition.feature("account_status.view") == nil {
-            values["administrative_status"] = overdue
-                ? tenant.theme.text("dashboard.status_overdue", locale: context.locale)
-                : tenant.theme.text("dashboard.status_regular", locale: context.locale)
-            values["overdue"] = overdue
+        let shortcuts = tenant.pages(openTo: context.session.principal).map { PageModel.Link(href: $0.path, label: tenant.title(of: $0, locale: locale)) }
+        var model = PageModel(
+            customer: .init(name: customer.displayName, code: customer.customerCode,
+                            type: definition.customerTypes[customer.customerType]?.label.resolve(locale) ?? customer.customerType,
+                            taxCode: customer.taxCode?.nonEmpty, vatNumber: customer.vatNumber?.nonEmpty, email: customer.email?.nonEmpty),
+            shortcuts: shortcuts, hasShortcuts: !shortcuts.isEmpty)
+        if context.may("account_status.view") || definition.feature("account_status.view") == nil {
+            model.administrativeStatus = tenant.theme.text(overdue ? "dashboard.status_overdue" : "dashboard.status_regular", locale: locale)
+            model.overdue = overdue
         }
         // WINDTRE: the coverage checks are linked at the bottom of the home page (seed 003), as well as on their own page.
         let coverage = LineProductsController.Feature.coverage
-        if tenant.definition.feature(coverage) != nil, context.may(coverage) {
+        if let feature = definition.feature(coverage), context.may(coverage) {
             let customerType = customer.customerType
+            // Kept as the page shows them, so a cached read costs no mapping.
             let links = try await services.recentReads.value(tenant: tenant.id, key: "coverage|\(customerType)", database: services.database,
-                                                             now: now) { () async throws -> (value: [LineProductsController.CoverageLink], dependencies: [String])? in
-                (try await LineProductsController(services: services).coverageLinks(context: context), ["table:catalog_items"])
+                                                             now: now) { () async throws -> (value: [PageModel.CoverageLink], dependencies: [String])? in
+                let links = try await LineProductsController(services: services).coverageLinks(context: context)
+                return (links.map { PageModel.CoverageLink(title: $0.title, url: $0.url) }, ["table:catalog_items"])
             } ?? []
             if !links.isEmpty {
-                values["coverage_label"] = tenant.definition.feature(coverage)?.label.resolve(context.locale)
-                values["coverage"] = links.map { ["title": $0.title, "url": $0.url] }
+                model.coverageLabel = feature.label.resolve(locale)
+                model.coverage = links
             }
         }
-        return Pages.render("dashboard", values, title: tenant.theme.text("dashboard.title", locale: context.locale), context: context)
+        return Pages.render("dashboard", model, title: tenant.theme.text("dashboard.title", locale: locale), context: context)
     }
 }

@@ -239,8 +239,54 @@ extension ProfileController {
         return try await renderBilling(context: context, snapshot: try await snapshot(context), form: nil, problems: [], notice: notice)
     }
 
+    /// What the billing page shows: each part the tenant has, with what the user may change.
+    struct BillingPageModel: Encodable {
+        struct Option: Encodable {
+            var value, label: String
+            var description: String?
+            var checked: Bool
+        }
+        struct Delivery: Encodable {
+            var editable, request: Bool
+            var current: String
+            var options: [Option]
+            var error: String?
+        }
+        struct Payment: Encodable {
+            var editable, request: Bool
+            var current: String
+            var ibanMasked: String?
+            var options: [Option]
+            var iban: String
+            var mandateChecked: Bool
+            var mandateText: String
+            var errorPaymentMethod, errorIban, errorSepaMandateAccepted: String?
+        }
+        struct Input: Encodable {
+            var name, id, label: String
+            var required: Bool
+            var autocomplete, value: String
+            var error: String?
+        }
+        struct Shipping: Encodable {
+            var editable: Bool
+            var current: String
+            var inputs: [Input]
+            var error: String?
+        }
+        var notice: String?
+        var hasErrors: Bool
+        var errorList: [ProblemLink]
+        var delivery: Delivery?
+        var payment: Payment?
+        var shipping: Shipping?
+        var pending: [RequestRow]
+        var hasPending: Bool
+    }
+
     func renderBilling(context: UserContext, snapshot: Snapshot, form: SubmittedForm?, problems: [FieldProblem], notice: String?,
                        status: HTTPResponse.Status = .ok) async throws -> Response {
+        typealias Model = BillingPageModel
         let theme = context.tenant.theme
         let locale = context.locale
         func t(_ key: String, _ values: [String: String] = [:]) -> String { theme.text(key, locale: locale, values) }
@@ -249,68 +295,61 @@ extension ProfileController {
         let policy = BillingPolicy(context: context)
         let customer = snapshot.customer
         let section = form?["section"]
-        var values: [String: Any] = [:]
-        if let notice { values["notice"] = notice }
-        values["has_errors"] = !problems.isEmpty
-        values["error_list"] = problems.map { problem -> [String: String] in
-            let id = problem.field.replacingOccurrences(of: "shipping_address.", with: "shipping_")
-            return ["message": problem.message.resolve(locale), "href": "#f-\(id == "shipping_address" ? "shipping_street" : id)"]
-        }
-        func modeValues(_ mode: ChangeMode) -> [String: Any] {
-            ["editable": mode != .readOnly, "request": mode == .request]
-        }
+        let pending = snapshot.requests.filter { ($0.form == RequestForm.billing || $0.form == RequestForm.shipping) && $0.isOpen }
+            .map { requestRow($0, locale: locale, theme: theme) }
+        var model = Model(
+            notice: notice,
+            hasErrors: !problems.isEmpty,
+            errorList: problems.map { problem in
+                let id = problem.field.replacingOccurrences(of: "shipping_address.", with: "shipping_")
+                return ProblemLink(message: problem.message.resolve(locale), href: "#f-\(id == "shipping_address" ? "shipping_street" : id)")
+            },
+            pending: pending, hasPending: !pending.isEmpty)
         if policy.deliveryShown {
             let chosen = section == "delivery" ? form?["invoice_delivery"] ?? customer.invoiceDelivery : customer.invoiceDelivery
-            var delivery: [String: Any] = modeValues(policy.deliveryMode)
-            delivery["current"] = t("profile.billing.delivery.\(customer.invoiceDelivery)")
-            delivery["options"] = policy.deliveryOptions.map { option -> [String: Any] in
-                ["value": option, "label": t("profile.billing.delivery.\(option)"), "description": t("profile.billing.delivery_help.\(option)"),
-                 "checked": option == chosen]
-            }
-            if let error = errors["invoice_delivery"] { delivery["error"] = error }
-            values["delivery"] = delivery
+            model.delivery = .init(
+                editable: policy.deliveryMode != .readOnly, request: policy.deliveryMode == .request,
+                current: t("profile.billing.delivery.\(customer.invoiceDelivery)"),
+                options: policy.deliveryOptions.map { option in
+                    .init(value: option, label: t("profile.billing.delivery.\(option)"), description: t("profile.billing.delivery_help.\(option)"),
+                          checked: option == chosen)
+                },
+                error: errors["invoice_delivery"])
         }
         if policy.paymentShown {
             let chosen = section == "payment" ? form?["payment_method"] ?? customer.paymentMethod : customer.paymentMethod
-            var payment: [String: Any] = modeValues(policy.paymentMode)
-            payment["current"] = t("profile.billing.payment.\(customer.paymentMethod)")
-            if customer.paymentMethod == "sepa", let masked = IBANMask.mask(customer.iban) { payment["iban_masked"] = masked }
-            payment["options"] = policy.paymentOptions(current: customer.paymentMethod).map { option -> [String: Any] in
-                ["value": option, "label": t("profile.billing.payment.\(option)"), "checked": option == chosen]
-            }
-            payment["iban"] = section == "payment" ? form?["iban"] ?? "" : ""
-            payment["mandate_checked"] = section == "payment" && form?["sepa_mandate_accepted"] == "1"
-            payment["mandate_text"] = t("profile.billing.mandate_text", ["tenant": context.tenant.definition.name])
-            for field in ["payment_method", "iban", "sepa_mandate_accepted"] {
-                if let error = errors[field] { payment["error_\(field)"] = error }
-            }
-            values["payment"] = payment
+            model.payment = .init(
+                editable: policy.paymentMode != .readOnly, request: policy.paymentMode == .request,
+                current: t("profile.billing.payment.\(customer.paymentMethod)"),
+                ibanMasked: customer.paymentMethod == "sepa" ? IBANMask.mask(customer.iban) : nil,
+                options: policy.paymentOptions(current: customer.paymentMethod).map { option in
+                    .init(value: option, label: t("profile.billing.payment.\(option)"), checked: option == chosen)
+                },
+                iban: section == "payment" ? form?["iban"] ?? "" : "",
+                mandateChecked: section == "payment" && form?["sepa_mandate_accepted"] == "1",
+                mandateText: t("profile.billing.mandate_text", ["tenant": context.tenant.definition.name]),
+                errorPaymentMethod: errors["payment_method"], errorIban: errors["iban"],
+                errorSepaMandateAccepted: errors["sepa_mandate_accepted"])
         }
         if policy.shippingShown {
-            var shipping: [String: Any] = ["editable": policy.shippingEditable]
             let address = [customer.street, [customer.postalCode, customer.city].compactMap { $0 }.joined(separator: " ")
                            + (customer.province.map { " (\($0))" } ?? "")].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
-            shipping["current"] = address.isEmpty ? "—" : address
             let labels = ["recipient": t("profile.billing.shipping.recipient"), "street": t("profile.billing.shipping.street"),
                           "postal_code": t("profile.billing.shipping.postal_code"), "city": t("profile.billing.shipping.city"),
                           "province": t("profile.billing.shipping.province")]
             let autocomplete = ["recipient": "name", "street": "address-line1", "postal_code": "postal-code", "city": "address-level2",
                                 "province": "address-level1"]
-            shipping["inputs"] = Self.shippingFields.map { name -> [String: Any] in
-                var input: [String: Any] = ["name": "shipping_\(name)", "id": "f-shipping_\(name)", "label": labels[name] ?? name,
-                                            "required": name != "recipient", "autocomplete": autocomplete[name] ?? "off",
-                                            "value": section == "shipping" ? form?["shipping_\(name)"] ?? "" : ""]
-                if let error = errors["shipping_address.\(name)"] { input["error"] = error }
-                return input
-            }
-            if let error = errors["shipping_address"] { shipping["error"] = error }
-            values["shipping"] = shipping
+            model.shipping = .init(
+                editable: policy.shippingEditable,
+                current: address.isEmpty ? "—" : address,
+                inputs: Self.shippingFields.map { name in
+                    .init(name: "shipping_\(name)", id: "f-shipping_\(name)", label: labels[name] ?? name, required: name != "recipient",
+                          autocomplete: autocomplete[name] ?? "off", value: section == "shipping" ? form?["shipping_\(name)"] ?? "" : "",
+                          error: errors["shipping_address.\(name)"])
+                },
+                error: errors["shipping_address"])
         }
-        let pending = snapshot.requests.filter { ($0.form == RequestForm.billing || $0.form == RequestForm.shipping) && $0.isOpen }
-            .map { requestRow($0, locale: locale, theme: theme) }
-        values["pending"] = pending
-        values["has_pending"] = !pending.isEmpty
-        return Pages.render("billing", values, title: t("profile.billing.title"), context: context, status: status)
+        return Pages.render("billing", model, title: t("profile.billing.title"), context: context, status: status)
     }
 
     func postBilling(_ request: Request, context: UserContext) async throws -> Response {
@@ -333,7 +372,7 @@ extension ProfileController {
         switch try await changeBilling(context: context, change: change) {
         case .success(let outcome):
             let done = outcome.isEmpty ? "unchanged" : outcome.requestIds.isEmpty ? "saved" : "requested"
-            return Pages.redirect("/profile/billing?done=\(done)")
+            return Pages.redirect(Routes.profileBilling.done(done))
         case .failure(let problems):
             return try await renderBilling(context: context, snapshot: try await snapshot(context), form: form, problems: problems.problems,
                                            notice: nil, status: .unprocessableContent)

@@ -9,10 +9,10 @@ struct ProfileController {
     let services: PortalServices
 
     static let pages: [PortalPage] = [
-        PortalPage(path: "/profile", titleKey: "profile.title",
+        PortalPage(route: Routes.profile, titleKey: "profile.title",
                    features: [ProfileFeatures.ownData, ProfileFeatures.customerView, ProfileFeatures.customerEdit,
                               ProfileFeatures.companyView, ProfileFeatures.communicationsEmail, ProfileFeatures.registeredOffice]),
-        PortalPage(path: "/profile/billing", titleKey: "profile.billing.title",
+        PortalPage(route: Routes.profileBilling, titleKey: "profile.billing.title",
                    features: [ProfileFeatures.deliveryAndPayment, ProfileFeatures.paperless, ProfileFeatures.directDebit,
                               ProfileFeatures.shippingAddress]),
     ]
@@ -29,14 +29,14 @@ struct ProfileController {
     }
 
     static let apiOperations: [APIOperation] = [
-        APIOperation("GET", "/profile", summary: "The user's own data and the customer record, with what the user may change",
+        APIOperation("GET", Routes.profile, summary: "The user's own data and the customer record, with what the user may change",
                      success: (200, "Profile"), page: pages[0]),
-        APIOperation("PATCH", "/profile", summary: "Change the user's own data and/or the customer record (only the fields sent); "
+        APIOperation("PATCH", Routes.profile, summary: "Change the user's own data and/or the customer record (only the fields sent); "
                      + "where the user may only ask for a change, a change request is recorded instead",
                      requestBody: "ProfileUpdate", success: (200, "Profile"), page: pages[0]),
-        APIOperation("GET", "/profile/billing", summary: "Invoice delivery, payment method (masked IBAN) and invoice shipping address",
+        APIOperation("GET", Routes.profileBilling, summary: "Invoice delivery, payment method (masked IBAN) and invoice shipping address",
                      success: (200, "BillingSettings"), page: pages[1]),
-        APIOperation("PUT", "/profile/billing", summary: "Change invoice delivery, payment method (SEPA direct debit with IBAN) "
+        APIOperation("PUT", Routes.profileBilling, summary: "Change invoice delivery, payment method (SEPA direct debit with IBAN) "
                      + "or request a new invoice shipping address; parts left out are not changed",
                      requestBody: "BillingUpdate", success: (200, "BillingSettings"), page: pages[1]),
     ]
@@ -110,15 +110,15 @@ struct ProfileController {
     ]
 
     func addRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/profile") { request, context in try await profilePage(request, context: context) }
-        group.post("/profile/account") { request, context in try await postOwnData(request, context: context) }
-        group.post("/profile/customer") { request, context in try await postCustomer(request, context: context) }
-        group.get("/profile/billing") { request, context in try await billingPage(request, context: context) }
-        group.post("/profile/billing") { request, context in try await postBilling(request, context: context) }
-        group.get("\(API.prefix)/profile") { _, context in try await apiProfile(context: context) }
-        group.patch("\(API.prefix)/profile") { request, context in try await apiPatchProfile(request, context: context) }
-        group.get("\(API.prefix)/profile/billing") { _, context in try await apiBilling(context: context) }
-        group.put("\(API.prefix)/profile/billing") { request, context in try await apiPutBilling(request, context: context) }
+        group.get(Routes.profile) { request, context in try await profilePage(request, context: context) }
+        group.post(Routes.profileAccount) { request, context in try await postOwnData(request, context: context) }
+        group.post(Routes.profileCustomer) { request, context in try await postCustomer(request, context: context) }
+        group.get(Routes.profileBilling) { request, context in try await billingPage(request, context: context) }
+        group.post(Routes.profileBilling) { request, context in try await postBilling(request, context: context) }
+        group.get(Routes.profile.api) { _, context in try await apiProfile(context: context) }
+        group.patch(Routes.profile.api) { request, context in try await apiPatchProfile(request, context: context) }
+        group.get(Routes.profileBilling.api) { _, context in try await apiBilling(context: context) }
+        group.put(Routes.profileBilling.api) { request, context in try await apiPutBilling(request, context: context) }
     }
 
     // MARK: Loading
@@ -314,8 +314,48 @@ struct ProfileController {
                                        problems: [], notice: notice)
     }
 
+    /// A problem in a form's summary, linking to its field.
+    struct ProblemLink: Encodable { var message, href: String }
+
+    /// A pending change request as the profile pages list it.
+    struct RequestRow: Encodable { var id, subject, date, status: String }
+
+    /// What the profile page shows: the user's own data, and the customer record when the user may see it.
+    struct ProfilePageModel: Encodable {
+        struct Input: Encodable {
+            var name, id, label, type, autocomplete: String
+            var required: Bool
+            var value: String
+            var maxlength, hint, error: String?
+        }
+        struct Fact: Encodable {
+            var label, value: String
+            var immutable: Bool?
+            var id, error: String?
+        }
+        struct Customer: Encodable {
+            var facts: [Fact]
+            var inputs: [Input]
+            var editing, modeRequest, hasErrors: Bool
+            var errorList: [ProblemLink]
+            var changeHint, readonlyHint: String?
+            var pending: [RequestRow]
+            var hasPending: Bool
+        }
+        var username: String
+        var ownEditable: Bool
+        var ownInputs: [Input]
+        var ownFacts: [Fact]
+        var emailIsUsername, ownHasErrors: Bool
+        var ownErrorList: [ProblemLink]
+        var notice: String?
+        var customer: Customer?
+        var links: ProfileJSON.Links
+    }
+
     private func renderProfile(context: UserContext, snapshot: Snapshot, ownForm: SubmittedForm?, customerForm: SubmittedForm?,
                                problems: [FieldProblem], notice: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
+        typealias Model = ProfilePageModel
         let theme = context.tenant.theme
         let locale = context.locale
         func t(_ key: String, _ values: [String: String] = [:]) -> String { theme.text(key, locale: locale, values) }
@@ -326,16 +366,13 @@ struct ProfileController {
         let user = snapshot.user
 
         func ownInput(_ name: String, label: String, type: String, autocomplete: String, value: String?, required: Bool,
-                      hint: String? = nil) -> [String: Any] {
-            var input: [String: Any] = ["name": "user_\(name)", "id": "f-user_\(name)", "label": label, "type": type,
-                                        "autocomplete": autocomplete, "required": required,
-                                        "value": ownForm?[ "user_\(name)" ] ?? value ?? ""]
-            if name == "current_password" { input["name"] = "current_password"; input["id"] = "f-current_password"; input["value"] = "" }
-            if let error = errors["user.\(name)"] { input["error"] = error }
-            if let hint { input["hint"] = hint }
-            return input
+                      hint: String? = nil) -> Model.Input {
+            let password = name == "current_password"
+            return Model.Input(name: password ? name : "user_\(name)", id: password ? "f-\(name)" : "f-user_\(name)", label: label, type: type,
+                               autocomplete: autocomplete, required: required,
+                               value: password ? "" : ownForm?["user_\(name)"] ?? value ?? "", hint: hint, error: errors["user.\(name)"])
         }
-        var ownInputs: [[String: Any]] = []
+        var ownInputs: [Model.Input] = []
         if own.editable {
             ownInputs = [
                 ownInput("first_name", label: t("profile.user.first_name"), type: "text", autocomplete: "given-name", value: user.firstName, required: true),
@@ -346,88 +383,76 @@ struct ProfileController {
                          value: nil, required: false, hint: t("profile.user.current_password_hint")),
             ]
         }
-        var values: [String: Any] = [
-            "username": user.username,
-            "own_editable": own.editable,
-            "own_inputs": ownInputs,
-            "own_facts": [
-                ["label": t("profile.user.name"), "value": [user.firstName, user.lastName].compactMap { $0 }.joined(separator: " ")],
-                ["label": t("profile.user.email"), "value": user.email ?? "—"],
+        let ownProblems = problems.filter { $0.field.hasPrefix("user.") }
+        var model = Model(
+            username: user.username,
+            ownEditable: own.editable,
+            ownInputs: ownInputs,
+            ownFacts: [
+                .init(label: t("profile.user.name"), value: [user.firstName, user.lastName].compactMap { $0 }.joined(separator: " ")),
+                .init(label: t("profile.user.email"), value: user.email ?? "—"),
             ],
-            "email_is_username": own.emailIsUsername,
-            "own_has_errors": problems.contains { $0.field.hasPrefix("user.") },
-            "own_error_list": problems.filter { $0.field.hasPrefix("user.") }.map { ["message": $0.message.resolve(locale),
-                                                                                     "href": "#f-\($0.field == "user.current_password" ? "current_password" : $0.field.replacingOccurrences(of: ".", with: "_"))"] },
-        ]
-        if let notice { values["notice"] = notice }
+            emailIsUsername: own.emailIsUsername,
+            ownHasErrors: !ownProblems.isEmpty,
+            ownErrorList: ownProblems.map { problem in
+                ProblemLink(message: problem.message.resolve(locale),
+                            href: "#f-\(problem.field == "user.current_password" ? "current_password" : problem.field.replacingOccurrences(of: ".", with: "_"))")
+            },
+            notice: notice,
+            links: links(context))
 
         let policy = CustomerDataPolicy(context: context, customer: snapshot.customer)
         if policy.visible {
             let customer = snapshot.customer
             let editing = policy.hasEditable
-            var facts: [[String: Any]] = [["label": t("profile.customer.code"), "value": customer.customerCode]]
+            var facts = [Model.Fact(label: t("profile.customer.code"), value: customer.customerCode)]
             if let type = definition.customerTypes[customer.customerType] {
-                facts.append(["label": t("profile.customer.type"), "value": type.label.resolve(locale)])
+                facts.append(.init(label: t("profile.customer.type"), value: type.label.resolve(locale)))
             }
-            var inputs: [[String: Any]] = []
+            var inputs: [Model.Input] = []
             for field in policy.fields {
                 let label = field.input.label.resolve(locale)
+                let error = errors["customer.\(field.input.name)"]
                 if editing && field.editable {
-                    var input: [String: Any] = [
-                        "name": field.input.name, "id": "f-\(field.input.name)", "label": label, "type": field.input.type,
-                        "autocomplete": field.input.autocomplete ?? "off", "required": field.input.required,
-                        "value": customerForm?[field.input.name] ?? field.value ?? "",
-                    ]
-                    if let max = field.input.maxLength { input["maxlength"] = String(max) }
-                    if let hint = field.input.hint { input["hint"] = hint.resolve(locale) }
-                    if let error = errors["customer.\(field.input.name)"] { input["error"] = error }
-                    inputs.append(input)
+                    inputs.append(.init(name: field.input.name, id: "f-\(field.input.name)", label: label, type: field.input.type,
+                                        autocomplete: field.input.autocomplete ?? "off", required: field.input.required,
+                                        value: customerForm?[field.input.name] ?? field.value ?? "",
+                                        maxlength: field.input.maxLength.map { String($0) }, hint: field.input.hint?.resolve(locale), error: error))
                 } else {
-                    var shown = field.value ?? ""
-                    if field.input.type == "date" { shown = Formatting.day(field.value) }
-                    var fact: [String: Any] = ["label": label, "value": shown.isEmpty ? "—" : shown, "immutable": field.immutable,
-                                               "id": "f-\(field.input.name)"]
-                    if let error = errors["customer.\(field.input.name)"] { fact["error"] = error }
-                    facts.append(fact)
+                    let shown = field.input.type == "date" ? Formatting.day(field.value) : field.value ?? ""
+                    facts.append(.init(label: label, value: shown.isEmpty ? "—" : shown, immutable: field.immutable,
+                                       id: "f-\(field.input.name)", error: error))
                 }
             }
-            var section: [String: Any] = [
-                "facts": facts, "inputs": inputs, "editing": editing && !inputs.isEmpty,
-                "mode_request": policy.mode == .request,
-                "has_errors": problems.contains { $0.field.hasPrefix("customer.") },
-                "error_list": problems.filter { $0.field.hasPrefix("customer.") }.map {
-                    ["message": $0.message.resolve(locale), "href": "#f-\($0.field.dropFirst("customer.".count))"]
-                },
-            ]
-            if policy.fields.contains(where: { $0.immutable }), let hint = definition.fieldPolicies?.changeHint {
-                section["change_hint"] = hint.resolve(locale)
-            }
+            let customerProblems = problems.filter { $0.field.hasPrefix("customer.") }
+            var readonlyHint: String?
             if policy.mode == .readOnly || policy.fields.contains(where: { !$0.editable && !$0.immutable }) {
-                if let care = definition.contacts?.customerCare {
-                    section["readonly_hint"] = t("profile.customer.readonly_hint_phone", ["phone": care])
-                } else {
-                    section["readonly_hint"] = t("profile.customer.readonly_hint")
-                }
+                readonlyHint = definition.contacts?.customerCare.map { t("profile.customer.readonly_hint_phone", ["phone": $0]) }
+                    ?? t("profile.customer.readonly_hint")
             }
             let pending = snapshot.requests.filter { $0.form == RequestForm.customerData && $0.isOpen }.map { requestRow($0, locale: locale, theme: theme) }
-            section["pending"] = pending
-            section["has_pending"] = !pending.isEmpty
-            values["customer"] = section
+            model.customer = .init(
+                facts: facts, inputs: inputs, editing: editing && !inputs.isEmpty,
+                modeRequest: policy.mode == .request,
+                hasErrors: !customerProblems.isEmpty,
+                errorList: customerProblems.map { ProblemLink(message: $0.message.resolve(locale), href: "#f-\($0.field.dropFirst("customer.".count))") },
+                changeHint: policy.fields.contains(where: { $0.immutable }) ? definition.fieldPolicies?.changeHint?.resolve(locale) : nil,
+                readonlyHint: readonlyHint,
+                pending: pending, hasPending: !pending.isEmpty)
         }
-        values["links"] = links(context)
-        return Pages.render("profile", values, title: t("profile.title"), context: context, status: status)
+        return Pages.render("profile", model, title: t("profile.title"), context: context, status: status)
     }
 
-    func requestRow(_ request: RequestRecord, locale: String, theme: PortalTheme) -> [String: Any] {
-        ["id": String(request.id ?? 0), "subject": request.subject, "date": Formatting.date(request.createdAt, locale: locale),
-         "status": theme.text("profile.request_status.\(request.status)", locale: locale)]
+    func requestRow(_ request: RequestRecord, locale: String, theme: PortalTheme) -> RequestRow {
+        RequestRow(id: String(request.id ?? 0), subject: request.subject, date: Formatting.date(request.createdAt, locale: locale),
+                   status: theme.text("profile.request_status.\(request.status)", locale: locale))
     }
 
-    private func links(_ context: UserContext) -> [String: Any] {
-        var links: [String: Any] = ["password_change": "/password/change"]
-        if (try? context.require(page: Self.billingPage)) != nil { links["billing"] = "/profile/billing" }
+    private func links(_ context: UserContext) -> ProfileJSON.Links {
+        var links = ProfileJSON.Links(passwordChange: Routes.passwordChange.path())
+        if (try? context.require(page: Self.billingPage)) != nil { links.billing = Routes.profileBilling.path() }
         if let notifications = NotificationsController.pages.first, (try? context.require(page: notifications)) != nil {
-            links["notifications"] = notifications.path
+            links.notifications = notifications.path
         }
         return links
     }
@@ -439,7 +464,7 @@ struct ProfileController {
                                           email: form.fields["user_email"], currentPassword: form.fields["current_password"])
         switch try await changeProfile(context: context, own: update, customer: nil, rejectUnknown: false) {
         case .success(let outcome):
-            return Pages.redirect("/profile?done=\(outcome.emailChanged ? "email" : outcome.ownChanged ? "account" : "unchanged")")
+            return Pages.redirect(Routes.profile.done(outcome.emailChanged ? "email" : outcome.ownChanged ? "account" : "unchanged"))
         case .failure(let problems):
             return try await renderProfile(context: context, snapshot: try await snapshot(context), ownForm: form, customerForm: nil,
                                            problems: problems.problems, notice: nil, status: .unprocessableContent)
@@ -454,7 +479,7 @@ struct ProfileController {
         switch try await changeProfile(context: context, own: nil, customer: submitted, rejectUnknown: false) {
         case .success(let outcome):
             let done = outcome.customerChanges.isEmpty ? "unchanged" : outcome.requestId != nil ? "requested" : "customer"
-            return Pages.redirect("/profile?done=\(done)")
+            return Pages.redirect(Routes.profile.done(done))
         case .failure(let problems):
             return try await renderProfile(context: context, snapshot: try await snapshot(context), ownForm: nil, customerForm: form,
                                            problems: problems.problems, notice: nil, status: .unprocessableContent)
@@ -491,7 +516,7 @@ struct ProfileController {
             var fields: [Field]
             var pendingRequests: [ChangeRequestJSON]
         }
-        struct Links: Encodable { var passwordChange: String; var billing: String?; var notifications: String? }
+        struct Links: Encodable { var passwordChange: String; var billing: String? = nil; var notifications: String? = nil }
         var user: User
         var customer: Customer?
         var links: Links
@@ -528,12 +553,9 @@ struct ProfileController {
                              },
                              pendingRequests: snapshot.requests.filter { $0.form == RequestForm.customerData && $0.isOpen }.map(ChangeRequestJSON.init))
         }
-        let links = links(context)
         return ProfileJSON(user: .init(username: user.username, firstName: user.firstName, lastName: user.lastName, email: user.email,
                                        emailIsUsername: own.emailIsUsername, editable: own.editable),
-                           customer: customer,
-                           links: .init(passwordChange: "/password/change", billing: links["billing"] as? String,
-                                        notifications: links["notifications"] as? String))
+                           customer: customer, links: links(context))
     }
 
     private func apiProfile(context: UserContext) async throws -> Response {

@@ -12,7 +12,7 @@ struct AccountUsersController {
     /// Unidata and WINDTRE: `users.create`/`users.manage`; TIM: `users.create`/`users.change_role`;
     /// Tunda: `sub_accounts.manage`.
     static let pages: [PortalPage] = [
-        PortalPage(path: "/users", titleKey: "users.title",
+        PortalPage(route: Routes.users, titleKey: "users.title",
                    features: ["users.manage", "users.create", "users.change_role", "sub_accounts.manage"]),
     ]
 
@@ -21,20 +21,20 @@ struct AccountUsersController {
     static let apiOperations: [APIOperation] = pages[0].features.flatMap { feature -> [APIOperation] in
         let idParameter = APIOperation.Parameter("id", in: "path", required: true, description: "User id", schema: .integer)
         return [
-            APIOperation("GET", "/users", summary: "The customer's users, pending invitations and the roles the caller may invite; "
+            APIOperation("GET", Routes.users, summary: "The customer's users, pending invitations and the roles the caller may invite; "
                          + "each user lists the actions the caller may take on it", feature: feature, success: (200, "UserList")),
-            APIOperation("GET", "/users/{id}", summary: "One user of the customer", feature: feature, parameters: [idParameter],
+            APIOperation("GET", Routes.user, summary: "One user of the customer", feature: feature, parameters: [idParameter],
                          success: (200, "User")),
-            APIOperation("POST", "/users/invitations", summary: "Invite a new user (the invitation e-mail completes the registration)",
+            APIOperation("POST", Routes.usersInvitations, summary: "Invite a new user (the invitation e-mail completes the registration)",
                          feature: feature, requestBody: "InvitationRequest", success: (201, "Invitation")),
-            APIOperation("DELETE", "/users/invitations/{id}", summary: "Revoke a pending invitation (its link stops working)",
+            APIOperation("DELETE", Routes.usersInvitation, summary: "Revoke a pending invitation (its link stops working)",
                          feature: feature,
                          parameters: [.init("id", in: "path", required: true, description: "Invitation id", schema: .integer)],
                          success: (204, nil)),
-            APIOperation("PATCH", "/users/{id}", summary: "Change a user's name or e-mail, toggles, role or status (all or nothing; "
+            APIOperation("PATCH", Routes.user, summary: "Change a user's name or e-mail, toggles, role or status (all or nothing; "
                          + "each change as the role's rules allow)", feature: feature, parameters: [idParameter],
                          requestBody: "UserChange", success: (200, "User")),
-            APIOperation("DELETE", "/users/{id}", summary: "Delete a user (their sessions end)", feature: feature,
+            APIOperation("DELETE", Routes.user, summary: "Delete a user (their sessions end)", feature: feature,
                          parameters: [idParameter], success: (204, nil)),
         ]
     }
@@ -78,19 +78,19 @@ struct AccountUsersController {
     ]
 
     func addRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/users") { request, context in try await list(request, context: context) }
-        group.post("/users/invite") { request, context in try await invite(request, context: context) }
-        group.post("/users/invitations/:id/revoke") { request, context in try await revokeInvitation(request, context: context) }
-        group.post("/users/invitations/:id/resend") { request, context in try await resendInvitation(request, context: context) }
-        group.get("/users/:id") { request, context in try await detail(request, context: context) }
-        group.post("/users/:id/:action") { request, context in try await change(request, context: context) }
+        group.get(Routes.users) { request, context in try await list(request, context: context) }
+        group.post(Routes.usersInvite) { request, context in try await invite(request, context: context) }
+        group.post(Routes.usersInvitationRevoke) { request, context in try await revokeInvitation(request, context: context) }
+        group.post(Routes.usersInvitationResend) { request, context in try await resendInvitation(request, context: context) }
+        group.get(Routes.user) { request, context in try await detail(request, context: context) }
+        group.post(Routes.userAction) { request, context in try await change(request, context: context) }
 
-        group.get("\(API.prefix)/users") { _, context in try await apiList(context: context) }
-        group.get("\(API.prefix)/users/:id") { _, context in try await apiUser(context: context) }
-        group.post("\(API.prefix)/users/invitations") { request, context in try await apiInvite(request, context: context) }
-        group.delete("\(API.prefix)/users/invitations/:id") { request, context in try await apiRevoke(request, context: context) }
-        group.patch("\(API.prefix)/users/:id") { request, context in try await apiPatch(request, context: context) }
-        group.delete("\(API.prefix)/users/:id") { request, context in try await apiDelete(request, context: context) }
+        group.get(Routes.users.api) { _, context in try await apiList(context: context) }
+        group.get(Routes.user.api) { _, context in try await apiUser(context: context) }
+        group.post(Routes.usersInvitations.api) { request, context in try await apiInvite(request, context: context) }
+        group.delete(Routes.usersInvitation.api) { request, context in try await apiRevoke(request, context: context) }
+        group.patch(Routes.user.api) { request, context in try await apiPatch(request, context: context) }
+        group.delete(Routes.user.api) { request, context in try await apiDelete(request, context: context) }
     }
 
     // MARK: Shared
@@ -151,6 +151,38 @@ struct AccountUsersController {
         [user.firstName, user.lastName].compactMap { $0 }.joined(separator: " ")
     }
 
+    /// What the users page shows. Text that may be empty is nil then (the page tests it with a section).
+    struct ListModel: Encodable {
+        struct User: Encodable {
+            var id, username: String
+            var name, email: String?
+            var role, status: String
+            var blocked: Bool
+            var toggles: String?
+            var lastLogin: String
+            var isYou, manageable: Bool
+        }
+        struct Invitation: Encodable {
+            var id, email: String
+            var username: String?
+            var role, expires: String
+            var expired, canManage: Bool
+        }
+        struct Role: Encodable {
+            var id, label: String
+            var selected, assignsUsername: Bool
+            var description: String?
+        }
+        var users: [User]
+        var invitations: [Invitation]
+        var hasInvitations: Bool
+        var roles: [Role]
+        var canInvite, usernameNeeded: Bool
+        var formEmail, formUsername: String?
+        var userCount: String
+        var notice, singleRole: String?
+    }
+
     private func list(_ request: Request, context: UserContext, problems: [FieldProblem] = [], form: SubmittedForm? = nil,
                       notice: String? = nil) async throws -> Response {
         let management = try management(context)
@@ -160,40 +192,35 @@ struct AccountUsersController {
         let noticeKey = notice ?? request.uri.queryParameters["done"].map(String.init).flatMap { key in
             ["deleted", "revoked", "resent"].contains(key) ? management.text("users.done.\(key)") : nil
         }
-        var values: [String: Any] = [
-            "users": users.map { user -> [String: Any] in
-                let actions = management.allowedActions(on: user)
-                return [
-                    "id": String(user.id ?? 0), "username": user.username, "name": userName(user), "email": user.email ?? "",
-                    "role": management.roleLabel(user.role), "status": statusLabel(user.status, management),
-                    "blocked": user.status == "blocked", "toggles": toggleSummary(user, management),
-                    "last_login": user.lastLoginAt.map { Formatting.dateTime($0, locale: context.locale) } ?? management.text("users.never"),
-                    "is_you": user.id == context.user.id, "manageable": !actions.isEmpty,
-                ]
+        let open = pending(invitations)
+        let model = ListModel(
+            users: users.map { user in
+                ListModel.User(
+                    id: String(user.id ?? 0), username: user.username, name: userName(user).nonEmpty, email: user.email?.nonEmpty,
+                    role: management.roleLabel(user.role), status: statusLabel(user.status, management),
+                    blocked: user.status == "blocked", toggles: toggleSummary(user, management).nonEmpty,
+                    lastLogin: user.lastLoginAt.map { Formatting.dateTime($0, locale: context.locale) } ?? management.text("users.never"),
+                    isYou: user.id == context.user.id, manageable: !management.allowedActions(on: user).isEmpty)
             },
-            "invitations": pending(invitations).map { invitation -> [String: Any] in
-                [
-                    "id": String(invitation.id ?? 0), "email": invitation.email, "username": invitation.username,
-                    "role": management.roleLabel(invitation.role),
-                    "expires": Formatting.date(invitation.expiresAt, locale: context.locale), "expired": invitation.expiresAt <= now,
-                    "can_manage": invitable.contains(invitation.role),
-                ]
+            invitations: open.map { invitation in
+                ListModel.Invitation(
+                    id: String(invitation.id ?? 0), email: invitation.email, username: invitation.username.nonEmpty,
+                    role: management.roleLabel(invitation.role),
+                    expires: Formatting.date(invitation.expiresAt, locale: context.locale), expired: invitation.expiresAt <= now,
+                    canManage: invitable.contains(invitation.role))
             },
-            "roles": invitable.map { role -> [String: Any] in
-                ["id": role, "label": management.roleLabel(role), "selected": role == form?["role"],
-                 "assigns_username": management.invitationAssignsUsername(role),
-                 "description": management.definition.roles[role]?.description?.resolve(context.locale) ?? ""]
+            hasInvitations: !open.isEmpty,
+            roles: invitable.map { role in
+                ListModel.Role(id: role, label: management.roleLabel(role), selected: role == form?["role"],
+                               assignsUsername: management.invitationAssignsUsername(role),
+                               description: management.definition.roles[role]?.description?.resolve(context.locale).nonEmpty)
             },
-            "can_invite": !invitable.isEmpty,
-            "username_needed": invitable.contains { management.invitationAssignsUsername($0) },
-            "form_email": form?["email"] ?? "", "form_username": form?["username"] ?? "",
-            "user_count": String(users.count),
-        ]
-        if let noticeKey { values["notice"] = noticeKey }
-        if invitable.count == 1 { values["single_role"] = management.roleLabel(invitable[0]) }
-        values.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
-        values["has_invitations"] = !pending(invitations).isEmpty
-        return Pages.render("users", TemplateValues.pruned(values), title: management.text("users.title"), context: context,
+            canInvite: !invitable.isEmpty,
+            usernameNeeded: invitable.contains { management.invitationAssignsUsername($0) },
+            formEmail: form?["email"].nonEmpty, formUsername: form?["username"].nonEmpty,
+            userCount: String(users.count),
+            notice: noticeKey?.nonEmpty, singleRole: invitable.count == 1 ? management.roleLabel(invitable[0]).nonEmpty : nil)
+        return Pages.render("users", model, errors: problems, title: management.text("users.title"), context: context,
                             status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 
@@ -226,7 +253,7 @@ struct AccountUsersController {
         }
         guard try await Invitations(services: services, tenant: context.tenant)
             .revoke(invitationId: invitationId, customerId: context.customer.id ?? 0, by: context.user.id) else { throw PortalError.notFound }
-        return Pages.redirect("/users?done=revoked")
+        return Pages.redirect(Routes.users.done("revoked"))
     }
 
     private func resendInvitation(_ request: Request, context: UserContext) async throws -> Response {
@@ -246,12 +273,51 @@ struct AccountUsersController {
         _ = try await Invitations(services: services, tenant: context.tenant).issue(
             customerId: invitation.customerId, email: invitation.email, username: invitation.username.isEmpty ? nil : invitation.username,
             role: invitation.role, createdBy: context.user.id, locale: context.locale)
-        return Pages.redirect("/users?done=resent")
+        return Pages.redirect(Routes.users.done("resent"))
+    }
+
+    /// The error page with the engine's reason.
+    struct ForbiddenModel: Encodable {
+        var message: String
+        var code = "forbidden"
+        var status = 403
     }
 
     private func forbiddenPage(_ message: String, context: UserContext) -> Response {
-        Pages.render("error", ["message": message, "code": "forbidden", "status": 403],
+        Pages.render("error", ForbiddenModel(message: message),
                      title: context.tenant.theme.text("error.forbidden.title", locale: context.locale), context: context, status: .forbidden)
+    }
+
+    /// What a user's page shows. Text that may be empty is nil then (the page tests it with a section).
+    struct DetailModel: Encodable {
+        struct Member: Encodable {
+            var id, username: String
+            var name, email, firstName, lastName, formEmail: String?
+            var role: String
+            var roleDescription: String?
+            var status: String
+            var blocked: Bool
+            var lastLogin, created: String
+            var isYou: Bool
+        }
+        struct Toggle: Encodable {
+            var id, label: String
+            var on: Bool
+        }
+        struct RoleChoice: Encodable {
+            var id, label: String
+            var selected: Bool
+            var description: String?
+        }
+        var member: Member
+        var toggles: [Toggle]
+        var hasToggles: Bool
+        var canEdit, emailEditable, canToggle, canChangeRole: Bool
+        var roleChoices: [RoleChoice]
+        var canBlock, canDelete: Bool
+        var notes: [String]
+        var hasNotes, noActions: Bool
+        var notice: String?
     }
 
     private func detail(_ request: Request, context: UserContext, problems: [FieldProblem] = [], form: SubmittedForm? = nil,
@@ -263,42 +329,40 @@ struct AccountUsersController {
         }) else { throw PortalError.notFound }
         let actions = management.allowedActions(on: user)
         let role = management.definition.roles[user.role]
-        let toggles = (role?.toggles ?? OrderedMap()).map { id, toggle -> [String: Any] in
-            let on = failedAction == "toggles" ? form?.fields["toggle_\(id)"] != nil : user.toggleList.contains(id)
-            return ["id": id, "label": toggle.label.resolve(context.locale), "on": on]
+        let toggles = (role?.toggles ?? OrderedMap()).map { id, toggle in
+            DetailModel.Toggle(id: id, label: toggle.label.resolve(context.locale),
+                               on: failedAction == "toggles" ? form?.fields["toggle_\(id)"] != nil : user.toggleList.contains(id))
         }
         let saved = request.uri.queryParameters["done"].map(String.init).flatMap { key in
             ["edited", "toggles", "role", "blocked", "unblocked"].contains(key) ? management.text("users.done.\(key)") : nil
         }
-        var values: [String: Any] = [
-            "member": [
-                "id": String(userId), "username": user.username, "name": userName(user), "email": user.email ?? "",
-                "first_name": form?.fields["first_name"] ?? user.firstName ?? "", "last_name": form?.fields["last_name"] ?? user.lastName ?? "",
-                "form_email": form?.fields["email"] ?? user.email ?? "",
-                "role": management.roleLabel(user.role), "role_description": role?.description?.resolve(context.locale) ?? "",
-                "status": statusLabel(user.status, management), "blocked": user.status == "blocked",
-                "last_login": user.lastLoginAt.map { Formatting.dateTime($0, locale: context.locale) } ?? management.text("users.never"),
-                "created": Formatting.date(user.createdAt, locale: context.locale),
-                "is_you": user.id == context.user.id,
-            ] as [String: Any],
-            "toggles": toggles,
-            "has_toggles": !toggles.isEmpty,
-            "can_edit": actions.contains(.edit), "email_editable": management.emailEditable,
-            "can_toggle": actions.contains(.changeToggles),
-            "can_change_role": actions.contains(.changeRole),
-            "role_choices": management.roleChoices(for: user).map { id -> [String: Any] in
-                ["id": id, "label": management.roleLabel(id), "selected": form?["role"] == id,
-                 "description": management.definition.roles[id]?.description?.resolve(context.locale) ?? ""]
+        let userNotes = notes(for: user, management)
+        let model = DetailModel(
+            member: .init(
+                id: String(userId), username: user.username, name: userName(user).nonEmpty, email: user.email?.nonEmpty,
+                firstName: (form?.fields["first_name"] ?? user.firstName)?.nonEmpty, lastName: (form?.fields["last_name"] ?? user.lastName)?.nonEmpty,
+                formEmail: (form?.fields["email"] ?? user.email)?.nonEmpty,
+                role: management.roleLabel(user.role), roleDescription: role?.description?.resolve(context.locale).nonEmpty,
+                status: statusLabel(user.status, management), blocked: user.status == "blocked",
+                lastLogin: user.lastLoginAt.map { Formatting.dateTime($0, locale: context.locale) } ?? management.text("users.never"),
+                created: Formatting.date(user.createdAt, locale: context.locale),
+                isYou: user.id == context.user.id),
+            toggles: toggles,
+            hasToggles: !toggles.isEmpty,
+            canEdit: actions.contains(.edit), emailEditable: management.emailEditable,
+            canToggle: actions.contains(.changeToggles),
+            canChangeRole: actions.contains(.changeRole),
+            roleChoices: management.roleChoices(for: user).map { id in
+                .init(id: id, label: management.roleLabel(id), selected: form?["role"] == id,
+                      description: management.definition.roles[id]?.description?.resolve(context.locale).nonEmpty)
             },
-            "can_block": actions.contains(.block),
-            "can_delete": actions.contains(.delete),
-            "notes": notes(for: user, management),
-            "has_notes": !notes(for: user, management).isEmpty,
-            "no_actions": actions.isEmpty,
-        ]
-        if let saved { values["notice"] = saved }
-        values.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
-        return Pages.render("users_detail", TemplateValues.pruned(values), title: management.text("users.detail_title", ["username": user.username]),
+            canBlock: actions.contains(.block),
+            canDelete: actions.contains(.delete),
+            notes: userNotes,
+            hasNotes: !userNotes.isEmpty,
+            noActions: actions.isEmpty,
+            notice: saved?.nonEmpty)
+        return Pages.render("users_detail", model, errors: problems, title: management.text("users.detail_title", ["username": user.username]),
                             context: context, status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 
@@ -328,7 +392,7 @@ struct AccountUsersController {
                                             form: form, failedAction: action)
                 }
                 try await management.delete(userId: userId)
-                return Pages.redirect("/users?done=deleted")
+                return Pages.redirect(Routes.users.done("deleted"))
             }
         } catch let refusal as UserManagement.Refusal {
             switch refusal {
@@ -338,7 +402,7 @@ struct AccountUsersController {
             }
         }
         let done = action == "toggles" ? "toggles" : (action == "edit" ? "edited" : (action == "role" ? "role" : "\(action)ed"))
-        return Pages.redirect("/users/\(userId)?done=\(done)")
+        return Pages.redirect(Routes.user.done(done, userId))
     }
 
     // MARK: API

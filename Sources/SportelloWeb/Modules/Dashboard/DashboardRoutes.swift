@@ -1,0 +1,4 @@
+extension Routes {
+    /// The home page, every user's landing page.
+    public static let dashboard = Route("/")
+}

@@ -1,0 +1,4 @@
+extension Routes {
+    /// One of the tenant's YAML sections.
+    public static let section = Route("/sections/:section")
+}
