@@ -129,7 +129,7 @@ extension LineProductsController {
                               expiresOn: maintenance.expiresOn.map { Formatting.day($0) }, expired: maintenance.expiresOn.map { $0 < today })
                     },
                     imeiBlockHref: imeiForm.flatMap { form in
-                        device.identifierKind == "imei" && device.status == "active" ? "/requests/new/\(form)" : nil
+                        device.identifierKind == "imei" && device.status == "active" ? Routes.requestForm.path(form) : nil
                     })
             },
             hasDevices: !devices.isEmpty)
