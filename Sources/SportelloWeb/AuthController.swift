@@ -8,18 +8,27 @@ struct AuthController {
     let services: PortalServices
 
     func addRoutes(to group: RouterGroup<TenantContext>) {
-        group.get("/login") { request, context in loginPage(request, context: context) }
-        group.post("/login") { request, context in try await login(request, context: context) }
-        group.post("/logout") { request, context in try await logout(request, context: context) }
-        group.get("/password/change") { request, context in try passwordChangePage(context: context, problems: []) }
-        group.post("/password/change") { request, context in try await changePassword(request, context: context) }
+        group.get(Routes.login) { request, context in loginPage(request, context: context) }
+        group.post(Routes.login) { request, context in try await login(request, context: context) }
+        group.post(Routes.logout) { request, context in try await logout(request, context: context) }
+        group.get(Routes.passwordChange) { _, context in try passwordChangePage(context: context, problems: []) }
+        group.post(Routes.passwordChange) { request, context in try await changePassword(request, context: context) }
     }
 
-    private func flowLinks(_ context: TenantContext) -> (registration: [[String: String]], recovery: [[String: String]]) {
-        var registration: [[String: String]] = []
-        var recovery: [[String: String]] = []
+    /// What the login page shows.
+    struct LoginPage: Encodable {
+        struct FlowLink: Encodable { var href, label: String }
+        var identifierLabel, identifier, identifierType, next: String
+        var registrationLinks, recoveryLinks: [FlowLink]
+        var hasRegistrationLinks, hasRecoveryLinks, caseSensitive: Bool
+        var loginError, notice: String?
+    }
+
+    private func flowLinks(_ context: TenantContext) -> (registration: [LoginPage.FlowLink], recovery: [LoginPage.FlowLink]) {
+        var registration: [LoginPage.FlowLink] = []
+        var recovery: [LoginPage.FlowLink] = []
         for (id, flow) in context.tenant.definition.flows {
-            let item = ["href": "/access/\(id)", "label": flow.label.resolve(context.locale)]
+            let item = LoginPage.FlowLink(href: Routes.accessFlow.path(id), label: flow.label.resolve(context.locale))
             if flow.kind == .recovery { recovery.append(item) }
             else if flow.steps.first?.step != .invitation { registration.append(item) }
         }
@@ -32,22 +41,17 @@ struct AuthController {
         let identifiers = context.tenant.definition.login.identifiers
         let labelKey = identifiers.count > 1 ? "field.username_or_email" : (identifiers.first == .email ? "field.email" : "field.username")
         let links = flowLinks(context)
-        var values: [String: Any] = [
-            "identifier_label": theme.text(labelKey, locale: context.locale),
-            "identifier": identifier,
-            "identifier_type": identifiers == [.email] ? "email" : "text",
-            "next": Self.safeNext(request.uri.queryParameters["next"].map(String.init)) ?? "/",
-            "registration_links": links.registration,
-            "recovery_links": links.recovery,
-            "has_registration_links": !links.registration.isEmpty,
-            "has_recovery_links": !links.recovery.isEmpty,
-            "case_sensitive": context.tenant.definition.login.caseSensitive,
-        ]
-        if let problem { values["login_error"] = problem }
-        if let done = request.uri.queryParameters["done"] {
-            values["notice"] = theme.text(done == "recovery" ? "login.recovery_done" : "login.registration_done", locale: context.locale)
-        }
-        return Pages.render("login", values, title: theme.text("login.title", locale: context.locale), context: context, status: status)
+        let model = LoginPage(
+            identifierLabel: theme.text(labelKey, locale: context.locale), identifier: identifier,
+            identifierType: identifiers == [.email] ? "email" : "text",
+            next: Self.safeNext(request.uri.queryParameters["next"].map(String.init)) ?? Routes.dashboard.path(),
+            registrationLinks: links.registration, recoveryLinks: links.recovery,
+            hasRegistrationLinks: !links.registration.isEmpty, hasRecoveryLinks: !links.recovery.isEmpty,
+            caseSensitive: context.tenant.definition.login.caseSensitive, loginError: problem,
+            notice: request.uri.queryParameters["done"].map {
+                theme.text($0 == "recovery" ? "login.recovery_done" : "login.registration_done", locale: context.locale)
+            })
+        return Pages.render("login", model, title: theme.text("login.title", locale: context.locale), context: context, status: status)
     }
 
     /// Only a strict same-site path is accepted as a place to go after login: it starts with one `/`, holds
@@ -79,11 +83,11 @@ struct AuthController {
         switch try await accounts.login(identifier: identifier, password: form["password"], remoteAddress: context.remoteAddress,
                                         deviceToken: RequestCookies(request)[Accounts.deviceCookie]) {
         case .success(_, let cookies):
-            var response = Pages.redirect(Self.safeNext(form.value("next")) ?? "/")
+            var response = Pages.redirect(Self.safeNext(form.value("next")) ?? Routes.dashboard.path())
             response.setCookies(cookies)
             return response
         case .mustChangePassword(_, let cookies):
-            var response = Pages.redirect("/password/change")
+            var response = Pages.redirect(Routes.passwordChange.path())
             response.setCookies(cookies)
             return response
         case .rejected:
@@ -100,25 +104,23 @@ struct AuthController {
         if let token = request.cookies[CookieName.session]?.value {
             try await services.database.write(tenant: context.tenant.id, now: services.now) { try await $0.deleteSession(tokenHash: Secrets.hash(token)) }
         }
-        var response = Pages.redirect("/login")
+        var response = Pages.redirect(Routes.login.path())
         response.setCookies(Sessions.clearCookies(secure: services.configuration.secureCookies))
         return response
     }
 
     private func passwordChangePage(context: TenantContext, problems: [FieldProblem], status: HTTPResponse.Status = .ok) throws -> Response {
         guard let session = context.session else { throw PortalError.loginRequired }
-        let evaluator = PasswordPolicyEvaluator(policy: context.tenant.definition.login.password)
-        let rules = (try? JSONEncoder().encode(evaluator.clientRules())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        var values: [String: Any] = [
-            "forced": session.user.status == "must_change_password",
-            "password_rules_json": rules,
-            "password_requirements": evaluator.requirements().map { ["id": $0.id, "label": $0.label.resolve(context.locale)] },
-            "strength_meter": true, "show_toggle": true, "password_confirm": true, "password_step": true,
-        ]
-        values.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
-        return Pages.render("password_change", values, title: context.tenant.theme.text("password.change_title", locale: context.locale),
-                            context: context, status: status)
+        let model = WithPasswordFields(
+            page: PasswordChangePage(forced: session.user.status == "must_change_password"),
+            fields: PasswordFields(policy: context.tenant.definition.login.password, locale: context.locale,
+                                   confirm: true, strengthMeter: true, showToggle: true))
+        return Pages.render("password_change", model, errors: problems,
+                            title: context.tenant.theme.text("password.change_title", locale: context.locale), context: context, status: status)
     }
+
+    /// The password change page, beside its password fields.
+    struct PasswordChangePage: Encodable { var forced: Bool }
 
     private func changePassword(_ request: Request, context: TenantContext) async throws -> Response {
         guard let session = context.session else { throw PortalError.loginRequired }
@@ -148,8 +150,38 @@ struct AuthController {
             return try await Sessions.start(for: user, tenant: tenant, services: services, in: transaction)
         }
         services.mailQueued()
-        var response = Pages.redirect("/")
+        var response = Pages.redirect(Routes.dashboard.path())
         response.setCookies(cookies)
         return response
+    }
+}
+
+/// What `password_fields.mustache` reads (besides the form's errors): the policy's rules for the browser
+/// and the requirements listed beside the field.
+struct PasswordFields: Encodable {
+    struct Requirement: Encodable { var id, label: String }
+    var passwordStep = true
+    var passwordConfirm, strengthMeter, showToggle: Bool
+    var passwordRulesJson: String
+    var passwordRequirements: [Requirement]
+
+    init(policy: PasswordPolicy, locale: String, confirm: Bool, strengthMeter: Bool, showToggle: Bool) {
+        let evaluator = PasswordPolicyEvaluator(policy: policy)
+        passwordConfirm = confirm
+        self.strengthMeter = strengthMeter
+        self.showToggle = showToggle
+        passwordRulesJson = (try? JSONEncoder().encode(evaluator.clientRules())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        passwordRequirements = evaluator.requirements().map { Requirement(id: $0.id, label: $0.label.resolve(locale)) }
+    }
+}
+
+/// A page model with the password fields beside its own values.
+struct WithPasswordFields<Page: Encodable>: Encodable {
+    var page: Page
+    var fields: PasswordFields?
+
+    func encode(to encoder: any Encoder) throws {
+        try page.encode(to: encoder)
+        try fields?.encode(to: encoder)
     }
 }

@@ -14,10 +14,10 @@ struct FlowController {
     static let flowLifetime: Int64 = 2 * 3_600
 
     func addRoutes(to group: RouterGroup<TenantContext>) {
-        group.get("/access/:flow") { request, context in try await show(request, context: context) }
-        group.post("/access/:flow") { request, context in try await submit(request, context: context) }
-        group.get("/access/:flow/link") { request, context in try await followLink(request, context: context) }
-        group.post("/access/:flow/restart") { request, context in try await restart(request, context: context) }
+        group.get(Routes.accessFlow) { request, context in try await show(request, context: context) }
+        group.post(Routes.accessFlow) { request, context in try await submit(request, context: context) }
+        group.get(Routes.accessFlowLink) { request, context in try await followLink(request, context: context) }
+        group.post(Routes.accessFlowRestart) { request, context in try await restart(request, context: context) }
     }
 
     // MARK: Loading and saving progress
@@ -52,7 +52,7 @@ struct FlowController {
     }
 
     func flowCookie(_ value: String, flowId: String) -> Cookie {
-        Cookie(name: CookieName.flow, value: value, path: "/access/\(flowId)", secure: services.configuration.secureCookies,
+        Cookie(name: CookieName.flow, value: value, path: Routes.accessFlow.path(flowId), secure: services.configuration.secureCookies,
                httpOnly: true, sameSite: .lax)
     }
 
@@ -79,8 +79,42 @@ struct FlowController {
         return try await page(for: loaded, context: context, problems: [], form: chosenType)
     }
 
+    /// What a step's page shows (`flow_form`, `flow_check_email` or `flow_done`).
+    struct StepPage: Encodable {
+        struct CustomerType: Encodable { var id, label: String; var selected: Bool }
+        struct Input: Encodable {
+            struct Option: Encodable { var text: String; var selected: Bool }
+            var name, label, type: String
+            var required: Bool
+            var value, autocomplete: String
+            var error: String?
+            var select: Bool?
+            var options: [Option]?
+        }
+        var flowId, flowLabel, stepKind: String
+        var stepIndex, stepNumber, stepCount: Int
+        var action, stepMessage: String
+        var hasStepMessage: Bool
+        var notice, assignedUsername: String?
+        var customerTypes: [CustomerType]?
+        var chooseCustomerType: Bool?
+        var caseSensitiveNote, question: String?
+        var inputmodeNumeric, resend: Bool?
+        var sentTo, message: String?
+        var continueButton, loginLink: Bool?
+        var inputs: [Input] = []
+    }
+
+    /// A flow's message page (`flow_done`) outside the steps: finished, invitation only, a link that does not work.
+    struct NoticePage: Encodable {
+        var message: String
+        var loginLink = true
+        var restartLink: String?
+        var flowLabel: String
+    }
+
     private func page(for loaded: Loaded, context: TenantContext, problems: [FieldProblem], form: SubmittedForm?,
-                      status: HTTPResponse.Status? = nil, extra: [String: Any] = [:]) async throws -> Response {
+                      status: HTTPResponse.Status? = nil) async throws -> Response {
         let machine = loaded.machine
         let progress = loaded.progress
         guard let step = machine.step(progress) else {
@@ -88,18 +122,12 @@ struct FlowController {
         }
         let locale = context.locale
         let theme = context.tenant.theme
-        var values: [String: Any] = [
-            "flow_id": machine.flowId,
-            "flow_label": machine.flow.label.resolve(locale),
-            "step_kind": step.step.rawValue,
-            "step_index": progress.stepIndex,
-            "step_number": progress.stepIndex + 1,
-            "step_count": machine.steps.count,
-            "action": "/access/\(machine.flowId)",
-            "step_message": step.message?.resolve(locale) ?? "",
-            "has_step_message": step.message != nil,
-        ]
-        values.merge(Pages.errorValues(problems, locale: locale)) { $1 }
+        var model = StepPage(
+            flowId: machine.flowId, flowLabel: machine.flow.label.resolve(locale), stepKind: step.step.rawValue,
+            stepIndex: progress.stepIndex, stepNumber: progress.stepIndex + 1, stepCount: machine.steps.count,
+            action: Routes.accessFlow.path(machine.flowId), stepMessage: step.message?.resolve(locale) ?? "",
+            hasStepMessage: step.message != nil)
+        var password: PasswordFields?
         var entered: [String: String] = form?.fields ?? [:]
         entered["_csrf"] = nil
         for secret in ["password", "password_confirmation", "security_answer", "security_answer_confirmation", "code"] {
@@ -116,9 +144,9 @@ struct FlowController {
                       FormInput(name: "last_name", label: label(theme, "field.last_name", locale), type: "text", autocomplete: "family-name", required: true),
                       FormInput(name: "email", label: label(theme, "field.email", locale), type: "email", autocomplete: "email", required: true)]
             if let types = step.adminEmailFor, let type = progress.customerType, types.contains(type) {
-                values["notice"] = theme.text("flow.admin_email_required", locale: locale)
+                model.notice = theme.text("flow.admin_email_required", locale: locale)
             }
-            if let username = progress.username { values["assigned_username"] = username }
+            model.assignedUsername = progress.username
         case .verifyCustomer:
             inputs = CustomerMatcher.formFields(for: step.match ?? [], optionalFields: step.optionalFields ?? [], kind: nil)
         case .customerDetails:
@@ -132,10 +160,8 @@ struct FlowController {
                     entered = CustomerRecordDraft.values(of: customer).merging(progress.customerDraft ?? [:]) { $1 }
                 }
             }
-            values["customer_types"] = types.map { id, type in
-                ["id": id, "label": type.label.resolve(locale), "selected": id == chosen] as [String: Any]
-            }
-            values["choose_customer_type"] = types.count > 1 && progress.customerId == nil
+            model.customerTypes = types.map { id, type in .init(id: id, label: type.label.resolve(locale), selected: id == chosen) }
+            model.chooseCustomerType = types.count > 1 && progress.customerId == nil
             if let type = types[chosen] {
                 inputs = CustomerDetailsForm.inputs(fields: step.fields ?? [], optionalFields: step.optionalFields ?? [], type: type)
             }
@@ -144,11 +170,11 @@ struct FlowController {
             let key = by.count > 1 ? "field.username_or_email" : (by.first == "email" ? "field.email" : "field.username")
             inputs = [FormInput(name: "identifier", label: label(theme, key, locale), type: by == ["email"] ? "email" : "text",
                                 autocomplete: "username", required: true)]
-            if let excluded = machine.flow.excludedMessage { values["notice"] = excluded.resolve(locale) }
+            if let excluded = machine.flow.excludedMessage { model.notice = excluded.resolve(locale) }
         case .credentials, .firstLoginCredentials:
             switch step.username ?? .chosen {
             case .assigned:
-                values["assigned_username"] = progress.username ?? ""
+                model.assignedUsername = progress.username ?? ""
             case .email:
                 entered["email"] = entered["email"] ?? progress.email ?? ""
                 inputs.append(FormInput(name: "email", label: label(theme, "field.email_as_username", locale), type: "email", autocomplete: "email", required: true))
@@ -158,80 +184,70 @@ struct FlowController {
                     inputs.append(FormInput(name: "email", label: label(theme, "field.email", locale), type: "email", autocomplete: "email", required: true))
                 }
             }
-            if context.tenant.definition.login.caseSensitive { values["case_sensitive_note"] = theme.text("flow.case_sensitive", locale: locale) }
-            if step.step == .firstLoginCredentials { values.merge(passwordValues(step: step, context: context)) { $1 } }
+            if context.tenant.definition.login.caseSensitive { model.caseSensitiveNote = theme.text("flow.case_sensitive", locale: locale) }
+            if step.step == .firstLoginCredentials { password = passwordFields(step: step, context: context) }
         case .password:
-            values.merge(passwordValues(step: step, context: context)) { $1 }
+            password = passwordFields(step: step, context: context)
         case .securityQuestion:
             template = "flow_form"
             inputs = [FormInput(name: "security_question", label: label(theme, "field.security_question", locale), type: "select", autocomplete: "off", required: true),
                       FormInput(name: "security_answer", label: label(theme, "field.security_answer", locale), type: "password", autocomplete: "off", required: true),
                       FormInput(name: "security_answer_confirmation", label: label(theme, "field.security_answer_confirmation", locale), type: "password", autocomplete: "off", required: true)]
         case .securityAnswer:
-            values["question"] = try await questionFor(progress, tenant: context.tenant)
+            model.question = try await questionFor(progress, tenant: context.tenant)
             inputs = [FormInput(name: "security_answer", label: label(theme, "field.security_answer", locale), type: "password", autocomplete: "off", required: true)]
         case .controlCode:
-            values["notice"] = theme.text("flow.control_code_sent", locale: locale)
+            model.notice = theme.text("flow.control_code_sent", locale: locale)
             inputs = [FormInput(name: "code", label: label(theme, "field.control_code", locale), type: "text", autocomplete: "one-time-code", required: true)]
-            values["inputmode_numeric"] = true
+            model.inputmodeNumeric = true
         case .emailVerification where step.deliversToRecord:
             template = "flow_check_email"
-            values["resend"] = true
-            if let sentTo = progress.sentTo { values["sent_to"] = sentTo }
+            model.resend = true
+            model.sentTo = progress.sentTo
         case .emailVerification:
             if progress.email != nil && !progress.emailVerified {
                 template = "flow_check_email"
-                values["resend"] = true
+                model.resend = true
             } else {
                 inputs = [FormInput(name: "email", label: label(theme, "field.email", locale), type: "email", autocomplete: "email", required: true)]
             }
         case .activation, .resetLink, .sendUsername:
             template = "flow_check_email"
-            values["resend"] = step.step != .sendUsername
-            if step.deliversToRecord, let sentTo = progress.sentTo { values["sent_to"] = sentTo }
+            model.resend = step.step != .sendUsername
+            if step.deliversToRecord { model.sentTo = progress.sentTo }
         case .temporaryPassword:
             template = "flow_done"
-            values["message"] = theme.text("flow.temporary_password_sent", locale: locale)
-            values["login_link"] = true
+            model.message = theme.text("flow.temporary_password_sent", locale: locale)
+            model.loginLink = true
         case .summaryEmail, .confirmation:
             template = "flow_done"
             let next = machine.steps.dropFirst(progress.stepIndex + 1).first?.step
-            values["message"] = theme.text(machine.flow.kind == .registration ? "flow.registration_done" : "flow.recovery_done", locale: locale)
-            values["continue_button"] = next == .automaticLogin
-            values["login_link"] = next != .automaticLogin
+            model.message = theme.text(machine.flow.kind == .registration ? "flow.registration_done" : "flow.recovery_done", locale: locale)
+            model.continueButton = next == .automaticLogin
+            model.loginLink = next != .automaticLogin
         case .automaticLogin:
             template = "flow_done"
-            values["continue_button"] = true
+            model.continueButton = true
         }
-        values["inputs"] = inputs.map { input -> [String: Any] in
-            var item: [String: Any] = ["name": input.name, "label": input.label.resolve(locale), "type": input.type,
-                                       "required": input.required, "value": entered[input.name] ?? "",
-                                       "autocomplete": input.autocomplete ?? "off"]
-            if let problem = problems.first(where: { $0.field == input.name }) { item["error"] = problem.message.resolve(locale) }
+        model.inputs = inputs.map { input in
+            var item = StepPage.Input(name: input.name, label: input.label.resolve(locale), type: input.type, required: input.required,
+                                      value: entered[input.name] ?? "", autocomplete: input.autocomplete ?? "off",
+                                      error: problems.first { $0.field == input.name }?.message.resolve(locale))
             if input.name == "security_question" {
                 // Users pick from the same list recovery draws its decoys from.
-                item["select"] = true
-                item["options"] = SecurityQuestions.suggested(locale).map { ["text": $0, "selected": $0 == entered[input.name]] as [String: Any] }
+                item.select = true
+                item.options = SecurityQuestions.suggested(locale).map { .init(text: $0, selected: $0 == entered[input.name]) }
             }
             return item
         }
-        values.merge(extra) { $1 }
         let title = machine.flow.label.resolve(locale)
-        return Pages.render(template, values, title: title, context: context,
+        return Pages.render(template, WithPasswordFields(page: model, fields: password), errors: problems, title: title, context: context,
                             status: status ?? (problems.isEmpty ? .ok : .unprocessableContent))
     }
 
-    private func passwordValues(step: FlowStep, context: TenantContext) -> [String: Any] {
-        let evaluator = PasswordPolicyEvaluator(policy: context.tenant.definition.login.password)
-        let rules = (try? JSONEncoder().encode(evaluator.clientRules())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return [
-            "password_step": true,
-            "password_confirm": step.confirm ?? true,
-            "strength_meter": step.strengthMeter ?? false,
-            "show_toggle": step.showToggle ?? false,
-            "password_rules_json": rules,
-            "password_requirements": evaluator.requirements().map { ["id": $0.id, "label": $0.label.resolve(context.locale)] },
-        ]
+    private func passwordFields(step: FlowStep, context: TenantContext) -> PasswordFields {
+        PasswordFields(policy: context.tenant.definition.login.password, locale: context.locale, confirm: step.confirm ?? true,
+                       strengthMeter: step.strengthMeter ?? false, showToggle: step.showToggle ?? false)
     }
 
     private func label(_ theme: PortalTheme, _ key: String, _ locale: String) -> LocalizedText {
@@ -245,7 +261,7 @@ struct FlowController {
         if let care = context.tenant.definition.contacts?.customerCare {
             message += " " + theme.text("flow.contact_customer_care", locale: context.locale, ["phone": care])
         }
-        return Pages.render("flow_done", ["message": message, "login_link": true, "flow_label": machine.flow.label.resolve(context.locale)],
+        return Pages.render("flow_done", NoticePage(message: message, flowLabel: machine.flow.label.resolve(context.locale)),
                             title: machine.flow.label.resolve(context.locale), context: context, status: status)
     }
 
@@ -276,7 +292,7 @@ struct FlowController {
             return notice(context, machine: loaded.machine, key: "flow.finished", status: .ok)
         }
         if let sent = Int(form["step"]), sent != loaded.progress.stepIndex {
-            return Pages.redirect("/access/\(loaded.machine.flowId)")
+            return Pages.redirect(Routes.accessFlow.path(loaded.machine.flowId))
         }
         let steps = FlowSteps(services: services, context: context)
         let outcome = try await steps.submit(step, form: form, loaded: &loaded)
@@ -293,11 +309,11 @@ struct FlowController {
             }
             loaded = saved
             if let cookie { cookies.append(cookie) }
-            var response = Pages.redirect("/access/\(loaded.machine.flowId)")
+            var response = Pages.redirect(Routes.accessFlow.path(loaded.machine.flowId))
             response.setCookies(cookies)
             return response
         case .advanced(let cookies, let redirect):
-            var response = Pages.redirect(redirect ?? "/access/\(loaded.machine.flowId)")
+            var response = Pages.redirect(redirect ?? Routes.accessFlow.path(loaded.machine.flowId))
             response.setCookies(cookies)
             return response
         case .response(let response):
@@ -308,10 +324,8 @@ struct FlowController {
     private func restart(_ request: Request, context: TenantContext) async throws -> Response {
         _ = try await SubmittedForm.read(request, context: context)
         let machine = try machine(context)
-        var response = Pages.redirect("/access/\(machine.flowId)")
-        var cookie = flowCookie("", flowId: machine.flowId)
-        cookie = Cookie(name: cookie.name, value: "", maxAge: 0, path: "/access/\(machine.flowId)", httpOnly: true, sameSite: .lax)
-        response.setCookie(cookie)
+        var response = Pages.redirect(Routes.accessFlow.path(machine.flowId))
+        response.setCookie(Cookie(name: CookieName.flow, value: "", maxAge: 0, path: Routes.accessFlow.path(machine.flowId), httpOnly: true, sameSite: .lax))
         return response
     }
 
@@ -370,15 +384,15 @@ struct FlowController {
             }
         } catch let refusal as FieldProblem {
             // The account could not be created (a cardinality limit reached meanwhile): the link stays unused.
-            return Pages.render("flow_done", ["message": refusal.message.resolve(context.locale), "login_link": true,
-                                              "flow_label": machine.flow.label.resolve(context.locale)],
+            return Pages.render("flow_done", NoticePage(message: refusal.message.resolve(context.locale),
+                                                        flowLabel: machine.flow.label.resolve(context.locale)),
                                 title: machine.flow.label.resolve(context.locale), context: context, status: .conflict)
         }
         services.mailQueued()
         if let key = outcome.1 {
             return notice(context, machine: machine, key: key, status: key == "flow.link_expired" ? .gone : .badRequest)
         }
-        var response = Pages.redirect("/access/\(machine.flowId)")
+        var response = Pages.redirect(Routes.accessFlow.path(machine.flowId))
         if let cookie = outcome.0 { response.setCookie(cookie) }
         return response
     }
@@ -414,7 +428,7 @@ struct FlowController {
             return (cookie, nil, [:])
         }
         if let key = result.1 { return notice(context, machine: machine, key: key, status: key == "flow.invitation_expired" ? .gone : .badRequest, values: result.2) }
-        var response = Pages.redirect("/access/\(machine.flowId)")
+        var response = Pages.redirect(Routes.accessFlow.path(machine.flowId))
         if let cookie = result.0 { response.setCookie(cookie) }
         return response
     }

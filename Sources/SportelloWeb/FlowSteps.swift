@@ -168,7 +168,7 @@ struct FlowSteps {
             guard try await spendFlowMail(loaded, now: now) else { return tooManyMails(now: now) }
             return try await writeAndSave(&loaded) { transaction, loaded in
                 if step.step == .resetLink && loaded.progress.userId == nil {
-                    try await decoyDelivery(kind: "password_reset", values: ["link": services.baseURL(for: tenant) + "/access/\(loaded.machine.flowId)/link?t=",
+                    try await decoyDelivery(kind: "password_reset", values: ["link": services.baseURL(for: tenant) + Routes.accessFlowLink.path(loaded.machine.flowId, query: ["t": ""]),
                                                                            "expires_on": "", "username": ""], in: transaction)
                     return
                 }
@@ -401,11 +401,11 @@ struct FlowSteps {
     }
 
     private func failurePage(_ loaded: FlowController.Loaded, key: String) -> Response {
-        var response = Pages.render("flow_done", ["message": tenant.theme.text(key, locale: locale), "login_link": true,
-                                                  "restart_link": "/access/\(loaded.machine.flowId)",
-                                                  "flow_label": loaded.machine.flow.label.resolve(locale)],
-                                    title: loaded.machine.flow.label.resolve(locale), context: context, status: .tooManyRequests)
-        response.setCookie(Cookie(name: CookieName.flow, value: "", maxAge: 0, path: "/access/\(loaded.machine.flowId)", httpOnly: true, sameSite: .lax))
+        let flowPath = Routes.accessFlow.path(loaded.machine.flowId)
+        let page = FlowController.NoticePage(message: tenant.theme.text(key, locale: locale), restartLink: flowPath,
+                                             flowLabel: loaded.machine.flow.label.resolve(locale))
+        var response = Pages.render("flow_done", page, title: loaded.machine.flow.label.resolve(locale), context: context, status: .tooManyRequests)
+        response.setCookie(Cookie(name: CookieName.flow, value: "", maxAge: 0, path: flowPath, httpOnly: true, sameSite: .lax))
         return response
     }
 
@@ -515,11 +515,11 @@ struct FlowSteps {
                    let user = try await transaction.user(id: userId) {
                     inner.machine.advance(&inner.progress)
                     cookies += try await Sessions.start(for: user, tenant: tenant, services: services, in: transaction)
-                    redirect = "/"
+                    redirect = Routes.dashboard.path()
                 }
                 _ = try await FlowController(services: services).saveProgress(&inner, in: transaction)
                 if let cookie = inner.issuedCookie { cookies.append(cookie) }
-                if redirect == nil, inner.machine.isFinished(inner.progress) { redirect = "/login?done=\(inner.machine.flow.kind.rawValue)" }
+                if redirect == nil, inner.machine.isFinished(inner.progress) { redirect = Routes.login.done(inner.machine.flow.kind.rawValue) }
                 return (inner, cookies, redirect)
             }
         } catch let refusal as FieldProblem {
@@ -550,7 +550,7 @@ struct FlowSteps {
                 if loaded.progress.userId != nil, !loaded.recoveryMailCapped {
                     try await sendLink(purpose: "password_reset", kind: "password_reset", step: step, loaded: &loaded, in: transaction)
                 } else {
-                    try await decoyDelivery(kind: "password_reset", values: ["link": services.baseURL(for: tenant) + "/access/\(loaded.machine.flowId)/link?t=",
+                    try await decoyDelivery(kind: "password_reset", values: ["link": services.baseURL(for: tenant) + Routes.accessFlowLink.path(loaded.machine.flowId, query: ["t": ""]),
                                                                            "expires_on": "", "username": ""], in: transaction)
                 }
                 return
@@ -642,7 +642,7 @@ struct FlowSteps {
             try await transaction.updateFlowState(record)
             loaded.record = record
         }
-        let link = services.baseURL(for: tenant) + "/access/\(loaded.machine.flowId)/link?t=\(token.plain)"
+        let link = services.baseURL(for: tenant) + Routes.accessFlowLink.path(loaded.machine.flowId, query: ["t": token.plain])
         var values = ["link": link, "expires_on": Formatting.dateTime(transaction.now + lifetime, locale: definition.locales.default)]
         if let username { values["username"] = username }
         try await accounts.queueMail(kind, to: recipient, values: values, in: transaction)

@@ -82,7 +82,7 @@ public struct Invitations: Sendable {
             let id = try await transaction.insertInvitation(InvitationRecord(
                 customerId: customerId, email: email, username: username ?? "", role: role, tokenHash: token.hash,
                 createdBy: createdBy, createdAt: now, expiresAt: now + lifetime))
-            let link = services.baseURL(for: tenant) + "/access/\(flowId)/link?t=\(token.plain)"
+            let link = services.baseURL(for: tenant) + Routes.accessFlowLink.path(flowId, query: ["t": token.plain])
             var values = ["link": link,
                           "expires_on": Formatting.date(now + lifetime, locale: locale ?? definition.locales.default),
                           "role_label": definition.roles[role]?.label.resolve(locale ?? definition.locales.default) ?? role]
