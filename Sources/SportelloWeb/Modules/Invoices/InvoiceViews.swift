@@ -119,16 +119,26 @@ struct BillingViews {
         values.filter { !(($0.value as? String)?.isEmpty ?? false) }
     }
 
-    func invoiceRow(_ invoice: InvoiceRecord, canOpen: Bool, canPay: Bool) -> [String: Any] {
+    /// An invoice as the list, detail, payment and print pages show it; empty texts are left out.
+    struct InvoiceRow: Encodable {
+        var id: String
+        var number, issuedOn, issuedOnIso, dueOn, dueOnIso, period: String?
+        var total, net, tax, state, stateLabel: String
+        var overdue, open: Bool
+        var paidOn: String?
+        var canOpen, canPay, simulated: Bool
+        var simulatedLabel: String?
+    }
+
+    func invoiceRow(_ invoice: InvoiceRecord, canOpen: Bool, canPay: Bool) -> InvoiceRow {
         let state = InvoiceState(invoice, today: today)
-        return Self.compact([
-            "id": String(invoice.id ?? 0), "number": invoice.number, "issued_on": Formatting.day(invoice.issuedOn),
-            "issued_on_iso": invoice.issuedOn, "due_on": Formatting.day(invoice.dueOn), "due_on_iso": invoice.dueOn,
-            "period": period(invoice), "total": money(invoice.totalCents), "net": money(invoice.netCents), "tax": money(invoice.taxCents),
-            "state": state.rawValue, "state_label": stateLabel(invoice, state), "overdue": state == .overdue,
-            "open": state.isOpen, "paid_on": Formatting.day(invoice.paidOn), "can_open": canOpen, "can_pay": canPay && state.isOpen,
-            "simulated": invoice.simulated == true, "simulated_label": invoice.simulated == true ? text("invoices.simulated.invoice") : "",
-        ])
+        return InvoiceRow(
+            id: String(invoice.id ?? 0), number: invoice.number.nonEmpty, issuedOn: Formatting.day(invoice.issuedOn).nonEmpty,
+            issuedOnIso: invoice.issuedOn.nonEmpty, dueOn: Formatting.day(invoice.dueOn).nonEmpty, dueOnIso: invoice.dueOn.nonEmpty,
+            period: period(invoice).nonEmpty, total: money(invoice.totalCents), net: money(invoice.netCents), tax: money(invoice.taxCents),
+            state: state.rawValue, stateLabel: stateLabel(invoice, state), overdue: state == .overdue, open: state.isOpen,
+            paidOn: Formatting.day(invoice.paidOn).nonEmpty, canOpen: canOpen, canPay: canPay && state.isOpen,
+            simulated: invoice.simulated == true, simulatedLabel: invoice.simulated == true ? text("invoices.simulated.invoice").nonEmpty : nil)
     }
 
     /// "Pagata" for a real payment; "Pagata (simulazione)" when only the demo card form marked it paid.
@@ -185,11 +195,15 @@ struct BillingViews {
                 simulatedLabel: record.simulated == true ? text("invoices.simulated.payment") : nil)
     }
 
-    func paymentRow(_ record: PaymentRecord) -> [String: Any] {
-        var row: [String: Any] = ["paid_on": Formatting.day(record.paidOn), "amount": money(record.amountCents),
-                                  "method": methodLabel(record.method), "reference": record.reference ?? ""]
-        if record.simulated == true { row["simulated_label"] = text("invoices.simulated.payment") }
-        return row
+    /// A payment as the invoice's page lists it.
+    struct PaymentRow: Encodable {
+        var paidOn, amount, method, reference: String
+        var simulatedLabel: String?
+    }
+
+    func paymentRow(_ record: PaymentRecord) -> PaymentRow {
+        PaymentRow(paidOn: Formatting.day(record.paidOn), amount: money(record.amountCents), method: methodLabel(record.method),
+                   reference: record.reference ?? "", simulatedLabel: record.simulated == true ? text("invoices.simulated.payment") : nil)
     }
 
     func methodLabel(_ method: String) -> String {

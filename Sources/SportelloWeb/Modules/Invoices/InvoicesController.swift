@@ -8,46 +8,45 @@ import SportelloStore
 struct InvoicesController {
     let services: PortalServices
 
-    static let pages: [PortalPage] = [
-        // Seeing invoices, in every tenant's words; paying alone also opens the list (its open invoices only).
-        PortalPage(path: "/invoices", titleKey: "invoices.title", features: BillingFeatures.view + BillingFeatures.pay),
-        PortalPage(path: "/statement", titleKey: "invoices.statement.title", features: BillingFeatures.statement),
-    ]
+    /// Seeing invoices, in every tenant's words; paying alone also opens the list (its open invoices only).
+    static let invoices = PortalPage(route: Routes.invoices, titleKey: "invoices.title", features: BillingFeatures.view + BillingFeatures.pay)
+    static let statement = PortalPage(route: Routes.statement, titleKey: "invoices.statement.title", features: BillingFeatures.statement)
+    static let pages: [PortalPage] = [invoices, statement]
 
     static let apiOperations: [APIOperation] = [
-        APIOperation("GET", "/invoices", summary: "The customer's invoices inside the tenant's visibility window, newest first",
+        APIOperation("GET", Routes.invoices, summary: "The customer's invoices inside the tenant's visibility window, newest first",
                      feature: "invoices.view", parameters: [
                         .init("year", description: "Only invoices issued in this year", schema: .integer),
                         .init("status", description: "all (default), open, overdue or paid", schema: .enumeration(InvoiceFilter.Status.allCases.map(\.rawValue))),
                      ], success: (200, "InvoiceList")),
-        APIOperation("GET", "/invoices/personal", summary: "The caller's own personal invoices (Dual Billing: private use of a company line), newest first",
+        APIOperation("GET", Routes.invoicesPersonal, summary: "The caller's own personal invoices (Dual Billing: private use of a company line), newest first",
                      feature: BillingFeatures.personal, success: (200, "PersonalInvoiceList")),
-        APIOperation("GET", "/invoices/{id}", summary: "One invoice: amounts, contract, status, payments and documents",
+        APIOperation("GET", Routes.invoice, summary: "One invoice: amounts, contract, status, payments and documents",
                      feature: "invoices.view", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer)],
                      success: (200, "InvoiceDetail")),
-        APIOperation("GET", "/invoices/{id}/documents/{document_id}", summary: "Downloads a document of the invoice (the PDF), as an attachment",
+        APIOperation("GET", Routes.invoiceDocument, summary: "Downloads a document of the invoice (the PDF), as an attachment",
                      feature: "invoices.view", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer),
                                                             .init("document_id", in: "path", description: "Document id", schema: .integer)],
                      success: (200, nil)),
-        APIOperation("POST", "/invoices/{id}/payments", summary: "Simulated (demo) card payment: no payment provider is connected, nothing is charged; the card is checked, only its last four digits are kept, and the invoice, payment and statement credit are marked simulated. Idempotent: an invoice already paid is not charged again (200, outcome already_paid)",
+        APIOperation("POST", Routes.invoicePayments, summary: "Simulated (demo) card payment: no payment provider is connected, nothing is charged; the card is checked, only its last four digits are kept, and the invoice, payment and statement credit are marked simulated. Idempotent: an invoice already paid is not charged again (200, outcome already_paid)",
                      feature: "invoices.pay", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer)],
                      requestBody: "PaymentRequest", success: (201, "PaymentResult"))
             .withOtherSuccess([200]),
-        APIOperation("POST", "/invoices/{id}/payments", summary: "Simulated (demo) card payment of the pro-forma: no payment provider is connected, nothing is charged; the card is checked, only its last four digits are kept, and the records are marked simulated. Idempotent: an invoice already paid is not charged again (200, outcome already_paid)",
+        APIOperation("POST", Routes.invoicePayments, summary: "Simulated (demo) card payment of the pro-forma: no payment provider is connected, nothing is charged; the card is checked, only its last four digits are kept, and the records are marked simulated. Idempotent: an invoice already paid is not charged again (200, outcome already_paid)",
                      feature: "proforma.pay", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer)],
                      requestBody: "PaymentRequest", success: (201, "PaymentResult"))
             .withOtherSuccess([200]),
-        APIOperation("GET", "/statement", summary: "The account statement: entries with debit, credit and running balance, and the total due",
+        APIOperation("GET", Routes.statement, summary: "The account statement: entries with debit, credit and running balance, and the total due",
                      feature: "statements.view", parameters: [.init("open", description: "true: open items only", schema: .boolean)],
                      success: (200, "Statement")),
-        APIOperation("GET", "/statement", summary: "Payment status: the account statement with open items and the total due",
+        APIOperation("GET", Routes.statement, summary: "Payment status: the account statement with open items and the total due",
                      feature: "payments.view", parameters: [.init("open", description: "true: open items only", schema: .boolean)],
                      success: (200, "Statement")),
-        APIOperation("GET", "/statement/export", summary: "The account statement inside its window as CSV or Excel, as an attachment",
+        APIOperation("GET", Routes.statementExport, summary: "The account statement inside its window as CSV or Excel, as an attachment",
                      feature: "statements.view", parameters: [.init("format", description: "csv (default) or xlsx", schema: .enumeration(["csv", "xlsx"])),
                                                               .init("open", description: "true: open items only", schema: .boolean)],
                      success: (200, nil)),
-        APIOperation("GET", "/statement/export", summary: "Payment status as CSV or Excel, as an attachment",
+        APIOperation("GET", Routes.statementExport, summary: "Payment status as CSV or Excel, as an attachment",
                      feature: "payments.view", parameters: [.init("format", description: "csv (default) or xlsx", schema: .enumeration(["csv", "xlsx"])),
                                                             .init("open", description: "true: open items only", schema: .boolean)],
                      success: (200, nil)),
@@ -104,23 +103,23 @@ struct InvoicesController {
     ]
 
     func addRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/invoices") { request, context in try await list(request, context: context) }
-        group.get("/invoices/:id") { request, context in try await detail(request, context: context) }
-        group.get("/invoices/:id/print") { _, context in try await printView(context: context) }
-        group.get("/invoices/:id/documents/:document") { _, context in try await document(context: context) }
-        group.get("/invoices/:id/pay") { _, context in try await payPage(context: context) }
-        group.post("/invoices/:id/pay") { request, context in try await pay(request, context: context) }
-        group.get("/statement") { request, context in try await statementPage(request, context: context) }
-        group.get("/statement/print") { request, context in try await statementPrint(request, context: context) }
-        group.get("/statement/export") { request, context in try await statementExport(request, context: context) }
+        group.get(Routes.invoices) { request, context in try await list(request, context: context) }
+        group.get(Routes.invoice) { request, context in try await detail(request, context: context) }
+        group.get(Routes.invoicePrint) { _, context in try await printView(context: context) }
+        group.get(Routes.invoiceDocument) { _, context in try await document(context: context) }
+        group.get(Routes.invoicePay) { _, context in try await payPage(context: context) }
+        group.post(Routes.invoicePay) { request, context in try await pay(request, context: context) }
+        group.get(Routes.statement) { request, context in try await statementPage(request, context: context) }
+        group.get(Routes.statementPrint) { request, context in try await statementPrint(request, context: context) }
+        group.get(Routes.statementExport) { request, context in try await statementExport(request, context: context) }
 
-        group.get("\(API.prefix)/invoices") { request, context in try await apiList(request, context: context) }
-        group.get("\(API.prefix)/invoices/personal") { _, context in try await apiPersonal(context: context) }
-        group.get("\(API.prefix)/invoices/:id") { _, context in try await apiDetail(context: context) }
-        group.get("\(API.prefix)/invoices/:id/documents/:document") { _, context in try await document(context: context) }
-        group.post("\(API.prefix)/invoices/:id/payments") { request, context in try await apiPay(request, context: context) }
-        group.get("\(API.prefix)/statement") { request, context in try await apiStatement(request, context: context) }
-        group.get("\(API.prefix)/statement/export") { request, context in try await statementExport(request, context: context) }
+        group.get(Routes.invoices.api) { request, context in try await apiList(request, context: context) }
+        group.get(Routes.invoicesPersonal.api) { _, context in try await apiPersonal(context: context) }
+        group.get(Routes.invoice.api) { _, context in try await apiDetail(context: context) }
+        group.get(Routes.invoiceDocument.api) { _, context in try await document(context: context) }
+        group.post(Routes.invoicePayments.api) { request, context in try await apiPay(request, context: context) }
+        group.get(Routes.statement.api) { request, context in try await apiStatement(request, context: context) }
+        group.get(Routes.statementExport.api) { request, context in try await statementExport(request, context: context) }
     }
 
     // MARK: Shared
@@ -195,46 +194,60 @@ struct InvoicesController {
 
     // MARK: Pages
 
+    /// What the invoice list shows: the summary, the filters, the invoices and (TIM's Dual Billing) the personal ones.
+    struct ListPage: Encodable {
+        struct Year: Encodable { var value: String; var selected: Bool }
+        struct Status: Encodable { var value, label: String; var selected: Bool }
+        var invoices: [BillingViews.InvoiceRow]
+        var hasInvoices: Bool
+        var years: [Year]
+        var statuses: [Status]
+        var payableOnly, canPay: Bool
+        var openCount, totalDue: String
+        var hasDue: Bool
+        var overdueCount, overdueDue: String
+        var hasOverdue, filtered: Bool
+        var windowNote, notice: String?
+        var personalSection: Bool?
+        var personalInvoices: [BillingViews.InvoiceRow]?
+        var hasPersonalInvoices: Bool?
+    }
+
     private func list(_ request: Request, context: UserContext) async throws -> Response {
-        try context.require(page: Self.pages[0])
+        try context.require(page: Self.invoices)
         let views = makeViews(context)
         let canView = BillingFeatures.mayAny(BillingFeatures.view, context)
         let canPay = BillingFeatures.mayAny(BillingFeatures.pay, context)
         let (filter, problems) = InvoiceFilter.read({ request.uri.queryParameters[Substring($0)].map(String.init) }, text: { views.localized($0) })
         let overview = try await overview(context: context, filter: filter, payableOnly: !canView)
         let earliest = context.tenant.windows.earliestDay(for: .invoices, now: services.now)
-        var values: [String: Any] = [
-            "invoices": overview.shown.map { views.invoiceRow($0, canOpen: canView, canPay: canPay) },
-            "has_invoices": !overview.shown.isEmpty,
-            "years": overview.years.map { ["value": String($0), "selected": $0 == filter.year] as [String: Any] },
-            "statuses": InvoiceFilter.Status.allCases.map { status -> [String: Any] in
-                ["value": status.rawValue, "label": views.text("invoices.filter.status_\(status.rawValue)"), "selected": status == filter.status]
+        var model = ListPage(
+            invoices: overview.shown.map { views.invoiceRow($0, canOpen: canView, canPay: canPay) },
+            hasInvoices: !overview.shown.isEmpty,
+            years: overview.years.map { .init(value: String($0), selected: $0 == filter.year) },
+            statuses: InvoiceFilter.Status.allCases.map { status in
+                .init(value: status.rawValue, label: views.text("invoices.filter.status_\(status.rawValue)"), selected: status == filter.status)
             },
-            "payable_only": !canView,
-            "can_pay": canPay,
-            "open_count": String(overview.openCount),
-            "total_due": views.money(overview.totalDue),
-            "has_due": overview.openCount > 0,
-            "overdue_count": String(overview.overdueCount),
-            "overdue_due": views.money(overview.overdueDue),
-            "has_overdue": overview.overdueCount > 0,
-            "filtered": filter.year != nil || filter.status != InvoiceFilter.Status.all,
-        ]
-        if let earliest {
-            values["window_note"] = views.text("invoices.window_note", ["date": Formatting.day(earliest.description)])
-        }
+            payableOnly: !canView, canPay: canPay,
+            openCount: String(overview.openCount), totalDue: views.money(overview.totalDue), hasDue: overview.openCount > 0,
+            overdueCount: String(overview.overdueCount), overdueDue: views.money(overview.overdueDue), hasOverdue: overview.overdueCount > 0,
+            filtered: filter.year != nil || filter.status != InvoiceFilter.Status.all,
+            windowNote: earliest.map { views.text("invoices.window_note", ["date": Formatting.day($0.description)]) },
+            notice: notice(request, views: views))
         if context.may(BillingFeatures.personal) {
             let personal = try await personalInvoices(context: context)
-            values["personal_section"] = true
-            values["personal_invoices"] = personal.map { views.invoiceRow($0, canOpen: true, canPay: canPay) }
-            values["has_personal_invoices"] = !personal.isEmpty
+            model.personalSection = true
+            model.personalInvoices = personal.map { views.invoiceRow($0, canOpen: true, canPay: canPay) }
+            model.hasPersonalInvoices = !personal.isEmpty
         }
-        if let notice = request.uri.queryParameters["notice"].map(String.init), ["paid", "already_paid"].contains(notice) {
-            values["notice"] = views.text("invoices.notice.\(notice)")
-        }
-        values.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
-        return Pages.render("invoices", values, title: views.text("invoices.title"), context: context,
+        return Pages.render("invoices", model, errors: problems, title: views.text("invoices.title"), context: context,
                             status: problems.isEmpty ? .ok : .unprocessableContent)
+    }
+
+    /// The notice after paying (`?notice=paid` or `already_paid`).
+    private func notice(_ request: Request, views: BillingViews) -> String? {
+        guard let notice = request.uri.queryParameters["notice"].map(String.init), ["paid", "already_paid"].contains(notice) else { return nil }
+        return views.text("invoices.notice.\(notice)")
     }
 
     private struct DetailData: Sendable {
@@ -265,70 +278,112 @@ struct InvoicesController {
         return max(data.invoice.totalCents - data.payments.reduce(0) { $0 + $1.amountCents }, 0)
     }
 
-    private func detailValues(_ data: DetailData, context: UserContext) -> [String: Any] {
+    /// An invoice's page (detail, payment form or print view): the invoice's row with the parts of the page beside it.
+    struct InvoicePage: Encodable {
+        struct Detail: Encodable {
+            struct Document: Encodable { var href, fileName, kind: String }
+            struct Contract: Encodable { var code, offer: String }
+            var amountDue: String
+            var payments: [BillingViews.PaymentRow]
+            var hasPayments: Bool
+            var documents: [Document]
+            var hasDocuments, canPrint: Bool
+            var contract: Contract?
+            var heading: String
+            var callDetailHref, callDetailNote, notice: String?
+        }
+        struct PaymentForm: Encodable {
+            var canView: Bool
+            var formHolder, formNumber, formExpiry, action, payHeading: String
+        }
+        var invoice: BillingViews.InvoiceRow
+        var detail: Detail
+        var payment: PaymentForm?
+
+        func encode(to encoder: any Encoder) throws {
+            try invoice.encode(to: encoder)
+            try detail.encode(to: encoder)
+            try payment?.encode(to: encoder)
+        }
+    }
+
+    /// A page printed on its own, with the customer's data (empty texts left out) and when it was printed.
+    struct PrintedCopy<Page: Encodable>: Encodable {
+        struct Print: Encodable {
+            struct Customer: Encodable { var name, code, vatNumber, taxCode, address: String? }
+            var customer: Customer
+            var printedOn: String
+        }
+        var page: Page
+        var print: Print
+
+        func encode(to encoder: any Encoder) throws {
+            try page.encode(to: encoder)
+            try print.encode(to: encoder)
+        }
+    }
+
+    private func printedCopy<Page>(_ page: Page, context: UserContext, address: Bool) -> PrintedCopy<Page> {
+        let customer = context.customer
+        let street: [String?] = [customer.street, [customer.postalCode, customer.city, customer.province.map { "(\($0))" }].compactMap { $0 }.joined(separator: " ")]
+        return PrintedCopy(page: page, print: .init(
+            customer: .init(name: customer.displayName.nonEmpty, code: customer.customerCode.nonEmpty, vatNumber: customer.vatNumber?.nonEmpty,
+                            taxCode: customer.taxCode?.nonEmpty,
+                            address: address ? street.compactMap { $0?.nonEmpty }.joined(separator: ", ").nonEmpty : nil),
+            printedOn: Formatting.dateTime(services.now, locale: context.locale)))
+    }
+
+    private func invoicePage(_ data: DetailData, context: UserContext) -> InvoicePage {
         let views = makeViews(context)
         let invoice = data.invoice
-        let id = String(invoice.id ?? 0)
+        let id = invoice.id ?? 0
         let canDownload = BillingFeatures.mayAny(BillingFeatures.download(in: context.tenant.definition), context)
         let canPay = BillingFeatures.mayAny(BillingFeatures.pay, context)
-        var values = views.invoiceRow(invoice, canOpen: true, canPay: canPay)
-        values["amount_due"] = views.money(amountDue(data))
-        values["payments"] = data.payments.map { views.paymentRow($0) }
-        values["has_payments"] = !data.payments.isEmpty
-        values["documents"] = data.documents.map { document -> [String: Any] in
-            ["href": "/invoices/\(id)/documents/\(document.id)", "file_name": document.fileName,
-             "kind": document.contentType == "application/pdf" ? "PDF" : document.contentType]
-        }
-        values["has_documents"] = !data.documents.isEmpty && canDownload
-        values["can_print"] = canDownload
-        if let contract = data.contract { values["contract"] = ["code": contract.code, "offer": contract.offer] }
-        values["heading"] = views.text("invoices.detail.heading", ["number": invoice.number])
+        var detail = InvoicePage.Detail(
+            amountDue: views.money(amountDue(data)), payments: data.payments.map { views.paymentRow($0) }, hasPayments: !data.payments.isEmpty,
+            documents: data.documents.map { document in
+                .init(href: Routes.invoiceDocument.path(id, document.id), fileName: document.fileName,
+                      kind: document.contentType == "application/pdf" ? "PDF" : document.contentType)
+            },
+            hasDocuments: !data.documents.isEmpty && canDownload, canPrint: canDownload,
+            contract: data.contract.map { .init(code: $0.code, offer: $0.offer) },
+            heading: views.text("invoices.detail.heading", ["number": invoice.number]))
         // WINDTRE's call detail on the invoice: the traffic of the billed period, where the usage window still shows it.
         if context.may("invoices.call_detail"), context.may("usage.view"), let from = invoice.periodFrom.flatMap(CalendarDay.init),
            let to = invoice.periodTo.flatMap(CalendarDay.init) {
             let earliest = context.tenant.windows.earliestDay(for: .usage, now: services.now)
             if earliest.map({ from >= $0 }) ?? true {
-                values["call_detail_href"] = "/usage?period=custom&from=\(from)&to=\(to)"
+                detail.callDetailHref = "/usage?period=custom&from=\(from)&to=\(to)"
             } else {
-                values["call_detail_note"] = views.text("invoices.detail.call_detail_outside")
+                detail.callDetailNote = views.text("invoices.detail.call_detail_outside")
             }
         }
-        return values
+        return InvoicePage(invoice: views.invoiceRow(invoice, canOpen: true, canPay: canPay), detail: detail)
     }
 
     private func detail(_ request: Request, context: UserContext) async throws -> Response {
         try BillingFeatures.requireAny(BillingFeatures.view, context)
         let data = try await loadDetail(context: context)
         let views = makeViews(context)
-        var values = detailValues(data, context: context)
-        if let notice = request.uri.queryParameters["notice"].map(String.init), ["paid", "already_paid"].contains(notice) {
-            values["notice"] = views.text("invoices.notice.\(notice)")
-        }
-        return Pages.render("invoice", values, title: views.text("invoices.detail.heading", ["number": data.invoice.number]), context: context)
+        var page = invoicePage(data, context: context)
+        page.detail.notice = notice(request, views: views)
+        return Pages.render("invoice", page, title: views.text("invoices.detail.heading", ["number": data.invoice.number]), context: context)
     }
 
     private func printView(context: UserContext) async throws -> Response {
         try BillingFeatures.requireAny(BillingFeatures.download(in: context.tenant.definition), context)
         let data = try await loadDetail(context: context)
         let views = makeViews(context)
-        var values = detailValues(data, context: context)
-        let customer = context.customer
-        values["customer"] = BillingViews.compact([
-            "name": customer.displayName, "code": customer.customerCode, "tax_code": customer.taxCode ?? "",
-            "vat_number": customer.vatNumber ?? "",
-            "address": [customer.street, [customer.postalCode, customer.city, customer.province.map { "(\($0))" }]
-                .compactMap { $0 }.joined(separator: " ")].compactMap { $0?.nonEmpty }.joined(separator: ", "),
-        ])
-        values["printed_on"] = Formatting.dateTime(services.now, locale: context.locale)
         let title = views.text("invoices.detail.heading", ["number": data.invoice.number])
-        return Pages.renderDocument("invoice_print", TemplateData(any: values), title: title, context: context)
+        return Pages.renderDocument("invoice_print", printedCopy(invoicePage(data, context: context), context: context, address: true),
+                                    title: title, context: context)
     }
 
     /// A document of the customer's own invoice inside the window, as an attachment.
     private func document(context: UserContext) async throws -> Response {
         try BillingFeatures.requireAny(BillingFeatures.download(in: context.tenant.definition), context)
         let id = try invoiceId(context)
-        let documentId = try context.pathId("document")
+        let documentId = try context.pathId("document_id")
         let customerId = context.customer.id ?? 0
         let windows = context.tenant.windows
         let personalOf = personalHolder(context)
@@ -366,30 +421,28 @@ struct InvoicesController {
 
     // MARK: Paying online
 
-    private func payValues(_ data: DetailData, context: UserContext, form: SubmittedForm?, problems: [FieldProblem]) -> [String: Any] {
+    private func payPage(_ data: DetailData, context: UserContext, form: SubmittedForm?, problems: [FieldProblem],
+                         status: HTTPResponse.Status = .ok) -> Response {
         let views = makeViews(context)
-        var values = detailValues(data, context: context)
-        values["can_view"] = BillingFeatures.mayAny(BillingFeatures.view, context)
-        values["form_holder"] = form?["card_holder"] ?? ""
-        values["form_number"] = form?["card_number"] ?? ""
-        values["form_expiry"] = form?["card_expiry"] ?? ""
-        values["action"] = "/invoices/\(data.invoice.id ?? 0)/pay"
-        values["pay_heading"] = views.text("invoices.pay.heading", ["number": data.invoice.number])
-        values.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
-        return values
+        var page = invoicePage(data, context: context)
+        page.payment = .init(canView: BillingFeatures.mayAny(BillingFeatures.view, context), formHolder: form?["card_holder"] ?? "",
+                             formNumber: form?["card_number"] ?? "", formExpiry: form?["card_expiry"] ?? "",
+                             action: Routes.invoicePay.path(data.invoice.id ?? 0),
+                             payHeading: views.text("invoices.pay.heading", ["number": data.invoice.number]))
+        return Pages.render("invoice_pay", page, errors: problems, title: views.text("invoices.pay.heading", ["number": data.invoice.number]),
+                            context: context, status: status)
     }
 
     private func payPage(context: UserContext) async throws -> Response {
         try BillingFeatures.requireAny(BillingFeatures.pay, context)
         let data = try await loadDetail(context: context)
         if data.invoice.status == "paid" { return Pages.redirect(afterPayment(data.invoice, notice: "already_paid", context: context)) }
-        let views = makeViews(context)
-        return Pages.render("invoice_pay", payValues(data, context: context, form: nil, problems: []),
-                            title: views.text("invoices.pay.heading", ["number": data.invoice.number]), context: context)
+        return payPage(data, context: context, form: nil, problems: [])
     }
 
     private func afterPayment(_ invoice: InvoiceRecord, notice: String, context: UserContext) -> String {
-        BillingFeatures.mayAny(BillingFeatures.view, context) ? "/invoices/\(invoice.id ?? 0)?notice=\(notice)" : "/invoices?notice=\(notice)"
+        BillingFeatures.mayAny(BillingFeatures.view, context)
+            ? Routes.invoice.path(invoice.id ?? 0, query: ["notice": notice]) : Routes.invoices.path(query: ["notice": notice])
     }
 
     private enum PaymentAttempt {
@@ -434,10 +487,7 @@ struct InvoicesController {
         let card = CardDetails(holder: form["card_holder"], number: form["card_number"], expiry: form["card_expiry"], cvv: form["card_cvv"])
         switch try await attemptPayment(invoiceId: data.invoice.id ?? 0, card: card, context: context) {
         case .rejected(let problems):
-            let views = makeViews(context)
-            return Pages.render("invoice_pay", payValues(data, context: context, form: form, problems: problems),
-                                title: views.text("invoices.pay.heading", ["number": data.invoice.number]), context: context,
-                                status: .unprocessableContent)
+            return payPage(data, context: context, form: form, problems: problems, status: .unprocessableContent)
         case .done(.paid):
             return Pages.redirect(afterPayment(data.invoice, notice: "paid", context: context))
         case .done(.alreadyPaid):
@@ -500,7 +550,25 @@ struct InvoicesController {
         views.text(line.entry.isOpen ? (line.overdue ? "invoices.statement.overdue" : "invoices.statement.open") : "invoices.statement.closed")
     }
 
-    private func statementValues(_ request: Request, context: UserContext) async throws -> [String: Any] {
+    /// What the statement page (and its print view) shows: the entries newest first with their balance, and the totals.
+    struct StatementPage: Encodable {
+        struct Entry: Encodable {
+            var bookedOn, dueOn, description, debit, credit, balance: String
+            var open, overdue: Bool
+            var stateLabel: String
+            var simulatedLabel, invoiceHref, payHref: String?
+        }
+        var entries: [Entry]
+        var hasEntries, openOnly, showBalance: Bool
+        var totalDue: String
+        var hasDue: Bool
+        var overdueDue: String
+        var hasOverdue: Bool
+        var balance, printHref, exportCsvHref, exportXlsxHref: String
+        var broughtForward, windowNote: String?
+    }
+
+    private func statementModel(_ request: Request, context: UserContext) async throws -> StatementPage {
         let views = makeViews(context)
         let openOnly = openOnlyQuery(request)
         let data = try await loadStatement(context: context, openOnly: openOnly)
@@ -508,69 +576,57 @@ struct InvoicesController {
         let canPay = BillingFeatures.mayAny(BillingFeatures.pay, context)
         let canView = BillingFeatures.mayAny(BillingFeatures.view, context)
         let earliest = context.tenant.windows.statementEarliestDay(now: services.now)
-        let query = openOnly ? "?open=1" : ""
-        var values: [String: Any] = [
-            "entries": computed.lines.map { line -> [String: Any] in
+        func exportHref(_ format: String) -> String {
+            openOnly ? Routes.statementExport.path(query: ["format": format, "open": "1"]) : Routes.statementExport.path(query: ["format": format])
+        }
+        return StatementPage(
+            entries: computed.lines.map { line in
                 let entry = line.entry
-                var row: [String: Any] = [
-                    "booked_on": Formatting.day(entry.bookedOn), "due_on": Formatting.day(entry.dueOn), "description": entry.description,
-                    "debit": entry.amountCents > 0 ? views.money(entry.amountCents) : "",
-                    "credit": entry.amountCents < 0 ? views.money(-entry.amountCents) : "",
-                    "balance": views.money(line.balance), "open": entry.isOpen, "overdue": line.overdue,
-                    "state_label": statementStateLabel(line, views: views),
-                ]
-                if entry.simulated == true { row["simulated_label"] = views.text("invoices.simulated.payment") }
+                var row = StatementPage.Entry(
+                    bookedOn: Formatting.day(entry.bookedOn), dueOn: Formatting.day(entry.dueOn), description: entry.description,
+                    debit: entry.amountCents > 0 ? views.money(entry.amountCents) : "",
+                    credit: entry.amountCents < 0 ? views.money(-entry.amountCents) : "",
+                    balance: views.money(line.balance), open: entry.isOpen, overdue: line.overdue,
+                    stateLabel: statementStateLabel(line, views: views),
+                    simulatedLabel: entry.simulated == true ? views.text("invoices.simulated.payment") : nil)
                 // Only invoices the customer can still open are linked (never a 404 from the statement).
                 if let invoiceId = entry.invoiceId, data.linkable.contains(invoiceId) {
-                    if canView { row["invoice_href"] = "/invoices/\(invoiceId)" }
-                    if canPay && entry.isOpen && entry.amountCents > 0 { row["pay_href"] = "/invoices/\(invoiceId)/pay" }
+                    if canView { row.invoiceHref = Routes.invoice.path(invoiceId) }
+                    if canPay && entry.isOpen && entry.amountCents > 0 { row.payHref = Routes.invoicePay.path(invoiceId) }
                 }
                 return row
             },
-            "has_entries": !computed.lines.isEmpty,
-            "open_only": openOnly,
-            "show_balance": !openOnly,
-            "total_due": views.money(computed.due),
-            "has_due": computed.due > 0,
-            "overdue_due": views.money(computed.overdue),
-            "has_overdue": computed.overdue > 0,
-            "balance": views.money(computed.balance),
-            "print_href": "/statement/print\(query)",
-            "export_csv_href": "/statement/export?format=csv\(openOnly ? "&open=1" : "")",
-            "export_xlsx_href": "/statement/export?format=xlsx\(openOnly ? "&open=1" : "")",
-        ]
-        if let earliest {
-            if !openOnly { values["brought_forward"] = views.money(data.broughtForward) }
-            values["window_note"] = views.text(openOnly ? "invoices.statement.window_note_open" : "invoices.statement.window_note",
-                                               ["date": Formatting.day(earliest.description)])
-        }
-        return values
+            hasEntries: !computed.lines.isEmpty, openOnly: openOnly, showBalance: !openOnly,
+            totalDue: views.money(computed.due), hasDue: computed.due > 0,
+            overdueDue: views.money(computed.overdue), hasOverdue: computed.overdue > 0,
+            balance: views.money(computed.balance),
+            printHref: openOnly ? Routes.statementPrint.path(query: ["open": "1"]) : Routes.statementPrint.path(),
+            exportCsvHref: exportHref("csv"), exportXlsxHref: exportHref("xlsx"),
+            broughtForward: earliest != nil && !openOnly ? views.money(data.broughtForward) : nil,
+            windowNote: earliest.map { views.text(openOnly ? "invoices.statement.window_note_open" : "invoices.statement.window_note",
+                                                  ["date": Formatting.day($0.description)]) })
     }
 
     private func statementPage(_ request: Request, context: UserContext) async throws -> Response {
-        try context.require(page: Self.pages[1])
+        try context.require(page: Self.statement)
         let views = makeViews(context)
-        let values = try await statementValues(request, context: context)
-        return Pages.render("statement", values, title: views.text("invoices.statement.title"), context: context)
+        let model = try await statementModel(request, context: context)
+        return Pages.render("statement", model, title: views.text("invoices.statement.title"), context: context)
     }
 
     /// The statement as a page to print (no navigation), same window and rows as the page.
     private func statementPrint(_ request: Request, context: UserContext) async throws -> Response {
-        try context.require(page: Self.pages[1])
+        try context.require(page: Self.statement)
         let views = makeViews(context)
-        var all = try await statementValues(request, context: context)
-        let title = views.text("invoices.statement.title")
-        let customer = context.customer
-        all["customer"] = BillingViews.compact(["name": customer.displayName, "code": customer.customerCode,
-                                                "vat_number": customer.vatNumber ?? "", "tax_code": customer.taxCode ?? ""])
-        all["printed_on"] = Formatting.dateTime(services.now, locale: context.locale)
-        return Pages.renderDocument("statement_print", TemplateData(any: all), title: title, context: context)
+        let model = try await statementModel(request, context: context)
+        return Pages.renderDocument("statement_print", printedCopy(model, context: context, address: false),
+                                    title: views.text("invoices.statement.title"), context: context)
     }
 
     /// The statement as CSV or Excel (`?format=csv|xlsx`, `?open=1` for the open items), through the
     /// portal's one spreadsheet download helper.
     private func statementExport(_ request: Request, context: UserContext) async throws -> Response {
-        try context.require(page: Self.pages[1])
+        try context.require(page: Self.statement)
         let views = makeViews(context)
         let format = request.uri.queryParameters["format"].map(String.init) ?? "csv"
         guard ["csv", "xlsx"].contains(format) else {
@@ -617,7 +673,7 @@ struct InvoicesController {
     }
 
     private func apiList(_ request: Request, context: UserContext) async throws -> Response {
-        try context.require(page: Self.pages[0])
+        try context.require(page: Self.invoices)
         let views = makeViews(context)
         let (filter, problems) = InvoiceFilter.read({ request.uri.queryParameters[Substring($0)].map(String.init) }, text: { views.localized($0) })
         guard problems.isEmpty else { throw PortalError.invalid(problems) }
@@ -660,7 +716,7 @@ struct InvoicesController {
         return API.json(InvoiceDetailBody(
             invoice: views.invoice(data.invoice), amountDue: .init(amountDue(data)), payments: data.payments.map { views.payment($0) },
             documents: canDownload ? data.documents.map {
-                .init(id: $0.id, fileName: $0.fileName, contentType: $0.contentType, href: "\(API.prefix)/invoices/\(id)/documents/\($0.id)")
+                .init(id: $0.id, fileName: $0.fileName, contentType: $0.contentType, href: Routes.invoiceDocument.api.path(id, $0.id))
             } : [],
             contract: data.contract.map { .init(id: $0.id ?? 0, code: $0.code, offer: $0.offer) }))
     }
@@ -739,7 +795,7 @@ struct InvoicesController {
     }
 
     private func apiStatement(_ request: Request, context: UserContext) async throws -> Response {
-        try context.require(page: Self.pages[1])
+        try context.require(page: Self.statement)
         let raw = request.uri.queryParameters["open"].map(String.init) ?? ""
         guard ["", "0", "1", "true", "false"].contains(raw) else {
             throw PortalError.invalid([FieldProblem(field: "open", code: "invalid", message: makeViews(context).localized("invoices.statement.error.open"))])
