@@ -6,14 +6,14 @@ import SportelloStore
 /// Shared hosting: the accounts with their usage and PHP version, and the firewall's blocked addresses.
 extension HostingController {
     static let accountOperations: [APIOperation] = [
-        APIOperation("GET", "/hosting", summary: "The customer's shared-hosting accounts: plan, server, disk and traffic used, mailboxes, PHP version, status and expiry",
+        APIOperation("GET", Routes.hosting, summary: "The customer's shared-hosting accounts: plan, server, disk and traffic used, mailboxes, PHP version, status and expiry",
                      feature: Feature.hosting, success: (200, "HostingAccountList")),
-        APIOperation("POST", "/hosting/{id}/php", summary: "Switches a hosting account to another supported PHP version",
+        APIOperation("POST", Routes.hostingPHP, summary: "Switches a hosting account to another supported PHP version",
                      feature: Feature.hosting, parameters: [.init("id", in: "path", description: "Hosting account id", schema: .integer)],
                      requestBody: "PHPVersionRequest", success: (200, "HostingAccount")),
-        APIOperation("GET", "/hosting/firewall", summary: "Addresses blocked by the shared-hosting firewall (in force, and lifted in the last 30 days)",
+        APIOperation("GET", Routes.hostingFirewall, summary: "Addresses blocked by the shared-hosting firewall (in force, and lifted in the last 30 days)",
                      feature: Feature.unblock, success: (200, "FirewallState")),
-        APIOperation("POST", "/hosting/firewall/unblock", summary: "Checks an IPv4 or IPv6 address and lifts its blocks on the customer's shared hosting",
+        APIOperation("POST", Routes.hostingFirewallUnblock, summary: "Checks an IPv4 or IPv6 address and lifts its blocks on the customer's shared hosting",
                      feature: Feature.unblock, requestBody: "UnblockRequest", success: (200, "UnblockResult")),
     ]
 
@@ -75,8 +75,8 @@ extension HostingController {
     struct UnblockResult: Encodable { var address: String; var wasBlocked: Bool; var unblocked: [BlockedAddressView] }
 
     func addAccountRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/hosting") { request, context in try await accountsPage(context: context, notice: notice(request, allowed: ["php"], prefix: "hosting.done", context)) }
-        group.post("/hosting/:id/php") { request, context in
+        group.get(Routes.hosting) { request, context in try await accountsPage(context: context, notice: notice(request, allowed: ["php"], prefix: "hosting.done", context)) }
+        group.post(Routes.hostingPHP) { request, context in
             let form = try await SubmittedForm.read(request, context: context)
             let id = try context.pathId("id")
             do {
@@ -84,10 +84,10 @@ extension HostingController {
             } catch PortalError.invalid(let problems) {
                 return try await accountsPage(context: context, problems: problems, failedAccount: id)
             }
-            return Pages.redirect("/hosting?done=php")
+            return Pages.redirect(Routes.hosting.done("php"))
         }
-        group.get("/hosting/firewall") { _, context in try await firewallPage(context: context) }
-        group.post("/hosting/firewall/unblock") { request, context in
+        group.get(Routes.hostingFirewall) { _, context in try await firewallPage(context: context) }
+        group.post(Routes.hostingFirewallUnblock) { request, context in
             let form = try await SubmittedForm.read(request, context: context)
             do {
                 let result = try await unblock(address: form["address"], context: context)
@@ -97,22 +97,22 @@ extension HostingController {
             }
         }
 
-        group.get("\(API.prefix)/hosting") { _, context in
+        group.get(Routes.hosting.api) { _, context in
             API.json(HostingAccountList(accounts: try await accountViews(context)))
         }
-        group.post("\(API.prefix)/hosting/:id/php") { request, context in
+        group.post(Routes.hostingPHP.api) { request, context in
             let body = try await API.decode(PHPVersionRequest.self, from: request, context: context)
             let id = try context.pathId("id")
             _ = try await changePHP(accountId: id, version: body.phpVersion, context: context)
             guard let view = try await accountViews(context).first(where: { $0.id == id }) else { throw PortalError.notFound }
             return API.json(view)
         }
-        group.get("\(API.prefix)/hosting/firewall") { _, context in
+        group.get(Routes.hostingFirewall.api) { _, context in
             let (blocked, lifted, domains) = try await firewallData(context)
             return API.json(FirewallState(blocked: blocked.map { blockedView($0, domains) }, recentlyUnblocked: lifted.map { blockedView($0, domains) },
                                           yourAddress: context.remoteAddress.flatMap(IPAddress.normalize)))
         }
-        group.post("\(API.prefix)/hosting/firewall/unblock") { request, context in
+        group.post(Routes.hostingFirewallUnblock.api) { request, context in
             let body = try await API.decode(UnblockRequest.self, from: request, context: context)
             return API.json(try await unblock(address: body.address ?? "", context: context))
         }
@@ -176,39 +176,57 @@ extension HostingController {
         return account
     }
 
+    /// What the hosting accounts page shows.
+    struct AccountsPage: Encodable {
+        struct Account: Encodable {
+            struct PHPVersion: Encodable { var value: String; var selected: Bool }
+            var id: Int64
+            var domain, plan, server, username, disk: String
+            var diskUsed, diskQuota, diskPercent: Int64
+            var diskHigh: Bool
+            var traffic: String
+            var trafficUsed, trafficQuota, trafficPercent: Int64
+            var mailboxes, phpVersion: String
+            var phpVersions: [PHPVersion]
+            var status, statusClass: String
+            var active: Bool
+            var expires: String
+            var blocked: Int
+            var hasBlocked: Bool
+            var phpError: String?
+        }
+        var accounts: [Account]
+        var hasAccounts, mayUnblock, mayShop: Bool
+        var notice: String?
+    }
+
     private func accountsPage(context: UserContext, notice: String? = nil, problems: [FieldProblem] = [], failedAccount: Int64? = nil) async throws -> Response {
         let accounts = try await accountViews(context)
-        let locale = context.locale
         let mayUnblock = context.may(Feature.unblock) && context.tenant.definition.feature(Feature.unblock) != nil
-        let errors = Pages.errorValues(problems, locale: locale)
+        let phpError = problems.first { $0.field == "php_version" }?.message.resolve(context.locale)
         func percent(_ used: Int64, _ quota: Int64) -> Int64 { quota > 0 ? min(100, used * 100 / quota) : 0 }
-        var values: [String: Any] = [
-            "accounts": accounts.map { account -> [String: Any] in
-                var row: [String: Any] = [
-                    "id": account.id, "domain": account.domain, "plan": account.plan, "server": account.server, "username": account.username,
-                    "disk": string("hosting.usage.of", context, ["used": Self.size(account.diskUsedMb), "quota": Self.size(account.diskQuotaMb)]),
-                    "disk_used": account.diskUsedMb, "disk_quota": max(account.diskQuotaMb, 1), "disk_percent": percent(account.diskUsedMb, account.diskQuotaMb),
-                    "disk_high": percent(account.diskUsedMb, account.diskQuotaMb) >= 80,
-                    "traffic": string("hosting.usage.of", context, ["used": Self.size(account.trafficUsedMb), "quota": Self.size(account.trafficQuotaMb)]),
-                    "traffic_used": account.trafficUsedMb, "traffic_quota": max(account.trafficQuotaMb, 1),
-                    "traffic_percent": percent(account.trafficUsedMb, account.trafficQuotaMb),
-                    "mailboxes": string("hosting.usage.count_of", context, ["used": String(account.mailboxes), "quota": String(account.mailboxQuota)]),
-                    "php_version": account.phpVersion,
-                    "php_versions": account.phpVersions.map { ["value": $0, "selected": $0 == account.phpVersion] },
-                    "status": label("hosting.status", account.status, context), "status_class": account.status,
-                    "active": account.status == "active", "expires": Formatting.day(account.expiresOn),
-                    "blocked": account.blockedAddresses, "has_blocked": account.blockedAddresses > 0 && mayUnblock,
-                ]
-                if account.id == failedAccount, let message = (errors["errors"] as? [String: String])?["php_version"] { row["php_error"] = message }
-                return row
+        let model = AccountsPage(
+            accounts: accounts.map { account in
+                AccountsPage.Account(
+                    id: account.id, domain: account.domain, plan: account.plan, server: account.server, username: account.username,
+                    disk: string("hosting.usage.of", context, ["used": Self.size(account.diskUsedMb), "quota": Self.size(account.diskQuotaMb)]),
+                    diskUsed: account.diskUsedMb, diskQuota: max(account.diskQuotaMb, 1), diskPercent: percent(account.diskUsedMb, account.diskQuotaMb),
+                    diskHigh: percent(account.diskUsedMb, account.diskQuotaMb) >= 80,
+                    traffic: string("hosting.usage.of", context, ["used": Self.size(account.trafficUsedMb), "quota": Self.size(account.trafficQuotaMb)]),
+                    trafficUsed: account.trafficUsedMb, trafficQuota: max(account.trafficQuotaMb, 1),
+                    trafficPercent: percent(account.trafficUsedMb, account.trafficQuotaMb),
+                    mailboxes: string("hosting.usage.count_of", context, ["used": String(account.mailboxes), "quota": String(account.mailboxQuota)]),
+                    phpVersion: account.phpVersion,
+                    phpVersions: account.phpVersions.map { .init(value: $0, selected: $0 == account.phpVersion) },
+                    status: label("hosting.status", account.status, context), statusClass: account.status,
+                    active: account.status == "active", expires: Formatting.day(account.expiresOn),
+                    blocked: account.blockedAddresses, hasBlocked: account.blockedAddresses > 0 && mayUnblock,
+                    phpError: account.id == failedAccount ? phpError : nil)
             },
-            "has_accounts": !accounts.isEmpty,
-            "may_unblock": mayUnblock,
-            "may_shop": context.may(Feature.buy) && context.tenant.definition.feature(Feature.buy) != nil,
-            "has_errors": !problems.isEmpty,
-        ]
-        if let notice { values["notice"] = notice }
-        return Pages.render("hosting_accounts", values, title: string("hosting.accounts.title", context), context: context,
+            hasAccounts: !accounts.isEmpty, mayUnblock: mayUnblock,
+            mayShop: context.may(Feature.buy) && context.tenant.definition.feature(Feature.buy) != nil,
+            notice: notice)
+        return Pages.render("hosting_accounts", model, errors: problems, title: string("hosting.accounts.title", context), context: context,
                             status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 
@@ -264,34 +282,43 @@ extension HostingController {
         }
     }
 
+    /// What the firewall page shows: the blocks in force and those lifted lately, and the unblock form.
+    struct FirewallPage: Encodable {
+        struct Block: Encodable {
+            var id: Int64
+            var address, domain, reason, service, blockedAt: String
+            var unblockedAt: String?
+        }
+        var blocked: [Block]
+        var hasBlocked: Bool
+        var lifted: [Block]
+        var hasLifted: Bool
+        var address: String
+        var hasAccounts: Bool
+        var yourAddress, notice: String?
+    }
+
     private func firewallPage(context: UserContext, result: UnblockResult? = nil, typed: String? = nil, problems: [FieldProblem] = []) async throws -> Response {
         let (blocked, lifted, domains) = try await firewallData(context)
         let locale = context.locale
-        func row(_ block: BlockedAddressRecord) -> [String: Any] {
-            var values: [String: Any] = [
-                "id": block.id ?? 0, "address": block.address, "domain": domains[block.hostingAccountId] ?? "",
-                "reason": label("hosting.firewall.reason", block.reason, context), "service": block.service ?? "",
-                "blocked_at": Formatting.dateTime(block.blockedAt, locale: locale),
-            ]
-            if let at = block.unblockedAt { values["unblocked_at"] = Formatting.dateTime(at, locale: locale) }
-            return values
+        func row(_ block: BlockedAddressRecord) -> FirewallPage.Block {
+            FirewallPage.Block(id: block.id ?? 0, address: block.address, domain: domains[block.hostingAccountId] ?? "",
+                               reason: label("hosting.firewall.reason", block.reason, context), service: block.service ?? "",
+                               blockedAt: Formatting.dateTime(block.blockedAt, locale: locale),
+                               unblockedAt: block.unblockedAt.map { Formatting.dateTime($0, locale: locale) })
         }
         let yourAddress = context.remoteAddress.flatMap(IPAddress.normalize)
-        var values: [String: Any] = [
-            "blocked": blocked.map(row), "has_blocked": !blocked.isEmpty,
-            "lifted": lifted.map(row), "has_lifted": !lifted.isEmpty,
-            "address": typed ?? yourAddress ?? "",
-            "has_accounts": !domains.isEmpty,
-        ]
-        if let yourAddress { values["your_address"] = string("hosting.firewall.your_address", context, ["address": yourAddress]) }
-        if let result {
-            let list = Set(result.unblocked.map(\.domain)).sorted().joined(separator: ", ")
-            values["notice"] = result.wasBlocked
-                ? string("hosting.firewall.unblocked", context, ["address": result.address, "domains": list])
+        let notice = result.map { result in
+            result.wasBlocked
+                ? string("hosting.firewall.unblocked", context,
+                         ["address": result.address, "domains": Set(result.unblocked.map(\.domain)).sorted().joined(separator: ", ")])
                 : string("hosting.firewall.not_blocked", context, ["address": result.address])
         }
-        values.merge(Pages.errorValues(problems, locale: locale)) { $1 }
-        return Pages.render("hosting_firewall", values, title: string("hosting.firewall.title", context), context: context,
+        let model = FirewallPage(
+            blocked: blocked.map(row), hasBlocked: !blocked.isEmpty, lifted: lifted.map(row), hasLifted: !lifted.isEmpty,
+            address: typed ?? yourAddress ?? "", hasAccounts: !domains.isEmpty,
+            yourAddress: yourAddress.map { string("hosting.firewall.your_address", context, ["address": $0]) }, notice: notice)
+        return Pages.render("hosting_firewall", model, errors: problems, title: string("hosting.firewall.title", context), context: context,
                             status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 }

@@ -7,11 +7,11 @@ import SportelloStore
 /// a word search and the article page, in the user's language (Italian when an article has no translation).
 extension HostingController {
     static let helpOperations: [APIOperation] = [
-        APIOperation("GET", "/help/articles", summary: "Help articles in the user's language, by category; `q` searches titles and text (every word must match)",
+        APIOperation("GET", Routes.helpArticles, summary: "Help articles in the user's language, by category; `q` searches titles and text (every word must match)",
                      feature: "knowledge_base.view", otherFeatures: ["help.view"],
                      parameters: [.init("q", description: "Words to look for"), .init("category", description: "Only this category")],
                      success: (200, "ArticleList")),
-        APIOperation("GET", "/help/articles/{slug}", summary: "One help article with its paragraphs",
+        APIOperation("GET", Routes.helpArticlesEntry, summary: "One help article with its paragraphs",
                      feature: "knowledge_base.view", otherFeatures: ["help.view"],
                      parameters: [.init("slug", in: "path", description: "The article's slug")], success: (200, "Article")),
     ]
@@ -36,15 +36,15 @@ extension HostingController {
     struct ArticleView: Encodable { var slug, title: String; var summary: String?; var category, updatedOn: String; var paragraphs: [String]; var locale: String }
 
     func addHelpRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/help") { request, context in try await helpPage(context: context, query: query(request, "q"), category: query(request, "category")) }
-        group.get("/help/:slug") { _, context in try await articlePage(context: context) }
-        group.get("\(API.prefix)/help/articles") { request, context in
+        group.get(Routes.help) { request, context in try await helpPage(context: context, query: query(request, "q"), category: query(request, "category")) }
+        group.get(Routes.helpArticle) { _, context in try await articlePage(context: context) }
+        group.get(Routes.helpArticles.api) { request, context in
             let q = query(request, "q")?.trimmingCharacters(in: .whitespacesAndNewlines)
             let (all, locale) = try await articles(context)
             let found = search(all, query: q, category: query(request, "category"))
             return API.json(ArticleList(articles: found.map { summaryView($0) }, categories: categories(all), query: q?.nonEmpty, locale: locale))
         }
-        group.get("\(API.prefix)/help/articles/:slug") { _, context in
+        group.get(Routes.helpArticlesEntry.api) { _, context in
             let article = try await article(context)
             return API.json(ArticleView(slug: article.slug, title: article.title, summary: article.summary, category: article.category,
                                         updatedOn: article.updatedOn, paragraphs: article.paragraphs, locale: article.locale))
@@ -91,7 +91,7 @@ extension HostingController {
 
     private func summaryView(_ article: ArticleRecord) -> ArticleSummaryView {
         ArticleSummaryView(slug: article.slug, title: article.title, summary: article.summary, category: article.category,
-                           updatedOn: article.updatedOn, href: "\(API.prefix)/help/articles/\(article.slug)")
+                           updatedOn: article.updatedOn, href: Routes.helpArticlesEntry.api.path(article.slug))
     }
 
     private func helpTitle(_ context: UserContext) -> String {
@@ -99,43 +99,66 @@ extension HostingController {
             ?? string("hosting.help.title", context)
     }
 
+    /// What the help page shows: the categories, and either every article by category or what a search found.
+    struct HelpPage: Encodable {
+        struct Category: Encodable { var name: String; var selected: Bool; var href: String }
+        struct Article: Encodable { var slug, title, summary: String; var hasSummary: Bool; var updated: String }
+        struct Group: Encodable { var name: String; var articles: [Article] }
+        var query: String
+        var searching: Bool
+        var categories: [Category]
+        var hasArticles: Bool
+        var results: [Article]?
+        var hasResults: Bool?
+        var resultCount, categoryHeading: String?
+        var groups: [Group]?
+    }
+
     private func helpPage(context: UserContext, query: String?, category: String?) async throws -> Response {
         let (all, _) = try await articles(context)
         let q = query?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let chosen = category.flatMap { categories(all).contains($0) ? $0 : nil }
         let found = search(all, query: q, category: chosen)
-        func row(_ article: ArticleRecord) -> [String: Any] {
-            ["slug": article.slug, "title": article.title, "summary": article.summary ?? "", "has_summary": article.summary != nil,
-             "updated": Formatting.day(article.updatedOn)]
+        func row(_ article: ArticleRecord) -> HelpPage.Article {
+            HelpPage.Article(slug: article.slug, title: article.title, summary: article.summary ?? "", hasSummary: article.summary != nil,
+                             updated: Formatting.day(article.updatedOn))
         }
-        var values: [String: Any] = [
-            "query": q, "searching": !q.isEmpty || chosen != nil,
-            "categories": categories(all).map { name -> [String: Any] in
-                ["name": name, "selected": name == chosen, "href": "/help?category=\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name)"]
+        let searching = !q.isEmpty || chosen != nil
+        var model = HelpPage(
+            query: q, searching: searching,
+            categories: categories(all).map { name in
+                // Everything but letters and digits encoded, as these links always were (`path(query:)` keeps `-._~`).
+                let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name
+                return HelpPage.Category(name: name, selected: name == chosen, href: "\(Routes.help.path())?category=\(encoded)")
             },
-            "has_articles": !all.isEmpty,
-        ]
-        if !q.isEmpty || chosen != nil {
-            values["results"] = found.map(row)
-            values["has_results"] = !found.isEmpty
-            values["result_count"] = string(found.count == 1 ? "hosting.help.one_result" : "hosting.help.results", context, ["count": String(found.count)])
-            if let chosen { values["category_heading"] = chosen }
+            hasArticles: !all.isEmpty)
+        if searching {
+            model.results = found.map(row)
+            model.hasResults = !found.isEmpty
+            model.resultCount = string(found.count == 1 ? "hosting.help.one_result" : "hosting.help.results", context, ["count": String(found.count)])
+            model.categoryHeading = chosen
         } else {
-            values["groups"] = categories(all).map { name -> [String: Any] in
-                ["name": name, "articles": all.filter { $0.category == name }.map(row)]
-            }
+            model.groups = categories(all).map { name in HelpPage.Group(name: name, articles: all.filter { $0.category == name }.map(row)) }
         }
-        return Pages.render("hosting_help", values, title: helpTitle(context), context: context)
+        return Pages.render("hosting_help", model, title: helpTitle(context), context: context)
+    }
+
+    /// What an article's page shows beside its title.
+    struct ArticlePage: Encodable {
+        struct Related: Encodable { var slug, title: String }
+        var helpTitle, category, summary: String
+        var paragraphs: [String]
+        var updated: String
+        var related: [Related]
+        var hasRelated: Bool
     }
 
     private func articlePage(context: UserContext) async throws -> Response {
         let article = try await article(context)
         let related = try await articles(context).0.filter { $0.category == article.category && $0.slug != article.slug }.prefix(4)
-        let values: [String: Any] = [
-            "help_title": helpTitle(context), "category": article.category, "summary": article.summary ?? "",
-            "paragraphs": article.paragraphs, "updated": Formatting.day(article.updatedOn),
-            "related": related.map { ["slug": $0.slug, "title": $0.title] }, "has_related": !related.isEmpty,
-        ]
-        return Pages.render("articles_detail", values, title: article.title, context: context)
+        let model = ArticlePage(helpTitle: helpTitle(context), category: article.category, summary: article.summary ?? "",
+                                paragraphs: article.paragraphs, updated: Formatting.day(article.updatedOn),
+                                related: related.map { .init(slug: $0.slug, title: $0.title) }, hasRelated: !related.isEmpty)
+        return Pages.render("articles_detail", model, title: article.title, context: context)
     }
 }

@@ -18,13 +18,13 @@ struct HostingController {
         static let help = ["knowledge_base.view", "help.view"]
     }
 
-    static let shop = PortalPage(path: "/services/shop", titleKey: "hosting.shop.title", features: [Feature.buy])
-    static let hostingPage = PortalPage(path: "/hosting", titleKey: "hosting.accounts.title", features: [Feature.hosting])
-    static let firewall = PortalPage(path: "/hosting/firewall", titleKey: "hosting.firewall.title", features: [Feature.unblock])
-    static let domainsPage = PortalPage(path: "/domains", titleKey: "hosting.domains.title", features: [Feature.domains])
-    static let help = PortalPage(path: "/help", titleKey: "hosting.help.title", features: Feature.help)
+    static let shop = PortalPage(route: Routes.serviceShop, titleKey: "hosting.shop.title", features: [Feature.buy])
+    static let hostingPage = PortalPage(route: Routes.hosting, titleKey: "hosting.accounts.title", features: [Feature.hosting])
+    static let firewall = PortalPage(route: Routes.hostingFirewall, titleKey: "hosting.firewall.title", features: [Feature.unblock])
+    static let domainsPage = PortalPage(route: Routes.domains, titleKey: "hosting.domains.title", features: [Feature.domains])
+    static let help = PortalPage(route: Routes.help, titleKey: "hosting.help.title", features: Feature.help)
     /// Listed last: a feature's section card links to the first page that names it (the shop, the domains page).
-    static let orders = PortalPage(path: "/services/orders", titleKey: "hosting.orders.title", features: [Feature.buy, Feature.domains])
+    static let orders = PortalPage(route: Routes.serviceOrders, titleKey: "hosting.orders.title", features: [Feature.buy, Feature.domains])
 
     static let pages: [PortalPage] = [shop, hostingPage, firewall, domainsPage, help, orders]
 

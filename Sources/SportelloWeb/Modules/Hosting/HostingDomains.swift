@@ -6,14 +6,14 @@ import SportelloStore
 /// Domain registration: the availability check, the order with its pro-forma, the customer's domains.
 extension HostingController {
     static let domainOperations: [APIOperation] = [
-        APIOperation("GET", "/domains", summary: "The customer's domains with expiry and auto-renew, and the extensions on sale with their yearly price",
+        APIOperation("GET", Routes.domains, summary: "The customer's domains with expiry and auto-renew, and the extensions on sale with their yearly price",
                      feature: Feature.domains, success: (200, "DomainList")),
-        APIOperation("GET", "/domains/availability", summary: "Whether a domain name is well formed and has a supported extension; availability is a demo check (no registry is asked: only this portal's domains and a labelled list of well-known names count as taken), so the answer carries simulated: true",
+        APIOperation("GET", Routes.domainAvailability, summary: "Whether a domain name is well formed and has a supported extension; availability is a demo check (no registry is asked: only this portal's domains and a labelled list of well-known names count as taken), so the answer carries simulated: true",
                      feature: Feature.domains, parameters: [.init("name", required: true, description: "The domain name (rossi-srl.it)")],
                      success: (200, "DomainAvailability")),
-        APIOperation("POST", "/domains", summary: "Orders the registration of a free domain: creates the order and its pro-forma; registration starts once paid",
+        APIOperation("POST", Routes.domains, summary: "Orders the registration of a free domain: creates the order and its pro-forma; registration starts once paid",
                      feature: Feature.domains, requestBody: "DomainOrderRequest", success: (201, "Order")),
-        APIOperation("POST", "/domains/{id}/auto-renew", summary: "Switches automatic renewal of one of the customer's domains on or off",
+        APIOperation("POST", Routes.domainAutoRenew, summary: "Switches automatic renewal of one of the customer's domains on or off",
                      feature: Feature.domains, parameters: [.init("id", in: "path", description: "Domain id", schema: .integer)],
                      requestBody: "AutoRenewRequest", success: (200, "Domain")),
     ]
@@ -63,38 +63,38 @@ extension HostingController {
     struct AutoRenewRequest: Decodable { var autoRenew: Bool }
 
     func addDomainRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/domains") { request, context in
+        group.get(Routes.domains) { request, context in
             try await domainsPage(context: context, checked: query(request, "name"),
                                   notice: notice(request, allowed: ["auto_renew_on", "auto_renew_off"], prefix: "hosting.done", context))
         }
-        group.post("/domains/register") { request, context in
+        group.post(Routes.domainRegister) { request, context in
             let form = try await SubmittedForm.read(request, context: context)
             do {
                 let order = try await placeDomainOrder(DomainOrderRequest(name: form["name"], years: form.value("years").flatMap { Int64($0) }), context: context)
-                return Pages.redirect("/services/orders?done=domain_ordered&order=\(order.id ?? 0)")
+                return Pages.redirect(Routes.serviceOrders.path(query: ["done": "domain_ordered", "order": String(order.id ?? 0)]))
             } catch PortalError.invalid(let problems) {
                 return try await domainsPage(context: context, checked: form["name"], problems: problems)
             }
         }
-        group.post("/domains/:id/auto-renew") { request, context in
+        group.post(Routes.domainAutoRenew) { request, context in
             let form = try await SubmittedForm.read(request, context: context)
             let on = form["auto_renew"] == "on"
             _ = try await setAutoRenew(domainId: try context.pathId("id"), on: on, context: context)
-            return Pages.redirect("/domains?done=\(on ? "auto_renew_on" : "auto_renew_off")")
+            return Pages.redirect(Routes.domains.done(on ? "auto_renew_on" : "auto_renew_off"))
         }
 
-        group.get("\(API.prefix)/domains") { _, context in
+        group.get(Routes.domains.api) { _, context in
             let (domains, extensions) = try await domainData(context)
             return API.json(DomainList(domains: domains.map(domainView), extensions: extensions.map {
                 ExtensionView(extension: $0.code, description: $0.description, yearlyPrice: API.Money($0.priceCents ?? 0))
             }))
         }
-        group.get("\(API.prefix)/domains/availability") { request, context in
+        group.get(Routes.domainAvailability.api) { request, context in
             try context.require(page: Self.domainsPage)
             return API.json(try await availability(query(request, "name") ?? "", context: context)
                 .view(simulatedLabel: string("hosting.domains.simulated", context)))
         }
-        group.post("\(API.prefix)/domains") { request, context in
+        group.post(Routes.domains.api) { request, context in
             let body = try await API.decode(DomainOrderRequest.self, from: request, context: context)
             let order = try await placeDomainOrder(body, context: context)
             let proformas = try await read(context) { [customerId = context.customer.id ?? 0] in
@@ -102,7 +102,7 @@ extension HostingController {
             }
             return API.json(orderView(order, proformas: proformas, context: context), status: .created)
         }
-        group.post("\(API.prefix)/domains/:id/auto-renew") { request, context in
+        group.post(Routes.domainAutoRenew.api) { request, context in
             let body = try await API.decode(AutoRenewRequest.self, from: request, context: context)
             return API.json(domainView(try await setAutoRenew(domainId: try context.pathId("id"), on: body.autoRenew, context: context)))
         }
@@ -225,43 +225,58 @@ extension HostingController {
         }
     }
 
+    /// What the domains page shows: the customer's domains, the prices, and the outcome of a check.
+    struct DomainsPage: Encodable {
+        struct Domain: Encodable {
+            var id: Int64
+            var name, status, statusClass, registered, expires: String
+            var autoRenew, editable: Bool
+        }
+        struct Extension: Encodable { var name, description, price: String }
+        struct Available: Encodable {
+            struct Years: Encodable { var value: Int64; var label: String }
+            var name, message, simulatedLabel: String
+            var years: [Years]
+        }
+        var domains: [Domain]
+        var hasDomains: Bool
+        var extensions: [Extension]
+        var name: String
+        var available: Available?
+        var notice: String?
+    }
+
     private func domainsPage(context: UserContext, checked: String?, notice: String? = nil, problems: [FieldProblem] = []) async throws -> Response {
         let (domains, extensions) = try await domainData(context)
-        let locale = context.locale
-        var values: [String: Any] = [
-            "domains": domains.map { domain -> [String: Any] in
-                ["id": domain.id ?? 0, "name": domain.name, "status": label("hosting.domains.status", domain.status, context),
-                 "status_class": domain.status, "registered": Formatting.day(domain.registeredOn), "expires": Formatting.day(domain.expiresOn),
-                 "auto_renew": domain.autoRenew, "editable": domain.status != "pending"]
+        var model = DomainsPage(
+            domains: domains.map { domain in
+                .init(id: domain.id ?? 0, name: domain.name, status: label("hosting.domains.status", domain.status, context),
+                      statusClass: domain.status, registered: Formatting.day(domain.registeredOn), expires: Formatting.day(domain.expiresOn),
+                      autoRenew: domain.autoRenew, editable: domain.status != "pending")
             },
-            "has_domains": !domains.isEmpty,
-            "extensions": extensions.map { ["name": $0.title, "description": $0.description ?? "",
-                                            "price": string("hosting.price.year", context, ["amount": money($0.priceCents ?? 0, context)])] },
-            "name": checked ?? "",
-        ]
+            hasDomains: !domains.isEmpty,
+            extensions: extensions.map { .init(name: $0.title, description: $0.description ?? "",
+                                               price: string("hosting.price.year", context, ["amount": money($0.priceCents ?? 0, context)])) },
+            name: checked ?? "", notice: notice)
         var allProblems = problems
         if let checked, !problems.contains(where: { $0.field == "name" }), !checked.trimmingCharacters(in: .whitespaces).isEmpty {
             let check = try await availability(checked, context: context)
-            values["name"] = check.name
+            model.name = check.name
             if let problem = check.problem {
                 allProblems.append(problem)
             } else if let price = check.price {
-                values["available"] = [
-                    "name": check.name,
-                    "message": string("hosting.domains.available", context, ["domain": check.name]),
-                    "simulated_label": string("hosting.domains.simulated", context),
-                    "years": HostingPolicy.registrationYears.map { years -> [String: Any] in
+                model.available = .init(
+                    name: check.name, message: string("hosting.domains.available", context, ["domain": check.name]),
+                    simulatedLabel: string("hosting.domains.simulated", context),
+                    years: HostingPolicy.registrationYears.map { years in
                         let net = price * years
-                        return ["value": years, "label": counted("hosting.order.years_option", years, context,
-                                                                  ["total": money(net + HostingPolicy.tax(on: net), context)])]
-                    },
-                ]
+                        return .init(value: years, label: counted("hosting.order.years_option", years, context,
+                                                                  ["total": money(net + HostingPolicy.tax(on: net), context)]))
+                    })
             }
         }
-        if let notice { values["notice"] = notice }
-        values.merge(Pages.errorValues(allProblems, locale: locale)) { $1 }
         // An unavailable name is an answer to the check, not a failed submission: only a rejected order is 422.
-        return Pages.render("hosting_domains", values, title: string("hosting.domains.title", context), context: context,
+        return Pages.render("hosting_domains", model, errors: allProblems, title: string("hosting.domains.title", context), context: context,
                             status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 }

@@ -29,11 +29,11 @@ struct ProductDetails: Decodable, Sendable {
 /// Buying services: the shop, the order form, the orders with their pro-forma, and starting what was paid.
 extension HostingController {
     static let shopOperations: [APIOperation] = [
-        APIOperation("GET", "/services/products", summary: "Products on sale (hosting plans, SSL, backup, e-mail, PEC) with price and billing period",
+        APIOperation("GET", Routes.serviceProducts, summary: "Products on sale (hosting plans, SSL, backup, e-mail, PEC) with price and billing period",
                      feature: Feature.buy, success: (200, "ProductList")),
-        APIOperation("POST", "/services/orders", summary: "Orders a product: creates the order and its pro-forma; the service starts once the pro-forma is paid",
+        APIOperation("POST", Routes.serviceOrders, summary: "Orders a product: creates the order and its pro-forma; the service starts once the pro-forma is paid",
                      feature: Feature.buy, requestBody: "ProductOrderRequest", success: (201, "Order")),
-        APIOperation("GET", "/services/orders", summary: "The customer's orders (products and domain registrations) with status and pro-forma",
+        APIOperation("GET", Routes.serviceOrders, summary: "The customer's orders (products and domain registrations) with status and pro-forma",
                      feature: Feature.buy, otherFeatures: [Feature.domains], success: (200, "OrderList")),
     ]
 
@@ -97,28 +97,28 @@ extension HostingController {
     }
 
     func addShopRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/services/shop") { _, context in try await shopPage(context: context) }
-        group.get("/services/shop/:code") { _, context in try await productPage(context: context, form: nil, problems: []) }
-        group.post("/services/shop/:code") { request, context in
+        group.get(Routes.serviceShop) { _, context in try await shopPage(context: context) }
+        group.get(Routes.serviceShopProduct) { _, context in try await productPage(context: context, form: nil, problems: []) }
+        group.post(Routes.serviceShopProduct) { request, context in
             let form = try await SubmittedForm.read(request, context: context)
             let order = ProductOrderRequest(productCode: context.parameters.get("code") ?? "", domain: form.value("domain"),
                                             hostingAccountId: form.value("hosting_account_id").flatMap { Int64($0) },
                                             quantity: form.value("quantity").flatMap { Int64($0) })
             do {
                 let placed = try await placeProductOrder(order, context: context)
-                return Pages.redirect("/services/orders?done=ordered&order=\(placed.id ?? 0)")
+                return Pages.redirect(Routes.serviceOrders.path(query: ["done": "ordered", "order": String(placed.id ?? 0)]))
             } catch PortalError.invalid(let problems) {
                 return try await productPage(context: context, form: form, problems: problems)
             }
         }
-        group.get("/services/orders") { request, context in try await ordersPage(request, context: context) }
+        group.get(Routes.serviceOrders) { request, context in try await ordersPage(request, context: context) }
 
-        group.get("\(API.prefix)/services/products") { _, context in
+        group.get(Routes.serviceProducts.api) { _, context in
             try context.require(page: Self.shop)
             let products = try await availableProducts(context)
             return API.json(ProductList(products: products.map(productView), vatPercent: HostingPolicy.vatPercent))
         }
-        group.post("\(API.prefix)/services/orders") { request, context in
+        group.post(Routes.serviceOrders.api) { request, context in
             let body = try await API.decode(ProductOrderRequest.self, from: request, context: context)
             let order = try await placeProductOrder(body, context: context)
             let proformas = try await read(context) { [customerId = context.customer.id ?? 0] in
@@ -126,7 +126,7 @@ extension HostingController {
             }
             return API.json(orderView(order, proformas: proformas, context: context), status: .created)
         }
-        group.get("\(API.prefix)/services/orders") { _, context in
+        group.get(Routes.serviceOrders.api) { _, context in
             let (orders, proformas) = try await loadOrders(context)
             return API.json(OrderList(orders: orders.map { orderView($0, proformas: proformas, context: context) }))
         }
@@ -161,7 +161,7 @@ extension HostingController {
 
     func orderView(_ order: OrderRecord, proformas: [Int64: InvoiceRecord], context: UserContext) -> OrderView {
         let proforma = order.invoiceId.flatMap { id in proformas[id].map { (id, $0) } }.map { id, invoice in
-            OrderView.Proforma(id: id, number: invoice.number, status: invoice.status, dueOn: invoice.dueOn, href: "\(API.prefix)/invoices/\(id)")
+            OrderView.Proforma(id: id, number: invoice.number, status: invoice.status, dueOn: invoice.dueOn, href: Routes.invoice.api.path(id))
         }
         let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(order.createdAt)))
         return OrderView(id: order.id ?? 0, number: order.number, kind: order.kind, itemCode: order.itemCode, title: order.title,
@@ -299,31 +299,58 @@ extension HostingController {
         string("hosting.price.\(period ?? "once")", context, ["amount": money(cents, context)])
     }
 
+    /// What the shop shows: the products on sale by category.
+    struct ShopPage: Encodable {
+        struct Category: Encodable {
+            var id, label: String
+            var products: [Product]
+        }
+        struct Product: Encodable {
+            var code, title, description, price: String
+            var facts: [String]
+            var hasFacts: Bool
+        }
+        var categories: [Category]
+        var hasProducts, mayDomains: Bool
+    }
+
     private func shopPage(context: UserContext) async throws -> Response {
         try context.require(page: Self.shop)
         let products = try await availableProducts(context)
         var categories: [String] = []
         for product in products where !categories.contains(product.category ?? "other") { categories.append(product.category ?? "other") }
-        let values: [String: Any] = [
-            "categories": categories.map { category -> [String: Any] in
-                [
-                    "id": category, "label": label("hosting.category", category, context),
-                    "products": products.filter { ($0.category ?? "other") == category }.map { item -> [String: Any] in
+        let model = ShopPage(
+            categories: categories.map { category in
+                ShopPage.Category(
+                    id: category, label: label("hosting.category", category, context),
+                    products: products.filter { ($0.category ?? "other") == category }.map { item in
                         let details = ProductDetails(item)
                         var facts: [String] = []
                         if let disk = details.diskMb { facts.append(string("hosting.plan.disk", context, ["value": Self.size(disk)])) }
                         if let traffic = details.trafficMb { facts.append(string("hosting.plan.traffic", context, ["value": Self.size(traffic)])) }
                         if let boxes = details.mailboxes { facts.append(string("hosting.plan.mailboxes", context, ["value": String(boxes)])) }
-                        return ["code": item.code, "title": item.title, "description": item.description ?? "",
-                                "price": priceLabel(item.priceCents ?? 0, period: item.billingPeriod, context),
-                                "facts": facts, "has_facts": !facts.isEmpty]
-                    },
-                ]
+                        return ShopPage.Product(code: item.code, title: item.title, description: item.description ?? "",
+                                                price: priceLabel(item.priceCents ?? 0, period: item.billingPeriod, context),
+                                                facts: facts, hasFacts: !facts.isEmpty)
+                    })
             },
-            "has_products": !products.isEmpty,
-            "may_domains": context.may(Feature.domains) && context.tenant.definition.feature(Feature.domains) != nil,
-        ]
-        return Pages.render("hosting_shop", values, title: string("hosting.shop.title", context), context: context)
+            hasProducts: !products.isEmpty,
+            mayDomains: context.may(Feature.domains) && context.tenant.definition.feature(Feature.domains) != nil)
+        return Pages.render("hosting_shop", model, title: string("hosting.shop.title", context), context: context)
+    }
+
+    /// What a product's order form shows.
+    struct ProductPage: Encodable {
+        struct Account: Encodable { var id: Int64; var domain: String; var selected: Bool }
+        struct Quantity: Encodable { var value: Int64; var selected: Bool; var label: String }
+        var code, productTitle, description, price: String
+        var needsDomain, needsHosting: Bool
+        var domain: String
+        var accounts: [Account]
+        var hasAccounts, canOrder: Bool
+        var quantityLabel: String
+        var quantities: [Quantity]
+        var vat: String
     }
 
     private func productPage(context: UserContext, form: SubmittedForm?, problems: [FieldProblem]) async throws -> Response {
@@ -337,56 +364,62 @@ extension HostingController {
         let chosenQuantity = form?.value("quantity").flatMap { Int64($0) } ?? ProductDetails.quantities(for: product.billingPeriod)[0]
         let chosenAccount = form?.value("hosting_account_id").flatMap { Int64($0) }
         let price = product.priceCents ?? 0
-        var values: [String: Any] = [
-            "code": product.code, "product_title": product.title, "description": product.description ?? "",
-            "price": priceLabel(price, period: product.billingPeriod, context),
-            "needs_domain": details.needs == "domain", "needs_hosting": details.needs == "hosting",
-            "domain": form?["domain"] ?? "",
-            "accounts": accounts.map { ["id": $0.id ?? 0, "domain": $0.domain, "selected": $0.id == chosenAccount] },
-            "has_accounts": !accounts.isEmpty,
-            "can_order": details.needs != "hosting" || !accounts.isEmpty,
-            "quantity_label": string(product.billingPeriod == "month" ? "hosting.order.months" : "hosting.order.years", context),
-            "quantities": ProductDetails.quantities(for: product.billingPeriod).map { quantity -> [String: Any] in
+        let model = ProductPage(
+            code: product.code, productTitle: product.title, description: product.description ?? "",
+            price: priceLabel(price, period: product.billingPeriod, context),
+            needsDomain: details.needs == "domain", needsHosting: details.needs == "hosting",
+            domain: form?["domain"] ?? "",
+            accounts: accounts.map { .init(id: $0.id ?? 0, domain: $0.domain, selected: $0.id == chosenAccount) },
+            hasAccounts: !accounts.isEmpty,
+            canOrder: details.needs != "hosting" || !accounts.isEmpty,
+            quantityLabel: string(product.billingPeriod == "month" ? "hosting.order.months" : "hosting.order.years", context),
+            quantities: ProductDetails.quantities(for: product.billingPeriod).map { quantity in
                 let net = price * quantity
-                return ["value": quantity, "selected": quantity == chosenQuantity,
-                        "label": counted(product.billingPeriod == "month" ? "hosting.order.months_option" : "hosting.order.years_option", quantity,
-                                         context, ["total": money(net + HostingPolicy.tax(on: net), context)])]
+                return .init(value: quantity, selected: quantity == chosenQuantity,
+                             label: counted(product.billingPeriod == "month" ? "hosting.order.months_option" : "hosting.order.years_option", quantity,
+                                            context, ["total": money(net + HostingPolicy.tax(on: net), context)]))
             },
-            "vat": String(HostingPolicy.vatPercent),
-        ]
-        values.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
-        return Pages.render("hosting_order", values, title: string("hosting.order.title", context, ["product": product.title]), context: context,
-                            status: problems.isEmpty ? .ok : .unprocessableContent)
+            vat: String(HostingPolicy.vatPercent))
+        return Pages.render("hosting_order", model, errors: problems, title: string("hosting.order.title", context, ["product": product.title]),
+                            context: context, status: problems.isEmpty ? .ok : .unprocessableContent)
+    }
+
+    /// What the orders page shows: each order with its pro-forma and what can be done with it.
+    struct OrdersPage: Encodable {
+        struct Order: Encodable {
+            var number, date, title, quantity, total, status, statusClass: String
+            var proformaNumber, proformaHref, payHref, activated, target: String?
+        }
+        var orders: [Order]
+        var hasOrders, mayShop, mayDomains: Bool
+        var notice: String?
     }
 
     private func ordersPage(_ request: Request, context: UserContext) async throws -> Response {
         let (orders, proformas) = try await loadOrders(context)
         let mayPay = context.may("proforma.pay") || context.may("invoices.pay")
         let mayView = context.may("invoices.view") || context.may("payments.view")
-        let values: [String: Any] = [
-            "orders": orders.map { order -> [String: Any] in
-                let proforma = order.invoiceId.flatMap { proformas[$0] }
-                var row: [String: Any] = [
-                    "number": order.number, "date": Formatting.date(order.createdAt, locale: context.locale),
-                    "title": order.title,
-                    "quantity": counted(order.billingPeriod == "month" ? "hosting.order.months_short" : "hosting.order.years_short", order.quantity, context),
-                    "total": money(order.totalCents, context),
-                    "status": label("hosting.order.status", order.status, context), "status_class": order.status,
-                ]
-                if let proforma, let id = proforma.id {
-                    row["proforma_number"] = proforma.number
-                    if mayView { row["proforma_href"] = "/invoices/\(id)" }
-                    if mayPay && proforma.status != "paid" && order.status == OrderStatus.awaitingPayment { row["pay_href"] = "/invoices/\(id)/pay" }
+        let model = OrdersPage(
+            orders: orders.map { order in
+                var row = OrdersPage.Order(
+                    number: order.number, date: Formatting.date(order.createdAt, locale: context.locale), title: order.title,
+                    quantity: counted(order.billingPeriod == "month" ? "hosting.order.months_short" : "hosting.order.years_short", order.quantity, context),
+                    total: money(order.totalCents, context),
+                    status: label("hosting.order.status", order.status, context), statusClass: order.status)
+                if let proforma = order.invoiceId.flatMap({ proformas[$0] }), let id = proforma.id {
+                    row.proformaNumber = proforma.number
+                    if mayView { row.proformaHref = Routes.invoice.path(id) }
+                    if mayPay && proforma.status != "paid" && order.status == OrderStatus.awaitingPayment { row.payHref = Routes.invoicePay.path(id) }
                 }
-                if let activated = order.activatedOn { row["activated"] = Formatting.day(activated) }
-                if let target = order.target, !order.title.contains(target) { row["target"] = target }
+                row.activated = order.activatedOn.map { Formatting.day($0) }
+                if let target = order.target, !order.title.contains(target) { row.target = target }
                 return row
             },
-            "has_orders": !orders.isEmpty,
-            "may_shop": context.may(Feature.buy) && context.tenant.definition.feature(Feature.buy) != nil,
-            "may_domains": context.may(Feature.domains) && context.tenant.definition.feature(Feature.domains) != nil,
-        ].merging(notice(request, allowed: ["ordered", "domain_ordered"], prefix: "hosting.done", context).map { ["notice": $0] } ?? [:]) { $1 }
-        return Pages.render("hosting_orders", values, title: string("hosting.orders.title", context), context: context)
+            hasOrders: !orders.isEmpty,
+            mayShop: context.may(Feature.buy) && context.tenant.definition.feature(Feature.buy) != nil,
+            mayDomains: context.may(Feature.domains) && context.tenant.definition.feature(Feature.domains) != nil,
+            notice: notice(request, allowed: ["ordered", "domain_ordered"], prefix: "hosting.done", context))
+        return Pages.render("hosting_orders", model, title: string("hosting.orders.title", context), context: context)
     }
 
     /// Megabytes as people read them (`1,5 GB`, `500 MB`).
