@@ -36,19 +36,19 @@ extension TelcoSupportController {
     }
 
     func addBilledReportRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/usage/billed-reports") { _, context in try await reportsPage(context: context) }
-        group.get("/usage/billed-reports/:invoice") { _, context in try await reportPage(context: context) }
-        group.get("/usage/billed-reports/:invoice/export") { request, context in try await exportReport(request, context: context) }
-        group.get("\(API.prefix)/billed-reports") { _, context in
+        group.get(Routes.billedReports) { _, context in try await reportsPage(context: context) }
+        group.get(Routes.billedReport) { _, context in try await reportPage(context: context) }
+        group.get(Routes.billedReportExport) { request, context in try await exportReport(request, context: context) }
+        group.get(Routes.billedReportsResource.api) { _, context in
             struct List: Encodable { var reports: [ReportSummaryJSON]; var visibleFrom: String? }
             let invoices = try await billedInvoices(context: context)
             let from = context.tenant.windows.earliestDay(for: .invoices, now: services.now)?.description
             return API.json(List(reports: invoices.map(summaryJSON), visibleFrom: from))
         }
-        group.get("\(API.prefix)/billed-reports/:invoice") { _, context in
+        group.get(Routes.billedReportResource.api) { _, context in
             API.json(reportJSON(try await report(context: context)))
         }
-        group.get("\(API.prefix)/billed-reports/:invoice/export") { request, context in try await exportReport(request, context: context, api: true) }
+        group.get(Routes.billedReportExportResource.api) { request, context in try await exportReport(request, context: context, api: true) }
     }
 
     private func summaryJSON(_ invoice: InvoiceRecord) -> ReportSummaryJSON {
@@ -75,7 +75,7 @@ extension TelcoSupportController {
     /// The report of the invoice named in the path: 404 unless it is the customer's, inside the window, with a period.
     func report(context: UserContext) async throws -> BilledReport {
         try context.require(page: Self.billedReports)
-        let invoiceId = try context.pathId("invoice")
+        let invoiceId = try context.pathId("invoice_id")
         let customer = customerId(context)
         let windows = context.tenant.windows
         let (invoice, lines, usage, lineServices) = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
@@ -130,21 +130,27 @@ extension TelcoSupportController {
         text("support.billed.period_range", context, ["from": Formatting.day(invoice.periodFrom), "to": Formatting.day(invoice.periodTo)])
     }
 
+    struct BilledReportsModel: Encodable {
+        struct Report: Encodable { var id, number, period, issued, total, status: String }
+        var reports: [Report]
+        var hasReports: Bool
+        var window: String?
+    }
+
     private func reportsPage(context: UserContext) async throws -> Response {
         let invoices = try await billedInvoices(context: context)
         let locale = context.locale
-        var values: [String: Any] = [
-            "reports": invoices.map { invoice -> [String: Any] in
-                ["id": String(invoice.id ?? 0), "number": invoice.number, "period": period(invoice, context),
-                 "issued": Formatting.day(invoice.issuedOn), "total": Formatting.money(invoice.totalCents, locale: locale),
-                 "status": label("support.billed.invoice_status", invoice.status, context)]
+        let model = BilledReportsModel(
+            reports: invoices.map { invoice in
+                .init(id: String(invoice.id ?? 0), number: invoice.number, period: period(invoice, context),
+                      issued: Formatting.day(invoice.issuedOn), total: Formatting.money(invoice.totalCents, locale: locale),
+                      status: label("support.billed.invoice_status", invoice.status, context))
             },
-            "has_reports": !invoices.isEmpty,
-        ]
-        if let from = context.tenant.windows.earliestDay(for: .invoices, now: services.now) {
-            values["window"] = text("support.billed.window", context, ["day": Formatting.day(from.description)])
-        }
-        return Pages.render("billed_reports", TemplateValues.pruned(values), title: text("support.billed.title", context), context: context)
+            hasReports: !invoices.isEmpty,
+            window: context.tenant.windows.earliestDay(for: .invoices, now: services.now).map {
+                text("support.billed.window", context, ["day": Formatting.day($0.description)])
+            })
+        return Pages.render("billed_reports", model, title: text("support.billed.title", context), context: context)
     }
 
     private func usageText(_ usage: BilledUsage, _ context: UserContext) -> String {
@@ -157,40 +163,58 @@ extension TelcoSupportController {
         }
     }
 
+    struct BilledReportModel: Encodable {
+        /// Amounts per usage category (`usageCategories`).
+        struct Categories: Encodable { var calls, messages, data, options: String }
+        struct Line: Encodable {
+            struct Service: Encodable { var name, fee, months, charged: String }
+            struct Usage: Encodable { var label, detail, cost: String }
+            var id, identifier, kind: String
+            var calls, messages, data, options: String
+            var servicesTotal, total: String
+            var services: [Service]
+            var hasServices: Bool
+            var usage: [Usage]
+            var hasUsage: Bool
+        }
+        var invoiceId, number, period, issued, invoiceNet, invoiceTotal: String
+        var lines: [Line]
+        var hasLines: Bool
+        var usageTotal, servicesTotal, grandTotal: String
+        var totals: Categories
+        var reportsTitle: String
+    }
+
     private func reportPage(context: UserContext) async throws -> Response {
         let report = try await report(context: context)
         let locale = context.locale
         let invoice = report.invoice
         func money(_ cents: Int64) -> String { Formatting.money(cents, locale: locale) }
-        let values: [String: Any] = [
-            "invoice_id": String(invoice.id ?? 0), "number": invoice.number, "period": period(invoice, context),
-            "issued": Formatting.day(invoice.issuedOn), "invoice_net": money(invoice.netCents), "invoice_total": money(invoice.totalCents),
-            "lines": report.lines.map { line -> [String: Any] in
-                var row: [String: Any] = [
-                    "id": String(line.line.id ?? 0), "identifier": line.line.identifier, "kind": label("contracts.kind", line.line.kind, context),
-                    "services_total": money(line.servicesCents), "total": money(line.totalCents),
-                    "services": line.services.map { service -> [String: Any] in
-                        ["name": service.name, "fee": money(service.monthlyFeeCents), "months": String(service.months), "charged": money(service.chargedCents)]
-                    },
-                    "has_services": !line.services.isEmpty,
-                    "usage": line.usage.map { ["label": label("support.billed.category", $0.category, context), "detail": usageText($0, context),
-                                               "cost": money($0.costCents)] },
-                    "has_usage": !line.usage.isEmpty,
-                ]
-                for category in Self.usageCategories {
-                    row[category.id] = money(line.usage.first { $0.category == category.id }?.costCents ?? 0)
-                }
-                return row
+        func cost(_ line: BilledLine, _ category: String) -> Int64 { line.usage.first { $0.category == category }?.costCents ?? 0 }
+        func total(_ category: String) -> String { money(report.lines.reduce(0) { $0 + cost($1, category) }) }
+        let model = BilledReportModel(
+            invoiceId: String(invoice.id ?? 0), number: invoice.number, period: period(invoice, context),
+            issued: Formatting.day(invoice.issuedOn), invoiceNet: money(invoice.netCents), invoiceTotal: money(invoice.totalCents),
+            lines: report.lines.map { line in
+                .init(id: String(line.line.id ?? 0), identifier: line.line.identifier, kind: label("contracts.kind", line.line.kind, context),
+                      calls: money(cost(line, "calls")), messages: money(cost(line, "messages")), data: money(cost(line, "data")),
+                      options: money(cost(line, "options")),
+                      servicesTotal: money(line.servicesCents), total: money(line.totalCents),
+                      services: line.services.map { service in
+                          .init(name: service.name, fee: money(service.monthlyFeeCents), months: String(service.months),
+                                charged: money(service.chargedCents))
+                      },
+                      hasServices: !line.services.isEmpty,
+                      usage: line.usage.map { .init(label: label("support.billed.category", $0.category, context), detail: usageText($0, context),
+                                                    cost: money($0.costCents)) },
+                      hasUsage: !line.usage.isEmpty)
             },
-            "has_lines": !report.lines.isEmpty,
-            "usage_total": money(report.usageCents), "services_total": money(report.servicesCents),
-            "grand_total": money(report.usageCents + report.servicesCents),
-            "totals": Dictionary(uniqueKeysWithValues: Self.usageCategories.map { category in
-                (category.id, money(report.lines.reduce(0) { $0 + ($1.usage.first { $0.category == category.id }?.costCents ?? 0) }))
-            }),
-            "reports_title": text("support.billed.title", context),
-        ]
-        return Pages.render("billed_reports_detail", TemplateValues.pruned(values),
+            hasLines: !report.lines.isEmpty,
+            usageTotal: money(report.usageCents), servicesTotal: money(report.servicesCents),
+            grandTotal: money(report.usageCents + report.servicesCents),
+            totals: .init(calls: total("calls"), messages: total("messages"), data: total("data"), options: total("options")),
+            reportsTitle: text("support.billed.title", context))
+        return Pages.render("billed_reports_detail", model,
                             title: text("support.billed.detail_title", context, ["number": invoice.number]), context: context)
     }
 

@@ -35,26 +35,26 @@ extension TelcoSupportController {
     }
 
     func addChatRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/support/chat") { request, context in
+        group.get(Routes.supportChat) { request, context in
             try await chatPage(context: context, notice: Self.notice(context, request, allowed: ["sent"], prefix: "support.chat.done"))
         }
-        group.post("/support/chat") { request, context in
+        group.post(Routes.supportChat) { request, context in
             let form = try await SubmittedForm.read(request, context: context)
             let problems = try await post(form["message"], context: context)
             if !problems.isEmpty { return try await chatPage(context: context, draft: form["message"], problems: problems) }
-            return Pages.redirect("/support/chat?done=sent#latest")
+            return Pages.redirect(Routes.supportChat.done("sent") + "#latest")
         }
-        group.get("/support/contact") { _, context in try await contactPage(context: context) }
+        group.get(Routes.supportContact) { _, context in try await contactPage(context: context) }
 
-        group.get("\(API.prefix)/support/chat") { _, context in API.json(try await conversationJSON(context: context)) }
-        group.post("\(API.prefix)/support/chat/messages") { request, context in
+        group.get(Routes.supportChat.api) { _, context in API.json(try await conversationJSON(context: context)) }
+        group.post(Routes.supportChatMessagesResource.api) { request, context in
             struct Body: Decodable { var body: String? }
             let body = try await API.decode(Body.self, from: request, context: context)
             let problems = try await post(body.body ?? "", context: context)
             if !problems.isEmpty { throw PortalError.invalid(problems) }
             return API.json(try await conversationJSON(context: context), status: .created)
         }
-        group.get("\(API.prefix)/support/contacts") { _, context in
+        group.get(Routes.supportContactsResource.api) { _, context in
             struct List: Encodable { var channels: [ChannelJSON] }
             return API.json(List(channels: try await channels(context: context)))
         }
@@ -159,35 +159,45 @@ extension TelcoSupportController {
                                 maxLength: Self.chatMaxLength)
     }
 
+    struct ChatModel: Encodable {
+        struct Message: Encodable {
+            var author, who, body, time: String
+            var latest: Bool
+        }
+        var messages: [Message]
+        var hasMessages: Bool
+        var draft: String?
+        var maxLength: String
+        var hours: [TextItem]?
+        var available, away, notice: String?
+    }
+
     private func chatPage(context: UserContext, notice: String? = nil, draft: String = "", problems: [FieldProblem] = []) async throws -> Response {
         let messages = try await conversation(context: context)
         let hours = try await chatHours(context: context)
         let locale = context.locale
-        var values: [String: Any] = [
-            "messages": messages.enumerated().map { index, message -> [String: Any] in
+        var model = ChatModel(
+            messages: messages.enumerated().map { index, message in
                 let who: String = switch message.author {
                 case "customer": text("support.chat.you", context)
                 case "operator": text("support.chat.operator", context, ["name": message.authorName ?? ""]).trimmingCharacters(in: .whitespaces)
                 default: text("support.chat.system", context)
                 }
-                return ["author": message.author, "who": who, "body": message.body, "time": Formatting.dateTime(message.sentAt, locale: locale),
-                        "latest": index == messages.count - 1]
+                return .init(author: message.author, who: who, body: message.body, time: Formatting.dateTime(message.sentAt, locale: locale),
+                             latest: index == messages.count - 1)
             },
-            "has_messages": !messages.isEmpty, "draft": draft, "max_length": String(Self.chatMaxLength),
-        ]
+            hasMessages: !messages.isEmpty, draft: draft.nonEmpty, maxLength: String(Self.chatMaxLength), notice: notice?.nonEmpty)
         if let hours {
-            values["hours"] = hoursText(hours.slots, context).map { ["text": $0] }
+            model.hours = hoursText(hours.slots, context).map { TextItem(text: $0.nonEmpty) }
             if hours.isOpen(at: services.now) {
-                values["available"] = text("support.chat.available", context)
+                model.available = text("support.chat.available", context)
             } else {
-                values["away"] = text("support.chat.away", context, ["next": nextOpeningText(hours, context) ?? ""])
+                model.away = text("support.chat.away", context, ["next": nextOpeningText(hours, context) ?? ""])
             }
         } else if let care = context.tenant.definition.contacts?.hours?.resolve(locale) {
-            values["hours"] = [["text": care]]
+            model.hours = [TextItem(text: care.nonEmpty)]
         }
-        if let notice { values["notice"] = notice }
-        values.merge(Pages.errorValues(problems, locale: locale)) { $1 }
-        return Pages.render("support_chat", TemplateValues.pruned(values), title: text("support.chat.title", context), context: context,
+        return Pages.render("support_chat", model, errors: problems, title: text("support.chat.title", context), context: context,
                             status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 
@@ -231,22 +241,31 @@ extension TelcoSupportController {
 
     static func dialable(_ phone: String) -> String { phone.filter { $0.isNumber || $0 == "+" } }
 
+    struct ContactModel: Encodable {
+        struct Channel: Encodable {
+            var code, title: String
+            var description, phone, tel, email, path: String?
+            var hours: [TextItem]
+            var hasHours: Bool
+            var openLabel, openClass: String?
+        }
+        var channels: [Channel]
+        var hasChannels: Bool
+    }
+
     private func contactPage(context: UserContext) async throws -> Response {
         let channels = try await channels(context: context)
-        let values: [String: Any] = [
-            "channels": channels.map { channel -> [String: Any] in
-                var item: [String: Any] = ["code": channel.code, "title": channel.title, "description": channel.description ?? "",
-                                           "phone": channel.phone ?? "", "tel": (channel.phone ?? "").filter { $0.isNumber || $0 == "+" },
-                                           "email": channel.email ?? "", "path": channel.path ?? "",
-                                           "hours": channel.hours.map { ["text": $0] }, "has_hours": !channel.hours.isEmpty]
-                if let open = channel.openNow {
-                    item["open_label"] = text(open ? "support.contact.open_now" : "support.contact.closed_now", context)
-                    item["open_class"] = open ? "open" : "closed"
-                }
-                return item
+        let model = ContactModel(
+            channels: channels.map { channel in
+                ContactModel.Channel(
+                    code: channel.code, title: channel.title, description: channel.description?.nonEmpty,
+                    phone: channel.phone?.nonEmpty, tel: (channel.phone ?? "").filter { $0.isNumber || $0 == "+" }.nonEmpty,
+                    email: channel.email?.nonEmpty, path: channel.path?.nonEmpty,
+                    hours: channel.hours.map { TextItem(text: $0.nonEmpty) }, hasHours: !channel.hours.isEmpty,
+                    openLabel: channel.openNow.map { text($0 ? "support.contact.open_now" : "support.contact.closed_now", context) },
+                    openClass: channel.openNow.map { $0 ? "open" : "closed" })
             },
-            "has_channels": !channels.isEmpty,
-        ]
-        return Pages.render("support_contact", TemplateValues.pruned(values), title: text("support.contact.title", context), context: context)
+            hasChannels: !channels.isEmpty)
+        return Pages.render("support_contact", model, title: text("support.contact.title", context), context: context)
     }
 }

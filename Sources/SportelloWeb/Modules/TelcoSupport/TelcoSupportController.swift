@@ -20,12 +20,12 @@ struct TelcoSupportController {
     }
 
     /// Offers are activated here (one open activation per offer), not through the generic form.
-    static let offers = PortalPage(path: "/offers", titleKey: "support.offers.title", features: [Feature.offersView, Feature.offersActivate],
+    static let offers = PortalPage(route: Routes.offers, titleKey: "support.offers.title", features: [Feature.offersView, Feature.offersActivate],
                                    fillsRequestForms: true)
-    static let billedReports = PortalPage(path: "/usage/billed-reports", titleKey: "support.billed.title", features: [Feature.billedReports])
-    static let chat = PortalPage(path: "/support/chat", titleKey: "support.chat.title", features: [Feature.chat])
-    static let contact = PortalPage(path: "/support/contact", titleKey: "support.contact.title", features: [Feature.contact])
-    static let diagnosis = PortalPage(path: "/support/diagnosis", titleKey: "support.diagnosis.title", features: [Feature.diagnosis])
+    static let billedReports = PortalPage(route: Routes.billedReports, titleKey: "support.billed.title", features: [Feature.billedReports])
+    static let chat = PortalPage(route: Routes.supportChat, titleKey: "support.chat.title", features: [Feature.chat])
+    static let contact = PortalPage(route: Routes.supportContact, titleKey: "support.contact.title", features: [Feature.contact])
+    static let diagnosis = PortalPage(route: Routes.lineDiagnosis, titleKey: "support.diagnosis.title", features: [Feature.diagnosis])
 
     static let pages: [PortalPage] = [offers, billedReports, chat, contact, diagnosis]
 
@@ -34,34 +34,34 @@ struct TelcoSupportController {
     }
 
     static let apiOperations: [APIOperation] = [
-        APIOperation("GET", "/offers", summary: "Exclusive offers for the customer's type on offer today, with any activation in progress",
+        APIOperation("GET", Routes.offers, summary: "Exclusive offers for the customer's type on offer today, with any activation in progress",
                      feature: Feature.offersView, otherFeatures: [Feature.offersActivate], success: (200, "OfferList")),
-        APIOperation("POST", "/offers/{code}/activations", summary: "Ask to activate an offer: opens a tracked request; 409 `duplicate_activation` while one for the same offer is open",
+        APIOperation("POST", Routes.offerActivationsResource, summary: "Ask to activate an offer: opens a tracked request; 409 `duplicate_activation` while one for the same offer is open",
                      feature: Feature.offersActivate,
                      parameters: [.init("code", in: "path", required: true, description: "Offer code")],
                      requestBody: "OfferActivationRequest", success: (201, "OfferActivation")),
-        APIOperation("GET", "/billed-reports", summary: "Invoices (billing periods) inside the tenant's window whose billed services can be reported",
+        APIOperation("GET", Routes.billedReportsResource, summary: "Invoices (billing periods) inside the tenant's window whose billed services can be reported",
                      feature: Feature.billedReports, success: (200, "BilledReportList")),
-        APIOperation("GET", "/billed-reports/{invoice_id}", summary: "What one invoice charged per line: usage by kind and options/services fees",
+        APIOperation("GET", Routes.billedReportResource, summary: "What one invoice charged per line: usage by kind and options/services fees",
                      feature: Feature.billedReports, parameters: [idParameter("invoice_id", "Invoice id")], success: (200, "BilledReport")),
-        APIOperation("GET", "/billed-reports/{invoice_id}/export", summary: "The billed-services report of one invoice as CSV (UTF-8 with BOM, ';' separated) or Excel (.xlsx)",
+        APIOperation("GET", Routes.billedReportExportResource, summary: "The billed-services report of one invoice as CSV (UTF-8 with BOM, ';' separated) or Excel (.xlsx)",
                      feature: Feature.billedReports,
                      parameters: [idParameter("invoice_id", "Invoice id"),
                                   .init("format", required: true, description: "csv or xlsx", schema: .enumeration(["csv", "xlsx"]))],
                      success: (200, nil)),
-        APIOperation("GET", "/support/chat", summary: "The caller's conversation with the operators (oldest first) and the operators' hours",
+        APIOperation("GET", Routes.supportChat, summary: "The caller's conversation with the operators (oldest first) and the operators' hours",
                      feature: Feature.chat, success: (200, "ChatConversation")),
-        APIOperation("POST", "/support/chat/messages", summary: "Write to the operators (at most 1000 characters)",
+        APIOperation("POST", Routes.supportChatMessagesResource, summary: "Write to the operators (at most 1000 characters)",
                      feature: Feature.chat, requestBody: "ChatMessageRequest", success: (201, "ChatConversation")),
-        APIOperation("GET", "/support/contacts", summary: "How to reach the operators: channels, numbers, hours and whether they are open now",
+        APIOperation("GET", Routes.supportContactsResource, summary: "How to reach the operators: channels, numbers, hours and whether they are open now",
                      feature: Feature.contact, success: (200, "SupportContacts")),
-        APIOperation("GET", "/support/diagnoses", summary: "The fixed lines the caller may diagnose, with their latest diagnoses",
+        APIOperation("GET", Routes.diagnosesResource, summary: "The fixed lines the caller may diagnose, with their latest diagnoses",
                      feature: Feature.diagnosis, success: (200, "LineDiagnosisOverview")),
-        APIOperation("POST", "/support/diagnoses", summary: "Run a diagnosis of a fixed line; the result is saved in its history",
+        APIOperation("POST", Routes.diagnosesResource, summary: "Run a diagnosis of a fixed line; the result is saved in its history",
                      feature: Feature.diagnosis, requestBody: "LineDiagnosisRequest", success: (201, "LineDiagnosis")),
-        APIOperation("GET", "/support/diagnoses/{id}", summary: "One saved diagnosis with its checks",
+        APIOperation("GET", Routes.diagnosisResource, summary: "One saved diagnosis with its checks",
                      feature: Feature.diagnosis, parameters: [idParameter("id", "Diagnosis id")], success: (200, "LineDiagnosis")),
-        APIOperation("POST", "/support/diagnoses/{id}/fault-reports", summary: "Report the fault a diagnosis found: the fault report form with the diagnosed line filled in; 409 `fault_report_open` while one is open for the line",
+        APIOperation("POST", Routes.diagnosisFaultReportsResource, summary: "Report the fault a diagnosis found: the fault report form with the diagnosed line filled in; 409 `fault_report_open` while one is open for the line",
                      feature: Feature.faultReport, parameters: [idParameter("id", "Diagnosis id")], requestBody: "FaultReportFromDiagnosis",
                      success: (201, "FaultReportCreated")),
     ]
@@ -137,6 +137,9 @@ struct TelcoSupportController {
     }
 
     // MARK: Shared
+
+    /// A line of text in a page's list (hours, highlights); nil when empty.
+    struct TextItem: Encodable { var text: String? }
 
     func customerId(_ context: UserContext) -> Int64 { context.customer.id ?? 0 }
 

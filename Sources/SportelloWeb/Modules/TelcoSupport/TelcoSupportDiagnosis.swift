@@ -27,15 +27,15 @@ extension TelcoSupportController {
     }
 
     func addDiagnosisRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/support/diagnosis") { _, context in try await diagnosisPage(context: context) }
-        group.post("/support/diagnosis/lines/:line") { request, context in
+        group.get(Routes.lineDiagnosis) { _, context in try await diagnosisPage(context: context) }
+        group.post(Routes.lineDiagnosisRun) { request, context in
             _ = try await SubmittedForm.read(request, context: context)
             let record = try await diagnose(lineId: try context.pathId("line"), context: context)
-            return Pages.redirect("/support/diagnosis/\(record.id ?? 0)")
+            return Pages.redirect(Routes.lineDiagnosisResult.path(record.id ?? 0))
         }
-        group.get("/support/diagnosis/:id") { _, context in try await resultPage(context: context) }
+        group.get(Routes.lineDiagnosisResult) { _, context in try await resultPage(context: context) }
 
-        group.get("\(API.prefix)/support/diagnoses") { _, context in
+        group.get(Routes.diagnosesResource.api) { _, context in
             struct Line: Encodable { var id: Int64; var identifier, status: String; var latest: DiagnosisJSON? }
             struct Overview: Encodable { var lines: [Line] }
             let (lines, history) = try await diagnosableLines(context: context)
@@ -44,7 +44,7 @@ extension TelcoSupportController {
                      latest: history.first { $0.lineId == line.id }.map { diagnosisJSON($0, line: line, context: context) })
             }))
         }
-        group.post("\(API.prefix)/support/diagnoses") { request, context in
+        group.post(Routes.diagnosesResource.api) { request, context in
             struct Body: Decodable { var lineId: Int64? }
             let body = try await API.decode(Body.self, from: request, context: context)
             guard let lineId = body.lineId else {
@@ -54,7 +54,7 @@ extension TelcoSupportController {
             let line = try await visibleLine(lineId, context: context)
             return API.json(diagnosisJSON(record, line: line, context: context), status: .created)
         }
-        group.get("\(API.prefix)/support/diagnoses/:id") { _, context in
+        group.get(Routes.diagnosisResource.api) { _, context in
             let (record, line, _) = try await loadDiagnosis(context: context)
             return API.json(diagnosisJSON(record, line: line, context: context))
         }
@@ -171,66 +171,93 @@ extension TelcoSupportController {
         return DiagnosisJSON(id: record.id ?? 0, lineId: record.lineId, line: line.identifier, runAt: record.runAt, outcome: record.outcome,
                              checks: checks.map { .init(id: $0.id, outcome: $0.outcome.rawValue, message: message($0, context: context)) },
                              faultReportSuggested: suggested,
-                             faultReportUrl: suggested ? "/support/diagnosis/\(record.id ?? 0)/fault-report" : nil,
+                             faultReportUrl: suggested ? Routes.lineDiagnosisFaultReport.path(record.id ?? 0) : nil,
                              faultRequestId: record.faultRequestId, simulated: true,
                              simulatedLabel: text("support.diagnosis.simulated", context))
     }
 
-    private func historyValues(_ history: [LineDiagnosisRecord], lines: [LineRecord], context: UserContext) -> [[String: Any]] {
+    /// A saved diagnosis in a line's or the customer's history.
+    struct DiagnosisHistoryItem: Encodable {
+        var id: String
+        var line: String?
+        var when, outcome, outcomeLabel: String
+    }
+
+    private func historyItems(_ history: [LineDiagnosisRecord], lines: [LineRecord], context: UserContext) -> [DiagnosisHistoryItem] {
         history.map { record in
-            ["id": String(record.id ?? 0), "line": lines.first { $0.id == record.lineId }?.identifier ?? "",
-             "when": Formatting.dateTime(record.runAt, locale: context.locale), "outcome": record.outcome,
-             "outcome_label": text("support.diagnosis.outcome.\(record.outcome)", context)]
+            DiagnosisHistoryItem(id: String(record.id ?? 0), line: lines.first { $0.id == record.lineId }?.identifier.nonEmpty,
+                                 when: Formatting.dateTime(record.runAt, locale: context.locale), outcome: record.outcome,
+                                 outcomeLabel: text("support.diagnosis.outcome.\(record.outcome)", context))
         }
+    }
+
+    struct DiagnosisModel: Encodable {
+        struct Line: Encodable {
+            var id, identifier: String
+            var description: String?
+            var status: String
+            var last, lastId, lastOutcome: String?
+        }
+        var lines: [Line]
+        var hasLines: Bool
+        var history: [DiagnosisHistoryItem]
+        var hasHistory: Bool
     }
 
     private func diagnosisPage(context: UserContext) async throws -> Response {
         let (lines, history) = try await diagnosableLines(context: context)
-        let values: [String: Any] = [
-            "lines": lines.map { line -> [String: Any] in
-                var item: [String: Any] = ["id": String(line.id ?? 0), "identifier": line.identifier, "description": line.description ?? "",
-                                           "status": label("contracts.status", line.status, context)]
+        let model = DiagnosisModel(
+            lines: lines.map { line in
+                var item = DiagnosisModel.Line(id: String(line.id ?? 0), identifier: line.identifier, description: line.description?.nonEmpty,
+                                               status: label("contracts.status", line.status, context))
                 if let last = history.first(where: { $0.lineId == line.id }) {
-                    item["last"] = text("support.diagnosis.last", context, ["when": Formatting.dateTime(last.runAt, locale: context.locale),
-                                                                            "outcome": text("support.diagnosis.outcome.\(last.outcome)", context)])
-                    item["last_id"] = String(last.id ?? 0)
-                    item["last_outcome"] = last.outcome
+                    item.last = text("support.diagnosis.last", context, ["when": Formatting.dateTime(last.runAt, locale: context.locale),
+                                                                         "outcome": text("support.diagnosis.outcome.\(last.outcome)", context)])
+                    item.lastId = String(last.id ?? 0)
+                    item.lastOutcome = last.outcome
                 }
                 return item
             },
-            "has_lines": !lines.isEmpty,
-            "history": historyValues(Array(history.prefix(10)), lines: lines, context: context), "has_history": !history.isEmpty,
-        ]
-        return Pages.render("support_diagnosis", TemplateValues.pruned(values), title: text("support.diagnosis.title", context), context: context)
+            hasLines: !lines.isEmpty,
+            history: historyItems(Array(history.prefix(10)), lines: lines, context: context), hasHistory: !history.isEmpty)
+        return Pages.render("support_diagnosis", model, title: text("support.diagnosis.title", context), context: context)
+    }
+
+    struct DiagnosisResultModel: Encodable {
+        struct Check: Encodable { var name, message, outcome, outcomeLabel: String }
+        var lineId, identifier, when, outcome, outcomeLabel, summary: String
+        var checks: [Check]
+        var history: [DiagnosisHistoryItem]
+        var listTitle: String
+        var faultUrl, faultLinked, faultLinkedUrl, openFaultUrl, invoicesUrl: String?
     }
 
     private func resultPage(context: UserContext) async throws -> Response {
         let (record, line, history) = try await loadDiagnosis(context: context)
         let json = diagnosisJSON(record, line: line, context: context)
         let checks = DiagnosisCheck.decode(record.checks)
-        var values: [String: Any] = [
-            "line_id": String(line.id ?? 0), "identifier": line.identifier, "when": Formatting.dateTime(record.runAt, locale: context.locale),
-            "outcome": record.outcome, "outcome_label": text("support.diagnosis.outcome.\(record.outcome)", context),
-            "summary": text("support.diagnosis.summary.\(record.outcome)", context),
-            "checks": checks.map { check -> [String: Any] in
-                ["name": text("support.diagnosis.check.\(check.id).name", context), "message": message(check, context: context),
-                 "outcome": check.outcome.rawValue, "outcome_label": text("support.diagnosis.outcome.\(check.outcome.rawValue)", context)]
+        var model = DiagnosisResultModel(
+            lineId: String(line.id ?? 0), identifier: line.identifier, when: Formatting.dateTime(record.runAt, locale: context.locale),
+            outcome: record.outcome, outcomeLabel: text("support.diagnosis.outcome.\(record.outcome)", context),
+            summary: text("support.diagnosis.summary.\(record.outcome)", context),
+            checks: checks.map { check in
+                .init(name: text("support.diagnosis.check.\(check.id).name", context), message: message(check, context: context),
+                      outcome: check.outcome.rawValue, outcomeLabel: text("support.diagnosis.outcome.\(check.outcome.rawValue)", context))
             },
-            "history": historyValues(history, lines: [line], context: context), "list_title": text("support.diagnosis.title", context),
-        ]
-        if let url = json.faultReportUrl { values["fault_url"] = url }
+            history: historyItems(history, lines: [line], context: context), listTitle: text("support.diagnosis.title", context),
+            faultUrl: json.faultReportUrl)
         if let linked = record.faultRequestId {
-            values["fault_linked"] = text("support.diagnosis.fault_linked", context, ["id": String(linked)])
-            values["fault_linked_url"] = "/requests/\(linked)"
+            model.faultLinked = text("support.diagnosis.fault_linked", context, ["id": String(linked)])
+            model.faultLinkedUrl = Routes.request.path(linked)
         }
         if let open = checks.first(where: { $0.id == "open_fault" && $0.outcome != .ok }), let id = open.values["id"] {
             let canTrack = RequestsController.pages[0].definedFeatures(in: context.tenant.definition).contains { context.may($0) }
-            if canTrack { values["open_fault_url"] = "/requests/\(id)" }
+            if canTrack { model.openFaultUrl = Routes.request.path(id) }
         }
         if checks.contains(where: { $0.id == "billing" && $0.outcome != .ok }) && context.may("invoices.view") {
-            values["invoices_url"] = "/invoices"
+            model.invoicesUrl = "/invoices"
         }
-        return Pages.render("support_diagnosis_result", TemplateValues.pruned(values),
+        return Pages.render("support_diagnosis_result", model,
                             title: text("support.diagnosis.result_title", context, ["line": line.identifier]), context: context)
     }
 }

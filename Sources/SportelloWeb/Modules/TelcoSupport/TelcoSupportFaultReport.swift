@@ -13,22 +13,22 @@ extension TelcoSupportController {
     }
 
     func addFaultReportRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/support/diagnosis/:id/fault-report") { _, context in try await faultPage(context: context) }
-        group.post("/support/diagnosis/:id/fault-report") { request, context in
+        group.get(Routes.lineDiagnosisFaultReport) { _, context in try await faultPage(context: context) }
+        group.post(Routes.lineDiagnosisFaultReport) { request, context in
             let submission = try await RequestSubmission.read(request, context: context, limit: 1 << 20)
             var values = submission.values
             values["_csrf"] = nil
             switch try await reportFault(values: values, context: context) {
             case .created(let id):
                 // Whoever may file a fault report may follow it on the requests page.
-                return Pages.redirect("/requests/\(id)?created=1")
+                return Pages.redirect(Routes.request.path(id, query: ["created": "1"]))
             case .invalid(let problems):
                 return try await faultPage(context: context, values: values, problems: problems, status: .unprocessableContent)
             case .open(let open):
                 return try await faultPage(context: context, values: values, open: open, status: .conflict)
             }
         }
-        group.post("\(API.prefix)/support/diagnoses/:id/fault-reports") { request, context in
+        group.post(Routes.diagnosisFaultReportsResource.api) { request, context in
             try API.checkCSRF(request, context: context)
             let buffer = try await request.body.collect(upTo: 1 << 20)
             guard let body = (try? JSONSerialization.jsonObject(with: Data(buffer: buffer))) as? [String: Any] else {
@@ -46,7 +46,7 @@ extension TelcoSupportController {
             switch try await reportFault(values: values, context: context) {
             case .created(let id):
                 struct Created: Encodable { var requestId: Int64; var url: String }
-                return API.json(Created(requestId: id, url: "\(API.prefix)/requests/\(id)"), status: .created)
+                return API.json(Created(requestId: id, url: Routes.request.api.path(id)), status: .created)
             case .invalid(let problems):
                 throw PortalError.invalid(problems)
             case .open(let open):
@@ -98,59 +98,84 @@ extension TelcoSupportController {
         }
     }
 
+    /// The fault report form: the form's fields (the line fixed), the update channels, any open report.
+    struct FaultModel: Encodable {
+        struct Field: Encodable {
+            struct Option: Encodable {
+                var value: String?
+                var selected: Bool
+            }
+            var name, label: String
+            var required: Bool
+            var value, error: String?
+            var isFixed, isSelect, isTextarea, isPerson, isInput: Bool?
+            var options: [Option]?
+            var maxLength, inputType: String?
+            var personName, personPhone, personEmail, errorName, errorPhone, errorEmail: String?
+        }
+        struct NotifyChoice: Encodable {
+            var value, label, index: String
+            var selected: Bool
+        }
+        var diagnosisId, identifier: String
+        var fields: [Field]
+        var formLabel, resultTitle: String
+        var hasNotify: Bool?
+        var notifyChoices: [NotifyChoice]?
+        var notifyError, openMessage: String?
+    }
+
     private func faultPage(context: UserContext, values submitted: [String: [String]] = [:], problems: [FieldProblem] = [],
                            open: RequestRecord? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let (record, line, _, form) = try await faultContext(context)
         let locale = context.locale
         let errors = Dictionary(problems.map { ($0.field, $0.message.resolve(locale)) }, uniquingKeysWith: { first, _ in first })
         func first(_ name: String) -> String { submitted[name]?.first ?? "" }
-        let fields = form.fields.filter { $0.type != .attachment }.map { field -> [String: Any] in
+        let fields = form.fields.filter { $0.type != .attachment }.map { field in
             let name = field.name
-            var item: [String: Any] = ["name": name, "label": field.label.resolve(locale), "required": field.required ?? false,
-                                       "value": first(name), "error": errors[name] ?? ""]
+            var item = FaultModel.Field(name: name, label: field.label.resolve(locale), required: field.required ?? false,
+                                        value: first(name).nonEmpty, error: errors[name]?.nonEmpty)
             switch field.type {
-            case .line: item["is_fixed"] = true; item["value"] = line.identifier
+            case .line: item.isFixed = true; item.value = line.identifier.nonEmpty
             case .choice:
-                item["is_select"] = true
-                item["options"] = (field.options ?? []).map { ["value": $0, "selected": first(name) == $0] }
+                item.isSelect = true
+                item.options = (field.options ?? []).map { .init(value: $0.nonEmpty, selected: first(name) == $0) }
             case .textarea, .address:
-                item["is_textarea"] = true
-                item["max_length"] = String(field.maxLength ?? RequestForms.defaultMaxLength(field.type))
+                item.isTextarea = true
+                item.maxLength = String(field.maxLength ?? RequestForms.defaultMaxLength(field.type))
             case .person:
-                item["is_person"] = true
+                item.isPerson = true
                 let user = context.user
                 let defaultName = [user.firstName, user.lastName].compactMap { $0 }.joined(separator: " ")
-                item["person_name"] = submitted.isEmpty ? defaultName : first("\(name)_name")
-                item["person_phone"] = first("\(name)_phone")
-                item["person_email"] = submitted.isEmpty ? (user.email ?? "") : first("\(name)_email")
-                item["error_name"] = errors["\(name)_name"] ?? ""; item["error_phone"] = errors["\(name)_phone"] ?? ""
-                item["error_email"] = errors["\(name)_email"] ?? ""
-            case .date: item["is_input"] = true; item["input_type"] = "date"
-            case .email: item["is_input"] = true; item["input_type"] = "email"
-            case .phone: item["is_input"] = true; item["input_type"] = "tel"
+                item.personName = (submitted.isEmpty ? defaultName : first("\(name)_name")).nonEmpty
+                item.personPhone = first("\(name)_phone").nonEmpty
+                item.personEmail = (submitted.isEmpty ? (user.email ?? "") : first("\(name)_email")).nonEmpty
+                item.errorName = errors["\(name)_name"]?.nonEmpty; item.errorPhone = errors["\(name)_phone"]?.nonEmpty
+                item.errorEmail = errors["\(name)_email"]?.nonEmpty
+            case .date: item.isInput = true; item.inputType = "date"
+            case .email: item.isInput = true; item.inputType = "email"
+            case .phone: item.isInput = true; item.inputType = "tel"
             default:
-                item["is_input"] = true; item["input_type"] = "text"
-                item["max_length"] = String(field.maxLength ?? RequestForms.defaultMaxLength(field.type))
+                item.isInput = true; item.inputType = "text"
+                item.maxLength = String(field.maxLength ?? RequestForms.defaultMaxLength(field.type))
             }
             return item
         }
         let forms = RequestForms(tenant: context.tenant, context: context)
         let channels = (form.notify ?? []).map(\.rawValue)
-        var values: [String: Any] = [
-            "diagnosis_id": String(record.id ?? 0), "identifier": line.identifier, "fields": fields,
-            "form_label": form.label.resolve(locale), "result_title": text("support.diagnosis.result_title", context, ["line": line.identifier]),
-        ]
+        var model = FaultModel(
+            diagnosisId: String(record.id ?? 0), identifier: line.identifier, fields: fields, formLabel: form.label.resolve(locale),
+            resultTitle: text("support.diagnosis.result_title", context, ["line": line.identifier]))
         if channels.count > 1 {
-            values["has_notify"] = true
-            values["notify_choices"] = channels.enumerated().map { index, channel -> [String: Any] in
-                ["value": channel, "label": forms.text("requests.channel.\(channel)"), "index": String(index),
-                 "selected": first("notify") == channel || (first("notify").isEmpty && index == 0)]
+            model.hasNotify = true
+            model.notifyChoices = channels.enumerated().map { index, channel in
+                .init(value: channel, label: forms.text("requests.channel.\(channel)"), index: String(index),
+                      selected: first("notify") == channel || (first("notify").isEmpty && index == 0))
             }
-            values["notify_error"] = errors["notify"] ?? ""
+            model.notifyError = errors["notify"]?.nonEmpty
         }
-        if let open { values["open_message"] = text("support.fault.already_open", context, ["id": String(open.id ?? 0)]) }
-        values.merge(Pages.errorValues(problems, locale: locale)) { $1 }
-        return Pages.render("support_fault", TemplateValues.pruned(values),
+        if let open { model.openMessage = text("support.fault.already_open", context, ["id": String(open.id ?? 0)]) }
+        return Pages.render("support_fault", model, errors: problems,
                             title: text("support.fault.title", context, ["line": line.identifier]), context: context, status: status)
     }
 }

@@ -40,11 +40,11 @@ extension TelcoSupportController {
     }
 
     func addOfferRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/offers") { request, context in
+        group.get(Routes.offers) { request, context in
             try await offersPage(context: context, notice: Self.notice(context, request, allowed: ["requested"], prefix: "support.offers.done"))
         }
-        group.get("/offers/:code") { _, context in try await offerPage(context: context) }
-        group.post("/offers/:code/activate") { request, context in
+        group.get(Routes.offer) { _, context in try await offerPage(context: context) }
+        group.post(Routes.offerActivation) { request, context in
             // Checkboxes repeat `lines`: the request-form reader keeps every value (and checks the CSRF token).
             let submission = try await RequestSubmission.read(request, context: context, limit: 1 << 20)
             var values = submission.values
@@ -53,19 +53,20 @@ extension TelcoSupportController {
             switch try await activate(code: code, values: values, context: context) {
             case .created(let record):
                 let forms = RequestForms(tenant: context.tenant, context: context)
-                return Pages.redirect(forms.canView(record) ? "/requests/\(record.id ?? 0)?created=1" : "/offers?done=requested")
+                return Pages.redirect(forms.canView(record) ? Routes.request.path(record.id ?? 0, query: ["created": "1"])
+                                                            : Routes.offers.done("requested"))
             case .duplicate(let open):
                 return try await offerPage(context: context, values: values, blocked: open, status: .conflict)
             case .invalid(let problems):
                 return try await offerPage(context: context, values: values, problems: problems, status: .unprocessableContent)
             }
         }
-        group.get("\(API.prefix)/offers") { _, context in
+        group.get(Routes.offers.api) { _, context in
             struct List: Encodable { var offers: [OfferJSON] }
             let views = try await offerViews(context: context)
             return API.json(List(offers: views.map { offerJSON($0, context: context) }))
         }
-        group.post("\(API.prefix)/offers/:code/activations") { request, context in
+        group.post(Routes.offerActivationsResource.api) { request, context in
             let body = try await API.decode(ActivationBody.self, from: request, context: context)
             var values: [String: [String]] = [:]
             if let lines = body.lines { values["lines"] = lines }
@@ -81,7 +82,7 @@ extension TelcoSupportController {
                 struct Created: Encodable { var requestId: Int64; var status, statusLabel, offer, url: String }
                 let forms = RequestForms(tenant: context.tenant, context: context)
                 return API.json(Created(requestId: record.id ?? 0, status: record.status, statusLabel: forms.statusLabel(record.status),
-                                        offer: code, url: "\(API.prefix)/requests/\(record.id ?? 0)"), status: .created)
+                                        offer: code, url: Routes.request.api.path(record.id ?? 0)), status: .created)
             case .duplicate(let open):
                 let message = duplicateMessage(open, context: context)
                 return API.json(APIErrorBody(error: .init(code: "duplicate_activation", message: message,
@@ -201,45 +202,73 @@ extension TelcoSupportController {
 
     // MARK: Pages
 
-    private func offerValues(_ view: OfferView, context: UserContext) -> [String: Any] {
+    /// An offer as its card and its page show it; `form` and `offersTitle` only on its page.
+    struct OfferModel: Encodable {
+        /// The activation form.
+        struct Form: Encodable {
+            struct Line: Encodable {
+                var index, value, label: String
+                var selected: Bool
+            }
+            var needsLines, hasLines: Bool
+            var lines: [Line]
+            var referentName, referentPhone, referentEmail, notes: String?
+            var notesMax: String
+        }
+        var code, title: String
+        var description, category: String?
+        var highlights: [TextItem]
+        var hasHighlights, canActivate: Bool
+        var price, activationFee, validTo, lineKind, openMessage, openId: String?
+        var form: Form?
+        var offersTitle: String?
+    }
+
+    struct OffersModel: Encodable {
+        var offers: [OfferModel]
+        var hasOffers: Bool
+        var notice, activationNote: String?
+    }
+
+    private func offerModel(_ view: OfferView, context: UserContext) -> OfferModel {
         let locale = context.locale
         let item = view.item
-        var values: [String: Any] = [
-            "code": item.code, "title": item.title, "description": item.description ?? "", "category": item.category ?? "",
-            "highlights": (view.data.highlights ?? []).map { ["text": $0] }, "has_highlights": !(view.data.highlights ?? []).isEmpty,
-            "can_activate": canActivate(view, context: context),
-        ]
+        let highlights = view.data.highlights ?? []
+        var model = OfferModel(code: item.code, title: item.title, description: item.description?.nonEmpty, category: item.category?.nonEmpty,
+                               highlights: highlights.map { .init(text: $0.nonEmpty) }, hasHighlights: !highlights.isEmpty,
+                               canActivate: canActivate(view, context: context))
         if let price = item.priceCents {
             let amount = Formatting.money(price, locale: locale)
-            values["price"] = item.billingPeriod.map { text("support.offers.period.\($0)", context, ["amount": amount]) } ?? amount
+            model.price = item.billingPeriod.map { text("support.offers.period.\($0)", context, ["amount": amount]) } ?? amount
         }
-        if let fee = view.data.activationFeeCents { values["activation_fee"] = text("support.offers.activation_fee", context, ["amount": Formatting.money(fee, locale: locale)]) }
-        if let until = item.validTo { values["valid_to"] = text("support.offers.valid_to", context, ["day": Formatting.day(until)]) }
-        if let kind = view.data.lineKind { values["line_kind"] = label("support.offers.line_kind", kind, context) }
+        if let fee = view.data.activationFeeCents {
+            model.activationFee = text("support.offers.activation_fee", context, ["amount": Formatting.money(fee, locale: locale)])
+        }
+        if let until = item.validTo { model.validTo = text("support.offers.valid_to", context, ["day": Formatting.day(until)]) }
+        if let kind = view.data.lineKind { model.lineKind = label("support.offers.line_kind", kind, context) }
         if let open = view.open {
             let forms = RequestForms(tenant: context.tenant, context: context)
-            values["open_message"] = duplicateMessage(open, context: context)
-            if forms.canView(open) { values["open_id"] = String(open.id ?? 0) }
+            model.openMessage = duplicateMessage(open, context: context)
+            if forms.canView(open) { model.openId = String(open.id ?? 0) }
         }
-        return values
+        return model
     }
 
     private func offersPage(context: UserContext, notice: String?) async throws -> Response {
         let views = try await offerViews(context: context)
-        var values: [String: Any] = ["offers": views.map { offerValues($0, context: context) }, "has_offers": !views.isEmpty]
-        if let notice { values["notice"] = notice }
+        var model = OffersModel(offers: views.map { offerModel($0, context: context) }, hasOffers: !views.isEmpty, notice: notice?.nonEmpty)
         if context.may(Feature.offersView) && !context.may(Feature.offersActivate) && context.tenant.definition.feature(Feature.offersActivate) != nil {
-            values["activation_note"] = text("support.offers.activation_reserved", context)
+            model.activationNote = text("support.offers.activation_reserved", context)
         }
-        return Pages.render("offers", TemplateValues.pruned(values), title: text("support.offers.title", context), context: context)
+        return Pages.render("offers", model, title: text("support.offers.title", context), context: context)
     }
 
     private func offerPage(context: UserContext, values submitted: [String: [String]] = [:], problems: [FieldProblem] = [],
                            blocked: RequestRecord? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let code = try offerCode(context)
         guard let view = try await offerViews(context: context).first(where: { $0.item.code == code }) else { throw PortalError.notFound }
-        var values = offerValues(view, context: context)
-        if let blocked { values["open_message"] = duplicateMessage(blocked, context: context); values["can_activate"] = false }
+        var model = offerModel(view, context: context)
+        if let blocked { model.openMessage = duplicateMessage(blocked, context: context); model.canActivate = false }
         if canActivate(view, context: context) && blocked == nil {
             let customer = customerId(context)
             let kind = view.data.lineKind
@@ -250,21 +279,19 @@ extension TelcoSupportController {
             func first(_ name: String) -> String { submitted[name]?.first ?? "" }
             let user = context.user
             let defaultName = [user.firstName, user.lastName].compactMap { $0 }.joined(separator: " ")
-            values["form"] = [
-                "needs_lines": kind != nil, "has_lines": !lines.isEmpty,
-                "lines": lines.enumerated().map { index, line -> [String: Any] in
-                    ["index": String(index), "value": line.identifier,
-                     "label": [line.identifier, line.description].compactMap { $0 }.joined(separator: " · "), "selected": chosen.contains(line.identifier)]
+            model.form = OfferModel.Form(
+                needsLines: kind != nil, hasLines: !lines.isEmpty,
+                lines: lines.enumerated().map { index, line in
+                    .init(index: String(index), value: line.identifier,
+                          label: [line.identifier, line.description].compactMap { $0 }.joined(separator: " · "), selected: chosen.contains(line.identifier))
                 },
-                "referent_name": submitted.isEmpty ? defaultName : first("referent_name"),
-                "referent_phone": first("referent_phone"),
-                "referent_email": submitted.isEmpty ? (user.email ?? "") : first("referent_email"),
-                "notes": first("notes"),
-                "notes_max": String(activationForm(context)?.form.fields.first { $0.name == "notes" }?.maxLength ?? 300),
-            ] as [String: Any]
+                referentName: (submitted.isEmpty ? defaultName : first("referent_name")).nonEmpty,
+                referentPhone: first("referent_phone").nonEmpty,
+                referentEmail: (submitted.isEmpty ? (user.email ?? "") : first("referent_email")).nonEmpty,
+                notes: first("notes").nonEmpty,
+                notesMax: String(activationForm(context)?.form.fields.first { $0.name == "notes" }?.maxLength ?? 300))
         }
-        values.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
-        values["offers_title"] = text("support.offers.title", context)
-        return Pages.render("offers_detail", TemplateValues.pruned(values), title: view.item.title, context: context, status: status)
+        model.offersTitle = text("support.offers.title", context)
+        return Pages.render("offers_detail", model, errors: problems, title: view.item.title, context: context, status: status)
     }
 }

@@ -9,12 +9,11 @@ import SportelloStore
 struct UsageController {
     let services: PortalServices
 
-    static let pages: [PortalPage] = [
-        // Unidata, WINDTRE, TIM `usage.view`; WINDTRE's Excel download is on the same page.
-        PortalPage(path: "/usage", titleKey: "usage.title", features: ["usage.view", "usage.export"]),
-        // WINDTRE (Conto) and TIM (Consumi) `recharges.history`.
-        PortalPage(path: "/recharges", titleKey: "usage.recharges.title", features: ["recharges.history"]),
-    ]
+    /// Unidata, WINDTRE, TIM `usage.view`; WINDTRE's Excel download is on the same page.
+    static let usage = PortalPage(route: Routes.usage, titleKey: "usage.title", features: ["usage.view", "usage.export"])
+    /// WINDTRE (Conto) and TIM (Consumi) `recharges.history`.
+    static let recharges = PortalPage(route: Routes.recharges, titleKey: "usage.recharges.title", features: ["recharges.history"])
+    static let pages: [PortalPage] = [usage, recharges]
 
     private static let usageParameters: [APIOperation.Parameter] = [
         .init("line", description: "Line id (default: the first line the user may see)", schema: .integer),
@@ -26,16 +25,16 @@ struct UsageController {
     ]
 
     static let apiOperations: [APIOperation] = [
-        APIOperation("GET", "/usage", summary: "Usage of one line in a period inside the tenant's window, newest first, cursor-paginated; with totals per kind",
+        APIOperation("GET", Routes.usage, summary: "Usage of one line in a period inside the tenant's window, newest first, cursor-paginated; with totals per kind",
                      feature: "usage.view",
                      parameters: usageParameters + [.init("cursor", description: "next_cursor of the previous page"),
                                                     .init("limit", description: "Rows per page, 1–500 (default 50)", schema: .integer)],
                      success: (200, "UsagePage")),
-        APIOperation("GET", "/usage/export", summary: "The usage of one line in a period as CSV (UTF-8 with BOM, ';' separated) or Excel (.xlsx); a period longer than the tenant's export range is refused (422)",
+        APIOperation("GET", Routes.usageExport, summary: "The usage of one line in a period as CSV (UTF-8 with BOM, ';' separated) or Excel (.xlsx); a period longer than the tenant's export range is refused (422)",
                      feature: "usage.view",
                      parameters: usageParameters + [.init("format", required: true, description: "csv or xlsx", schema: .enumeration(["csv", "xlsx"]))],
                      success: (200, nil)),
-        APIOperation("GET", "/recharges", summary: "Recharges and recharge attempts of the prepaid lines the user may see",
+        APIOperation("GET", Routes.recharges, summary: "Recharges and recharge attempts of the prepaid lines the user may see",
                      feature: "recharges.history", parameters: [.init("line", description: "Only this line", schema: .integer)],
                      success: (200, "Recharges")),
     ]
@@ -66,12 +65,12 @@ struct UsageController {
     ]
 
     func addRoutes(to group: RouterGroup<UserContext>) {
-        group.get("/usage") { request, context in try await usagePage(request, context: context) }
-        group.get("/usage/export") { request, context in try await export(request, context: context, api: false) }
-        group.get("/recharges") { request, context in try await rechargesPage(request, context: context) }
-        group.get("\(API.prefix)/usage") { request, context in try await apiUsage(request, context: context) }
-        group.get("\(API.prefix)/usage/export") { request, context in try await export(request, context: context, api: true) }
-        group.get("\(API.prefix)/recharges") { request, context in try await apiRecharges(request, context: context) }
+        group.get(Routes.usage) { request, context in try await usagePage(request, context: context) }
+        group.get(Routes.usageExport) { request, context in try await export(request, context: context, api: false) }
+        group.get(Routes.recharges) { request, context in try await rechargesPage(request, context: context) }
+        group.get(Routes.usage.api) { request, context in try await apiUsage(request, context: context) }
+        group.get(Routes.usageExport.api) { request, context in try await export(request, context: context, api: true) }
+        group.get(Routes.recharges.api) { request, context in try await apiRecharges(request, context: context) }
     }
 
     // MARK: Shared
@@ -155,7 +154,7 @@ struct UsageController {
     }
 
     private func usagePage(_ request: Request, context: UserContext) async throws -> Response {
-        try context.require(page: Self.pages[0])
+        try context.require(page: Self.usage)
         try context.require("usage.view")
         let text = text(context)
         var (selection, problems) = UsageSelection.read(query(request), now: services.now, text: text)
@@ -171,94 +170,114 @@ struct UsageController {
             }
         }
         if problems.contains(where: { $0.field == "cursor" || $0.field == "limit" }) { selection.after = nil }
-        var values = usageValues(selection: selection, lines: lines, line: line, data: data, context: context)
-        values.merge(Pages.errorValues(problems, locale: context.locale)) { $1 }
-        return Pages.render("usage", values, title: string("usage.title", context), context: context,
+        let model = usageModel(selection: selection, lines: lines, line: line, data: data, context: context)
+        return Pages.render("usage", model, errors: problems, title: string("usage.title", context), context: context,
                             status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 
-    private func usageValues(selection: UsageSelection, lines: [LineRecord], line: LineRecord?, data: UsageData?, context: UserContext,
-                             exportProblems: [FieldProblem] = [], exportForm: (from: String, to: String, format: String)? = nil) -> [String: Any] {
+    /// A choice of a select (period, kind).
+    struct Choice: Encodable {
+        var value, label: String
+        var selected: Bool
+    }
+
+    struct UsageModel: Encodable {
+        struct Line: Encodable {
+            var id, label: String
+            var selected, mine: Bool
+        }
+        struct Record: Encodable {
+            var startedAt, startedAtIso, kind: String
+            var counterpart, duration, volume: String?
+            var cost: String
+            var description: String?
+        }
+        struct Total: Encodable { var kind, count, duration, volume, cost: String }
+        var lines: [Line]
+        var hasLines, severalLines, ownLineOnly: Bool
+        var periods, kinds: [Choice]
+        var formDay, formFrom, formTo, today: String
+        var custom, canExport: Bool
+        var minDay, windowNote, exportNote, lineId, lineLabel: String?
+        var periodLabel: String
+        var records: [Record]?
+        var hasRecords: Bool?
+        var totals: [Total]?
+        var hasTotals: Bool?
+        var totalCost, nextHref, firstHref: String?
+        var loaded: Bool?
+        var exportFrom, exportTo: String
+        var exportXlsx: Bool
+        var exportType: String
+        var exportErrors: [String: String]
+        var hasExportErrors: Bool
+    }
+
+    private func usageModel(selection: UsageSelection, lines: [LineRecord], line: LineRecord?, data: UsageData?, context: UserContext,
+                            exportProblems: [FieldProblem] = [], exportForm: (from: String, to: String, format: String)? = nil) -> UsageModel {
         let locale = context.locale
         let windows = context.tenant.windows
         let earliest = windows.earliestDay(for: .usage, now: services.now)
         let maxDays = windows.exportMaximumDays(for: .usage)
         let today = CalendarDay(instant: services.now)
-        var values: [String: Any] = [
-            "lines": lines.map { candidate -> [String: Any] in
-                ["id": String(candidate.id ?? 0), "label": lineLabel(candidate, context: context), "selected": candidate.id == line?.id,
-                 "mine": candidate.assignedUserId != nil && candidate.assignedUserId == context.user.id]
-            },
-            "has_lines": !lines.isEmpty,
-            "several_lines": lines.count > 1,
-            "own_line_only": context.tenant.authorization.scope(context.session.principal, "usage.view") == .ownLine,
-            "periods": UsageSelection.Period.allCases.map { period -> [String: Any] in
-                ["value": period.rawValue, "label": string("usage.period.\(period.rawValue)", context), "selected": period == selection.period]
-            },
-            "kinds": UsageSelection.Kind.allCases.map { kind -> [String: Any] in
-                ["value": kind.rawValue, "label": string("usage.kind_filter.\(kind.rawValue)", context), "selected": kind == selection.kind]
-            },
-            "form_day": (selection.day ?? today).description,
-            "form_from": selection.firstDay.description,
-            "form_to": selection.lastDay.description,
-            "today": today.description,
-            "custom": selection.period == .custom,
-            "can_export": context.may(exportFeature(context)),
-        ]
-        if let earliest {
-            values["min_day"] = earliest.description
-            values["window_note"] = string("usage.window_note", context, ["date": dayText(earliest)])
-        }
-        if let maxDays { values["export_note"] = string("usage.export.max_note", context, ["days": String(maxDays)]) }
-        if let line {
-            values["line_id"] = String(line.id ?? 0)
-            values["line_label"] = lineLabel(line, context: context)
-        }
-        values["period_label"] = string("usage.period_range", context, ["from": dayText(selection.firstDay), "to": dayText(selection.lastDay)])
-        if let data {
-            values["records"] = data.page.items.map { record -> [String: Any] in
-                BillingViews.compact([
-                    "started_at": Formatting.dateTime(record.startedAt, locale: locale),
-                    "started_at_iso": Self.localISO(record.startedAt),
-                    "kind": string("usage.kind.\(record.kind)", context), "counterpart": record.counterpart ?? "",
-                    "duration": record.kind == "call" || record.kind == "data" ? UsageFormat.duration(record.durationSeconds) : "",
-                    "volume": record.volumeBytes > 0 ? UsageFormat.volume(record.volumeBytes, locale: locale) : "",
-                    "cost": Formatting.money(record.costCents, locale: locale), "description": record.description ?? "",
-                ])
-            }
-            values["has_records"] = !data.page.items.isEmpty
-            values["totals"] = data.totals.map { total -> [String: Any] in
-                ["kind": string("usage.kind.\(total.kind)", context), "count": String(total.count),
-                 "duration": total.durationSeconds > 0 ? UsageFormat.duration(total.durationSeconds) : "–",
-                 "volume": total.volumeBytes > 0 ? UsageFormat.volume(total.volumeBytes, locale: locale) : "–",
-                 "cost": Formatting.money(total.costCents, locale: locale)]
-            }
-            values["has_totals"] = !data.totals.isEmpty
-            values["total_cost"] = Formatting.money(data.totals.reduce(0) { $0 + $1.costCents }, locale: locale)
-            let base = selection.query(line: line?.id)
-            if let next = data.page.next { values["next_href"] = "/usage?\(base)&after=\(next)" }
-            if selection.after != nil { values["first_href"] = "/usage?\(base)" }
-            values["loaded"] = true
-        }
         // The export form: the shown period, cut to the longest export that ends on its last day.
         var exportFrom = selection.firstDay
         if let maxDays, selection.lastDay.adding(days: -(maxDays - 1)) > exportFrom { exportFrom = selection.lastDay.adding(days: -(maxDays - 1)) }
         if let earliest, exportFrom < earliest { exportFrom = earliest }
-        values["export_from"] = exportForm?.from ?? exportFrom.description
-        values["export_to"] = exportForm?.to ?? selection.lastDay.description
-        values["export_xlsx"] = (exportForm?.format ?? "xlsx") != "csv"
-        values["export_type"] = selection.kind.rawValue
         var exportErrors: [String: String] = [:]
         for problem in exportProblems where exportErrors[problem.field] == nil { exportErrors[problem.field] = problem.message.resolve(locale) }
-        values["export_errors"] = exportErrors
-        values["has_export_errors"] = !exportProblems.isEmpty
-        return values
+        var model = UsageModel(
+            lines: lines.map { candidate in
+                .init(id: String(candidate.id ?? 0), label: lineLabel(candidate, context: context), selected: candidate.id == line?.id,
+                      mine: candidate.assignedUserId != nil && candidate.assignedUserId == context.user.id)
+            },
+            hasLines: !lines.isEmpty,
+            severalLines: lines.count > 1,
+            ownLineOnly: context.tenant.authorization.scope(context.session.principal, "usage.view") == .ownLine,
+            periods: UsageSelection.Period.allCases.map { period in
+                Choice(value: period.rawValue, label: string("usage.period.\(period.rawValue)", context), selected: period == selection.period)
+            },
+            kinds: UsageSelection.Kind.allCases.map { kind in
+                Choice(value: kind.rawValue, label: string("usage.kind_filter.\(kind.rawValue)", context), selected: kind == selection.kind)
+            },
+            formDay: (selection.day ?? today).description, formFrom: selection.firstDay.description, formTo: selection.lastDay.description,
+            today: today.description, custom: selection.period == .custom, canExport: context.may(exportFeature(context)),
+            minDay: earliest?.description, windowNote: earliest.map { string("usage.window_note", context, ["date": dayText($0)]) },
+            exportNote: maxDays.map { string("usage.export.max_note", context, ["days": String($0)]) },
+            lineId: line.map { String($0.id ?? 0) }, lineLabel: line.map { lineLabel($0, context: context) },
+            periodLabel: string("usage.period_range", context, ["from": dayText(selection.firstDay), "to": dayText(selection.lastDay)]),
+            exportFrom: exportForm?.from ?? exportFrom.description, exportTo: exportForm?.to ?? selection.lastDay.description,
+            exportXlsx: (exportForm?.format ?? "xlsx") != "csv", exportType: selection.kind.rawValue,
+            exportErrors: exportErrors, hasExportErrors: !exportProblems.isEmpty)
+        if let data {
+            model.records = data.page.items.map { record in
+                .init(startedAt: Formatting.dateTime(record.startedAt, locale: locale), startedAtIso: Self.localISO(record.startedAt),
+                      kind: string("usage.kind.\(record.kind)", context), counterpart: record.counterpart?.nonEmpty,
+                      duration: record.kind == "call" || record.kind == "data" ? UsageFormat.duration(record.durationSeconds) : nil,
+                      volume: record.volumeBytes > 0 ? UsageFormat.volume(record.volumeBytes, locale: locale) : nil,
+                      cost: Formatting.money(record.costCents, locale: locale), description: record.description?.nonEmpty)
+            }
+            model.hasRecords = !data.page.items.isEmpty
+            model.totals = data.totals.map { total in
+                .init(kind: string("usage.kind.\(total.kind)", context), count: String(total.count),
+                      duration: total.durationSeconds > 0 ? UsageFormat.duration(total.durationSeconds) : "–",
+                      volume: total.volumeBytes > 0 ? UsageFormat.volume(total.volumeBytes, locale: locale) : "–",
+                      cost: Formatting.money(total.costCents, locale: locale))
+            }
+            model.hasTotals = !data.totals.isEmpty
+            model.totalCost = Formatting.money(data.totals.reduce(0) { $0 + $1.costCents }, locale: locale)
+            let base = "\(Routes.usage.path())?\(selection.query(line: line?.id))"
+            if let next = data.page.next { model.nextHref = "\(base)&after=\(next)" }
+            if selection.after != nil { model.firstHref = base }
+            model.loaded = true
+        }
+        return model
     }
 
     // MARK: Export
 
     private func export(_ request: Request, context: UserContext, api: Bool) async throws -> Response {
-        try context.require(page: Self.pages[0])
+        try context.require(page: Self.usage)
         try context.require("usage.view")
         let feature = exportFeature(context)
         try context.require(feature)
@@ -293,10 +312,10 @@ struct UsageController {
             }, now: services.now, text: text).0
             var data: UsageData?
             if let line, case .success(let loaded) = try await loadUsage(line: line, selection: shown, context: context) { data = loaded }
-            let values = usageValues(selection: shown, lines: lines, line: line, data: data, context: context, exportProblems: problems,
-                                     exportForm: (request.uri.queryParameters["from"].map(String.init) ?? "",
-                                                  request.uri.queryParameters["to"].map(String.init) ?? "", format))
-            return Pages.render("usage", values, title: string("usage.title", context), context: context, status: .unprocessableContent)
+            let model = usageModel(selection: shown, lines: lines, line: line, data: data, context: context, exportProblems: problems,
+                                   exportForm: (request.uri.queryParameters["from"].map(String.init) ?? "",
+                                                request.uri.queryParameters["to"].map(String.init) ?? "", format))
+            return Pages.render("usage", model, title: string("usage.title", context), context: context, status: .unprocessableContent)
         }
         let table = exportTable(records, line: line, context: context)
         let name = "\(string("usage.export.file_stem", context))_\(line.identifier.filter { $0.isLetter || $0.isNumber })_\(selection.firstDay)_\(selection.lastDay)"
@@ -374,7 +393,7 @@ struct UsageController {
     }
 
     private func apiUsage(_ request: Request, context: UserContext) async throws -> Response {
-        try context.require(page: Self.pages[0])
+        try context.require(page: Self.usage)
         try context.require("usage.view")
         let text = text(context)
         let (selection, problems) = UsageSelection.read(query(request), now: services.now, text: text)
@@ -414,7 +433,7 @@ struct UsageController {
     }
 
     private func loadRecharges(_ request: Request, context: UserContext) async throws -> RechargeData {
-        try context.require(page: Self.pages[1])
+        try context.require(page: Self.recharges)
         let lines = try await visibleLines(context: context, feature: "recharges.history").filter { $0.kind == "sim" }
         var shown = lines
         if let raw = request.uri.queryParameters["line"].map(String.init), !raw.isEmpty {
@@ -430,37 +449,51 @@ struct UsageController {
         return RechargeData(lines: lines, shown: shown, recharges: recharges)
     }
 
+    struct RechargesModel: Encodable {
+        struct Line: Encodable {
+            var id, label: String
+            var selected: Bool
+        }
+        struct Row: Encodable {
+            var date, line, amount, channel, status: String
+            var failed: Bool
+            var transaction: String
+        }
+        var lines: [Line]
+        var severalLines, hasLines, ownLineOnly: Bool
+        var recharges: [Row]
+        var hasRecharges: Bool
+        var attempts: [Row]
+        var hasAttempts: Bool
+        var total: String
+    }
+
     private func rechargesPage(_ request: Request, context: UserContext) async throws -> Response {
         let data = try await loadRecharges(request, context: context)
         let locale = context.locale
         let byId = Dictionary(uniqueKeysWithValues: data.lines.compactMap { line in line.id.map { ($0, line) } })
-        func row(_ recharge: RechargeRecord) -> [String: Any] {
-            [
-                "date": Formatting.dateTime(recharge.rechargedAt, locale: locale),
-                "line": byId[recharge.lineId]?.identifier ?? "",
-                "amount": Formatting.money(recharge.amountCents, locale: locale),
-                "channel": label("usage.recharges.channel.\(recharge.channel)", fallback: recharge.channel, context),
-                "status": label("usage.recharges.status.\(recharge.status)", fallback: recharge.status, context),
-                "failed": recharge.status != "completed",
-                "transaction": recharge.externalId ?? "TX\(recharge.id ?? 0)",
-            ]
+        func row(_ recharge: RechargeRecord) -> RechargesModel.Row {
+            .init(date: Formatting.dateTime(recharge.rechargedAt, locale: locale),
+                  line: byId[recharge.lineId]?.identifier ?? "",
+                  amount: Formatting.money(recharge.amountCents, locale: locale),
+                  channel: label("usage.recharges.channel.\(recharge.channel)", fallback: recharge.channel, context),
+                  status: label("usage.recharges.status.\(recharge.status)", fallback: recharge.status, context),
+                  failed: recharge.status != "completed",
+                  transaction: recharge.externalId ?? "TX\(recharge.id ?? 0)")
         }
         let chosen = data.shown.count == 1 && data.lines.count > 1 ? data.shown.first?.id : nil
         let completed = data.recharges.filter { $0.status == "completed" }
-        let values: [String: Any] = [
-            "lines": data.lines.map { line -> [String: Any] in
-                ["id": String(line.id ?? 0), "label": lineLabel(line, context: context), "selected": line.id == chosen]
-            },
-            "several_lines": data.lines.count > 1,
-            "has_lines": !data.lines.isEmpty,
-            "own_line_only": context.tenant.authorization.scope(context.session.principal, "recharges.history") == .ownLine,
-            "recharges": completed.map(row),
-            "has_recharges": !completed.isEmpty,
-            "attempts": data.recharges.map(row),
-            "has_attempts": !data.recharges.isEmpty,
-            "total": Formatting.money(completed.reduce(0) { $0 + $1.amountCents }, locale: locale),
-        ]
-        return Pages.render("recharges", values, title: string("usage.recharges.title", context), context: context)
+        let model = RechargesModel(
+            lines: data.lines.map { line in .init(id: String(line.id ?? 0), label: lineLabel(line, context: context), selected: line.id == chosen) },
+            severalLines: data.lines.count > 1,
+            hasLines: !data.lines.isEmpty,
+            ownLineOnly: context.tenant.authorization.scope(context.session.principal, "recharges.history") == .ownLine,
+            recharges: completed.map(row),
+            hasRecharges: !completed.isEmpty,
+            attempts: data.recharges.map(row),
+            hasAttempts: !data.recharges.isEmpty,
+            total: Formatting.money(completed.reduce(0) { $0 + $1.amountCents }, locale: locale))
+        return Pages.render("recharges", model, title: string("usage.recharges.title", context), context: context)
     }
 
     private func label(_ key: String, fallback: String, _ context: UserContext) -> String {
