@@ -255,7 +255,7 @@ extension TelcoSupportController {
             if canTrack { model.openFaultUrl = Routes.request.path(id) }
         }
         if checks.contains(where: { $0.id == "billing" && $0.outcome != .ok }) && context.may("invoices.view") {
-            model.invoicesUrl = "/invoices"
+            model.invoicesUrl = Routes.invoices.path()
         }
         return Pages.render("support_diagnosis_result", model,
                             title: text("support.diagnosis.result_title", context, ["line": line.identifier]), context: context)
