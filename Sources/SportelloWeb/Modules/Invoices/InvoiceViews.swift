@@ -114,11 +114,6 @@ struct BillingViews {
         }
     }
 
-    /// Drops empty texts: Mustache renders a section for any string, even an empty one.
-    static func compact(_ values: [String: Any]) -> [String: Any] {
-        values.filter { !(($0.value as? String)?.isEmpty ?? false) }
-    }
-
     /// An invoice as the list, detail, payment and print pages show it; empty texts are left out.
     struct InvoiceRow: Encodable {
         var id: String

@@ -353,7 +353,7 @@ struct InvoicesController {
            let to = invoice.periodTo.flatMap(CalendarDay.init) {
             let earliest = context.tenant.windows.earliestDay(for: .usage, now: services.now)
             if earliest.map({ from >= $0 }) ?? true {
-                detail.callDetailHref = "/usage?period=custom&from=\(from)&to=\(to)"
+                detail.callDetailHref = Routes.usage.path(query: ["period": "custom", "from": from.description, "to": to.description])
             } else {
                 detail.callDetailNote = views.text("invoices.detail.call_detail_outside")
             }
