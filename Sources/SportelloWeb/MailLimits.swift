@@ -77,7 +77,7 @@ struct MailLimitExceeded: Error, Sendable {
             if api {
                 response = API.json(APIErrorBody(error: .init(code: Self.code, message: text)), status: .tooManyRequests)
             } else {
-                response = Pages.render("error", ["message": text, "code": Self.code, "status": 429],
+                response = Pages.render("error", ErrorPage(message: text, code: Self.code, status: 429),
                                         title: tenant.theme.text("error.mail_limit_reached.title", locale: context.locale),
                                         context: page, status: .tooManyRequests)
             }

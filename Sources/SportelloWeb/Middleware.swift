@@ -156,7 +156,7 @@ struct TenantMiddleware: RouterMiddleware {
             guard let page = try? TenantContext(context: context) else { return Pages.htmlResponse("Error", status: error.status) }
             let text = message(for: error, tenant: tenant, locale: context.locale)
             let title = tenant.theme.text("error.\(error.code).title", locale: context.locale)
-            return Pages.render("error", ["message": text, "code": error.code, "status": Int(error.status.code)],
+            return Pages.render("error", ErrorPage(message: text, code: error.code, status: Int(error.status.code)),
                                 title: title, context: page, status: error.status)
         }
     }

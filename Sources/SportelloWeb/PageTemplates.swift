@@ -40,11 +40,6 @@ struct PageTemplateLibrary: Sendable {
         renderer.render(template.nodes, blocks: nil, indentation: nil)
         return renderer.output
     }
-
-    /// Renders untyped values (see `TemplateData(any:)`).
-    func render(_ values: Any, withTemplate name: String) -> String? {
-        render(TemplateData(any: values), withTemplate: name)
-    }
 }
 
 /// A template's parsed nodes.

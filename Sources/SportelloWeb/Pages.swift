@@ -32,6 +32,12 @@ struct FormErrors: Encodable {
     }
 }
 
+/// The error page: what went wrong, its stable code and the HTTP status.
+struct ErrorPage: Encodable {
+    var message, code: String
+    var status: Int
+}
+
 /// What the layout around every page reads: the tenant's name and branding, the request's locale and
 /// CSRF token, the signed-in user and the sections they may open.
 struct LayoutModel: Encodable {
@@ -67,12 +73,6 @@ enum Pages {
             layout = .object(entries)
         }
         return htmlResponse(html(template, TemplateData(encoding: model), layout: layout, context: context), status: status)
-    }
-
-    /// Renders untyped values (pages not yet given a model of their own).
-    static func render(_ template: String, _ values: [String: Any] = [:], title: String, context: some PageContext,
-                       status: HTTPResponse.Status = .ok) -> Response {
-        render(template, TemplateData(any: values), title: title, context: context, status: status)
     }
 
     /// A page printed on its own (an invoice, a statement): the layout's values without the navigation.
@@ -126,7 +126,7 @@ enum Pages {
             // A section of home-page facts only (Unidata's welcome box) is the Home link itself.
             if granted.allSatisfy({ homePageFeatures.contains($0) }) { continue }
             let label = tenant.definition.sections[section.id]?.label.resolve(locale) ?? section.id
-            items.append(.init(id: section.id, label: label, href: "/sections/\(section.id)"))
+            items.append(.init(id: section.id, label: label, href: Routes.section.path(section.id)))
         }
         return items
     }
@@ -150,11 +150,6 @@ enum Pages {
         Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
     }
 
-    /// Form problems as template values: `errors.<field>` holds the message shown next to the field.
-    static func errorValues(_ problems: [FieldProblem], locale: String) -> [String: Any] {
-        guard case .object(let entries) = TemplateData(encoding: FormErrors(problems, locale: locale)) else { return [:] }
-        return entries
-    }
 }
 
 extension String {

@@ -36,8 +36,8 @@ enum TemplateData: Sendable, Equatable {
         self = encoder.result
     }
 
-    /// Untyped values (dictionaries, arrays, strings, numbers, optionals, structures) as template data:
-    /// for callers that still build `[String: Any]`, such as the tests comparing with swift-mustache.
+    /// Untyped values (dictionaries, arrays, strings, numbers, optionals, structures) as template data: for the
+    /// tests that compare the renderer with swift-mustache, which reads `[String: Any]`.
     init(any value: Any) {
         switch value {
         case let data as TemplateData: self = data

@@ -14,7 +14,7 @@ struct PageTemplateTests {
             try ours.register(text, named: name)
             try theirs.register(text, named: name)
         }
-        return (ours.render(values, withTemplate: main), theirs.render(values, withTemplate: main))
+        return (ours.render(TemplateData(any: values), withTemplate: main), theirs.render(values, withTemplate: main))
     }
 
     static var cases: [(String, [String: String], [String: Any])] { [
@@ -60,7 +60,7 @@ struct PageTemplateTests {
         var library = PageTemplateLibrary()
         try library.register("[{{a}}]{{#a}}shown{{/a}}{{^a}}hidden{{/a}}[{{b}}]{{#b}}{{.}}{{/b}}", named: "main")
         let values: [String: Any] = ["a": String?.none as Any, "b": String?.some("b") as Any]
-        #expect(library.render(values, withTemplate: "main") == "[]hidden[b]b")
+        #expect(library.render(TemplateData(any: values), withTemplate: "main") == "[]hidden[b]b")
     }
 
     @Test("a typed page model reads as snake-case names; nil optionals are no value; the page's values hide the layout's")
@@ -161,7 +161,7 @@ struct PageTemplateTests {
                     var values: [String: Any] = [:]
                     var visited: Set<String> = []
                     Self.fill(&values, from: parsed[name]?.nodes ?? [], style: style, library: parsed, visited: &visited)
-                    let mine = ours.render(values, withTemplate: name), reference = theirs.render(values, withTemplate: name)
+                    let mine = ours.render(TemplateData(any: values), withTemplate: name), reference = theirs.render(values, withTemplate: name)
                     #expect(mine == reference, "\(tenant)/\(name) with \(style)")
                     compared += 1
                 }

@@ -341,25 +341,3 @@ struct UserManagement {
         }
     }
 }
-
-/// Template values without empty strings: Mustache renders a section for any string, even an empty one,
-/// so an absent key is how a template tests "is there a message / a hint / a value".
-enum TemplateValues {
-    static func pruned(_ values: [String: Any]) -> [String: Any] {
-        var result: [String: Any] = [:]
-        for (key, value) in values {
-            if let text = value as? String, text.isEmpty { continue }
-            result[key] = prune(value)
-        }
-        return result
-    }
-
-    private static func prune(_ value: Any) -> Any {
-        switch value {
-        case let dictionary as [String: Any]: return pruned(dictionary)
-        case let list as [[String: Any]]: return list.map(pruned)
-        case let list as [Any]: return list.map(prune)
-        default: return value
-        }
-    }
-}
