@@ -53,10 +53,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Use cases: the business operations the web pages, the JSON API and the staff commands share.
+        .target(
+            name: "SportelloApplication",
+            dependencies: [
+                "SportelloCore", "SportelloStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "SportelloWeb",
             dependencies: [
-                "SportelloCore", "SportelloStore", "SportelloMail",
+                "SportelloCore", "SportelloStore", "SportelloMail", "SportelloApplication",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -66,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "sportello",
             dependencies: [
-                "SportelloCore", "SportelloStore", "SportelloMail", "SportelloWeb",
+                "SportelloCore", "SportelloStore", "SportelloMail", "SportelloApplication", "SportelloWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -85,7 +93,7 @@ let package = Package(
         // What every test target shares: the repository's tenants, the database engines, unique ids.
         .target(
             name: "SportelloTestSupport",
-            dependencies: ["SportelloCore", "SportelloStore", "SportelloMail", "SportelloWeb",
+            dependencies: ["SportelloCore", "SportelloStore", "SportelloMail", "SportelloApplication", "SportelloWeb",
                            .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/SportelloTestSupport"
         ),
@@ -107,7 +115,7 @@ let package = Package(
         .testTarget(
             name: "SportelloWebTests",
             dependencies: [
-                "SportelloCore", "SportelloStore", "SportelloMail", "SportelloWeb", "SportelloTestSupport",
+                "SportelloCore", "SportelloStore", "SportelloMail", "SportelloApplication", "SportelloWeb", "SportelloTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 // The page engine's output is compared with swift-mustache's (which the mail templates use).
                 .product(name: "Mustache", package: "swift-mustache"),

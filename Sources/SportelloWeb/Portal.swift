@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+@_exported import SportelloApplication  // use cases and their services are part of what the web layer offers
 import SportelloCore
 import SportelloStore
 import Synchronization
@@ -31,12 +32,6 @@ public struct WebConfiguration: Sendable {
     }
 }
 
-/// Renders a transactional e-mail into an outbox row (implemented by `SportelloMail.MailTemplates`).
-public protocol MailComposer: Sendable {
-    func compose(kind: String, tenant: TenantDefinition, locale: String, recipient: String,
-                 values: [String: String], createdAt: Int64) throws -> OutboxRecord
-}
-
 /// The services every handler uses, built once by `buildApplication` (and by tests).
 public struct PortalServices: Sendable {
     public let configuration: WebConfiguration
@@ -55,6 +50,8 @@ public struct PortalServices: Sendable {
     let authorityChecks = SessionAuthorityChecks()
     /// The modules the router mounts (the tenants are loaded with the same catalogue).
     public let catalog: PortalCatalog
+    /// The same database, clock, mail and the modules' event handlers, for the use cases.
+    public let application: ApplicationServices
 
     public init(configuration: WebConfiguration, database: Database, tenants: TenantRegistry,
                 clock: any WallClock = SystemWallClock(), random: any SecureRandomSource = SystemSecureRandom(),
@@ -65,13 +62,20 @@ public struct PortalServices: Sendable {
         self.catalog = catalog
         self.random = random; self.passwords = passwords; self.mail = mail; self.mailQueued = mailQueued
         self.limiter = RateLimiter(database: database); self.logger = logger
+        let configuration = configuration
+        application = ApplicationServices(
+            database: database, clock: clock, random: random, passwords: passwords, mail: mail, mailQueued: mailQueued,
+            portalAddress: { Self.portalAddress(for: $0, configuration: configuration) },
+            events: DomainEvents(catalog.modules.flatMap(\.eventHandlers)), logger: logger)
     }
 
     public var now: Int64 { Int64(clock.now().timeIntervalSince1970) }
 
     /// The portal's address for `tenant`, as used in e-mailed links.
-    public func baseURL(for tenant: PortalTenant) -> String {
-        let host = tenant.definition.hosts.first ?? "\(tenant.id).localhost"
+    public func baseURL(for tenant: PortalTenant) -> String { Self.portalAddress(for: tenant.definition, configuration: configuration) }
+
+    static func portalAddress(for tenant: TenantDefinition, configuration: WebConfiguration) -> String {
+        let host = tenant.hosts.first ?? "\(tenant.id).localhost"
         let port = configuration.publicPort ?? configuration.port
         let defaultPort = configuration.publicScheme == "https" ? 443 : 80
         return "\(configuration.publicScheme)://\(host)\(port == defaultPort ? "" : ":\(port)")"

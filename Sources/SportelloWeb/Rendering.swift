@@ -1,4 +1,5 @@
 import Foundation
+import SportelloApplication
 import SportelloCore
 import Yams
 
@@ -154,11 +155,12 @@ public struct PortalTheme: Sendable {
         return fallback.merging(strings[locale] ?? [:]) { _, chosen in chosen }
     }
 
+    /// The UI strings as the use cases read them.
+    public var texts: TenantTexts { TenantTexts(strings) }
+
     /// One UI string, with `{name}` placeholders filled.
     public func text(_ key: String, locale: String, _ values: [String: String] = [:]) -> String {
-        var text = strings[locale]?[key] ?? strings["it"]?[key] ?? key
-        for (name, value) in values { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
-        return text
+        TenantTexts(strings).text(key, locale: locale, values)
     }
 
     /// Renders `template` with the library of `locale` (the strings already in place), the page's data over the layout's.

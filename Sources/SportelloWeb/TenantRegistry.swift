@@ -1,4 +1,5 @@
 import Foundation
+import SportelloApplication
 import SportelloCore
 import Synchronization
 
@@ -21,6 +22,8 @@ public struct PortalTenant: Sendable {
     let ownPageTitles: [String: LocalizedText]
     /// The modules this tenant is served with, their pages and API operations.
     public let catalog: PortalCatalog
+    /// The tenant as the use cases see it.
+    public let served: ServedTenant
 
     public var id: String { definition.id }
 
@@ -46,6 +49,7 @@ public struct PortalTenant: Sendable {
         authorization = AuthorizationModel(definition)
         windows = VisibilityWindows(tenant: definition)
         self.theme = theme
+        served = ServedTenant(definition: definition, authorization: authorization, windows: windows, texts: theme.texts)
         brandStylesheet = Self.stylesheet(for: definition.branding)
         var bySection: [String: [String]] = [:]
         for (featureId, feature) in definition.features { bySection[feature.section, default: []].append(featureId) }

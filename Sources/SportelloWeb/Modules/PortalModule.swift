@@ -14,12 +14,15 @@ public struct PortalModule: Sendable {
     let apiSchemas: [String: JSONSchema]
     /// Its tables, schema steps and demo data, when it keeps rows of its own.
     public let storage: StorageModule?
+    /// Its reactions to other modules' events, run in the transaction that raised them.
+    public let eventHandlers: [DomainEventHandler]
     private let routes: @Sendable (PortalServices, RouterGroup<UserContext>) -> Void
 
     init(id: String, pages: [PortalPage] = [], apiOperations: [APIOperation] = [], apiSchemas: [String: JSONSchema] = [:],
-         storage: StorageModule? = nil, routes: @escaping @Sendable (PortalServices, RouterGroup<UserContext>) -> Void) {
+         storage: StorageModule? = nil, eventHandlers: [DomainEventHandler] = [],
+         routes: @escaping @Sendable (PortalServices, RouterGroup<UserContext>) -> Void) {
         self.id = id; self.pages = pages; self.apiOperations = apiOperations; self.apiSchemas = apiSchemas
-        self.storage = storage; self.routes = routes
+        self.storage = storage; self.eventHandlers = eventHandlers; self.routes = routes
     }
 
     /// Mounts the module's pages and API operations (they need a logged-in user).
