@@ -59,6 +59,7 @@ let package = Package(
             dependencies: [
                 "SportelloCore", "SportelloStore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(

@@ -9,6 +9,18 @@ public protocol MailComposer: Sendable {
                  values: [String: String], createdAt: Int64) throws -> OutboxRecord
 }
 
+/// The portal paths use cases put in what they store or send (e-mailed links), given by the web layer's routes.
+public struct ApplicationPaths: Sendable {
+    /// The link that completes an invitation: flow id and the token's plain text.
+    public var invitation: @Sendable (_ flowId: String, _ token: String) -> String
+    /// A request's page.
+    public var request: @Sendable (_ id: Int64) -> String
+
+    public init(invitation: @escaping @Sendable (String, String) -> String, request: @escaping @Sendable (Int64) -> String) {
+        self.invitation = invitation; self.request = request
+    }
+}
+
 /// What the use cases need from the outside world: storage, time, randomness, password hashing, mail and the
 /// events modules react to. The web portal, the JSON API and the staff commands each build one; none of it is
 /// web-specific.
@@ -22,16 +34,21 @@ public struct ApplicationServices: Sendable {
     public let mailQueued: @Sendable () -> Void
     /// The portal's address for a tenant, as used in e-mailed links (`https://area.example.it`).
     public let portalAddress: @Sendable (TenantDefinition) -> String
+    /// Where links in stored or mailed texts lead.
+    public let paths: ApplicationPaths
     /// The handlers modules registered for domain events.
     public let events: DomainEvents
+    /// Counters shared by every instance (login throttles, verification attempts, mail limits).
+    public let limiter: RateLimiter
     public let logger: Logger
 
     public init(database: Database, clock: any WallClock = SystemWallClock(), random: any SecureRandomSource = SystemSecureRandom(),
                 passwords: any PasswordHashing, mail: any MailComposer, mailQueued: @escaping @Sendable () -> Void = {},
-                portalAddress: @escaping @Sendable (TenantDefinition) -> String, events: DomainEvents = DomainEvents(),
+                portalAddress: @escaping @Sendable (TenantDefinition) -> String, paths: ApplicationPaths, events: DomainEvents = DomainEvents(),
                 logger: Logger = Logger(label: "sportello.application")) {
         self.database = database; self.clock = clock; self.random = random; self.passwords = passwords; self.mail = mail
-        self.mailQueued = mailQueued; self.portalAddress = portalAddress; self.events = events; self.logger = logger
+        self.mailQueued = mailQueued; self.portalAddress = portalAddress; self.paths = paths; self.events = events; self.logger = logger
+        limiter = RateLimiter(database: database)
     }
 
     /// Seconds since 1970 on the wall clock.

@@ -191,11 +191,7 @@ struct Accounts {
     /// Queues a branded e-mail in `transaction` (sent only if it commits).
     func queueMail(_ kind: String, to recipient: String, values: [String: String], locale: String? = nil,
                    in transaction: TenantTransaction) async throws {
-        var all = values
-        all["portal_url"] = services.baseURL(for: tenant)
-        let mail = try services.mail.compose(kind: kind, tenant: definition, locale: locale ?? definition.locales.default,
-                                             recipient: recipient, values: all, createdAt: transaction.now)
-        try await transaction.enqueueMail(mail)
+        try await services.application.queueMail(kind, to: recipient, values: values, locale: locale, tenant: definition, in: transaction)
     }
 
     /// Personal data a password must not contain (policy `forbid_personal_data`).

@@ -89,6 +89,9 @@ public struct UserContext: ChildRequestContext {
 
     public func may(_ feature: String) -> Bool { tenant.authorization.isAllowed(session.principal, feature) }
 
+    /// The signed-in user as the use cases see them.
+    public var acting: Acting { .user(principal: session.principal, userId: user.id, customerId: customer.id ?? 0) }
+
     /// The positive integer id in the path parameter `name` (`/invoices/:id`); anything else is a 404.
     public func pathId(_ name: String = "id") throws -> Int64 {
         guard let text = parameters.get(name), let id = Int64(text), id > 0 else { throw PortalError.notFound }

@@ -63,18 +63,12 @@ public struct PortalTheme: Sendable {
                 }
                 templates[name] = (text, url)
             }
-            for (name, url) in files(in: layer.appendingPathComponent("i18n"), extension: "yaml") {
-                // `it.yaml`, or `invoices.it.yaml` for an area's own strings.
-                let locale = name.split(separator: ".").last.map(String.init) ?? name
-                let text = try String(contentsOf: url, encoding: .utf8)
-                do {
-                    guard let entries = try Yams.load(yaml: text) as? [String: Any] else {
-                        throw TemplateLoadError(file: url.path, reason: "expected a mapping of keys to texts")
-                    }
-                    for (key, value) in flatten(entries) { strings[locale, default: [:]][key] = value }
-                } catch let error as TemplateLoadError { throw error } catch {
-                    throw TemplateLoadError(file: url.path, reason: "\(error)")
+            do {
+                for (locale, entries) in try TenantTexts.strings(in: layer.appendingPathComponent("i18n")) {
+                    strings[locale, default: [:]].merge(entries) { _, layered in layered }
                 }
+            } catch let error as TenantTexts.LoadError {
+                throw TemplateLoadError(file: error.file, reason: error.reason)
             }
             for (name, url) in files(in: layer.appendingPathComponent("static"), extension: nil) {
                 staticFiles[name] = try Data(contentsOf: url)
@@ -119,15 +113,6 @@ public struct PortalTheme: Sendable {
         }
         result += source.substring(from: position)
         return result
-    }
-
-    /// Nested YAML maps as dotted keys (`error.forbidden.title`).
-    private static func flatten(_ entries: [String: Any], prefix: String = "") -> [(String, String)] {
-        entries.flatMap { key, value -> [(String, String)] in
-            let name = prefix.isEmpty ? key : "\(prefix).\(key)"
-            if let nested = value as? [String: Any] { return flatten(nested, prefix: name) }
-            return [(name, "\(value)")]
-        }
     }
 
     /// Dotted keys back into nested objects, so templates can write `{{t.error.forbidden.title}}`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SportelloApplication
 import SportelloCore
 import SportelloMail
 import SportelloStore
@@ -22,8 +23,8 @@ struct ChatCommand: AsyncParsableCommand {
         var days: Int = 7
 
         func run() async throws {
-            try await withDesk(tenantOption, database) { desk in
-                let waiting = try await desk.waiting(days: days)
+            try await withStaffServices(try tenantOption.load().definition, database) { tenant, services in
+                let waiting = try await SupportChat.waiting(tenant: tenant, services: services, days: days)
                 if waiting.isEmpty { print("no conversation is waiting for a reply") }
                 for conversation in waiting {
                     let since = Date(timeIntervalSince1970: TimeInterval(conversation.since)).formatted(.iso8601)
@@ -49,22 +50,16 @@ struct ChatCommand: AsyncParsableCommand {
         var message: String
 
         func run() async throws {
-            try await withDesk(tenantOption, database) { desk in
+            try await withStaffServices(try tenantOption.load().definition, database) { tenant, services in
                 do {
-                    try await desk.reply(to: user, operatorName: operatorName, message: message)
+                    try await ReplyInChat(services: services)(tenant: tenant, acting: .staff,
+                                                              .fromOperator(username: user, operatorName: operatorName, body: message))
                     print("reply added to \(user)'s conversation")
-                } catch let refusal as ChatOperatorDesk.Refusal {
+                } catch let refusal as UseCaseRefusal {
                     printError("error: \(refusal.message) [\(refusal.code)]")
                     throw ExitCode(1)
                 }
             }
         }
-    }
-}
-
-private func withDesk(_ tenantOption: TenantOption, _ database: DatabaseOptions,
-                      _ body: @escaping @Sendable (ChatOperatorDesk) async throws -> Void) async throws {
-    try await withStaffServices(try tenantOption.load().definition, database) { tenant, services in
-        try await body(ChatOperatorDesk(services: services, tenant: tenant))
     }
 }

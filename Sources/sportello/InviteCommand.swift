@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SportelloApplication
 import SportelloCore
 import SportelloMail
 import SportelloStore

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SportelloApplication
 import SportelloCore
 import SportelloMail
 import SportelloStore
@@ -34,9 +35,9 @@ struct RequestsCommand: AsyncParsableCommand {
         func run() async throws {
             try await withStaffServices(try tenantOption.load().definition, database, templates: templates) { tenant, services in
                 do {
-                    let request = try await RequestStatusChanges(services: services, tenant: tenant).apply(requestId: id, status: status, note: note)
+                    let request = try await MoveRequest(services: services)(tenant: tenant, acting: .staff, requestId: id, status: status, note: note)
                     print("request \(id) (\(request.form)) is now \(request.status)")
-                } catch let refusal as RequestStatusChanges.Refusal {
+                } catch let refusal as UseCaseRefusal {
                     printError("error: \(refusal.message) [\(refusal.code)]")
                     throw ExitCode(1)
                 }

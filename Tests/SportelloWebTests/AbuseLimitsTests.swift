@@ -248,7 +248,7 @@ struct AbuseLimitsTests {
             let limit = MailLimits.limit(for: .invitation)
             let services = portal.services
             let customer = try await portal.abuseCustomer()
-            let limits = MailLimits(services: services, tenant: portal.tenant)
+            let limits = MailLimits(services: services.application, tenant: portal.tenant.served)
             var allowed = 0
             for user in 1...Int64(limit.perCustomer / limit.perUser + 2) {
                 for _ in 0..<limit.perUser {
@@ -259,7 +259,7 @@ struct AbuseLimitsTests {
             // Another instance sees the same counters.
             let second = try await portal.secondInstance()
             await #expect(throws: MailLimitExceeded.self) {
-                try await MailLimits(services: second.services, tenant: portal.tenant).spend(.invitation, userId: 1, customerId: customer, recipient: "x@example.it")
+                try await MailLimits(services: second.services.application, tenant: portal.tenant.served).spend(.invitation, userId: 1, customerId: customer, recipient: "x@example.it")
             }
             await second.database.close()
             let other = try await portal.abuseCustomer()

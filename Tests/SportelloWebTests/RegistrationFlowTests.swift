@@ -26,7 +26,7 @@ struct RegistrationFlowTests {
         let customerId = try await portal.withCustomer(business("UNI-1", vat: ItalianIdentifiers.makePartitaIVA(serial: 1234, officeCode: 58),
                                                                 email: "x@example.it", now: 0))
         let email = uniqueEmail("referente")
-        let issued = try await Invitations(services: portal.services, tenant: portal.tenant)
+        let issued = try await Invitations(services: portal.services.application, tenant: portal.tenant.served)
             .issue(customerId: customerId, email: email, username: "mario.uni1", role: "referente_amministratore", createdBy: nil)
         #expect(issued.expiresAt - Int64(PortalHarness.start.timeIntervalSince1970) == 30 * 86_400)
         let message = try await portal.mail(to: email)
@@ -66,7 +66,7 @@ struct RegistrationFlowTests {
         let customerId = try await portal.withCustomer(business("UNI-2", vat: ItalianIdentifiers.makePartitaIVA(serial: 1235, officeCode: 58),
                                                                 email: "x@example.it", now: 0))
         let email = uniqueEmail("scaduto")
-        _ = try await Invitations(services: portal.services, tenant: portal.tenant)
+        _ = try await Invitations(services: portal.services.application, tenant: portal.tenant.served)
             .issue(customerId: customerId, email: email, username: "late.user", role: "referente_amministratore", createdBy: nil)
         let link = try Browser.link(in: try await portal.mail(to: email).text)
         portal.clock.advance(by: 31 * 86_400)

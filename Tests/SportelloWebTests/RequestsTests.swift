@@ -473,16 +473,24 @@ struct RequestsTests {
                 #expect(try await browser.post("/requests/new/administrative_commercial", ticketFields).status == .seeOther)
             }
             let ticket = try #require(try await portal.requestsOf(account.customer).first)
-            let staff = RequestStatusChanges(services: portal.services, tenant: portal.tenant)
-            let moved = try await staff.apply(requestId: ticket.id!, status: "in_progress", note: "Verifica in corso con l'amministrazione")
+            let move = MoveRequest(services: portal.services.application)
+            let tenant = portal.tenant.served
+            let moved = try await move(tenant: tenant, acting: .staff, requestId: ticket.id!, status: "in_progress",
+                                       note: "Verifica in corso con l'amministrazione")
             #expect(moved.status == "in_progress")
             for (status, code) in [("archiviata", "unknown_status"), ("in_progress", "unchanged")] {
-                let refusal = await #expect(throws: RequestStatusChanges.Refusal.self) { try await staff.apply(requestId: ticket.id!, status: status, note: nil) }
+                let refusal = await #expect(throws: UseCaseRefusal.self) { try await move(tenant: tenant, acting: .staff, requestId: ticket.id!, status: status, note: nil) }
                 #expect(refusal?.code == code)
             }
-            let missing = await #expect(throws: RequestStatusChanges.Refusal.self) { try await staff.apply(requestId: 999_999, status: "closed", note: nil) }
+            let missing = await #expect(throws: UseCaseRefusal.self) { try await move(tenant: tenant, acting: .staff, requestId: 999_999, status: "closed", note: nil) }
             #expect(missing?.code == "not_found")
-            try await staff.apply(requestId: ticket.id!, status: "closed", note: nil)
+            let customerAdmin = try portal.tenant.authorization.principal(role: "user_admin")
+            let notStaff = await #expect(throws: UseCaseRefusal.self) {
+                try await move(tenant: tenant, acting: .user(principal: customerAdmin, userId: nil, customerId: ticket.customerId),
+                               requestId: ticket.id!, status: "closed", note: nil)
+            }
+            #expect(notStaff?.code == "forbidden", "a customer's user cannot move requests, even with the use case at hand")
+            try await move(tenant: tenant, acting: .staff, requestId: ticket.id!, status: "closed", note: nil)
 
             let outbox = try await portal.database.read(tenant: portal.definition.id) { try await $0.outbox() }
             let notices = outbox.filter { $0.kind == "request_status_changed" }

@@ -270,15 +270,21 @@ struct TelcoChatTests {
             let userId = try await portal.database.read(tenant: portal.definition.id) { try await $0.user(usernameKey: company.user("utilizzatore"))!.id! }
             portal.clock.advance(by: 60)
             // The operators' desk (`sportello chat`): the conversation waits for a reply, then gets one.
-            let desk = ChatOperatorDesk(services: portal.services, tenant: portal.tenant)
-            let waiting = try await desk.waiting()
+            let (tenant, services) = (portal.tenant.served, portal.services.application)
+            let reply = ReplyInChat(services: services)
+            let waiting = try await SupportChat.waiting(tenant: tenant, services: services)
             #expect(waiting.map(\.username) == [company.user("utilizzatore")] && waiting.first?.lastMessage.contains("La fibra è lenta") == true)
-            let empty = await #expect(throws: ChatOperatorDesk.Refusal.self) { try await desk.reply(to: company.user("utilizzatore"), operatorName: "Giulia", message: "  ") }
+            let empty = await #expect(throws: UseCaseRefusal.self) {
+                try await reply(tenant: tenant, acting: .staff, .fromOperator(username: company.user("utilizzatore"), operatorName: "Giulia", body: "  "))
+            }
             #expect(empty?.code == "empty")
-            let stranger = await #expect(throws: ChatOperatorDesk.Refusal.self) { try await desk.reply(to: "nessuno", operatorName: "Giulia", message: "Ciao") }
+            let stranger = await #expect(throws: UseCaseRefusal.self) {
+                try await reply(tenant: tenant, acting: .staff, .fromOperator(username: "nessuno", operatorName: "Giulia", body: "Ciao"))
+            }
             #expect(stranger?.code == "unknown_user")
-            try await desk.reply(to: company.user("utilizzatore"), operatorName: "Giulia", message: "Verifico subito la linea.")
-            #expect(try await desk.waiting().isEmpty, "answered")
+            try await reply(tenant: tenant, acting: .staff, .fromOperator(username: company.user("utilizzatore"), operatorName: "Giulia",
+                                                                          body: "Verifico subito la linea."))
+            #expect(try await SupportChat.waiting(tenant: tenant, services: services).isEmpty, "answered")
             try await portal.test { browser in
                 try await browser.logIn(company.user("utilizzatore"), password)
                 let page = try await browser.get("/support/chat")

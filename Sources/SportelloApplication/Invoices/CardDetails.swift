@@ -76,7 +76,7 @@ public struct CardDetails: Sendable {
     }
 
     /// `MM/YY`, `MM/YYYY`, `MM-YY` or `MMYY` as (year, month); nil when unreadable.
-    static func parseExpiry(_ text: String) -> (Int, Int)? {
+    public static func parseExpiry(_ text: String) -> (Int, Int)? {
         let trimmed = text.filter { !$0.isWhitespace }
         var parts = trimmed.split(whereSeparator: { $0 == "/" || $0 == "-" }).map(String.init)
         if parts.count == 1, trimmed.count == 4, trimmed.allSatisfy(\.isNumber) {

@@ -59,7 +59,7 @@ public struct MoveRequest: Sendable {
                 let statusLabel = tenant.texts.existingText("requests.status.\(status)", locale: locale) ?? status
                 try await services.queueMail("request_status_changed", to: recipient, values: [
                     "number": String(requestId), "subject": request.subject, "status": statusLabel, "note": note ?? "",
-                    "request_path": "/requests/\(requestId)",
+                    "request_path": services.paths.request(requestId),
                 ], locale: locale, tenant: definition, in: transaction)
                 mailed = true
             }

@@ -8,5 +8,6 @@ extension PortalModule {
         apiOperations: HostingController.apiOperations,
         apiSchemas: HostingController.apiSchemas,
         storage: .hosting,
+        eventHandlers: HostingProvisioning.handlers,
         routes: { services, group in HostingController(services: services).addRoutes(to: group) })
 }

@@ -3,29 +3,6 @@ import Hummingbird
 import SportelloCore
 import SportelloStore
 
-/// What a product's catalogue `data` says: what the order applies to and what the plan includes.
-struct ProductDetails: Decodable, Sendable {
-    /// `domain` (a name typed by the customer), `hosting` (one of the customer's hosting accounts) or nil.
-    var needs: String?
-    var diskMb: Int64?
-    var trafficMb: Int64?
-    var mailboxes: Int64?
-    var extraMailboxes: Int64?
-
-    init(_ item: CatalogItemRecord) {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        self = item.data.flatMap { try? decoder.decode(ProductDetails.self, from: Data($0.utf8)) } ?? ProductDetails()
-    }
-
-    init() {}
-
-    var isHostingPlan: Bool { diskMb != nil }
-
-    /// The quantities offered: years for yearly products, months for monthly ones.
-    static func quantities(for period: String?) -> [Int64] { period == "month" ? [1, 3, 6, 12] : [1, 2, 3] }
-}
-
 /// Buying services: the shop, the order form, the orders with their pro-forma, and starting what was paid.
 extension HostingController {
     static let shopOperations: [APIOperation] = [
@@ -141,10 +118,10 @@ extension HostingController {
     }
 
     func productView(_ item: CatalogItemRecord) -> ProductView {
-        let details = ProductDetails(item)
+        let details = HostingProductDetails(item)
         return ProductView(code: item.code, title: item.title, description: item.description, category: item.category ?? "other",
                            price: API.Money(item.priceCents ?? 0), billingPeriod: item.billingPeriod ?? "once", needs: details.needs,
-                           quantities: ProductDetails.quantities(for: item.billingPeriod), diskMb: details.diskMb,
+                           quantities: HostingProductDetails.quantities(for: item.billingPeriod), diskMb: details.diskMb,
                            trafficMb: details.trafficMb, mailboxes: details.mailboxes)
     }
 
@@ -179,7 +156,7 @@ extension HostingController {
         guard let product = try await availableProducts(context).first(where: { $0.code == request.productCode }) else {
             throw PortalError.notFound
         }
-        let details = ProductDetails(product)
+        let details = HostingProductDetails(product)
         let customerId = context.customer.id ?? 0
         let accounts = try await read(context) { try await $0.hostingAccounts(customerId: customerId) }
         var problems: [FieldProblem] = []
@@ -205,7 +182,7 @@ extension HostingController {
         default:
             break
         }
-        let quantities = ProductDetails.quantities(for: product.billingPeriod)
+        let quantities = HostingProductDetails.quantities(for: product.billingPeriod)
         let quantity = request.quantity ?? quantities[0]
         if !quantities.contains(quantity) {
             problems.append(problem("quantity", "invalid", "hosting.error.quantity", context))
@@ -235,62 +212,7 @@ extension HostingController {
         let customerId = context.customer.id ?? 0
         let waiting = try await read(context) { try await $0.paidOrdersAwaitingActivation(customerId: customerId) }
         guard !waiting.isEmpty else { return }
-        let day = today
-        let createdAt = now
-        try await write(context) { transaction in
-            for order in try await transaction.paidOrdersAwaitingActivation(customerId: customerId) {
-                guard let id = order.id, try await transaction.markOrderActive(id: id, customerId: customerId, on: day.description) else { continue }
-                try await Self.provision(order, on: day, at: createdAt, in: transaction)
-                try await transaction.audit("order.activated", targetKind: "order", targetId: String(id),
-                                            detail: "\(order.number) \(order.itemCode) \(order.target ?? "")")
-            }
-        }
-    }
-
-    static func provision(_ order: OrderRecord, on day: CalendarDay, at instant: Int64, in transaction: TenantTransaction) async throws {
-        let customerId = order.customerId
-        let months = Int(order.quantity) * (order.billingPeriod == "month" ? 1 : 12)
-        if order.kind == "domain" {
-            try await transaction.activateDomain(orderId: order.id ?? 0, customerId: customerId, on: day, years: Int(order.quantity))
-            return
-        }
-        let product = try await transaction.catalogItem(kind: "product", code: order.itemCode)
-        let details = product.map(ProductDetails.init) ?? ProductDetails()
-        let expires = day.adding(months: months).description
-        let monthlyFee = order.billingPeriod == "month" ? (product?.priceCents ?? 0) : (product?.priceCents ?? 0) / 12
-        let lines = try await transaction.lines(customerId: customerId)
-        if details.isHostingPlan, let domain = order.target {
-            let contractId = try await transaction.insertContract(ContractRecord(
-                customerId: customerId, code: order.number, offer: order.title, kind: "hosting", startsOn: day.description, expiresOn: expires))
-            let lineId = try await transaction.insertLine(LineRecord(customerId: customerId, contractId: contractId, kind: "hosting",
-                                                                     identifier: domain, description: order.title, activatedOn: day.description,
-                                                                     expiresOn: expires))
-            try await transaction.insertService(ServiceRecord(contractId: contractId, lineId: lineId, name: order.title,
-                                                              monthlyFeeCents: monthlyFee, expiresOn: expires))
-            var username = String(domain.prefix { $0 != "." }.filter { $0.isLetter || $0.isNumber }.prefix(12))
-            if username.isEmpty { username = "web" }
-            var candidate = username, suffix = 1
-            while try await transaction.hostingUsernameExists(candidate) { suffix += 1; candidate = "\(username)\(suffix)" }
-            try await transaction.insertHostingAccount(HostingAccountRecord(
-                customerId: customerId, lineId: lineId, orderId: order.id, domain: domain, planCode: order.itemCode, planTitle: order.title,
-                server: "web\(1 + (order.id ?? 0) % 12).tunda.it", username: candidate, diskQuotaMb: details.diskMb ?? 0,
-                trafficQuotaMb: details.trafficMb ?? 0, mailboxQuota: details.mailboxes ?? 0, expiresOn: expires, createdAt: instant))
-            return
-        }
-        if let extra = details.extraMailboxes, let domain = order.target,
-           let account = try await transaction.hostingAccounts(customerId: customerId).first(where: { $0.domain == domain }), let accountId = account.id {
-            try await transaction.raiseMailboxQuota(by: extra, hostingAccountId: accountId, customerId: customerId)
-        }
-        // The service joins the contract of the domain's line, or a contract of its own.
-        if let line = lines.first(where: { $0.identifier == order.target }) {
-            try await transaction.insertService(ServiceRecord(contractId: line.contractId, lineId: line.id, name: order.title,
-                                                              monthlyFeeCents: monthlyFee, expiresOn: expires))
-        } else {
-            let contractId = try await transaction.insertContract(ContractRecord(
-                customerId: customerId, code: order.number, offer: order.title, kind: "hosting", startsOn: day.description, expiresOn: expires))
-            try await transaction.insertService(ServiceRecord(contractId: contractId, name: [order.title, order.target].compactMap { $0 }.joined(separator: " – "),
-                                                              monthlyFeeCents: monthlyFee, expiresOn: expires))
-        }
+        try await write(context) { transaction in try await HostingProvisioning.startPaidOrders(customerId: customerId, in: transaction) }
     }
 
     // MARK: Pages
@@ -324,7 +246,7 @@ extension HostingController {
                 ShopPage.Category(
                     id: category, label: label("hosting.category", category, context),
                     products: products.filter { ($0.category ?? "other") == category }.map { item in
-                        let details = ProductDetails(item)
+                        let details = HostingProductDetails(item)
                         var facts: [String] = []
                         if let disk = details.diskMb { facts.append(string("hosting.plan.disk", context, ["value": Self.size(disk)])) }
                         if let traffic = details.trafficMb { facts.append(string("hosting.plan.traffic", context, ["value": Self.size(traffic)])) }
@@ -358,10 +280,10 @@ extension HostingController {
         try context.require(Feature.buy)
         let code = context.parameters.get("code") ?? ""
         guard let product = try await availableProducts(context).first(where: { $0.code == code }) else { throw PortalError.notFound }
-        let details = ProductDetails(product)
+        let details = HostingProductDetails(product)
         let customerId = context.customer.id ?? 0
         let accounts = try await read(context) { try await $0.hostingAccounts(customerId: customerId) }.filter { $0.status == "active" }
-        let chosenQuantity = form?.value("quantity").flatMap { Int64($0) } ?? ProductDetails.quantities(for: product.billingPeriod)[0]
+        let chosenQuantity = form?.value("quantity").flatMap { Int64($0) } ?? HostingProductDetails.quantities(for: product.billingPeriod)[0]
         let chosenAccount = form?.value("hosting_account_id").flatMap { Int64($0) }
         let price = product.priceCents ?? 0
         let model = ProductPage(
@@ -373,7 +295,7 @@ extension HostingController {
             hasAccounts: !accounts.isEmpty,
             canOrder: details.needs != "hosting" || !accounts.isEmpty,
             quantityLabel: string(product.billingPeriod == "month" ? "hosting.order.months" : "hosting.order.years", context),
-            quantities: ProductDetails.quantities(for: product.billingPeriod).map { quantity in
+            quantities: HostingProductDetails.quantities(for: product.billingPeriod).map { quantity in
                 let net = price * quantity
                 return .init(value: quantity, selected: quantity == chosenQuantity,
                              label: counted(product.billingPeriod == "month" ? "hosting.order.months_option" : "hosting.order.years_option", quantity,

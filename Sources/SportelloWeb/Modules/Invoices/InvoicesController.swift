@@ -446,37 +446,22 @@ struct InvoicesController {
     }
 
     private enum PaymentAttempt {
-        case done(InvoicePaymentOutcome)
+        case done(PayInvoice.Outcome)
         case rejected([FieldProblem])
     }
 
-    /// Checks the card and pays in one transaction; problems come back field by field.
+    /// Pays through the `PayInvoice` use case; card problems come back field by field.
     private func attemptPayment(invoiceId: Int64, card: CardDetails, context: UserContext) async throws -> PaymentAttempt {
-        let views = makeViews(context)
-        let problems = card.problems(now: services.now) { views.localized($0) }
-        guard problems.isEmpty else { return .rejected(problems) }
-        // Only the brand and the last four digits: the card number and the CVV are never stored or logged. No
-        // authorisation code: no payment service was asked, so none exists (the payment is marked simulated).
-        let reference = "\(card.brand) **** \(card.lastFour) · DEMO"
-        let customerId = context.customer.id ?? 0
-        let windows = context.tenant.windows
-        let userId = context.user.id
-        // The statement line is booked in the tenant's language, whoever pays.
-        let description = context.tenant.theme.text("invoices.pay.statement_description", locale: context.tenant.definition.locales.default)
-        let outcome = try await services.database.write(tenant: context.tenant.id, now: services.now) { transaction in
-            try await transaction.payInvoice(id: invoiceId, customerId: customerId, windows: windows, method: "card",
-                                             reference: reference, description: description, actorUserId: userId, simulated: true)
-        }
-        if case .paid = outcome {
-            services.logger.info("invoice marked paid by the simulated card payment", metadata: ["tenant": .string(context.tenant.id), "invoice": .stringConvertible(invoiceId)])
-            // A paid pro-forma starts what was ordered (Tunda's shop and domains) right away; pages that list
-            // orders also start any that were paid elsewhere.
-            let definition = context.tenant.definition
-            if definition.feature("services.buy") != nil || definition.feature("domains.register") != nil {
-                try await HostingController(services: services).activatePaidOrders(context)
+        do {
+            return .done(try await PayInvoice(services: services.application)(tenant: context.tenant.served, acting: context.acting,
+                                                                             invoiceId: invoiceId, card: card))
+        } catch let refusal as UseCaseRefusal {
+            switch refusal.code {
+            case "invalid": return .rejected(refusal.problems)
+            case "forbidden": throw PortalError.forbidden(feature: BillingFeatures.defined(BillingFeatures.pay, in: context).first ?? "invoices.pay")
+            default: throw PortalError.notFound
             }
         }
-        return .done(outcome)
     }
 
     private func pay(_ request: Request, context: UserContext) async throws -> Response {
@@ -492,8 +477,6 @@ struct InvoicesController {
             return Pages.redirect(afterPayment(data.invoice, notice: "paid", context: context))
         case .done(.alreadyPaid):
             return Pages.redirect(afterPayment(data.invoice, notice: "already_paid", context: context))
-        case .done(.notFound):
-            throw PortalError.notFound
         }
     }
 
@@ -754,8 +737,6 @@ struct InvoicesController {
                                           simulatedLabel: views.text("invoices.simulated.payment")), status: .created)
         case .done(.alreadyPaid):
             return try await alreadyPaid(id, context: context)
-        case .done(.notFound):
-            throw PortalError.notFound
         }
     }
 

@@ -203,7 +203,7 @@ struct ProfileController {
         let requestSubject = Self.changeSubject(fields: changes.map(\.field), inputs: customerPolicy.inputs, tenant: tenant)
         let (validatedOwn, customerChanges) = (ownResult, changes)
         if let result = ownResult, result.emailChanged || result.email != (current.user.email ?? "") {
-            try await MailLimits(services: services, tenant: tenant)
+            try await MailLimits(services: services.application, tenant: tenant.served)
                 .spend(.emailChange, userId: actor, customerId: current.customer.id ?? 0, recipient: result.email)
         }
         do {

@@ -17,7 +17,7 @@ struct RequestForms {
     static let viewAllFeatures = ["requests.view", "tracking.view"]
 
     /// Statuses after which a request is no longer open, besides the last step of the form's lifecycle.
-    static let terminalStatuses = ["closed", "completed", "rejected", "cancelled"]
+    static var terminalStatuses: [String] { RequestLifecycle.terminalStatuses }
 
     var all: [(id: String, form: RequestForm)] { (definition.requests ?? OrderedMap()).map { (id: $0.key, form: $0.value) } }
 
@@ -65,16 +65,6 @@ struct RequestForms {
     }
 
     func isOpen(_ request: RequestRecord) -> Bool { !terminal(for: request.form).contains(request.status) }
-
-    /// Whether a request of `form` is told about by e-mail (the form notifies by e-mail and no other channel
-    /// was chosen), and the address of the referent the form names, if any (else the submitter's is used).
-    static func emailNotice(form: RequestForm, notify: String?, fields: [String: Any]) -> (notifies: Bool, referent: String?) {
-        guard (form.notify ?? []).contains(where: { $0.rawValue == "email" }), notify == nil || notify == "email" else { return (false, nil) }
-        for field in form.fields where field.type == .person {
-            if let person = fields[field.name] as? [String: Any], let email = person["email"] as? String, !email.isEmpty { return (true, email) }
-        }
-        return (true, nil)
-    }
 
     /// The first status of a new request: the first step of the form's lifecycle.
     func initialStatus(_ form: RequestForm) -> String { form.lifecycle?.first ?? "open" }

@@ -352,7 +352,7 @@ struct RequestsController {
 
     /// Where the "request received" e-mail goes: the referent, else the submitter (when the form notifies by e-mail).
     private func confirmationRecipient(form: RequestForm, notify: String?, fields: [String: Any], context: UserContext) -> String? {
-        let notice = RequestForms.emailNotice(form: form, notify: notify, fields: fields)
+        let notice = RequestLifecycle.emailNotice(form: form, notify: notify, fields: fields)
         guard notice.notifies else { return nil }
         return notice.referent ?? context.user.email.flatMap { $0.isEmpty ? nil : $0 }
     }

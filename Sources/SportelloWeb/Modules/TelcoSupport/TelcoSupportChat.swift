@@ -7,10 +7,7 @@ import SportelloStore
 /// works without JavaScript) and the contact channels (`catalog_items` of kind `support_channel`,
 /// else the YAML `contacts:`), each with its hours and whether it is open now.
 extension TelcoSupportController {
-    static let chatMaxLength = 1000
-    /// At most this many messages in `chatBurstSeconds`.
-    static let chatBurst = 10
-    static let chatBurstSeconds: Int64 = 600
+    static var chatMaxLength: Int { SupportChat.maxLength }
 
     struct ChatMessageJSON: Encodable {
         var id: Int64
@@ -106,37 +103,20 @@ extension TelcoSupportController {
 
     // MARK: Chat
 
-    /// Stores the user's message (and an automatic notice when the operators are away); the problems, empty when done.
+    /// Stores the user's message through `ReplyInChat` (with an automatic notice when the operators are away);
+    /// the problems, empty when done.
     func post(_ raw: String, context: UserContext) async throws -> [FieldProblem] {
         try context.require(page: Self.chat)
-        let body = RequestForms.clean(raw)
-        if body.isEmpty { return [FieldProblem(field: "message", code: "required", message: localized("support.chat.error.required", context))] }
-        if body.count > Self.chatMaxLength {
-            return [FieldProblem(field: "message", code: "too_long", message: localized("support.chat.error.too_long", context,
-                                                                                        ["max": String(Self.chatMaxLength), "count": String(body.count)]))]
-        }
         let hours = try await chatHours(context: context)
-        let now = services.now
-        let customer = customerId(context)
-        guard let userId = context.user.id else { throw PortalError.notFound }
-        let away = hours.map { !$0.isOpen(at: now) } ?? false
+        let away = hours.map { !$0.isOpen(at: services.now) } ?? false
         let notice = away ? text("support.chat.away_notice", context, ["next": hours.flatMap { nextOpeningText($0, context) } ?? ""]) : nil
-        let tooMany = localized("support.chat.error.too_many", context, ["max": String(Self.chatBurst), "minutes": String(Self.chatBurstSeconds / 60)])
-        return try await services.database.write(tenant: context.tenant.id, now: now) { transaction in
-            if try await transaction.chatMessagesSent(customerId: customer, userId: userId, since: now - Self.chatBurstSeconds) >= Self.chatBurst {
-                return [FieldProblem(field: "message", code: "too_many", message: tooMany)]
-            }
-            let previous = try await transaction.chatMessages(customerId: customer, userId: userId, limit: 1).last
-            let id = try await transaction.insertChatMessage(ChatMessageRecord(customerId: customer, userId: userId, author: "customer",
-                                                                               body: body, sentAt: now))
-            // One automatic notice per absence, not one per message.
-            if let notice, previous?.author != "system" {
-                try await transaction.insertChatMessage(ChatMessageRecord(customerId: customer, userId: userId, author: "system",
-                                                                          body: notice, sentAt: now, readAt: now))
-            }
-            try await transaction.audit("chat.message_sent", actorUserId: userId, targetKind: "chat_message", targetId: String(id),
-                                        detail: "\(body.count) characters")
+        guard context.user.id != nil else { throw PortalError.notFound }
+        do {
+            try await ReplyInChat(services: services.application)(tenant: context.tenant.served, acting: context.acting,
+                                                                  .fromUser(body: raw, awayNotice: notice))
             return []
+        } catch let refusal as UseCaseRefusal where !refusal.problems.isEmpty {
+            return refusal.problems
         }
     }
 

@@ -97,7 +97,9 @@ struct AccountUsersController {
 
     private func management(_ context: UserContext) throws -> UserManagement {
         try context.require(page: Self.pages[0])
-        return UserManagement(services: services, context: context)
+        return UserManagement(services: services.application, tenant: context.tenant.served,
+                              manager: .init(principal: context.session.principal, userId: context.user.id, customer: context.customer,
+                                             locale: context.locale))
     }
 
     private func load(_ context: UserContext) async throws -> (users: [UserRecord], invitations: [InvitationRecord]) {
@@ -125,7 +127,7 @@ struct AccountUsersController {
             notes.append(management.text("users.refused.self_management"))
             return notes
         }
-        let rule = management.definition.roles[management.context.user.role]?.manages?[user.role]
+        let rule = management.definition.roles[management.manager.principal.role]?.manages?[user.role]
         for action in rule?.actions ?? [] where action != .create && action != .changeRole && action != .changeToggles {
             if case .failure(let error) = management.decide(action, on: user),
                case .forbidden(_, let message) = management.refusal(error, user: user), !notes.contains(message) {
@@ -251,7 +253,7 @@ struct AccountUsersController {
         guard management.invitableRoles().contains(invitation.role) else {
             return forbiddenPage(management.text("users.refused.not_delegated", ["role": management.roleLabel(invitation.role)]), context: context)
         }
-        guard try await Invitations(services: services, tenant: context.tenant)
+        guard try await Invitations(services: services.application, tenant: context.tenant.served)
             .revoke(invitationId: invitationId, customerId: context.customer.id ?? 0, by: context.user.id) else { throw PortalError.notFound }
         return Pages.redirect(Routes.users.done("revoked"))
     }
@@ -268,9 +270,9 @@ struct AccountUsersController {
             return forbiddenPage(management.text("users.refused.not_delegated", ["role": management.roleLabel(invitation.role)]), context: context)
         }
         // Re-issuing revokes the earlier link and sends a new one with a fresh expiry.
-        try await MailLimits(services: services, tenant: context.tenant)
+        try await MailLimits(services: services.application, tenant: context.tenant.served)
             .spend(.invitation, userId: context.user.id, customerId: invitation.customerId, recipient: invitation.email)
-        _ = try await Invitations(services: services, tenant: context.tenant).issue(
+        _ = try await Invitations(services: services.application, tenant: context.tenant.served).issue(
             customerId: invitation.customerId, email: invitation.email, username: invitation.username.isEmpty ? nil : invitation.username,
             role: invitation.role, createdBy: context.user.id, locale: context.locale)
         return Pages.redirect(Routes.users.done("resent"))
@@ -517,7 +519,7 @@ struct AccountUsersController {
                                                                                           ["role": management.roleLabel(invitation.role)])),
                                 context: context)
         }
-        guard try await Invitations(services: services, tenant: context.tenant)
+        guard try await Invitations(services: services.application, tenant: context.tenant.served)
             .revoke(invitationId: invitationId, customerId: context.customer.id ?? 0, by: context.user.id) else { throw PortalError.notFound }
         return API.noContent()
     }

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Dates, times and amounts as shown to people (Europe/Rome, Italian or English conventions).
-enum Formatting {
-    static func dateTime(_ instant: Int64, locale: String) -> String {
+public enum Formatting {
+    public static func dateTime(_ instant: Int64, locale: String) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: locale == "en" ? "en_GB" : "it_IT")
         formatter.timeZone = TimeZone(identifier: "Europe/Rome")
@@ -10,12 +10,12 @@ enum Formatting {
         return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(instant)))
     }
 
-    static func date(_ instant: Int64, locale: String) -> String {
+    public static func date(_ instant: Int64, locale: String) -> String {
         String(dateTime(instant, locale: locale).prefix(10))
     }
 
     /// A stored `YYYY-MM-DD` day as `dd/MM/yyyy`; anything else unchanged.
-    static func day(_ stored: String?) -> String {
+    public static func day(_ stored: String?) -> String {
         guard let stored else { return "" }
         let parts = stored.split(separator: "-")
         guard parts.count == 3, parts[0].count == 4 else { return stored }
@@ -23,7 +23,7 @@ enum Formatting {
     }
 
     /// An amount in cents: `1.234,56 €` in Italian, `€1,234.56` in English.
-    static func money(_ cents: Int64, locale: String) -> String {
+    public static func money(_ cents: Int64, locale: String) -> String {
         let negative = cents < 0
         let magnitude = cents.magnitude
         let units = String(magnitude / 100)

@@ -2,12 +2,13 @@ import Foundation
 import SportelloCore
 import SportelloStore
 
-/// Issuing invitations: by staff (`sportello invite`) or by a user allowed to create the role.
+/// Issuing invitations: by staff (`sportello invite`) or by a user allowed to create the role (the users page
+/// and `/api/v1/users/invitations` decide that with the authorization engine before calling).
 public struct Invitations: Sendable {
-    let services: PortalServices
-    let tenant: PortalTenant
+    let services: ApplicationServices
+    let tenant: ServedTenant
 
-    public init(services: PortalServices, tenant: PortalTenant) {
+    public init(services: ApplicationServices, tenant: ServedTenant) {
         self.services = services
         self.tenant = tenant
     }
@@ -51,7 +52,6 @@ public struct Invitations: Sendable {
         let now = services.now
         let lifetime = Int64(step.expires?.seconds ?? 7 * 86_400)
         let token = Secrets.token(using: services.random)
-        let accounts = Accounts(services: services, tenant: tenant)
         let issued: Issued = try await services.database.write(tenant: definition.id, now: now) { transaction in
             guard let customer = try await transaction.customer(id: customerId) else {
                 throw InvitationError(code: "unknown_customer", message: "no such customer")
@@ -82,7 +82,7 @@ public struct Invitations: Sendable {
             let id = try await transaction.insertInvitation(InvitationRecord(
                 customerId: customerId, email: email, username: username ?? "", role: role, tokenHash: token.hash,
                 createdBy: createdBy, createdAt: now, expiresAt: now + lifetime))
-            let link = services.baseURL(for: tenant) + Routes.accessFlowLink.path(flowId, query: ["t": token.plain])
+            let link = services.portalAddress(definition) + services.paths.invitation(flowId, token.plain)
             var values = ["link": link,
                           "expires_on": Formatting.date(now + lifetime, locale: locale ?? definition.locales.default),
                           "role_label": definition.roles[role]?.label.resolve(locale ?? definition.locales.default) ?? role]
@@ -95,7 +95,7 @@ public struct Invitations: Sendable {
             if let types = step.adminEmailFor, types.contains(customer.customerType), let note = step.message {
                 values["admin_note"] = note.resolve(locale ?? definition.locales.default)
             }
-            try await accounts.queueMail("invitation", to: email, values: values, locale: locale, in: transaction)
+            try await services.queueMail("invitation", to: email, values: values, locale: locale, tenant: definition, in: transaction)
             try await transaction.audit("invitation.issued", actorUserId: createdBy, targetKind: "invitation", targetId: String(id),
                                         detail: "role \(role)")
             return Issued(invitationId: id, link: link, expiresAt: now + lifetime)

@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import SportelloCore
 import SportelloStore
 
@@ -8,18 +7,34 @@ import SportelloStore
 /// cardinalities, and the changes themselves (each audited; blocking and deleting end the sessions).
 /// The users page and `/api/v1/users` both go through here, so a control the page hides is refused
 /// the same way when posted directly.
-struct UserManagement {
-    let services: PortalServices
-    let context: UserContext
+public struct UserManagement: Sendable {
+    /// The user managing the others: their role's principal, their id, their customer and the language they read.
+    public struct Manager: Sendable {
+        public var principal: Principal
+        public var userId: Int64?
+        public var customer: CustomerRecord
+        public var locale: String
 
-    var tenant: PortalTenant { context.tenant }
-    var definition: TenantDefinition { tenant.definition }
-    var locale: String { context.locale }
-    var customerId: Int64 { context.customer.id ?? 0 }
-    var actorId: Int64? { context.user.id }
+        public init(principal: Principal, userId: Int64?, customer: CustomerRecord, locale: String) {
+            self.principal = principal; self.userId = userId; self.customer = customer; self.locale = locale
+        }
+    }
+
+    let services: ApplicationServices
+    public let tenant: ServedTenant
+    public let manager: Manager
+
+    public init(services: ApplicationServices, tenant: ServedTenant, manager: Manager) {
+        self.services = services; self.tenant = tenant; self.manager = manager
+    }
+
+    public var definition: TenantDefinition { tenant.definition }
+    public var locale: String { manager.locale }
+    public var customerId: Int64 { manager.customer.id ?? 0 }
+    public var actorId: Int64? { manager.userId }
 
     /// Why a change was refused.
-    enum Refusal: Error {
+    public enum Refusal: Error {
         /// The authorization engine said no (`code` is its reason: `creator_only`, `self_management`…).
         case forbidden(code: String, message: String)
         /// Input problems, or a cardinality limit, reported next to the fields.
@@ -28,36 +43,36 @@ struct UserManagement {
     }
 
     /// The actions of the users page other than `create`, in the order the page shows them.
-    static let userActions: [UserAction] = [.edit, .changeToggles, .changeRole, .block, .delete]
+    public static let userActions: [UserAction] = [.edit, .changeToggles, .changeRole, .block, .delete]
 
-    func text(_ key: String, _ values: [String: String] = [:]) -> String { tenant.theme.text(key, locale: locale, values) }
+    public func text(_ key: String, _ values: [String: String] = [:]) -> String { tenant.texts.text(key, locale: locale, values) }
 
     /// A message in both languages, for field problems the API answers in the caller's language.
-    func localized(_ key: String, _ values: [String: String] = [:]) -> LocalizedText {
+    public func localized(_ key: String, _ values: [String: String] = [:]) -> LocalizedText {
         var translations: [String: String] = [:]
-        for code in definition.locales.available { translations[code] = tenant.theme.text(key, locale: code, values) }
+        for code in definition.locales.available { translations[code] = tenant.texts.text(key, locale: code, values) }
         return LocalizedText(translations: translations)
     }
 
-    func roleLabel(_ role: String) -> String { definition.roles[role]?.label.resolve(locale) ?? role }
+    public func roleLabel(_ role: String) -> String { definition.roles[role]?.label.resolve(locale) ?? role }
 
     // MARK: Decisions
 
-    func managed(_ user: UserRecord, role: String? = nil, toggles: Set<String>? = nil) -> ManagedUser {
+    public func managed(_ user: UserRecord, role: String? = nil, toggles: Set<String>? = nil) -> ManagedUser {
         ManagedUser(id: user.id.map(String.init), role: role ?? user.role, toggles: toggles ?? Set(user.toggleList),
                     createdBy: user.creatorUserId.map(String.init))
     }
 
     /// The engine's answer for `action` on `user` (for `changeRole`, moving to `role`; for `changeToggles`,
     /// switching on exactly `toggles`).
-    func decide(_ action: UserAction, on user: UserRecord, role: String? = nil, toggles: Set<String>? = nil) -> Result<Void, AuthorizationError> {
+    public func decide(_ action: UserAction, on user: UserRecord, role: String? = nil, toggles: Set<String>? = nil) -> Result<Void, AuthorizationError> {
         let target = managed(user, role: role, toggles: toggles)
-        return tenant.authorization.mayManage(actor: context.session.principal, actorID: actorId.map(String.init), action: action,
+        return tenant.authorization.mayManage(actor: manager.principal, actorID: actorId.map(String.init), action: action,
                                               target: target, previousRole: action == .changeRole ? user.role : nil)
     }
 
     /// Whether the action is available on the user at all (for `changeRole`: to at least one other role).
-    func allows(_ action: UserAction, on user: UserRecord) -> Bool {
+    public func allows(_ action: UserAction, on user: UserRecord) -> Bool {
         switch action {
         case .changeRole: return !roleChoices(for: user).isEmpty
         case .changeToggles:
@@ -69,36 +84,36 @@ struct UserManagement {
         }
     }
 
-    func allowedActions(on user: UserRecord) -> [UserAction] { Self.userActions.filter { allows($0, on: user) } }
+    public func allowedActions(on user: UserRecord) -> [UserAction] { Self.userActions.filter { allows($0, on: user) } }
 
     /// Roles `user` may be moved to by the actor.
-    func roleChoices(for user: UserRecord) -> [String] {
+    public func roleChoices(for user: UserRecord) -> [String] {
         definition.roles.keys.filter { role in
             guard role != user.role else { return false }
-            if let types = definition.roles[role]?.customerTypes, !types.contains(context.customer.customerType) { return false }
+            if let types = definition.roles[role]?.customerTypes, !types.contains(manager.customer.customerType) { return false }
             return (try? decide(.changeRole, on: user, role: role, toggles: defaultToggles(of: role)).get()) != nil
         }
     }
 
-    func defaultToggles(of role: String) -> Set<String> {
+    public func defaultToggles(of role: String) -> Set<String> {
         Set(definition.roles[role]?.toggles?.compactMap { id, toggle in (toggle.default ?? false) ? id : nil } ?? [])
     }
 
     /// Roles the actor may invite (the engine allows `create` and a registration flow starts with an invitation).
-    func invitableRoles() -> [String] {
+    public func invitableRoles() -> [String] {
         let invitations = Invitations(services: services, tenant: tenant)
         return definition.roles.keys.filter { role in
-            if let types = definition.roles[role]?.customerTypes, !types.contains(context.customer.customerType) { return false }
+            if let types = definition.roles[role]?.customerTypes, !types.contains(manager.customer.customerType) { return false }
             guard invitations.flowId(for: role) != nil else { return false }
             let target = ManagedUser(role: role, toggles: defaultToggles(of: role), createdBy: actorId.map(String.init))
-            guard case .success = tenant.authorization.mayManage(actor: context.session.principal, actorID: actorId.map(String.init),
+            guard case .success = tenant.authorization.mayManage(actor: manager.principal, actorID: actorId.map(String.init),
                                                                   action: .create, target: target) else { return false }
             return true
         }
     }
 
     /// Whether the role's invitation flow pre-assigns the username (Unidata).
-    func invitationAssignsUsername(_ role: String) -> Bool {
+    public func invitationAssignsUsername(_ role: String) -> Bool {
         let invitations = Invitations(services: services, tenant: tenant)
         return invitations.flowId(for: role).flatMap { definition.flows[$0] }?
             .steps.contains { $0.step == .credentials && $0.username == .assigned } ?? false
@@ -106,7 +121,7 @@ struct UserManagement {
 
     /// The refusal for an engine decision, in the user's language (the role's `change_hint` when the role
     /// cannot be changed in the portal).
-    func refusal(_ error: AuthorizationError, user: UserRecord?, role: String? = nil) -> Refusal {
+    public func refusal(_ error: AuthorizationError, user: UserRecord?, role: String? = nil) -> Refusal {
         let code = error.code.replacingOccurrences(of: "-", with: "_")
         if code == "role_not_changeable" {
             let fixed = [user?.role, role].compactMap { $0 }.first { !tenant.authorization.isChangeableInPortal(role: $0) }
@@ -124,7 +139,7 @@ struct UserManagement {
 
     /// Users (and live invitations) of `role` already counted by the role's cardinality for this customer.
     private func existing(role: String, per: CardinalityScope, in transaction: TenantTransaction) async throws -> Int {
-        let customer = context.customer
+        let customer = manager.customer
         let invited = try await transaction.pendingInvitationCount(role: role, customerId: customerId)
         switch per {
         case .vatNumber:
@@ -136,7 +151,7 @@ struct UserManagement {
     }
 
     /// The problem when one more user of `role` would exceed its `cardinality: {max: …}`.
-    func cardinalityProblem(adding role: String, in transaction: TenantTransaction) async throws -> FieldProblem? {
+    public func cardinalityProblem(adding role: String, in transaction: TenantTransaction) async throws -> FieldProblem? {
         guard let cardinality = tenant.authorization.cardinality(of: role), let maximum = cardinality.max else { return nil }
         let count = try await existing(role: role, per: cardinality.per, in: transaction)
         guard case .failure = tenant.authorization.cardinalityAllowsAnother(role: role, existing: count) else { return nil }
@@ -145,7 +160,7 @@ struct UserManagement {
     }
 
     /// The problem when removing one user of `role` would leave fewer than its `cardinality: {min: …}`.
-    func minimumProblem(removing role: String, in transaction: TenantTransaction) async throws -> FieldProblem? {
+    public func minimumProblem(removing role: String, in transaction: TenantTransaction) async throws -> FieldProblem? {
         guard let cardinality = tenant.authorization.cardinality(of: role), let minimum = cardinality.min, minimum > 0 else { return nil }
         let count = try await transaction.userCount(role: role, customerId: customerId)
         guard count - 1 < minimum else { return nil }
@@ -166,7 +181,7 @@ struct UserManagement {
     }
 
     /// One change to a user, as the page's forms and `PATCH /api/v1/users/{id}` ask for it.
-    enum Change {
+    public enum Change: Sendable {
         case edit(firstName: String?, lastName: String?, email: String?)
         case role(String)
         case toggles([String])
@@ -175,7 +190,7 @@ struct UserManagement {
 
     /// Applies the changes in order, all or none (one transaction): each is checked by the engine first.
     @discardableResult
-    func apply(_ changes: [Change], to userId: Int64) async throws -> UserRecord {
+    public func apply(_ changes: [Change], to userId: Int64) async throws -> UserRecord {
         try await services.database.write(tenant: tenant.id, now: services.now) { transaction in
             var user = try await load(userId, in: transaction)
             for change in changes {
@@ -222,7 +237,7 @@ struct UserManagement {
             throw Refusal.invalid([FieldProblem(field: "role", code: "unknown_role", message: localized("users.unknown_role"))])
         }
         if role == user.role { return }
-        if let types = definition.roles[role]?.customerTypes, !types.contains(context.customer.customerType) {
+        if let types = definition.roles[role]?.customerTypes, !types.contains(manager.customer.customerType) {
             throw Refusal.forbidden(code: "customer_type", message: text("users.refused.customer_type", ["role": roleLabel(role)]))
         }
         try check(decide(.changeRole, on: user, role: role, toggles: defaultToggles(of: role)), user: user, role: role)
@@ -294,10 +309,10 @@ struct UserManagement {
     }
 
     /// Whether a user's e-mail can be edited here: not where it is the login name (Tunda).
-    var emailEditable: Bool { definition.login.identifiers != [.email] }
+    public var emailEditable: Bool { definition.login.identifiers != [.email] }
 
     /// Deletes the user for good, ending their sessions.
-    func delete(userId: Int64) async throws {
+    public func delete(userId: Int64) async throws {
         try await services.database.write(tenant: tenant.id, now: services.now) { transaction in
             let user = try await load(userId, in: transaction)
             try check(decide(.delete, on: user), user: user)
@@ -310,14 +325,14 @@ struct UserManagement {
     }
 
     /// Invites a new user of `role` (the engine must allow `create`; the role's cardinality must allow one more).
-    func invite(role: String, email rawEmail: String, username rawUsername: String?) async throws -> Invitations.Issued {
+    public func invite(role: String, email rawEmail: String, username rawUsername: String?) async throws -> Invitations.Issued {
         let email = rawEmail.trimmingCharacters(in: .whitespacesAndNewlines)
         guard definition.roles[role] != nil else {
             throw Refusal.invalid([FieldProblem(field: "role", code: "unknown_role", message: localized("users.unknown_role"))])
         }
         if !invitableRoles().contains(role) {
             let target = ManagedUser(role: role, toggles: defaultToggles(of: role), createdBy: actorId.map(String.init))
-            if case .failure(let error) = tenant.authorization.mayManage(actor: context.session.principal, actorID: actorId.map(String.init),
+            if case .failure(let error) = tenant.authorization.mayManage(actor: manager.principal, actorID: actorId.map(String.init),
                                                                          action: .create, target: target) {
                 throw refusal(error, user: nil, role: role)
             }
