@@ -83,7 +83,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "sportello-bench",
-            dependencies: ["SportelloCore"],
+            dependencies: ["SportelloCore", "SportelloWeb"],
             path: "Sources/SportelloBench"
         ),
         .executableTarget(

@@ -6,6 +6,7 @@
 // Run through scripts/bench, which builds in release mode first.
 import Foundation
 import SportelloCore
+import SportelloWeb
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -80,7 +81,7 @@ let fileManager = FileManager.default
 // MARK: - Sources
 
 let plugins = TenantLoader.pluginIDs(in: ((tenantsDirectory as NSString).deletingLastPathComponent as NSString).appendingPathComponent("plugins"))
-let loader = TenantLoader(knownPlugins: plugins)
+let loader = TenantLoader(capabilities: PortalModules.capabilities, knownPlugins: plugins)
 let realFiles: [String]
 do {
     realFiles = try TenantLoader.definitionFiles(in: [tenantsDirectory])

@@ -229,7 +229,7 @@ public final class MailDeliveryWorker: Service {
         if let error {
             mail.lastError = error.description
             if error.isPermanent {
-                mail.status = "failed"
+                mail.status = .failed
                 report.failed.append(reference)
                 logger.warning("mail refused for good", metadata: metadata.merging(["code": "\(error.code.rawValue)", "reply": "\(error.replyCode ?? 0)"]) { $1 })
             } else {
@@ -239,7 +239,7 @@ public final class MailDeliveryWorker: Service {
                                                                           "next": "\(mail.nextAttemptAt)"]) { $1 })
             }
         } else {
-            mail.status = "sent"
+            mail.status = .sent
             mail.sentAt = now
             mail.lastError = nil
             report.sent.append(reference)

@@ -202,7 +202,7 @@ public struct DemoDataGenerator: Sendable {
             offers.append(offer)
             let contractId = try await transaction.insertContract(ContractRecord(
                 externalId: "\(customer.customerCode)-C\(number)", customerId: customerId,
-                code: "\(customer.customerCode)/\(number)", offer: offer, kind: kind, status: "active",
+                code: "\(customer.customerCode)/\(number)", offer: offer, kind: kind, status: .active,
                 startsOn: starts.description, expiresOn: starts.adding(months: 48 + Int(random.next() % 24)).description))
             firstContractId = firstContractId ?? contractId
             for index in 1...(1 + Int(random.next() % 3)) {
@@ -251,7 +251,7 @@ public struct DemoDataGenerator: Sendable {
                     let at = today.adding(days: -(7 + attempt * 40)).startInstant + Int64(10 * 3600 + random.next() % 20_000)
                     try await transaction.insertRecharge(RechargeRecord(
                         externalId: "RA-\(line.id)-\(attempt)", customerId: customerId, lineId: line.id, rechargedAt: min(at, now - 60),
-                        amountCents: [1000, 2000][Int(random.next() % 2)], channel: ["portal", "app"][attempt], status: "failed"))
+                        amountCents: [1000, 2000][Int(random.next() % 2)], channel: ["portal", "app"][attempt], status: .failed))
                 }
             }
         }
@@ -373,7 +373,7 @@ public struct DemoDataGenerator: Sendable {
                     externalId: "INV-\(number)", customerId: account.customerId, contractId: account.contractId, number: number,
                     issuedOn: issued.description, dueOn: due.description,
                     periodFrom: issued.adding(months: -1).description, periodTo: issued.adding(days: -1).description,
-                    netCents: net, taxCents: tax, totalCents: net + tax, status: unpaid ? (due < today ? "overdue" : "unpaid") : "paid",
+                    netCents: net, taxCents: tax, totalCents: net + tax, status: unpaid ? (due < today ? .overdue : .unpaid) : .paid,
                     paidOn: unpaid ? nil : due.adding(days: -3).description, holderUserId: userId))
                 try await transaction.insertDocument(DocumentRecord(
                     ownerKind: "invoice", ownerId: invoiceId, fileName: "fattura-personale-\(number.replacingOccurrences(of: "/", with: "-")).pdf",
@@ -402,7 +402,7 @@ public struct DemoDataGenerator: Sendable {
             let tax = net * 22 / 100
             let unpaid = yearlyNetCents != nil ? monthsAgo == renewal && (overdue || monthsAgo == 0)
                                                : monthsAgo == 0 || (overdue && monthsAgo == 1)
-            let status = unpaid ? (due < today ? "overdue" : "unpaid") : "paid"
+            let status: InvoiceStatus = unpaid ? (due < today ? .overdue : .unpaid) : .paid
             let paidOn = unpaid ? nil : due.adding(days: -Int(random.next() % 10)).description
             let number = "\(issued.year)/\(code.suffix(6))/\(String(format: "%02d", issued.month))"
             let invoiceId = try await transaction.insertInvoice(InvoiceRecord(

@@ -150,7 +150,7 @@ extension Migration {
             let kind = try row.decode(column: "kind", as: String.self), status = try row.decode(column: "status", as: String.self)
             var text = try row.decode(column: "body_text", as: String.self)
             var html = try row.decode(column: "body_html", as: String?.self)
-            if status == "pending" {
+            if status == OutboxStatus.pending.rawValue {
                 guard !FieldSealer.isSealed(text) else { continue }
                 text = try database.sealer.seal(text)
                 html = try html.map { try database.sealer.seal($0) }

@@ -120,14 +120,14 @@ extension TenantTransaction {
     public func payInvoice(id: Int64, customerId: Int64, windows: VisibilityWindows, method: String, reference: String,
                            description: String, actorUserId: Int64?, simulated: Bool = false) async throws -> InvoicePaymentOutcome {
         guard let invoice = try await invoice(id: id, customerId: customerId, windows: windows) else { return .notFound }
-        guard invoice.status != "paid" else { return .alreadyPaid }
+        guard invoice.status != .paid else { return .alreadyPaid }
         let today = CalendarDay(instant: now).description
         // The conditional update is the idempotency guard: of two attempts only one sees a row that is not paid yet
         // (PostgreSQL re-checks the predicate after waiting for the other's row lock; SQLite has one writer).
-        var claim = update(.invoices).set("status", to: "paid").set("paid_on", to: today)
+        var claim = update(.invoices).set("status", to: InvoiceStatus.paid.rawValue).set("paid_on", to: today)
         if simulated { claim = claim.set("simulated", to: SQLLiteral.boolean(true)) }
         let claimed = try await claim
-            .where("id", .equal, id).where("customer_id", .equal, customerId).where("status", .notEqual, "paid")
+            .where("id", .equal, id).where("customer_id", .equal, customerId).where("status", .notEqual, InvoiceStatus.paid.rawValue)
             .returning("id").all()
         guard !claimed.isEmpty else { return .alreadyPaid }
         let earlier = try await payments(invoiceId: id, customerId: customerId).reduce(Int64(0)) { $0 + $1.amountCents }

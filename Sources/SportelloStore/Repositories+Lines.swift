@@ -30,7 +30,7 @@ extension TenantTransaction {
     /// Prepaid credit of a line: completed recharges minus charged usage, in cents.
     public func prepaidCredit(lineId: Int64, customerId: Int64) async throws -> (recharged: Int64, spent: Int64) {
         let recharged = try await select(.recharges).column(SQLRaw("CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT)"), as: "total")
-            .where("line_id", .equal, lineId).where("customer_id", .equal, customerId).where("status", .equal, "completed").first()
+            .where("line_id", .equal, lineId).where("customer_id", .equal, customerId).where("status", .equal, RechargeStatus.completed.rawValue).first()
         let spent = try await select(.usageRecords).column(SQLRaw("CAST(COALESCE(SUM(cost_cents), 0) AS BIGINT)"), as: "total")
             .where("line_id", .equal, lineId).where("customer_id", .equal, customerId).first()
         return (try recharged?.decode(column: "total", as: Int64.self) ?? 0, try spent?.decode(column: "total", as: Int64.self) ?? 0)

@@ -199,7 +199,7 @@ extension TenantTransaction {
     public func hasOverdueInvoices(customerId: Int64) async throws -> Bool {
         let today = CalendarDay(instant: now).description
         return try await count(select(.invoices).where("customer_id", .equal, customerId).where("holder_user_id", .is, SQLLiteral.null)
-            .where("status", .in, ["unpaid", "overdue", "partially_paid"]).where("due_on", .lessThan, today)) > 0
+            .where("status", .in, [InvoiceStatus.unpaid, .overdue, .partiallyPaid].map(\.rawValue)).where("due_on", .lessThan, today)) > 0
     }
 
     @discardableResult
@@ -491,16 +491,16 @@ extension TenantTransaction {
 
     /// The outbox, newest first, bodies opened: pending mail as it will be sent, mail no longer pending as
     /// the redacted copy kept after delivery (see `OutboxBody`).
-    public func outbox(status: String? = nil, limit: Int = 100) async throws -> [OutboxRecord] {
+    public func outbox(status: OutboxStatus? = nil, limit: Int = 100) async throws -> [OutboxRecord] {
         var builder = select(.outbox).column("*")
-        if let status { builder = builder.where("status", .equal, status) }
+        if let status { builder = builder.where("status", .equal, status.rawValue) }
         return try await all(builder.orderBy("id", .descending).limit(limit), as: OutboxRecord.self)
             .map { try OutboxBody.opened($0, with: sealer) }
     }
 
     /// Pending mail whose next attempt is due, oldest first, bodies opened for sending.
     public func dueMail(limit: Int = 20) async throws -> [OutboxRecord] {
-        try await all(select(.outbox).column("*").where("status", .equal, "pending")
+        try await all(select(.outbox).column("*").where("status", .equal, OutboxStatus.pending.rawValue)
             .where("next_attempt_at", .lessThanOrEqual, now).orderBy("next_attempt_at").orderBy("id").limit(limit),
                       as: OutboxRecord.self)
             .map { try OutboxBody.opened($0, with: sealer) }
@@ -511,7 +511,7 @@ extension TenantTransaction {
     public func claimMail(_ mail: OutboxRecord, until: Int64) async throws -> Bool {
         guard let id = mail.id else { return false }
         let rows = try await update(.outbox).set("attempts", to: mail.attempts + 1).set("next_attempt_at", to: until)
-            .where("id", .equal, id).where("status", .equal, "pending").where("attempts", .equal, mail.attempts)
+            .where("id", .equal, id).where("status", .equal, OutboxStatus.pending.rawValue).where("attempts", .equal, mail.attempts)
             .where("next_attempt_at", .lessThanOrEqual, now).returning("id").all()
         return !rows.isEmpty
     }
@@ -521,9 +521,9 @@ extension TenantTransaction {
     /// `mail`'s (opened) body, so no usable link or code outlives the delivery.
     public func updateMail(_ mail: OutboxRecord) async throws {
         guard let id = mail.id else { throw StoreError(.invalidInput, "mail without id") }
-        var builder = update(.outbox).set("status", to: mail.status).set("attempts", to: mail.attempts)
+        var builder = update(.outbox).set("status", to: mail.status.rawValue).set("attempts", to: mail.attempts)
             .set("next_attempt_at", to: mail.nextAttemptAt).set("last_error", to: mail.lastError).set("sent_at", to: mail.sentAt)
-        if mail.status != "pending" {
+        if mail.status != .pending {
             let redacted = OutboxBody.redacted(kind: mail.kind, text: mail.bodyText, html: mail.bodyHtml)
             builder = builder.set("body_text", to: redacted.text).set("body_html", to: redacted.html)
         }

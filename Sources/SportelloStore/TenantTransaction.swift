@@ -169,7 +169,7 @@ public struct TenantTransaction: Sendable {
         var result: [String: SessionAuthority] = [:]
         for row in rows {
             result[try row.decode(column: "token_hash", as: String.self)] = SessionAuthority(
-                userId: try row.decode(column: "user_id", as: Int64.self), status: try row.decode(column: "status", as: String.self),
+                userId: try row.decode(column: "user_id", as: Int64.self), status: try row.decode(column: "status", as: UserStatus.self),
                 role: try row.decode(column: "role", as: String.self), toggles: try row.decode(column: "toggles", as: String.self),
                 customerId: try row.decode(column: "customer_id", as: Int64.self),
                 customerType: try row.decode(column: "customer_type", as: String.self))
@@ -307,13 +307,13 @@ struct ChangeLog {
 /// The facts a logged-in request's permissions come from (see `TenantTransaction.sessionAuthority`).
 public struct SessionAuthority: Sendable, Equatable {
     public var userId: Int64
-    public var status: String
+    public var status: UserStatus
     public var role: String
     public var toggles: String
     public var customerId: Int64
     public var customerType: String
 
-    public init(userId: Int64, status: String, role: String, toggles: String, customerId: Int64, customerType: String) {
+    public init(userId: Int64, status: UserStatus, role: String, toggles: String, customerId: Int64, customerType: String) {
         self.userId = userId; self.status = status; self.role = role; self.toggles = toggles
         self.customerId = customerId; self.customerType = customerType
     }

@@ -58,10 +58,10 @@ struct Accounts {
             let matches = try await services.passwords.verify(password, against: candidate.passwordHash ?? services.passwords.decoyHash)
             let locked = (candidate.lockedUntil ?? 0) > now && device?.userId != candidate.id
             if matches && !locked && candidate.passwordHash != nil {
-                if candidate.status == "blocked" || candidate.status == "pending_activation" { return .rejected }
+                if candidate.status == .blocked || candidate.status == .pendingActivation { return .rejected }
                 return try await services.database.write(tenant: tenant.id, now: now) { transaction in
                     guard var user = try await transaction.user(id: candidate.id ?? 0) else { return .rejected }
-                    if user.status == "must_change_password" {
+                    if user.status == .mustChangePassword {
                         let temporary = try await transaction.liveToken(userId: user.id ?? 0, purpose: "temporary_password")
                         if temporary == nil { return .rejected }
                     }
@@ -78,7 +78,7 @@ struct Accounts {
                         cookies.append(Cookie(name: Self.deviceCookie, value: token.plain, maxAge: Int(Self.deviceLifetime), path: "/",
                                               secure: services.configuration.secureCookies, httpOnly: true, sameSite: .lax))
                     }
-                    return user.status == "must_change_password" ? .mustChangePassword(user, cookies) : .success(user, cookies)
+                    return user.status == .mustChangePassword ? .mustChangePassword(user, cookies) : .success(user, cookies)
                 }
             }
         }
@@ -179,7 +179,7 @@ struct Accounts {
         user.failedLogins = 0
         user.firstFailedLoginAt = nil
         user.lockedUntil = nil
-        if user.status == "must_change_password" { user.status = "active" }
+        if user.status == .mustChangePassword { user.status = .active }
         try await transaction.updateUser(user)
         if let id = user.id {
             try await transaction.deleteSessions(userId: id)

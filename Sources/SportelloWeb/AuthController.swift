@@ -112,7 +112,7 @@ struct AuthController {
     private func passwordChangePage(context: TenantContext, problems: [FieldProblem], status: HTTPResponse.Status = .ok) throws -> Response {
         guard let session = context.session else { throw PortalError.loginRequired }
         let model = WithPasswordFields(
-            page: PasswordChangePage(forced: session.user.status == "must_change_password"),
+            page: PasswordChangePage(forced: session.user.status == .mustChangePassword),
             fields: PasswordFields(policy: context.tenant.definition.login.password, locale: context.locale,
                                    confirm: true, strengthMeter: true, showToggle: true))
         return Pages.render("password_change", model, errors: problems,

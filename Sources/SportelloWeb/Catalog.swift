@@ -44,6 +44,8 @@ public struct PortalPage: Sendable {
 /// section pages, OpenAPI document and router read it from there.
 public struct PortalCatalog: Sendable {
     public let modules: [PortalModule]
+    /// The capabilities of `modules`.
+    public let capabilities: CapabilityCatalogue
     public let pages: [PortalPage]
     /// The platform's operations (`APIController`) and each module's.
     public let apiOperations: [APIOperation]
@@ -51,6 +53,7 @@ public struct PortalCatalog: Sendable {
 
     public init(modules: [PortalModule]) {
         self.modules = modules
+        capabilities = CapabilityCatalogue(modules.flatMap(\.capabilities))
         pages = modules.flatMap(\.pages)
         apiOperations = APIController.operations + modules.flatMap(\.apiOperations)
         var schemas = APIController.schemas
@@ -84,7 +87,7 @@ extension UserContext {
 
 /// The capabilities section of `docs/REFERENCE.md`: every slot with the pages and API operations that serve it.
 public enum CapabilityReference {
-    public static func markdown() -> String {
+    public static func markdown(_ catalog: PortalCatalog = .standard) -> String {
         var out = """
 
         ## Capabilities
@@ -97,11 +100,11 @@ public enum CapabilityReference {
         to one of the page's slots; API operations are listed in a tenant's OpenAPI document on the same terms.
 
         """
-        for capability in CapabilityCatalogue.all {
+        for capability in catalog.capabilities.all {
             out += "\n### `\(capability.id)`\n\n\(capability.summary)\n\n| slot | what it opens | pages | API operations |\n|---|---|---|---|\n"
             for slot in capability.slots {
-                let pages = PortalCatalog.standard.pages.filter { $0.features.contains(slot.name) }.map { "`\($0.path)`" }
-                let operations = PortalCatalog.standard.apiOperations.filter { operation in
+                let pages = catalog.pages.filter { $0.features.contains(slot.name) }.map { "`\($0.path)`" }
+                let operations = catalog.apiOperations.filter { operation in
                     operation.allFeatures.contains(slot.name) || (operation.page?.features.contains(slot.name) ?? false)
                 }.map { "`\($0.method) \($0.path)`" }
                 func cell(_ list: [String]) -> String { list.isEmpty ? "–" : list.joined(separator: "<br>") }

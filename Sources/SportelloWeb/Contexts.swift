@@ -69,7 +69,7 @@ public struct UserContext: ChildRequestContext {
 
     public init(context: TenantContext) throws {
         guard let session = context.session else { throw PortalError.loginRequired }
-        guard session.user.status != "must_change_password" else { throw PortalError.passwordChangeRequired }
+        guard session.user.status != .mustChangePassword else { throw PortalError.passwordChangeRequired }
         coreContext = context.coreContext
         tenant = context.tenant
         locale = context.locale

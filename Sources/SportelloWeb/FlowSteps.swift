@@ -284,7 +284,7 @@ struct FlowSteps {
             if by.contains("email"), identifier.contains("@") {
                 for user in try await transaction.users(email: identifier) where !found.contains(where: { $0.id == user.id }) { found.append(user) }
             }
-            return found.filter { $0.status != "blocked" }
+            return found.filter { $0.status != .blocked }
         }
         let excluded = Set(loaded.machine.flow.excludedRoles ?? [])
         let eligible = users.filter { !excluded.contains($0.role) }
@@ -577,7 +577,7 @@ struct FlowSteps {
                         : services.random.digits(length)
                     let hash = try await services.passwords.hash(temporary)
                     try await accounts.applyPassword(hash: hash, to: &user, in: transaction)
-                    if step.forceChange ?? true { user.status = "must_change_password" }
+                    if step.forceChange ?? true { user.status = .mustChangePassword }
                     try await transaction.updateUser(user)
                     let lifetime = Int64(step.expires?.seconds ?? 86_400)
                     try await transaction.insertToken(OneTimeTokenRecord(userId: userId, purpose: "temporary_password",
@@ -715,7 +715,7 @@ struct FlowSteps {
                               firstName: progress.invitationId != nil ? progress.firstName : (customer.firstName ?? customer.legalRepFirstName),
                               lastName: progress.invitationId != nil ? progress.lastName : (customer.lastName ?? customer.legalRepLastName),
                               passwordHash: progress.passwordHash,
-                              role: role, toggles: toggles, creatorUserId: progress.creatorUserId, status: "active",
+                              role: role, toggles: toggles, creatorUserId: progress.creatorUserId, status: .active,
                               securityQuestion: progress.securityQuestion, securityAnswerHash: progress.securityAnswerHash,
                               createdAt: now, passwordChangedAt: now)
         user.id = try await transaction.insertUser(user)

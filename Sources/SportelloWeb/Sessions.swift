@@ -33,7 +33,7 @@ enum Sessions {
         guard let found, found.session.expiresAt > now else { return nil }
         var session = found.session
         let user = found.user, customer = found.customer
-        if now - session.lastSeenAt > idle || user.status == "blocked" || user.status == "pending_activation" {
+        if now - session.lastSeenAt > idle || user.status == .blocked || user.status == .pendingActivation {
             try await services.database.write(tenant: tenant.id, now: now) { try await $0.deleteSession(tokenHash: hash) }
             return nil
         }

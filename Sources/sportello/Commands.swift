@@ -92,12 +92,12 @@ struct Matrix: ParsableCommand {
 struct Schema: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the JSON Schema of the tenant language (for yaml-language-server).")
 
-    func run() { print(SchemaExport.jsonSchema(), terminator: "") }
+    func run() { print(SchemaExport.jsonSchema(PortalModules.capabilities), terminator: "") }
 }
 
 struct Reference: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the Markdown reference of every key (docs/REFERENCE.md).")
 
-    func run() { print(SchemaExport.reference() + CapabilityReference.markdown(), terminator: "") }
+    func run() { print(SchemaExport.reference(PortalModules.capabilities) + CapabilityReference.markdown(), terminator: "") }
 }
 

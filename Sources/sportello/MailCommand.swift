@@ -40,7 +40,7 @@ struct MailCommand: AsyncParsableCommand {
     var deliver = false
 
     func validate() throws {
-        if let status, !["pending", "sent", "failed"].contains(status) {
+        if let status, OutboxStatus(rawValue: status) == nil {
             throw ValidationError("--status must be pending, sent or failed")
         }
         if show != nil && tenant == nil { throw ValidationError("--show needs --tenant") }
@@ -86,20 +86,20 @@ struct MailCommand: AsyncParsableCommand {
     }
 
     private func printOutbox(tenant: TenantDefinition, db: Database) async throws {
-        let (status, limit) = (self.status, self.limit)
+        let (status, limit) = (self.status.flatMap(OutboxStatus.init(rawValue:)), self.limit)
         let mails = try await db.read(tenant: tenant.id) { try await $0.outbox(status: status, limit: limit) }
         guard !mails.isEmpty || self.tenant != nil else { return }
-        print("\(tenant.id): \(tenant.name) — \(mails.isEmpty ? "no mail" : "\(mails.count) message(s), newest first")\(status.map { " (\($0))" } ?? "")")
+        print("\(tenant.id): \(tenant.name) — \(mails.isEmpty ? "no mail" : "\(mails.count) message(s), newest first")\(status.map { " (\($0.rawValue))" } ?? "")")
         for mail in mails {
-            var state = mail.status
+            var state = mail.status.rawValue
             switch mail.status {
-            case "sent": state += " \(Self.time(mail.sentAt ?? mail.createdAt))"
-            case "pending": state += mail.attempts == 0 ? "" : ", attempt \(mail.attempts), next \(Self.time(mail.nextAttemptAt))"
-            default: state += " after \(mail.attempts) attempt(s)"
+            case .sent: state += " \(Self.time(mail.sentAt ?? mail.createdAt))"
+            case .pending: state += mail.attempts == 0 ? "" : ", attempt \(mail.attempts), next \(Self.time(mail.nextAttemptAt))"
+            case .failed: state += " after \(mail.attempts) attempt(s)"
             }
             print("  #\(mail.id ?? 0)  \(Self.time(mail.createdAt))  \(mail.kind)  to \(mail.recipient)  [\(state)]")
             print("      \(mail.subject)")
-            if let error = mail.lastError, mail.status != "sent" { print("      last error: \(error)") }
+            if let error = mail.lastError, mail.status != .sent { print("      last error: \(error)") }
         }
     }
 
@@ -109,7 +109,7 @@ struct MailCommand: AsyncParsableCommand {
         guard let mail else { throw ValidationError("\(tenant.id) has no mail #\(id)") }
         print("""
             Outbox:   \(tenant.id) #\(id) (\(mail.kind))
-            Status:   \(mail.status), \(mail.attempts) attempt(s)\(mail.sentAt.map { ", sent \(Self.time($0))" } ?? "")
+            Status:   \(mail.status.rawValue), \(mail.attempts) attempt(s)\(mail.sentAt.map { ", sent \(Self.time($0))" } ?? "")
             Created:  \(Self.time(mail.createdAt))
             To:       \(mail.recipient)
             Subject:  \(mail.subject)

@@ -60,7 +60,7 @@ private func check(_ broken: BrokenCase) {
     for source in broken.sources {
         #expect(!source.text.contains("EDIT-NOT-APPLIED"), "an edit of the example did not apply in \(source.file)")
     }
-    let result = TenantLoader(knownPlugins: broken.plugins).load(sources: broken.sources)
+    let result = TenantLoader(capabilities: .portal, knownPlugins: broken.plugins).load(sources: broken.sources)
     #expect(result.diagnostics.map(\.description) == broken.expected.map(\.text))
     #expect(result.diagnostics.map(\.code) == broken.expected.map(\.code))
     #expect(result.diagnostics.map(\.severity) == broken.expected.map(\.severity))
@@ -402,7 +402,7 @@ struct BrokenDefinitionTests {
 
     @Test("the unmodified example loads without any diagnostic")
     func exampleIsClean() {
-        let result = TenantLoader().load(sources: [(file: "example.yaml", text: SchemaExport.exampleTenant)])
+        let result = TenantLoader(capabilities: .portal).load(sources: [(file: "example.yaml", text: SchemaExport.exampleTenant)])
         #expect(result.diagnostics.map(\.description) == [])
         #expect(result.tenants.map(\.definition.id) == ["example"])
     }
@@ -429,7 +429,7 @@ struct BrokenDefinitionTests {
             ("  invoices: {visible_for: 24mo}", "  invoice: {visible_for: 24mo}"),
             ("  - {role: member, cannot: [invoices.view]}", "  - {role: membre, cannot: [invoices.view]}")
         )
-        let result = TenantLoader().load(sources: [(file: "example.yaml", text: yaml)])
+        let result = TenantLoader(capabilities: .portal).load(sources: [(file: "example.yaml", text: yaml)])
         #expect(result.diagnostics.map(\.description) == [
             "example.yaml:6:42: error: unknown key 'fax' in contacts",
             "example.yaml:12:39: error: 'history' must be at most 50, found 99",
@@ -453,7 +453,7 @@ struct BrokenDefinitionTests {
     @Test("a password policy below the floor is a warning and the tenant still loads")
     func passwordBelowFloor() {
         let yaml = example(("min_length: 10", "min_length: 6"))
-        let result = TenantLoader().load(sources: [(file: "example.yaml", text: yaml)])
+        let result = TenantLoader(capabilities: .portal).load(sources: [(file: "example.yaml", text: yaml)])
         #expect(result.hasErrors == false)
         #expect(result.errors.isEmpty)
         #expect(result.tenants.map(\.definition.id) == ["example"])
@@ -463,7 +463,7 @@ struct BrokenDefinitionTests {
         #expect(warning?.severity == .warning)
         #expect(warning?.description == "example.yaml:12:26: warning: password min_length 6 is below the platform floor of 8 (raise it to 8 or more)")
 
-        let stricter = TenantLoader(passwordFloor: 12).load(sources: [(file: "example.yaml", text: SchemaExport.exampleTenant)])
+        let stricter = TenantLoader(capabilities: .portal, passwordFloor: 12).load(sources: [(file: "example.yaml", text: SchemaExport.exampleTenant)])
         #expect(stricter.diagnostics.map(\.description) == [
             "example.yaml:12:26: warning: password min_length 10 is below the platform floor of 12 (raise it to 12 or more)",
         ])
@@ -474,7 +474,7 @@ struct BrokenDefinitionTests {
     @Test("a duplicate key points at its second occurrence and names the first")
     func duplicateKeyDetails() throws {
         let yaml = example(("  users.manage: {label: Gestisci utenti, section: users}\n", "  users.manage: {label: Gestisci utenti, section: users}\n  invoices.pay: {label: Paga, section: invoices}\n"))
-        let result = TenantLoader().load(sources: [(file: "tenants/example.yaml", text: yaml)])
+        let result = TenantLoader(capabilities: .portal).load(sources: [(file: "tenants/example.yaml", text: yaml)])
         let diagnostic = try #require(result.diagnostics.first)
         #expect(result.diagnostics.count == 1)
         #expect(diagnostic.severity == .error)
@@ -488,7 +488,7 @@ struct BrokenDefinitionTests {
     @Test("an unknown key carries a did-you-mean hint separate from its message")
     func unknownKeyHint() throws {
         let yaml = example(("  case_sensitive: false", "  case_sensitive: false\n  lockuot: {max_attempts: 5, window: 15m, duration: 30m}"))
-        let result = TenantLoader().load(sources: [(file: "example.yaml", text: yaml)])
+        let result = TenantLoader(capabilities: .portal).load(sources: [(file: "example.yaml", text: yaml)])
         let diagnostic = try #require(result.diagnostics.first { $0.code == "unknown-key" })
         #expect(diagnostic.message == "unknown key 'lockuot' in login")
         #expect(diagnostic.hint == "did you mean 'lockout'?")
@@ -498,7 +498,7 @@ struct BrokenDefinitionTests {
 
     @Test("a broken file does not stop a valid one from loading")
     func brokenFileDoesNotBlockOthers() {
-        let result = TenantLoader().load(sources: [
+        let result = TenantLoader(capabilities: .portal).load(sources: [
             (file: "broken.yaml", text: example(("id: example", "id: broken"), ("hosts: [example.localhost]", "hosts: [broken.localhost]"), ("kind: person", "kind: persona"))),
             (file: "example.yaml", text: SchemaExport.exampleTenant),
         ])
@@ -514,7 +514,7 @@ struct BrokenDefinitionTests {
         // process so a regression cannot take the test runner down.
         await #expect(processExitsWith: .success) {
             let yaml = SchemaExport.exampleTenant.replacingOccurrences(of: "idle_timeout: 30m", with: "idle_timeout: 999999999999999y")
-            let result = TenantLoader().load(sources: [(file: "example.yaml", text: yaml)])
+            let result = TenantLoader(capabilities: .portal).load(sources: [(file: "example.yaml", text: yaml)])
             precondition(result.hasErrors, "a duration this long should be rejected")
         }
     }

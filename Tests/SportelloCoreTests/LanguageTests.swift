@@ -53,7 +53,7 @@ struct LanguageTests {
         """
         var tenant = SchemaExport.exampleTenant.replacingOccurrences(of: "locales: {default: it, available: [it, en]}\n", with: "extends: [base]\n")
         tenant = tenant.replacingOccurrences(of: "branding: {primary_color: \"#0a3d91\", logo: /static/example/logo.svg}", with: "branding: {primary_color: \"#222222\"}")
-        let result = TenantLoader().load(sources: [(file: "base.yaml", text: fragment), (file: "example.yaml", text: tenant)])
+        let result = TenantLoader(capabilities: .portal).load(sources: [(file: "base.yaml", text: fragment), (file: "example.yaml", text: tenant)])
         #expect(result.errors.isEmpty, "\(result.errors)")
         let definition = try #require(result.tenants.first).definition
         #expect(definition.locales.available == ["it", "en"])
@@ -71,7 +71,7 @@ struct LanguageTests {
           invoices: {label: Fatture}
         """
         let tenant = SchemaExport.exampleTenant.replacingOccurrences(of: "locales: {default: it, available: [it, en]}\n", with: "extends: [base]\n")
-        let result = TenantLoader().load(sources: [(file: "base.yaml", text: fragment), (file: "example.yaml", text: tenant)])
+        let result = TenantLoader(capabilities: .portal).load(sources: [(file: "base.yaml", text: fragment), (file: "example.yaml", text: tenant)])
         #expect(result.errors.isEmpty, "\(result.errors)")
         let definition = try #require(result.tenants.first).definition
         // The tenant lists invoices then users; the fragment's support comes after them.
@@ -82,23 +82,23 @@ struct LanguageTests {
     @Test func errorsInsideAFragmentPointAtTheFragmentFile() throws {
         let fragment = "fragment: base\nlocales: {default: it, available: [it, en]}\nbranding: {primary_color: blue}\n"
         let tenant = SchemaExport.exampleTenant.replacingOccurrences(of: "branding: {primary_color: \"#0a3d91\", logo: /static/example/logo.svg}\n", with: "extends: [base]\n")
-        let result = TenantLoader().load(sources: [(file: "base.yaml", text: fragment), (file: "example.yaml", text: tenant)])
+        let result = TenantLoader(capabilities: .portal).load(sources: [(file: "base.yaml", text: fragment), (file: "example.yaml", text: tenant)])
         let error = try #require(result.errors.first)
         #expect(error.description == "base.yaml:3:27: error: 'primary_color' must be a colour such as #0a3d91, found 'blue'")
     }
 
     @Test func jsonSchemaIsValidJSONAndDescribesEveryTopLevelKey() throws {
-        let data = Data(SchemaExport.jsonSchema().utf8)
+        let data = Data(SchemaExport.jsonSchema(.portal).utf8)
         let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let variants = try #require(root["oneOf"] as? [[String: Any]])
         let tenant = try #require(variants.first?["properties"] as? [String: Any])
-        for property in TenantSchema.tenantProperties { #expect(tenant[property.key] != nil, "missing \(property.key)") }
+        for property in TenantSchema.tenantProperties(.portal) { #expect(tenant[property.key] != nil, "missing \(property.key)") }
         #expect((variants.first?["required"] as? [String])?.contains("id") == true)
         #expect((variants.last?["required"] as? [String]) == ["fragment"])
     }
 
     @Test func referenceDocumentsEveryObjectAndStep() {
-        let reference = SchemaExport.reference()
+        let reference = SchemaExport.reference(.portal)
         for name in ["## tenant", "## role", "## flow step", "## retention rule", "## request form", "## tenant test"] {
             #expect(reference.contains(name), "\(name) missing")
         }

@@ -3,7 +3,7 @@ import Foundation
 @testable import SportelloCore
 
 func load(_ yaml: String, file: String = "test.yaml", plugins: Set<String> = []) -> LoadResult {
-    TenantLoader(knownPlugins: plugins).load(sources: [(file: file, text: yaml)])
+    TenantLoader(capabilities: .portal, knownPlugins: plugins).load(sources: [(file: file, text: yaml)])
 }
 
 /// Decodes a definition even when semantic checks fail, so the runtime engine can be tested on bad models.
@@ -11,6 +11,8 @@ func decodeIgnoringSemantics(_ yaml: String) -> TenantDefinition? {
     var bag = DiagnosticBag()
     guard let node = ConfigParser.parse(yaml, file: "generated.yaml", diagnostics: &bag) else { return nil }
     var walker = SchemaWalker(file: "generated.yaml")
-    guard let normalized = walker.walk(node, .object(TenantSchema.tenant), path: "") else { return nil }
-    return try? ConfigDecoder.decode(TenantDefinition.self, from: normalized)
+    guard let normalized = walker.walk(node, .object(TenantSchema.tenant(.portal)), path: "") else { return nil }
+    var definition = try? ConfigDecoder.decode(TenantDefinition.self, from: normalized)
+    definition?.bindSlotNamedFeatures(in: .portal)
+    return definition
 }

@@ -214,7 +214,7 @@ struct ValidatorFuzzTests {
         }.sorted { $0.text.count < $1.text.count }.prefix(fragmentName == nil ? Int.max : 1)
         let originals = [original] + companions
         let target = 0
-        let loader = TenantLoader(knownPlugins: ["sap-billing", "usage-feed", "payments"])
+        let loader = TenantLoader(capabilities: .portal, knownPlugins: ["sap-billing", "usage-feed", "payments"])
         let clock = ContinuousClock()
         let fileSeed = Self.baseSeed ^ UInt64(truncatingIfNeeded: name.utf8.reduce(5381) { ($0 &* 33) &+ Int($1) }) << 20
         var slowest: Duration = .zero

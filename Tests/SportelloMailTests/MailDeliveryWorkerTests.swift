@@ -111,7 +111,7 @@ struct MailDeliveryWorkerSinkTests {
             }
             let rows = try await outbox(database, tenant: tenant)
             for id in ids {
-                #expect(rows[id]?.status == "sent")
+                #expect(rows[id]?.status == .sent)
                 #expect(rows[id]?.sentAt == seconds(clock))
                 #expect(rows[id]?.attempts == 1)
                 #expect(rows[id]?.lastError == nil)
@@ -136,7 +136,7 @@ struct MailDeliveryWorkerSinkTests {
             let down = await worker.deliverDue()
             #expect(down.deferred.map(\.id) == [id])
             var row = try #require(try await outbox(database, tenant: tenant)[id])
-            #expect(row.status == "pending")
+            #expect(row.status == .pending)
             #expect(row.attempts == 1)
             #expect(row.lastError?.hasPrefix("connection_failed (connect)") == true, "\(row.lastError ?? "nil")")
             #expect(row.lastError?.contains(recipient) == false)
@@ -151,7 +151,7 @@ struct MailDeliveryWorkerSinkTests {
             let up = await worker.deliverDue()
             #expect(up.sent.map(\.id) == [id])
             row = try #require(try await outbox(database, tenant: tenant)[id])
-            #expect(row.status == "sent")
+            #expect(row.status == .sent)
             #expect(row.attempts == 2)
             #expect(row.sentAt == seconds(clock))
             clock.advance(by: 3600)
@@ -201,7 +201,7 @@ struct MailDeliveryWorkerSinkTests {
             #expect(report.sent == [DeliveryReport.Mail(tenant: tenantA, id: idA)])
             #expect(try await sink.waitForMessages(to: recipientA).count == 1)
             let rowB = try #require(try await outbox(database, tenant: tenantB)[idB])
-            #expect(rowB.status == "pending" && rowB.attempts == 0)
+            #expect(rowB.status == .pending && rowB.attempts == 0)
             #expect(try sink.messages(to: recipientB).isEmpty)
         }
     }
@@ -217,7 +217,7 @@ struct MailDeliveryWorkerSinkTests {
             let worker = makeWorker(database, transport: SMTPClient(configuration: try sink.configuration()), tenants: [tenant], clock: clock)
             #expect(await worker.deliverDue().failed.map(\.id) == [id])
             let row = try #require(try await outbox(database, tenant: tenant)[id])
-            #expect(row.status == "failed")
+            #expect(row.status == .failed)
             #expect(row.lastError?.contains("550") == true && row.lastError?.contains("mailbox unavailable") == true)
             clock.advance(by: 7200)
             #expect(await worker.deliverDue().isEmpty)
@@ -242,10 +242,10 @@ struct MailDeliveryWorkerTests {
             #expect(report.failed.map(\.id) == [ids[1]])
             #expect(report.deferred.map(\.id) == [ids[2]])
             let rows = try await outbox(database, tenant: tenant)
-            #expect(rows[ids[0]]?.status == "sent")
-            #expect(rows[ids[1]]?.status == "failed")
+            #expect(rows[ids[0]]?.status == .sent)
+            #expect(rows[ids[1]]?.status == .failed)
             #expect(rows[ids[1]]?.lastError == "rejected_permanently (rcpt_to): 550 5.1.1 mailbox unavailable")
-            #expect(rows[ids[2]]?.status == "pending")
+            #expect(rows[ids[2]]?.status == .pending)
             #expect(rows[ids[2]]?.attempts == 1)
             #expect(rows[ids[2]]?.nextAttemptAt == seconds(clock) + 30)
             #expect(rows[ids[2]]?.lastError == "rejected_temporarily (rcpt_to): 451 4.3.0 try again later")
@@ -309,9 +309,9 @@ struct MailDeliveryWorkerTests {
             let report = await pass.value
             #expect(report.sent.map(\.id) == [ids[0]])
             let rows = try await outbox(database, tenant: tenant)
-            #expect(rows[ids[0]]?.status == "sent")
+            #expect(rows[ids[0]]?.status == .sent)
             for id in ids.dropFirst() {
-                #expect(rows[id]?.status == "pending")
+                #expect(rows[id]?.status == .pending)
                 #expect(rows[id]?.attempts == 0)
                 #expect(rows[id]?.nextAttemptAt == seconds(clock))
             }

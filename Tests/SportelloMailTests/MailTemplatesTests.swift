@@ -160,7 +160,7 @@ struct MailTemplatesTests {
         #expect(mail.subject == "Avviso 2026")
         #expect(mail.bodyText == "Testo per 1928\n")
         #expect(mail.bodyHtml?.contains("<p>Testo per 1928</p>") == true)
-        #expect(mail.status == "pending")
+        #expect(mail.status == .pending)
         #expect(mail.attempts == 0)
         #expect(mail.createdAt == created && mail.nextAttemptAt == created)
     }

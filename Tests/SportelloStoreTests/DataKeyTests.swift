@@ -49,7 +49,7 @@ struct DataKeyTests {
             }
             try await database.write(tenant: tenant, now: fixedNow) { t in
                 for var mail in try await t.dueMail() {
-                    mail.status = mail.kind == "control_code" ? "failed" : "sent"
+                    mail.status = mail.kind == "control_code" ? .failed : .sent
                     mail.sentAt = t.now
                     try await t.updateMail(mail)
                 }
@@ -108,7 +108,7 @@ struct DataKeyTests {
             try await database.write(tenant: tenant, now: fixedNow) { t in
                 _ = try await t.insert(.outbox, resetMail(token: pendingToken, at: fixedNow))
                 var sent = resetMail(token: sentToken, at: fixedNow)
-                sent.status = "sent"
+                sent.status = .sent
                 _ = try await t.insert(.outbox, sent)
             }
             try await database.withRawConnection { sql in
@@ -118,8 +118,8 @@ struct DataKeyTests {
             let stored = try await storedBodies(database, tenant: tenant)
             #expect(stored.allSatisfy { !$0.contains(pendingToken) && !$0.contains(sentToken) })
             let rows = try await database.read(tenant: tenant, now: fixedNow) { try await $0.outbox() }
-            #expect(rows.first { $0.status == "pending" }?.bodyText.contains(pendingToken) == true, "pending mail is sealed, not lost")
-            #expect(rows.first { $0.status == "sent" }?.bodyText.contains(OutboxBody.removedToken) == true)
+            #expect(rows.first { $0.status == .pending }?.bodyText.contains(pendingToken) == true, "pending mail is sealed, not lost")
+            #expect(rows.first { $0.status == .sent }?.bodyText.contains(OutboxBody.removedToken) == true)
         }
     }
 }

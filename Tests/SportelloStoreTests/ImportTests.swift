@@ -96,6 +96,24 @@ struct ImportTests {
         }
     }
 
+    @Test("an unknown status is reported on its line with the statuses allowed, and nothing is written", arguments: TestEngine.available)
+    func unknownStatus(engine: TestEngine) async throws {
+        try await engine.withDatabase { database in
+            let tenant = renamed(try provider("unidata"), to: uniqueTenant("unidata"))
+            let broken = Self.jsonLines
+                .replacingOccurrences(of: "\"status\":\"unpaid\"", with: "\"status\":\"pagata\"")
+                .replacingOccurrences(of: "\"channel\":\"app\"", with: "\"channel\":\"app\",\"status\":\"ok\"")
+            let error = await #expect(throws: ImportRejected.self) {
+                _ = try await Importer(database: database, tenant: tenant).importData(Data(broken.utf8), format: .jsonLines, kind: nil, now: fixedNow)
+            }
+            let problems = try #require(error?.problems)
+            #expect(problems.map(\.line) == [5, 8])
+            #expect(problems.first?.message == "status 'pagata' is not one of paid, unpaid, overdue, partially_paid")
+            #expect(problems.last?.message == "status 'ok' is not one of completed, pending, failed")
+            #expect(try await counts(database, tenant.id).values.allSatisfy { $0 == 0 })
+        }
+    }
+
     @Test("a reference to a record that exists nowhere rolls back the whole batch", arguments: TestEngine.available)
     func unresolvedReferenceRollsBack(engine: TestEngine) async throws {
         try await engine.withDatabase { database in

@@ -63,7 +63,7 @@ struct TenantFencingTests {
                 let contract = try await t.insertContract(ContractRecord(customerId: customer, code: "K1", offer: "Offerta", kind: "mobile", startsOn: "2024-01-01"))
                 let line = try await t.insertLine(LineRecord(customerId: customer, contractId: contract, kind: "sim", identifier: "3331234567"))
                 try await t.insertInvoice(InvoiceRecord(customerId: customer, number: "F-\(tenant)", issuedOn: "2026-10-05", dueOn: "2026-10-30",
-                                                        netCents: 1000, taxCents: 220, totalCents: 1220, status: "paid"))
+                                                        netCents: 1000, taxCents: 220, totalCents: 1220, status: .paid))
                 try await t.insertUsage([UsageRecord(customerId: customer, lineId: line, startedAt: fixedNow - 3600, kind: "call", durationSeconds: 60)])
                 return (customer, line)
             }
@@ -147,7 +147,7 @@ struct VisibilityWindowTests {
                 let issued = today.adding(months: -monthsAgo)
                 try await t.insertInvoice(InvoiceRecord(customerId: customer, number: "F\(monthsAgo)", issuedOn: issued.description,
                                                         dueOn: issued.adding(days: 20).description, netCents: 100, taxCents: 22,
-                                                        totalCents: 122, status: "paid"))
+                                                        totalCents: 122, status: .paid))
             }
             try await t.insertUsage((0..<365).map { daysAgo in
                 UsageRecord(customerId: customer, lineId: line, startedAt: fixedNow - Int64(daysAgo) * 86_400, kind: daysAgo % 2 == 0 ? "call" : "data")

@@ -10,7 +10,12 @@ public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComp
 /// Loads `tenants/` and `plugins/` exactly as `sportello validate` does.
 public func loadRepositoryTenants() throws -> LoadResult {
     let files = try TenantLoader.definitionFiles(in: [repositoryRoot.appendingPathComponent("tenants").path])
-    return TenantLoader(knownPlugins: TenantLoader.pluginIDs(in: repositoryRoot.appendingPathComponent("plugins").path)).load(files: files)
+    return TenantLoader(capabilities: .portal, knownPlugins: TenantLoader.pluginIDs(in: repositoryRoot.appendingPathComponent("plugins").path)).load(files: files)
+}
+
+extension CapabilityCatalogue {
+    /// The portal's capabilities (`PortalModules.capabilities`), for loaders in every test target.
+    public static let portal = PortalModules.capabilities
 }
 
 /// The five provider definitions, loaded once.

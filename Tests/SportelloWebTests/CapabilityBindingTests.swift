@@ -54,7 +54,7 @@ struct CapabilityBindingTests {
     @Test("every slot the web modules ask for is in the capability catalogue, and every catalogue slot is served")
     func catalogueMatchesTheModules() {
         let served = Set(PortalCatalog.standard.pages.flatMap(\.features))
-        let catalogue = Set(CapabilityCatalogue.slots.keys)
+        let catalogue = Set(PortalModules.capabilities.slots.keys)
         #expect(served.subtracting(catalogue).isEmpty, "pages ask for slots the catalogue lacks: \(served.subtracting(catalogue).sorted())")
         // Slots without a page of their own are served inside another page (dashboard tiles, switches, settings).
         let tenantSlots = Set(providerTenants.values.flatMap { definition in definition.features.keys.compactMap { definition.slot(of: $0) } })

@@ -22,7 +22,7 @@ private func customerId(_ portal: PortalHarness, of username: String) async thro
 }
 
 /// A shared-hosting account of the user's customer.
-private func addHosting(_ portal: PortalHarness, for username: String, domain: String, status: String = "active") async throws -> Int64 {
+private func addHosting(_ portal: PortalHarness, for username: String, domain: String, status: HostingAccountStatus = .active) async throws -> Int64 {
     let customer = try await customerId(portal, of: username)
     return try await portal.database.write(tenant: portal.definition.id) { transaction in
         try await transaction.insertHostingAccount(HostingAccountRecord(
@@ -78,8 +78,8 @@ struct HostingShopTests {
                 let invoice = try #require(try await transaction.invoices(ids: [invoiceId], customerId: customer).values.first)
                 return (order, invoice)
             }
-            #expect(order.status == OrderStatus.awaitingPayment && order.number.hasPrefix("ORD-2026-"))
-            #expect(invoice.number.hasPrefix("PF-2026-") && invoice.status == "unpaid" && invoice.totalCents == 10_858)
+            #expect(order.status == .awaitingPayment && order.number.hasPrefix("ORD-2026-"))
+            #expect(invoice.number.hasPrefix("PF-2026-") && invoice.status == .unpaid && invoice.totalCents == 10_858)
             #expect(try await audit(portal).contains { $0.action == "order.created" && $0.detail?.contains("HOST-PRO") == true })
             try await portal.test { browser in
                 try await browser.logIn(main)
@@ -162,6 +162,72 @@ struct HostingShopTests {
             }
         }
     }
+
+    @Test("PlaceOrder: a role without the buying feature is refused with `forbidden`; a valid order writes the order, its pro-forma and the audit",
+          arguments: TestEngine.available)
+    func placeOrderUseCase(engine: TestEngine) async throws {
+        try await PortalHarness.with(engine: engine, tenant: "tunda") { portal in
+            try await seedCatalogue(portal)
+            let tenant = portal.tenant.served
+            let placeOrder = PlaceOrder(services: portal.services.application)
+            /// The signed-in user `username` as the use cases see them.
+            func acting(_ username: String) async throws -> Acting {
+                let (user, customer) = try await portal.database.read(tenant: portal.definition.id) { transaction in
+                    let key = UsernameRules.key(for: username, caseSensitive: portal.definition.login.caseSensitive)
+                    let user = try #require(try await transaction.user(usernameKey: key))
+                    return (user, try #require(try await transaction.customer(id: user.customerId)))
+                }
+                let principal = try portal.tenant.authorization.principal(role: user.role, toggles: Set(user.toggleList),
+                                                                          customerType: customer.customerType)
+                return .user(principal: principal, userId: user.id, customerId: user.customerId)
+            }
+            let plain = try await acting(try await portal.userForRole("sub_account", toggles: []))
+            let ssl = PlaceOrder.Input.product(code: "SSL-DV", domain: "verdi.it", hostingAccountId: nil, quantity: 1)
+            let refused = await #expect(throws: UseCaseRefusal.self) { try await placeOrder(tenant: tenant, acting: plain, ssl) }
+            #expect(refused?.code == "forbidden", "sub-accounts buy only with the orders switch")
+            let domainRefused = await #expect(throws: UseCaseRefusal.self) {
+                try await placeOrder(tenant: tenant, acting: plain, .domain(name: "verdi-nuovo.it", years: 1, locale: "it"))
+            }
+            #expect(domainRefused?.code == "forbidden")
+            let staff = await #expect(throws: UseCaseRefusal.self) { try await placeOrder(tenant: tenant, acting: .staff, ssl) }
+            #expect(staff?.code == "forbidden", "an order is a customer's user's")
+
+            let main = try await portal.userForRole("main_account")
+            let buyer = try await acting(main)
+            let unknown = await #expect(throws: UseCaseRefusal.self) {
+                try await placeOrder(tenant: tenant, acting: buyer, .product(code: "NOPE", domain: nil, hostingAccountId: nil, quantity: nil))
+            }
+            #expect(unknown?.code == "not_found")
+            let invalid = await #expect(throws: UseCaseRefusal.self) {
+                try await placeOrder(tenant: tenant, acting: buyer, .product(code: "HOST-PRO", domain: "rossi_srl", hostingAccountId: nil, quantity: 7))
+            }
+            #expect(invalid?.code == "invalid" && invalid?.problems.map(\.field) == ["domain", "quantity"])
+            #expect(try await audit(portal).contains { $0.action == "order.created" } == false, "nothing is written for a refused order")
+
+            let order = try await placeOrder(tenant: tenant, acting: buyer,
+                                             .product(code: "HOST-PRO", domain: "www.Rossi-SRL.it", hostingAccountId: nil, quantity: 1))
+            let domain = try await placeOrder(tenant: tenant, acting: buyer, .domain(name: "Verdi-Nuovo.it", years: 2, locale: "it"))
+            let customer = try await customerId(portal, of: main)
+            let (orders, proformas, domains) = try await portal.database.read(tenant: portal.definition.id) { transaction in
+                let orders = try await transaction.orders(customerId: customer)
+                return (orders, try await transaction.invoices(ids: orders.compactMap(\.invoiceId), customerId: customer),
+                        try await transaction.domains(customerId: customer))
+            }
+            #expect(Set(orders.compactMap(\.id)) == Set([order.id, domain.id].compactMap { $0 }))
+            let stored = try #require(orders.first { $0.id == order.id })
+            #expect(stored.kind == "product" && stored.itemCode == "HOST-PRO" && stored.target == "rossi-srl.it" && stored.quantity == 1)
+            #expect(stored.status == .awaitingPayment && stored.number.hasPrefix("ORD-2026-") && stored.totalCents == 10_858)
+            let proforma = try #require(stored.invoiceId.flatMap { proformas[$0] })
+            #expect(proforma.number.hasPrefix("PF-2026-") && proforma.status == .unpaid && proforma.totalCents == 10_858)
+            #expect(proforma.dueOn == CalendarDay(instant: Int64(PortalHarness.start.timeIntervalSince1970)).adding(days: HostingPolicy.proformaDays).description)
+            let registration = try #require(orders.first { $0.id == domain.id })
+            #expect(registration.kind == "domain" && registration.target == "verdi-nuovo.it" && registration.quantity == 2)
+            #expect(registration.invoiceId.flatMap { proformas[$0] }?.status == .unpaid)
+            #expect(domains.map(\.name) == ["verdi-nuovo.it"] && domains.first?.status == .pending, "the name is reserved until paid")
+            let actions = try await audit(portal).map(\.action)
+            #expect(actions.filter { $0 == "order.created" }.count == 1 && actions.filter { $0 == "domain.ordered" }.count == 1)
+        }
+    }
 }
 
 @Suite("Tunda: shared hosting accounts and PHP version")
@@ -172,7 +238,7 @@ struct HostingAccountsTests {
             let main = try await portal.userForRole("main_account")
             let stranger = try await portal.userForRole("main_account")
             let own = try await addHosting(portal, for: main, domain: "verdi-srl.it")
-            let suspended = try await addHosting(portal, for: main, domain: "vecchio.it", status: "suspended")
+            let suspended = try await addHosting(portal, for: main, domain: "vecchio.it", status: .suspended)
             let foreign = try await addHosting(portal, for: stranger, domain: "altro.it")
             try await portal.test { browser in
                 try await browser.logIn(main)
@@ -312,7 +378,7 @@ struct HostingDomainsTests {
             let other = try await portal.userForRole("main_account")
             let otherCustomer = try await customerId(portal, of: other)
             let taken = try await portal.database.write(tenant: portal.definition.id) { transaction in
-                try await transaction.insertDomain(DomainRecord(customerId: otherCustomer, name: "preso.it", tld: "it", status: "active",
+                try await transaction.insertDomain(DomainRecord(customerId: otherCustomer, name: "preso.it", tld: "it", status: .active,
                                                                 registeredOn: "2024-01-10", expiresOn: "2027-01-10", createdAt: 0))
             }
             try await portal.test { browser in
@@ -348,7 +414,7 @@ struct HostingDomainsTests {
             let main = try await portal.userForRole("main_account")
             let customer = try await customerId(portal, of: main)
             let domain = try await portal.database.write(tenant: portal.definition.id) { transaction in
-                try await transaction.insertDomain(DomainRecord(customerId: customer, name: "mio.it", tld: "it", status: "active",
+                try await transaction.insertDomain(DomainRecord(customerId: customer, name: "mio.it", tld: "it", status: .active,
                                                                 registeredOn: "2024-01-10", expiresOn: "2027-01-10", createdAt: 0))
             }
             try await portal.test { browser in

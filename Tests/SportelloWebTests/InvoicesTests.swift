@@ -52,7 +52,7 @@ extension PortalHarness {
             let id = try await transaction.insertInvoice(InvoiceRecord(
                 customerId: customerId, number: number, issuedOn: issued.description, dueOn: due.description,
                 periodFrom: issued.adding(months: -1).description, periodTo: issued.adding(days: -1).description,
-                netCents: net, taxCents: totalCents - net, totalCents: totalCents, status: paid ? "paid" : "unpaid",
+                netCents: net, taxCents: totalCents - net, totalCents: totalCents, status: paid ? .paid : .unpaid,
                 paidOn: paid ? due.description : nil))
             let document = try await transaction.insertDocument(DocumentRecord(
                 ownerKind: "invoice", ownerId: id, fileName: "fattura-\(number.replacingOccurrences(of: "/", with: "-")).pdf",
@@ -258,7 +258,7 @@ struct InvoicesTests {
                 func personal(_ number: String, _ holder: Int64) async throws -> Int64 {
                     try await transaction.insertInvoice(InvoiceRecord(customerId: anna.customerId, number: number, issuedOn: "2026-11-12",
                                                                       dueOn: "2026-12-02", netCents: 1000, taxCents: 220, totalCents: 1220,
-                                                                      status: "unpaid", holderUserId: holder))
+                                                                      status: .unpaid, holderUserId: holder))
                 }
                 return (try await personal("DB/ANNA/1", anna.userId), try await personal("DB/BRUNO/1", bruno.userId))
             }
@@ -363,7 +363,7 @@ struct InvoicesTests {
             #expect(payment.amountCents == 9_876 && payment.method == "card")
             let reference = try #require(payment.reference)
             #expect(reference.contains("**** 1111") && !reference.contains("4111"), "only the last four digits are kept")
-            #expect(stored?.status == "paid" && stored?.paidOn == portal.billingToday.description)
+            #expect(stored?.status == .paid && stored?.paidOn == portal.billingToday.description)
             #expect(entries.filter { $0.invoiceId == invoice.invoice && $0.isOpen }.isEmpty)
             #expect(entries.contains { $0.invoiceId == invoice.invoice && $0.amountCents == -9_876 })
             #expect(audit.filter { $0.action == "invoice.paid_online" && $0.targetId == String(invoice.invoice) }.count == 1)

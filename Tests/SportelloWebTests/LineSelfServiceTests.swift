@@ -41,7 +41,7 @@ extension PortalHarness {
     }
 
     /// A line of `kind` on a new contract of the customer.
-    fileprivate func selfServiceLine(_ customerId: Int64, kind: String = "sim", number: String, status: String = "active",
+    fileprivate func selfServiceLine(_ customerId: Int64, kind: String = "sim", number: String, status: LineStatus = .active,
                                      assignedTo userId: Int64? = nil) async throws -> Int64 {
         try await database.write(tenant: definition.id) { transaction in
             let contract = try await transaction.insertContract(ContractRecord(customerId: customerId, code: "K-\(number)", offer: "Business",
@@ -71,7 +71,7 @@ extension JSONCall {
 @Suite("WINDTRE line activation: progress page, \"Tienimi Aggiornato\", progress e-mails")
 struct LineActivationTests {
     private func activation(_ portal: PortalHarness, customerId: Int64, identifier: String?, offer: String, stage: LineActivationStage,
-                            progress: Int64, status: String = "in_progress", requested: String = "2026-11-02",
+                            progress: Int64, status: LineActivationStatus = .inProgress, requested: String = "2026-11-02",
                             expected: String? = "2026-11-30") async throws -> Int64 {
         try await portal.database.write(tenant: portal.definition.id) { transaction in
             try await transaction.insertLineActivation(LineActivationRecord(
@@ -90,7 +90,7 @@ struct LineActivationTests {
             _ = try await activation(portal, customerId: admin.customerId, identifier: "0612345678", offer: "Fibra 2.5 Giga Pro",
                                      stage: .appointment, progress: 52)
             _ = try await activation(portal, customerId: admin.customerId, identifier: "0698765432", offer: "Fibra 1 Giga Business",
-                                     stage: .completed, progress: 100, status: "completed")
+                                     stage: .completed, progress: 100, status: .completed)
             _ = try await activation(portal, customerId: stranger.customerId, identifier: "0255555555", offer: "Fibra altrui",
                                      stage: .testing, progress: 90)
             try await portal.test { browser in
@@ -187,7 +187,7 @@ struct LineActivationTests {
                 try await LineActivationProgress.advance(id: id, stage: .testing, expectedOn: "31/12/2026", tenant: portal.tenant, services: portal.services)
             }
             let done = try await LineActivationProgress.advance(id: id, stage: .completed, tenant: portal.tenant, services: portal.services)
-            #expect(done.after.status == "completed" && done.after.progress == 100 && done.notifiedUserIds == [admin.userId])
+            #expect(done.after.status == .completed && done.after.progress == 100 && done.notifiedUserIds == [admin.userId])
             outbox = try await portal.database.read(tenant: portal.definition.id) { try await $0.outbox(limit: 50) }
             #expect(outbox.count == 2 && outbox.contains { $0.subject.contains("Linea attivata") })
             await #expect(throws: StoreError.self) {
@@ -317,7 +317,7 @@ struct PromotionsTests {
         try await PortalHarness.with(engine: engine, tenant: "windtre") { portal in
             let admin = try await portal.selfServiceAccount("user_admin")
             _ = try await portal.selfServiceLine(admin.customerId, number: "3351111111")
-            _ = try await portal.selfServiceLine(admin.customerId, number: "3352222222", status: "suspended")
+            _ = try await portal.selfServiceLine(admin.customerId, number: "3352222222", status: .suspended)
             _ = try await portal.selfServiceLine(admin.customerId, kind: "fixed_line", number: "0613333333")
             try await portal.database.write(tenant: portal.definition.id) { transaction in
                 let sims = #"{"activation_phone":"800123456","line_kinds":["sim"],"conditions":"Solo SIM ricaricabili"}"#

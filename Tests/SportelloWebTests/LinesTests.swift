@@ -89,7 +89,7 @@ struct LinesTests {
             let lines = try await portal.database.read(tenant: portal.definition.id) { transaction in
                 try await transaction.lines(customerId: try #require(try await transaction.user(usernameKey: stranger)).customerId)
             }
-            #expect(lines.first?.status == "active", "the other customer's SIM is untouched")
+            #expect(lines.first?.status == .active, "the other customer's SIM is untouched")
         }
     }
 

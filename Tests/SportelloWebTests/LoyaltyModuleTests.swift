@@ -65,6 +65,20 @@ struct LoyaltyModuleTests {
         }
     }
 
+    @Test("The module's capability reaches validate and the reference from the same list entry")
+    func capabilityFromTheListEntry() throws {
+        let yaml = SchemaExport.exampleTenant.replacingOccurrences(of: "\nfeatures:\n", with: "\nfeatures:\n  punti.saldo: {label: Punti, section: invoices, capability: loyalty.view}\n")
+            .replacingOccurrences(of: "grants: [invoices.view, invoices.pay]", with: "grants: [invoices.view, invoices.pay, punti.saldo]")
+        let withModule = TenantLoader(capabilities: PortalCatalog(modules: Self.modules).capabilities).load(sources: [(file: "example.yaml", text: yaml)])
+        #expect(withModule.diagnostics.isEmpty, "\(withModule.diagnostics)")
+        #expect(withModule.tenants.first?.definition.slot(of: "punti.saldo") == "loyalty.view")
+        let without = TenantLoader(capabilities: PortalModules.capabilities).load(sources: [(file: "example.yaml", text: yaml)])
+        #expect(without.errors.map(\.code) == ["unknown-capability"])
+        let reference = CapabilityReference.markdown(PortalCatalog(modules: Self.modules))
+        #expect(reference.contains("### `loyalty`") && reference.contains("| `loyalty.view` | The customer's points balance. | `/loyalty` | `GET /loyalty` |"))
+        #expect(!CapabilityReference.markdown().contains("loyalty"))
+    }
+
     @Test("Without the module in the list, the same tenant has no such page and no such table")
     func absentModuleServesNothing() async throws {
         try await PortalHarness.with(engine: .sqlite, tenant: "unidata", definition: try Self.definition()) { portal in

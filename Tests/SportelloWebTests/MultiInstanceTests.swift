@@ -44,7 +44,7 @@ struct MultiInstanceTests {
                                 try await portal.database.write(tenant: tenantId, now: Int64(portal.clock.now().timeIntervalSince1970)) { transaction in
                                     var user = try #require(try await transaction.user(id: subject.id))
                                     switch change {
-                                    case .blocked: user.status = "blocked"; try await transaction.updateUser(user)
+                                    case .blocked: user.status = .blocked; try await transaction.updateUser(user)
                                     case .deleted: _ = try await transaction.deleteUser(id: subject.id, customerId: customer)
                                     case .roleLowered: user.role = "referente_semplice"; try await transaction.updateUser(user)
                                     case .toggleOff: user.toggles = ""; try await transaction.updateUser(user)

@@ -78,7 +78,7 @@ struct SimulatedOutcomesTests {
             #expect(payments.count == 2 && payments.allSatisfy { $0.simulated == true })
             #expect(entries.filter { $0.amountCents < 0 }.allSatisfy { $0.simulated == true })
             #expect(entries.filter { $0.amountCents > 0 }.allSatisfy { $0.simulated != true }, "the invoices' debits are real")
-            #expect(invoices.allSatisfy { $0?.simulated == true && $0?.status == "paid" })
+            #expect(invoices.allSatisfy { $0?.simulated == true && $0?.status == .paid })
         }
     }
 

@@ -48,13 +48,13 @@ private func makeCompany(_ portal: PortalHarness, seedCatalogue: Bool = true) as
             usernames[role] = username
         }
         let contract = try await transaction.insertContract(ContractRecord(customerId: customerId, code: "K-\(tag)", offer: "TIM Business",
-                                                                           kind: "mobile", status: "active", startsOn: "2024-01-01"))
+                                                                           kind: "mobile", status: .active, startsOn: "2024-01-01"))
         let sim = try await transaction.insertLine(LineRecord(customerId: customerId, contractId: contract, kind: "sim", identifier: "333\(serial)0",
                                                               description: "SIM voce e dati", assignedUserId: ids["utilizzatore"]))
         let fixed = try await transaction.insertLine(LineRecord(customerId: customerId, contractId: contract, kind: "fixed_line",
                                                                 identifier: "06\(serial)1", description: "Linea fissa FTTH"))
         let suspended = try await transaction.insertLine(LineRecord(customerId: customerId, contractId: contract, kind: "fixed_line",
-                                                                    identifier: "02\(serial)2", status: "suspended"))
+                                                                    identifier: "02\(serial)2", status: .suspended))
         return Company(customerId: customerId, contractId: contract, usernames: usernames, sim: sim, fixed: fixed, suspendedFixed: suspended)
     }
 }
@@ -183,7 +183,7 @@ struct TelcoBilledReportsTests {
         try await portal.database.write(tenant: portal.definition.id) { transaction in
             let invoice = try await transaction.insertInvoice(InvoiceRecord(
                 customerId: company.customerId, contractId: company.contractId, number: "2026/TIM/\(company.customerId)", issuedOn: "2026-11-05",
-                dueOn: "2026-11-30", periodFrom: "2026-10-01", periodTo: "2026-10-31", netCents: 1_175, taxCents: 259, totalCents: 1_434, status: "unpaid"))
+                dueOn: "2026-11-30", periodFrom: "2026-10-01", periodTo: "2026-10-31", netCents: 1_175, taxCents: 259, totalCents: 1_434, status: .unpaid))
             try await transaction.insertUsage([
                 UsageRecord(customerId: company.customerId, lineId: company.sim, startedAt: at(2026, 10, 15), kind: "call", durationSeconds: 120, costCents: 150),
                 UsageRecord(customerId: company.customerId, lineId: company.sim, startedAt: at(2026, 10, 20), kind: "option", costCents: 500),
@@ -194,7 +194,7 @@ struct TelcoBilledReportsTests {
             ])
             _ = try await transaction.insertService(ServiceRecord(contractId: company.contractId, lineId: company.sim, name: "Giga Extra 50", monthlyFeeCents: 500))
             _ = try await transaction.insertService(ServiceRecord(contractId: company.contractId, lineId: company.sim, name: "Vecchia opzione",
-                                                                  status: "inactive", monthlyFeeCents: 777, expiresOn: "2026-09-15"))
+                                                                  status: .inactive, monthlyFeeCents: 777, expiresOn: "2026-09-15"))
             return invoice
         }
     }
@@ -447,7 +447,7 @@ struct TelcoDiagnosisTests {
             try await portal.database.write(tenant: portal.definition.id) { transaction in
                 _ = try await transaction.insertInvoice(InvoiceRecord(customerId: company.customerId, number: "2026/OLD/\(company.customerId)",
                                                                       issuedOn: "2026-08-05", dueOn: "2026-09-05", netCents: 1000, taxCents: 220,
-                                                                      totalCents: 1220, status: "overdue"))
+                                                                      totalCents: 1220, status: .overdue))
             }
             let app = buildApplication(services: portal.services)
             try await app.test(.router) { client in
@@ -495,13 +495,13 @@ struct TelcoDiagnosisTests {
     @Test("The pure checks: worst outcome wins and a fault report is suggested only for a line problem with none open")
     func pureChecks() {
         let today = CalendarDay(year: 2026, month: 11, day: 21)
-        let healthy = LineDiagnosis.run(LineDiagnosisInput(lineStatus: "active", openFaultReports: [], recentTrafficCount: 3, lastTrafficAt: 1,
+        let healthy = LineDiagnosis.run(LineDiagnosisInput(lineStatus: .active, openFaultReports: [], recentTrafficCount: 3, lastTrafficAt: 1,
                                                           overdueDueDays: [], today: today))
         #expect(LineDiagnosis.outcome(of: healthy) == .ok && !LineDiagnosis.suggestsFaultReport(healthy))
-        let silent = LineDiagnosis.run(LineDiagnosisInput(lineStatus: "active", openFaultReports: [], recentTrafficCount: 0, lastTrafficAt: nil,
+        let silent = LineDiagnosis.run(LineDiagnosisInput(lineStatus: .active, openFaultReports: [], recentTrafficCount: 0, lastTrafficAt: nil,
                                                          overdueDueDays: ["2026-11-10"], today: today))
         #expect(LineDiagnosis.outcome(of: silent) == .warning && LineDiagnosis.suggestsFaultReport(silent))
-        let ceased = LineDiagnosis.run(LineDiagnosisInput(lineStatus: "terminated", openFaultReports: [(7, "open")], recentTrafficCount: 0,
+        let ceased = LineDiagnosis.run(LineDiagnosisInput(lineStatus: .terminated, openFaultReports: [(7, "open")], recentTrafficCount: 0,
                                                          lastTrafficAt: nil, overdueDueDays: [], today: today))
         #expect(LineDiagnosis.outcome(of: ceased) == .fault && !LineDiagnosis.suggestsFaultReport(ceased))
         let hours = OperatorHours(slots: [.init(days: [1, 2, 3, 4, 5], from: "09:00", to: "19:00")])

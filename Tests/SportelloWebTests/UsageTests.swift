@@ -277,7 +277,7 @@ struct UsageTests {
                 try await transaction.insertRecharge(RechargeRecord(externalId: "TX-OK-1", customerId: admin.customerId, lineId: line,
                                                                     rechargedAt: portal.billingNow - 3 * 86_400, amountCents: 2_000, channel: "portal"))
                 try await transaction.insertRecharge(RechargeRecord(externalId: "TX-KO-2", customerId: admin.customerId, lineId: line,
-                                                                    rechargedAt: portal.billingNow - 2 * 86_400, amountCents: 1_000, channel: "app", status: "failed"))
+                                                                    rechargedAt: portal.billingNow - 2 * 86_400, amountCents: 1_000, channel: "app", status: .failed))
                 try await transaction.insertRecharge(RechargeRecord(externalId: "TX-THEIRS", customerId: other.customerId, lineId: foreign,
                                                                     rechargedAt: portal.billingNow - 86_400, amountCents: 5_000, channel: "app"))
             }

@@ -22,7 +22,7 @@ extension PortalHarness {
 
     /// A user of the customer, password `Vecchia2026!`. Returns its id.
     fileprivate func usersMember(_ customerId: Int64, role: String, username: String? = nil, toggles: [String] = [],
-                                 creator: Int64? = nil, status: String = "active") async throws -> (id: Int64, username: String) {
+                                 creator: Int64? = nil, status: UserStatus = .active) async throws -> (id: Int64, username: String) {
         let local = username ?? "m.\(role.prefix(6)).\(UUID().uuidString.prefix(8).lowercased())"
         let name = definition.login.identifiers == [.email] && !local.contains("@") ? "\(local)@example.it" : local
         let hash = try await services.passwords.hash(password)
@@ -317,7 +317,7 @@ struct UsersManagementTests {
                 #expect(api.status == .forbidden)
                 #expect(api.fieldCodes.contains("self_management") || api.fieldCodes.contains("not_delegated"))
             }
-            #expect(try await portal.usersUser(main.id)?.status == "active")
+            #expect(try await portal.usersUser(main.id)?.status == .active)
         }
     }
 
@@ -342,14 +342,14 @@ struct UsersManagementTests {
                 let again = try await subBrowser.post("/login", ["identifier": sub.username, "password": password])
                 #expect(again.location != "/", "a blocked account cannot log in")
             }
-            #expect(try await portal.usersUser(sub.id)?.status == "blocked")
+            #expect(try await portal.usersUser(sub.id)?.status == .blocked)
             try await portal.test { browser in
                 try await browser.logIn(main.username)
                 let list = try await browser.get("/users")
                 #expect(list.body.contains("Bloccato"))
                 #expect(try await browser.post("/users/\(sub.id)/unblock", [:]).status == .seeOther)
             }
-            #expect(try await portal.usersUser(sub.id)?.status == "active")
+            #expect(try await portal.usersUser(sub.id)?.status == .active)
             try await portal.test { browser in
                 try await browser.logIn(sub.username)
                 let token = try await browser.usersToken(main.username)

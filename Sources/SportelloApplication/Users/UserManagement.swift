@@ -257,11 +257,11 @@ public struct UserManagement: Sendable {
     /// Blocks (ending every session of the user) or unblocks.
     private func setBlocked(_ user: inout UserRecord, _ blocked: Bool, in transaction: TenantTransaction) async throws {
         try check(decide(.block, on: user), user: user)
-        if blocked == (user.status == "blocked") { return }
+        if blocked == (user.status == .blocked) { return }
         if blocked {
-            user.status = "blocked"
+            user.status = .blocked
         } else {
-            user.status = user.passwordHash == nil ? "pending_activation" : "active"
+            user.status = user.passwordHash == nil ? .pendingActivation : .active
             user.failedLogins = 0
             user.lockedUntil = nil
             user.firstFailedLoginAt = nil

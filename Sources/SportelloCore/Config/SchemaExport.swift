@@ -3,13 +3,13 @@ import Foundation
 /// Turns the language description into a JSON Schema (draft-07, for yaml-language-server) and a
 /// Markdown reference, so neither can drift from what the validator checks.
 public enum SchemaExport {
-    public static func jsonSchema() -> String {
+    public static func jsonSchema(_ catalogue: CapabilityCatalogue) -> String {
         let root: [String: Any] = [
             "$schema": "http://json-schema.org/draft-07/schema#",
             "$id": "https://sportello.dev/schema/tenant.json",
             "title": "Sportello tenant definition",
             "description": "A provider's customer area (tenants/<id>.yaml) or a shared fragment.",
-            "oneOf": [json(.object(TenantSchema.tenant)), json(.object(TenantSchema.fragment))],
+            "oneOf": [json(.object(TenantSchema.tenant(catalogue))), json(.object(TenantSchema.fragment(catalogue)))],
         ]
         let data = try! JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self) + "\n"
@@ -70,7 +70,7 @@ public enum SchemaExport {
     }
 
     /// Markdown reference of every key, with types, whether it is required, and examples.
-    public static func reference() -> String {
+    public static func reference(_ catalogue: CapabilityCatalogue) -> String {
         var out = """
         # Tenant definition reference
 
@@ -87,7 +87,7 @@ public enum SchemaExport {
 
         """
         var seen = Set<String>()
-        var queue: [ObjectSchema] = [TenantSchema.tenant]
+        var queue: [ObjectSchema] = [TenantSchema.tenant(catalogue)]
         while !queue.isEmpty {
             let object = queue.removeFirst()
             guard seen.insert(object.name).inserted else { continue }

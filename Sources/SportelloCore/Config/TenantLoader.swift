@@ -25,11 +25,16 @@ public struct TenantLoader: Sendable {
     public var passwordFloor: Int
     /// Keep every value's source position after loading (`explain` and `test` need them; serving does not).
     public var retainLocations: Bool
+    /// The capabilities features may bind to and whose options tenants may choose (the portal's modules).
+    public let capabilities: CapabilityCatalogue
+    private let schema: ObjectSchema
 
-    public init(knownPlugins: Set<String> = [], passwordFloor: Int = 8, retainLocations: Bool = true) {
+    public init(capabilities: CapabilityCatalogue, knownPlugins: Set<String> = [], passwordFloor: Int = 8, retainLocations: Bool = true) {
+        self.capabilities = capabilities
         self.knownPlugins = knownPlugins
         self.passwordFloor = passwordFloor
         self.retainLocations = retainLocations
+        schema = TenantSchema.tenant(capabilities)
     }
 
     /// Files named by `paths`: YAML files directly, or every `*.yaml`/`*.yml` inside a directory.
@@ -160,7 +165,7 @@ public struct TenantLoader: Sendable {
         }
         let merged = mergeExtends(node, fragments: fragments, diagnostics: &bag)
         var walker = SchemaWalker(file: input.file)
-        let normalized = walker.walk(merged, .object(TenantSchema.tenant), path: "")
+        let normalized = walker.walk(merged, .object(schema), path: "")
         bag.append(contentsOf: walker.diagnostics.items)
         guard let normalized else { return Outcome(diagnostics: bag.items) }
         let definition: TenantDefinition
@@ -173,9 +178,10 @@ public struct TenantLoader: Sendable {
             return Outcome(diagnostics: bag.items)
         }
         var tenant = LoadedTenant(definition: definition, file: input.file, locations: walker.locations)
-        var checker = SemanticValidator(tenant: tenant, knownPlugins: knownPlugins, passwordFloor: passwordFloor)
+        var checker = SemanticValidator(tenant: tenant, knownPlugins: knownPlugins, passwordFloor: passwordFloor, capabilities: capabilities)
         checker.run()
         bag.append(contentsOf: checker.diagnostics.items)
+        tenant.definition.bindSlotNamedFeatures(in: capabilities)
         if !retainLocations { tenant.locations = tenant.locations.withoutPositions }
         return Outcome(tenant: tenant, diagnostics: bag.items)
     }

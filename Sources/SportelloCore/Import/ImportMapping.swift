@@ -78,7 +78,7 @@ public struct ImportMapper {
                 let customerRef = reader.required("customer")
                 let record = ContractRecord(
                     externalId: externalId, customerId: 0, code: reader.required("code") ?? "", offer: reader.required("offer") ?? "",
-                    kind: reader.required("kind") ?? "", status: reader.oneOf("status", ["active", "suspended", "terminated", "pending"]) ?? "active",
+                    kind: reader.required("kind") ?? "", status: reader.oneOf("status", ContractStatus.self) ?? .active,
                     startsOn: reader.date("starts_on", required: true) ?? "", expiresOn: reader.date("expires_on"))
                 if let customerRef, reader.problems.isEmpty {
                     batch.contracts.append(PendingRecord(line: row.line, record: record, references: [.customer: customerRef]))
@@ -89,7 +89,7 @@ public struct ImportMapper {
                     externalId: externalId, customerId: 0, contractId: 0,
                     kind: reader.oneOf("kind", ["sim", "fixed_line", "hosting", "supply_point"], required: true) ?? "",
                     identifier: reader.required("identifier") ?? "", description: reader.optional("description"),
-                    status: reader.oneOf("status", ["active", "suspended", "terminated", "pending"]) ?? "active",
+                    status: reader.oneOf("status", LineStatus.self) ?? .active,
                     activatedOn: reader.date("activated_on"), expiresOn: reader.date("expires_on"))
                 if let contractRef, reader.problems.isEmpty {
                     batch.lines.append(PendingRecord(line: row.line, record: record, references: [.contract: contractRef]))
@@ -110,7 +110,7 @@ public struct ImportMapper {
                     externalId: externalId, customerId: 0, number: reader.required("number") ?? "", issuedOn: issued ?? "",
                     dueOn: due ?? "", periodFrom: reader.date("period_from"), periodTo: reader.date("period_to"),
                     netCents: net, taxCents: tax, totalCents: total,
-                    status: reader.oneOf("status", ["paid", "unpaid", "overdue", "partially_paid"], required: true) ?? "",
+                    status: reader.oneOf("status", InvoiceStatus.self, required: true) ?? .unpaid,
                     paidOn: reader.date("paid_on"))
                 if let customerRef, reader.problems.isEmpty {
                     var references: [ImportKind: String] = [.customer: customerRef]
@@ -147,7 +147,7 @@ public struct ImportMapper {
                     externalId: externalId, customerId: 0, lineId: 0, rechargedAt: reader.instant("recharged_at") ?? 0,
                     amountCents: reader.integer("amount_cents", required: true, minimum: 1) ?? 0,
                     channel: reader.required("channel") ?? "",
-                    status: reader.oneOf("status", ["completed", "pending", "failed"]) ?? "completed")
+                    status: reader.oneOf("status", RechargeStatus.self) ?? .completed)
                 if let lineRef, reader.problems.isEmpty {
                     batch.recharges.append(PendingRecord(line: row.line, record: record, references: [.line: lineRef]))
                 }
@@ -240,6 +240,12 @@ struct FieldReader {
             return nil
         }
         return value
+    }
+
+    /// A value of `type`, reported with the allowed values (in declaration order) when it is none of them.
+    mutating func oneOf<Value: RawRepresentable & CaseIterable>(_ name: String, _ type: Value.Type, required: Bool = false) -> Value?
+    where Value.RawValue == String {
+        oneOf(name, Value.allCases.map(\.rawValue), required: required).flatMap(Value.init(rawValue:))
     }
 
     mutating func integer(_ name: String, required: Bool = false, minimum: Int64? = nil) -> Int64? {

@@ -190,7 +190,8 @@ public enum TenantSchema {
     ])
 
     /// Keys every tenant file may use; a fragment may use any subset, with `fragment:` instead of `id:`.
-    public static let tenantProperties: [Property] = [
+    /// The tenant's keys; `capabilities:` offers the options of `catalogue`'s modules.
+    public static func tenantProperties(_ catalogue: CapabilityCatalogue) -> [Property] { [
         .required("id", .identifier, "Tenant id: the file name and the development host `<id>.localhost`.", example: "tim"),
         .optional("extends", .list(.identifier), "Fragments (files with `fragment: <name>`) merged underneath this file."),
         .required("name", .string, "Provider's display name.", example: "TIM Business"),
@@ -221,7 +222,7 @@ public enum TenantSchema {
             .required("label", .text, "Navigation label."),
         ]))), "Navigation sections."),
         .required("features", .map(.object(feature)), "Feature catalogue."),
-        .optional("capabilities", .object(capabilityOptions), "Per module, the tenant's choices (see Capabilities)."),
+        .optional("capabilities", .object(capabilityOptions(catalogue)), "Per module, the tenant's choices (see Capabilities)."),
         .required("roles", .map(.object(role)), "Roles."),
         .required("flows", .map(.object(flow)), "Registration and recovery flows."),
         .optional("retention", .map(.object(retentionRule)), "Visibility windows and retention per record kind (invoices, usage…)."),
@@ -233,21 +234,26 @@ public enum TenantSchema {
         ])), "Field policies."),
         .optional("plugins", .list(.identifier), "Plugins (manifests in plugins/) this tenant uses."),
         .optional("tests", .list(.object(tenantTest)), "Assertions run by `sportello test`."),
-    ]
+    ] }
 
     /// One key per module that has options, each option a list chosen from the values the module knows.
-    public static let capabilityOptions = ObjectSchema("capabilities", "The tenant's choices for the modules it uses.",
-        CapabilityCatalogue.all.filter { !$0.options.isEmpty }.map { capability in
+    public static func capabilityOptions(_ catalogue: CapabilityCatalogue) -> ObjectSchema {
+        ObjectSchema("capabilities", "The tenant's choices for the modules it uses.", catalogue.all.filter { !$0.options.isEmpty }.map { capability in
             .optional(capability.id, .object(ObjectSchema(capability.id, capability.summary, capability.options.map { option in
                 .optional(option.name, .list(.choice(option.values), minItems: 1), option.summary,
                           example: "[\(option.values.joined(separator: ", "))]")
             })), capability.summary)
         })
+    }
 
-    public static let tenant = ObjectSchema("tenant", "A provider's customer area.", tenantProperties)
+    public static func tenant(_ catalogue: CapabilityCatalogue) -> ObjectSchema {
+        ObjectSchema("tenant", "A provider's customer area.", tenantProperties(catalogue))
+    }
 
     /// A fragment has the tenant's keys, all optional, and `fragment:` naming it.
-    public static let fragment = ObjectSchema("fragment", "Shared definitions that tenants extend.",
-        [.required("fragment", .identifier, "Fragment name used in `extends:`.")]
-            + tenantProperties.filter { $0.key != "id" }.map { var property = $0; property.required = false; return property })
+    public static func fragment(_ catalogue: CapabilityCatalogue) -> ObjectSchema {
+        ObjectSchema("fragment", "Shared definitions that tenants extend.",
+                     [.required("fragment", .identifier, "Fragment name used in `extends:`.")]
+                        + tenantProperties(catalogue).filter { $0.key != "id" }.map { var property = $0; property.required = false; return property })
+    }
 }

@@ -85,8 +85,7 @@ public struct UserRecord: Codable, Sendable, Equatable {
     /// Per-user toggles switched on, comma-separated toggle ids.
     public var toggles: String
     public var creatorUserId: Int64?
-    /// `active`, `blocked`, `must_change_password` or `pending_activation`.
-    public var status: String
+    public var status: UserStatus
     public var securityQuestion: String?
     public var securityAnswerHash: String?
     public var failedLogins: Int
@@ -101,7 +100,7 @@ public struct UserRecord: Codable, Sendable, Equatable {
 
     public init(id: Int64? = nil, customerId: Int64, username: String, usernameKey: String, email: String? = nil,
                 firstName: String? = nil, lastName: String? = nil, passwordHash: String? = nil, role: String,
-                toggles: [String] = [], creatorUserId: Int64? = nil, status: String = "active",
+                toggles: [String] = [], creatorUserId: Int64? = nil, status: UserStatus = .active,
                 securityQuestion: String? = nil, securityAnswerHash: String? = nil, failedLogins: Int = 0,
                 lockedUntil: Int64? = nil, lastLoginAt: Int64? = nil, createdAt: Int64,
                 passwordChangedAt: Int64? = nil, passwordHistory: String? = nil) {
@@ -117,6 +116,15 @@ public struct UserRecord: Codable, Sendable, Equatable {
     public var toggleList: [String] { toggles.split(separator: ",").map(String.init) }
 }
 
+/// Whether a user may log in, and how.
+public enum UserStatus: String, Codable, Sendable, CaseIterable {
+    case active, blocked
+    /// Logs in, but must choose a new password before anything else.
+    case mustChangePassword = "must_change_password"
+    /// Invited or registered, not activated yet: cannot log in.
+    case pendingActivation = "pending_activation"
+}
+
 /// A supply or subscription contract of a customer.
 public struct ContractRecord: Codable, Sendable, Equatable {
     public var id: Int64?
@@ -126,16 +134,22 @@ public struct ContractRecord: Codable, Sendable, Equatable {
     public var offer: String
     /// `mobile`, `fixed`, `electricity`, `gas`, `hosting`…
     public var kind: String
-    /// `active`, `suspended`, `terminated` or `pending`.
-    public var status: String
+    public var status: ContractStatus
     public var startsOn: String
     public var expiresOn: String?
 
     public init(id: Int64? = nil, externalId: String? = nil, customerId: Int64, code: String, offer: String,
-                kind: String, status: String = "active", startsOn: String, expiresOn: String? = nil) {
+                kind: String, status: ContractStatus = .active, startsOn: String, expiresOn: String? = nil) {
         self.id = id; self.externalId = externalId; self.customerId = customerId; self.code = code
         self.offer = offer; self.kind = kind; self.status = status; self.startsOn = startsOn; self.expiresOn = expiresOn
     }
+}
+
+/// Where a contract stands.
+public enum ContractStatus: String, Codable, Sendable, CaseIterable {
+    case active, suspended, terminated
+    /// Being activated.
+    case pending
 }
 
 /// A line or service point under a contract: SIM, fixed line, hosting service, gas or power supply point.
@@ -149,19 +163,26 @@ public struct LineRecord: Codable, Sendable, Equatable {
     /// Phone number, domain, POD/PDR code.
     public var identifier: String
     public var description: String?
-    public var status: String
+    public var status: LineStatus
     public var activatedOn: String?
     public var expiresOn: String?
     /// The user the line is assigned to (TIM's Utilizzatore sees only their own line).
     public var assignedUserId: Int64?
 
     public init(id: Int64? = nil, externalId: String? = nil, customerId: Int64, contractId: Int64, kind: String,
-                identifier: String, description: String? = nil, status: String = "active", activatedOn: String? = nil,
+                identifier: String, description: String? = nil, status: LineStatus = .active, activatedOn: String? = nil,
                 expiresOn: String? = nil, assignedUserId: Int64? = nil) {
         self.id = id; self.externalId = externalId; self.customerId = customerId; self.contractId = contractId
         self.kind = kind; self.identifier = identifier; self.description = description; self.status = status
         self.activatedOn = activatedOn; self.expiresOn = expiresOn; self.assignedUserId = assignedUserId
     }
+}
+
+/// Where a line stands; a blocked SIM is `suspended`.
+public enum LineStatus: String, Codable, Sendable, CaseIterable {
+    case active, suspended, terminated
+    /// Being activated.
+    case pending
 }
 
 /// An option or add-on service on a contract or line.
@@ -170,15 +191,20 @@ public struct ServiceRecord: Codable, Sendable, Equatable {
     public var contractId: Int64
     public var lineId: Int64?
     public var name: String
-    public var status: String
+    public var status: ServiceStatus
     public var monthlyFeeCents: Int64
     public var expiresOn: String?
 
-    public init(id: Int64? = nil, contractId: Int64, lineId: Int64? = nil, name: String, status: String = "active",
+    public init(id: Int64? = nil, contractId: Int64, lineId: Int64? = nil, name: String, status: ServiceStatus = .active,
                 monthlyFeeCents: Int64, expiresOn: String? = nil) {
         self.id = id; self.contractId = contractId; self.lineId = lineId; self.name = name; self.status = status
         self.monthlyFeeCents = monthlyFeeCents; self.expiresOn = expiresOn
     }
+}
+
+/// Whether an option or add-on service is switched on.
+public enum ServiceStatus: String, Codable, Sendable, CaseIterable {
+    case active, inactive
 }
 
 /// An invoice (bill) issued to a customer.
@@ -195,8 +221,7 @@ public struct InvoiceRecord: Codable, Sendable, Equatable {
     public var netCents: Int64
     public var taxCents: Int64
     public var totalCents: Int64
-    /// `paid`, `unpaid`, `overdue` or `partially_paid`.
-    public var status: String
+    public var status: InvoiceStatus
     public var paidOn: String?
     /// The user a personal invoice is addressed to (TIM's Dual Billing: private use of a company line);
     /// nil for the company's own invoices.
@@ -206,7 +231,7 @@ public struct InvoiceRecord: Codable, Sendable, Equatable {
 
     public init(id: Int64? = nil, externalId: String? = nil, customerId: Int64, contractId: Int64? = nil,
                 number: String, issuedOn: String, dueOn: String, periodFrom: String? = nil, periodTo: String? = nil,
-                netCents: Int64, taxCents: Int64, totalCents: Int64, status: String, paidOn: String? = nil,
+                netCents: Int64, taxCents: Int64, totalCents: Int64, status: InvoiceStatus, paidOn: String? = nil,
                 holderUserId: Int64? = nil, simulated: Bool? = nil) {
         self.holderUserId = holderUserId; self.simulated = simulated
         self.id = id; self.externalId = externalId; self.customerId = customerId; self.contractId = contractId
@@ -214,6 +239,12 @@ public struct InvoiceRecord: Codable, Sendable, Equatable {
         self.periodTo = periodTo; self.netCents = netCents; self.taxCents = taxCents; self.totalCents = totalCents
         self.status = status; self.paidOn = paidOn
     }
+}
+
+/// Whether an invoice is paid.
+public enum InvoiceStatus: String, Codable, Sendable, CaseIterable {
+    case paid, unpaid, overdue
+    case partiallyPaid = "partially_paid"
 }
 
 /// A file attached to an invoice or a request.
@@ -314,16 +345,21 @@ public struct RechargeRecord: Codable, Sendable, Equatable {
     public var rechargedAt: Int64
     public var amountCents: Int64
     public var channel: String
-    public var status: String
+    public var status: RechargeStatus
     /// True for a recharge made through the portal's simulated (demo) payment: nothing was charged.
     public var simulated: Bool?
 
     public init(id: Int64? = nil, externalId: String? = nil, customerId: Int64, lineId: Int64, rechargedAt: Int64,
-                amountCents: Int64, channel: String, status: String = "completed", simulated: Bool? = nil) {
+                amountCents: Int64, channel: String, status: RechargeStatus = .completed, simulated: Bool? = nil) {
         self.simulated = simulated
         self.id = id; self.externalId = externalId; self.customerId = customerId; self.lineId = lineId
         self.rechargedAt = rechargedAt; self.amountCents = amountCents; self.channel = channel; self.status = status
     }
+}
+
+/// The outcome of a top-up.
+public enum RechargeStatus: String, Codable, Sendable, CaseIterable {
+    case completed, pending, failed
 }
 
 /// A customer request or ticket made through one of the tenant's forms.
@@ -479,20 +515,26 @@ public struct OutboxRecord: Codable, Sendable, Equatable {
     public var subject: String
     public var bodyText: String
     public var bodyHtml: String?
-    /// `pending`, `sent` or `failed` (gave up after the last retry).
-    public var status: String
+    public var status: OutboxStatus
     public var attempts: Int
     public var nextAttemptAt: Int64
     public var lastError: String?
     public var sentAt: Int64?
 
     public init(id: Int64? = nil, createdAt: Int64, kind: String, recipient: String, subject: String,
-                bodyText: String, bodyHtml: String? = nil, status: String = "pending", attempts: Int = 0,
+                bodyText: String, bodyHtml: String? = nil, status: OutboxStatus = .pending, attempts: Int = 0,
                 nextAttemptAt: Int64? = nil, lastError: String? = nil, sentAt: Int64? = nil) {
         self.id = id; self.createdAt = createdAt; self.kind = kind; self.recipient = recipient; self.subject = subject
         self.bodyText = bodyText; self.bodyHtml = bodyHtml; self.status = status; self.attempts = attempts
         self.nextAttemptAt = nextAttemptAt ?? createdAt; self.lastError = lastError; self.sentAt = sentAt
     }
+}
+
+/// Where an e-mail of the outbox stands.
+public enum OutboxStatus: String, Codable, Sendable, CaseIterable {
+    case pending, sent
+    /// Given up after the last retry.
+    case failed
 }
 
 /// A registration or recovery in progress; `data` is the JSON of Core's `FlowProgress`.

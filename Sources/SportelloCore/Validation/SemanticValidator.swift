@@ -4,12 +4,14 @@ struct SemanticValidator {
     let tenant: LoadedTenant
     let knownPlugins: Set<String>
     let passwordFloor: Int
+    let capabilities: CapabilityCatalogue
     var diagnostics = DiagnosticBag()
 
-    init(tenant: LoadedTenant, knownPlugins: Set<String>, passwordFloor: Int) {
+    init(tenant: LoadedTenant, knownPlugins: Set<String>, passwordFloor: Int, capabilities: CapabilityCatalogue) {
         self.tenant = tenant
         self.knownPlugins = knownPlugins
         self.passwordFloor = passwordFloor
+        self.capabilities = capabilities
     }
 
     private var definition: TenantDefinition { tenant.definition }
@@ -119,19 +121,19 @@ struct SemanticValidator {
     /// Features bind to capability slots (`capability:` or their own name); every other feature must be used by
     /// a request form, a notification setting or a plugin, or it opens nothing.
     private mutating func checkCapabilityBindings() {
-        let slots = CapabilityCatalogue.slots.keys.sorted()
+        let slots = capabilities.slots.keys.sorted()
         let usedByTenant = Set((definition.requests?.values ?? []).map(\.feature) + (definition.notifications?.values ?? []).compactMap(\.feature))
         var boundBy: [String: String] = [:]
         for (id, feature) in definition.features {
             if let capability = feature.capability {
                 reference(capability, kind: "capability", in: slots, at: "features/\(id)/capability", context: "capability")
-                if CapabilityCatalogue.isSlot(id), capability != id {
+                if capabilities.isSlot(id), capability != id {
                     diagnostics.error("slot-name-bound-elsewhere", at: at("features/\(id)/capability"),
                                       "feature '\(id)' is named after the slot '\(id)' but binds to '\(capability)'",
                                       hint: "rename the feature or bind it to '\(id)'")
                 }
             }
-            guard let slot = definition.slot(of: id) else {
+            guard let slot = feature.capability ?? (capabilities.isSlot(id) ? id : nil) else {
                 if !usedByTenant.contains(id), feature.plugin == nil {
                     // A misspelt slot, else a slot doing the same thing elsewhere (`bills.pay` → `invoices.pay`).
                     let suggestion = Suggest.closest(to: id, in: slots)
@@ -142,7 +144,7 @@ struct SemanticValidator {
                 }
                 continue
             }
-            guard CapabilityCatalogue.isSlot(slot) else { continue }
+            guard capabilities.isSlot(slot) else { continue }
             if let other = boundBy[slot] {
                 diagnostics.error("capability-bound-twice", at: key("features/\(id)"),
                                   "features '\(other)' and '\(id)' both bind to capability '\(slot)'", hint: "bind one feature per slot")

@@ -9,6 +9,8 @@ import SportelloStore
 public struct PortalModule: Sendable {
     /// The module's id (`invoices`).
     public let id: String
+    /// What it can do for a tenant's features: the slots its pages and operations open, and its options.
+    public let capabilities: [Capability]
     public let pages: [PortalPage]
     public let apiOperations: [APIOperation]
     let apiSchemas: [String: JSONSchema]
@@ -18,10 +20,10 @@ public struct PortalModule: Sendable {
     public let eventHandlers: [DomainEventHandler]
     private let routes: @Sendable (PortalServices, RouterGroup<UserContext>) -> Void
 
-    init(id: String, pages: [PortalPage] = [], apiOperations: [APIOperation] = [], apiSchemas: [String: JSONSchema] = [:],
+    init(id: String, capabilities: [Capability], pages: [PortalPage] = [], apiOperations: [APIOperation] = [], apiSchemas: [String: JSONSchema] = [:],
          storage: StorageModule? = nil, eventHandlers: [DomainEventHandler] = [],
          routes: @escaping @Sendable (PortalServices, RouterGroup<UserContext>) -> Void) {
-        self.id = id; self.pages = pages; self.apiOperations = apiOperations; self.apiSchemas = apiSchemas
+        self.id = id; self.capabilities = capabilities; self.pages = pages; self.apiOperations = apiOperations; self.apiSchemas = apiSchemas
         self.storage = storage; self.eventHandlers = eventHandlers; self.routes = routes
     }
 
@@ -29,15 +31,18 @@ public struct PortalModule: Sendable {
     func addRoutes(services: PortalServices, to group: RouterGroup<UserContext>) { routes(services, group) }
 }
 
-/// The portal's modules. This list drives the router, the navigation and the pages of every role, the
-/// OpenAPI document, the schema (`Database.open(_:modules:)`) and the demo data. Adding a module: a folder
-/// under `Modules/` (and under `SportelloStore/Modules/` when it keeps rows), its capability in
-/// `CapabilityCatalogue`, and one entry here.
+/// The portal's modules. This list drives the capabilities tenants bind to (validation, schema, reference),
+/// the router, the navigation and the pages of every role, the OpenAPI document, the schema
+/// (`Database.open(_:modules:)`) and the demo data. Adding a module: a folder under `Modules/` (and under
+/// `SportelloStore/Modules/` when it keeps rows) and one entry here.
 public enum PortalModules {
     public static let all: [PortalModule] = [
         .dashboard, .contracts, .invoices, .usage, .profile, .users, .requests, .notifications, .lines,
         .lineProducts, .lineSelfService, .telcoSupport, .hosting,
     ]
+
+    /// The capabilities of `all`, for `TenantLoader`, `sportello schema` and `sportello reference`.
+    public static let capabilities = CapabilityCatalogue(all.flatMap(\.capabilities))
 
     /// The storage parts of `all`, for `Database.open`.
     public static var storage: [StorageModule] { all.compactMap(\.storage) }

@@ -67,7 +67,13 @@ struct LoyaltyController {
 
 extension PortalModule {
     static let loyalty = PortalModule(
-        id: "loyalty", pages: [LoyaltyController.page], apiOperations: LoyaltyController.apiOperations,
+        id: "loyalty", capabilities: [.loyalty], pages: [LoyaltyController.page], apiOperations: LoyaltyController.apiOperations,
         apiSchemas: LoyaltyController.apiSchemas, storage: .loyalty,
         routes: { services, group in LoyaltyController(services: services).addRoutes(to: group) })
+}
+
+extension Capability {
+    static let loyalty = Capability("loyalty", "Loyalty points per customer.", [
+        .init("loyalty.view", "The customer's points balance."),
+    ])
 }

@@ -72,8 +72,7 @@ public struct OrderRecord: Codable, Sendable, Equatable {
     public var netCents: Int64
     public var taxCents: Int64
     public var totalCents: Int64
-    /// `awaiting_payment`, `active` or `cancelled`.
-    public var status: String
+    public var status: OrderStatus
     /// The pro-forma to pay.
     public var invoiceId: Int64?
     public var createdAt: Int64
@@ -81,7 +80,7 @@ public struct OrderRecord: Codable, Sendable, Equatable {
 
     public init(id: Int64? = nil, customerId: Int64, userId: Int64? = nil, number: String, kind: String, itemCode: String,
                 title: String, target: String? = nil, billingPeriod: String? = nil, quantity: Int64 = 1, netCents: Int64,
-                taxCents: Int64, totalCents: Int64, status: String = OrderStatus.awaitingPayment, invoiceId: Int64? = nil,
+                taxCents: Int64, totalCents: Int64, status: OrderStatus = .awaitingPayment, invoiceId: Int64? = nil,
                 createdAt: Int64, activatedOn: String? = nil) {
         self.id = id; self.customerId = customerId; self.userId = userId; self.number = number; self.kind = kind
         self.itemCode = itemCode; self.title = title; self.target = target; self.billingPeriod = billingPeriod
@@ -90,11 +89,10 @@ public struct OrderRecord: Codable, Sendable, Equatable {
     }
 }
 
-public enum OrderStatus {
-    public static let awaitingPayment = "awaiting_payment"
-    public static let active = "active"
-    public static let cancelled = "cancelled"
-    public static let all = [awaitingPayment, active, cancelled]
+/// Where an order stands: it waits for its pro-forma to be paid, then starts.
+public enum OrderStatus: String, Codable, Sendable, CaseIterable {
+    case awaitingPayment = "awaiting_payment"
+    case active, cancelled
 }
 
 /// A shared-hosting account on one of Tunda's servers, one per hosting line.
@@ -116,21 +114,25 @@ public struct HostingAccountRecord: Codable, Sendable, Equatable {
     public var mailboxes: Int64
     public var mailboxQuota: Int64
     public var phpVersion: String
-    /// `active`, `suspended` or `expired`.
-    public var status: String
+    public var status: HostingAccountStatus
     public var expiresOn: String
     public var createdAt: Int64
 
     public init(id: Int64? = nil, customerId: Int64, lineId: Int64? = nil, orderId: Int64? = nil, domain: String, planCode: String,
                 planTitle: String, server: String, username: String, diskUsedMb: Int64 = 0, diskQuotaMb: Int64,
                 trafficUsedMb: Int64 = 0, trafficQuotaMb: Int64, mailboxes: Int64 = 0, mailboxQuota: Int64,
-                phpVersion: String = HostingPolicy.defaultPHPVersion, status: String = "active", expiresOn: String, createdAt: Int64) {
+                phpVersion: String = HostingPolicy.defaultPHPVersion, status: HostingAccountStatus = .active, expiresOn: String, createdAt: Int64) {
         self.id = id; self.customerId = customerId; self.lineId = lineId; self.orderId = orderId; self.domain = domain
         self.planCode = planCode; self.planTitle = planTitle; self.server = server; self.username = username
         self.diskUsedMb = diskUsedMb; self.diskQuotaMb = diskQuotaMb; self.trafficUsedMb = trafficUsedMb
         self.trafficQuotaMb = trafficQuotaMb; self.mailboxes = mailboxes; self.mailboxQuota = mailboxQuota
         self.phpVersion = phpVersion; self.status = status; self.expiresOn = expiresOn; self.createdAt = createdAt
     }
+}
+
+/// Where a shared-hosting account stands.
+public enum HostingAccountStatus: String, Codable, Sendable, CaseIterable {
+    case active, suspended, expired
 }
 
 /// An address the shared-hosting firewall blocked (too many failed logins on FTP, mail, the CMS…).
@@ -165,19 +167,25 @@ public struct DomainRecord: Codable, Sendable, Equatable {
     public var name: String
     /// The extension, without the dot (`it`).
     public var tld: String
-    /// `pending` (awaiting payment), `active`, `expired`.
-    public var status: String
+    public var status: DomainStatus
     public var registeredOn: String?
     public var expiresOn: String?
     public var autoRenew: Bool
     public var createdAt: Int64
 
-    public init(id: Int64? = nil, customerId: Int64, orderId: Int64? = nil, name: String, tld: String, status: String,
+    public init(id: Int64? = nil, customerId: Int64, orderId: Int64? = nil, name: String, tld: String, status: DomainStatus,
                 registeredOn: String? = nil, expiresOn: String? = nil, autoRenew: Bool = true, createdAt: Int64) {
         self.id = id; self.customerId = customerId; self.orderId = orderId; self.name = name; self.tld = tld
         self.status = status; self.registeredOn = registeredOn; self.expiresOn = expiresOn; self.autoRenew = autoRenew
         self.createdAt = createdAt
     }
+}
+
+/// Where a domain registration stands.
+public enum DomainStatus: String, Codable, Sendable, CaseIterable {
+    /// Reserved for the customer, awaiting the payment of its pro-forma.
+    case pending
+    case active, expired
 }
 
 /// Rules of Tunda's shared hosting and domain registrations.

@@ -19,13 +19,12 @@ public struct SharePlanRecord: Codable, Sendable, Equatable {
     public var referentName: String?
     /// The referent's phone: the threshold SMS (80 %, 100 %) go there.
     public var referentPhone: String
-    /// `active` or `ceased`.
-    public var status: String
+    public var status: SharePlanStatus
     public var activatedOn: String
     public var updatedAt: Int64
 
     public init(id: Int64? = nil, customerId: Int64, contractId: Int64? = nil, code: String, packageCode: String, packageTitle: String,
-                gigaAllowance: Int64, extraGiga: Int64 = 0, extraGigaMonth: String? = nil, referentName: String? = nil, referentPhone: String, status: String = "active",
+                gigaAllowance: Int64, extraGiga: Int64 = 0, extraGigaMonth: String? = nil, referentName: String? = nil, referentPhone: String, status: SharePlanStatus = .active,
                 activatedOn: String, updatedAt: Int64) {
         self.id = id; self.customerId = customerId; self.contractId = contractId; self.code = code; self.packageCode = packageCode
         self.packageTitle = packageTitle; self.gigaAllowance = gigaAllowance; self.extraGiga = extraGiga; self.extraGigaMonth = extraGigaMonth; self.referentName = referentName
@@ -40,6 +39,11 @@ public struct SharePlanRecord: Codable, Sendable, Equatable {
 
     /// `YYYY-MM` of a day.
     public static func month(of day: CalendarDay) -> String { String(format: "%04d-%02d", day.year, day.month) }
+}
+
+/// Whether a Giga Smart Share package is in force.
+public enum SharePlanStatus: String, Codable, Sendable, CaseIterable {
+    case active, ceased
 }
 
 /// A device of the customer: model, IMEI or serial number, the line it is used with, the instalment
@@ -67,13 +71,12 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
     public var maintenanceInterventions: Int64
     public var maintenanceInterventionsUsed: Int64
     public var maintenanceExpiresOn: String?
-    /// `active`, `blocked` (IMEI blocked after theft or loss) or `returned`.
-    public var status: String
+    public var status: DeviceStatus
 
     public init(id: Int64? = nil, customerId: Int64, lineId: Int64? = nil, kind: String, brand: String, model: String,
                 identifierKind: String, identifier: String, accountName: String, purchasedOn: String, instalmentCount: Int64 = 0,
                 instalmentsPaid: Int64 = 0, instalmentCents: Int64 = 0, maintenancePlan: String? = nil, maintenanceInterventions: Int64 = 0,
-                maintenanceInterventionsUsed: Int64 = 0, maintenanceExpiresOn: String? = nil, status: String = "active") {
+                maintenanceInterventionsUsed: Int64 = 0, maintenanceExpiresOn: String? = nil, status: DeviceStatus = .active) {
         self.id = id; self.customerId = customerId; self.lineId = lineId; self.kind = kind; self.brand = brand; self.model = model
         self.identifierKind = identifierKind; self.identifier = identifier; self.accountName = accountName; self.purchasedOn = purchasedOn
         self.instalmentCount = instalmentCount; self.instalmentsPaid = instalmentsPaid; self.instalmentCents = instalmentCents
@@ -87,6 +90,14 @@ public struct DeviceRecord: Codable, Sendable, Equatable {
     public var interventionsLeft: Int64 { max(0, maintenanceInterventions - maintenanceInterventionsUsed) }
 }
 
+/// Where a device stands.
+public enum DeviceStatus: String, Codable, Sendable, CaseIterable {
+    case active
+    /// IMEI blocked after theft or loss.
+    case blocked
+    case returned
+}
+
 /// A line with the product columns of WINDTRE's Prodotti area (card number, PIN and PUK, GSS package).
 /// PIN and PUK are secrets of the customer: only read them to reveal them to a user who re-entered their password.
 public struct ProductLineRecord: Codable, Sendable, Equatable {
@@ -96,13 +107,13 @@ public struct ProductLineRecord: Codable, Sendable, Equatable {
     public var kind: String
     public var identifier: String
     public var description: String?
-    public var status: String
+    public var status: LineStatus
     public var assignedUserId: Int64?
     public var iccid: String?
     public var sharePlanId: Int64?
 
     public init(id: Int64, customerId: Int64, contractId: Int64, kind: String, identifier: String, description: String? = nil,
-                status: String, assignedUserId: Int64? = nil, iccid: String? = nil, sharePlanId: Int64? = nil) {
+                status: LineStatus, assignedUserId: Int64? = nil, iccid: String? = nil, sharePlanId: Int64? = nil) {
         self.id = id; self.customerId = customerId; self.contractId = contractId; self.kind = kind; self.identifier = identifier
         self.description = description; self.status = status; self.assignedUserId = assignedUserId; self.iccid = iccid
         self.sharePlanId = sharePlanId
@@ -143,7 +154,7 @@ public enum SharePlanRules {
 
     /// Why a SIM that used `simBytes` this month cannot move into `target` (whose SIMs used `targetBytes`), nil when it can.
     public static func moveProblem(target: SharePlanRecord, targetBytes: Int64, simBytes: Int64, month: String) -> String? {
-        guard target.status == "active" else { return "package_not_active" }
+        guard target.status == .active else { return "package_not_active" }
         if targetBytes + simBytes > target.totalGiga(in: month) * bytesPerGiga { return "target_exhausted" }
         return nil
     }

@@ -25,20 +25,25 @@ public struct LineActivationRecord: Codable, Sendable, Equatable {
     public var progress: Int64
     /// One of `LineActivationStage`.
     public var stage: String
-    /// `in_progress`, `completed` or `cancelled`.
-    public var status: String
+    public var status: LineActivationStatus
     public var updatedAt: Int64
     public var completedOn: String?
 
     public init(id: Int64? = nil, externalId: String? = nil, customerId: Int64, lineId: Int64? = nil, contractId: Int64? = nil,
                 kind: String, identifier: String? = nil, offer: String, site: String? = nil, requestedOn: String,
-                expectedOn: String? = nil, progress: Int64, stage: String, status: String = "in_progress", updatedAt: Int64,
+                expectedOn: String? = nil, progress: Int64, stage: String, status: LineActivationStatus = .inProgress, updatedAt: Int64,
                 completedOn: String? = nil) {
         self.id = id; self.externalId = externalId; self.customerId = customerId; self.lineId = lineId
         self.contractId = contractId; self.kind = kind; self.identifier = identifier; self.offer = offer; self.site = site
         self.requestedOn = requestedOn; self.expectedOn = expectedOn; self.progress = progress; self.stage = stage
         self.status = status; self.updatedAt = updatedAt; self.completedOn = completedOn
     }
+}
+
+/// Whether an activation is still under way.
+public enum LineActivationStatus: String, Codable, Sendable, CaseIterable {
+    case inProgress = "in_progress"
+    case completed, cancelled
 }
 
 /// The stages an activation goes through, in order, each with the progress it usually stands for.
@@ -102,8 +107,7 @@ public struct AutomaticRechargeRecord: Codable, Sendable, Equatable {
     /// The card's last four digits and expiry (`MM/YY`); the number itself is never stored.
     public var cardLastFour: String?
     public var cardExpiry: String?
-    /// `active`, `suspended` or `cancelled`.
-    public var status: String
+    public var status: AutomaticRechargeStatus
     public var createdAt: Int64
     public var updatedAt: Int64
     /// The user who set it up (plain id: the record outlives the user).
@@ -112,7 +116,7 @@ public struct AutomaticRechargeRecord: Codable, Sendable, Equatable {
 
     public init(id: Int64? = nil, customerId: Int64, lineId: Int64, mode: String, amountCents: Int64, thresholdCents: Int64? = nil,
                 dayOfMonth: Int64? = nil, paymentMethod: String, cardLastFour: String? = nil, cardExpiry: String? = nil,
-                status: String = "active", createdAt: Int64, updatedAt: Int64, createdByUserId: Int64? = nil, cancelledAt: Int64? = nil) {
+                status: AutomaticRechargeStatus = .active, createdAt: Int64, updatedAt: Int64, createdByUserId: Int64? = nil, cancelledAt: Int64? = nil) {
         self.id = id; self.customerId = customerId; self.lineId = lineId; self.mode = mode; self.amountCents = amountCents
         self.thresholdCents = thresholdCents; self.dayOfMonth = dayOfMonth; self.paymentMethod = paymentMethod
         self.cardLastFour = cardLastFour; self.cardExpiry = cardExpiry; self.status = status; self.createdAt = createdAt
@@ -121,8 +125,13 @@ public struct AutomaticRechargeRecord: Codable, Sendable, Equatable {
 
     /// The next monthly recharge day after `today`: this month's `dayOfMonth` if still ahead, else next month's.
     public func nextMonthlyRun(after today: CalendarDay) -> CalendarDay? {
-        guard mode == "monthly", status == "active", let day = dayOfMonth, (1...28).contains(day) else { return nil }
+        guard mode == "monthly", status == .active, let day = dayOfMonth, (1...28).contains(day) else { return nil }
         let thisMonth = CalendarDay(year: today.year, month: today.month, day: Int(day))
         return thisMonth > today ? thisMonth : thisMonth.adding(months: 1)
     }
+}
+
+/// Whether an automatic recharge runs.
+public enum AutomaticRechargeStatus: String, Codable, Sendable, CaseIterable {
+    case active, suspended, cancelled
 }

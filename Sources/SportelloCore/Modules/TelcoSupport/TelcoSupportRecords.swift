@@ -79,7 +79,7 @@ public struct DiagnosisCheck: Codable, Sendable, Equatable {
 
 /// What a fixed-line diagnosis looks at, read from the store.
 public struct LineDiagnosisInput: Sendable {
-    public var lineStatus: String
+    public var lineStatus: LineStatus
     /// Open fault reports naming the line: id and status.
     public var openFaultReports: [(id: Int64, status: String)]
     /// Usage events on the line in the last `trafficDays` days, and the newest one's instant.
@@ -92,7 +92,7 @@ public struct LineDiagnosisInput: Sendable {
     public var billingVisible: Bool
     public var today: CalendarDay
 
-    public init(lineStatus: String, openFaultReports: [(id: Int64, status: String)], recentTrafficCount: Int, lastTrafficAt: Int64?,
+    public init(lineStatus: LineStatus, openFaultReports: [(id: Int64, status: String)], recentTrafficCount: Int, lastTrafficAt: Int64?,
                 trafficDays: Int = 7, overdueDueDays: [String], billingVisible: Bool = true, today: CalendarDay) {
         self.lineStatus = lineStatus; self.openFaultReports = openFaultReports; self.recentTrafficCount = recentTrafficCount
         self.lastTrafficAt = lastTrafficAt; self.trafficDays = trafficDays; self.overdueDueDays = overdueDueDays
@@ -108,12 +108,12 @@ public enum LineDiagnosis {
     public static func run(_ input: LineDiagnosisInput) -> [DiagnosisCheck] {
         var checks: [DiagnosisCheck] = []
         switch input.lineStatus {
-        case "active", "suspended":
+        case .active, .suspended:
             checks.append(DiagnosisCheck(id: "line_status", outcome: .ok, detail: "active"))
         default:
-            checks.append(DiagnosisCheck(id: "line_status", outcome: .fault, detail: "not_active", values: ["status": input.lineStatus]))
+            checks.append(DiagnosisCheck(id: "line_status", outcome: .fault, detail: "not_active", values: ["status": input.lineStatus.rawValue]))
         }
-        checks.append(input.lineStatus == "suspended"
+        checks.append(input.lineStatus == .suspended
                       ? DiagnosisCheck(id: "line_block", outcome: .fault, detail: "blocked")
                       : DiagnosisCheck(id: "line_block", outcome: .ok, detail: "not_blocked"))
         if let open = input.openFaultReports.first {

@@ -57,7 +57,7 @@ extension DemoDataGenerator {
                     diskUsedMb: Int64(Double(quota.disk) * Double(10 + random.next() % 85) / 100), diskQuotaMb: quota.disk,
                     trafficUsedMb: Int64(Double(quota.traffic) * Double(3 + random.next() % 70) / 100), trafficQuotaMb: quota.traffic,
                     mailboxes: Int64(1 + random.next() % UInt64(max(1, quota.mailboxes))), mailboxQuota: quota.mailboxes,
-                    phpVersion: HostingPolicy.phpVersions[1 + Int(random.next() % 3)], status: line.status == "active" ? "active" : "suspended",
+                    phpVersion: HostingPolicy.phpVersions[1 + Int(random.next() % 3)], status: line.status == .active ? .active : .suspended,
                     expiresOn: line.expiresOn ?? today.adding(months: 6).description, createdAt: now - 400 * 86_400)
                 record.id = try await transaction.insertHostingAccount(record)
                 hosted.append(record)
@@ -92,7 +92,7 @@ extension DemoDataGenerator {
                 var expiry = registered
                 while expiry <= today { expiry = expiry.adding(months: 12) }
                 try await transaction.insertDomain(DomainRecord(
-                    customerId: account.customerId, name: name, tld: String(name.split(separator: ".").last ?? "it"), status: "active",
+                    customerId: account.customerId, name: name, tld: String(name.split(separator: ".").last ?? "it"), status: .active,
                     registeredOn: registered.description, expiresOn: expiry.description, autoRenew: random.next() % 4 != 0,
                     createdAt: registered.startInstant))
             }

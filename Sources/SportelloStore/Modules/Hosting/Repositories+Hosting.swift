@@ -50,7 +50,7 @@ extension TenantTransaction {
         let due = issuedOn.adding(days: proformaDays).description
         let invoiceId = try await insertInvoice(InvoiceRecord(
             externalId: "PF-\(id)", customerId: order.customerId, number: proformaNumber, issuedOn: issuedOn.description, dueOn: due,
-            netCents: order.netCents, taxCents: order.taxCents, totalCents: order.totalCents, status: "unpaid"))
+            netCents: order.netCents, taxCents: order.taxCents, totalCents: order.totalCents, status: .unpaid))
         try await insertStatementEntry(StatementEntryRecord(customerId: order.customerId, invoiceId: invoiceId, bookedOn: issuedOn.description,
                                                             dueOn: due, description: "Proforma \(proformaNumber) – \(order.title)",
                                                             amountCents: order.totalCents, isOpen: true))
@@ -74,19 +74,19 @@ extension TenantTransaction {
     /// Orders whose pro-forma has been paid and that have not started yet, oldest first.
     public func paidOrdersAwaitingActivation(customerId: Int64) async throws -> [OrderRecord] {
         let waiting = try await all(select(.orders).column("*").where("customer_id", .equal, customerId)
-            .where("status", .equal, OrderStatus.awaitingPayment).orderBy("id"), as: OrderRecord.self)
+            .where("status", .equal, OrderStatus.awaitingPayment.rawValue).orderBy("id"), as: OrderRecord.self)
         let invoiceIds = waiting.compactMap(\.invoiceId)
         guard !invoiceIds.isEmpty else { return [] }
         let paid = try await select(.invoices).column("id").where("customer_id", .equal, customerId)
-            .where("id", .in, invoiceIds).where("status", .equal, "paid").all()
+            .where("id", .in, invoiceIds).where("status", .equal, InvoiceStatus.paid.rawValue).all()
         let paidIds = Set(try paid.map { try $0.decode(column: "id", as: Int64.self) })
         return waiting.filter { $0.invoiceId.map(paidIds.contains) ?? false }
     }
 
     /// Marks an awaiting order active (only once: false when someone else already did).
     public func markOrderActive(id: Int64, customerId: Int64, on day: String) async throws -> Bool {
-        let claimed = try await update(.orders).set("status", to: OrderStatus.active).set("activated_on", to: day)
-            .where("id", .equal, id).where("customer_id", .equal, customerId).where("status", .equal, OrderStatus.awaitingPayment)
+        let claimed = try await update(.orders).set("status", to: OrderStatus.active.rawValue).set("activated_on", to: day)
+            .where("id", .equal, id).where("customer_id", .equal, customerId).where("status", .equal, OrderStatus.awaitingPayment.rawValue)
             .returning("id").all()
         return !claimed.isEmpty
     }
@@ -181,9 +181,9 @@ extension TenantTransaction {
 
     /// Starts a paid domain registration: active from `day` for `years`.
     public func activateDomain(orderId: Int64, customerId: Int64, on day: CalendarDay, years: Int) async throws {
-        try await update(.domains).set("status", to: "active").set("registered_on", to: day.description)
+        try await update(.domains).set("status", to: DomainStatus.active.rawValue).set("registered_on", to: day.description)
             .set("expires_on", to: day.adding(months: 12 * years).description)
-            .where("order_id", .equal, orderId).where("customer_id", .equal, customerId).where("status", .equal, "pending").run()
+            .where("order_id", .equal, orderId).where("customer_id", .equal, customerId).where("status", .equal, DomainStatus.pending.rawValue).run()
     }
 }
 

@@ -114,7 +114,7 @@ extension DemoDataGenerator {
                         maintenancePlan: premium ? "Assistenza Smartphone Premium (sostituzione in 24 ore)" : nil,
                         maintenanceInterventions: interventions, maintenanceInterventionsUsed: min(interventions, Int64(random.next() % 2)),
                         maintenanceExpiresOn: premium ? purchased.adding(months: 24).description : nil,
-                        status: index == 0 && random.next() % 8 == 0 ? "blocked" : "active"))
+                        status: index == 0 && random.next() % 8 == 0 ? .blocked : .active))
                 case "fixed_line":
                     let model = ["ZTE H388X", "Sercomm FG1000R", "Huawei OptiXstar HG8145X6"][Int(random.next() % 3)]
                     let serial = "\(model.prefix(2).uppercased())\(String(format: "%010d", Int(random.next() % 10_000_000_000)))"

@@ -79,7 +79,7 @@ extension DemoDataGenerator {
                     kind: "fixed_line", identifier: "02\(String(format: "%07d", Int(random.next() % 10_000_000)))",
                     offer: "Fibra 2.5 Giga Pro", site: [customer.street, customer.city].compactMap { $0 }.joined(separator: ", "),
                     requestedOn: requested.description, expectedOn: requested.adding(days: 30).description, progress: 100,
-                    stage: LineActivationStage.completed.rawValue, status: "completed", updatedAt: requested.adding(days: 28).startInstant,
+                    stage: LineActivationStage.completed.rawValue, status: .completed, updatedAt: requested.adding(days: 28).startInstant,
                     completedOn: requested.adding(days: 28).description))
             }
         }
@@ -120,7 +120,7 @@ extension DemoDataGenerator {
                 try await transaction.insertAutomaticRecharge(AutomaticRechargeRecord(
                     customerId: account.customerId, lineId: sims[1], mode: "monthly", amountCents: 1_500,
                     dayOfMonth: Int64(1 + random.next() % 28), paymentMethod: "invoice",
-                    status: random.next() % 2 == 0 ? "active" : "suspended",
+                    status: random.next() % 2 == 0 ? .active : .suspended,
                     createdAt: created + 3_600, updatedAt: created + 7_200, createdByUserId: account.users.first))
             }
         }

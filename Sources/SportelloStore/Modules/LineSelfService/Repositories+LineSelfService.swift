@@ -40,7 +40,7 @@ extension TenantTransaction {
     /// The customer's activations, oldest request first; only those still in progress unless `includeFinished`.
     public func lineActivations(customerId: Int64, includeFinished: Bool = false) async throws -> [LineActivationRecord] {
         var builder = select(.lineActivations).column("*").where("customer_id", .equal, customerId)
-        if !includeFinished { builder = builder.where("status", .equal, "in_progress") }
+        if !includeFinished { builder = builder.where("status", .equal, LineActivationStatus.inProgress.rawValue) }
         return try await all(builder.orderBy("requested_on").orderBy("id"), as: LineActivationRecord.self)
     }
 
@@ -65,7 +65,7 @@ extension TenantTransaction {
     public func advanceLineActivation(id: Int64, stage: LineActivationStage, progress: Int64? = nil, expectedOn: String? = nil,
                                       actorUserId: Int64? = nil, subscription: LineActivationSubscription?) async throws -> LineActivationChange {
         guard let before = try await lineActivation(id: id) else { throw StoreError(.notFound, "no line activation \(id)") }
-        guard before.status == "in_progress" else { throw StoreError(.conflict, "line activation \(id) is already \(before.status)") }
+        guard before.status == .inProgress else { throw StoreError(.conflict, "line activation \(id) is already \(before.status.rawValue)") }
         var after = before
         let percent = stage == .completed ? 100 : (progress ?? (stage == .cancelled ? before.progress : stage.typicalProgress))
         guard (0...100).contains(percent) else { throw StoreError(.invalidInput, "progress must be between 0 and 100, not \(percent)") }
@@ -77,8 +77,8 @@ extension TenantTransaction {
         after.progress = percent
         after.updatedAt = now
         switch stage {
-        case .completed: after.status = "completed"; after.completedOn = CalendarDay(instant: now).description
-        case .cancelled: after.status = "cancelled"
+        case .completed: after.status = .completed; after.completedOn = CalendarDay(instant: now).description
+        case .cancelled: after.status = .cancelled
         default: break
         }
         var change = LineActivationChange(before: before, after: after, notifiedUserIds: [])
@@ -101,7 +101,7 @@ extension TenantTransaction {
     /// e-mail channel on (their saved choice, else the rule's default).
     public func activationSubscribers(customerId: Int64, subscription: LineActivationSubscription) async throws -> [UserRecord] {
         let users = try await users(customerId: customerId)
-            .filter { $0.status == "active" && !($0.email ?? "").isEmpty && subscription.mayReceive($0) }
+            .filter { $0.status == .active && !($0.email ?? "").isEmpty && subscription.mayReceive($0) }
         let ids = users.compactMap(\.id)
         guard !ids.isEmpty else { return [] }
         let saved = try await all(select(.notificationPreferences).column("*").where("rule", .equal, subscription.rule)
@@ -174,7 +174,7 @@ extension TenantTransaction {
     /// The customer's automatic recharges, newest first; cancelled ones only with `includeCancelled`.
     public func automaticRecharges(customerId: Int64, includeCancelled: Bool = false) async throws -> [AutomaticRechargeRecord] {
         var builder = select(.automaticRecharges).column("*").where("customer_id", .equal, customerId)
-        if !includeCancelled { builder = builder.where("status", .notEqual, "cancelled") }
+        if !includeCancelled { builder = builder.where("status", .notEqual, AutomaticRechargeStatus.cancelled.rawValue) }
         return try await all(builder.orderBy("created_at", .descending).orderBy("id", .descending), as: AutomaticRechargeRecord.self)
     }
 
@@ -186,7 +186,7 @@ extension TenantTransaction {
     /// The line's automatic recharge that is not cancelled (a SIM has at most one), if any.
     public func liveAutomaticRecharge(lineId: Int64, customerId: Int64) async throws -> AutomaticRechargeRecord? {
         try await first(select(.automaticRecharges).column("*").where("line_id", .equal, lineId).where("customer_id", .equal, customerId)
-            .where("status", .notEqual, "cancelled").orderBy("id", .descending), as: AutomaticRechargeRecord.self)
+            .where("status", .notEqual, AutomaticRechargeStatus.cancelled.rawValue).orderBy("id", .descending), as: AutomaticRechargeRecord.self)
     }
 
     public func updateAutomaticRecharge(_ recharge: AutomaticRechargeRecord) async throws {

@@ -106,7 +106,7 @@ extension DemoDataGenerator {
             for run in 0..<Int(1 + random.next() % 2) {
                 let at = today.adding(days: -(10 + run * 25 + Int(random.next() % 5))).startInstant + Int64(8 * 3600 + random.next() % 32_000)
                 let checks = LineDiagnosis.run(LineDiagnosisInput(
-                    lineStatus: "active", openFaultReports: [], recentTrafficCount: Int(10 + random.next() % 30),
+                    lineStatus: .active, openFaultReports: [], recentTrafficCount: Int(10 + random.next() % 30),
                     lastTrafficAt: at - Int64(random.next() % 20_000), overdueDueDays: [], today: CalendarDay(instant: at)))
                 try await transaction.insertLineDiagnosis(LineDiagnosisRecord(
                     customerId: account.customerId, lineId: line.id, userId: account.users.first, runAt: at,

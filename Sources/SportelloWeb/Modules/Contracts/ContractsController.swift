@@ -20,7 +20,7 @@ struct ContractsController {
         "ContractList": .object(["contracts": .array(.reference("Contract"))], required: ["contracts"]),
         "Contract": .object([
             "id": .integer, "code": .string(), "offer": .string(), "kind": .string(),
-            "status": .enumeration(["active", "suspended", "terminated", "pending"]),
+            "status": .enumeration(ContractStatus.allCases.map(\.rawValue)),
             "starts_on": .string(format: "date"), "expires_on": .nullable(.string(format: "date")),
             "lines": .array(.object(["id": .integer, "kind": .string(), "identifier": .string(), "description": .nullable(.string()),
                                      "status": .string(), "activated_on": .nullable(.string(format: "date")),
@@ -84,11 +84,11 @@ struct ContractsController {
             return result
         }
         return rows.map { contract, lines, services in
-            ContractView(id: contract.id ?? 0, code: contract.code, offer: contract.offer, kind: contract.kind, status: contract.status,
+            ContractView(id: contract.id ?? 0, code: contract.code, offer: contract.offer, kind: contract.kind, status: contract.status.rawValue,
                          startsOn: contract.startsOn, expiresOn: contract.expiresOn,
                          lines: lines.map { .init(id: $0.id ?? 0, kind: $0.kind, identifier: $0.identifier, description: $0.description,
-                                                  status: $0.status, activatedOn: $0.activatedOn, expiresOn: $0.expiresOn) },
-                         services: services.map { .init(id: $0.id ?? 0, name: $0.name, status: $0.status, lineId: $0.lineId,
+                                                  status: $0.status.rawValue, activatedOn: $0.activatedOn, expiresOn: $0.expiresOn) },
+                         services: services.map { .init(id: $0.id ?? 0, name: $0.name, status: $0.status.rawValue, lineId: $0.lineId,
                                                         monthlyFee: API.Money($0.monthlyFeeCents), expiresOn: $0.expiresOn) })
         }
     }

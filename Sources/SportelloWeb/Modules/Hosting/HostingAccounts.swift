@@ -22,7 +22,7 @@ extension HostingController {
             "id": .integer, "domain": .string(), "plan_code": .string(), "plan": .string(), "server": .string(), "username": .string(),
             "disk_used_mb": .integer, "disk_quota_mb": .integer, "traffic_used_mb": .integer, "traffic_quota_mb": .integer,
             "mailboxes": .integer, "mailbox_quota": .integer, "php_version": .string(), "php_versions": .array(.string()),
-            "status": .enumeration(["active", "suspended", "expired"]), "expires_on": .string(format: "date"), "blocked_addresses": .integer,
+            "status": .enumeration(HostingAccountStatus.allCases.map(\.rawValue)), "expires_on": .string(format: "date"), "blocked_addresses": .integer,
         ], required: ["id", "domain", "plan", "server", "disk_used_mb", "disk_quota_mb", "traffic_used_mb", "traffic_quota_mb",
                       "mailboxes", "mailbox_quota", "php_version", "php_versions", "status", "expires_on"]),
         "HostingAccountList": .object(["accounts": .array(.reference("HostingAccount"))], required: ["accounts"]),
@@ -144,7 +144,7 @@ extension HostingController {
                                username: account.username, diskUsedMb: account.diskUsedMb, diskQuotaMb: account.diskQuotaMb,
                                trafficUsedMb: account.trafficUsedMb, trafficQuotaMb: account.trafficQuotaMb, mailboxes: account.mailboxes,
                                mailboxQuota: account.mailboxQuota, phpVersion: account.phpVersion, phpVersions: HostingPolicy.phpVersions,
-                               status: account.status, expiresOn: account.expiresOn,
+                               status: account.status.rawValue, expiresOn: account.expiresOn,
                                blockedAddresses: blocks.filter { $0.hostingAccountId == account.id }.count)
         }
     }
@@ -161,7 +161,7 @@ extension HostingController {
             throw PortalError.invalid([problem("php_version", version == nil ? "required" : "invalid", "hosting.error.php_version", context,
                                                ["versions": HostingPolicy.phpVersions.joined(separator: ", ")])])
         }
-        guard account.status == "active" else { throw PortalError.conflict(string("hosting.error.not_active", context)) }
+        guard account.status == .active else { throw PortalError.conflict(string("hosting.error.not_active", context)) }
         guard account.phpVersion != version else { return account }
         let previous = account.phpVersion
         let domain = account.domain
@@ -219,7 +219,7 @@ extension HostingController {
                     phpVersion: account.phpVersion,
                     phpVersions: account.phpVersions.map { .init(value: $0, selected: $0 == account.phpVersion) },
                     status: label("hosting.status", account.status, context), statusClass: account.status,
-                    active: account.status == "active", expires: Formatting.day(account.expiresOn),
+                    active: account.status == HostingAccountStatus.active.rawValue, expires: Formatting.day(account.expiresOn),
                     blocked: account.blockedAddresses, hasBlocked: account.blockedAddresses > 0 && mayUnblock,
                     phpError: account.id == failedAccount ? phpError : nil)
             },

@@ -10,10 +10,10 @@ struct HostingController {
     let services: PortalServices
 
     enum Feature {
-        static let buy = "services.buy"
+        static let buy = PlaceOrder.productFeature
         static let hosting = "hosting.manage"
         static let unblock = "hosting.unblock_ip"
-        static let domains = "domains.register"
+        static let domains = PlaceOrder.domainFeature
         /// Tunda's knowledge base and Unidata's online help: one page, one feature per tenant.
         static let help = ["knowledge_base.view", "help.view"]
     }
@@ -72,6 +72,11 @@ struct HostingController {
         let key = "\(prefix).\(value)"
         let text = context.tenant.theme.text(key, locale: context.locale)
         return text == key ? value : text
+    }
+
+    /// The label of a status (or any other value of a fixed set) under `prefix`.
+    func label<Value: RawRepresentable>(_ prefix: String, _ value: Value, _ context: UserContext) -> String where Value.RawValue == String {
+        label(prefix, value.rawValue, context)
     }
 
     /// A count's text, from `<key>_one` when the count is 1 (`1 anno`, `3 anni`).

@@ -20,7 +20,7 @@ extension HostingController {
 
     static let domainSchemas: [String: JSONSchema] = [
         "Domain": .object([
-            "id": .integer, "name": .string(), "extension": .string(), "status": .enumeration(["pending", "active", "expired"]),
+            "id": .integer, "name": .string(), "extension": .string(), "status": .enumeration(DomainStatus.allCases.map(\.rawValue)),
             "registered_on": .nullable(.string(format: "date")), "expires_on": .nullable(.string(format: "date")), "auto_renew": .boolean,
         ], required: ["id", "name", "extension", "status", "auto_renew"]),
         "DomainExtension": .object(["extension": .string(), "description": .nullable(.string()), "yearly_price": .reference("Money")],
@@ -91,8 +91,11 @@ extension HostingController {
         }
         group.get(Routes.domainAvailability.api) { request, context in
             try context.require(page: Self.domainsPage)
-            return API.json(try await availability(query(request, "name") ?? "", context: context)
-                .view(simulatedLabel: string("hosting.domains.simulated", context)))
+            let check = try await availability(query(request, "name") ?? "", context: context)
+            return API.json(DomainAvailability(name: check.name, available: check.problem == nil, reason: check.problem?.code,
+                                               yearlyPrice: check.price.map { API.Money($0) },
+                                               years: check.problem == nil ? HostingPolicy.registrationYears.map { $0 } : [],
+                                               simulatedLabel: string("hosting.domains.simulated", context)))
         }
         group.post(Routes.domains.api) { request, context in
             let body = try await API.decode(DomainOrderRequest.self, from: request, context: context)
@@ -109,7 +112,7 @@ extension HostingController {
     }
 
     func domainView(_ domain: DomainRecord) -> DomainView {
-        DomainView(id: domain.id ?? 0, name: domain.name, extension: domain.tld, status: domain.status, registeredOn: domain.registeredOn,
+        DomainView(id: domain.id ?? 0, name: domain.name, extension: domain.tld, status: domain.status.rawValue, registeredOn: domain.registeredOn,
                    expiresOn: domain.expiresOn, autoRenew: domain.autoRenew)
     }
 
@@ -125,89 +128,18 @@ extension HostingController {
         }
     }
 
-    /// The outcome of an availability check: the normalised name, the extension's price, or why it cannot be registered.
-    struct Check {
-        var name: String
-        var price: Int64?
-        var problem: FieldProblem?
-        var reason: String? { problem?.code }
-        func view(simulatedLabel: String) -> DomainAvailability {
-            DomainAvailability(name: name, available: problem == nil, reason: reason, yearlyPrice: price.map { API.Money($0) },
-                               years: problem == nil ? HostingPolicy.registrationYears.map { $0 } : [], simulatedLabel: simulatedLabel)
-        }
+    /// The availability check of `typed` for the signed-in customer (`DomainCheck`).
+    func availability(_ typed: String, context: UserContext) async throws -> DomainCheck {
+        let type = context.customer.customerType
+        let tenant = context.tenant.served
+        return try await read(context) { try await DomainCheck.run(typed, customerType: type, tenant: tenant, in: $0) }
     }
 
-    /// A clearly labelled demo list: names everybody knows are registered, under any extension. Until a
-    /// registry lookup is connected, these (and this portal's own domains) are the only names the check
-    /// knows to be taken; every answer says the check is a demo.
-    static let wellKnownRegisteredLabels: Set<String> = [
-        "google", "youtube", "gmail", "facebook", "instagram", "whatsapp", "amazon", "apple", "microsoft", "bing", "yahoo",
-        "wikipedia", "twitter", "linkedin", "netflix", "tiktok", "paypal", "ebay", "booking", "zalando", "spotify",
-        "repubblica", "corriere", "gazzetta", "ilsole24ore", "ansa", "rai", "mediaset", "poste", "posteitaliane", "inps",
-        "agenziaentrate", "governo", "tim", "telecomitalia", "windtre", "wind", "vodafone", "iliad", "fastweb", "enel", "eni",
-        "aruba", "register", "tunda", "unidata", "unogas", "unicredit", "intesasanpaolo", "trenitalia", "italo", "alitalia", "ita-airways",
-    ]
-
-    func availability(_ typed: String, context: UserContext) async throws -> Check {
-        switch DomainName.normalize(typed) {
-        case .failure(let reason):
-            return Check(name: typed.trimmingCharacters(in: .whitespacesAndNewlines), problem: problem("name", reason.rawValue, "hosting.error.domain.\(reason.rawValue)", context))
-        case .success(let parsed):
-            let day = today.description
-            let type = context.customer.customerType
-            let (ext, taken) = try await read(context) { transaction in
-                (try await transaction.catalogItems(kind: "domain_extension", availableOn: day, to: type).first { $0.code == parsed.extension },
-                 try await transaction.domainTaken(parsed.name))
-            }
-            guard let ext else {
-                return Check(name: parsed.name, problem: problem("name", "unsupported_extension", "hosting.error.domain.unsupported_extension", context,
-                                                                 ["extension": ".\(parsed.extension)"]))
-            }
-            if taken || Self.wellKnownRegisteredLabels.contains(parsed.label) {
-                return Check(name: parsed.name, price: ext.priceCents, problem: problem("name", "taken", "hosting.error.domain.taken", context, ["domain": parsed.name]))
-            }
-            return Check(name: parsed.name, price: ext.priceCents)
-        }
-    }
-
+    /// Orders a domain through `PlaceOrder`, the title in the reader's language; every problem at once (422).
     func placeDomainOrder(_ request: DomainOrderRequest, context: UserContext) async throws -> OrderRecord {
         try context.require(page: Self.domainsPage)
-        try context.require(Feature.domains)
-        let check = try await availability(request.name ?? "", context: context)
-        var problems = check.problem.map { [$0] } ?? []
-        let years = request.years ?? 1
-        if !HostingPolicy.registrationYears.contains(years) {
-            problems.append(problem("years", "invalid", "hosting.error.years", context))
-        }
-        guard problems.isEmpty, let price = check.price else { throw PortalError.invalid(problems) }
-        let customerId = context.customer.id ?? 0
-        let net = price * years
-        let tld = String(check.name.split(separator: ".", maxSplits: 1).last ?? "")
-        let draft = OrderRecord(customerId: customerId, userId: context.user.id, number: "", kind: "domain", itemCode: tld,
-                                title: string("hosting.domains.order_title", context, ["domain": check.name]), target: check.name,
-                                billingPeriod: "year", quantity: years, netCents: net, taxCents: HostingPolicy.tax(on: net),
-                                totalCents: net + HostingPolicy.tax(on: net), createdAt: now)
-        let issued = today
-        let userId = context.user.id
-        let createdAt = now
-        let name = check.name
-        do {
-            return try await write(context) { transaction in
-                // Checked again inside the transaction; the unique name settles a race between two customers.
-                guard !(try await transaction.domainTaken(name)) else { throw DomainTaken() }
-                let order = try await transaction.placeOrder(draft, issuedOn: issued, proformaDays: HostingPolicy.proformaDays)
-                try await transaction.insertDomain(DomainRecord(customerId: customerId, orderId: order.id, name: name, tld: tld,
-                                                                status: "pending", autoRenew: true, createdAt: createdAt))
-                try await transaction.audit("domain.ordered", actorUserId: userId, targetKind: "order", targetId: String(order.id ?? 0),
-                                            detail: "\(order.number) \(name) \(years)y total_cents=\(order.totalCents)")
-                return order
-            }
-        } catch is DomainTaken {
-            throw PortalError.invalid([problem("name", "taken", "hosting.error.domain.taken", context, ["domain": check.name])])
-        }
+        return try await place(.domain(name: request.name ?? "", years: request.years, locale: context.locale), context: context)
     }
-
-    private struct DomainTaken: Error {}
 
     func setAutoRenew(domainId: Int64, on: Bool, context: UserContext) async throws -> DomainRecord {
         try context.require(page: Self.domainsPage)
@@ -251,8 +183,8 @@ extension HostingController {
         var model = DomainsPage(
             domains: domains.map { domain in
                 .init(id: domain.id ?? 0, name: domain.name, status: label("hosting.domains.status", domain.status, context),
-                      statusClass: domain.status, registered: Formatting.day(domain.registeredOn), expires: Formatting.day(domain.expiresOn),
-                      autoRenew: domain.autoRenew, editable: domain.status != "pending")
+                      statusClass: domain.status.rawValue, registered: Formatting.day(domain.registeredOn), expires: Formatting.day(domain.expiresOn),
+                      autoRenew: domain.autoRenew, editable: domain.status != .pending)
             },
             hasDomains: !domains.isEmpty,
             extensions: extensions.map { .init(name: $0.title, description: $0.description ?? "",

@@ -30,7 +30,7 @@ extension HostingController {
             "id": .integer, "number": .string(), "kind": .enumeration(["product", "domain"]), "item_code": .string(), "title": .string(),
             "target": .nullable(.string()), "quantity": .integer, "billing_period": .nullable(.string()),
             "net": .reference("Money"), "tax": .reference("Money"), "total": .reference("Money"),
-            "status": .enumeration(OrderStatus.all), "created_at": .string(format: "date-time"), "activated_on": .nullable(.string(format: "date")),
+            "status": .enumeration(OrderStatus.allCases.map(\.rawValue)), "created_at": .string(format: "date-time"), "activated_on": .nullable(.string(format: "date")),
             "proforma": .nullable(.object(["id": .integer, "number": .string(), "status": .string(), "due_on": .string(format: "date"),
                                            "href": .string()], required: ["id", "number", "status", "due_on", "href"])),
         ], required: ["id", "number", "kind", "item_code", "title", "quantity", "net", "tax", "total", "status", "created_at"]),
@@ -138,68 +138,37 @@ extension HostingController {
 
     func orderView(_ order: OrderRecord, proformas: [Int64: InvoiceRecord], context: UserContext) -> OrderView {
         let proforma = order.invoiceId.flatMap { id in proformas[id].map { (id, $0) } }.map { id, invoice in
-            OrderView.Proforma(id: id, number: invoice.number, status: invoice.status, dueOn: invoice.dueOn, href: Routes.invoice.api.path(id))
+            OrderView.Proforma(id: id, number: invoice.number, status: invoice.status.rawValue, dueOn: invoice.dueOn, href: Routes.invoice.api.path(id))
         }
         let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(order.createdAt)))
         return OrderView(id: order.id ?? 0, number: order.number, kind: order.kind, itemCode: order.itemCode, title: order.title,
                          target: order.target, quantity: order.quantity, billingPeriod: order.billingPeriod,
                          net: API.Money(order.netCents), tax: API.Money(order.taxCents), total: API.Money(order.totalCents),
-                         status: order.status, createdAt: created, activatedOn: order.activatedOn, proforma: proforma)
+                         status: order.status.rawValue, createdAt: created, activatedOn: order.activatedOn, proforma: proforma)
     }
 
     // MARK: Ordering
 
-    /// Validates and records a product order with its pro-forma; every problem at once (422), 404 for an unknown product.
+    /// Orders a product through `PlaceOrder`: 404 for a product not on sale, every problem at once (422).
     func placeProductOrder(_ request: ProductOrderRequest, context: UserContext) async throws -> OrderRecord {
         try context.require(page: Self.shop)
-        try context.require(Feature.buy)
-        guard let product = try await availableProducts(context).first(where: { $0.code == request.productCode }) else {
-            throw PortalError.notFound
-        }
-        let details = HostingProductDetails(product)
-        let customerId = context.customer.id ?? 0
-        let accounts = try await read(context) { try await $0.hostingAccounts(customerId: customerId) }
-        var problems: [FieldProblem] = []
-        var target: String?
-        switch details.needs {
-        case "domain":
-            switch DomainName.normalize(request.domain ?? "") {
-            case .success(let name):
-                target = name.name
-                if details.isHostingPlan, accounts.contains(where: { $0.domain == name.name }) {
-                    problems.append(problem("domain", "already_hosted", "hosting.error.already_hosted", context, ["domain": name.name]))
-                }
-            case .failure(let reason):
-                problems.append(problem("domain", reason.rawValue, "hosting.error.domain.\(reason.rawValue)", context))
+        return try await place(.product(code: request.productCode, domain: request.domain, hostingAccountId: request.hostingAccountId,
+                                        quantity: request.quantity), context: context)
+    }
+
+    /// Places an order through the `PlaceOrder` use case, its refusals as HTTP answers: 403 when the role may not
+    /// order that, 404 for a product not on sale, 422 with the problems next to their fields.
+    func place(_ input: PlaceOrder.Input, context: UserContext) async throws -> OrderRecord {
+        do {
+            return try await PlaceOrder(services: services.application)(tenant: context.tenant.served, acting: context.acting, input)
+        } catch let refusal as UseCaseRefusal {
+            switch refusal.code {
+            case "invalid": throw PortalError.invalid(refusal.problems)
+            case "forbidden":
+                if case .domain = input { throw PortalError.forbidden(feature: Feature.domains) }
+                throw PortalError.forbidden(feature: Feature.buy)
+            default: throw PortalError.notFound
             }
-        case "hosting":
-            if let account = accounts.first(where: { $0.id == request.hostingAccountId && $0.status == "active" }) {
-                target = account.domain
-            } else {
-                let code = request.hostingAccountId == nil ? "required" : "invalid"
-                problems.append(problem("hosting_account_id", code, "hosting.error.hosting_account", context))
-            }
-        default:
-            break
-        }
-        let quantities = HostingProductDetails.quantities(for: product.billingPeriod)
-        let quantity = request.quantity ?? quantities[0]
-        if !quantities.contains(quantity) {
-            problems.append(problem("quantity", "invalid", "hosting.error.quantity", context))
-        }
-        guard problems.isEmpty else { throw PortalError.invalid(problems) }
-        let net = (product.priceCents ?? 0) * quantity
-        let draft = OrderRecord(customerId: customerId, userId: context.user.id, number: "", kind: "product", itemCode: product.code,
-                                title: product.title, target: target, billingPeriod: product.billingPeriod, quantity: quantity,
-                                netCents: net, taxCents: HostingPolicy.tax(on: net), totalCents: net + HostingPolicy.tax(on: net),
-                                createdAt: now)
-        let issued = today
-        let userId = context.user.id
-        return try await write(context) { transaction in
-            let order = try await transaction.placeOrder(draft, issuedOn: issued, proformaDays: HostingPolicy.proformaDays)
-            try await transaction.audit("order.created", actorUserId: userId, targetKind: "order", targetId: String(order.id ?? 0),
-                                        detail: "\(order.number) \(order.itemCode) x\(order.quantity) \(order.target ?? "") total_cents=\(order.totalCents)")
-            return order
         }
     }
 
@@ -282,7 +251,7 @@ extension HostingController {
         guard let product = try await availableProducts(context).first(where: { $0.code == code }) else { throw PortalError.notFound }
         let details = HostingProductDetails(product)
         let customerId = context.customer.id ?? 0
-        let accounts = try await read(context) { try await $0.hostingAccounts(customerId: customerId) }.filter { $0.status == "active" }
+        let accounts = try await read(context) { try await $0.hostingAccounts(customerId: customerId) }.filter { $0.status == .active }
         let chosenQuantity = form?.value("quantity").flatMap { Int64($0) } ?? HostingProductDetails.quantities(for: product.billingPeriod)[0]
         let chosenAccount = form?.value("hosting_account_id").flatMap { Int64($0) }
         let price = product.priceCents ?? 0
@@ -327,11 +296,11 @@ extension HostingController {
                     number: order.number, date: Formatting.date(order.createdAt, locale: context.locale), title: order.title,
                     quantity: counted(order.billingPeriod == "month" ? "hosting.order.months_short" : "hosting.order.years_short", order.quantity, context),
                     total: money(order.totalCents, context),
-                    status: label("hosting.order.status", order.status, context), statusClass: order.status)
+                    status: label("hosting.order.status", order.status, context), statusClass: order.status.rawValue)
                 if let proforma = order.invoiceId.flatMap({ proformas[$0] }), let id = proforma.id {
                     row.proformaNumber = proforma.number
                     if mayView { row.proformaHref = Routes.invoice.path(id) }
-                    if mayPay && proforma.status != "paid" && order.status == OrderStatus.awaitingPayment { row.payHref = Routes.invoicePay.path(id) }
+                    if mayPay && proforma.status != .paid && order.status == .awaitingPayment { row.payHref = Routes.invoicePay.path(id) }
                 }
                 row.activated = order.activatedOn.map { Formatting.day($0) }
                 if let target = order.target, !order.title.contains(target) { row.target = target }

@@ -43,9 +43,9 @@ enum InvoiceState: String, CaseIterable {
     case paid, unpaid, overdue, partiallyPaid = "partially_paid"
 
     init(_ invoice: InvoiceRecord, today: CalendarDay) {
-        if invoice.status == "paid" { self = .paid }
+        if invoice.status == .paid { self = .paid }
         else if invoice.dueOn < today.description { self = .overdue }
-        else if invoice.status == "partially_paid" { self = .partiallyPaid }
+        else if invoice.status == .partiallyPaid { self = .partiallyPaid }
         else { self = .unpaid }
     }
 

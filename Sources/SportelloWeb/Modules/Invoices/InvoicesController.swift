@@ -274,7 +274,7 @@ struct InvoicesController {
     }
 
     private func amountDue(_ data: DetailData) -> Int64 {
-        guard data.invoice.status != "paid" else { return 0 }
+        guard data.invoice.status != .paid else { return 0 }
         return max(data.invoice.totalCents - data.payments.reduce(0) { $0 + $1.amountCents }, 0)
     }
 
@@ -436,7 +436,7 @@ struct InvoicesController {
     private func payPage(context: UserContext) async throws -> Response {
         try BillingFeatures.requireAny(BillingFeatures.pay, context)
         let data = try await loadDetail(context: context)
-        if data.invoice.status == "paid" { return Pages.redirect(afterPayment(data.invoice, notice: "already_paid", context: context)) }
+        if data.invoice.status == .paid { return Pages.redirect(afterPayment(data.invoice, notice: "already_paid", context: context)) }
         return payPage(data, context: context, form: nil, problems: [])
     }
 
@@ -468,7 +468,7 @@ struct InvoicesController {
         try BillingFeatures.requireAny(BillingFeatures.pay, context)
         let form = try await SubmittedForm.read(request, context: context)
         let data = try await loadDetail(context: context)
-        if data.invoice.status == "paid" { return Pages.redirect(afterPayment(data.invoice, notice: "already_paid", context: context)) }
+        if data.invoice.status == .paid { return Pages.redirect(afterPayment(data.invoice, notice: "already_paid", context: context)) }
         let card = CardDetails(holder: form["card_holder"], number: form["card_number"], expiry: form["card_expiry"], cvv: form["card_cvv"])
         switch try await attemptPayment(invoiceId: data.invoice.id ?? 0, card: card, context: context) {
         case .rejected(let problems):
@@ -726,7 +726,7 @@ struct InvoicesController {
         let id = try invoiceId(context)
         let invoice = try await loadInvoice(id, context: context)
         let views = makeViews(context)
-        if invoice.status == "paid" { return try await alreadyPaid(id, context: context) }
+        if invoice.status == .paid { return try await alreadyPaid(id, context: context) }
         let card = CardDetails(holder: body.cardHolder ?? "", number: body.cardNumber ?? "", expiry: body.cardExpiry ?? "", cvv: body.cardCvv ?? "")
         switch try await attemptPayment(invoiceId: id, card: card, context: context) {
         case .rejected(let problems):

@@ -1,11 +1,30 @@
 import Foundation
+import SportelloCore
 import SportelloStore
 
 extension PortalModule {
     static let invoices = PortalModule(
         id: "invoices",
+        capabilities: [.invoices, .statement],
         pages: InvoicesController.pages,
         apiOperations: InvoicesController.apiOperations,
         apiSchemas: InvoicesController.apiSchemas,
         routes: { services, group in InvoicesController(services: services).addRoutes(to: group) })
+}
+
+extension Capability {
+    static let invoices = Capability("invoices", "Invoices: list, detail, documents, payment.", [
+        .init("invoices.view", "List and open the customer's invoices (print and save included unless the tenant binds a download slot)."),
+        .init("invoices.detail", "The invoice's detail lines."),
+        .init("invoices.download", "Download, e-mail and print invoices, as a feature of its own."),
+        .init("invoices.call_detail", "The call detail attached to an invoice."),
+        .init("invoices.personal", "The user's own personal invoices (Dual Billing), apart from the company's."),
+        .init("invoices.pay", "Pay invoices online (a demo payment until a payment plugin is bound)."),
+        .init("proforma.pay", "Pay pro-forma invoices online (a demo payment until a payment plugin is bound)."),
+    ])
+
+    static let statement = Capability("statement", "The account statement: debits, credits, running balance; print and export.", [
+        .init("statements.view", "The account statement."),
+        .init("payments.view", "The payment status of the customer's documents."),
+    ])
 }

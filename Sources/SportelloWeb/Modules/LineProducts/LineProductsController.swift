@@ -205,6 +205,11 @@ struct LineProductsController {
         return text == "\(prefix).\(value)" ? value : text
     }
 
+    /// The label of a status (or any other value of a fixed set) under `prefix`.
+    func label<Value: RawRepresentable>(_ prefix: String, _ value: Value, context: UserContext) -> String where Value.RawValue == String {
+        label(prefix, value.rawValue, context: context)
+    }
+
     /// Giga with one decimal, in the locale's style (`12,5` / `12.5`).
     static func giga(_ value: Double, locale: String) -> String {
         let text = String(format: "%.1f", value)

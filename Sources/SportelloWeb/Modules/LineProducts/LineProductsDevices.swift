@@ -65,7 +65,7 @@ extension LineProductsController {
             if ownOnly && (line?.assignedUserId == nil || line?.assignedUserId != userId) { return nil }
             return DeviceView(
                 id: device.id ?? 0, kind: device.kind, brand: device.brand, model: device.model, identifierKind: device.identifierKind,
-                identifier: device.identifier, accountName: device.accountName, purchasedOn: device.purchasedOn, status: device.status,
+                identifier: device.identifier, accountName: device.accountName, purchasedOn: device.purchasedOn, status: device.status.rawValue,
                 line: line.map { .init(id: $0.id, identifier: $0.identifier) },
                 instalments: device.instalmentCount > 0
                     ? .init(count: device.instalmentCount, paid: min(device.instalmentsPaid, device.instalmentCount), left: device.instalmentsLeft,
@@ -129,7 +129,7 @@ extension LineProductsController {
                               expiresOn: maintenance.expiresOn.map { Formatting.day($0) }, expired: maintenance.expiresOn.map { $0 < today })
                     },
                     imeiBlockHref: imeiForm.flatMap { form in
-                        device.identifierKind == "imei" && device.status == "active" ? Routes.requestForm.path(form) : nil
+                        device.identifierKind == "imei" && device.status == DeviceStatus.active.rawValue ? Routes.requestForm.path(form) : nil
                     })
             },
             hasDevices: !devices.isEmpty)
@@ -153,7 +153,7 @@ extension LineProductsController {
 
     func simViews(context: UserContext) async throws -> [SimView] {
         try await simLines(context: context).map {
-            SimView(id: $0.line.id, identifier: $0.line.identifier, status: $0.line.status, iccid: $0.line.maskedICCID, sharePlan: $0.plan)
+            SimView(id: $0.line.id, identifier: $0.line.identifier, status: $0.line.status.rawValue, iccid: $0.line.maskedICCID, sharePlan: $0.plan)
         }
     }
 
@@ -218,7 +218,7 @@ extension LineProductsController {
         let model = SimsPageModel(
             sims: sims.map { sim in
                 .init(id: sim.line.id, identifier: sim.line.identifier,
-                      status: label("contracts.status", sim.line.status, context: context), statusClass: sim.line.status,
+                      status: label("contracts.status", sim.line.status, context: context), statusClass: sim.line.status.rawValue,
                       iccid: sim.line.maskedICCID, plan: sim.plan, description: sim.line.description)
             },
             hasSims: !sims.isEmpty)
@@ -241,7 +241,7 @@ extension LineProductsController {
         let theme = context.tenant.theme
         let locale = context.locale
         var model = SimPageModel(lineId: line.id, identifier: line.identifier,
-                                 status: label("contracts.status", line.status, context: context), statusClass: line.status,
+                                 status: label("contracts.status", line.status, context: context), statusClass: line.status.rawValue,
                                  iccid: line.maskedICCID)
         if let codes {
             if codes.pin != nil || codes.puk != nil {

@@ -137,7 +137,7 @@ extension LineProductsController {
                 var sims: [SharePlanView.Sim] = []
                 for line in shown {
                     let totals = try await transaction.prepaidCredit(lineId: line.id, customerId: customerId)
-                    sims.append(.init(lineId: line.id, identifier: line.identifier, status: line.status,
+                    sims.append(.init(lineId: line.id, identifier: line.identifier, status: line.status.rawValue,
                                       gigaUsed: SharePlanRules.giga(fromBytes: bytes[line.id] ?? 0),
                                       // A prepaid SIM stops at zero: traffic beyond its recharges is not credit owed.
                                       credit: totals.recharged > 0 ? API.Money(max(0, totals.recharged - totals.spent)) : nil))
@@ -150,10 +150,10 @@ extension LineProductsController {
                     gigaAllowance: plan.gigaAllowance, extraGiga: plan.extraGiga(in: month), totalGiga: total,
                     gigaUsed: SharePlanRules.giga(fromBytes: used),
                     usedPercent: total > 0 ? Int(min(999, used * 100 / (total * SharePlanRules.bytesPerGiga))) : 0,
-                    referentName: plan.referentName, referentPhone: plan.referentPhone, status: plan.status,
+                    referentName: plan.referentName, referentPhone: plan.referentPhone, status: plan.status.rawValue,
                     simCount: planLines.count, deviceCount: devices.filter { $0.lineId.map(lineIds.contains) ?? false }.count,
                     sims: sims,
-                    actions: manage && plan.status == "active" ? ["change_package", "change_referent", "buy_extra_giga", "move_sims"] : []))
+                    actions: manage && plan.status == .active ? ["change_package", "change_referent", "buy_extra_giga", "move_sims"] : []))
             }
             return ShareOverview(plans: views,
                                  packages: try await Self.offers(CatalogKind.package, customerType: customerType, day: day, in: transaction),
@@ -184,7 +184,7 @@ extension LineProductsController {
         let locale = context.locale
         return try await services.database.write(tenant: context.tenant.id, now: now) { transaction in
             guard var plan = try await transaction.sharePlan(id: planId, customerId: customerId) else { throw PortalError.notFound }
-            guard plan.status == "active" else {
+            guard plan.status == .active else {
                 throw PortalError.conflict(context.tenant.theme.text("products.error.package_not_active", locale: locale))
             }
             let lines = try await transaction.productLines(customerId: customerId)

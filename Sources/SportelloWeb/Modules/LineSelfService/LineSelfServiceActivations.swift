@@ -199,7 +199,7 @@ public enum LineActivationProgress {
                 ]
                 if let expected = activation.expectedOn { values["expected_on"] = Formatting.day(expected) }
                 if let site = activation.site { values["site"] = site }
-                if activation.status == "completed" { values["completed"] = "1" }
+                if activation.status == .completed { values["completed"] = "1" }
                 return try mail.compose(kind: "line_activation_progress", tenant: definition, locale: locale,
                                         recipient: user.email ?? "", values: values, createdAt: services.now)
             })

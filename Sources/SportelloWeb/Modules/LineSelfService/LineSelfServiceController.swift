@@ -109,7 +109,7 @@ struct LineSelfServiceController {
             "amount": .object(["cents": .integer, "currency": .string()]),
             "threshold": .nullable(.object(["cents": .integer, "currency": .string()])), "day_of_month": .nullable(.integer),
             "payment_method": .enumeration(["card", "invoice"]), "card_last_four": .nullable(.string()), "card_expiry": .nullable(.string()),
-            "status": .enumeration(["active", "suspended", "cancelled"]), "next_run_on": .nullable(.string(format: "date")),
+            "status": .enumeration(AutomaticRechargeStatus.allCases.map(\.rawValue)), "next_run_on": .nullable(.string(format: "date")),
             "created_at": .integer, "updated_at": .integer,
         ], required: ["id", "line_id", "identifier", "mode", "amount", "payment_method", "status", "created_at", "updated_at"]),
         "AutomaticRechargeRequest": .object([

@@ -57,7 +57,7 @@ extension LineSelfServiceController {
             (try await transaction.catalogItems(kind: "promotion", availableOn: today, to: customerType),
              try await transaction.lines(customerId: customerId))
         }
-        let usable = lines.filter { $0.status == "active" && may(Feature.promotions, on: $0, context: context) }
+        let usable = lines.filter { $0.status == .active && may(Feature.promotions, on: $0, context: context) }
         let care = context.tenant.definition.contacts?.customerCare
         return items.map { item in
             let details = PromotionDetails(item.data)

@@ -212,7 +212,7 @@ extension LineSelfServiceController {
         RechargeJSON(id: recharge.id ?? 0, lineId: recharge.lineId, identifier: identifier, mode: recharge.mode,
                      amount: API.Money(recharge.amountCents), threshold: recharge.thresholdCents.map { API.Money($0) },
                      dayOfMonth: recharge.dayOfMonth, paymentMethod: recharge.paymentMethod, cardLastFour: recharge.cardLastFour,
-                     cardExpiry: recharge.cardExpiry, status: recharge.status,
+                     cardExpiry: recharge.cardExpiry, status: recharge.status.rawValue,
                      nextRunOn: recharge.nextMonthlyRun(after: CalendarDay(instant: services.now))?.description,
                      createdAt: recharge.createdAt, updatedAt: recharge.updatedAt)
     }
@@ -302,7 +302,7 @@ extension LineSelfServiceController {
             guard may(Feature.automaticRecharges, on: line, context: context) else { throw PortalError.forbidden(feature: Feature.automaticRecharges) }
             if line.kind != "sim" {
                 problems.append(problem("line_id", "not_sim", "selfservice.recharges.error.not_sim", context: context))
-            } else if line.status != "active" {
+            } else if line.status != .active {
                 problems.append(problem("line_id", "not_active", "selfservice.recharges.error.not_active", context: context))
             } else if live != nil {
                 problems.append(problem("line_id", "already_set", "selfservice.recharges.error.already_set", context: context))
@@ -335,7 +335,7 @@ extension LineSelfServiceController {
     /// Changes an automatic recharge's settings (the SIM stays); the problems, or the changed record.
     func changeRecharge(_ id: Int64, _ input: RechargeInput, context: UserContext) async throws -> ([FieldProblem], AutomaticRechargeRecord?) {
         let (existing, _) = try await ownedRecharge(id, context: context)
-        guard existing.status != "cancelled" else { throw PortalError.conflict(t("selfservice.recharges.error.cancelled", context: context)) }
+        guard existing.status != .cancelled else { throw PortalError.conflict(t("selfservice.recharges.error.cancelled", context: context)) }
         if !input.lineText.isEmpty && input.lineId != existing.lineId {
             return ([problem("line_id", "immutable", "selfservice.recharges.error.line_immutable", context: context)], nil)
         }
@@ -359,16 +359,16 @@ extension LineSelfServiceController {
     func act(_ action: RechargeAction, on id: Int64, context: UserContext) async throws -> AutomaticRechargeRecord {
         var (record, _) = try await ownedRecharge(id, context: context)
         let allowed: Bool = switch action {
-        case .suspend: record.status == "active"
-        case .resume: record.status == "suspended"
-        case .cancel: record.status != "cancelled"
+        case .suspend: record.status == .active
+        case .resume: record.status == .suspended
+        case .cancel: record.status != .cancelled
         }
         guard allowed else { throw PortalError.conflict(t("selfservice.recharges.error.state_\(action.rawValue)", context: context)) }
         let now = services.now
         switch action {
-        case .suspend: record.status = "suspended"
-        case .resume: record.status = "active"
-        case .cancel: record.status = "cancelled"; record.cancelledAt = now
+        case .suspend: record.status = .suspended
+        case .resume: record.status = .active
+        case .cancel: record.status = .cancelled; record.cancelledAt = now
         }
         record.updatedAt = now
         let userId = context.user.id
@@ -428,11 +428,11 @@ extension LineSelfServiceController {
             RechargesPageModel.Recharge(
                 id: record.id ?? 0, identifier: identifiers[record.lineId] ?? "", describe: describe(record, context: context),
                 payment: paymentText(record, context: context),
-                status: t("selfservice.recharges.status.\(record.status)", context: context), statusClass: record.status,
-                active: record.status == "active", suspended: record.status == "suspended",
+                status: t("selfservice.recharges.status.\(record.status.rawValue)", context: context), statusClass: record.status.rawValue,
+                active: record.status == .active, suspended: record.status == .suspended,
                 nextRun: record.nextMonthlyRun(after: today).map { Formatting.day($0.description) })
         }
-        let free = sims.filter { $0.status == "active" && !covered.contains($0.id ?? 0) }
+        let free = sims.filter { $0.status == .active && !covered.contains($0.id ?? 0) }
         let model = RechargesPageModel(recharges: rows, hasRecharges: !rows.isEmpty,
                                        freeSims: free.map { .init(id: $0.id ?? 0, identifier: $0.identifier) }, hasFreeSims: !free.isEmpty,
                                        hasSims: !sims.isEmpty, notice: notice)
@@ -480,7 +480,7 @@ extension LineSelfServiceController {
         var model = RechargeFormModel(
             editing: existing != nil,
             action: existing.map { Routes.automaticRecharge.path($0.id ?? 0) } ?? Routes.automaticRecharges.path(),
-            sims: sims.filter { $0.status == "active" && !covered.contains($0.id ?? 0) }.map { sim in
+            sims: sims.filter { $0.status == .active && !covered.contains($0.id ?? 0) }.map { sim in
                 .init(id: sim.id ?? 0, identifier: sim.identifier, selected: String(sim.id ?? 0) == lineChoice)
             },
             modeThreshold: mode == "threshold", modeMonthly: mode == "monthly",

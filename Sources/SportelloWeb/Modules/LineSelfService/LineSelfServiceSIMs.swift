@@ -46,7 +46,7 @@ extension LineSelfServiceController {
             return API.json(SIMListJSON(
                 sims: overview.sims.map { sim in
                     let user = sim.assignedUserId.flatMap { overview.users[$0] }
-                    return SIMJSON(lineId: sim.id ?? 0, identifier: sim.identifier, status: sim.status,
+                    return SIMJSON(lineId: sim.id ?? 0, identifier: sim.identifier, status: sim.status.rawValue,
                                    employee: user.map { .init(userId: $0.id ?? 0, name: Self.userName($0)) },
                                    associatedSince: associatedSince(sim, history: overview.allHistory))
                 },
@@ -114,10 +114,10 @@ extension LineSelfServiceController {
     private func simsPage(_ overview: SIMOverview, selected: Int64?, context: UserContext) -> Response {
         let locale = context.locale
         let identifiers = Dictionary(uniqueKeysWithValues: overview.sims.map { ($0.id ?? 0, $0.identifier) })
-        func status(_ value: String) -> String {
-            let key = "contracts.status.\(value)"
+        func status(_ value: LineStatus) -> String {
+            let key = "contracts.status.\(value.rawValue)"
             let text = t(key, context: context)
-            return text == key ? value : text
+            return text == key ? value.rawValue : text
         }
         let model = SIMsPageModel(
             sims: overview.sims.map { sim in

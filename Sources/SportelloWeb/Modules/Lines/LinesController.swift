@@ -137,10 +137,10 @@ struct LinesController {
     private func actions(for line: LineRecord, context: UserContext) -> [String] {
         var actions: [String] = []
         if line.kind == "sim" && may(Feature.block, on: line, context: context) {
-            actions.append(line.status == "suspended" ? "unblock" : "block")
+            actions.append(line.status == .suspended ? "unblock" : "block")
         }
-        if line.kind == "sim" && line.status == "active" && may(Feature.recharge, on: line, context: context) { actions.append("recharge") }
-        if Feature.options.contains(where: { may($0, on: line, context: context) }) && line.status == "active" { actions.append("switch_options") }
+        if line.kind == "sim" && line.status == .active && may(Feature.recharge, on: line, context: context) { actions.append("recharge") }
+        if Feature.options.contains(where: { may($0, on: line, context: context) }) && line.status == .active { actions.append("switch_options") }
         return actions
     }
 
@@ -166,9 +166,9 @@ struct LinesController {
             return rows
         }
         return rows.map { line, lineServices, credit in
-            LineState(id: line.id ?? 0, identifier: line.identifier, kind: line.kind, status: line.status, credit: credit.map { API.Money($0) },
+            LineState(id: line.id ?? 0, identifier: line.identifier, kind: line.kind, status: line.status.rawValue, credit: credit.map { API.Money($0) },
                       actions: actions(for: line, context: context),
-                      services: lineServices.map { .init(id: $0.id ?? 0, name: $0.name, status: $0.status, monthlyFee: API.Money($0.monthlyFeeCents)) })
+                      services: lineServices.map { .init(id: $0.id ?? 0, name: $0.name, status: $0.status.rawValue, monthlyFee: API.Money($0.monthlyFeeCents)) })
         }
     }
 
@@ -212,7 +212,7 @@ struct LinesController {
         try await services.database.write(tenant: context.tenant.id, now: services.now) { transaction in
             var line = try await ownedLine(lineId, for: [Feature.block], context: context, in: transaction)
             guard line.kind == "sim" else { throw PortalError.conflict(context.tenant.theme.text("lines.error.not_sim", locale: context.locale)) }
-            let target = action == "block" ? "suspended" : "active"
+            let target: LineStatus = action == "block" ? .suspended : .active
             guard line.status != target else { return }
             line.status = target
             try await transaction.updateLine(line)
@@ -240,9 +240,9 @@ struct LinesController {
         let lastFour = card.lastFour
         try await services.database.write(tenant: context.tenant.id, now: now) { transaction in
             let line = try await ownedLine(lineId, for: [Feature.recharge], context: context, in: transaction)
-            guard line.status == "active" else { throw PortalError.conflict(context.tenant.theme.text("lines.error.not_active", locale: context.locale)) }
+            guard line.status == .active else { throw PortalError.conflict(context.tenant.theme.text("lines.error.not_active", locale: context.locale)) }
             let id = try await transaction.insertRecharge(RechargeRecord(customerId: customerId, lineId: lineId, rechargedAt: now,
-                                                                         amountCents: amount * 100, channel: "online_card", status: "completed",
+                                                                         amountCents: amount * 100, channel: "online_card", status: .completed,
                                                                          simulated: true))
             try await transaction.audit("line.recharged", actorUserId: userId, targetKind: "line", targetId: String(lineId),
                                         detail: "recharge \(id), \(amount) EUR, card ending \(lastFour), simulated=true")
@@ -258,8 +258,8 @@ struct LinesController {
         try await services.database.write(tenant: context.tenant.id, now: services.now) { transaction in
             let line = try await ownedLine(lineId, for: Feature.options, context: context, in: transaction)
             guard var service = try await transaction.services(lineId: lineId).first(where: { $0.id == serviceId }) else { throw PortalError.notFound }
-            guard line.status == "active" else { throw PortalError.conflict(context.tenant.theme.text("lines.error.not_active", locale: context.locale)) }
-            let target = action == "activate" ? "active" : "inactive"
+            guard line.status == .active else { throw PortalError.conflict(context.tenant.theme.text("lines.error.not_active", locale: context.locale)) }
+            let target: ServiceStatus = action == "activate" ? .active : .inactive
             guard service.status != target else { return }
             service.status = target
             try await transaction.updateService(service)
@@ -308,7 +308,7 @@ struct LinesController {
                     canRecharge: line.actions.contains("recharge"), canSwitch: line.actions.contains("switch_options"),
                     services: line.services.map { service in
                         .init(id: service.id, lineId: line.id, name: service.name, status: label("contracts.status", service.status),
-                              active: service.status == "active", fee: Formatting.money(service.monthlyFee.cents, locale: locale))
+                              active: service.status == ServiceStatus.active.rawValue, fee: Formatting.money(service.monthlyFee.cents, locale: locale))
                     },
                     hasServices: !line.services.isEmpty)
             },

@@ -1,11 +1,23 @@
 import Foundation
+import SportelloCore
 import SportelloStore
 
 extension PortalModule {
     static let lines = PortalModule(
         id: "lines",
+        capabilities: [.lines],
         pages: LinesController.pages,
         apiOperations: LinesController.apiOperations,
         apiSchemas: LinesController.apiSchemas,
         routes: { services, group in LinesController(services: services).addRoutes(to: group) })
+}
+
+extension Capability {
+    static let lines = Capability("lines", "The customer's lines and what can be done on them.", [
+        .init("lines.view", "Offers and services active on each line."),
+        .init("lines.pin_puk", "PIN and PUK codes of a SIM."),
+        .init("options.manage", "Activate and deactivate options on lines."),
+        .init("mobile_services.manage", "Mobile and premium services of a line."),
+        .init("sim.block", "Block or unblock a SIM (theft and loss)."),
+    ])
 }

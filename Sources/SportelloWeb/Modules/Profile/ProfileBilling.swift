@@ -11,8 +11,8 @@ struct BillingPolicy {
     /// Methods a customer can choose online; a method set by the provider (card, PayPal) is kept as long as it is current.
     let paymentOptions: [String]
     /// Every value the module knows (the OpenAPI enumerations; a tenant offers these or fewer).
-    static let allDeliveryOptions = TenantDefinition.optionValues("delivery_options", of: "billing_settings")
-    static let allPaymentOptions = TenantDefinition.optionValues("payment_methods", of: "billing_settings")
+    static let allDeliveryOptions = Capability.billingSettings.optionValues("delivery_options")
+    static let allPaymentOptions = Capability.billingSettings.optionValues("payment_methods")
     let deliveryShown: Bool
     let deliveryMode: ChangeMode
     let paymentShown: Bool
@@ -22,8 +22,8 @@ struct BillingPolicy {
 
     init(context: UserContext) {
         let definition = context.tenant.definition
-        deliveryOptions = definition.option("delivery_options", of: "billing_settings")
-        paymentOptions = definition.option("payment_methods", of: "billing_settings")
+        deliveryOptions = definition.option("delivery_options", of: "billing_settings", defaults: Self.allDeliveryOptions)
+        paymentOptions = definition.option("payment_methods", of: "billing_settings", defaults: Self.allPaymentOptions)
         let delivery = [ProfileFeatures.deliveryAndPayment, ProfileFeatures.paperless].filter { definition.feature($0) != nil }
         let payment = [ProfileFeatures.deliveryAndPayment, ProfileFeatures.directDebit].filter { definition.feature($0) != nil }
         deliveryShown = !delivery.isEmpty

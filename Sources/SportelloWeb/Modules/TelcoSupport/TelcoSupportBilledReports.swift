@@ -53,7 +53,7 @@ extension TelcoSupportController {
 
     private func summaryJSON(_ invoice: InvoiceRecord) -> ReportSummaryJSON {
         ReportSummaryJSON(invoiceId: invoice.id ?? 0, number: invoice.number, issuedOn: invoice.issuedOn, periodFrom: invoice.periodFrom ?? "",
-                          periodTo: invoice.periodTo ?? "", total: API.Money(invoice.totalCents), status: invoice.status)
+                          periodTo: invoice.periodTo ?? "", total: API.Money(invoice.totalCents), status: invoice.status.rawValue)
     }
 
     /// The customer's invoices inside the window that cover a billing period, newest first.
@@ -103,7 +103,7 @@ extension TelcoSupportController {
                                    costCents: rows.reduce(0) { $0 + $1.costCents })
             }
             // A service counts when it is active, or was until a day inside or after the period.
-            let charged = lineServices.filter { $0.lineId == line.id && ($0.status == "active" || ($0.expiresOn ?? "") >= from.description) }
+            let charged = lineServices.filter { $0.lineId == line.id && ($0.status == .active || ($0.expiresOn ?? "") >= from.description) }
                 .map { BilledService(name: $0.name, monthlyFeeCents: $0.monthlyFeeCents, months: months, chargedCents: $0.monthlyFeeCents * Int64(months)) }
             return BilledLine(line: line, usage: categories, services: charged)
         }

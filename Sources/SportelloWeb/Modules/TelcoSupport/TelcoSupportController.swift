@@ -161,6 +161,11 @@ struct TelcoSupportController {
         return text == key ? value.replacingOccurrences(of: "_", with: " ") : text
     }
 
+    /// The label of a status (or any other value of a fixed set) under `prefix`.
+    func label<Value: RawRepresentable>(_ prefix: String, _ value: Value, _ context: UserContext) -> String where Value.RawValue == String {
+        label(prefix, value.rawValue, context)
+    }
+
     /// Whether the user's scope for `feature` lets them see `line` (their own line only, when so narrowed).
     func inScope(_ line: LineRecord, feature: String, _ context: UserContext) -> Bool {
         guard context.tenant.authorization.scope(context.session.principal, feature) == .ownLine else { return true }

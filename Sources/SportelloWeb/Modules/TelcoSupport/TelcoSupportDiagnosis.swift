@@ -40,7 +40,7 @@ extension TelcoSupportController {
             struct Overview: Encodable { var lines: [Line] }
             let (lines, history) = try await diagnosableLines(context: context)
             return API.json(Overview(lines: lines.map { line in
-                Line(id: line.id ?? 0, identifier: line.identifier, status: line.status,
+                Line(id: line.id ?? 0, identifier: line.identifier, status: line.status.rawValue,
                      latest: history.first { $0.lineId == line.id }.map { diagnosisJSON($0, line: line, context: context) })
             }))
         }
@@ -133,7 +133,7 @@ extension TelcoSupportController {
             let traffic = try await transaction.recentTraffic(lineId: lineId, customerId: customer, since: now - Int64(Self.trafficDays) * 86_400)
             let today = CalendarDay(instant: now)
             let overdue = try await transaction.invoices(customerId: customer, windows: windows)
-                .filter { ["unpaid", "overdue", "partially_paid"].contains($0.status) && $0.dueOn < today.description }.map(\.dueOn)
+                .filter { [InvoiceStatus.unpaid, .overdue, .partiallyPaid].contains($0.status) && $0.dueOn < today.description }.map(\.dueOn)
             let checks = LineDiagnosis.run(LineDiagnosisInput(
                 lineStatus: line.status, openFaultReports: faults.map { ($0.id ?? 0, $0.status) }, recentTrafficCount: traffic.count,
                 lastTrafficAt: traffic.last, trafficDays: Self.trafficDays, overdueDueDays: overdue,

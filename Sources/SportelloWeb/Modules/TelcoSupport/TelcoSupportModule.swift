@@ -1,12 +1,26 @@
 import Foundation
+import SportelloCore
 import SportelloStore
 
 extension PortalModule {
     static let telcoSupport = PortalModule(
         id: "telco_support",
+        capabilities: [.telcoSupport],
         pages: TelcoSupportController.pages,
         apiOperations: TelcoSupportController.apiOperations,
         apiSchemas: TelcoSupportController.apiSchemas,
         storage: .telcoSupport,
         routes: { services, group in TelcoSupportController(services: services).addRoutes(to: group) })
+}
+
+extension Capability {
+    static let telcoSupport = Capability("telco_support", "Offers, contact channels, chat, fault reports and line diagnosis.", [
+        .init("offers.view", "Exclusive offers for the customer."),
+        .init("offers.activate", "Activate an exclusive offer."),
+        .init("support.contact", "Contact channels and opening hours."),
+        .init("support.chat", "Chat with the provider's operators."),
+        .init("support.fault_report", "Report a fault on a line."),
+        .init("support.line_diagnosis", "Diagnose a fixed line (a demo until a diagnosis plugin is bound)."),
+        .init("tracking.view", "Status of activation, expansion, offer and option requests."),
+    ])
 }

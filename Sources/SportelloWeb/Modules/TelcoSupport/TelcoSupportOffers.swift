@@ -170,7 +170,7 @@ extension TelcoSupportController {
             var extra: [FieldProblem] = []
             var eligible: [LineRecord] = []
             if let kind = data.lineKind {
-                eligible = try await transaction.lines(customerId: customer).filter { $0.kind == kind && $0.status == "active" }
+                eligible = try await transaction.lines(customerId: customer).filter { $0.kind == kind && $0.status == .active }
                 let chosen = (values["lines"] ?? []).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
                 if eligible.isEmpty {
                     extra.append(FieldProblem(field: "lines", code: "no_lines", message: noLines))
@@ -273,7 +273,7 @@ extension TelcoSupportController {
             let customer = customerId(context)
             let kind = view.data.lineKind
             let lines = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
-                try await transaction.lines(customerId: customer).filter { kind != nil && $0.kind == kind && $0.status == "active" }
+                try await transaction.lines(customerId: customer).filter { kind != nil && $0.kind == kind && $0.status == .active }
             }
             let chosen = Set(submitted["lines"] ?? [])
             func first(_ name: String) -> String { submitted[name]?.first ?? "" }

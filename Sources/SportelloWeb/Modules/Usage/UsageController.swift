@@ -477,12 +477,12 @@ struct UsageController {
                   line: byId[recharge.lineId]?.identifier ?? "",
                   amount: Formatting.money(recharge.amountCents, locale: locale),
                   channel: label("usage.recharges.channel.\(recharge.channel)", fallback: recharge.channel, context),
-                  status: label("usage.recharges.status.\(recharge.status)", fallback: recharge.status, context),
-                  failed: recharge.status != "completed",
+                  status: label("usage.recharges.status.\(recharge.status.rawValue)", fallback: recharge.status.rawValue, context),
+                  failed: recharge.status != .completed,
                   transaction: recharge.externalId ?? "TX\(recharge.id ?? 0)")
         }
         let chosen = data.shown.count == 1 && data.lines.count > 1 ? data.shown.first?.id : nil
-        let completed = data.recharges.filter { $0.status == "completed" }
+        let completed = data.recharges.filter { $0.status == .completed }
         let model = RechargesModel(
             lines: data.lines.map { line in .init(id: String(line.id ?? 0), label: lineLabel(line, context: context), selected: line.id == chosen) },
             severalLines: data.lines.count > 1,
@@ -524,9 +524,9 @@ struct UsageController {
         let bodies = data.recharges.map { recharge in
             RechargeBody(id: recharge.id ?? 0, lineId: recharge.lineId, line: byId[recharge.lineId]?.identifier ?? "",
                          rechargedAt: recharge.rechargedAt, amount: .init(recharge.amountCents), channel: recharge.channel,
-                         status: recharge.status, transactionId: recharge.externalId ?? "TX\(recharge.id ?? 0)")
+                         status: recharge.status.rawValue, transactionId: recharge.externalId ?? "TX\(recharge.id ?? 0)")
         }
         return API.json(RechargesBody(lines: data.lines.map { lineBody($0, context: context) },
-                                      recharges: bodies.filter { $0.status == "completed" }, attempts: bodies))
+                                      recharges: bodies.filter { $0.status == RechargeStatus.completed.rawValue }, attempts: bodies))
     }
 }

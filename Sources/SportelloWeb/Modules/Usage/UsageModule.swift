@@ -1,11 +1,25 @@
 import Foundation
+import SportelloCore
 import SportelloStore
 
 extension PortalModule {
     static let usage = PortalModule(
         id: "usage",
+        capabilities: [.usage],
         pages: UsageController.pages,
         apiOperations: UsageController.apiOperations,
         apiSchemas: UsageController.apiSchemas,
         routes: { services, group in UsageController(services: services).addRoutes(to: group) })
+}
+
+extension Capability {
+    static let usage = Capability("usage", "Usage and traffic, recharges and credit.", [
+        .init("usage.view", "Usage and traffic of the customer's lines."),
+        .init("usage.export", "Download the traffic as a spreadsheet."),
+        .init("usage.billed_reports", "Reports of billed services."),
+        .init("credit.view", "Residual credit of prepaid lines."),
+        .init("recharges.online", "Recharge a prepaid line online (a demo until a payment plugin is bound)."),
+        .init("recharges.history", "The history of recharges."),
+        .init("recharges.automatic", "Automatic recharge settings."),
+    ])
 }

@@ -44,7 +44,7 @@ struct AccountUsersController {
             "id": .integer, "username": .string(), "email": .nullable(.string(format: "email")),
             "first_name": .nullable(.string()), "last_name": .nullable(.string()),
             "role": .string(), "role_label": .string(),
-            "status": .enumeration(["active", "blocked", "must_change_password", "pending_activation"]),
+            "status": .enumeration(UserStatus.allCases.map(\.rawValue)),
             "status_label": .string(),
             "toggles": .array(.reference("UserToggle")),
             "last_login_at": .nullable(.integer), "created_at": .integer,
@@ -73,7 +73,7 @@ struct AccountUsersController {
             "first_name": .string(), "last_name": .string(),
             "email": .string(format: "email", description: "Not where the e-mail is the login name"),
             "role": .string(), "toggles": .array(.string(description: "Exactly the toggles to switch on")),
-            "status": .enumeration(["active", "blocked"]),
+            "status": .enumeration([UserStatus.active, .blocked].map(\.rawValue)),
         ]),
     ]
 
@@ -139,8 +139,8 @@ struct AccountUsersController {
 
     // MARK: Pages
 
-    private func statusLabel(_ status: String, _ management: UserManagement) -> String {
-        management.text("user.status.\(status)")
+    private func statusLabel(_ status: UserStatus, _ management: UserManagement) -> String {
+        management.text("user.status.\(status.rawValue)")
     }
 
     private func toggleSummary(_ user: UserRecord, _ management: UserManagement) -> String {
@@ -200,7 +200,7 @@ struct AccountUsersController {
                 ListModel.User(
                     id: String(user.id ?? 0), username: user.username, name: userName(user).nonEmpty, email: user.email?.nonEmpty,
                     role: management.roleLabel(user.role), status: statusLabel(user.status, management),
-                    blocked: user.status == "blocked", toggles: toggleSummary(user, management).nonEmpty,
+                    blocked: user.status == .blocked, toggles: toggleSummary(user, management).nonEmpty,
                     lastLogin: user.lastLoginAt.map { Formatting.dateTime($0, locale: context.locale) } ?? management.text("users.never"),
                     isYou: user.id == context.user.id, manageable: !management.allowedActions(on: user).isEmpty)
             },
@@ -345,7 +345,7 @@ struct AccountUsersController {
                 firstName: (form?.fields["first_name"] ?? user.firstName)?.nonEmpty, lastName: (form?.fields["last_name"] ?? user.lastName)?.nonEmpty,
                 formEmail: (form?.fields["email"] ?? user.email)?.nonEmpty,
                 role: management.roleLabel(user.role), roleDescription: role?.description?.resolve(context.locale).nonEmpty,
-                status: statusLabel(user.status, management), blocked: user.status == "blocked",
+                status: statusLabel(user.status, management), blocked: user.status == .blocked,
                 lastLogin: user.lastLoginAt.map { Formatting.dateTime($0, locale: context.locale) } ?? management.text("users.never"),
                 created: Formatting.date(user.createdAt, locale: context.locale),
                 isYou: user.id == context.user.id),
@@ -448,7 +448,7 @@ struct AccountUsersController {
             UserJSON.Toggle(id: id, label: toggle.label.resolve(management.locale), on: user.toggleList.contains(id))
         }
         return UserJSON(id: user.id ?? 0, username: user.username, email: user.email, firstName: user.firstName, lastName: user.lastName,
-                        role: user.role, roleLabel: management.roleLabel(user.role), status: user.status,
+                        role: user.role, roleLabel: management.roleLabel(user.role), status: user.status.rawValue,
                         statusLabel: statusLabel(user.status, management), toggles: toggles, lastLoginAt: user.lastLoginAt,
                         createdAt: user.createdAt, isYou: user.id == management.actorId,
                         actions: management.allowedActions(on: user).map(\.rawValue), roleChoices: management.roleChoices(for: user),
@@ -535,10 +535,10 @@ struct AccountUsersController {
         if let role = body.role { changes.append(.role(role)) }
         if let toggles = body.toggles { changes.append(.toggles(toggles)) }
         if let status = body.status {
-            guard status == "active" || status == "blocked" else {
+            guard let wanted = UserStatus(rawValue: status), wanted == .active || wanted == .blocked else {
                 throw PortalError.invalid([FieldProblem(field: "status", code: "invalid_status", message: management.localized("users.invalid_status"))])
             }
-            changes.append(.blocked(status == "blocked"))
+            changes.append(.blocked(wanted == .blocked))
         }
         guard !changes.isEmpty else {
             throw PortalError.invalid([FieldProblem(field: "_body", code: "nothing_to_change", message: management.localized("users.nothing_to_change"))])
