@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import SportelloApplication
 import SportelloCore
 import SportelloStore
 

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-@_exported import SportelloApplication  // use cases and their services are part of what the web layer offers
+import SportelloApplication
 import SportelloCore
 import SportelloStore
 import Synchronization

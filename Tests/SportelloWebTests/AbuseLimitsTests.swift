@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Synchronization
 import Testing
+import SportelloApplication
 import SportelloCore
 import SportelloMail
 @testable import SportelloStore

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SportelloApplication
 import SportelloCore
 @testable import SportelloStore
 @testable import SportelloWeb

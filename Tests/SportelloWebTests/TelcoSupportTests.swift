@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import SportelloApplication
 import SportelloCore
 @testable import SportelloStore
 @testable import SportelloWeb

@@ -5,6 +5,7 @@ import FoundationXML
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import SportelloApplication
 import SportelloCore
 @testable import SportelloStore
 @testable import SportelloWeb

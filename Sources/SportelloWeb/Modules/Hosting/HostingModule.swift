@@ -1,4 +1,5 @@
 import Foundation
+import SportelloApplication
 import SportelloCore
 import SportelloStore
 

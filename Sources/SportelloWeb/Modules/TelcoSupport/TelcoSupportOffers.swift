@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SportelloApplication
 import SportelloCore
 import SportelloStore
 
