@@ -70,7 +70,7 @@ public enum SchemaExport {
     }
 
     /// Markdown reference of every key, with types, whether it is required, and examples.
-    public static func reference(_ catalogue: CapabilityCatalogue) -> String {
+    public static func reference(_ catalogue: CapabilityCatalogue, checks: FieldChecks = .standard) -> String {
         var out = """
         # Tenant definition reference
 
@@ -82,8 +82,8 @@ public enum SchemaExport {
         A file is a tenant (`id:`) or a fragment (`fragment:`); `extends: [name]` merges fragments underneath a
         tenant: mappings merge key by key, the tenant's values win, lists are replaced.
 
-        Customer field catalogue (used by customer types, steps and field policies):
-        \(CustomerField.allNames.map { "`\($0)`" }.joined(separator: ", ")).
+        Customer field catalogue (used by customer types, steps and field policies, next to the tenant's own
+        `customer_fields:`): \(CustomerField.allNames.map { "`\($0)`" }.joined(separator: ", ")).
 
         """
         var seen = Set<String>()
@@ -103,6 +103,7 @@ public enum SchemaExport {
                 for (step, options) in TenantSchema.stepOptions { out += "- `\(step)`: \(options.map { "`\($0)`" }.joined(separator: ", "))\n" }
             }
         }
+        out += "\n## Named checks\n\nWhat a field's `validators: [{check: <name>}]` may name; each has a message in Italian and English that\n`message:` overrides.\n\n" + checks.referenceTable
         out += "\n## Example\n\n```yaml\n\(exampleTenant)```\n"
         return out
     }

@@ -27,10 +27,14 @@ public struct TenantLoader: Sendable {
     public var retainLocations: Bool
     /// The capabilities features may bind to and whose options tenants may choose (the portal's modules).
     public let capabilities: CapabilityCatalogue
+    /// The named checks field validators may use (`check: iban`); a deployment registers its own on `.standard`.
+    public let checks: FieldChecks
     private let schema: ObjectSchema
 
-    public init(capabilities: CapabilityCatalogue, knownPlugins: Set<String> = [], passwordFloor: Int = 8, retainLocations: Bool = true) {
+    public init(capabilities: CapabilityCatalogue, checks: FieldChecks = .standard, knownPlugins: Set<String> = [],
+                passwordFloor: Int = 8, retainLocations: Bool = true) {
         self.capabilities = capabilities
+        self.checks = checks
         self.knownPlugins = knownPlugins
         self.passwordFloor = passwordFloor
         self.retainLocations = retainLocations
@@ -178,7 +182,7 @@ public struct TenantLoader: Sendable {
             return Outcome(diagnostics: bag.items)
         }
         var tenant = LoadedTenant(definition: definition, file: input.file, locations: walker.locations)
-        var checker = SemanticValidator(tenant: tenant, knownPlugins: knownPlugins, passwordFloor: passwordFloor, capabilities: capabilities)
+        var checker = SemanticValidator(tenant: tenant, knownPlugins: knownPlugins, passwordFloor: passwordFloor, capabilities: capabilities, checks: checks)
         checker.run()
         bag.append(contentsOf: checker.diagnostics.items)
         tenant.definition.bindSlotNamedFeatures(in: capabilities)

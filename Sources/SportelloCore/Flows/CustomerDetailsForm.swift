@@ -292,8 +292,7 @@ public enum CustomerDetailsForm {
             }
             return .success(iban)
         case "email", "communications_email", "legal_rep_email", "pec":
-            let email = value.lowercased()
-            guard !email.contains(" "), email.count <= 254, ItalianIdentifiers.isPlausibleEmail(email) else {
+            guard let email = ItalianIdentifiers.normalizedEmail(value) else {
                 return .failure(name == "pec"
                     ? FieldProblem(field: name, code: "invalid_email",
                                    it: "L'indirizzo PEC non sembra valido: deve avere la forma nome@dominio.it.",
@@ -304,11 +303,8 @@ public enum CustomerDetailsForm {
             }
             return .success(email)
         case "phone", "mobile", "legal_rep_mobile":
-            let digits = FlowText.phoneDigits(value)
             let mobileOnly = name != "phone"
-            let allowed = value.allSatisfy { $0.isASCII && ($0.isNumber || " +-./()".contains($0)) }
-            guard allowed, ItalianIdentifiers.isPlausibleItalianPhone(value.filter { $0 != "(" && $0 != ")" }),
-                  !mobileOnly || digits.hasPrefix("3") else {
+            guard let digits = ItalianIdentifiers.italianPhoneDigits(value, mobileOnly: mobileOnly) else {
                 return .failure(mobileOnly
                     ? FieldProblem(field: name, code: "invalid_phone",
                                    it: "Il numero di cellulare non sembra valido: inserisci un cellulare italiano, ad esempio 333 1234567.",
@@ -327,7 +323,7 @@ public enum CustomerDetailsForm {
             return .success(value)
         case "province", "billing_province":
             let province = value.uppercased()
-            guard province.count == 2, province.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+            guard ItalianIdentifiers.isValidProvinceCode(province) else {
                 return .failure(FieldProblem(field: name, code: "invalid_province",
                                              it: "Indica la provincia con la sigla di due lettere, ad esempio MI o RM.",
                                              en: "Please give the province as its two-letter code, for example MI or RM."))
@@ -335,8 +331,8 @@ public enum CustomerDetailsForm {
             return .success(province)
         case "recipient_code":
             let code = FlowText.alphanumericUpper(value)
-            let lengths: Set<Int> = kind == .publicBody ? [6, 7] : [7]
-            guard lengths.contains(code.count), code.count == value.filter({ !$0.isWhitespace }).count else {
+            guard ItalianIdentifiers.isValidRecipientCode(code, publicBody: kind == .publicBody),
+                  code.count == value.filter({ !$0.isWhitespace }).count else {
                 return .failure(FieldProblem(
                     field: name, code: "invalid_recipient_code",
                     it: kind == .publicBody

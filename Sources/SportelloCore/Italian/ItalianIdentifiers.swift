@@ -1,7 +1,7 @@
 import Foundation
 
-/// Validation and generation of Italian identifiers: codice fiscale, partita IVA, IBAN, CAP,
-/// plus plausibility checks for e-mail addresses and Italian phone numbers.
+/// Validation and generation of Italian identifiers: codice fiscale, partita IVA, IBAN, CAP, province,
+/// codice destinatario and car plates, plus plausibility checks for e-mail addresses and Italian phone numbers.
 public enum ItalianIdentifiers {
 
     // MARK: - Codice fiscale
@@ -251,6 +251,52 @@ public enum ItalianIdentifiers {
         case "3": return (9...10).contains(number.count)
         case "0": return (6...11).contains(number.count)
         default: return false
+        }
+    }
+
+    /// The digits of an Italian phone number (`+39`/`0039` dropped, separators removed) when it is plausible:
+    /// digits, spaces and `+ - . / ( )` only, and a mobile (`3…`) or landline (`0…`) of the right length; with
+    /// `mobileOnly`, a mobile number only. Nil otherwise.
+    public static func italianPhoneDigits(_ s: String, mobileOnly: Bool = false) -> String? {
+        let allowed = s.allSatisfy { $0.isASCII && ($0.isNumber || " +-./()".contains($0)) }
+        let digits = FlowText.phoneDigits(s)
+        guard allowed, isPlausibleItalianPhone(s.filter { $0 != "(" && $0 != ")" }), !mobileOnly || digits.hasPrefix("3") else {
+            return nil
+        }
+        return digits
+    }
+
+    /// An e-mail address in lower case when it is plausible (no spaces, at most 254 characters); nil otherwise.
+    public static func normalizedEmail(_ s: String) -> String? {
+        let email = s.trimmingCharacters(in: .whitespaces).lowercased()
+        guard !email.contains(" "), email.count <= 254, isPlausibleEmail(email) else { return nil }
+        return email
+    }
+
+    // MARK: - Province, recipient code, plate
+
+    /// Whether `s` is a province abbreviation (sigla): two ASCII letters, any case.
+    public static func isValidProvinceCode(_ s: String) -> Bool {
+        s.count == 2 && s.allSatisfy { $0.isASCII && $0.isLetter }
+    }
+
+    /// Whether `code` (capitals and digits, as `FlowText.alphanumericUpper` gives) is a codice destinatario for
+    /// electronic invoices: 7 characters, or 6 for a public administration's office code when `publicBody`.
+    public static func isValidRecipientCode(_ code: String, publicBody: Bool = false) -> Bool {
+        let lengths: Set<Int> = publicBody ? [6, 7] : [7]
+        return lengths.contains(code.count) && code.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber) }
+    }
+
+    /// Letters of current Italian plates: the alphabet without I, O, Q and U.
+    public static let plateLetters: [Character] = Array("ABCDEFGHJKLMNPRSTVWXYZ")
+
+    /// Whether `s` is a car plate of the Italian format in use since 1994: two letters, three digits, two letters
+    /// (`AB123CD`), none of them I, O, Q or U. Case-insensitive; spaces and hyphens are ignored.
+    public static func isValidItalianPlate(_ s: String) -> Bool {
+        let plate = Array(s.uppercased().filter { !$0.isWhitespace && $0 != "-" })
+        guard plate.count == 7 else { return false }
+        return plate.enumerated().allSatisfy { index, character in
+            (2...4).contains(index) ? character.isASCII && character.isNumber : plateLetters.contains(character)
         }
     }
 

@@ -32,4 +32,19 @@ public enum CustomerField: String, CaseIterable, Sendable {
     case securityAnswer = "security_answer"
 
     public static let allNames = allCases.map(\.rawValue)
+
+    /// Names a tenant's own customer field (`customer_fields:`) may not take: the catalogue, the inputs its
+    /// composite fields expand to on forms (`street`, `postal_code`, `billing_city`…) and the other columns of the
+    /// customer record and its import files.
+    public static let reservedNames: Set<String> = {
+        var names = Set(allNames)
+        for field in allNames {
+            for kind in CustomerKind.allCases {
+                names.formUnion(CustomerDetailsForm.expand(field, kind: kind, required: false).map(\.name))
+            }
+        }
+        names.formUnion(["id", "external_id", "customer", "customer_id", "customer_type", "administrative_status",
+                         "invoice_delivery", "payment_method", "created_at", "display_name"])
+        return names
+    }()
 }

@@ -11,6 +11,10 @@ public struct TenantDefinition: Decodable, Sendable {
     public var contacts: Contacts?
     public var browsers: OrderedMap<String>?
     public var customerTypes: OrderedMap<CustomerType>
+    /// The tenant's own customer fields, by id, beyond the platform's catalogue (`CustomerField`).
+    public var customerFields: OrderedMap<FieldDefinition>?
+    /// The tenant's own fields of each user, by id.
+    public var userFields: OrderedMap<FieldDefinition>?
     public var login: LoginPolicy
     public var sections: OrderedMap<Section>
     public var features: OrderedMap<Feature>
@@ -355,4 +359,10 @@ public struct TenantTest: Decodable, Sendable {
     public var cannotUseFlow: [String]?
     public var exclusive: [String]?
     public var changeableInPortal: Bool?
+}
+
+extension TenantDefinition {
+    /// The customer fields customer types, flow steps and field policies may name: the platform's catalogue, then
+    /// the tenant's own (`customer_fields:`).
+    public var customerFieldNames: [String] { CustomerField.allNames + (customerFields?.keys ?? []) }
 }

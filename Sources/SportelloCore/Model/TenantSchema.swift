@@ -8,7 +8,7 @@ public enum TenantSchema {
     public static let customerType = ObjectSchema("customer type", "A kind of customer and the master data it must have.", [
         .required("label", .text, "Name shown to customers and staff.", example: "{it: Privato, en: Private}"),
         .required("kind", .choice(CustomerKind.allCases.map(\.rawValue)), "person, business or public_body: decides which name fields apply."),
-        .required("required_fields", fieldList, "Customer fields that must be present (see the field catalogue).", example: "[first_name, last_name, tax_code]"),
+        .required("required_fields", fieldList, "Customer fields that must be present: the catalogue's or the tenant's own (`customer_fields`).", example: "[first_name, last_name, tax_code]"),
         .optional("optional_fields", fieldList, "Customer fields that may be present."),
     ])
 
@@ -104,8 +104,8 @@ public enum TenantSchema {
         .optional("reissue", .boolean, "invitation: staff may issue a new link after expiry."),
         .optional("prefill_email", .boolean, "invitation: the completion form shows the invited e-mail (editable)."),
         .optional("admin_email_for", .list(.identifier), "invitation: customer types whose completion must use the Administrator's e-mail."),
-        .optional("match", fieldList, "verify_customer: fields that must match the customer record.", example: "[customer_code, tax_id, names]"),
-        .optional("fields", fieldList, "customer_details: fields the customer must enter."),
+        .optional("match", fieldList, "verify_customer: customer fields (the catalogue's or the tenant's own) that must match the customer record.", example: "[customer_code, tax_id, names]"),
+        .optional("fields", fieldList, "customer_details: customer fields (the catalogue's or the tenant's own) the customer must enter."),
         .optional("optional_fields", fieldList, "Fields the user may enter."),
         .optional("max_attempts", .positiveInteger, "Failed attempts allowed before throttling."),
         .optional("window", .duration, "Window for counting failed attempts."),
@@ -172,6 +172,44 @@ public enum TenantSchema {
         .optional("default", .boolean, "On unless the user turns it off."),
     ])
 
+    public static let lengthBounds = ObjectSchema("length bounds", "How many characters a value may have, counted after normalisation; at least one of min and max.", [
+        .optional("min", .integer(min: 0, max: nil), "At least this many characters.", example: "7"),
+        .optional("max", .integer(min: 1, max: nil), "At most this many characters.", example: "7"),
+    ])
+
+    public static let rangeBounds = ObjectSchema("range bounds", "The smallest and largest value of an integer, decimal or date field, both included; at least one of min and max. Decimals are written with a point and at most the field's `scale` places; dates as `yyyy-mm-dd`, or relative to the day of validation: `today`, or a sign, a number and `d`, `w`, `mo` or `y` (`-18y`: eighteen years ago, `+30d`: thirty days from now).", [
+        .optional("min", .string, "The smallest value allowed.", example: "0.01"),
+        .optional("max", .string, "The largest value allowed.", example: "-18y"),
+    ])
+
+    public static let fieldValidator = ObjectSchema("field validator", "One rule a field's value must meet: exactly one of `pattern`, `length`, `range` or `check` per entry, with an optional `message`. Every failing rule is reported, each with its own problem code: `pattern_mismatch`; `too_short`/`too_long`; `below_minimum`/`above_maximum` for numbers, `too_early`/`too_late` for dates; `invalid_<check>` for a check (`invalid_iban`).", [
+        .optional("pattern", .string, "A regular expression (ICU syntax, as NSRegularExpression reads it) the whole value must match, after normalisation: no `^` or `$` needed. Text, email and phone fields. Write it in single quotes so backslashes stay as written.", example: "'[A-Z]{2}-[0-9]{8}'"),
+        .optional("length", .object(lengthBounds), "Number of characters (text, email and phone fields).", example: "{min: 7, max: 7}"),
+        .optional("range", .object(rangeBounds), "Smallest and largest value (integer, decimal and date fields).", example: "{min: 0, max: 9999.99}"),
+        .optional("check", .identifier, "A named check from the platform's library (text fields, and email or phone fields for the checks of contacts), which also normalises the value it stores: \(FieldChecks.standard.names.joined(separator: ", ")). The named checks table lists what each accepts and how it stores it.", example: "tax_code"),
+        .optional("message", .text, "What the customer is told when the rule fails, in every language of the tenant (else the platform's message). `{label}`, `{min}`, `{max}` and `{example}` are replaced by the field's label, the bounds and its first example.", example: "{it: \"La targa ha la forma AB123CD.\", en: \"A plate looks like AB123CD.\"}"),
+    ])
+
+    public static let fieldGenerator = ObjectSchema("field generator", "How demo data makes values of a field that gives no examples: exactly one of `template` or `check`. Without it, demo data uses the generator of the field's first named check, else its type, length and range.", [
+        .optional("template", .string, "`#` a digit, `@` a capital letter, `*` a capital letter or a digit, `\\` takes the next character as it is; anything else is written as it is (text, email and phone fields).", example: "\"POL-########\""),
+        .optional("check", .identifier, "A named check whose generator makes the values.", example: "luhn"),
+    ])
+
+    public static let field = ObjectSchema("field", "A field the tenant defines: its label, type and validators. A value is trimmed and its runs of whitespace become one space; text, email and phone values then go through `normalize` and the normalisation of their named checks; an empty value is missing (an error when the field is required), a value of the wrong type gives one problem (`invalid_integer`, `invalid_decimal`, `too_many_decimals`, `invalid_date`, `invalid_boolean`, `invalid_option`, `invalid_email`, `invalid_phone`, `invalid_characters`), else every failing validator gives one. Values are stored in canonical form: decimals as exact units of their scale (`12.5` at scale 2 is `12.50`, never `125`), dates as `yyyy-mm-dd`, booleans as `true`/`false`, options by id.", [
+        .required("label", .text, "Name shown next to the input, in pages, exports and messages; in every language of the tenant.", example: "{it: Targa, en: Number plate}"),
+        .required("type", .choice(FieldType.allCases.map(\.rawValue)), "text, integer, decimal (exact, with `scale`), date, boolean, enum (one of `options`), email or phone (digits, a leading `+` kept).", example: "text"),
+        .optional("scale", .integer(min: 0, max: 9), "decimal: decimal places kept (default 2). More places than this are refused, never rounded.", example: "2"),
+        .optional("options", .map(.text), "enum: option id → label. Customers may type the id or a label.", example: "{private: {it: Privato, en: Private}, business: {it: Aziendale, en: Business}}"),
+        .optional("required", .boolean, "Must be filled in wherever the field appears (default false; a customer type's `required_fields` can also require it)."),
+        .optional("help", .text, "A short explanation shown under the input.", example: "{it: Come sul libretto di circolazione., en: As on the registration document.}"),
+        .optional("placeholder", .text, "A sample shown inside the empty input.", example: "AB123CD"),
+        .optional("normalize", .list(.choice(FieldNormalization.allCases.map(\.rawValue))), "text, email and phone: changes made, in order, to what was typed before it is checked and stored: uppercase, lowercase, remove_spaces, remove_separators (spaces, `-`, `.` and `/`).", example: "[uppercase, remove_separators]"),
+        .optional("validators", .list(.object(fieldValidator)), "Rules the value must meet, in order.", example: "[{check: italian_plate, message: {it: Targa non valida., en: Not a valid plate.}}, {length: {max: 7}}]"),
+        .optional("messages", .map(.text), "The provider's messages for the problems the type itself finds (and for validators without `message:`), by problem code: required, invalid_date…; `{label}` and `{scale}` are replaced.", example: "{required: {it: Indica la targa del veicolo., en: Please give the vehicle's plate.}}"),
+        .optional("examples", .list(.string, minItems: 1), "Values as a customer would type them; each must pass the field's validators. Demo data uses them first, and `{example}` in messages is the first.", example: "[AB123CD, \"FG 456 HL\"]"),
+        .optional("generator", .object(fieldGenerator), "How demo data makes values when there are no examples.", example: "{template: \"POL-########\"}"),
+    ])
+
     public static let tenantTest = ObjectSchema("tenant test", "An assertion about this definition, run by `sportello test`.", [
         .optional("name", .string, "What the assertion is about (shown when it fails)."),
         .required("role", .identifier, "The role under test."),
@@ -217,6 +255,8 @@ public enum TenantSchema {
         ])), "Contact points."),
         .optional("browsers", .map(.string), "Minimum supported browser versions.", example: "{edge: \"80\", chrome: \"61\"}"),
         .required("customer_types", .map(.object(customerType)), "Kinds of customer."),
+        .optional("customer_fields", .map(.object(field)), "The tenant's own customer fields, by id (snake_case), beyond the platform's catalogue: customer types, flow steps and field policies name them like catalogue fields. An id may not be a catalogue field or a name the customer record already uses.", example: "{plate: {label: {it: Targa, en: Number plate}, type: text, normalize: [uppercase], validators: [{check: italian_plate}], examples: [AB123CD]}}"),
+        .optional("user_fields", .map(.object(field)), "The tenant's own fields of each user (login account), by id (snake_case); an id may not be one the user record already uses (username, email, first_name…).", example: "{employee_number: {label: {it: Matricola, en: Employee number}, type: text, validators: [{pattern: '[0-9]{6}'}], examples: [\"004217\"]}}"),
         .required("login", .object(login), "Login, password, lockout and session policy."),
         .required("sections", .map(.object(ObjectSchema("section", "A group of features in the navigation.", [
             .required("label", .text, "Navigation label."),
@@ -229,7 +269,7 @@ public enum TenantSchema {
         .optional("requests", .map(.object(requestForm)), "Request and ticket forms."),
         .optional("notifications", .map(.object(notification)), "Notification events."),
         .optional("field_policies", .object(ObjectSchema("field policies", "Rules on customer master data.", [
-            .optional("immutable", fieldList, "Fields customers can never change in the portal."),
+            .optional("immutable", fieldList, "Customer fields (the catalogue's or the tenant's own) customers can never change in the portal."),
             .optional("change_hint", .text, "What to do to change an immutable field."),
         ])), "Field policies."),
         .optional("plugins", .list(.identifier), "Plugins (manifests in plugins/) this tenant uses."),

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Checks what a structurally valid definition means: references, cycles, exclusivity,
 /// credentials in flows, cardinality, and policies below the platform floor.
 struct SemanticValidator {
@@ -5,13 +7,20 @@ struct SemanticValidator {
     let knownPlugins: Set<String>
     let passwordFloor: Int
     let capabilities: CapabilityCatalogue
+    /// The named checks field validators may use.
+    let checks: FieldChecks
+    /// The day relative date bounds and examples are checked on (nil: the day of loading).
+    let today: CalendarDay?
     var diagnostics = DiagnosticBag()
 
-    init(tenant: LoadedTenant, knownPlugins: Set<String>, passwordFloor: Int, capabilities: CapabilityCatalogue) {
+    init(tenant: LoadedTenant, knownPlugins: Set<String>, passwordFloor: Int, capabilities: CapabilityCatalogue,
+         checks: FieldChecks = .standard, today: CalendarDay? = nil) {
         self.tenant = tenant
         self.knownPlugins = knownPlugins
         self.passwordFloor = passwordFloor
         self.capabilities = capabilities
+        self.checks = checks
+        self.today = today
     }
 
     private var definition: TenantDefinition { tenant.definition }
@@ -20,6 +29,7 @@ struct SemanticValidator {
 
     mutating func run() {
         checkIdentity()
+        checkCustomFields()
         checkCustomerTypes()
         checkLogin()
         checkFeatures()
@@ -37,7 +47,8 @@ struct SemanticValidator {
 
     private mutating func reference(_ name: String, kind: String, in known: some Collection<String>, at path: String, context: String, writtenAsKey: Bool = false) {
         guard !known.contains(name) else { return }
-        let collections = ["feature": "features", "role": "roles", "section": "sections", "customer type": "customer_types", "flow": "flows"]
+        let collections = ["feature": "features", "role": "roles", "section": "sections", "customer type": "customer_types", "flow": "flows",
+                           "field": "customer_fields"]
         if let collection = collections[kind], tenant.locations.rejected.contains("\(collection)/\(name)") { return }
         diagnostics.error("unknown-\(kind.replacingSpaces)", at: writtenAsKey ? key(path) : at(path), "\(context) '\(name)' is not a known \(kind)",
                           hint: Suggest.hint(for: name, in: known))
@@ -52,7 +63,8 @@ struct SemanticValidator {
     private var featureIDs: [String] { definition.features.keys }
     private var roleIDs: [String] { definition.roles.keys }
     private var customerTypeIDs: [String] { definition.customerTypes.keys }
-    private var fieldNames: [String] { CustomerField.allNames }
+    /// Customer fields types, steps and policies may name: the catalogue and the tenant's `customer_fields`.
+    private var fieldNames: [String] { definition.customerFieldNames }
 
     // MARK: checks
 
@@ -65,6 +77,39 @@ struct SemanticValidator {
         if !definition.locales.available.contains(definition.locales.default) {
             diagnostics.error("unknown-locale", at: at("locales/default"), "default locale '\(definition.locales.default)' is not in 'available'",
                               hint: "add it to available: \(definition.locales.available + [definition.locales.default])")
+        }
+    }
+
+    /// The tenant's own customer and user fields: ids that are snake_case and not the platform's, and each
+    /// definition's own mistakes (see `FieldDefinition.issues`).
+    private mutating func checkCustomFields() {
+        guard definition.customerFields != nil || definition.userFields != nil else { return }
+        let today = today ?? CalendarDay(instant: Int64(Date().timeIntervalSince1970))
+        for (owner, collection, fields) in [(FieldOwner.customer, "customer_fields", definition.customerFields),
+                                            (FieldOwner.user, "user_fields", definition.userFields)] {
+            for (id, field) in fields ?? OrderedMap() {
+                let path = "\(collection)/\(id)"
+                if owner.reservedNames.contains(id) {
+                    diagnostics.error("reserved-field", at: key(path),
+                                      owner == .customer ? "'\(id)' is a platform customer field: a custom field cannot take its name"
+                                                         : "'\(id)' is a platform user field: a custom field cannot take its name",
+                                      hint: owner == .customer && CustomerField(rawValue: id) != nil
+                                        ? "name '\(id)' directly in customer types and steps, or give your field another id"
+                                        : "give your field another id")
+                } else if id.contains(where: { $0 == "." || $0 == "-" }) {
+                    diagnostics.error("invalid-id", at: key(path), "field id '\(id)' may hold only lowercase letters, digits and '_'",
+                                      hint: "for example '\(String(id.map { $0 == "." || $0 == "-" ? "_" : $0 }))'")
+                }
+                for issue in field.issues(id: id, checks: checks, locales: definition.locales.available, today: today) {
+                    if issue.code == "missing-key", tenant.locations.rejected.contains("\(path)/options") { continue }
+                    let issuePath = issue.path.isEmpty ? path : "\(path)/\(issue.path)"
+                    let location = issue.atKey ? key(issuePath) : at(issuePath)
+                    switch issue.severity {
+                    case .error: diagnostics.error(issue.code, at: location, issue.message, hint: issue.hint)
+                    case .warning: diagnostics.warning(issue.code, at: location, issue.message, hint: issue.hint)
+                    }
+                }
+            }
         }
     }
 
@@ -322,7 +367,7 @@ struct SemanticValidator {
                 references(step.match, kind: "field", in: fieldNames, at: "\(stepPath)/match", context: "field")
                 references(step.fields, kind: "field", in: fieldNames, at: "\(stepPath)/fields", context: "field")
                 references(step.optionalFields, kind: "field", in: fieldNames, at: "\(stepPath)/optional_fields", context: "field")
-                references(step.by, kind: "field", in: fieldNames, at: "\(stepPath)/by", context: "field")
+                references(step.by, kind: "field", in: CustomerField.allNames, at: "\(stepPath)/by", context: "field")
                 references(step.adminEmailFor, kind: "customer type", in: customerTypeIDs, at: "\(stepPath)/admin_email_for", context: "customer type")
                 if step.step == .verifyCustomer, (step.match ?? []).isEmpty {
                     diagnostics.error("missing-key", at: at(stepPath), "step 'verify_customer' needs 'match'", hint: "for example match: [customer_code, tax_id]")
