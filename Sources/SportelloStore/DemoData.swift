@@ -66,6 +66,7 @@ public struct DemoDataGenerator: Sendable {
                                                 overdue: copy == 1, random: &random)
                     completeRequiredContactFields(&customer)
                     let customerId = try await transaction.insertCustomer(customer)
+                    try await fillCustomFields(customerId: customerId, number: customerNumber, in: transaction)
                     var users: [Int64] = []
                     var ownLineUsers: [Int64] = []
                     if copy == 0 {
@@ -85,6 +86,19 @@ public struct DemoDataGenerator: Sendable {
     }
 
     // MARK: Customers and users
+
+    /// Values for the tenant's own customer fields that pass their validators, from a random stream of their own
+    /// (so that adding a field leaves every other demo row as it was).
+    func fillCustomFields(customerId: Int64, number: Int, in transaction: TenantTransaction) async throws {
+        guard let fields = tenant.customerFields, !fields.isEmpty else { return }
+        var random = SplitMix64(seed: seed ^ UInt64(truncatingIfNeeded: tenant.id.hashValueStable) ^ (0xC0FF_EE00 &+ UInt64(number)))
+        let today = CalendarDay(instant: now)
+        var values: [String: String?] = [:]
+        for (id, field) in fields {
+            values[id] = field.demoValue(today: today, random: &random)?.canonical
+        }
+        try await transaction.setCustomFieldValues(values, of: .customer(customerId))
+    }
 
     private func makeCustomer(typeId: String, kind: CustomerKind, number: Int, overdue: Bool,
                               random: inout SplitMix64) -> CustomerRecord {

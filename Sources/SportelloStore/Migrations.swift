@@ -63,6 +63,8 @@ let platformMigrations: [Migration] = [
         (.invoices, col("simulated", .bool)), (.payments, col("simulated", .bool)), (.statementEntries, col("simulated", .bool)),
         (.recharges, col("simulated", .bool)), (.lineDiagnoses, col("simulated", .bool)),
     ]),
+    // The tenant's own customer and user fields.
+    .adding(id: "0015_custom_fields", tables: customFieldTables),
 ]
 
 extension Migration {

@@ -18,10 +18,12 @@ public struct StoredTable: RawRepresentable, Hashable, Sendable {
     public static let sessions = StoredTable("sessions"), auditLog = StoredTable("audit_log"), outbox = StoredTable("outbox")
     public static let flowStates = StoredTable("flow_states"), catalogItems = StoredTable("catalog_items")
     public static let sharedCounters = StoredTable("shared_counters")
+    public static let customerFieldValues = StoredTable("customer_field_values"), userFieldValues = StoredTable("user_field_values")
 }
 
 /// The platform's tenant tables emptied before the modules' (`deleteAllTenantData`, children first).
-let platformTablesBeforeModules: [StoredTable] = [.outbox, .auditLog, .sessions, .oneTimeTokens, .invitations, .notificationPreferences]
+let platformTablesBeforeModules: [StoredTable] = [.outbox, .auditLog, .sessions, .oneTimeTokens, .invitations, .notificationPreferences,
+                                                   .userFieldValues, .customerFieldValues]
 /// The platform's tenant tables emptied after the modules' (a module's tables point at these).
 let platformTablesAfterModules: [StoredTable] = [.requestEvents, .requests, .recharges, .usageRecords, .payments, .statementEntries,
                                                   .documents, .invoices, .services, .lines]
@@ -216,6 +218,18 @@ let sharedCounterTables: [TableSpec] = [
     TableSpec(table: .sharedCounters, columns: [
         req("counter_key", .text), req("bucket", .integer), req("hits", .integer), req("expires_at", .integer),
     ], uniques: [["tenant_id", "counter_key", "bucket"]], indexes: [["tenant_id", "expires_at"]]),
+]
+
+/// The values of a tenant's own fields (`customer_fields:`, `user_fields:`), one row per field set, in the
+/// field's canonical form (see `FieldValue.stored`); indexed by value so that a flow can find the customer whose
+/// field equals what a person typed.
+let customFieldTables: [TableSpec] = [
+    TableSpec(table: .customerFieldValues, columns: [
+        req("customer_id", .integer, references: .customers), req("field", .text), req("value", .text),
+    ], uniques: [["tenant_id", "customer_id", "field"]], indexes: [["tenant_id", "field", "value"]]),
+    TableSpec(table: .userFieldValues, columns: [
+        req("user_id", .integer, references: .users), req("field", .text), req("value", .text),
+    ], uniques: [["tenant_id", "user_id", "field"]]),
 ]
 
 extension TableSpec {

@@ -89,6 +89,8 @@ struct FlowController {
             var required: Bool
             var value, autocomplete: String
             var error: String?
+            var hint: String?
+            var maxlength: Int?
             var select: Bool?
             var options: [Option]?
         }
@@ -149,7 +151,8 @@ struct FlowController {
             }
             model.assignedUsername = progress.username
         case .verifyCustomer:
-            inputs = CustomerMatcher.formFields(for: step.match ?? [], optionalFields: step.optionalFields ?? [], kind: nil)
+            inputs = CustomerMatcher.formFields(for: step.match ?? [], optionalFields: step.optionalFields ?? [], kind: nil,
+                                                custom: context.tenant.definition.customerFields)
         case .customerDetails:
             let types = context.tenant.definition.customerTypes
             var chosen = form?.value("customer_type") ?? progress.customerType ?? types.keys.first ?? ""
@@ -233,7 +236,8 @@ struct FlowController {
         model.inputs = inputs.map { input in
             var item = StepPage.Input(name: input.name, label: input.label.resolve(locale), type: input.type, required: input.required,
                                       value: entered[input.name] ?? "", autocomplete: input.autocomplete ?? "off",
-                                      error: problems.first { $0.field == input.name }?.message.resolve(locale))
+                                      error: problems.first { $0.field == input.name }?.message.resolve(locale),
+                                      hint: input.hint?.resolve(locale), maxlength: input.maxLength)
             if input.name == "security_question" {
                 // Users pick from the same list recovery draws its decoys from.
                 item.select = true

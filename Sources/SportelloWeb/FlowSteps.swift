@@ -191,6 +191,19 @@ struct FlowSteps {
 
     // MARK: Steps with attempts
 
+    /// The customers a platform lookup field names: the one with that customer code, else those with that
+    /// partita IVA or codice fiscale.
+    private static func builtinCandidates(_ field: String, _ value: String, in transaction: TenantTransaction) async throws -> [CustomerRecord] {
+        switch field {
+        case "customer_code":
+            return try await transaction.customer(code: value.trimmingCharacters(in: .whitespaces).uppercased()).map { [$0] } ?? []
+        default:
+            let normalised = value.uppercased().replacingOccurrences(of: " ", with: "")
+            let vat = normalised.hasPrefix("IT") ? String(normalised.dropFirst(2)) : normalised
+            return try await transaction.customers(vatNumber: vat)
+        }
+    }
+
     private func verifyCustomer(_ step: FlowStep, form: SubmittedForm, loaded: inout FlowController.Loaded, now: Int64) async throws -> Outcome {
         let maxAttempts = step.maxAttempts ?? 5
         let window = Int64(step.window?.seconds ?? 900)
@@ -201,7 +214,8 @@ struct FlowSteps {
         }
         let match = step.match ?? []
         // Optional fields typed here (Unogas's phone) are checked now and written to the record with the account.
-        let matchedInputs = Set(CustomerMatcher.formFields(for: match, kind: nil).map(\.name))
+        let custom = definition.customerFields
+        let matchedInputs = Set(CustomerMatcher.formFields(for: match, kind: nil, custom: custom).map(\.name))
         var extras: [String: String] = [:]
         for input in CustomerMatcher.formFields(for: [], optionalFields: step.optionalFields ?? [], kind: .person)
         where !matchedInputs.contains(input.name) {
@@ -214,20 +228,32 @@ struct FlowSteps {
         }
         let lookupField = CustomerMatcher.lookupField(for: match)
         let lookupValue = form.value(lookupField) ?? ""
-        let candidates: [CustomerRecord] = try await services.database.read(tenant: tenant.id, now: now) { transaction in
-            switch lookupField {
-            case "customer_code":
-                return try await transaction.customer(code: lookupValue.trimmingCharacters(in: .whitespaces).uppercased()).map { [$0] } ?? []
-            default:
-                let normalised = lookupValue.uppercased().replacingOccurrences(of: " ", with: "")
-                let vat = normalised.hasPrefix("IT") ? String(normalised.dropFirst(2)) : normalised
-                return try await transaction.customers(vatNumber: vat)
+        let today = CalendarDay(instant: now)
+        let candidates: [(customer: CustomerRecord, values: [String: String])] = try await services.database.read(tenant: tenant.id, now: now) { transaction in
+            let found: [CustomerRecord]
+            if let field = custom?[lookupField] {
+                // One of the provider's own identifiers (a policy number): the customers holding exactly that value.
+                var ids: [Int64] = []
+                if let value = field.canonical(lookupValue, field: lookupField, today: today) {
+                    ids = try await transaction.customers(withField: lookupField, equalTo: value)
+                }
+                var records: [CustomerRecord] = []
+                for id in ids { if let record = try await transaction.customer(id: id) { records.append(record) } }
+                found = records
+            } else {
+                found = try await Self.builtinCandidates(lookupField, lookupValue, in: transaction)
             }
+            guard custom != nil, match.contains(where: { custom?[$0] != nil }) else { return found.map { ($0, [:]) } }
+            let values = try await transaction.customFieldValues(customers: found.compactMap(\.id))
+            return found.map { ($0, values[$0.id ?? 0] ?? [:]) }
         }
         var matched: CustomerRecord?
-        for customer in candidates {
+        for (customer, values) in candidates {
             guard let type = definition.customerTypes[customer.customerType] else { continue }
-            if CustomerMatcher.matches(entered: form.fields, customer: customer, kind: type.kind, match: match) { matched = customer; break }
+            let customMatch = custom.map { CustomerMatcher.CustomMatch(fields: $0, values: values, today: today) }
+            if CustomerMatcher.matches(entered: form.fields, customer: customer, kind: type.kind, match: match, custom: customMatch) {
+                matched = customer; break
+            }
         }
         guard let customer = matched else {
             return .problems([FieldProblem(field: "_form", code: "no_match", message: CustomerMatcher.neutralMismatchMessage)])
@@ -694,7 +720,7 @@ struct FlowSteps {
             var changes = progress.verifiedExtras ?? [:]
             if let draft = progress.customerDraft { changes.merge(draft) { $1 } }
             let matched = Set(loaded.machine.steps.filter { $0.step == .verifyCustomer }
-                .flatMap { CustomerMatcher.formFields(for: $0.match ?? [], kind: nil).map(\.name) })
+                .flatMap { CustomerMatcher.formFields(for: $0.match ?? [], kind: nil, custom: definition.customerFields).map(\.name) })
             changes = changes.filter { !matched.contains($0.key) && !["tax_id", "tax_code", "vat_number"].contains($0.key) }
             let updated = CustomerRecordDraft(customerType: customer.customerType, values: changes).applied(to: customer)
             if updated != customer {

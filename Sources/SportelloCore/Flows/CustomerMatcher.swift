@@ -24,16 +24,20 @@ public enum CustomerMatcher {
     /// `names` becomes first and last name for persons, the company name for businesses and public bodies, and all
     /// three (none required, with `namesHint`) while `kind` is unknown; `tax_id` is one input, "Codice fiscale o
     /// partita IVA".
-    public static func formFields(for match: [String], optionalFields: [String] = [], kind: CustomerKind?) -> [FormInput] {
+    /// The tenant's own fields (`custom`) show their label, help and input type.
+    public static func formFields(for match: [String], optionalFields: [String] = [], kind: CustomerKind?,
+                                  custom: OrderedMap<FieldDefinition>? = nil) -> [FormInput] {
         var inputs: [FormInput] = []
         var seen = Set<String>()
         func add(_ input: FormInput) {
             if seen.insert(input.name).inserted { inputs.append(input) }
         }
         for field in match {
+            if let definition = custom?[field] { add(definition.formInput(name: field, required: true)); continue }
             for input in expand(field, kind: kind, required: true) { add(input) }
         }
         for field in optionalFields {
+            if let definition = custom?[field] { add(definition.formInput(name: field, required: false)); continue }
             for input in expand(field, kind: kind, required: false) { add(input) }
         }
         return inputs
@@ -116,15 +120,37 @@ public enum CustomerMatcher {
 
     /// Whether every field of `match` entered by the user equals the customer's record. An empty or missing value
     /// never matches. Every field is compared even after a mismatch, so timing does not reveal which one was wrong.
+    /// A field of the tenant's own (`custom`) matches when what was typed, in its canonical form, equals the
+    /// customer's stored value (`customValues`).
     public static func matches(entered: [String: String], customer: CustomerRecord, kind: CustomerKind,
-                               match: [String]) -> Bool {
+                               match: [String], custom: CustomMatch? = nil) -> Bool {
         guard !match.isEmpty else { return false }
         var allMatch = true
         for field in match {
-            let fieldMatches = matchesField(field, entered: entered, customer: customer, kind: kind)
+            let fieldMatches: Bool
+            if let custom, let definition = custom.fields[field] {
+                let typed = entered[field].flatMap { definition.canonical($0, field: field, today: custom.today, checks: custom.checks) }
+                let stored = custom.values[field]
+                fieldMatches = typed != nil && stored != nil && typed == stored
+            } else {
+                fieldMatches = matchesField(field, entered: entered, customer: customer, kind: kind)
+            }
             allMatch = allMatch && fieldMatches
         }
         return allMatch
+    }
+
+    /// What matching needs to compare the tenant's own customer fields.
+    public struct CustomMatch: Sendable {
+        public var fields: OrderedMap<FieldDefinition>
+        /// The candidate customer's stored values by field id (canonical).
+        public var values: [String: String]
+        public var today: CalendarDay
+        public var checks: FieldChecks
+
+        public init(fields: OrderedMap<FieldDefinition>, values: [String: String], today: CalendarDay, checks: FieldChecks = .standard) {
+            self.fields = fields; self.values = values; self.today = today; self.checks = checks
+        }
     }
 
     private enum Comparison { case name, code, vat, taxId, phone, date, email }

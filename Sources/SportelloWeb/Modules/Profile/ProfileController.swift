@@ -128,6 +128,8 @@ struct ProfileController {
         var user: UserRecord
         var customer: CustomerRecord
         var requests: [RequestRecord]
+        /// The customer's values of the tenant's own fields.
+        var customValues: [String: String]
     }
 
     func snapshot(_ context: UserContext) async throws -> Snapshot {
@@ -136,7 +138,8 @@ struct ProfileController {
             guard let user = try await transaction.user(id: userId), let customer = try await transaction.customer(id: customerId),
                   user.customerId == customerId else { throw PortalError.loginRequired }
             let requests = try await transaction.requests(customerId: customerId, forms: RequestForm.all)
-            return Snapshot(user: user, customer: customer, requests: requests)
+            let customValues = try await transaction.customFieldValues(of: .customer(customerId))
+            return Snapshot(user: user, customer: customer, requests: requests, customValues: customValues)
         }
     }
 
@@ -174,7 +177,7 @@ struct ProfileController {
             }
         }
         problems = FieldProblems(earlier + problems.problems.map { FieldProblem(field: "user.\($0.field)", code: $0.code, message: $0.message) })
-        let customerPolicy = CustomerDataPolicy(context: context, customer: current.customer)
+        let customerPolicy = CustomerDataPolicy(context: context, customer: current.customer, customValues: current.customValues, now: services.now)
         var changes: [CustomerDataPolicy.Change] = []
         if let submitted {
             if !customerPolicy.visible {
@@ -249,8 +252,14 @@ struct ProfileController {
                 let fieldList = customerChanges.map(\.field).joined(separator: ", ")
                 switch customerPolicy.mode {
                 case .direct:
-                    for change in customerChanges { CustomerDataPolicy.set(change.field, change.new, on: &customer) }
+                    var customValues: [String: String?] = [:]
+                    for change in customerChanges {
+                        if customerPolicy.isCustom(change.field) { customValues[change.field] = change.new } else {
+                            CustomerDataPolicy.set(change.field, change.new, on: &customer)
+                        }
+                    }
                     try await transaction.updateCustomer(customer)
+                    if !customValues.isEmpty { try await transaction.setCustomFieldValues(customValues, of: .customer(customer.id ?? 0)) }
                     try await transaction.audit("customer_data.updated", actorUserId: actor, targetKind: "customer",
                                                 targetId: String(customer.id ?? 0), detail: "fields: " + fieldList)
                     return nil
@@ -402,7 +411,7 @@ struct ProfileController {
             notice: notice,
             links: links(context))
 
-        let policy = CustomerDataPolicy(context: context, customer: snapshot.customer)
+        let policy = CustomerDataPolicy(context: context, customer: snapshot.customer, customValues: snapshot.customValues, now: services.now)
         if policy.visible {
             let customer = snapshot.customer
             let editing = policy.hasEditable
@@ -476,7 +485,8 @@ struct ProfileController {
         try context.require(page: Self.profilePage)
         let form = try await SubmittedForm.read(request, context: context)
         var submitted: [String: String] = [:]
-        for name in Self.customerFieldNames { if let value = form.fields[name] { submitted[name] = value } }
+        let names = Self.customerFieldNames + (context.tenant.definition.customerFields?.keys ?? [])
+        for name in names { if let value = form.fields[name] { submitted[name] = value } }
         switch try await changeProfile(context: context, own: nil, customer: submitted, rejectUnknown: false) {
         case .success(let outcome):
             let done = outcome.customerChanges.isEmpty ? "unchanged" : outcome.requestId != nil ? "requested" : "customer"
@@ -538,7 +548,7 @@ struct ProfileController {
     func profileJSON(context: UserContext, snapshot: Snapshot) -> ProfileJSON {
         let own = OwnDataPolicy(context: context, user: snapshot.user)
         let user = snapshot.user
-        let policy = CustomerDataPolicy(context: context, customer: snapshot.customer)
+        let policy = CustomerDataPolicy(context: context, customer: snapshot.customer, customValues: snapshot.customValues, now: services.now)
         let locale = context.locale
         var customer: ProfileJSON.Customer?
         if policy.visible {

@@ -76,12 +76,19 @@ struct CustomerDataPolicy {
     let inputs: [FormInput]
     let editable: Set<String>
     let immutable: Set<String>
+    /// The customer's values of the tenant's own fields (`customer_fields:`), canonical, by field id.
+    let customValues: [String: String]
+    let locale: String
+    let today: CalendarDay
 
-    init(context: UserContext, customer: CustomerRecord? = nil) {
+    init(context: UserContext, customer: CustomerRecord? = nil, customValues: [String: String] = [:], now: Int64? = nil) {
         let definition = context.tenant.definition
         let customer = customer ?? context.customer
         self.definition = definition
         self.customer = customer
+        self.customValues = customValues
+        locale = context.locale
+        today = CalendarDay(instant: now ?? Int64(Date().timeIntervalSince1970))
         let governed = ProfileFeatures.customerGoverning.contains { definition.feature($0) != nil }
         visible = governed ? ProfileFeatures.customerGoverning.contains { context.may($0) } : context.may(ProfileFeatures.ownData)
         inputs = Self.inputs(for: customer, in: definition)
@@ -120,19 +127,35 @@ struct CustomerDataPolicy {
 
     /// The inputs of the customer's type (its `required_fields` and `optional_fields`), without those kept
     /// elsewhere: the customer code (shown as a fact), the IBAN (billing page) and the billing address (no column).
+    /// The tenant's own fields come with their label, help and input type; a field no customer type names applies
+    /// to every customer (optional unless the field says it is required).
     static func inputs(for customer: CustomerRecord, in definition: TenantDefinition) -> [FormInput] {
         guard let type = definition.customerTypes[customer.customerType] else { return [] }
-        let all = CustomerDetailsForm.inputs(fields: [], optionalFields: [], type: type)
+        var all = CustomerDetailsForm.inputs(fields: [], optionalFields: [], type: type)
         let names = Set(all.map(\.name))
+        let custom = definition.customerFields ?? OrderedMap()
+        all = all.map { input in custom[input.name].map { $0.formInput(name: input.name, required: input.required) } ?? input }
+        let named = Set(definition.customerTypes.values.flatMap { $0.requiredFields + ($0.optionalFields ?? []) })
+        for (id, field) in custom where !named.contains(id) && !names.contains(id) {
+            all.append(field.formInput(name: id, required: false))
+        }
         return all.filter { input in
             !input.name.hasPrefix("billing_") && input.name != "iban" && input.name != "customer_code"
                 && !(input.name == "communications_email" && names.contains("email"))
         }
     }
 
+    /// The stored value of an input: a column of the customer record, or a value of one of the tenant's own fields.
+    func current(_ name: String) -> String? {
+        definition.customerFields?[name] != nil ? customValues[name] : Self.value(name, of: customer)
+    }
+
+    /// Whether `name` is one of the tenant's own customer fields.
+    func isCustom(_ name: String) -> Bool { definition.customerFields?[name] != nil }
+
     var fields: [CustomerFieldState] {
         inputs.map { input in
-            CustomerFieldState(input: input, value: Self.value(input.name, of: customer), editable: editable.contains(input.name),
+            CustomerFieldState(input: input, value: current(input.name), editable: editable.contains(input.name),
                                immutable: immutable.contains(input.name))
         }
     }
@@ -233,9 +256,9 @@ struct CustomerDataPolicy {
                 continue
             }
             if editable.contains(name) && mode != .readOnly { continue }
-            let current = Self.value(name, of: customer)
+            let stored = current(name)
             let collapsed = raw.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-            if Self.sameValue(collapsed, current) { continue }
+            if Self.sameValue(collapsed, stored) { continue }
             if immutable.contains(name) {
                 var problem = Self.problem(name, "immutable", "profile.error.immutable", theme: theme)
                 if let hint = definition.fieldPolicies?.changeHint {
@@ -255,7 +278,17 @@ struct CustomerDataPolicy {
             // The group of address fields is validated whole: a partial change still needs the others.
             if changeable.contains(where: { Self.addressFields.contains($0.name) }) {
                 for input in inputs where Self.addressFields.contains(input.name) && editable.contains(input.name) && entered[input.name] == nil {
-                    entered[input.name] = Self.value(input.name, of: customer) ?? ""
+                    entered[input.name] = current(input.name) ?? ""
+                }
+            }
+            // The tenant's own fields are checked by their definitions; the catalogue's by the Core validators.
+            let context = FieldContext(locale: locale, tenant: definition, today: today)
+            for input in inputs where isCustom(input.name) {
+                guard let raw = entered.removeValue(forKey: input.name), var field = definition.customerFields?[input.name] else { continue }
+                if input.required { field.required = true }
+                switch field.validate(raw, field: input.name, in: context) {
+                case .success(let value): normalised[input.name] = value?.canonical ?? ""
+                case .failure(let found): problems.append(contentsOf: found.problems)
                 }
             }
             let checked = inputs.filter { entered[$0.name] != nil }
@@ -284,7 +317,7 @@ struct CustomerDataPolicy {
         var changes: [Change] = []
         for input in inputs where normalised[input.name] != nil {
             let new = normalised[input.name].flatMap { $0.isEmpty ? nil : $0 }
-            let old = Self.value(input.name, of: customer)
+            let old = current(input.name)
             if new != old { changes.append(Change(field: input.name, old: old, new: new)) }
         }
         return .success(changes)
