@@ -26,16 +26,36 @@ public enum Formatting {
     public static func money(_ cents: Int64, locale: String) -> String {
         let negative = cents < 0
         let magnitude = cents.magnitude
-        let units = String(magnitude / 100)
+        let whole = grouped(magnitude / 100, locale: locale)
         let decimals = String(format: "%02d", Int(magnitude % 100))
+        let sign = negative ? "-" : ""
+        return locale == "en" ? "\(sign)€\(whole).\(decimals)" : "\(sign)\(whole),\(decimals) €"
+    }
+
+    /// A number with `fractionDigits` decimals (rounded half away from zero), grouped by thousands:
+    /// `1.234,5` in Italian, `1,234.5` in English; never `-0`.
+    public static func decimal(_ value: Double, fractionDigits: Int, locale: String) -> String {
+        let digits = min(max(fractionDigits, 0), 9)
+        var scale: UInt64 = 1
+        for _ in 0..<digits { scale *= 10 }
+        guard value.isFinite, abs(value) * Double(scale) < 9e18 else { return String(value) }
+        let scaled = UInt64((abs(value) * Double(scale)).rounded())
+        let whole = grouped(scaled / scale, locale: locale)
+        let sign = value < 0 && scaled > 0 ? "-" : ""
+        guard digits > 0 else { return sign + whole }
+        let fraction = String(scaled % scale)
+        let padded = String(repeating: "0", count: digits - fraction.count) + fraction
+        return "\(sign)\(whole)\(locale == "en" ? "." : ",")\(padded)"
+    }
+
+    /// `units` with the locale's thousands separator.
+    private static func grouped(_ units: UInt64, locale: String) -> String {
         let separator: Character = locale == "en" ? "," : "."
         var grouped = ""
-        for (offset, digit) in units.reversed().enumerated() {
+        for (offset, digit) in String(units).reversed().enumerated() {
             if offset > 0 && offset % 3 == 0 { grouped.append(separator) }
             grouped.append(digit)
         }
-        let whole = String(grouped.reversed())
-        let sign = negative ? "-" : ""
-        return locale == "en" ? "\(sign)€\(whole).\(decimals)" : "\(sign)\(whole),\(decimals) €"
+        return String(grouped.reversed())
     }
 }

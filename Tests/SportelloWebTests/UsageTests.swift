@@ -98,6 +98,10 @@ struct UsageTests {
                 #expect(page.body.contains("3471112223") && page.body.contains("Mese in corso"))
                 #expect(page.body.components(separatedBy: "<td><time datetime=").count - 1 == min(thisMonth.count, 50))
                 #expect(page.body.contains("Chiamata") && page.body.contains("Internet"))
+                #expect(page.body.contains("role=\"img\"") && page.body.contains("<table class=\"chart-table\">"), "the month's traffic and cost as a chart and a table")
+                let orange = try #require(ChartPalette.readable("#ff6a00"))
+                #expect(page.body.contains("fill=\"\(orange)\"") && !page.body.contains("#ff6a00") && ChartPalette.contrast(orange) >= 3,
+                        "WINDTRE's orange, darkened to 3:1 for graphics on white")
                 let calls = try await browser.get("/usage?type=calls")
                 #expect(calls.body.contains("Chiamata nazionale") && !calls.body.contains("Traffico dati"))
                 let threeMonths = try await browser.get("/usage?period=3months")

@@ -129,16 +129,21 @@ struct UsageController {
     private struct UsageData: Sendable {
         var page: Page<UsageRecord>
         var totals: [UsageTotal]
+        /// The period's sums per month, for the page's chart (nil for the API).
+        var months: [UsageMonth]?
     }
 
-    private func loadUsage(line: LineRecord, selection: UsageSelection, context: UserContext) async throws -> Result<UsageData, VisibilityError> {
+    private func loadUsage(line: LineRecord, selection: UsageSelection, context: UserContext,
+                           months: Bool = false) async throws -> Result<UsageData, VisibilityError> {
         let windows = context.tenant.windows
         let query = UsageQuery(lineId: line.id ?? 0, period: selection.range, kinds: selection.kind.recordKinds, after: selection.after,
                                limit: selection.limit)
         do {
             let data = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
                 UsageData(page: try await transaction.usage(query, windows: windows),
-                          totals: try await transaction.usageTotals(lineId: query.lineId, period: query.period, kinds: query.kinds, windows: windows))
+                          totals: try await transaction.usageTotals(lineId: query.lineId, period: query.period, kinds: query.kinds, windows: windows),
+                          months: months ? try await transaction.usageByMonth(lineId: query.lineId, period: query.period, kinds: query.kinds,
+                                                                              windows: windows) : nil)
             }
             return .success(data)
         } catch let error as VisibilityError {
@@ -163,7 +168,7 @@ struct UsageController {
         let line = try chosenLine(selection, lines: lines)
         var data: UsageData?
         if let line, problems.isEmpty {
-            switch try await loadUsage(line: line, selection: selection, context: context) {
+            switch try await loadUsage(line: line, selection: selection, context: context, months: true) {
             case .success(let loaded): data = loaded
             case .failure(let error):
                 let field = selection.period == .day ? "day" : (selection.period == .custom ? "from" : "period")
@@ -206,6 +211,9 @@ struct UsageController {
         var totals: [Total]?
         var hasTotals: Bool?
         var totalCost, nextHref, firstHref: String?
+        /// The traffic and cost per month: an SVG and its data table (markup escaped by `Chart`).
+        var chart: String?
+        var hasChart: Bool?
         var loaded: Bool?
         var exportFrom, exportTo: String
         var exportXlsx: Bool
@@ -267,12 +275,86 @@ struct UsageController {
             }
             model.hasTotals = !data.totals.isEmpty
             model.totalCost = Formatting.money(data.totals.reduce(0) { $0 + $1.costCents }, locale: locale)
+            if let months = data.months, !data.totals.isEmpty, let line {
+                model.chart = monthlyChart(months, selection: selection, line: line, context: context)
+                    .html(palette: ChartPalette(branding: context.tenant.definition.branding))
+                model.hasChart = true
+            }
             let base = "\(Routes.usage.path())?\(selection.query(line: line?.id))"
             if let next = data.page.next { model.nextHref = "\(base)&after=\(next)" }
             if selection.after != nil { model.firstHref = base }
             model.loaded = true
         }
         return model
+    }
+
+    // MARK: Chart
+
+    /// What the chart counts as traffic: data volume, unless the type shown has none (calls: minutes; else events).
+    private enum TrafficMeasure {
+        case volume(gigabytes: Bool), minutes, messages, events
+
+        init(_ months: [UsageMonth], kind: UsageSelection.Kind) {
+            let volume = months.map(\.volumeBytes).max() ?? 0
+            let duration = months.contains { $0.durationSeconds > 0 }
+            switch kind {
+            case .calls: self = .minutes
+            case .messages: self = .messages
+            case .all, .internet, .options:
+                if volume > 0 || kind == .internet { self = .volume(gigabytes: volume >= 1_000_000_000) } else { self = duration ? .minutes : .events }
+            }
+        }
+
+        var key: String {
+            switch self {
+            case .volume: "usage.chart.series.data"
+            case .minutes: "usage.chart.series.calls"
+            case .messages: "usage.chart.series.messages"
+            case .events: "usage.chart.series.events"
+            }
+        }
+
+        func value(_ month: UsageMonth) -> Double {
+            switch self {
+            case .volume(let gigabytes): Double(month.volumeBytes) / (gigabytes ? 1_000_000_000 : 1_000_000)
+            case .minutes: Double(month.durationSeconds) / 60
+            case .messages, .events: Double(month.count)
+            }
+        }
+
+        func format(locale: String, largest: Double) -> ChartValueFormat {
+            switch self {
+            case .volume(let gigabytes): .number(unit: gigabytes ? "GB" : "MB", fractionDigits: gigabytes ? 2 : 1, locale: locale)
+            case .minutes: .number(unit: "min", fractionDigits: largest >= 100 ? 0 : 1, locale: locale)
+            case .messages, .events: .number(unit: "", fractionDigits: 0, locale: locale)
+            }
+        }
+    }
+
+    /// Traffic (bars, in the brand colour) and cost (a line with markers, in euros) per month of the shown
+    /// period, each on its own axis.
+    private func monthlyChart(_ months: [UsageMonth], selection: UsageSelection, line: LineRecord, context: UserContext) -> Chart {
+        let locale = context.locale
+        let measure = TrafficMeasure(months, kind: selection.kind)
+        let traffic = months.map(measure.value)
+        let categories = months.enumerated().map { index, month in
+            let short = string("chart.month_short.\(month.month)", context)
+            return Chart.Category(string("chart.month_year", context, ["month": string("chart.month.\(month.month)", context), "year": String(month.year)]),
+                                  axisLines: index == 0 || month.month == 1 ? [short, String(month.year)] : [short])
+        }
+        let trafficLabel = string(measure.key, context)
+        let costLabel = string("usage.chart.series.cost", context)
+        let period = string("usage.period_range", context, ["from": dayText(selection.firstDay), "to": dayText(selection.lastDay)])
+        return Chart(
+            id: "usage-chart",
+            title: string("usage.chart.title", context),
+            description: string("usage.chart.description", context, ["traffic": trafficLabel, "cost": costLabel, "line": line.identifier, "period": period]),
+            categories: categories,
+            axes: [.init(format: measure.format(locale: locale, largest: traffic.max() ?? 0)), .init(format: .money(locale: locale))],
+            series: [.init(trafficLabel, kind: .bar, axis: 0, values: traffic),
+                     .init(costLabel, kind: .line, axis: 1, values: months.map { Double($0.costCents) / 100 })],
+            texts: .init(noData: string("chart.no_data", context), table: string("chart.table", context),
+                         categoryHeader: string("chart.month_header", context)))
     }
 
     // MARK: Export
@@ -312,7 +394,7 @@ struct UsageController {
                 ["line": selection.lineId.map(String.init), "type": selection.kind.rawValue][name] ?? nil
             }, now: services.now, text: text).0
             var data: UsageData?
-            if let line, case .success(let loaded) = try await loadUsage(line: line, selection: shown, context: context) { data = loaded }
+            if let line, case .success(let loaded) = try await loadUsage(line: line, selection: shown, context: context, months: true) { data = loaded }
             let model = usageModel(selection: shown, lines: lines, line: line, data: data, context: context, exportProblems: problems,
                                    exportForm: (request.uri.queryParameters["from"].map(String.init) ?? "",
                                                 request.uri.queryParameters["to"].map(String.init) ?? "", format))
