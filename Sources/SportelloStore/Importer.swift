@@ -31,7 +31,8 @@ public struct Importer: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw StoreError(.invalidInput, "cannot read \(path)")
         }
-        let fileKind = kind ?? ImportKind(name: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
+        let fileKind = kind ?? ImportKind(name: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent,
+                                          recordKinds: tenant.recordKinds.keys)
         guard let format = format ?? ImportFormat(path: path) else {
             throw StoreError(.invalidInput, "\(path): unknown format (name the file .jsonl or .csv, or pass --format)")
         }
@@ -40,19 +41,20 @@ public struct Importer: Sendable {
 
     public func importData(_ data: Data, format: ImportFormat, kind: ImportKind?,
                            now: Int64 = Int64(Date().timeIntervalSince1970)) async throws -> ImportReport {
-        let parsed = ImportParser.parse(data, format: format, kind: kind)
+        let parsed = ImportParser.parse(data, format: format, kind: kind, recordKinds: tenant.recordKinds.keys)
         let mapped = ImportMapper(tenant: tenant, now: now).map(parsed.rows)
         let problems = parsed.problems + mapped.problems
         guard problems.isEmpty else { throw ImportRejected(problems: problems.sorted { $0.line < $1.line }) }
         let batch = mapped.batch
+        let tenant = tenant
         return try await database.write(tenant: tenant.id, now: now) { transaction in
-            try await Self.apply(batch, in: transaction)
+            try await Self.apply(batch, tenant: tenant, in: transaction)
         }
     }
 
     /// Resolves references kind by kind (from this file or the database) and upserts; throws with every
     /// unresolved reference, which rolls the whole transaction back.
-    static func apply(_ batch: ImportBatch, in transaction: TenantTransaction) async throws -> ImportReport {
+    static func apply(_ batch: ImportBatch, tenant: TenantDefinition, in transaction: TenantTransaction) async throws -> ImportReport {
         var problems: [ImportProblem] = []
         var written: [ImportKind: Int] = [:]
         let key = ["tenant_id", "external_id"]
@@ -71,6 +73,11 @@ public struct Importer: Sendable {
 
         try await transaction.insertMany(.customers, batch.customers.map(\.record), upsertOn: key)
         written[.customer] = batch.customers.count
+        let customersForFields = try await resolve(batch.customerFieldValues, .customer, table: .customers)
+        for item in batch.customerFieldValues {
+            guard let customer = customersForFields[item.references[.customer] ?? ""] else { continue }
+            try await transaction.setCustomFieldValues(item.record, of: .customer(customer.id))
+        }
 
         let customersForContracts = try await resolve(batch.contracts, .customer, table: .customers)
         try await transaction.insertMany(.contracts, batch.contracts.compactMap { item -> ContractRecord? in
@@ -142,8 +149,93 @@ public struct Importer: Sendable {
         }, upsertOn: key)
         written[.recharge] = batch.recharges.count
 
+        if !batch.records.isEmpty {
+            for (kind, count) in try await applyRecords(batch.records, tenant: tenant, in: transaction, problems: &problems) {
+                written[.record(kind)] = count
+            }
+        }
+
         guard problems.isEmpty else { throw ImportRejected(problems: problems.sorted { $0.line < $1.line }) }
         return ImportReport(written: written)
+    }
+}
+
+extension Importer {
+    /// Writes the rows of the tenant's own record kinds, owner kinds first: each row's customer (by the customer's
+    /// external id) or owner record (by its external id, in this file or already imported; its customer is the
+    /// record's), and its user (by username, one of that customer's users) resolved; a record that already belongs
+    /// to another customer is refused. Returns the records written per kind.
+    static func applyRecords(_ pending: [PendingRecord<ImportedRecord>], tenant: TenantDefinition, in transaction: TenantTransaction,
+                             problems: inout [ImportProblem]) async throws -> [String: Int] {
+        var written: [String: Int] = [:]
+        let customers = try await transaction.parentIds(.customers, externalIds: Set(pending.compactMap { $0.references[.customer] }))
+        let users = try await transaction.usersByUsername(Set(pending.compactMap(\.record.username)))
+        for kind in tenant.recordKindsOwnersFirst {
+            let rows = pending.filter { $0.record.kind == kind }
+            guard !rows.isEmpty, let definition = tenant.recordKinds[kind] else { continue }
+            var owners: [String: RecordReference] = [:]
+            if let ownerKind = definition.ownerKind {
+                owners = try await transaction.recordReferences(kind: ownerKind, externalIds: Set(rows.compactMap { $0.references[.record(ownerKind)] }))
+            }
+            let existing = try await transaction.recordReferences(kind: kind, externalIds: Set(rows.map(\.record.externalId)))
+            var drafts: [TenantRecordDraft] = []
+            for item in rows {
+                let record = item.record
+                let customerId: Int64, ownerRecordId: Int64?, inheritedUser: Int64?
+                if let ownerKind = definition.ownerKind {
+                    let reference = item.references[.record(ownerKind)] ?? ""
+                    guard let owner = owners[reference] else {
+                        problems.append(ImportProblem(line: item.line, message: "\(ownerKind) record '\(reference)' does not exist (neither in this file nor already imported)"))
+                        continue
+                    }
+                    (customerId, ownerRecordId, inheritedUser) = (owner.customerId, owner.id, owner.userId)
+                } else {
+                    let reference = item.references[.customer] ?? ""
+                    guard let customer = customers[reference] else {
+                        problems.append(ImportProblem(line: item.line, message: "customer '\(reference)' does not exist (neither in this file nor already imported)"))
+                        continue
+                    }
+                    (customerId, ownerRecordId, inheritedUser) = (customer.id, nil, nil)
+                }
+                if let found = existing[record.externalId], found.customerId != customerId {
+                    problems.append(ImportProblem(line: item.line, message: "\(kind) record '\(record.externalId)' already belongs to another customer: a record cannot move between customers"))
+                    continue
+                }
+                var userId = inheritedUser
+                if let username = record.username {
+                    guard let user = users[username], user.customerId == customerId else {
+                        problems.append(ImportProblem(line: item.line, message: "user '\(username)' is not a user of the record's customer"))
+                        continue
+                    }
+                    userId = user.id
+                }
+                drafts.append(TenantRecordDraft(kind: kind, externalId: record.externalId, customerId: customerId, ownerRecordId: ownerRecordId,
+                                                userId: userId, date: record.date, values: record.values))
+            }
+            // Written even when other rows have problems (the transaction is rolled back then), so that the rows they
+            // own resolve and only real mistakes are reported.
+            try await transaction.upsertRecords(drafts)
+            written[kind] = drafts.count
+        }
+        return written
+    }
+}
+
+extension TenantTransaction {
+    /// The tenant's users with these usernames (as written), with their customers.
+    func usersByUsername(_ usernames: Set<String>) async throws -> [String: ParentIds] {
+        struct Row: Codable { var id: Int64; var username: String; var customerId: Int64 }
+        var found: [String: ParentIds] = [:]
+        let names = Array(usernames)
+        var start = 0
+        while start < names.count {
+            let part = Array(names[start..<min(names.count, start + 500)])
+            for row in try await all(select(.users).column("id").column("username").column("customer_id").where("username", .in, part), as: Row.self) {
+                found[row.username] = ParentIds(id: row.id, customerId: row.customerId)
+            }
+            start += 500
+        }
+        return found
     }
 }
 

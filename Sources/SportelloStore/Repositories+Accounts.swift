@@ -40,6 +40,7 @@ extension TenantTransaction {
         try await delete(.oneTimeTokens).where("user_id", .equal, id).run()
         try await delete(.notificationPreferences).where("user_id", .equal, id).run()
         try await delete(.userFieldValues).where("user_id", .equal, id).run()
+        try await releaseRecords(ofUser: id)
         try await update(.users).set("creator_user_id", to: SQLLiteral.null).where("creator_user_id", .equal, id).run()
         try await update(.lines).set("assigned_user_id", to: SQLLiteral.null).where("assigned_user_id", .equal, id).run()
         try await update(.requests).set("user_id", to: SQLLiteral.null).where("user_id", .equal, id).run()

@@ -63,9 +63,12 @@ struct Migrate: AsyncParsableCommand {
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Import customers, contracts, lines, invoices, payments, usage and recharges (JSON Lines or CSV).",
+        abstract: "Import customers, contracts, lines, invoices, payments, usage, recharges and the tenant's own record kinds (JSON Lines or CSV).",
         discussion: """
-        Every record carries the provider's external_id; importing the same file twice changes nothing.
+        Every record carries the provider's external_id (for the tenant's own kinds, the value of the kind's
+        external_id field); importing the same file twice changes nothing. Customer rows may carry the tenant's
+        customer_fields; a row of one of its record kinds has type <kind id>, its fields, and customer (the
+        customer's external_id) or owner (the owner record's external id), and optionally user (a username).
         The whole file is checked first: any bad line is reported with its number and nothing is written.
         """)
 
@@ -75,7 +78,7 @@ struct Import: AsyncParsableCommand {
     @Argument(help: "The file to import (.jsonl or .csv).")
     var file: String
 
-    @Option(help: "Record kind for a CSV file without a 'type' column (customer, contract, line, invoice, payment, usage, recharge); default: from the file name.")
+    @Option(help: "Record kind for a CSV file without a 'type' column (customer, contract, line, invoice, payment, usage, recharge, or one of the tenant's records: kinds); default: from the file name.")
     var kind: String?
 
     @Option(help: "jsonl or csv (default: from the file extension).")
@@ -85,8 +88,10 @@ struct Import: AsyncParsableCommand {
         let tenant = try tenantOption.load().definition
         var recordKind: ImportKind?
         if let kind {
-            guard let parsed = ImportKind(name: kind) else {
-                throw ValidationError("unknown kind '\(kind)' (one of \(ImportKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            guard let parsed = ImportKind(name: kind, recordKinds: tenant.recordKinds.keys) else {
+                let names = ImportKind.builtIn.map(\.rawValue) + tenant.recordKinds.keys
+                let hint = Suggest.closest(to: kind, in: names).map { "; did you mean '\($0)'?" } ?? ""
+                throw ValidationError("unknown kind '\(kind)' (one of \(names.joined(separator: ", "))\(hint))")
             }
             recordKind = parsed
         }
@@ -100,7 +105,7 @@ struct Import: AsyncParsableCommand {
             try await db.requireMigrated()
             do {
                 let report = try await Importer(database: db, tenant: tenant).importFile(at: file, format: fileFormat, kind: recordKind)
-                let parts = ImportKind.allCases.compactMap { kind in report.written[kind].flatMap { $0 > 0 ? "\($0) \(kind.rawValue)" : nil } }
+                let parts = report.written.keys.sorted().compactMap { kind in report.written[kind].flatMap { $0 > 0 ? "\($0) \(kind.rawValue)" : nil } }
                 print("\(file): imported \(report.total) record(s) into \(tenant.id) (\(parts.joined(separator: ", "))) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
             } catch let rejected as ImportRejected {
                 for problem in rejected.problems.prefix(100) { printError("\(file):\(problem.line): error: \(problem.message)") }

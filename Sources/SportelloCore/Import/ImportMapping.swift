@@ -17,20 +17,57 @@ public struct ImportBatch: Sendable {
     public var payments: [PendingRecord<PaymentRecord>] = []
     public var usage: [PendingRecord<UsageRecord>] = []
     public var recharges: [PendingRecord<RechargeRecord>] = []
+    /// The values of the tenant's own customer fields (`customer_fields:`) of each customer row, canonical, nil for
+    /// a field the row leaves empty (the row is the customer: an empty field is cleared); the reference is the
+    /// customer's external id.
+    public var customerFieldValues: [PendingRecord<[String: String?]>] = []
+    /// Rows of the tenant's own record kinds, in file order; the reference is the customer's external id (`.customer`)
+    /// or the owner record's (`.record(<owner kind>)`).
+    public var records: [PendingRecord<ImportedRecord>] = []
 
     public var count: Int {
-        customers.count + contracts.count + lines.count + invoices.count + payments.count + usage.count + recharges.count
+        customers.count + contracts.count + lines.count + invoices.count + payments.count + usage.count + recharges.count + records.count
     }
+}
+
+/// A row of one of the tenant's record kinds, its values validated against the kind's fields.
+public struct ImportedRecord: Sendable {
+    public var kind: String
+    /// The value of the kind's `external_id` field (canonical).
+    public var externalId: String
+    /// The value of the kind's `date` field (`yyyy-MM-dd`).
+    public var date: String?
+    /// Validated values by field id (fields left empty are absent).
+    public var values: [String: FieldValue]
+    /// The username of the customer's user the record is assigned to (`user`).
+    public var username: String?
 }
 
 /// Turns parsed rows into typed records, checking every field; collects every problem.
 public struct ImportMapper {
     public let customerTypes: Set<String>
     public let now: Int64
+    /// The tenant's own customer fields and record kinds.
+    public let customerFields: OrderedMap<FieldDefinition>
+    public let recordKinds: OrderedMap<RecordKindDefinition>
+    /// How field values are checked: in English (the messages go to the command line), on the day of `now`.
+    let fieldContext: FieldContext
 
-    public init(tenant: TenantDefinition, now: Int64) {
+    public init(tenant: TenantDefinition, now: Int64, checks: FieldChecks = .standard) {
         customerTypes = Set(tenant.customerTypes.keys)
         self.now = now
+        customerFields = tenant.customerFields ?? OrderedMap()
+        recordKinds = tenant.recordKinds
+        fieldContext = FieldContext(locale: "en", defaultLocale: "en", today: CalendarDay(instant: now), checks: checks)
+    }
+
+    /// The columns a row of `kind` may have.
+    func allowedFields(_ kind: ImportKind) -> [String] {
+        if let id = kind.recordKind {
+            guard let definition = recordKinds[id] else { return [] }
+            return [definition.ownerKind == nil ? "customer" : "owner", "user"] + definition.fields.keys
+        }
+        return (Self.allowedFields[kind] ?? []) + (kind == .customer ? customerFields.keys : [])
     }
 
     static let allowedFields: [ImportKind: [String]] = [
@@ -56,11 +93,17 @@ public struct ImportMapper {
         var seen: [ImportKind: [String: Int]] = [:]
         for row in rows {
             var reader = FieldReader(row: row)
-            let allowed = Self.allowedFields[row.kind] ?? []
+            let allowed = allowedFields(row.kind)
             for name in row.fields.keys.sorted() where !allowed.contains(name) {
                 guard reportedUnknown.insert("\(row.kind.rawValue).\(name)").inserted else { continue }
                 let hint = Suggest.closest(to: name, in: allowed).map { " (did you mean '\($0)'?)" } ?? ""
-                reader.problem("unknown field '\(name)' for a \(row.kind.rawValue)\(hint)")
+                let what = row.kind.recordKind.map { "a \($0) record" } ?? "a \(row.kind.rawValue)"
+                reader.problem("unknown field '\(name)' for \(what)\(hint)")
+            }
+            if let id = row.kind.recordKind {
+                if let pending = record(id, &reader, seen: &seen) { batch.records.append(pending) }
+                problems.append(contentsOf: reader.problems)
+                continue
             }
             let externalId = reader.required("external_id")
             if let externalId {
@@ -73,7 +116,13 @@ public struct ImportMapper {
             switch row.kind {
             case .customer:
                 let record = customer(&reader, externalId: externalId)
-                if let record, reader.problems.isEmpty { batch.customers.append(PendingRecord(line: row.line, record: record, references: [:])) }
+                let custom = customFieldValues(&reader)
+                if let record, let externalId, reader.problems.isEmpty {
+                    batch.customers.append(PendingRecord(line: row.line, record: record, references: [:]))
+                    if !customerFields.isEmpty {
+                        batch.customerFieldValues.append(PendingRecord(line: row.line, record: custom, references: [.customer: externalId]))
+                    }
+                }
             case .contract:
                 let customerRef = reader.required("customer")
                 let record = ContractRecord(
@@ -151,10 +200,48 @@ public struct ImportMapper {
                 if let lineRef, reader.problems.isEmpty {
                     batch.recharges.append(PendingRecord(line: row.line, record: record, references: [.line: lineRef]))
                 }
+            case .record:
+                break
             }
             problems.append(contentsOf: reader.problems)
         }
         return (batch, problems)
+    }
+
+    /// The row's values of the tenant's own customer fields, each checked as the field checks what a customer types.
+    private func customFieldValues(_ reader: inout FieldReader) -> [String: String?] {
+        var values: [String: String?] = [:]
+        for (id, field) in customerFields {
+            values[id] = reader.field(id, field, context: fieldContext)?.canonical
+        }
+        return values
+    }
+
+    /// A row of record kind `id`: its fields checked against the kind's, its external id unique in the file, and its
+    /// owner (the customer's external id, or the owner record's) named.
+    private func record(_ id: String, _ reader: inout FieldReader, seen: inout [ImportKind: [String: Int]]) -> PendingRecord<ImportedRecord>? {
+        guard let definition = recordKinds[id] else { return nil }
+        var values: [String: FieldValue] = [:]
+        for (fieldID, field) in definition.fields {
+            var checked = field
+            if fieldID == definition.externalId { checked.required = true }
+            if let value = reader.field(fieldID, checked, context: fieldContext) { values[fieldID] = value }
+        }
+        let ownerKey = definition.ownerKind == nil ? "customer" : "owner"
+        let ownerReference = reader.required(ownerKey)
+        let externalId = values[definition.externalId]?.canonical
+        if let externalId {
+            if let first = seen[.record(id), default: [:]][externalId] {
+                reader.problem("\(id) record '\(externalId)' appears twice in the file (first on line \(first))")
+            } else {
+                seen[.record(id), default: [:]][externalId] = reader.row.line
+            }
+        }
+        guard let externalId, let ownerReference, reader.problems.isEmpty else { return nil }
+        let record = ImportedRecord(kind: id, externalId: externalId, date: definition.date.flatMap { values[$0]?.canonical },
+                                    values: values, username: reader.optional("user"))
+        let reference: ImportKind = definition.ownerKind.map { .record($0) } ?? .customer
+        return PendingRecord(line: reader.row.line, record: record, references: [reference: ownerReference])
     }
 
     private func customer(_ reader: inout FieldReader, externalId: String?) -> CustomerRecord? {
@@ -246,6 +333,25 @@ struct FieldReader {
     mutating func oneOf<Value: RawRepresentable & CaseIterable>(_ name: String, _ type: Value.Type, required: Bool = false) -> Value?
     where Value.RawValue == String {
         oneOf(name, Value.allCases.map(\.rawValue), required: required).flatMap(Value.init(rawValue:))
+    }
+
+    /// The value of a tenant-defined field, checked and normalised as the field does with what a customer types;
+    /// each problem is reported with the field's id, in `context`'s language.
+    mutating func field(_ id: String, _ definition: FieldDefinition, context: FieldContext) -> FieldValue? {
+        let raw = row.fields[id]
+        switch definition.validate(raw, field: id, in: context) {
+        case .success(let value):
+            return value
+        case .failure(let problems):
+            for problem in problems.problems {
+                if problem.code == FieldProblemCode.required {
+                    self.problem("missing '\(id)'")
+                } else {
+                    self.problem("\(id) '\(raw ?? "")': \(problem.message.resolve(context.locale))")
+                }
+            }
+            return nil
+        }
     }
 
     mutating func integer(_ name: String, required: Bool = false, minimum: Int64? = nil) -> Int64? {

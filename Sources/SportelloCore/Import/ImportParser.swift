@@ -1,20 +1,56 @@
 import Foundation
 
-/// The kinds of records a provider can import, in the order they are applied (referenced kinds first).
-public enum ImportKind: String, Sendable, CaseIterable, Comparable {
+/// The kinds of records a provider can import, in the order they are applied (referenced kinds first): the
+/// platform's, then the tenant's own kinds (`records:`).
+public enum ImportKind: Sendable, Hashable, Comparable, CustomStringConvertible {
     case customer, contract, line, invoice, payment, usage, recharge
+    /// A kind the tenant defines under `records:`, by id.
+    case record(String)
 
-    /// Accepts the singular, the plural and `usage_record(s)`.
-    public init?(name: String) {
-        let lowered = name.lowercased().trimmingCharacters(in: .whitespaces)
-        if let kind = ImportKind(rawValue: lowered) { self = kind; return }
-        if lowered.hasSuffix("s"), let kind = ImportKind(rawValue: String(lowered.dropLast())) { self = kind; return }
-        if lowered.hasPrefix("usage") { self = .usage; return }
+    /// The platform's kinds, in application order.
+    public static let builtIn: [ImportKind] = [.customer, .contract, .line, .invoice, .payment, .usage, .recharge]
+
+    /// The name rows and messages use: `customer`, `usage`… or the record kind's id.
+    public var rawValue: String {
+        switch self {
+        case .customer: "customer"
+        case .contract: "contract"
+        case .line: "line"
+        case .invoice: "invoice"
+        case .payment: "payment"
+        case .usage: "usage"
+        case .recharge: "recharge"
+        case .record(let id): id
+        }
+    }
+
+    public var description: String { rawValue }
+
+    /// The record kind's id, nil for the platform's kinds.
+    public var recordKind: String? {
+        if case .record(let id) = self { return id }
         return nil
     }
 
+    /// Accepts the singular, the plural and `usage_record(s)` of the platform's kinds, and the id of one of
+    /// `recordKinds` (the tenant's `records:`).
+    public init?(name: String, recordKinds: some Collection<String> = [String]()) {
+        let lowered = name.lowercased().trimmingCharacters(in: .whitespaces)
+        if let kind = Self.builtIn.first(where: { $0.rawValue == lowered }) { self = kind; return }
+        if lowered.hasSuffix("s"), let kind = Self.builtIn.first(where: { $0.rawValue == String(lowered.dropLast()) }) { self = kind; return }
+        if lowered.hasPrefix("usage") { self = .usage; return }
+        if recordKinds.contains(lowered) { self = .record(lowered); return }
+        return nil
+    }
+
+    /// The platform's kinds in application order, then the tenant's by id.
     public static func < (lhs: ImportKind, rhs: ImportKind) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        switch (lhs.recordKind, rhs.recordKind) {
+        case (nil, nil): builtIn.firstIndex(of: lhs)! < builtIn.firstIndex(of: rhs)!
+        case (nil, _?): true
+        case (_?, nil): false
+        case (let left?, let right?): left < right
+        }
     }
 }
 
@@ -39,7 +75,8 @@ public struct ImportRow: Sendable {
 }
 
 /// The two file formats: JSON Lines (one object per line, with a `type`) and CSV (a header row; the
-/// kind from a `type` column, the `--kind` option or the file name).
+/// kind from a `type` column, the `--kind` option or the file name). The type of a row of one of the tenant's
+/// record kinds is the kind's id (`vehicles`).
 public enum ImportFormat: String, Sendable {
     case jsonLines = "jsonl", csv
 
@@ -53,14 +90,15 @@ public enum ImportFormat: String, Sendable {
 
 /// Splits an import file into rows, collecting every syntax problem with its line number.
 public enum ImportParser {
-    public static func parse(_ data: Data, format: ImportFormat, kind: ImportKind?) -> (rows: [ImportRow], problems: [ImportProblem]) {
+    /// The rows of `data`; a row's `type` names a platform kind or one of `recordKinds` (the tenant's `records:`).
+    public static func parse(_ data: Data, format: ImportFormat, kind: ImportKind?, recordKinds: [String] = []) -> (rows: [ImportRow], problems: [ImportProblem]) {
         switch format {
-        case .jsonLines: parseJSONLines(data, kind: kind)
-        case .csv: parseCSV(data, kind: kind)
+        case .jsonLines: parseJSONLines(data, kind: kind, recordKinds: recordKinds)
+        case .csv: parseCSV(data, kind: kind, recordKinds: recordKinds)
         }
     }
 
-    static func parseJSONLines(_ data: Data, kind fixedKind: ImportKind?) -> (rows: [ImportRow], problems: [ImportProblem]) {
+    static func parseJSONLines(_ data: Data, kind fixedKind: ImportKind?, recordKinds: [String]) -> (rows: [ImportRow], problems: [ImportProblem]) {
         var rows: [ImportRow] = []
         var problems: [ImportProblem] = []
         var lineNumber = 0
@@ -101,27 +139,30 @@ public enum ImportParser {
                     problems.append(ImportProblem(line: lineNumber, message: "field '\(badField)' must be a string, a number or null"))
                     continue
                 }
-                guard let kind = resolveKind(fields.removeValue(forKey: "type"), fixed: fixedKind, line: lineNumber, problems: &problems) else { continue }
+                guard let kind = resolveKind(fields.removeValue(forKey: "type"), fixed: fixedKind, recordKinds: recordKinds, line: lineNumber,
+                                             problems: &problems) else { continue }
                 rows.append(ImportRow(kind: kind, line: lineNumber, fields: fields))
             }
         }
         return (rows, problems)
     }
 
-    private static func resolveKind(_ name: String?, fixed: ImportKind?, line: Int, problems: inout [ImportProblem]) -> ImportKind? {
+    private static func resolveKind(_ name: String?, fixed: ImportKind?, recordKinds: [String], line: Int, problems: inout [ImportProblem]) -> ImportKind? {
+        let names = (ImportKind.builtIn.map(\.rawValue) + recordKinds).joined(separator: ", ")
         if let name {
-            if let kind = ImportKind(name: name) { return kind }
-            problems.append(ImportProblem(line: line, message: "unknown type '\(name)' (expected one of \(ImportKind.allCases.map(\.rawValue).joined(separator: ", ")))"))
+            if let kind = ImportKind(name: name, recordKinds: recordKinds) { return kind }
+            let hint = Suggest.closest(to: name, in: ImportKind.builtIn.map(\.rawValue) + recordKinds).map { " (did you mean '\($0)'?)" } ?? ""
+            problems.append(ImportProblem(line: line, message: "unknown type '\(name)' (expected one of \(names))\(hint)"))
             return nil
         }
         if let fixed { return fixed }
-        problems.append(ImportProblem(line: line, message: "missing 'type' (one of \(ImportKind.allCases.map(\.rawValue).joined(separator: ", ")))"))
+        problems.append(ImportProblem(line: line, message: "missing 'type' (one of \(names))"))
         return nil
     }
 
     /// RFC 4180 CSV: quoted fields may hold commas, doubled quotes and line breaks; `;` is accepted as
     /// the separator when the header has no comma (Italian spreadsheets). Line numbers are physical lines.
-    static func parseCSV(_ data: Data, kind fixedKind: ImportKind?) -> (rows: [ImportRow], problems: [ImportProblem]) {
+    static func parseCSV(_ data: Data, kind fixedKind: ImportKind?, recordKinds: [String]) -> (rows: [ImportRow], problems: [ImportProblem]) {
         var rows: [ImportRow] = []
         var problems: [ImportProblem] = []
         var bytes = [UInt8](data)
@@ -161,7 +202,8 @@ public enum ImportParser {
             }
             var fields: [String: String] = [:]
             for (name, value) in zip(header, record) where !value.isEmpty { fields[name] = value }
-            guard let kind = resolveKind(fields.removeValue(forKey: "type"), fixed: fixedKind, line: recordLine, problems: &problems) else { return }
+            guard let kind = resolveKind(fields.removeValue(forKey: "type"), fixed: fixedKind, recordKinds: recordKinds, line: recordLine,
+                                         problems: &problems) else { return }
             rows.append(ImportRow(kind: kind, line: recordLine, fields: fields))
         }
 

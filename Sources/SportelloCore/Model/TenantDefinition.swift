@@ -23,6 +23,8 @@ public struct TenantDefinition: Decodable, Sendable {
     public var roles: OrderedMap<Role>
     public var flows: OrderedMap<Flow>
     public var retention: OrderedMap<RetentionRule>?
+    /// The tenant's own kinds of record (vehicles, policies, meters…), by id (see `RecordKindDefinition`).
+    public var records: OrderedMap<RecordKindDefinition>?
     public var requests: OrderedMap<RequestForm>?
     public var notifications: OrderedMap<NotificationRule>?
     public var fieldPolicies: FieldPolicies?

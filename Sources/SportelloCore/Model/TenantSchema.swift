@@ -104,7 +104,7 @@ public enum TenantSchema {
         .optional("reissue", .boolean, "invitation: staff may issue a new link after expiry."),
         .optional("prefill_email", .boolean, "invitation: the completion form shows the invited e-mail (editable)."),
         .optional("admin_email_for", .list(.identifier), "invitation: customer types whose completion must use the Administrator's e-mail."),
-        .optional("match", fieldList, "verify_customer: customer fields (the catalogue's or the tenant's own) that must match the customer record.", example: "[customer_code, tax_id, names]"),
+        .optional("match", fieldList, "verify_customer: what must match the customer: customer fields (the catalogue's or the tenant's own), and `<record kind>.<field>` for \"the customer has a record of that kind (`records:`) whose field equals what was typed\", validated and normalised as the field is (a policy number printed on a document the provider sent).", example: "[policies.policy_number, tax_code]"),
         .optional("fields", fieldList, "customer_details: customer fields (the catalogue's or the tenant's own) the customer must enter."),
         .optional("optional_fields", fieldList, "Fields the user may enter."),
         .optional("max_attempts", .positiveInteger, "Failed attempts allowed before throttling."),
@@ -210,6 +210,43 @@ public enum TenantSchema {
         .optional("generator", .object(fieldGenerator), "How demo data makes values when there are no examples.", example: "{template: \"POL-########\"}"),
     ])
 
+    public static let recordAccess = ObjectSchema("record access", "A feature that opens a record kind, and how much of it the feature shows. A user sees the kind when they hold any of the kind's features, with the widest scope among those; `all` is narrowed to `own` when the user's role limits that feature to `own_line` (`roles.<role>.scopes`).", [
+        .required("feature", .identifier, "A feature (from `features`) that opens the kind's pages, API and export.", example: "vehicles.view"),
+        .optional("scope", .choice(RecordScope.allCases.map(\.rawValue)), "`all` (the default): every record of the user's customer; `own`: only the records assigned to the user (the `user` column of the import), as `own_line` shows a user only their line.", example: "own"),
+    ])
+
+    public static let recordList = ObjectSchema("record list", "The list page of a record kind: newest first by the kind's `date`, then by id.", [
+        .optional("columns", fieldList, "Fields shown as columns, in order (default: the first four fields).", example: "[plate, model, registered_on]"),
+        .optional("filters", fieldList, "Fields the list can be filtered by: enum, boolean and text fields by equality (typed values are normalised as the field stores them), date, integer and decimal fields by a from–to range.", example: "[fuel, registered_on]"),
+        .optional("page_size", .integer(min: 1, max: 200), "Records per page (default 25).", example: "25"),
+    ])
+
+    public static let recordChartSeries = ObjectSchema("record chart series", "One line or set of bars: the sum of a numeric field per period.", [
+        .required("field", .identifier, "An integer or decimal field of the kind.", example: "premium"),
+        .optional("label", .text, "Legend, in every language of the tenant (default: the field's label).", example: "{it: Premi, en: Premiums}"),
+    ])
+
+    public static let recordChart = ObjectSchema("record chart", "A chart above a record kind's list (a server-rendered SVG with a data table alternative): per month or day along a date field, the sums of numeric fields over the records the list shows.", [
+        .required("kind", .choice(RecordChartKind.allCases.map(\.rawValue)), "bar or line.", example: "bar"),
+        .optional("x", .identifier, "The `date` field along the x axis (default: the kind's `date`).", example: "paid_on"),
+        .required("series", .list(.object(recordChartSeries), minItems: 1), "The numeric fields summed, one series each.", example: "[{field: amount, label: {it: Importo, en: Amount}}]"),
+        .optional("period", .choice(RecordChartPeriod.allCases.map(\.rawValue)), "month (the default) or day.", example: "month"),
+    ])
+
+    public static let recordKind = ObjectSchema("record kind", "A kind of record the tenant defines (vehicles, policies, meters, readings…), served with no code: list pages with filters and paging, detail pages, CSV/XLSX export, JSON API operations with their OpenAPI schemas, `sportello import` (JSON Lines rows with `type: <kind id>`, CSV with `--kind <kind id>`), demo data and a navigation entry, fenced by tenant, by customer and by scope as built-in data is. A record belongs to a customer, directly or through its owner record, and may be assigned to one of the customer's users.", [
+        .required("label", .text, "One record, in every language of the tenant.", example: "{it: Veicolo, en: Vehicle}"),
+        .required("label_plural", .text, "Several records, in every language of the tenant (page titles, navigation).", example: "{it: Veicoli, en: Vehicles}"),
+        .optional("owner", .identifier, "Whose records these are: `customer` (the default), or the id of another kind whose records own these (a reading belongs to a meter; its customer is the meter's). Owners may not form a cycle.", example: "meters"),
+        .required("section", .identifier, "The section (from `sections`) whose navigation lists the kind's pages.", example: "vehicles"),
+        .required("fields", .map(.object(field)), "The kind's fields, by id (snake_case), in the order pages show them; the same field definitions as `customer_fields`. An id may not be one import rows and the API already use: \(RecordKindDefinition.reservedFieldIds.sorted().joined(separator: ", ")).", example: "{plate: {label: {it: Targa, en: Number plate}, type: text, normalize: [uppercase], validators: [{check: italian_plate}], examples: [AB123CD]}, registered_on: {label: {it: Immatricolazione, en: Registered on}, type: date}}"),
+        .required("external_id", .identifier, "The field (text, email, phone or integer) whose value identifies a record within the tenant and kind: imports update the record with the same value instead of adding one. Always required.", example: "plate"),
+        .optional("date", .identifier, "A `date` field that orders the list (newest first), drives `retention` and is the chart's default x axis.", example: "registered_on"),
+        .optional("retention", .object(retentionRule), "How long records stay visible (`visible_for`) and when they are deleted with the records they own (`delete_after`), counted from `date`; records with no date are always shown and kept.", example: "{visible_for: 10y, delete_after: 11y}"),
+        .optional("access", .list(.object(recordAccess)), "The features that open the kind, with their scope; at least one.", example: "[{feature: vehicles.view, scope: all}, {feature: vehicles.mine, scope: own}]"),
+        .optional("list", .object(recordList), "Columns, filters and page size of the list page.", example: "{columns: [plate, fuel, registered_on], filters: [fuel, registered_on], page_size: 25}"),
+        .optional("chart", .object(recordChart), "A chart of numeric fields per month or day above the list.", example: "{kind: bar, x: paid_on, series: [{field: amount}], period: month}"),
+    ])
+
     public static let tenantTest = ObjectSchema("tenant test", "An assertion about this definition, run by `sportello test`.", [
         .optional("name", .string, "What the assertion is about (shown when it fails)."),
         .required("role", .identifier, "The role under test."),
@@ -265,7 +302,8 @@ public enum TenantSchema {
         .optional("capabilities", .object(capabilityOptions(catalogue)), "Per module, the tenant's choices (see Capabilities)."),
         .required("roles", .map(.object(role)), "Roles."),
         .required("flows", .map(.object(flow)), "Registration and recovery flows."),
-        .optional("retention", .map(.object(retentionRule)), "Visibility windows and retention per record kind (invoices, usage…)."),
+        .optional("retention", .map(.object(retentionRule)), "Visibility windows and retention per built-in record kind (invoices, usage…); a kind of `records:` carries its own `retention`."),
+        .optional("records", .map(.object(recordKind)), "The tenant's own kinds of record, by id (snake_case; not a built-in kind such as invoices, usage or lines).", example: "{vehicles: {label: {it: Veicolo, en: Vehicle}, label_plural: {it: Veicoli, en: Vehicles}, section: vehicles, external_id: plate, date: registered_on, fields: {plate: {label: {it: Targa, en: Number plate}, type: text, normalize: [uppercase], validators: [{check: italian_plate}], examples: [AB123CD]}, registered_on: {label: {it: Immatricolazione, en: Registered on}, type: date}, fuel: {label: {it: Alimentazione, en: Fuel}, type: enum, options: {petrol: {it: Benzina, en: Petrol}, electric: {it: Elettrica, en: Electric}}}}, access: [{feature: vehicles.view, scope: all}], list: {columns: [plate, fuel, registered_on], filters: [fuel, registered_on]}, retention: {visible_for: 10y}}}"),
         .optional("requests", .map(.object(requestForm)), "Request and ticket forms."),
         .optional("notifications", .map(.object(notification)), "Notification events."),
         .optional("field_policies", .object(ObjectSchema("field policies", "Rules on customer master data.", [

@@ -23,13 +23,14 @@ struct SemanticValidator {
         self.today = today
     }
 
-    private var definition: TenantDefinition { tenant.definition }
-    private func at(_ path: String) -> SourceLocation { tenant.locations.value(path) }
-    private func key(_ path: String) -> SourceLocation { tenant.locations.key(path) }
+    var definition: TenantDefinition { tenant.definition }
+    func at(_ path: String) -> SourceLocation { tenant.locations.value(path) }
+    func key(_ path: String) -> SourceLocation { tenant.locations.key(path) }
 
     mutating func run() {
         checkIdentity()
         checkCustomFields()
+        checkRecordKinds()
         checkCustomerTypes()
         checkLogin()
         checkFeatures()
@@ -45,7 +46,7 @@ struct SemanticValidator {
 
     // MARK: references
 
-    private mutating func reference(_ name: String, kind: String, in known: some Collection<String>, at path: String, context: String, writtenAsKey: Bool = false) {
+    mutating func reference(_ name: String, kind: String, in known: some Collection<String>, at path: String, context: String, writtenAsKey: Bool = false) {
         guard !known.contains(name) else { return }
         let collections = ["feature": "features", "role": "roles", "section": "sections", "customer type": "customer_types", "flow": "flows",
                            "field": "customer_fields"]
@@ -54,17 +55,17 @@ struct SemanticValidator {
                           hint: Suggest.hint(for: name, in: known))
     }
 
-    private mutating func references(_ names: [String]?, kind: String, in known: some Collection<String>, at path: String, context: String) {
+    mutating func references(_ names: [String]?, kind: String, in known: some Collection<String>, at path: String, context: String) {
         for (index, name) in (names ?? []).enumerated() {
             reference(name, kind: kind, in: known, at: "\(path)/\(index)", context: context)
         }
     }
 
-    private var featureIDs: [String] { definition.features.keys }
+    var featureIDs: [String] { definition.features.keys }
     private var roleIDs: [String] { definition.roles.keys }
     private var customerTypeIDs: [String] { definition.customerTypes.keys }
     /// Customer fields types, steps and policies may name: the catalogue and the tenant's `customer_fields`.
-    private var fieldNames: [String] { definition.customerFieldNames }
+    var fieldNames: [String] { definition.customerFieldNames }
 
     // MARK: checks
 
@@ -167,7 +168,10 @@ struct SemanticValidator {
     /// a request form, a notification setting or a plugin, or it opens nothing.
     private mutating func checkCapabilityBindings() {
         let slots = capabilities.slots.keys.sorted()
-        let usedByTenant = Set((definition.requests?.values ?? []).map(\.feature) + (definition.notifications?.values ?? []).compactMap(\.feature))
+        let usedByTenant = Set((definition.requests?.values ?? []).map(\.feature) + (definition.notifications?.values ?? []).compactMap(\.feature)
+                               + definition.recordKinds.values.flatMap(\.features))
+        // A record kind dropped for a mistake of its own may be the one that uses a feature: say nothing then.
+        let recordsIncomplete = tenant.locations.rejected.contains { $0 == "records" || $0.hasPrefix("records/") }
         var boundBy: [String: String] = [:]
         for (id, feature) in definition.features {
             if let capability = feature.capability {
@@ -179,7 +183,7 @@ struct SemanticValidator {
                 }
             }
             guard let slot = feature.capability ?? (capabilities.isSlot(id) ? id : nil) else {
-                if !usedByTenant.contains(id), feature.plugin == nil {
+                if !usedByTenant.contains(id), feature.plugin == nil, !recordsIncomplete {
                     // A misspelt slot, else a slot doing the same thing elsewhere (`bills.pay` → `invoices.pay`).
                     let suggestion = Suggest.closest(to: id, in: slots)
                         ?? slots.first { $0.split(separator: ".").last == id.split(separator: ".").last }
@@ -364,7 +368,7 @@ struct SemanticValidator {
                    !tenant.locations.rejected.contains("\(stepPath)/expires") {
                     diagnostics.error("missing-expiry", at: at(stepPath), "step '\(step.step.rawValue)' needs 'expires'", hint: "for example expires: 30d")
                 }
-                references(step.match, kind: "field", in: fieldNames, at: "\(stepPath)/match", context: "field")
+                checkMatch(step.match, at: "\(stepPath)/match")
                 references(step.fields, kind: "field", in: fieldNames, at: "\(stepPath)/fields", context: "field")
                 references(step.optionalFields, kind: "field", in: fieldNames, at: "\(stepPath)/optional_fields", context: "field")
                 references(step.by, kind: "field", in: CustomerField.allNames, at: "\(stepPath)/by", context: "field")
@@ -410,7 +414,10 @@ struct SemanticValidator {
     private mutating func checkRetention() {
         for (kind, rule) in definition.retention ?? OrderedMap() {
             let path = "retention/\(kind)"
-            if RecordKind(rawValue: kind) == nil {
+            if RecordKind(rawValue: kind) == nil, definition.records?[kind] != nil {
+                diagnostics.error("unknown-record-kind", at: key(path), "'\(kind)' is one of the tenant's own record kinds, whose retention is written with the kind",
+                                  hint: "move this rule to records/\(kind)/retention")
+            } else if RecordKind(rawValue: kind) == nil {
                 diagnostics.error("unknown-record-kind", at: key(path), "'\(kind)' is not a kind of record",
                                   hint: Suggest.hint(for: kind, in: RecordKind.allCases.map(\.rawValue)) ?? "use one of \(RecordKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }

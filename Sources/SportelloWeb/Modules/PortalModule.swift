@@ -39,7 +39,7 @@ public struct PortalModule: Sendable {
 public enum PortalModules {
     public static let all: [PortalModule] = [
         .dashboard, .contracts, .invoices, .usage, .profile, .users, .requests, .notifications, .lines,
-        .lineProducts, .lineSelfService, .telcoSupport, .hosting,
+        .lineProducts, .lineSelfService, .telcoSupport, .hosting, .tenantRecords,
     ]
 
     /// The capabilities of `all`, for `TenantLoader`, `sportello schema` and `sportello reference`.
