@@ -36,7 +36,7 @@ start_postgres() {
   if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; run=(runuser -u postgres --); fi
   "${run[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
   "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $speed -c max_connections=200 -c shared_buffers=256MB" start >/dev/null
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $speed -c max_connections=500 -c shared_buffers=256MB" start >/dev/null
   CLEANUP+=("${run[*]} $bin/pg_ctl -D $dir/data -m immediate stop >/dev/null 2>&1; rm -rf $dir")
   psql -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
     -c "CREATE ROLE sportello LOGIN PASSWORD 'sportello' NOSUPERUSER NOBYPASSRLS CREATEDB" \
