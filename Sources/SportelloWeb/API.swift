@@ -228,6 +228,7 @@ public enum APICatalog {
             paths[operation.path, default: [:]][operation.method.lowercased()] = node
         }
         var schemas = tenant.catalog.apiSchemas.mapValues(\.document)
+        for (name, schema) in tenant.surface.apiSchemas { schemas[name] = schema.document }
         schemas["Error"] = JSONSchema.object(["error": .object([
             "code": .string(description: "Stable error code"), "message": .string(description: "In the tenant's language"),
             "fields": .array(.object(["field": .string(), "code": .string(), "message": .string()], required: ["field", "code", "message"])),
@@ -251,7 +252,7 @@ public enum APICatalog {
 
     /// The operations `tenant` serves (and its OpenAPI document lists).
     public static func operations(for tenant: PortalTenant) -> [APIOperation] {
-        tenant.catalog.apiOperations.filter { $0.definedFeatures(in: tenant.definition) != nil }
+        (tenant.catalog.apiOperations + tenant.surface.apiOperations).filter { $0.definedFeatures(in: tenant.definition) != nil }
     }
 
     private static func operationId(_ operation: APIOperation) -> String {

@@ -15,11 +15,14 @@ public struct PortalPage: Sendable {
     /// Whether a YAML request form whose feature is one of `features` is filled in on this page (with
     /// checks of its own, such as one activation per offer) instead of the generic requests pages.
     public var fillsRequestForms: Bool
+    /// The title in the tenant's own words, for a page built from its YAML (a record kind's `label_plural`).
+    public var ownTitle: LocalizedText?
 
     public init(path: String, titleKey: String, features: [String],
-                tenantFeatures: (@Sendable (TenantDefinition) -> [String])? = nil, fillsRequestForms: Bool = false) {
+                tenantFeatures: (@Sendable (TenantDefinition) -> [String])? = nil, fillsRequestForms: Bool = false,
+                ownTitle: LocalizedText? = nil) {
         self.path = path; self.titleKey = titleKey; self.features = features; self.tenantFeatures = tenantFeatures
-        self.fillsRequestForms = fillsRequestForms
+        self.fillsRequestForms = fillsRequestForms; self.ownTitle = ownTitle
     }
 
     /// A page served at `route`.

@@ -28,6 +28,11 @@ public struct Route: Sendable, Hashable, CustomStringConvertible {
         filled(values, query: Array(query))
     }
 
+    /// The path with each capture filled in order, and `items` appended in their order (names and values percent-encoded).
+    public func path(_ values: any CustomStringConvertible..., queryItems items: [(key: String, value: String)]) -> String {
+        filled(values, query: items)
+    }
+
     /// `path(…)` with `?done=<outcome>`: where a form lands after it succeeded.
     public func done(_ outcome: String, _ values: any CustomStringConvertible...) -> String {
         filled(values, query: [("done", outcome)])

@@ -36,7 +36,7 @@ struct SectionsController {
                context.tenant.catalog.pages.first(where: { $0.features.contains(slot) }) == nil {
                 // A feature served by a request form of its own opens that form.
                 item.href = Routes.requestForm.path(form.key)
-            } else if let page = context.tenant.catalog.page(for: featureId, in: definition) {
+            } else if let page = context.tenant.page(for: featureId) {
                 item.href = page.path
             } else if let care {
                 item.note = context.tenant.theme.text("sections.by_customer_care", locale: context.locale, ["phone": care])

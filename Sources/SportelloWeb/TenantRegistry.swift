@@ -22,6 +22,8 @@ public struct PortalTenant: Sendable {
     let ownPageTitles: [String: LocalizedText]
     /// The modules this tenant is served with, their pages and API operations.
     public let catalog: PortalCatalog
+    /// The pages and API operations the modules build from this tenant's YAML (its record kinds).
+    public let surface: TenantSurface
     /// The tenant as the use cases see it.
     public let served: ServedTenant
 
@@ -31,6 +33,13 @@ public struct PortalTenant: Sendable {
     public func title(_ platformTitle: String, locale: String) -> String {
         for (key, own) in ownPageTitles where theme.text(key, locale: locale) == platformTitle { return own.resolve(locale) }
         return platformTitle
+    }
+
+    /// The UI string `key` in every language the tenant offers (for messages kept or shown in more than one).
+    public func localized(_ key: String, _ values: [String: String] = [:]) -> LocalizedText {
+        var translations: [String: String] = [:]
+        for code in definition.locales.available { translations[code] = theme.text(key, locale: code, values) }
+        return LocalizedText(translations: translations)
     }
 
     /// The title of `page` as this tenant words it.
@@ -43,6 +52,11 @@ public struct PortalTenant: Sendable {
         pages.filter { $0.features.contains { authorization.isAllowed(principal, $0) } }.map(\.page)
     }
 
+    /// The page that shows `feature`: the catalogue's, else one built from the tenant's YAML.
+    public func page(for feature: String) -> PortalPage? {
+        catalog.page(for: feature, in: definition) ?? surface.pages.first { $0.features.contains(feature) }
+    }
+
     public init(definition: TenantDefinition, theme: PortalTheme, catalog: PortalCatalog = .standard) {
         self.definition = definition
         self.catalog = catalog
@@ -51,10 +65,11 @@ public struct PortalTenant: Sendable {
         self.theme = theme
         served = ServedTenant(definition: definition, authorization: authorization, windows: windows, texts: theme.texts)
         brandStylesheet = Self.stylesheet(for: definition.branding)
+        surface = TenantSurface(merging: catalog.modules.compactMap { $0.tenantSurface?(definition) })
         var bySection: [String: [String]] = [:]
         for (featureId, feature) in definition.features { bySection[feature.section, default: []].append(featureId) }
         sectionFeatures = definition.sections.map { (id: $0.key, features: bySection[$0.key] ?? []) }
-        let pages = catalog.pages.map { (page: $0, features: $0.definedFeatures(in: definition)) }.filter { !$0.features.isEmpty }
+        let pages = (catalog.pages + surface.pages).map { (page: $0, features: $0.definedFeatures(in: definition)) }.filter { !$0.features.isEmpty }
         self.pages = pages
         let sectionsOfPage = pages.map { entry in Set(entry.features.compactMap { definition.feature($0)?.section }) }
         var ownPageTitles: [String: LocalizedText] = [:]
@@ -65,6 +80,7 @@ public struct PortalTenant: Sendable {
             if !shared { ownPageTitles[entry.page.titleKey] = label }
         }
         for entry in pages {
+            if let own = entry.page.ownTitle { ownPageTitles[entry.page.titleKey] = own }
             if let title = entry.features.lazy.compactMap({ definition.feature($0)?.pageTitle }).first {
                 ownPageTitles[entry.page.titleKey] = title
             }

@@ -133,7 +133,13 @@ struct OpenAPITruthTests {
         func shape(_ method: String, _ path: String) -> String {
             "\(method) \(path.replacingOccurrences(of: #"\{[^}]+\}"#, with: "{}", options: .regularExpression))"
         }
-        let known = Set(PortalCatalog.standard.apiOperations.map { shape($0.method, API.prefix + $0.path) })
+        var known = Set(PortalCatalog.standard.apiOperations.map { shape($0.method, API.prefix + $0.path) })
+        // A tenant's record kinds are documented under their own names (`/records/vehicles`), routed once for every kind.
+        for operation in TenantRecordsSurface.surface(for: try fleetTenant("routes")).apiOperations {
+            var parts = operation.path.split(separator: "/").map(String.init)
+            parts[1] = "{kind}"
+            known.insert(shape(operation.method, API.prefix + "/" + parts.joined(separator: "/")))
+        }
         try await PortalHarness.with(engine: .sqlite, tenant: "unidata") { portal in
             let routed = Set(buildRouter(services: portal.services).routes
                 .map { shape($0.method.rawValue, "\($0.path)".hasPrefix("/") ? "\($0.path)" : "/\($0.path)") }

@@ -63,7 +63,7 @@ struct PortalPagesTests {
                         let home = try await browser.get("/")
                         #expect(home.status == .ok, "\(tenant) \(role): the home page opens")
                         #expect(home.body.contains(roleDefinition.label.resolve("it")), "\(tenant) \(role): the role's name is shown under the user's")
-                        for page in PortalCatalog.standard.pages {
+                        for page in PortalCatalog.standard.pages + portal.tenant.surface.pages {
                             let expected = try portal.expectedStatus(of: page, role: role, toggles: effective)
                             let answer = try await browser.get(page.path)
                             #expect(answer.status == expected, "\(tenant) \(role) toggles \(effective): \(page.path)")

@@ -19,17 +19,39 @@ public struct PortalModule: Sendable {
     public let storage: StorageModule?
     /// Its reactions to other modules' events, run in the transaction that raised them.
     public let eventHandlers: [DomainEventHandler]
+    /// Pages and API operations the module builds from a tenant's own YAML (its record kinds), nil when all of its
+    /// pages are the catalogue's.
+    let tenantSurface: (@Sendable (TenantDefinition) -> TenantSurface)?
     private let routes: @Sendable (PortalServices, RouterGroup<UserContext>) -> Void
 
     init(id: String, capabilities: [Capability], pages: [PortalPage] = [], apiOperations: [APIOperation] = [], apiSchemas: [String: JSONSchema] = [:],
          storage: StorageModule? = nil, eventHandlers: [DomainEventHandler] = [],
+         tenantSurface: (@Sendable (TenantDefinition) -> TenantSurface)? = nil,
          routes: @escaping @Sendable (PortalServices, RouterGroup<UserContext>) -> Void) {
         self.id = id; self.capabilities = capabilities; self.pages = pages; self.apiOperations = apiOperations; self.apiSchemas = apiSchemas
-        self.storage = storage; self.eventHandlers = eventHandlers; self.routes = routes
+        self.storage = storage; self.eventHandlers = eventHandlers; self.tenantSurface = tenantSurface; self.routes = routes
     }
 
     /// Mounts the module's pages and API operations (they need a logged-in user).
     func addRoutes(services: PortalServices, to group: RouterGroup<UserContext>) { routes(services, group) }
+}
+
+/// What a module serves to one tenant because of that tenant's YAML: pages (their titles in the tenant's words) and
+/// API operations with their schemas (listed in that tenant's OpenAPI document only).
+public struct TenantSurface: Sendable {
+    public var pages: [PortalPage]
+    public var apiOperations: [APIOperation]
+    var apiSchemas: [String: JSONSchema]
+
+    init(pages: [PortalPage] = [], apiOperations: [APIOperation] = [], apiSchemas: [String: JSONSchema] = [:]) {
+        self.pages = pages; self.apiOperations = apiOperations; self.apiSchemas = apiSchemas
+    }
+
+    /// The surfaces of several modules as one.
+    init(merging surfaces: [TenantSurface]) {
+        self.init(pages: surfaces.flatMap(\.pages), apiOperations: surfaces.flatMap(\.apiOperations))
+        for surface in surfaces { apiSchemas.merge(surface.apiSchemas) { first, _ in first } }
+    }
 }
 
 /// The portal's modules. This list drives the capabilities tenants bind to (validation, schema, reference),

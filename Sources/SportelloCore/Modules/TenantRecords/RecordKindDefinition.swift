@@ -167,10 +167,11 @@ public struct RecordKindDefinition: Decodable, Sendable {
         return names
     }()
 
-    /// Field ids a record kind may not use: what import rows, the API and the record itself already call something.
+    /// Field ids a record kind may not use: what import rows, the API, the list's query (`page`, `limit`, `format`) and
+    /// the record itself already call something.
     public static let reservedFieldIds: Set<String> = [
         "id", "type", "kind", "customer", "customer_id", "owner", "owner_id", "owner_record_id", "user", "user_id",
-        "external_id", "record_date", "created_at", "updated_at",
+        "external_id", "record_date", "created_at", "updated_at", "page", "limit", "format", "date", "fields", "assigned_to_me",
     ]
 }
 

@@ -124,6 +124,20 @@ extension TenantTransaction {
         return try await records(from: [row]).first
     }
 
+    /// The customer's records of `kind` among `ids` (another customer's and another kind's are not found).
+    public func records(ids: Set<Int64>, customerId: Int64, kind: String) async throws -> [TenantRecord] {
+        let list = Array(ids)
+        var rows: [RecordRow] = []
+        var start = 0
+        while start < list.count {
+            let part = Array(list[start..<min(list.count, start + Self.chunk)])
+            rows += try await all(select(.records).column("*").where("id", .in, part).where("customer_id", .equal, customerId)
+                .where("kind", .equal, kind), as: RecordRow.self)
+            start += Self.chunk
+        }
+        return try await records(from: rows)
+    }
+
     /// The customer's record of `kind` with this external id (nil for another customer's).
     public func record(kind: String, externalId: String, customerId: Int64) async throws -> TenantRecord? {
         guard let row = try await first(select(.records).column("*").where("kind", .equal, kind).where("external_id", .equal, externalId)
