@@ -6,6 +6,7 @@ import SportelloWeb
 import SportelloMail
 import ServiceLifecycle
 import Hummingbird
+import Logging
 
 /// Which database to use: `--database`, else `DATABASE_URL`, else `data/sportello.sqlite`.
 struct DatabaseOptions: ParsableArguments {
@@ -277,9 +278,72 @@ struct Serve: AsyncParsableCommand {
             }
             let services = PortalServices(configuration: configuration, database: db, tenants: TenantRegistry(portalTenants),
                                           passwords: BcryptPasswordHasher(cost: UInt8(clamping: passwordCost)), mail: mailTemplates, mailQueued: wake)
+            extra.append(RecordRetentionJob(services: services))
             print("serving \(portalTenants.count) portals on \(hostname):\(port)")
             try await buildApplication(services: services, extraServices: extra).runService()
         }
+    }
+}
+
+/// `sportello records …`: the tenants' own record kinds (`records:`).
+struct RecordsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "records", abstract: "Work on the tenants' own record kinds (records:).",
+                                                    subcommands: [RecordsPurge.self])
+}
+
+struct RecordsPurge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "purge",
+        abstract: "Delete the records whose kind's retention.delete_after has passed (what 'serve' does once a day), and print what was deleted.",
+        discussion: "A record is deleted when its date is older than its kind's delete_after, with the records it owns; records "
+            + "without a date are kept. Each tenant is purged in a transaction of its own: a tenant that fails is reported "
+            + "and the others are purged all the same (the exit status is then 1).")
+
+    @Option(help: "Only this tenant (default: every tenant in --tenants).")
+    var tenant: String?
+
+    @Option(name: .customLong("tenants"), help: "Directory of tenant definitions.")
+    var tenantsDirectory: String = "tenants"
+
+    @Option(help: "Directory of plugin manifests.")
+    var plugins: String = "plugins"
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let files = try TenantLoader.definitionFiles(in: [tenantsDirectory])
+        let result = TenantLoader(capabilities: PortalModules.capabilities, knownPlugins: TenantLoader.pluginIDs(in: plugins)).load(files: files)
+        for diagnostic in result.errors { printError(diagnostic.description) }
+        var tenants = result.tenants.map(\.definition)
+        if let tenant {
+            guard let found = tenants.first(where: { $0.id == tenant }) else {
+                let known = tenants.map(\.id)
+                throw ValidationError("no valid tenant '\(tenant)' in \(tenantsDirectory)"
+                                      + (Suggest.hint(for: tenant, in: known).map { " (\($0))" } ?? " (tenants: \(known.joined(separator: ", ")))"))
+            }
+            tenants = [found]
+        }
+        let chosen = tenants
+        let report = try await withDatabase(database) { db in
+            try await db.requireMigrated()
+            // Failures are printed below; the log keeps only their cause.
+            var logger = Logger(label: "sportello.retention")
+            logger.logLevel = .error
+            return await RecordRetentionJob(database: db, tenants: { chosen }, logger: logger).purgeExpired()
+        }
+        for tenant in chosen {
+            if report.failed.contains(tenant.id) {
+                printError("\(tenant.id): error: the purge failed; nothing was deleted")
+            } else if let deleted = report.deleted[tenant.id] {
+                let kinds = deleted.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+                print("\(tenant.id): deleted \(kinds.joined(separator: ", ")) (each count with the records they own)")
+            } else {
+                let deleting = tenant.recordKinds.filter { $0.value.retention?.deleteAfter != nil }.map(\.key)
+                print("\(tenant.id): nothing expired" + (deleting.isEmpty ? " (no record kind has delete_after)" : ""))
+            }
+        }
+        print("\(report.total) record(s) deleted" + (report.failed.isEmpty ? "" : ", \(report.failed.count) tenant(s) failed"))
+        if !report.failed.isEmpty || result.hasErrors && tenant == nil { throw ExitCode(1) }
     }
 }
 
