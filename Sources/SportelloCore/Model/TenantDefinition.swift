@@ -305,6 +305,8 @@ public struct RetentionRule: Decodable, Sendable {
 
 public enum FormFieldType: String, Decodable, Sendable, CaseIterable {
     case text, textarea, choice, email, phone, date, number, line, lines, invoice, imei, attachment, address, person
+    /// One of the customer's records of a tenant-defined kind (`kind:`, optionally narrowed by `filter:`).
+    case record
 }
 
 public struct FormField: Decodable, Sendable {
@@ -317,6 +319,26 @@ public struct FormField: Decodable, Sendable {
     public var options: [String]?
     public var accept: [String]?
     public var maxSizeMb: Int?
+    /// `record` fields: the id of the record kind (under `records:`) whose records the field picks from.
+    public var kind: String?
+    /// `record` fields: only records whose field (the key: an enum, boolean or text field of the kind) holds the
+    /// value, as the field normalises it (`RecordKindDefinition.filter(_:equals:in:)`).
+    public var filter: OrderedMap<String>?
+}
+
+extension FormField {
+    /// A `record` field's `filter:` as conditions on records of `kind`, each value normalised as its field stores it;
+    /// nil when an entry names no field of the kind, a date or number field, or a value the field refuses (which
+    /// `validate` reports), so that a form whose filter cannot be applied offers no record rather than every one.
+    public func recordFilters(of kind: RecordKindDefinition, in context: FieldContext) -> [RecordFilter]? {
+        var filters: [RecordFilter] = []
+        for (id, value) in filter ?? OrderedMap() {
+            guard let field = kind.fields[id], !field.type.isOrdered,
+                  case .success(let condition?) = kind.filter(id, equals: value, in: context) else { return nil }
+            filters.append(condition)
+        }
+        return filters
+    }
 }
 
 public enum Channel: String, Decodable, Sendable, CaseIterable { case email, sms, portal }

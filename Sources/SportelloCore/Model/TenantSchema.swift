@@ -144,13 +144,15 @@ public enum TenantSchema {
     public static let formField = ObjectSchema("form field", "A field of a request form.", [
         .required("name", .identifier, "Field id, unique in the form."),
         .required("label", .text, "Label next to the input."),
-        .required("type", .choice(FormFieldType.allCases.map(\.rawValue)), "Input type."),
+        .required("type", .choice(FormFieldType.allCases.map(\.rawValue)), "Input type; `record` picks one of the customer's records of `kind` (the request keeps which one)."),
         .optional("required", .boolean, "Must be filled in."),
         .optional("max_length", .positiveInteger, "Maximum characters (e.g. 300 for notes)."),
         .optional("max_items", .positiveInteger, "Maximum selections for `lines` (e.g. 10)."),
         .optional("options", .list(.string, minItems: 1), "Choices for `choice`."),
         .optional("accept", .list(.string), "File extensions for `attachment`."),
         .optional("max_size_mb", .positiveInteger, "Largest attachment in MB."),
+        .optional("kind", .identifier, "`record`: the record kind (from `records:`) the field picks one of; the list holds the user's customer's records of the kind that the user's role sees (only their own with scope `own`).", example: "vehicles"),
+        .optional("filter", .map(.string), "`record`: only records whose field holds the value, by field id: enum (an option id or label), boolean or text fields of the kind, each value as the field normalises it.", example: "{fuel: electric}"),
     ])
 
     public static let requestForm = ObjectSchema("request form", "A request or ticket customers can open.", [

@@ -454,6 +454,63 @@ struct SemanticValidator {
                 if field.accept != nil || field.maxSizeMb != nil, field.type != .attachment {
                     diagnostics.error("invalid-option", at: at("\(fieldPath)/\(field.accept != nil ? "accept" : "max_size_mb")"), "accept and max_size_mb apply only to attachment fields")
                 }
+                if field.type == .record {
+                    checkRecordFormField(field, form: id, at: fieldPath)
+                } else if field.kind != nil || field.filter != nil {
+                    diagnostics.error("invalid-option", at: key("\(fieldPath)/\(field.kind != nil ? "kind" : "filter")"),
+                                      "kind and filter apply only to fields of type record", hint: "write type: record, or remove the key")
+                }
+            }
+        }
+    }
+
+    /// A `record` field: its `kind` must be a record kind, and each `filter` entry an enum, boolean or text field of
+    /// that kind with a value the field accepts.
+    private mutating func checkRecordFormField(_ field: FormField, form: String, at path: String) {
+        let kinds = definition.recordKinds
+        let known = kinds.isEmpty ? "declare the kind under records:" : "record kinds: \(kinds.keys.joined(separator: ", "))"
+        guard let kindID = field.kind else {
+            diagnostics.error("missing-key", at: at(path), "record field '\(field.name)' of form '\(form)' needs 'kind'",
+                              hint: kinds.isEmpty ? known : "for example kind: \(kinds.keys[0]) (\(known))")
+            return
+        }
+        guard let kind = kinds[kindID] else {
+            if !tenant.locations.rejected.contains("records/\(kindID)") {
+                diagnostics.error("unknown-record-kind", at: at("\(path)/kind"), "kind '\(kindID)' of record field '\(field.name)' is not a record kind",
+                                  hint: Suggest.hint(for: kindID, in: kinds.keys) ?? known)
+            }
+            return
+        }
+        let context = FieldContext(locale: definition.locales.default, tenant: definition,
+                                   today: today ?? CalendarDay(instant: Int64(Date().timeIntervalSince1970)), checks: checks)
+        let filterable = kind.fields.filter { !$0.value.type.isOrdered }.map(\.key)
+        for (fieldID, value) in field.filter ?? OrderedMap() {
+            let entryPath = "\(path)/filter/\(fieldID)"
+            guard let recordField = kind.fields[fieldID] else {
+                if tenant.locations.rejected.contains("records/\(kindID)/fields/\(fieldID)") { continue }
+                diagnostics.error("unknown-field", at: key(entryPath), "filter '\(fieldID)' of record field '\(field.name)' is not a field of record kind '\(kindID)'",
+                                  hint: Suggest.hint(for: fieldID, in: kind.fields.keys)
+                                    ?? (filterable.isEmpty ? nil : "fields to filter by: \(filterable.joined(separator: ", "))"))
+                continue
+            }
+            guard !recordField.type.isOrdered else {
+                diagnostics.error("invalid-field-type", at: key(entryPath),
+                                  "filter '\(fieldID)' of record field '\(field.name)' is a \(recordField.type.rawValue) field; a filter compares an enum, boolean or text field",
+                                  hint: filterable.isEmpty ? nil : "fields to filter by: \(filterable.joined(separator: ", "))")
+                continue
+            }
+            let options = recordField.type == .enumeration ? (recordField.options?.keys ?? []) : []
+            switch kind.filter(fieldID, equals: value, in: context) {
+            case .success(.some):
+                break
+            case .success(.none):
+                diagnostics.error("invalid-value", at: at(entryPath), "filter '\(fieldID)' of record field '\(field.name)' has no value",
+                                  hint: options.isEmpty ? nil : "options: \(options.joined(separator: ", "))")
+            case .failure(let problems):
+                let reason = problems.problems.first.map { " (\($0.message.resolve("en")))" } ?? ""
+                diagnostics.error("invalid-value", at: at(entryPath),
+                                  "'\(value)' does not fit field '\(fieldID)' of record kind '\(kindID)' in the filter of record field '\(field.name)'\(reason)",
+                                  hint: Suggest.hint(for: value, in: options) ?? (options.isEmpty ? nil : "options: \(options.joined(separator: ", "))"))
             }
         }
     }
@@ -470,7 +527,9 @@ struct SemanticValidator {
     }
 
     private mutating func checkFieldPolicies() {
-        references(definition.fieldPolicies?.immutable, kind: "field", in: fieldNames, at: "field_policies/immutable", context: "immutable field")
+        // The tenant's own user fields are kept as the profile keeps its catalogue fields.
+        let names = fieldNames + (definition.userFields?.keys ?? []).filter { !fieldNames.contains($0) }
+        references(definition.fieldPolicies?.immutable, kind: "field", in: names, at: "field_policies/immutable", context: "immutable field")
     }
 
     private mutating func checkPlugins() {

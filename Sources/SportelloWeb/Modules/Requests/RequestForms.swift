@@ -99,6 +99,15 @@ struct RequestForms {
                                "gif": "image/gif", "txt": "text/plain; charset=utf-8", "log": "text/plain; charset=utf-8",
                                "csv": "text/csv; charset=utf-8", "zip": "application/zip"]
 
+    /// `not_your_record`, naming the kind's records in each language of the tenant.
+    private func notYourRecord(_ field: String, kind: RecordKindDefinition?) -> FieldProblem {
+        var translations: [String: String] = [:]
+        for code in definition.locales.available {
+            translations[code] = tenant.theme.text("requests.error.not_your_record", locale: code, ["kind": kind?.labelPlural.resolve(code) ?? ""])
+        }
+        return FieldProblem(field: field, code: "not_your_record", message: LocalizedText(translations: translations))
+    }
+
     private func problem(_ field: String, _ code: String, _ values: [String: String] = [:]) -> FieldProblem {
         FieldProblem(field: field, code: code, message: localized("requests.error.\(code)", values))
     }
@@ -187,9 +196,83 @@ struct RequestForms {
         }
     }
 
-    /// Checks every field of `form` in `input` and reports every problem at once.
+    // MARK: Record fields
+
+    /// The record kind a `record` field picks from (nil when the tenant defines no such kind).
+    func recordKind(of field: FormField) -> RecordKindDefinition? {
+        guard field.type == .record, let kind = field.kind else { return nil }
+        return definition.recordKinds[kind]
+    }
+
+    /// The records the user may pick in a `record` field: the kind's records of `customerId` that the user's role
+    /// sees (only those assigned to the user with the `own` scope), matching the field's `filter` and inside the
+    /// kind's visibility window. Nil when there are none to pick: the role does not see the kind, the kind is
+    /// unknown or the filter cannot be applied.
+    func recordQuery(for field: FormField, customerId: Int64, today: CalendarDay, limit: Int = RequestForms.recordChoiceLimit) -> RecordQuery? {
+        guard let kindId = field.kind, let kind = recordKind(of: field),
+              let scope = kind.scope(for: context.session.principal, in: tenant.authorization),
+              let filters = field.recordFilters(of: kind, in: FieldContext(locale: locale, tenant: definition, today: today)) else { return nil }
+        return RecordQuery(kind: kindId, customerId: customerId, userId: scope == .own ? context.user.id : nil, filters: filters,
+                           visibleFrom: kind.visibleFrom(today: today), limit: limit)
+    }
+
+    /// The most records a `record` field lists (newest first); one further down may still be chosen by its id.
+    static let recordChoiceLimit = 500
+
+    /// Whether `record`, already found among `query`'s customer, kind and user, also meets its filters and window.
+    static func matches(_ record: TenantRecord, _ query: RecordQuery) -> Bool {
+        guard record.kind == query.kind, record.customerId == query.customerId,
+              query.userId == nil || record.userId == query.userId else { return false }
+        if let from = query.visibleFrom, let date = record.date, date < from.description { return false }
+        return query.filters.allSatisfy { filter in
+            guard case .equals(let field, let value) = filter else { return false }
+            return record.values[field] == value
+        }
+    }
+
+    /// How a record is named in a form's list and on the request: its external id, then the values of the first
+    /// columns of the kind's list (empty ones left out).
+    func recordLabel(_ record: TenantRecord, kind: RecordKindDefinition, locale: String) -> String {
+        let identifier = kind.display(kind.externalId, of: record, locale: locale).nonEmpty ?? record.externalId
+        let columns = kind.listColumns.filter { $0 != kind.externalId }.map { kind.display($0, of: record, locale: locale) }.filter { !$0.isEmpty }
+        return ([identifier] + columns.prefix(2)).joined(separator: " · ")
+    }
+
+    /// The value a `record` field stores: the record's id (what the request points at), its kind and external id,
+    /// and its label at the time, in the tenant's language (shown if the record is later deleted).
+    func storedValue(of record: TenantRecord, kind: RecordKindDefinition) -> [String: Any] {
+        ["record_id": record.id, "kind": record.kind, "external_id": record.externalId,
+         "label": recordLabel(record, kind: kind, locale: definition.locales.default)]
+    }
+
+    /// The record a stored `record` value points at, read back from a request's payload.
+    struct RecordReference {
+        var id: Int64
+        var kind: String
+        var externalId: String
+        var label: String
+
+        init?(_ value: Any) {
+            guard let entry = value as? [String: Any], let id = (entry["record_id"] as? NSNumber)?.int64Value,
+                  let kind = entry["kind"] as? String else { return nil }
+            self.id = id
+            self.kind = kind
+            externalId = entry["external_id"] as? String ?? ""
+            label = entry["label"] as? String ?? ""
+        }
+
+        /// Whether `record` is still the one the request chose: the same id, kind and external id (a record
+        /// deleted and imported again under the same external id is another record).
+        func isStill(_ record: TenantRecord?) -> Bool {
+            guard let record else { return false }
+            return record.id == id && record.kind == kind && record.externalId == externalId
+        }
+    }
+
+    /// Checks every field of `form` in `input` and reports every problem at once. `records` holds, by field name,
+    /// the record a `record` field's submitted id names when the user may choose it there (see `recordQuery`).
     func check(_ form: RequestForm, values: [String: [String]], files: [String: UploadedFile], lines: [LineRecord],
-               invoices: [InvoiceRecord]) -> Checked {
+               invoices: [InvoiceRecord], records: [String: TenantRecord] = [:]) -> Checked {
         var checked = Checked()
         func first(_ name: String) -> String { Self.clean(values[name]?.first ?? "") }
         for field in form.fields {
@@ -273,7 +356,7 @@ struct RequestForms {
             default:
                 let value = first(name)
                 if value.isEmpty {
-                    if required { checked.problems.append(problem(name, field.type == .choice ? "choice_required" : "required")) }
+                    if required { checked.problems.append(problem(name, [.choice, .record].contains(field.type) ? "choice_required" : "required")) }
                     continue
                 }
                 let maximum = field.maxLength ?? Self.defaultMaxLength(field.type)
@@ -319,6 +402,13 @@ struct RequestForms {
                 case .invoice:
                     if invoices.isEmpty || invoices.contains(where: { $0.number == value }) { checked.fields[name] = value } else {
                         checked.problems.append(problem(name, "not_your_invoice"))
+                    }
+                case .record:
+                    // Only the very record named, and only one the user may pick here: never another in its place.
+                    if let record = records[name], Int64(value) == record.id, let kind = recordKind(of: field) {
+                        checked.fields[name] = storedValue(of: record, kind: kind)
+                    } else {
+                        checked.problems.append(notYourRecord(name, kind: recordKind(of: field)))
                     }
                 default:
                     checked.fields[name] = value

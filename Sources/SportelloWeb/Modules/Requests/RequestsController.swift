@@ -20,26 +20,26 @@ struct RequestsController {
                    tenantFeatures: { tenant in (tenant.requests ?? OrderedMap()).map(\.value.feature) }),
     ]
 
-    /// Every operation once per feature that opens the page, so each tenant's OpenAPI document lists them.
-    static let apiOperations: [APIOperation] = pages[0].features.flatMap { feature -> [APIOperation] in
+    /// The operations of the requests page: listed for every tenant the page opens for, a tenant's own request-form
+    /// features included (an insurer's `claims.report`), each described with the first such feature the tenant defines.
+    static let apiOperations: [APIOperation] = {
         let idParameter = APIOperation.Parameter("id", in: "path", required: true, description: "Request id", schema: .integer)
+        let page = pages[0]
         return [
             APIOperation("GET", Routes.requests, summary: "The customer's requests the caller may read, newest first",
-                         feature: feature, parameters: [.init("status", description: "`open` or `closed` to filter",
-                                                              schema: .enumeration(["open", "closed"]))],
-                         success: (200, "RequestList")),
+                         parameters: [.init("status", description: "`open` or `closed` to filter", schema: .enumeration(["open", "closed"]))],
+                         success: (200, "RequestList"), page: page),
             APIOperation("GET", Routes.requestForms, summary: "The request forms the caller may submit, with their fields and limits",
-                         feature: feature, success: (200, "RequestFormList")),
+                         success: (200, "RequestFormList"), page: page),
             APIOperation("POST", Routes.requests, summary: "Submit a request (attachments as base64); 409 `max_open` while another is open",
-                         feature: feature, requestBody: "NewRequest", success: (201, "Request")),
+                         requestBody: "NewRequest", success: (201, "Request"), page: page),
             APIOperation("GET", Routes.request, summary: "One request with its fields, attachments and status history",
-                         feature: feature, parameters: [idParameter], success: (200, "Request")),
+                         parameters: [idParameter], success: (200, "Request"), page: page),
             APIOperation("GET", Routes.requestAttachment, summary: "Download an attachment (the file itself)",
-                         feature: feature,
                          parameters: [idParameter, .init("attachment", in: "path", required: true, description: "Attachment id", schema: .integer)],
-                         success: (200, nil)),
+                         success: (200, nil), page: page),
         ]
-    }
+    }()
 
     static let apiSchemas: [String: JSONSchema] = [
         "RequestSummary": .object([
@@ -50,7 +50,7 @@ struct RequestsController {
         "Request": .object([
             "request": .reference("RequestSummary"),
             "fields": .array(.object(["name": .string(), "label": .string(), "type": .string(),
-                                      "value": .string(description: "A string, a number, a list of strings or {name, phone, email}")],
+                                      "value": .string(description: "A string, a number, a list of strings, {name, phone, email}, or for a `record` field {record_id, kind, external_id, label, exists}: the record the request points at (its label now, or when chosen if it no longer exists)")],
                                      required: ["name", "label", "type"])),
             "notify": .nullable(.enumeration(["email", "sms", "portal"])),
             "attachments": .array(.object(["id": .integer, "field": .nullable(.string()), "file_name": .string(), "content_type": .string(),
@@ -67,6 +67,9 @@ struct RequestsController {
                 "type": .enumeration(FormFieldType.allCases.map(\.rawValue)), "required": .boolean,
                 "max_length": .nullable(.integer), "max_items": .nullable(.integer), "options": .nullable(.array(.string())),
                 "accept": .nullable(.array(.string())), "max_size_mb": .nullable(.integer),
+                "record_kind": .nullable(.string(description: "`record` fields: the record kind the field picks from")),
+                "records": .nullable(.array(.object(["id": .integer, "external_id": .string(), "label": .string()],
+                                                    required: ["id", "external_id", "label"]))),
             ], required: ["name", "label", "type", "required"])),
         ], required: ["id", "label", "feature", "available", "fields", "notify", "lifecycle"]),
         "NewRequest": .object([
@@ -140,6 +143,73 @@ struct RequestsController {
             closed: request.closedAt.map { Formatting.dateTime($0, locale: locale) })
     }
 
+    // MARK: Record fields
+
+    private var today: CalendarDay { CalendarDay(instant: services.now) }
+
+    /// The records each `record` field of `form` lists for the user, by field name (empty when none may be picked).
+    private func recordChoices(_ form: RequestForm, _ forms: RequestForms, context: UserContext,
+                               in transaction: TenantTransaction) async throws -> [String: [TenantRecord]] {
+        var result: [String: [TenantRecord]] = [:]
+        for field in form.fields where field.type == .record {
+            guard let query = forms.recordQuery(for: field, customerId: customerId(context), today: today) else {
+                result[field.name] = []
+                continue
+            }
+            result[field.name] = try await transaction.records(query).items
+        }
+        return result
+    }
+
+    /// The record each `record` field's submitted id names, by field name, when the user may choose it there: a
+    /// record of the field's kind, of the user's customer, within the user's scope, filter and the kind's window.
+    /// Any other id (another customer's record, another kind, one outside the filter or scope) finds nothing.
+    private func chosenRecords(_ form: RequestForm, values: [String: [String]], _ forms: RequestForms, context: UserContext,
+                               in transaction: TenantTransaction) async throws -> [String: TenantRecord] {
+        var result: [String: TenantRecord] = [:]
+        for field in form.fields where field.type == .record {
+            guard let id = Int64(RequestForms.clean(values[field.name]?.first ?? "")), id > 0,
+                  let query = forms.recordQuery(for: field, customerId: customerId(context), today: today),
+                  let record = try await transaction.record(id: id, customerId: query.customerId, kind: query.kind, userId: query.userId),
+                  RequestForms.matches(record, query) else { continue }
+            result[field.name] = record
+        }
+        return result
+    }
+
+    /// A submission checked against the customer's lines, invoices and the records the user may pick.
+    private func check(_ form: RequestForm, values: [String: [String]], files: [String: UploadedFile], _ forms: RequestForms,
+                       context: UserContext, in transaction: TenantTransaction) async throws -> RequestForms.Checked {
+        let customer = customerId(context)
+        let lines = try await transaction.lines(customerId: customer)
+        let invoices = try await transaction.invoices(customerId: customer, windows: context.tenant.windows)
+        let records = try await chosenRecords(form, values: values, forms, context: context, in: transaction)
+        return forms.check(form, values: values, files: files, lines: lines, invoices: invoices, records: records)
+    }
+
+    /// The records a request's `record` fields still point at, by field name: the customer's record with the stored
+    /// id, kind and external id (absent when it has been deleted since).
+    private func referencedRecords(_ request: RequestRecord, _ forms: RequestForms,
+                                   in transaction: TenantTransaction) async throws -> [String: TenantRecord] {
+        guard let form = forms.form(request.form), form.fields.contains(where: { $0.type == .record }) else { return [:] }
+        let fields = Self.decode(request.payload)["fields"] as? [String: Any] ?? [:]
+        var result: [String: TenantRecord] = [:]
+        for field in form.fields where field.type == .record {
+            guard let reference = fields[field.name].flatMap(RequestForms.RecordReference.init) else { continue }
+            let found = try await transaction.record(id: reference.id, customerId: request.customerId, kind: reference.kind)
+            if reference.isStill(found), let found { result[field.name] = found }
+        }
+        return result
+    }
+
+    /// A stored `record` value as shown: the record's label now (its label when chosen, if it is gone), its id,
+    /// kind and external id, and whether it still exists.
+    struct ShownRecord {
+        var id: Int64
+        var kind, externalId, label: String
+        var exists: Bool
+    }
+
     // MARK: Pages
 
     private func list(_ request: Request, context: UserContext) async throws -> Response {
@@ -164,8 +234,9 @@ struct RequestsController {
                           values: [String: [String]] = [:], problems: [FieldProblem] = []) async throws -> FormPage {
         let customer = customerId(context)
         let windows = context.tenant.windows
-        let (lines, invoices) = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
-            (try await transaction.lines(customerId: customer), try await transaction.invoices(customerId: customer, windows: windows))
+        let (lines, invoices, records) = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+            (try await transaction.lines(customerId: customer), try await transaction.invoices(customerId: customer, windows: windows),
+             try await recordChoices(form, forms, context: context, in: transaction))
         }
         let errors = Dictionary(problems.map { ($0.field, $0.message.resolve(context.locale)) }, uniquingKeysWith: { first, _ in first })
         func first(_ name: String) -> String { values[name]?.first ?? "" }
@@ -219,6 +290,17 @@ struct RequestsController {
                         .init(value: invoice.number.nonEmpty, label: "\(invoice.number) · \(Formatting.day(invoice.issuedOn))",
                               selected: first(name) == invoice.number)
                     }
+                }
+            case .record:
+                item.isSelect = true
+                let kind = forms.recordKind(of: field)
+                let choices = records[name] ?? []
+                item.options = choices.map { record in
+                    .init(value: String(record.id), label: kind.map { forms.recordLabel(record, kind: $0, locale: context.locale) }?.nonEmpty,
+                          selected: first(name) == String(record.id))
+                }
+                if choices.isEmpty {
+                    hints.append(forms.text("requests.hint.no_records", ["kind": kind?.labelPlural.resolve(context.locale) ?? ""]))
                 }
             case .attachment:
                 item.isFile = true
@@ -313,12 +395,9 @@ struct RequestsController {
                        forms: RequestForms, context: UserContext) async throws -> Stored {
         let customer = customerId(context)
         let userId = context.user.id
-        let windows = context.tenant.windows
         let now = services.now
         return try await services.database.write(tenant: context.tenant.id, now: now) { transaction in
-            let lines = try await transaction.lines(customerId: customer)
-            let invoices = try await transaction.invoices(customerId: customer, windows: windows)
-            let checked = forms.check(form, values: values, files: files, lines: lines, invoices: invoices)
+            let checked = try await check(form, values: values, files: files, forms, context: context, in: transaction)
             if let open = try await blocker(formId: formId, forms, context: context, in: transaction) { return .blocked(open) }
             guard checked.problems.isEmpty else { return .invalid(checked.problems) }
             var payload: [String: Any] = ["fields": checked.fields]
@@ -385,25 +464,36 @@ struct RequestsController {
         }
     }
 
-    /// A request, its attachments and history, if it belongs to the customer and the user may read it.
-    private func loadDetail(_ context: UserContext, _ forms: RequestForms) async throws -> (RequestRecord, [DocumentRecord], [RequestEventRecord]) {
-        let requestId = try context.pathId()
+    /// A request as its pages show it: the request, its attachments, history and the records it points at.
+    typealias Detail = (request: RequestRecord, documents: [DocumentRecord], history: [RequestEventRecord], records: [String: TenantRecord])
+
+    /// A request, its attachments, history and records, if it belongs to the customer and the user may read it.
+    private func loadDetail(_ context: UserContext, _ forms: RequestForms, id: Int64? = nil) async throws -> Detail {
+        let requestId = try id ?? context.pathId()
         let customer = customerId(context)
-        let found: (RequestRecord, [DocumentRecord], [RequestEventRecord])? = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+        let found: Detail? = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
             guard let request = try await transaction.request(id: requestId, customerId: customer) else { return nil }
-            return (request, try await transaction.requestAttachments(requestId: requestId), try await transaction.requestHistory(requestId: requestId))
+            return (request, try await transaction.requestAttachments(requestId: requestId), try await transaction.requestHistory(requestId: requestId),
+                    try await referencedRecords(request, forms, in: transaction))
         }
-        guard let found, forms.canView(found.0) else { throw PortalError.notFound }
+        guard let found, forms.canView(found.request) else { throw PortalError.notFound }
         return found
     }
 
-    /// The submitted fields in the form's order, each as text for the page.
-    private func displayFields(_ request: RequestRecord, _ forms: RequestForms, locale: String) -> [(name: String, label: String, type: String, value: Any)] {
+    /// The submitted fields in the form's order; a `record` field as a `ShownRecord` (its label now, in `locale`).
+    private func displayFields(_ request: RequestRecord, _ forms: RequestForms, records: [String: TenantRecord],
+                               locale: String) -> [(name: String, label: String, type: String, value: Any)] {
         let payload = Self.decode(request.payload)
         let fields = payload["fields"] as? [String: Any] ?? payload
         if let form = forms.form(request.form) {
             return form.fields.compactMap { field in
                 guard let value = fields[field.name], field.type != .attachment else { return nil }
+                if field.type == .record, let reference = RequestForms.RecordReference(value) {
+                    let current = records[field.name], kind = forms.definition.recordKinds[reference.kind]
+                    let label = current.flatMap { record in kind.map { forms.recordLabel(record, kind: $0, locale: locale) } } ?? reference.label
+                    return (field.name, field.label.resolve(locale), field.type.rawValue,
+                            ShownRecord(id: reference.id, kind: reference.kind, externalId: reference.externalId, label: label, exists: current != nil))
+                }
                 return (field.name, field.label.resolve(locale), field.type.rawValue, value)
             }
         }
@@ -412,6 +502,7 @@ struct RequestsController {
 
     private static func text(of value: Any, locale: String) -> String {
         switch value {
+        case let record as ShownRecord: return record.label
         case let list as [Any]: return list.map { text(of: $0, locale: locale) }.joined(separator: ", ")
         case let person as [String: Any]:
             return ["name", "phone", "email"].compactMap { person[$0].map { text(of: $0, locale: locale) } }.joined(separator: " · ")
@@ -424,7 +515,7 @@ struct RequestsController {
 
     private func detail(_ request: Request, context: UserContext) async throws -> Response {
         let forms = try forms(context)
-        let (record, documents, history) = try await loadDetail(context, forms)
+        let (record, documents, history, records) = try await loadDetail(context, forms)
         let payload = Self.decode(record.payload)
         let fields = payload["fields"] as? [String: Any] ?? [:]
         let fieldByDocument = Dictionary(fields.compactMap { name, value -> (Int64, String)? in
@@ -432,10 +523,14 @@ struct RequestsController {
             return (id, name)
         }, uniquingKeysWith: { first, _ in first })
         let form = forms.form(record.form)
-        let shown = displayFields(record, forms, locale: context.locale)
+        let shown = displayFields(record, forms, records: records, locale: context.locale)
         var page = DetailPage(
             request: summary(record, forms, locale: context.locale),
-            fields: shown.map { .init(label: $0.label.nonEmpty, value: Self.text(of: $0.value, locale: context.locale).nonEmpty) },
+            fields: shown.map { field in
+                let gone = (field.value as? ShownRecord).map { !$0.exists } ?? false
+                return .init(label: field.label.nonEmpty, value: Self.text(of: field.value, locale: context.locale).nonEmpty,
+                             note: gone ? forms.text("requests.record_gone").nonEmpty : nil)
+            },
             attachments: documents.map { document in
                 let field = fieldByDocument[document.id ?? 0].flatMap { name in form?.fields.first { $0.name == name }?.label.resolve(context.locale) }
                 return .init(id: document.id ?? 0, fileName: document.fileName.nonEmpty, field: field?.nonEmpty,
@@ -543,7 +638,11 @@ struct RequestsController {
             var maxLength, maxItems: Int?
             var options, accept: [String]?
             var maxSizeMb: Int?
+            /// `record` fields: the record kind, and the records the caller may choose (the id to send, and a label).
+            var recordKind: String?
+            var records: [RecordChoice]?
         }
+        struct RecordChoice: Encodable { var id: Int64; var externalId, label: String }
         var id, label, feature: String
         var group: String?
         var maxOpen: Int?
@@ -576,17 +675,33 @@ struct RequestsController {
     private func apiForms(context: UserContext) async throws -> Response {
         let forms = try forms(context)
         let blocked = try await blockers(forms, context: context)
+        let choices = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+            var result: [String: [String: [TenantRecord]]] = [:]
+            for (id, form) in forms.available where form.fields.contains(where: { $0.type == .record }) {
+                result[id] = try await recordChoices(form, forms, context: context, in: transaction)
+            }
+            return result
+        }
         let list = forms.available.map { id, form in
             FormJSON(id: id, label: form.label.resolve(context.locale), feature: form.feature, group: form.group, maxOpen: form.maxOpen,
                      available: blocked[id] == nil, blockedBy: blocked[id]?.id, notify: (form.notify ?? []).map(\.rawValue),
                      lifecycle: form.lifecycle ?? [],
                      fields: form.fields.map { field in
-                         FormJSON.Field(name: field.name, label: field.label.resolve(context.locale), type: field.type.rawValue,
-                                        required: field.required ?? false,
-                                        maxLength: [.attachment, .lines, .choice, .person].contains(field.type) ? nil
-                                            : (field.maxLength ?? RequestForms.defaultMaxLength(field.type)),
-                                        maxItems: field.type == .lines ? (field.maxItems ?? 10) : nil, options: field.options,
-                                        accept: field.accept, maxSizeMb: field.type == .attachment ? (field.maxSizeMb ?? 10) : nil)
+                         var item = FormJSON.Field(name: field.name, label: field.label.resolve(context.locale), type: field.type.rawValue,
+                                                   required: field.required ?? false,
+                                                   maxLength: [.attachment, .lines, .choice, .person, .record].contains(field.type) ? nil
+                                                       : (field.maxLength ?? RequestForms.defaultMaxLength(field.type)),
+                                                   maxItems: field.type == .lines ? (field.maxItems ?? 10) : nil, options: field.options,
+                                                   accept: field.accept, maxSizeMb: field.type == .attachment ? (field.maxSizeMb ?? 10) : nil)
+                         if field.type == .record {
+                             item.recordKind = field.kind
+                             let kind = forms.recordKind(of: field)
+                             item.records = (choices[id]?[field.name] ?? []).map { record in
+                                 .init(id: record.id, externalId: record.externalId,
+                                       label: kind.map { forms.recordLabel(record, kind: $0, locale: context.locale) } ?? record.externalId)
+                             }
+                         }
+                         return item
                      })
         }
         struct List: Encodable { var forms: [FormJSON] }
@@ -595,13 +710,13 @@ struct RequestsController {
 
     private func apiDetail(context: UserContext) async throws -> Response {
         let forms = try forms(context)
-        let (record, documents, history) = try await loadDetail(context, forms)
-        return API.json(detailJSON(record, documents: documents, history: history, forms: forms, locale: context.locale))
+        let detail = try await loadDetail(context, forms)
+        return API.json(detailJSON(detail, forms: forms, locale: context.locale))
     }
 
     /// A request as the API shows it: fields, attachments (with the field each belongs to) and history.
-    private func detailJSON(_ record: RequestRecord, documents: [DocumentRecord], history: [RequestEventRecord],
-                            forms: RequestForms, locale: String) -> DetailJSON {
+    private func detailJSON(_ detail: Detail, forms: RequestForms, locale: String) -> DetailJSON {
+        let (record, documents, history, records) = detail
         let payload = Self.decode(record.payload)
         let fields = payload["fields"] as? [String: Any] ?? [:]
         let fieldByDocument = Dictionary(fields.compactMap { name, value -> (Int64, String)? in
@@ -611,7 +726,13 @@ struct RequestsController {
         let requestId = record.id ?? 0
         return DetailJSON(
             request: summaryJSON(record, forms),
-            fields: displayFields(record, forms, locale: locale).map { .init(name: $0.name, label: $0.label, type: $0.type, value: AnyJSON($0.value)) },
+            fields: displayFields(record, forms, records: records, locale: locale).map { field in
+                guard let shown = field.value as? ShownRecord else { return .init(name: field.name, label: field.label, type: field.type, value: AnyJSON(field.value)) }
+                return .init(name: field.name, label: field.label, type: field.type, value: .object([
+                    "record_id": .number(Decimal(shown.id)), "kind": .string(shown.kind), "external_id": .string(shown.externalId),
+                    "label": .string(shown.label), "exists": .bool(shown.exists),
+                ]))
+            },
             notify: payload["notify"] as? String,
             attachments: documents.map { document in
                 .init(id: document.id ?? 0, field: fieldByDocument[document.id ?? 0], fileName: document.fileName, contentType: document.contentType,
@@ -663,6 +784,9 @@ struct RequestsController {
                 for part in ["name", "phone", "email"] { if let text = object[part] as? String { values["\(field.name)_\(part)"] = [text] } }
             case .lines:
                 if let list = raw as? [Any] { values[field.name] = list.map { AnyJSON.plain($0) } } else { values[field.name] = [AnyJSON.plain(raw)] }
+            case .record:
+                // The record's id, alone or as the request shows it (`{"record_id": …}`).
+                values[field.name] = [AnyJSON.plain((raw as? [String: Any])?["record_id"] ?? raw)]
             default:
                 values[field.name] = [AnyJSON.plain(raw)]
             }
@@ -671,23 +795,15 @@ struct RequestsController {
         guard problems.isEmpty else {
             // Report the shape problems together with every other field problem.
             let checked = try await services.database.read(tenant: context.tenant.id, now: services.now) { [values, files] transaction in
-                forms.check(form, values: values, files: files, lines: try await transaction.lines(customerId: context.customer.id ?? 0),
-                            invoices: try await transaction.invoices(customerId: context.customer.id ?? 0, windows: context.tenant.windows)).problems
+                try await check(form, values: values, files: files, forms, context: context, in: transaction).problems
             }
             let shaped = Set(problems.map(\.field))
             throw PortalError.invalid(problems + checked.filter { !shaped.contains($0.field) })
         }
         switch try await store(formId: formId, form: form, values: values, files: files, forms: forms, context: context) {
         case .created(let id):
-            let requestId = id
-            let customer = customerId(context)
-            guard let record = try await services.database.read(tenant: context.tenant.id, now: services.now, {
-                try await $0.request(id: requestId, customerId: customer)
-            }) else { throw PortalError.notFound }
-            let documents = try await services.database.read(tenant: context.tenant.id, now: services.now) { try await $0.requestAttachments(requestId: requestId) }
-            let history = try await services.database.read(tenant: context.tenant.id, now: services.now) { try await $0.requestHistory(requestId: requestId) }
-            let detail = detailJSON(record, documents: documents, history: history, forms: forms, locale: context.locale)
-            return API.json(detail, status: .created)
+            let detail = try await loadDetail(context, forms, id: id)
+            return API.json(detailJSON(detail, forms: forms, locale: context.locale), status: .created)
         case .blocked(let open):
             let message = blockedMessage(open, form: form, forms)
             return API.json(APIErrorBody(error: .init(code: "max_open", message: message,

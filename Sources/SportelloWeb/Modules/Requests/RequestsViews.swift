@@ -59,7 +59,11 @@ extension RequestsController {
 
     /// One request: its fields, attachments, lifecycle and history.
     struct DetailPage: Encodable {
-        struct Field: Encodable { var label, value: String? }
+        struct Field: Encodable {
+            var label, value: String?
+            /// Said after the value: that the record a `record` field chose no longer exists.
+            var note: String?
+        }
         struct Attachment: Encodable {
             var id: Int64
             var fileName, field: String?
