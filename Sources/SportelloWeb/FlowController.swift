@@ -84,7 +84,7 @@ struct FlowController {
     struct StepPage: Encodable {
         struct CustomerType: Encodable { var id, label: String; var selected: Bool }
         struct Input: Encodable {
-            struct Option: Encodable { var text: String; var selected: Bool }
+            struct Option: Encodable { var value, text: String; var selected: Bool }
             var name, label, type: String
             var required: Bool
             var value, autocomplete: String
@@ -152,22 +152,25 @@ struct FlowController {
             model.assignedUsername = progress.username
         case .verifyCustomer:
             inputs = CustomerMatcher.formFields(for: step.match ?? [], optionalFields: step.optionalFields ?? [], kind: nil,
-                                                custom: context.tenant.definition.customerFields)
+                                                custom: context.tenant.definition.customerFields, records: context.tenant.definition.records)
         case .customerDetails:
             let types = context.tenant.definition.customerTypes
             var chosen = form?.value("customer_type") ?? progress.customerType ?? types.keys.first ?? ""
             if let customerId = progress.customerId {
                 // A customer already verified: its own type, its record's values shown (and stored) back.
                 chosen = progress.customerType ?? chosen
-                if form == nil, let customer = try await services.database.read(tenant: context.tenant.id, now: services.now, {
-                    try await $0.customer(id: customerId) }) {
-                    entered = CustomerRecordDraft.values(of: customer).merging(progress.customerDraft ?? [:]) { $1 }
+                if form == nil, let (customer, own) = try await services.database.read(tenant: context.tenant.id, now: services.now, {
+                    transaction -> (CustomerRecord, [String: String])? in
+                    guard let customer = try await transaction.customer(id: customerId) else { return nil }
+                    return (customer, try await transaction.customFieldValues(of: .customer(customerId)))
+                }) {
+                    entered = CustomerRecordDraft.values(of: customer).merging(own) { $1 }.merging(progress.customerDraft ?? [:]) { $1 }
                 }
             }
             model.customerTypes = types.map { id, type in .init(id: id, label: type.label.resolve(locale), selected: id == chosen) }
             model.chooseCustomerType = types.count > 1 && progress.customerId == nil
             if let type = types[chosen] {
-                inputs = CustomerDetailsForm.inputs(fields: step.fields ?? [], optionalFields: step.optionalFields ?? [], type: type)
+                inputs = CustomerDetailsFields(step: step, type: type, definition: context.tenant.definition).inputs
             }
         case .identify:
             let by = step.by ?? ["username"]
@@ -241,13 +244,32 @@ struct FlowController {
             if input.name == "security_question" {
                 // Users pick from the same list recovery draws its decoys from.
                 item.select = true
-                item.options = SecurityQuestions.suggested(locale).map { .init(text: $0, selected: $0 == entered[input.name]) }
+                item.options = SecurityQuestions.suggested(locale).map { .init(value: $0, text: $0, selected: $0 == entered[input.name]) }
+            } else if let options = Self.choices(input, definition: context.tenant.definition, value: entered[input.name], locale: locale) {
+                item.select = true
+                item.options = options
             }
             return item
         }
         let title = machine.flow.label.resolve(locale)
         return Pages.render(template, WithPasswordFields(page: model, fields: password), errors: problems, title: title, context: context,
                             status: status ?? (problems.isEmpty ? .ok : .unprocessableContent))
+    }
+
+    /// The choices of an `enum` or `boolean` field of the tenant's own (a customer field, or a record field a
+    /// `verify_customer` step matches on), shown as a `<select>`: option ids as values, labels in `locale`, and an
+    /// empty choice first unless the field is required and has a value. Nil for any other input.
+    static func choices(_ input: FormInput, definition: TenantDefinition, value: String?, locale: String) -> [StepPage.Input.Option]? {
+        guard let field = definition.customerFields?[input.name] ?? definition.recordMatchField(input.name)?.definition else { return nil }
+        var choices: [(String, String)]
+        switch field.type {
+        case .enumeration: choices = (field.options ?? OrderedMap()).map { ($0.key, $0.value.resolve(locale)) }
+        case .boolean: choices = [true, false].map { ($0 ? "true" : "false", field.display(.boolean($0), locale: locale)) }
+        default: return nil
+        }
+        let current = value ?? ""   // an option id (what the select sends, what is stored)
+        if !input.required || current.isEmpty { choices.insert(("", "—"), at: 0) }
+        return choices.map { .init(value: $0.0, text: $0.1, selected: $0.0 == current) }
     }
 
     private func passwordFields(step: FlowStep, context: TenantContext) -> PasswordFields {

@@ -65,7 +65,9 @@ struct FlowSteps {
                 return .problems([problem("customer_type", "required", "error.field_required")])
             }
             if form.value("change_type") != nil { return .problems([], .ok) }
-            switch CustomerDetailsForm.validate(form.fields, fields: step.fields ?? [], optionalFields: step.optionalFields ?? [], type: type, typeId: typeId) {
+            let details = CustomerDetailsFields(step: step, type: type, definition: definition)
+            let fieldContext = FieldContext(locale: locale, tenant: definition, today: CalendarDay(instant: now))
+            switch details.validate(form.fields, typeId: typeId, in: fieldContext) {
             case .failure(let problems):
                 return .problems(problems.problems)
             case .success(let draft):
@@ -213,45 +215,85 @@ struct FlowSteps {
             return .problems([problem("_form", "too_many_attempts", "error.too_many_attempts")], .tooManyRequests)
         }
         let match = step.match ?? []
-        // Optional fields typed here (Unogas's phone) are checked now and written to the record with the account.
         let custom = definition.customerFields
-        let matchedInputs = Set(CustomerMatcher.formFields(for: match, kind: nil, custom: custom).map(\.name))
+        let today = CalendarDay(instant: now)
+        let fieldContext = FieldContext(locale: locale, tenant: definition, today: today)
+        var problems: [FieldProblem] = []
+        // A record field (a policy number) is checked as its field checks it: a value that cannot be one is said next
+        // to the input (a format tells nothing about who holds it); records store the canonical form looked up.
+        // An entry that names no field of the tenant's kinds is never held, so the match fails.
+        var typedRecords: [(entry: String, field: RecordMatchField, value: String)] = []
+        for entry in match {
+            guard case .record = CustomerMatchKey(entry), let field = definition.recordMatchField(entry) else { continue }
+            switch field.canonical(form.fields[entry], in: fieldContext) {
+            case .success(let value): typedRecords.append((entry, field, value))
+            case .failure(let found): problems += found.problems
+            }
+        }
+        // Optional fields typed here (Unogas's phone) are checked now and written to the record with the account.
+        let matchedInputs = Set(CustomerMatcher.formFields(for: match, kind: nil, custom: custom, records: definition.records).map(\.name))
         var extras: [String: String] = [:]
-        for input in CustomerMatcher.formFields(for: [], optionalFields: step.optionalFields ?? [], kind: .person)
+        for input in CustomerMatcher.formFields(for: [], optionalFields: step.optionalFields ?? [], kind: .person, custom: custom)
         where !matchedInputs.contains(input.name) {
             let raw = (form.value(input.name) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             if raw.isEmpty { continue }
+            if let field = custom?[input.name] {
+                switch field.validate(raw, field: input.name, in: fieldContext) {
+                case .success(let value): if let value { extras[input.name] = value.canonical }
+                case .failure(let found): problems += found.problems
+                }
+                continue
+            }
             switch CustomerDetailsForm.check(input.name, raw, kind: .person) {
             case .success(let value): extras[input.name] = value
-            case .failure(let problem): return .problems([problem])
+            case .failure(let problem): problems.append(problem)
             }
         }
+        if !problems.isEmpty { return .problems(problems) }
+        let records = typedRecords
         let lookupField = CustomerMatcher.lookupField(for: match)
         let lookupValue = form.value(lookupField) ?? ""
-        let today = CalendarDay(instant: now)
-        let candidates: [(customer: CustomerRecord, values: [String: String])] = try await services.database.read(tenant: tenant.id, now: now) { transaction in
+        let candidates: [(customer: CustomerRecord, values: [String: String], held: Set<String>)] =
+            try await services.database.read(tenant: tenant.id, now: now) { transaction in
+            func customers(_ ids: [Int64]) async throws -> [CustomerRecord] {
+                var list: [CustomerRecord] = []
+                for id in ids { if let customer = try await transaction.customer(id: id) { list.append(customer) } }
+                return list
+            }
             let found: [CustomerRecord]
             if let field = custom?[lookupField] {
                 // One of the provider's own identifiers (a policy number): the customers holding exactly that value.
-                var ids: [Int64] = []
-                if let value = field.canonical(lookupValue, field: lookupField, today: today) {
-                    ids = try await transaction.customers(withField: lookupField, equalTo: value)
-                }
-                var records: [CustomerRecord] = []
-                for id in ids { if let record = try await transaction.customer(id: id) { records.append(record) } }
-                found = records
+                let value = field.canonical(lookupValue, field: lookupField, today: today)
+                found = try await customers(value.asyncMap { try await transaction.customers(withField: lookupField, equalTo: $0) } ?? [])
+            } else if case .record = CustomerMatchKey(lookupField) {
+                // A record field (a policy number): the customers with a record of that kind holding exactly that value.
+                let typed = records.first { $0.entry == lookupField }
+                found = try await customers(typed.asyncMap {
+                    try await transaction.customers(withRecordOf: $0.field.kind, field: $0.field.field, equalTo: $0.value) } ?? [])
             } else {
                 found = try await Self.builtinCandidates(lookupField, lookupValue, in: transaction)
             }
-            guard custom != nil, match.contains(where: { custom?[$0] != nil }) else { return found.map { ($0, [:]) } }
-            let values = try await transaction.customFieldValues(customers: found.compactMap(\.id))
-            return found.map { ($0, values[$0.id ?? 0] ?? [:]) }
+            let values = custom != nil && match.contains(where: { custom?[$0] != nil })
+                ? try await transaction.customFieldValues(customers: found.compactMap(\.id)) : [:]
+            // Every record field is confirmed on every candidate, the lookup one too: the customer must own the record.
+            var result: [(customer: CustomerRecord, values: [String: String], held: Set<String>)] = []
+            for customer in found {
+                var held = Set<String>()
+                for typed in records {
+                    if try await transaction.customer(customer.id ?? 0, hasRecordOf: typed.field.kind, field: typed.field.field, equalTo: typed.value) {
+                        held.insert(typed.entry)
+                    }
+                }
+                result.append((customer, values[customer.id ?? 0] ?? [:], held))
+            }
+            return result
         }
         var matched: CustomerRecord?
-        for (customer, values) in candidates {
+        for (customer, values, held) in candidates {
             guard let type = definition.customerTypes[customer.customerType] else { continue }
             let customMatch = custom.map { CustomerMatcher.CustomMatch(fields: $0, values: values, today: today) }
-            if CustomerMatcher.matches(entered: form.fields, customer: customer, kind: type.kind, match: match, custom: customMatch) {
+            if CustomerMatcher.matches(entered: form.fields, customer: customer, kind: type.kind, match: match, custom: customMatch,
+                                       heldRecords: held) {
                 matched = customer; break
             }
         }
@@ -710,8 +752,12 @@ struct FlowSteps {
             let code = try await newCustomerCode(in: transaction)
             var customer = CustomerRecordDraft(customerType: typeId, values: draft).customerRecord(customerCode: code, createdAt: now)
             customer.id = nil
-            customerId = try await transaction.insertCustomer(customer)
-            try await transaction.audit("customer.registered", targetKind: "customer", targetId: String(customerId ?? 0))
+            let id = try await transaction.insertCustomer(customer)
+            customerId = id
+            // The tenant's own fields typed at customer_details (canonical, already validated).
+            let own = CustomerDetailsFields.ownValues(draft, in: definition)
+            if !own.isEmpty { try await transaction.setCustomFieldValues(own.mapValues { Optional($0) }, of: .customer(id)) }
+            try await transaction.audit("customer.registered", targetKind: "customer", targetId: String(id))
         }
         guard let customerId, var customer = try await transaction.customer(id: customerId) else { return }
         if progress.customerId != nil {
@@ -720,11 +766,17 @@ struct FlowSteps {
             var changes = progress.verifiedExtras ?? [:]
             if let draft = progress.customerDraft { changes.merge(draft) { $1 } }
             let matched = Set(loaded.machine.steps.filter { $0.step == .verifyCustomer }
-                .flatMap { CustomerMatcher.formFields(for: $0.match ?? [], kind: nil, custom: definition.customerFields).map(\.name) })
+                .flatMap { CustomerMatcher.formFields(for: $0.match ?? [], kind: nil, custom: definition.customerFields,
+                                                      records: definition.records).map(\.name) })
             changes = changes.filter { !matched.contains($0.key) && !["tax_id", "tax_code", "vat_number"].contains($0.key) }
             let updated = CustomerRecordDraft(customerType: customer.customerType, values: changes).applied(to: customer)
-            if updated != customer {
-                try await transaction.updateCustomer(updated)
+            // The tenant's own fields are stored beside the record, only those whose value changes.
+            let own = CustomerDetailsFields.ownValues(changes, in: definition)
+            let stored = own.isEmpty ? [:] : try await transaction.customFieldValues(of: .customer(customerId))
+            let ownChanged = own.filter { stored[$0.key] != $0.value }
+            if updated != customer || !ownChanged.isEmpty {
+                if updated != customer { try await transaction.updateCustomer(updated) }
+                if !ownChanged.isEmpty { try await transaction.setCustomFieldValues(ownChanged.mapValues { Optional($0) }, of: .customer(customerId)) }
                 try await transaction.audit("customer.updated_at_registration", targetKind: "customer", targetId: String(customerId),
                                             detail: changes.keys.sorted().joined(separator: ","))
                 customer = updated
@@ -797,5 +849,101 @@ extension Optional {
         case .some(let value): try await transform(value)
         case .none: nil
         }
+    }
+}
+
+/// The fields a `customer_details` step collects for one customer type: the catalogue's (`CustomerDetailsForm`) and
+/// the tenant's own `customer_fields`, named in the step's `fields`/`optional_fields` or in the type's
+/// `required_fields`/`optional_fields`, each shown where it is listed, with its label, help, input type and length,
+/// and checked by its validators (messages in the customer's language). Their canonical values join the draft under
+/// their field ids and are stored as custom field values when the account is created.
+struct CustomerDetailsFields {
+    /// One of the tenant's own fields on the form.
+    struct Custom {
+        var id: String
+        var definition: FieldDefinition
+        var required: Bool
+        /// How many catalogue inputs come before it.
+        var position: Int
+    }
+
+    /// The step's lists and the type without the tenant's own fields: what `CustomerDetailsForm` handles.
+    let fields: [String]
+    let optionalFields: [String]
+    let type: CustomerType
+    let custom: [Custom]
+
+    init(step: FlowStep, type: CustomerType, definition: TenantDefinition) {
+        let own = definition.customerFields ?? OrderedMap()
+        let stepFields = step.fields ?? [], stepOptional = step.optionalFields ?? []
+        fields = stepFields.filter { own[$0] == nil }
+        optionalFields = stepOptional.filter { own[$0] == nil }
+        var catalogueType = type
+        catalogueType.requiredFields = type.requiredFields.filter { own[$0] == nil }
+        catalogueType.optionalFields = type.optionalFields?.filter { own[$0] == nil }
+        self.type = catalogueType
+        // In the order the inputs are built: the step's required, its optional, the type's required, its optional.
+        let listed = stepFields.map { ($0, true) } + stepOptional.map { ($0, false) }
+            + type.requiredFields.map { ($0, true) } + (type.optionalFields ?? []).map { ($0, false) }
+        let typeRequired = Set(type.requiredFields)
+        var bare = catalogueType
+        bare.requiredFields = []
+        bare.optionalFields = nil
+        let allInputs = CustomerDetailsForm.inputs(fields: fields, optionalFields: optionalFields, type: catalogueType).map(\.name)
+        var custom: [Custom] = []
+        for (index, (name, required)) in listed.enumerated() {
+            guard let field = own[name] else { continue }
+            let isRequired = required || typeRequired.contains(name) || field.isRequired
+            if let existing = custom.firstIndex(where: { $0.id == name }) {
+                custom[existing].required = custom[existing].required || isRequired
+                continue
+            }
+            // After the catalogue inputs of the names listed before it (those are a prefix of the built inputs).
+            let before = Set(CustomerDetailsForm.inputs(fields: listed[..<index].map(\.0).filter { own[$0] == nil }, optionalFields: [],
+                                                        type: bare).map(\.name))
+            custom.append(Custom(id: name, definition: field, required: isRequired,
+                                 position: allInputs.prefix { before.contains($0) }.count))
+        }
+        self.custom = custom
+    }
+
+    /// The form's inputs, catalogue and own fields in the order they are listed.
+    var inputs: [FormInput] {
+        var inputs = CustomerDetailsForm.inputs(fields: fields, optionalFields: optionalFields, type: type)
+        for field in custom.reversed() {
+            inputs.insert(field.definition.formInput(name: field.id, required: field.required), at: min(field.position, inputs.count))
+        }
+        return inputs
+    }
+
+    /// Validates every input at once; the draft holds the catalogue's normalised values and the own fields'
+    /// canonical ones. Problems come in the order of the inputs.
+    func validate(_ entered: [String: String], typeId: String, in context: FieldContext) -> Result<CustomerRecordDraft, FieldProblems> {
+        var problems: [FieldProblem] = []
+        var draft = CustomerRecordDraft(customerType: typeId, values: [:])
+        switch CustomerDetailsForm.validate(entered, fields: fields, optionalFields: optionalFields, type: type, typeId: typeId) {
+        case .success(let catalogue): draft = catalogue
+        case .failure(let found): problems += found.problems
+        }
+        for field in custom {
+            var definition = field.definition
+            if field.required { definition.required = true }
+            switch definition.validate(entered[field.id], field: field.id, in: context) {
+            case .success(let value): if let value { draft.values[field.id] = value.canonical }
+            case .failure(let found): problems += found.problems
+            }
+        }
+        guard problems.isEmpty else {
+            let order = Dictionary(inputs.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+            let sorted = problems.enumerated().sorted { (order[$0.element.field] ?? .max, $0.offset) < (order[$1.element.field] ?? .max, $1.offset) }
+            return .failure(FieldProblems(sorted.map(\.element)))
+        }
+        return .success(draft)
+    }
+
+    /// The own fields' values in `values` (a draft, or what `verify_customer` collected), by field id.
+    static func ownValues(_ values: [String: String], in definition: TenantDefinition) -> [String: String] {
+        guard let own = definition.customerFields else { return [:] }
+        return values.filter { own[$0.key] != nil }
     }
 }

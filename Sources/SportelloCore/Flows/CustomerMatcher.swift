@@ -24,9 +24,11 @@ public enum CustomerMatcher {
     /// `names` becomes first and last name for persons, the company name for businesses and public bodies, and all
     /// three (none required, with `namesHint`) while `kind` is unknown; `tax_id` is one input, "Codice fiscale o
     /// partita IVA".
-    /// The tenant's own fields (`custom`) show their label, help and input type.
+    /// The tenant's own fields (`custom`) show their label, help and input type; a record field (`policies.policy_number`,
+    /// resolved in `records`) shows the kind's and the field's labels, the field's help, input type and length.
     public static func formFields(for match: [String], optionalFields: [String] = [], kind: CustomerKind?,
-                                  custom: OrderedMap<FieldDefinition>? = nil) -> [FormInput] {
+                                  custom: OrderedMap<FieldDefinition>? = nil,
+                                  records: OrderedMap<RecordKindDefinition>? = nil) -> [FormInput] {
         var inputs: [FormInput] = []
         var seen = Set<String>()
         func add(_ input: FormInput) {
@@ -34,6 +36,7 @@ public enum CustomerMatcher {
         }
         for field in match {
             if let definition = custom?[field] { add(definition.formInput(name: field, required: true)); continue }
+            if let record = RecordMatchField.resolve(field, in: records) { add(record.formInput(name: field)); continue }
             for input in expand(field, kind: kind, required: true) { add(input) }
         }
         for field in optionalFields {
@@ -93,9 +96,13 @@ public enum CustomerMatcher {
     // MARK: Lookup
 
     /// The entered field that identifies the customer record to compare with: `customer_code` when the list has it,
-    /// else `vat_number`, else `tax_id` or `tax_code` (else the first field of the list).
+    /// else the first record field (`policies.policy_number`: the customers holding such a record are the
+    /// candidates, an identifier the provider issued and stored exactly), else `vat_number`, else `tax_id` or
+    /// `tax_code` (else the first field of the list, such as one of the tenant's own fields).
     public static func lookupField(for match: [String]) -> String {
-        for candidate in ["customer_code", "vat_number", "tax_id", "tax_code"] where match.contains(candidate) {
+        if match.contains("customer_code") { return "customer_code" }
+        if let record = match.first(where: { if case .record = CustomerMatchKey($0) { true } else { false } }) { return record }
+        for candidate in ["vat_number", "tax_id", "tax_code"] where match.contains(candidate) {
             return candidate
         }
         return match.first ?? "customer_code"
@@ -121,14 +128,18 @@ public enum CustomerMatcher {
     /// Whether every field of `match` entered by the user equals the customer's record. An empty or missing value
     /// never matches. Every field is compared even after a mismatch, so timing does not reveal which one was wrong.
     /// A field of the tenant's own (`custom`) matches when what was typed, in its canonical form, equals the
-    /// customer's stored value (`customValues`).
+    /// customer's stored value (`customValues`). A record field (`policies.policy_number`) matches when it is in
+    /// `heldRecords`: the entries for which the customer was found to own a record of that kind whose field holds
+    /// the typed value (the caller looks them up, in the customer's tenant only).
     public static func matches(entered: [String: String], customer: CustomerRecord, kind: CustomerKind,
-                               match: [String], custom: CustomMatch? = nil) -> Bool {
+                               match: [String], custom: CustomMatch? = nil, heldRecords: Set<String> = []) -> Bool {
         guard !match.isEmpty else { return false }
         var allMatch = true
         for field in match {
             let fieldMatches: Bool
-            if let custom, let definition = custom.fields[field] {
+            if case .record = CustomerMatchKey(field) {
+                fieldMatches = heldRecords.contains(field)
+            } else if let custom, let definition = custom.fields[field] {
                 let typed = entered[field].flatMap { definition.canonical($0, field: field, today: custom.today, checks: custom.checks) }
                 let stored = custom.values[field]
                 fieldMatches = typed != nil && stored != nil && typed == stored

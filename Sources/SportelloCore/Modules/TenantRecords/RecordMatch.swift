@@ -45,6 +45,28 @@ public struct RecordMatchField: Sendable {
         case .failure(let problems): return .failure(problems)
         }
     }
+
+    /// The input a `verify_customer` step shows for this field (`name` is the `match:` entry): labelled with the
+    /// kind's label and the field's ("Polizza — Numero di polizza"), the field's help as hint, its input type and
+    /// the longest value its validators accept; always required.
+    public func formInput(name: String) -> FormInput {
+        var input = definition.formInput(name: name, required: true)
+        let kindLabel = recordKind.label, fieldLabel = definition.label
+        var translations: [String: String] = [:]
+        for locale in Set(kindLabel.translations.keys).union(fieldLabel.translations.keys) {
+            translations[locale] = "\(kindLabel.resolve(locale)) — \(fieldLabel.resolve(locale))"
+        }
+        input.label = LocalizedText(translations: translations)
+        return input
+    }
+
+    /// The record field a `match:` entry names among `records` (`policies.policy_number`), nil for a customer field
+    /// or a kind or field `records` does not define.
+    public static func resolve(_ name: String, in records: OrderedMap<RecordKindDefinition>?) -> RecordMatchField? {
+        guard case .record(let kind, let field) = CustomerMatchKey(name), let recordKind = records?[kind],
+              let definition = recordKind.fields[field] else { return nil }
+        return RecordMatchField(kind: kind, field: field, definition: definition, recordKind: recordKind)
+    }
 }
 
 extension FlowStep {
@@ -56,8 +78,6 @@ extension TenantDefinition {
     /// The record field a `match:` entry names (`policies.policy_number`), nil for a customer field or a name the
     /// tenant does not define.
     public func recordMatchField(_ name: String) -> RecordMatchField? {
-        guard case .record(let kind, let field) = CustomerMatchKey(name), let recordKind = records?[kind],
-              let definition = recordKind.fields[field] else { return nil }
-        return RecordMatchField(kind: kind, field: field, definition: definition, recordKind: recordKind)
+        RecordMatchField.resolve(name, in: records)
     }
 }
