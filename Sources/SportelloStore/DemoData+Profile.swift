@@ -27,3 +27,25 @@ extension DemoDataGenerator {
         }
     }
 }
+
+extension DemoDataGenerator {
+    /// Values for the tenant's own user fields (`user_fields:`) of each of a demo customer's users, drawn from the
+    /// profile's own random stream, that pass the fields' validators.
+    func fillUserFields(_ account: DemoAccount, random: inout SplitMix64, in transaction: TenantTransaction) async throws {
+        guard let fields = tenant.userFields, !fields.isEmpty else { return }
+        let today = CalendarDay(instant: now)
+        for userId in account.users {
+            var values: [String: String?] = [:]
+            for (id, field) in fields { values[id] = field.demoValue(today: today, random: &random)?.canonical }
+            try await transaction.setCustomFieldValues(values, of: .user(userId))
+        }
+    }
+}
+
+extension StorageModule {
+    /// The profile keeps no tables of its own (the values of the tenant's own user fields are the platform's
+    /// `user_field_values`); it gives every demo user values for them.
+    public static let profile = StorageModule(
+        id: "profile", tables: [], migrations: [],
+        fill: { demo, account, random, transaction in try await demo.fillUserFields(account, random: &random, in: transaction) })
+}

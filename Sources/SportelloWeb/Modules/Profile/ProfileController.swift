@@ -32,7 +32,8 @@ struct ProfileController {
     static let apiOperations: [APIOperation] = [
         APIOperation("GET", Routes.profile, summary: "The user's own data and the customer record, with what the user may change",
                      success: (200, "Profile"), page: pages[0]),
-        APIOperation("PATCH", Routes.profile, summary: "Change the user's own data and/or the customer record (only the fields sent); "
+        APIOperation("PATCH", Routes.profile, summary: "Change the user's own data and/or the customer record (only the fields sent; "
+                     + "the tenant's own fields by their id, as `user.fields` and `customer.fields` name them); "
                      + "where the user may only ask for a change, a change request is recorded instead",
                      requestBody: "ProfileUpdate", success: (200, "Profile"), page: pages[0]),
         APIOperation("GET", Routes.profileBilling, summary: "Invoice delivery, payment method (masked IBAN) and invoice shipping address",
@@ -53,7 +54,8 @@ struct ProfileController {
             "username": .string(), "first_name": .nullable(.string()), "last_name": .nullable(.string()),
             "email": .nullable(.string(format: "email")),
             "email_is_username": .boolean, "editable": .boolean,
-        ], required: ["username", "email_is_username", "editable"]),
+            "fields": .array(.reference("ProfileField")),
+        ], required: ["username", "email_is_username", "editable", "fields"]),
         "ProfileCustomer": .object([
             "code": .string(), "type": .string(), "type_label": .string(),
             "change_mode": .enumeration(["direct", "request", "read_only"]),
@@ -69,13 +71,7 @@ struct ProfileController {
             "id": .integer, "form": .string(), "subject": .string(), "status": .string(),
             "created_at": .integer, "fields": .array(.string()),
         ], required: ["id", "form", "subject", "status", "created_at", "fields"]),
-        "ProfileUpdate": .object([
-            "user": .object(["first_name": .string(), "last_name": .string(), "email": .string(format: "email"),
-                             "current_password": .string(format: "password", description: "Needed to change the e-mail")]),
-            "customer": .object(Dictionary(uniqueKeysWithValues: ProfileController.customerFieldNames.map {
-                ($0, JSONSchema.nullable(.string()))
-            })),
-        ]),
+        "ProfileUpdate": updateSchema(for: nil),
         "BillingSettings": .object([
             "invoice_delivery": .nullable(.object([
                 "value": .string(), "options": .array(.reference("BillingOption")),
@@ -101,6 +97,36 @@ struct ProfileController {
                                          "province": .string()], required: ["street", "postal_code", "city", "province"]),
         ]),
     ]
+
+    /// `ProfileUpdate` for a tenant: the user's own data with the tenant's `user_fields:`, the customer record with its
+    /// `customer_fields:` (each by id, a text in the form its type takes; `null` clears it). Without a tenant, the
+    /// catalogue's fields only.
+    static func updateSchema(for definition: TenantDefinition?) -> JSONSchema {
+        let locale = definition?.locales.default ?? "en"
+        func own(_ field: FieldDefinition, of owner: String) -> JSONSchema {
+            let format: String? = switch field.type {
+            case .date: "date"
+            case .email: "email"
+            default: nil
+            }
+            var description = "\(field.label.resolve(locale)): the tenant's own \(owner) field (\(field.type.rawValue))"
+            if field.type == .enumeration, let options = field.options { description += "; one of " + options.keys.joined(separator: ", ") }
+            if field.type == .boolean { description += "; true or false" }
+            return .nullable(.string(format: format, description: description))
+        }
+        var user: [String: JSONSchema] = ["first_name": .string(), "last_name": .string(), "email": .string(format: "email"),
+                                          "current_password": .string(format: "password", description: "Needed to change the e-mail")]
+        for (id, field) in definition?.userFields ?? OrderedMap() { user[id] = own(field, of: "user") }
+        var customer = Dictionary(uniqueKeysWithValues: customerFieldNames.map { ($0, JSONSchema.nullable(.string())) })
+        for (id, field) in definition?.customerFields ?? OrderedMap() { customer[id] = own(field, of: "customer") }
+        return .object(["user": .object(user), "customer": .object(customer)])
+    }
+
+    /// The schemas that differ per tenant (listed in that tenant's OpenAPI document): `ProfileUpdate` with its own fields.
+    static func tenantSchemas(_ definition: TenantDefinition) -> [String: JSONSchema] {
+        guard !(definition.userFields ?? OrderedMap()).isEmpty || !(definition.customerFields ?? OrderedMap()).isEmpty else { return [:] }
+        return ["ProfileUpdate": updateSchema(for: definition)]
+    }
 
     /// Every customer field the API accepts in `ProfileUpdate.customer`.
     static let customerFieldNames = [
@@ -130,6 +156,8 @@ struct ProfileController {
         var requests: [RequestRecord]
         /// The customer's values of the tenant's own fields.
         var customValues: [String: String]
+        /// The user's values of the tenant's own user fields.
+        var userValues: [String: String]
     }
 
     func snapshot(_ context: UserContext) async throws -> Snapshot {
@@ -139,7 +167,8 @@ struct ProfileController {
                   user.customerId == customerId else { throw PortalError.loginRequired }
             let requests = try await transaction.requests(customerId: customerId, forms: RequestForm.all)
             let customValues = try await transaction.customFieldValues(of: .customer(customerId))
-            return Snapshot(user: user, customer: customer, requests: requests, customValues: customValues)
+            let userValues = try await transaction.customFieldValues(of: .user(userId))
+            return Snapshot(user: user, customer: customer, requests: requests, customValues: customValues, userValues: userValues)
         }
     }
 
@@ -148,13 +177,17 @@ struct ProfileController {
     struct ProfileOutcome {
         var ownChanged = false
         var emailChanged = false
+        /// Whether any of the tenant's own user fields changed.
+        var userFieldsChanged = false
         var customerChanges: [CustomerDataPolicy.Change] = []
         var requestId: Int64?
     }
 
-    /// Checks and applies a change of the own data and/or the customer record. Problems name the fields as
-    /// `user.<name>` and `customer.<name>`; nothing is written unless every part is valid.
-    func changeProfile(context: UserContext, own: OwnDataPolicy.Update?, customer submitted: [String: String]?,
+    /// Checks and applies a change of the own data (with the tenant's own user fields, `userFields` by id) and/or the
+    /// customer record. Problems name the fields as `user.<name>` and `customer.<name>`; nothing is written unless
+    /// every part is valid.
+    func changeProfile(context: UserContext, own: OwnDataPolicy.Update?, userFields submittedUserFields: [String: String]? = nil,
+                       customer submitted: [String: String]?,
                        rejectUnknown: Bool, earlier: [FieldProblem] = []) async throws -> Result<ProfileOutcome, FieldProblems> {
         let theme = context.tenant.theme
         let current = try await snapshot(context)
@@ -177,6 +210,15 @@ struct ProfileController {
             }
         }
         problems = FieldProblems(earlier + problems.problems.map { FieldProblem(field: "user.\($0.field)", code: $0.code, message: $0.message) })
+        var userChanges: [CustomerDataPolicy.Change] = []
+        if let submittedUserFields, !submittedUserFields.isEmpty {
+            let userPolicy = UserFieldsPolicy(context: context, values: current.userValues, now: services.now)
+            switch userPolicy.validate(submittedUserFields, locale: context.locale, theme: theme) {
+            case .success(let found): userChanges = found
+            case .failure(let found):
+                problems.append(contentsOf: found.problems.map { FieldProblem(field: "user.\($0.field)", code: $0.code, message: $0.message) })
+            }
+        }
         let customerPolicy = CustomerDataPolicy(context: context, customer: current.customer, customValues: current.customValues, now: services.now)
         var changes: [CustomerDataPolicy.Change] = []
         if let submitted {
@@ -202,10 +244,11 @@ struct ProfileController {
             result.firstName != (current.user.firstName ?? "") || result.lastName != (current.user.lastName ?? "") || result.emailChanged
                 || result.email != (current.user.email ?? "")
         } ?? false
-        var outcome = ProfileOutcome(ownChanged: ownChanged, emailChanged: ownResult?.emailChanged ?? false, customerChanges: changes)
-        guard ownChanged || !changes.isEmpty else { return .success(outcome) }
+        var outcome = ProfileOutcome(ownChanged: ownChanged, emailChanged: ownResult?.emailChanged ?? false,
+                                     userFieldsChanged: !userChanges.isEmpty, customerChanges: changes)
+        guard ownChanged || !userChanges.isEmpty || !changes.isEmpty else { return .success(outcome) }
         let requestSubject = Self.changeSubject(fields: changes.map(\.field), inputs: customerPolicy.inputs, tenant: tenant)
-        let (validatedOwn, customerChanges) = (ownResult, changes)
+        let (validatedOwn, customerChanges, userFieldChanges) = (ownResult, changes, userChanges)
         if let result = ownResult, result.emailChanged || result.email != (current.user.email ?? "") {
             try await MailLimits(services: services.application, tenant: tenant.served)
                 .spend(.emailChange, userId: actor, customerId: current.customer.id ?? 0, recipient: result.email)
@@ -215,9 +258,9 @@ struct ProfileController {
                 guard var user = try await transaction.user(id: current.user.id ?? 0),
                       var customer = try await transaction.customer(id: current.customer.id ?? 0),
                       user.customerId == customer.id else { throw PortalError.loginRequired }
+                var changedFields: [String] = []
                 if let result = validatedOwn, ownChanged {
                     let oldEmail = user.email
-                    var changedFields: [String] = []
                     if result.firstName != (user.firstName ?? "") { changedFields.append("first_name") }
                     if result.lastName != (user.lastName ?? "") { changedFields.append("last_name") }
                     if result.email != (user.email ?? "") { changedFields.append("email") }
@@ -234,6 +277,7 @@ struct ProfileController {
                     }
                     user.email = result.email
                     try await transaction.updateUser(user)
+                    if !userFieldChanges.isEmpty { try await Self.saveUserFields(userFieldChanges, of: user, in: transaction, changed: &changedFields) }
                     try await transaction.audit("profile.updated", actorUserId: actor, targetKind: "user", targetId: String(user.id ?? 0),
                                                 detail: "fields: " + changedFields.joined(separator: ", "))
                     if result.emailChanged {
@@ -247,6 +291,10 @@ struct ProfileController {
                         }
                         try await accounts.queueMail("profile_email_added", to: result.email, values: values, locale: locale, in: transaction)
                     }
+                } else if !userFieldChanges.isEmpty {
+                    try await Self.saveUserFields(userFieldChanges, of: user, in: transaction, changed: &changedFields)
+                    try await transaction.audit("profile.updated", actorUserId: actor, targetKind: "user", targetId: String(user.id ?? 0),
+                                                detail: "fields: " + changedFields.joined(separator: ", "))
                 }
                 guard !customerChanges.isEmpty else { return nil }
                 let fieldList = customerChanges.map(\.field).joined(separator: ", ")
@@ -280,6 +328,16 @@ struct ProfileController {
         }
         if outcome.emailChanged { services.mailQueued() }
         return .success(outcome)
+    }
+
+    /// Stores the changed values of the tenant's own user fields and adds their ids to `changed` (the audit names
+    /// fields, never values).
+    static func saveUserFields(_ changes: [CustomerDataPolicy.Change], of user: UserRecord, in transaction: TenantTransaction,
+                               changed: inout [String]) async throws {
+        var values: [String: String?] = [:]
+        for change in changes { values[change.field] = change.new }
+        try await transaction.setCustomFieldValues(values, of: .user(user.id ?? 0))
+        changed += changes.map(\.field)
     }
 
     /// `mario.rossi@example.it` → `m***i@example.it`: enough to recognise, not to read off an old mailbox.
@@ -337,6 +395,9 @@ struct ProfileController {
             var required: Bool
             var value: String
             var maxlength, hint, error: String?
+            /// The choices of an `enum` or `boolean` field of the tenant's own, shown as a `<select>`.
+            var options: [FieldChoices.Option]? = nil
+            var select = false
         }
         struct Fact: Encodable {
             var label, value: String
@@ -358,6 +419,8 @@ struct ProfileController {
         var ownFacts: [Fact]
         var emailIsUsername, ownHasErrors: Bool
         var ownErrorList: [ProblemLink]
+        /// The tenant's hint for changing an immutable field, when one of the user's own fields is.
+        var ownChangeHint: String?
         var notice: String?
         var customer: Customer?
         var links: ProfileJSON.Links
@@ -382,11 +445,32 @@ struct ProfileController {
                                autocomplete: autocomplete, required: required,
                                value: password ? "" : ownForm?["user_\(name)"] ?? value ?? "", hint: hint, error: errors["user.\(name)"])
         }
+        // The tenant's own user fields: inputs after the name when the user may change them, else facts.
+        let userFields = UserFieldsPolicy(context: context, values: snapshot.userValues, now: services.now).fields
+        var userFieldInputs: [Model.Input] = []
+        var userFieldFacts: [Model.Fact] = []
+        for state in userFields {
+            let name = "user_\(state.id)"
+            let error = errors["user.\(state.id)"]
+            if state.editable && own.editable {
+                let value = ownForm?[name] ?? state.value ?? ""
+                let options = FieldChoices.options(state.field, value: value, required: state.input.required, locale: locale)
+                userFieldInputs.append(.init(name: name, id: "f-\(name)", label: state.input.label.resolve(locale), type: state.input.type,
+                                             autocomplete: "off", required: state.input.required, value: value,
+                                             maxlength: state.input.maxLength.map { String($0) }, hint: state.input.hint?.resolve(locale),
+                                             error: error, options: options, select: options != nil))
+            } else {
+                let shown = UserFieldsPolicy.display(state, locale: locale)
+                userFieldFacts.append(.init(label: state.input.label.resolve(locale), value: shown.isEmpty ? "—" : shown,
+                                            immutable: state.immutable, id: "f-\(name)", error: error))
+            }
+        }
         var ownInputs: [Model.Input] = []
         if own.editable {
             ownInputs = [
                 ownInput("first_name", label: t("profile.user.first_name"), type: "text", autocomplete: "given-name", value: user.firstName, required: true),
                 ownInput("last_name", label: t("profile.user.last_name"), type: "text", autocomplete: "family-name", value: user.lastName, required: true),
+            ] + userFieldInputs + [
                 ownInput("email", label: t("profile.user.email"), type: "email", autocomplete: "email", value: user.email, required: true,
                          hint: own.emailIsUsername ? t("profile.user.email_is_username") : t("profile.user.email_hint")),
                 ownInput("current_password", label: t("profile.user.current_password"), type: "password", autocomplete: "current-password",
@@ -398,16 +482,17 @@ struct ProfileController {
             username: user.username,
             ownEditable: own.editable,
             ownInputs: ownInputs,
-            ownFacts: [
+            ownFacts: own.editable ? userFieldFacts : [
                 .init(label: t("profile.user.name"), value: [user.firstName, user.lastName].compactMap { $0 }.joined(separator: " ")),
                 .init(label: t("profile.user.email"), value: user.email ?? "—"),
-            ],
+            ] + userFieldFacts,
             emailIsUsername: own.emailIsUsername,
             ownHasErrors: !ownProblems.isEmpty,
             ownErrorList: ownProblems.map { problem in
                 ProblemLink(message: problem.message.resolve(locale),
                             href: "#f-\(problem.field == "user.current_password" ? "current_password" : problem.field.replacingOccurrences(of: ".", with: "_"))")
             },
+            ownChangeHint: userFields.contains(where: \.immutable) ? definition.fieldPolicies?.changeHint?.resolve(locale) : nil,
             notice: notice,
             links: links(context))
 
@@ -423,13 +508,20 @@ struct ProfileController {
             for field in policy.fields {
                 let label = field.input.label.resolve(locale)
                 let error = errors["customer.\(field.input.name)"]
+                let tenantField = definition.customerFields?[field.input.name]
                 if editing && field.editable {
+                    let value = customerForm?[field.input.name] ?? field.value ?? ""
+                    let options = FieldChoices.options(tenantField, value: value, required: field.input.required, locale: locale)
                     inputs.append(.init(name: field.input.name, id: "f-\(field.input.name)", label: label, type: field.input.type,
                                         autocomplete: field.input.autocomplete ?? "off", required: field.input.required,
-                                        value: customerForm?[field.input.name] ?? field.value ?? "",
-                                        maxlength: field.input.maxLength.map { String($0) }, hint: field.input.hint?.resolve(locale), error: error))
+                                        value: value,
+                                        maxlength: field.input.maxLength.map { String($0) }, hint: field.input.hint?.resolve(locale), error: error,
+                                        options: options, select: options != nil))
                 } else {
-                    let shown = field.input.type == "date" ? Formatting.day(field.value) : field.value ?? ""
+                    var shown = field.input.type == "date" ? Formatting.day(field.value) : field.value ?? ""
+                    if let tenantField, let stored = field.value, let value = tenantField.value(fromCanonical: stored) {
+                        shown = tenantField.display(value, locale: locale)
+                    }
                     facts.append(.init(label: label, value: shown.isEmpty ? "—" : shown, immutable: field.immutable,
                                        id: "f-\(field.input.name)", error: error))
                 }
@@ -472,9 +564,14 @@ struct ProfileController {
         let form = try await SubmittedForm.read(request, context: context)
         let update = OwnDataPolicy.Update(firstName: form.fields["user_first_name"], lastName: form.fields["user_last_name"],
                                           email: form.fields["user_email"], currentPassword: form.fields["current_password"])
-        switch try await changeProfile(context: context, own: update, customer: nil, rejectUnknown: false) {
+        var userFields: [String: String] = [:]
+        for id in context.tenant.definition.userFields?.keys ?? [] {
+            if let value = form.fields["user_\(id)"] { userFields[id] = value }
+        }
+        switch try await changeProfile(context: context, own: update, userFields: userFields, customer: nil, rejectUnknown: false) {
         case .success(let outcome):
-            return Pages.redirect(Routes.profile.done(outcome.emailChanged ? "email" : outcome.ownChanged ? "account" : "unchanged"))
+            let done = outcome.emailChanged ? "email" : outcome.ownChanged || outcome.userFieldsChanged ? "account" : "unchanged"
+            return Pages.redirect(Routes.profile.done(done))
         case .failure(let problems):
             return try await renderProfile(context: context, snapshot: try await snapshot(context), ownForm: form, customerForm: nil,
                                            problems: problems.problems, notice: nil, status: .unprocessableContent)
@@ -505,6 +602,8 @@ struct ProfileController {
             var firstName, lastName, email: String?
             var emailIsUsername: Bool
             var editable: Bool
+            /// The tenant's own user fields (`user_fields:`) with the user's values.
+            var fields: [Field]
         }
         struct Field: Encodable {
             var name, label: String
@@ -564,8 +663,12 @@ struct ProfileController {
                              },
                              pendingRequests: snapshot.requests.filter { $0.form == RequestForm.customerData && $0.isOpen }.map(ChangeRequestJSON.init))
         }
+        let userFields = UserFieldsPolicy(context: context, values: snapshot.userValues, now: services.now).fields.map { state in
+            ProfileJSON.Field(name: state.id, label: state.input.label.resolve(locale), value: state.value, required: state.input.required,
+                              editable: state.editable, immutable: state.immutable)
+        }
         return ProfileJSON(user: .init(username: user.username, firstName: user.firstName, lastName: user.lastName, email: user.email,
-                                       emailIsUsername: own.emailIsUsername, editable: own.editable),
+                                       emailIsUsername: own.emailIsUsername, editable: own.editable, fields: userFields),
                            customer: customer, links: links(context))
     }
 
@@ -583,6 +686,7 @@ struct ProfileController {
             problems.append(CustomerDataPolicy.problem(key, "unknown_field", "profile.error.unknown_field", theme: theme))
         }
         var own: OwnDataPolicy.Update?
+        var userFields: [String: String]?
         if let raw = body["user"] {
             if let object = raw as? [String: Any] {
                 var update = OwnDataPolicy.Update()
@@ -598,11 +702,15 @@ struct ProfileController {
                     case "current_password": update.currentPassword = text
                     case "username":
                         problems.append(CustomerDataPolicy.problem("user.username", "read_only", "profile.error.username_read_only", theme: theme))
+                    case _ where context.tenant.definition.userFields?[key] != nil:
+                        userFields = (userFields ?? [:]).merging([key: text]) { _, new in new }
                     default:
                         problems.append(CustomerDataPolicy.problem("user.\(key)", "unknown_field", "profile.error.unknown_field", theme: theme))
                     }
                 }
-                own = update
+                // Only the tenant's own fields sent: the name and e-mail are left alone (and not checked again).
+                let ownKeys: Set<String> = ["first_name", "last_name", "email", "current_password", "username"]
+                if userFields == nil || object.keys.contains(where: ownKeys.contains) { own = update }
             } else {
                 problems.append(CustomerDataPolicy.problem("user", "invalid_type", "profile.error.invalid_type", theme: theme))
             }
@@ -623,7 +731,8 @@ struct ProfileController {
                 problems.append(CustomerDataPolicy.problem("customer", "invalid_type", "profile.error.invalid_type", theme: theme))
             }
         }
-        switch try await changeProfile(context: context, own: own, customer: customer, rejectUnknown: true, earlier: problems.problems) {
+        switch try await changeProfile(context: context, own: own, userFields: userFields, customer: customer, rejectUnknown: true,
+                                       earlier: problems.problems) {
         case .success:
             return API.json(profileJSON(context: context, snapshot: try await snapshot(context)))
         case .failure(let found):

@@ -260,12 +260,7 @@ struct CustomerDataPolicy {
             let collapsed = raw.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             if Self.sameValue(collapsed, stored) { continue }
             if immutable.contains(name) {
-                var problem = Self.problem(name, "immutable", "profile.error.immutable", theme: theme)
-                if let hint = definition.fieldPolicies?.changeHint {
-                    problem.message = LocalizedText(translations: ["it": problem.message.resolve("it") + " " + hint.resolve("it"),
-                                                                   "en": problem.message.resolve("en") + " " + hint.resolve("en")])
-                }
-                problems.append(problem)
+                problems.append(Self.immutableProblem(name, definition: definition, theme: theme))
             } else {
                 problems.append(Self.problem(name, "read_only", "profile.error.read_only", theme: theme))
             }
@@ -334,9 +329,115 @@ struct CustomerDataPolicy {
             ?? (try! decoder.decode(CustomerType.self, from: Data(#"{"label":"-","kind":"person","required_fields":[]}"#.utf8)))
     }
 
+    /// The refusal of a change to a field `field_policies.immutable` names, with the tenant's `change_hint`.
+    static func immutableProblem(_ field: String, definition: TenantDefinition, theme: PortalTheme) -> FieldProblem {
+        var problem = problem(field, "immutable", "profile.error.immutable", theme: theme)
+        if let hint = definition.fieldPolicies?.changeHint {
+            problem.message = LocalizedText(translations: ["it": problem.message.resolve("it") + " " + hint.resolve("it"),
+                                                           "en": problem.message.resolve("en") + " " + hint.resolve("en")])
+        }
+        return problem
+    }
+
     static func problem(_ field: String, _ code: String, _ key: String, theme: PortalTheme, _ values: [String: String] = [:]) -> FieldProblem {
         FieldProblem(field: field, code: code, message: LocalizedText(translations: [
             "it": theme.text(key, locale: "it", values), "en": theme.text(key, locale: "en", values)]))
+    }
+}
+
+/// One of the tenant's own user fields (`user_fields:`) as the profile shows it.
+struct UserFieldState {
+    var id: String
+    var field: FieldDefinition
+    var input: FormInput
+    /// The stored value, canonical.
+    var value: String?
+    var editable: Bool
+    var immutable: Bool
+}
+
+/// The tenant's own fields of the user (`user_fields:`) on the profile: shown with the user's own data, changed
+/// with the same permission as the name and e-mail (`profile.edit`), never when `field_policies.immutable` names them.
+/// Values are checked by the fields' definitions and stored canonical (`user_field_values`).
+struct UserFieldsPolicy {
+    let definition: TenantDefinition
+    /// The user's stored values by field id.
+    let values: [String: String]
+    /// Whether the user may change their own data at all.
+    let mayEdit: Bool
+    let immutable: Set<String>
+    let today: CalendarDay
+
+    init(context: UserContext, values: [String: String], now: Int64) {
+        definition = context.tenant.definition
+        self.values = values
+        mayEdit = context.may(ProfileFeatures.ownData)
+        let ids = Set(definition.userFields?.keys ?? [])
+        immutable = CustomerDataPolicy.expand(definition.fieldPolicies?.immutable ?? []).intersection(ids)
+        today = CalendarDay(instant: now)
+    }
+
+    /// Whether `name` is one of the tenant's own user fields.
+    func isField(_ name: String) -> Bool { definition.userFields?[name] != nil }
+
+    var fields: [UserFieldState] {
+        (definition.userFields ?? OrderedMap()).map { id, field in
+            UserFieldState(id: id, field: field, input: field.formInput(name: id, required: false), value: values[id],
+                           editable: mayEdit && !immutable.contains(id), immutable: immutable.contains(id))
+        }
+    }
+
+    /// A stored value as a page shows it in `locale` (dates `dd/mm/yyyy`, options by their label).
+    static func display(_ state: UserFieldState, locale: String) -> String {
+        guard let stored = state.value, !stored.isEmpty else { return "" }
+        return state.field.value(fromCanonical: stored).map { state.field.display($0, locale: locale) } ?? stored
+    }
+
+    /// Checks the submitted values (only the keys present that name a user field), each by its definition: every
+    /// problem, named by field id, or the changes to store. A field the user may not change is refused when what
+    /// was sent differs from the stored value once normalised.
+    func validate(_ submitted: [String: String], locale: String, theme: PortalTheme) -> Result<[CustomerDataPolicy.Change], FieldProblems> {
+        let context = FieldContext(locale: locale, tenant: definition, today: today)
+        var problems = FieldProblems()
+        var changes: [CustomerDataPolicy.Change] = []
+        for (name, raw) in submitted.sorted(by: { $0.key < $1.key }) {
+            guard let field = definition.userFields?[name] else { continue }
+            let stored = values[name]
+            let result = field.validate(raw, field: name, in: context)
+            if !mayEdit || immutable.contains(name) {
+                if case .success(let value) = result, value?.canonical == stored { continue }
+                problems.append(immutable.contains(name) ? CustomerDataPolicy.immutableProblem(name, definition: definition, theme: theme)
+                                                         : CustomerDataPolicy.problem(name, "read_only", "profile.error.read_only", theme: theme))
+                continue
+            }
+            switch result {
+            case .success(let value):
+                let new = value?.canonical
+                if new != stored { changes.append(.init(field: name, old: stored, new: new)) }
+            case .failure(let found):
+                problems.append(contentsOf: found.problems)
+            }
+        }
+        return problems.isEmpty ? .success(changes) : .failure(problems)
+    }
+}
+
+/// The choices of a field with a closed set of values (`enum`, `boolean`), for a `<select>`; nil for other types.
+/// An empty choice comes first unless the field is required and already holds a value.
+enum FieldChoices {
+    struct Option: Encodable { var value, label: String; var selected: Bool }
+
+    static func options(_ field: FieldDefinition?, value: String?, required: Bool, locale: String) -> [Option]? {
+        guard let field else { return nil }
+        var choices: [(String, String)]
+        switch field.type {
+        case .enumeration: choices = (field.options ?? OrderedMap()).map { ($0.key, $0.value.resolve(locale)) }
+        case .boolean: choices = [true, false].map { ($0 ? "true" : "false", field.display(.boolean($0), locale: locale)) }
+        default: return nil
+        }
+        let current = value ?? ""
+        if !required || current.isEmpty { choices.insert(("", "—"), at: 0) }
+        return choices.map { Option(value: $0.0, label: $0.1, selected: $0.0 == current) }
     }
 }
 

@@ -9,6 +9,8 @@ extension PortalModule {
         pages: ProfileController.pages,
         apiOperations: ProfileController.apiOperations,
         apiSchemas: ProfileController.apiSchemas,
+        storage: .profile,
+        tenantSurface: { definition in TenantSurface(apiSchemas: ProfileController.tenantSchemas(definition)) },
         routes: { services, group in ProfileController(services: services).addRoutes(to: group) })
 }
 
