@@ -412,7 +412,7 @@ struct CustomFieldTests {
         let fieldCodes: Set<String> = ["unknown-check", "invalid-pattern", "invalid-example", "reserved-field", "impossible-range",
                                        "invalid-validator", "missing-translation", "no-demo-values", "unknown-problem-code", "invalid-generator"]
         #expect(result.diagnostics.filter { fieldCodes.contains($0.code) }.isEmpty)
-        #expect(result.tenants.count == 5)
+        #expect(result.tenants.count == 6)
     }
 }
 

@@ -12,12 +12,12 @@ struct Providers {
     func model(_ id: String) throws -> AuthorizationModel { AuthorizationModel(try definition(id)) }
 }
 
-@Suite("The five providers load")
+@Suite("The providers load")
 struct ProvidersLoadTests {
     @Test func allFiveLoadWithoutErrors() throws {
         let result = try Providers().result
         #expect(result.errors.isEmpty, "\(result.errors)")
-        #expect(Set(result.tenants.map(\.definition.id)) == ["unidata", "unogas", "tunda", "windtre", "tim"])
+        #expect(Set(result.tenants.map(\.definition.id)) == ["unidata", "unogas", "tunda", "windtre", "tim", "vela"])
     }
 
     @Test func theOnlyWarningIsUnogasAdvisedPasswordLength() throws {
@@ -258,7 +258,7 @@ struct UnogasTests {
         let definition = try providers.definition("unogas")
         #expect(definition.roles.keys == ["cliente"])
         #expect(definition.roles["cliente"]?.manages == nil)
-        #expect(providers.result.tenants.count == 5)
+        #expect(providers.result.tenants.count == 6)
         #expect(try providers.model("unogas").cardinality(of: "cliente")?.max == 1)
     }
 }

@@ -13,7 +13,7 @@ import SportelloCore
 /// (schemathesis against `sportello serve`).
 @Suite("OpenAPI documents tell the truth")
 struct OpenAPITruthTests {
-    static let tenants = ["unidata", "unogas", "tunda", "windtre", "tim"]
+    static let tenants = ["unidata", "unogas", "tunda", "windtre", "tim", "vela"]
 
     /// A demo login of `portal` whose role grants the most features, with its bearer token.
     static func topToken(_ portal: PortalHarness, client: some TestClientProtocol, summary: DemoSummary) async throws -> String {

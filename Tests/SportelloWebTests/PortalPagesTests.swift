@@ -46,7 +46,7 @@ extension PortalHarness {
 /// such page; the navigation shows exactly the sections the role can open.
 @Suite("Portal pages for every role of every tenant")
 struct PortalPagesTests {
-    static let tenants = ["unidata", "unogas", "tunda", "windtre", "tim"]
+    static let tenants = ["unidata", "unogas", "tunda", "windtre", "tim", "vela"]
 
     @Test("each page answers 200, 403 or 404 exactly as the role's features say", arguments: tenants, TestEngine.available)
     func pageMatrix(tenant: String, engine: TestEngine) async throws {

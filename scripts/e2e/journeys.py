@@ -45,6 +45,18 @@ def fresh_customers(token, serial):
             "legal_rep_first_name": LEGAL_REP["first"], "legal_rep_last_name": LEGAL_REP["last"], "legal_rep_birth_date": "1975-02-03",
             "legal_rep_tax_code": rep_tax, "legal_rep_email": email, "legal_rep_mobile": "3331234567",
         }], {"vat": vat, "email": email, "tax_code": rep_tax})
+    # Vela (an insurer served from YAML alone) verifies a policy number on one of the customer's policies and the
+    # holder's codice fiscale; the policy is imported with the customer.
+    vela_tax = codice_fiscale("Marino", "Chiara", 1984, 3, 9, True, "L219")
+    policy = "EV%08d" % (serial % 100_000_000)
+    email = "polizza.%s@example.it" % token
+    customers["vela"] = ([{
+        "type": "customer", "external_id": "E2E-VELA-" + token, "customer_type": "privato", "customer_code": "VEL-E2E-" + token.upper(),
+        "first_name": "Chiara", "last_name": "Marino", "tax_code": vela_tax, "email": email,
+    }, {
+        "type": "policies", "customer": "E2E-VELA-" + token, "policy_number": policy, "product": "home", "start_date": "2026-01-15",
+        "end_date": "2027-01-15", "annual_premium": "236.40", "payment_frequency": "annual", "status": "active",
+    }], {"policy": policy, "tax_code": vela_tax, "email": email})
     return customers
 
 
@@ -241,6 +253,25 @@ class Journeys:
         page.expect_text("Registrazione completata", what="unogas: confirmation")
         page.screenshot(ctx.shot(tenant, "01-registration-done"))
         return self.finish(tenant, email, STRONG_PASSWORD, "Cliente")
+
+    def vela(self, facts):
+        """A tenant of YAML alone: the policy number (typed with spaces) and the holder's codice fiscale, the link to the
+        e-mail on record, the e-mail as username, password, confirmation; then the policies page."""
+        ctx, page, tenant = self.ctx, self.page, "vela"
+        email = "contraente.%s@example.it" % ctx.token
+        self.start_registration(tenant, "registration")
+        ctx.check_accessibility(tenant, "registration")
+        mark = ctx.mailbox.last_number()
+        typed = facts["policy"][:2] + " " + facts["policy"][2:6] + " " + facts["policy"][6:]
+        self.step(tenant, "policy number and tax code", {"policies.policy_number": typed, "tax_id": facts["tax_code"].lower()})
+        page.expect_text("indirizzo registrato", what="vela: the link goes to the e-mail on record, announced masked")
+        page.open(portal_link(ctx.mailbox.wait_for(facts["email"], after=mark)))
+        self.step(tenant, "e-mail as username", {"email": email})
+        self.set_password(tenant, STRONG_PASSWORD, toggle=True)
+        page.expect_text("Registrazione completata", what="vela: confirmation")
+        page.screenshot(ctx.shot(tenant, "01-registration-done"))
+        result = self.finish(tenant, email, STRONG_PASSWORD, "Contraente")
+        return result
 
     def windtre(self, facts):
         """User Admin: verification against the contract, activation e-mail, username and password at first access."""

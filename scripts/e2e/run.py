@@ -43,11 +43,11 @@ from journeys import Journeys, fresh_customers  # noqa: E402
 from mailbox import Mailbox  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TENANTS = ["unidata", "unogas", "tunda", "windtre", "tim"]
+TENANTS = ["unidata", "unogas", "tunda", "windtre", "tim", "vela"]
 DEMO_PASSWORD = "Sportello2026!"
 # The demo user whose pages are checked for accessibility: the tenant's widest role (checked with `sportello explain`).
 DEMO_ROLE = {"unidata": "referente_amministratore", "unogas": "cliente", "tunda": "main_account",
-             "windtre": "user_admin", "tim": "rappresentante_legale"}
+             "windtre": "user_admin", "tim": "rappresentante_legale", "vela": "contraente"}
 
 
 def log(message=""):
@@ -274,7 +274,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "debug", "sportello"))
     parser.add_argument("--artifacts", default=os.environ.get("SPORTELLO_E2E_ARTIFACTS", os.path.join(ROOT, "artifacts", "e2e")))
-    parser.add_argument("--tenant", action="append", choices=TENANTS, help="only these tenants (repeatable; default: all five)")
+    parser.add_argument("--tenant", action="append", choices=TENANTS, help="only these tenants (repeatable; default: all)")
     options = parser.parse_args()
     tenants = options.tenant or TENANTS
 
