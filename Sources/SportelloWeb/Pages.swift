@@ -117,6 +117,12 @@ enum Pages {
     /// Features the home page shows (welcome box, administrative status).
     static let homePageFeatures: Set<String> = ["dashboard.view", "account_status.view"]
 
+    /// Whether `feature` of `tenant` only shows on the home page: it binds to one of `homePageFeatures` (`home.welcome:
+    /// {capability: dashboard.view}`) or is named after one.
+    static func isHomePageFeature(_ feature: String, in tenant: TenantDefinition) -> Bool {
+        homePageFeatures.contains(tenant.slot(of: feature) ?? feature)
+    }
+
     /// The sections the user can open, each with the features the role grants (hidden otherwise).
     static func navigation(session: ActiveSession, tenant: PortalTenant, locale: String) -> [LayoutModel.NavigationItem] {
         var items: [LayoutModel.NavigationItem] = []
@@ -124,7 +130,7 @@ enum Pages {
             let granted = section.features.filter { tenant.authorization.isAllowed(session.principal, $0) }
             guard !granted.isEmpty else { continue }
             // A section of home-page facts only (Unidata's welcome box) is the Home link itself.
-            if granted.allSatisfy({ homePageFeatures.contains($0) }) { continue }
+            if granted.allSatisfy({ isHomePageFeature($0, in: tenant.definition) }) { continue }
             let label = tenant.definition.sections[section.id]?.label.resolve(locale) ?? section.id
             items.append(.init(id: section.id, label: label, href: Routes.section.path(section.id)))
         }

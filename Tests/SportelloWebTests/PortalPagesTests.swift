@@ -83,7 +83,7 @@ struct PortalPagesTests {
                                     return principal.map { portal.tenant.authorization.isAllowed($0, feature) } ?? false
                                 }
                             let homeOnly = definition.features.filter { $0.value.section == sectionId }
-                                .allSatisfy { Pages.homePageFeatures.contains($0.key) }
+                                .allSatisfy { Pages.isHomePageFeature($0.key, in: definition) }
                             let linked = home.body.contains("href=\"/sections/\(sectionId)\"")
                             #expect(linked == (granted && !homeOnly), "\(tenant) \(role): section \(sectionId) in the navigation only when granted")
                             let section = try await browser.get("/sections/\(sectionId)")
