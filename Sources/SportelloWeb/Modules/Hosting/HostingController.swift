@@ -59,9 +59,7 @@ struct HostingController {
 
     /// A UI string in every locale of the tenant (for field problems, resolved where shown).
     func localized(_ key: String, _ context: UserContext, _ values: [String: String] = [:]) -> LocalizedText {
-        var translations: [String: String] = [:]
-        for locale in context.tenant.definition.locales.available { translations[locale] = context.tenant.theme.text(key, locale: locale, values) }
-        return LocalizedText(translations: translations)
+        context.tenant.localized(key, values)
     }
 
     func string(_ key: String, _ context: UserContext, _ values: [String: String] = [:]) -> String {

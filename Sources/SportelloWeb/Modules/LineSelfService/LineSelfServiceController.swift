@@ -146,9 +146,7 @@ struct LineSelfServiceController {
 
     /// A UI string in every locale of the tenant (for field problems).
     func text(_ key: String, _ values: [String: String] = [:], context: UserContext) -> LocalizedText {
-        var translations: [String: String] = [:]
-        for locale in context.tenant.definition.locales.available { translations[locale] = context.tenant.theme.text(key, locale: locale, values) }
-        return LocalizedText(translations: translations)
+        context.tenant.localized(key, values)
     }
 
     func t(_ key: String, _ values: [String: String] = [:], context: UserContext) -> String {

@@ -43,11 +43,7 @@ struct RequestForms {
 
     func text(_ key: String, _ values: [String: String] = [:]) -> String { tenant.theme.text(key, locale: locale, values) }
 
-    func localized(_ key: String, _ values: [String: String] = [:]) -> LocalizedText {
-        var translations: [String: String] = [:]
-        for code in definition.locales.available { translations[code] = tenant.theme.text(key, locale: code, values) }
-        return LocalizedText(translations: translations)
-    }
+    func localized(_ key: String, _ values: [String: String] = [:]) -> LocalizedText { tenant.localized(key, values) }
 
     /// A status as people read it (`requests.status.<status>`), the raw word when unknown.
     func statusLabel(_ status: String) -> String {

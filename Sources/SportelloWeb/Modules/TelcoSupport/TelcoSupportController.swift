@@ -149,9 +149,7 @@ struct TelcoSupportController {
 
     /// A UI string in every locale of the tenant (for field problems).
     func localized(_ key: String, _ context: UserContext, _ values: [String: String] = [:]) -> LocalizedText {
-        var translations: [String: String] = [:]
-        for locale in context.tenant.definition.locales.available { translations[locale] = context.tenant.theme.text(key, locale: locale, values) }
-        return LocalizedText(translations: translations)
+        context.tenant.localized(key, values)
     }
 
     /// The label under `prefix.value`, the value itself when there is none.

@@ -77,13 +77,8 @@ struct UsageController {
     // MARK: Shared
 
     private func text(_ context: UserContext) -> (String, [String: String]) -> LocalizedText {
-        let theme = context.tenant.theme
-        let locales = context.tenant.definition.locales.available
-        return { key, values in
-            var translations: [String: String] = [:]
-            for code in locales { translations[code] = theme.text(key, locale: code, values) }
-            return LocalizedText(translations: translations)
-        }
+        let tenant = context.tenant
+        return { key, values in tenant.localized(key, values) }
     }
 
     private func string(_ key: String, _ context: UserContext, _ values: [String: String] = [:]) -> String {
