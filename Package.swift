@@ -67,6 +67,8 @@ let package = Package(
             dependencies: [
                 "SportelloCore", "SportelloStore", "SportelloMail", "SportelloApplication",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // Authenticator apps (the `enrol_totp` required action and the login code that follows it).
+                .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -14,6 +14,16 @@ public enum Formatting {
         String(dateTime(instant, locale: locale).prefix(10))
     }
 
+    /// An instant as a weekday, day, month, year and time in `timeZone`: "lunedì 1 dicembre 2026, 09:00" in Italian,
+    /// "Monday 1 December 2026, 09:00" in English (when a form opens next).
+    public static func longDateTime(_ instant: Date, timeZone: TimeZone, locale: String) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: locale == "en" ? "en_GB" : "it_IT")
+        formatter.timeZone = timeZone
+        formatter.dateFormat = "EEEE d MMMM yyyy, HH:mm"
+        return formatter.string(from: instant)
+    }
+
     /// A stored `YYYY-MM-DD` day as `dd/MM/yyyy`; anything else unchanged.
     public static func day(_ stored: String?) -> String {
         guard let stored else { return "" }

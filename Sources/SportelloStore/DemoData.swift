@@ -184,7 +184,7 @@ public struct DemoDataGenerator: Sendable {
                 passwordHash: passwordHash, role: roleId, toggles: toggles, creatorUserId: ids.first,
                 securityQuestion: usesSecurityQuestion ? SecurityQuestions.italian[ids.count % SecurityQuestions.italian.count] : nil,
                 securityAnswerHash: usesSecurityQuestion ? answerHash : nil, lastLoginAt: now - 3 * 86_400,
-                createdAt: now - 400 * 86_400)
+                createdAt: now - 400 * 86_400, verifiedEmail: email, emailVerifiedAt: now - 400 * 86_400)
             ids.append(try await transaction.insertUser(user))
             // Users whose role sees only its own line (TIM's Utilizzatore) get a SIM assigned to them.
             if role.scopes?["usage.view"] == .ownLine, let id = ids.last { ownLineIds.append(id) }

@@ -65,6 +65,22 @@ let platformMigrations: [Migration] = [
     ]),
     // The tenant's own customer and user fields.
     .adding(id: "0015_custom_fields", tables: customFieldTables),
+    // The e-mail address a user proved and when (`UserRecord.verifiedEmail`, read by the `verify_email` required
+    // action). Every user already stored counts as verified with the address they have now: before this step the
+    // portal never recorded a proof, and a tenant publishing `verify_email` must not lock its existing users out at
+    // their next request. Users created from now on are verified only by a flow that proved the address or by an
+    // invitation sent to it.
+    Migration(id: "0017_verified_email") { sql, engine in
+        try await sql.alter(table: StoredTable.users.rawValue).column("verified_email", type: ColumnKind.text.dataType).run()
+        try await sql.alter(table: StoredTable.users.rawValue).column("email_verified_at", type: ColumnKind.integer.dataType).run()
+        // Users are fenced per tenant even for their owner; the backfill spans every tenant, so the fence is lifted
+        // inside this transaction only (DDL is transactional on PostgreSQL).
+        if engine == .postgres { try await sql.raw("ALTER TABLE users NO FORCE ROW LEVEL SECURITY").run() }
+        try await sql.raw("UPDATE users SET verified_email = email, email_verified_at = created_at WHERE email IS NOT NULL AND email <> ''").run()
+        if engine == .postgres { try await sql.raw("ALTER TABLE users FORCE ROW LEVEL SECURITY").run() }
+    },
+    // The secret of a user's authenticator app, sealed (`UserRecord.totpSecret`, the `enrol_totp` required action).
+    .adding(id: "0019_totp_secret", tables: [], columns: [(.users, col("totp_secret", .text))]),
 ]
 
 extension Migration {

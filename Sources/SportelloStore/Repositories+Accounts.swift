@@ -40,6 +40,7 @@ extension TenantTransaction {
         try await delete(.oneTimeTokens).where("user_id", .equal, id).run()
         try await delete(.notificationPreferences).where("user_id", .equal, id).run()
         try await delete(.userFieldValues).where("user_id", .equal, id).run()
+        try await forgetRequiredActionCompletions(ofUser: id)
         try await releaseRecords(ofUser: id)
         try await update(.users).set("creator_user_id", to: SQLLiteral.null).where("creator_user_id", .equal, id).run()
         try await update(.lines).set("assigned_user_id", to: SQLLiteral.null).where("assigned_user_id", .equal, id).run()
@@ -48,6 +49,38 @@ extension TenantTransaction {
         try await update(.invitations).set("created_by", to: SQLLiteral.null).where("created_by", .equal, id).run()
         try await delete(.users).where("id", .equal, id).where("customer_id", .equal, customerId).run()
         return true
+    }
+
+    // MARK: Authenticator apps (TOTP)
+
+    /// The one-time token purpose of an authenticator enrolment in progress (its data: the secret, sealed).
+    static let totpEnrolmentPurpose = "totp_enrolment"
+
+    /// Keeps `secret` as the user's authenticator enrolment in progress for `lifetime` seconds (sealed, replacing an
+    /// earlier one): it becomes the user's only once a code from the app proves it was copied (`enrolTOTP`).
+    public func stageTOTPSecret(_ secret: String, userId: Int64, lifetime: Int64) async throws {
+        try await revokeTokens(userId: userId, purpose: Self.totpEnrolmentPurpose)
+        try await insertToken(OneTimeTokenRecord(userId: userId, purpose: Self.totpEnrolmentPurpose, tokenHash: Secrets.hash(secret, salt: "totp"),
+                                                 createdAt: now, expiresAt: now + lifetime, data: try sealer?.seal(secret) ?? secret))
+    }
+
+    /// The secret of the user's enrolment in progress, opened; nil when there is none or it expired.
+    public func stagedTOTPSecret(userId: Int64) async throws -> String? {
+        guard let data = try await liveToken(userId: userId, purpose: Self.totpEnrolmentPurpose)?.data else { return nil }
+        return try sealer?.open(data) ?? data
+    }
+
+    /// Stores `secret` (sealed) as the user's authenticator and ends the enrolment in progress.
+    public func enrolTOTP(_ secret: String, userId: Int64) async throws {
+        invalidate("user:\(userId)")
+        try await update(.users).set("totp_secret", to: try sealer?.seal(secret) ?? secret).where("id", .equal, userId).run()
+        try await revokeTokens(userId: userId, purpose: Self.totpEnrolmentPurpose)
+    }
+
+    /// The user's authenticator secret, opened; nil when the user has none.
+    public func totpSecret(of user: UserRecord) throws -> String? {
+        guard let stored = user.totpSecret, !stored.isEmpty else { return nil }
+        return try sealer?.open(stored) ?? stored
     }
 
     // MARK: Requests

@@ -14,6 +14,8 @@ struct APIErrorBody: Codable {
     struct Detail: Codable {
         var code: String
         var message: String
+        /// `form_closed`: when the form opens next (ISO 8601), absent when it never opens again.
+        var opensAt: String?
         var fields: [FieldError]?
     }
     var error: Detail
@@ -270,9 +272,10 @@ public enum APICatalog {
         if operation.authenticated {
             list.append(("401", "Not logged in (`login_required`)"))
             list.append(("403", "The role does not grant the feature (`forbidden`), the password must be changed first "
-                         + "(`password_change_required`) or a cookie session sent no X-CSRF-Token (`csrf_rejected`)"))
+                         + "(`password_change_required`), an action the tenant requires after login is pending "
+                         + "(`required_action`: complete it through /required-actions/{id}) or a cookie session sent no X-CSRF-Token (`csrf_rejected`)"))
         } else if operation.path == "/session" {
-            list.append(("401", "Wrong identifier or password (`invalid_credentials`)"))
+            list.append(("401", "Wrong identifier or password (`invalid_credentials`), or the authenticator's code is missing or wrong (`totp_required`)"))
             list.append(("403", "The password must be changed first (`password_change_required`)"))
         }
         // An id in the path, the query or the body may name nothing of this customer's.

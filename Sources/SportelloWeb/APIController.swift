@@ -17,7 +17,9 @@ struct APIController {
 
     static let schemas: [String: JSONSchema] = [
         "LoginRequest": .object(["identifier": .string(description: "Username or e-mail, as the tenant allows"),
-                                 "password": .string(format: "password")], required: ["identifier", "password"]),
+                                 "password": .string(format: "password"),
+                                 "code": .string(description: "The authenticator app's code, for users who enrolled one (401 `totp_required` without it)")],
+                                required: ["identifier", "password"]),
         "SessionToken": .object(["token": .string(description: "Send as `Authorization: Bearer <token>`"),
                                  "token_type": .enumeration(["Bearer"]), "expires_at": .integer, "me": .reference("Me")],
                                 required: ["token", "token_type", "expires_at", "me"]),
@@ -29,7 +31,7 @@ struct APIController {
         ], required: ["username", "name", "role", "role_label", "features", "pages", "customer"]),
     ]
 
-    struct LoginRequest: Decodable { var identifier: String; var password: String }
+    struct LoginRequest: Decodable { var identifier: String; var password: String; var code: String? }
 
     struct Me: Encodable {
         struct Customer: Encodable { var code, name, type: String; var vatNumber, taxCode: String? }
@@ -65,7 +67,8 @@ struct APIController {
             throw PortalError.badRequest("expected {\"identifier\": …, \"password\": …}")
         }
         let accounts = Accounts(services: services, tenant: context.tenant)
-        switch try await accounts.login(identifier: body.identifier, password: body.password, remoteAddress: context.remoteAddress) {
+        switch try await accounts.login(identifier: body.identifier, password: body.password, remoteAddress: context.remoteAddress,
+                                        totpCode: body.code) {
         case .success(let user, let cookies):
             guard let token = cookies.first(where: { $0.name == CookieName.session })?.value,
                   let session = try await Sessions.load(token: token, tenant: context.tenant, services: services) else {
@@ -76,6 +79,9 @@ struct APIController {
                                          me: Self.me(session: session, tenant: context.tenant, locale: context.locale)), status: .created)
         case .mustChangePassword:
             throw PortalError.passwordChangeRequired
+        case .codeRequired:
+            let message = context.tenant.theme.text("required_actions.totp.login_code_required", locale: context.locale)
+            return API.json(APIErrorBody(error: .init(code: "totp_required", message: message)), status: .unauthorized)
         case .rejected:
             let message = context.tenant.theme.text("login.rejected", locale: context.locale)
             return API.json(APIErrorBody(error: .init(code: "invalid_credentials", message: message)), status: .unauthorized)

@@ -1,18 +1,26 @@
 import Foundation
 import Hummingbird
+import SportelloApplication
 import SportelloCore
 import SportelloStore
 
-/// Login, logout and the forced password change.
+/// Login (with the authenticator's code for users who enrolled one), logout, the password change (forced after a
+/// temporary password) and the `verify_email` link.
 struct AuthController {
     let services: PortalServices
 
     func addRoutes(to group: RouterGroup<TenantContext>) {
         group.get(Routes.login) { request, context in loginPage(request, context: context) }
         group.post(Routes.login) { request, context in try await login(request, context: context) }
+        group.get(Routes.loginCode) { request, context in loginCodePage(request, context: context) }
+        group.post(Routes.loginCode) { request, context in try await loginCode(request, context: context) }
         group.post(Routes.logout) { request, context in try await logout(request, context: context) }
         group.get(Routes.passwordChange) { _, context in try passwordChangePage(context: context, problems: []) }
         group.post(Routes.passwordChange) { request, context in try await changePassword(request, context: context) }
+        // The link `verify_email` mails: the token alone proves the address (it may be opened in another browser).
+        group.get(Routes.emailVerification) { request, context in
+            try await RequiredActionsController(services: services).followVerificationLink(request, context: context)
+        }
     }
 
     /// What the login page shows.
@@ -90,12 +98,62 @@ struct AuthController {
             var response = Pages.redirect(Routes.passwordChange.path())
             response.setCookies(cookies)
             return response
+        case .codeRequired(_, let cookies):
+            let next = Self.safeNext(form.value("next"))
+            var response = Pages.redirect(Routes.loginCode.path(query: next.map { ["next": $0] } ?? [:]))
+            response.setCookies(cookies)
+            return response
         case .rejected:
             return loginPage(request, context: context, problem: theme.text("login.rejected", locale: context.locale),
                              identifier: identifier, status: .unauthorized)
         case .throttled:
             return loginPage(request, context: context, problem: theme.text("error.too_many_attempts", locale: context.locale),
                              identifier: identifier, status: .tooManyRequests)
+        }
+    }
+
+    /// The page asking for the authenticator's code after the password (users who enrolled one, `enrol_totp`).
+    struct LoginCodePage: Encodable {
+        var next: String
+        var codeError: String?
+    }
+
+    private func loginCodePage(_ request: Request, context: TenantContext, next: String? = nil, problem: String? = nil,
+                               status: HTTPResponse.Status = .ok) -> Response {
+        guard RequestCookies(request)[Accounts.loginCodeCookie] != nil else { return Pages.redirect(Routes.login.path()) }
+        let model = LoginCodePage(next: next ?? Self.safeNext(request.uri.queryParameters["next"].map(String.init)) ?? Routes.dashboard.path(),
+                                  codeError: problem)
+        return Pages.render("login_code", model, title: context.tenant.theme.text("required_actions.totp.login_title", locale: context.locale),
+                            context: context, status: status)
+    }
+
+    private func loginCode(_ request: Request, context: TenantContext) async throws -> Response {
+        let form = try await SubmittedForm.read(request, context: context)
+        let cookies = RequestCookies(request)
+        let next = Self.safeNext(form.value("next")) ?? Routes.dashboard.path()
+        let accounts = Accounts(services: services, tenant: context.tenant)
+        let theme = context.tenant.theme
+        let outcome = try await accounts.completeLogin(challenge: cookies[Accounts.loginCodeCookie] ?? "", code: form["code"],
+                                                      deviceToken: cookies[Accounts.deviceCookie])
+        let spent = Cookie(name: Accounts.loginCodeCookie, value: "", maxAge: 0, path: "/", secure: services.configuration.secureCookies,
+                           httpOnly: true, sameSite: .strict)
+        switch outcome {
+        case .loggedIn(.mustChangePassword(_, let issued)):
+            var response = Pages.redirect(Routes.passwordChange.path())
+            response.setCookies(issued + [spent])
+            return response
+        case .loggedIn(.success(_, let issued)):
+            var response = Pages.redirect(next)
+            response.setCookies(issued + [spent])
+            return response
+        case .wrongCode:
+            return loginCodePage(request, context: context, next: next,
+                                 problem: theme.text("required_actions.totp.wrong_login_code", locale: context.locale), status: .unprocessableContent)
+        case .expired, .loggedIn:
+            var response = loginPage(request, context: context, problem: theme.text("required_actions.totp.login_expired", locale: context.locale),
+                                     status: .unauthorized)
+            response.setCookie(spent)
+            return response
         }
     }
 
@@ -111,48 +169,34 @@ struct AuthController {
 
     private func passwordChangePage(context: TenantContext, problems: [FieldProblem], status: HTTPResponse.Status = .ok) throws -> Response {
         guard let session = context.session else { throw PortalError.loginRequired }
+        let pending = context.pendingActions.first { $0.type == .changePassword }
         let model = WithPasswordFields(
-            page: PasswordChangePage(forced: session.user.status == .mustChangePassword),
+            page: PasswordChangePage(forced: session.user.status == .mustChangePassword,
+                                     expired: pending?.reason == .expired && session.user.status != .mustChangePassword),
             fields: PasswordFields(policy: context.tenant.definition.login.password, locale: context.locale,
                                    confirm: true, strengthMeter: true, showToggle: true))
         return Pages.render("password_change", model, errors: problems,
                             title: context.tenant.theme.text("password.change_title", locale: context.locale), context: context, status: status)
     }
 
-    /// The password change page, beside its password fields.
-    struct PasswordChangePage: Encodable { var forced: Bool }
+    /// The password change page, beside its password fields: `forced` after a temporary password, `expired` when the
+    /// tenant's `change_password` required action asks for a new one because the password is older than its `every`.
+    struct PasswordChangePage: Encodable { var forced: Bool; var expired: Bool }
 
     private func changePassword(_ request: Request, context: TenantContext) async throws -> Response {
         guard let session = context.session else { throw PortalError.loginRequired }
         let form = try await SubmittedForm.read(request, context: context)
         let accounts = Accounts(services: services, tenant: context.tenant)
-        var problems: [FieldProblem] = []
-        if !(try await services.passwords.verify(form["current_password"], against: session.user.passwordHash ?? services.passwords.decoyHash)) {
-            problems.append(FieldProblem(field: "current_password", code: "wrong_password", message: LocalizedText(translations: [
-                "it": context.tenant.theme.text("password.current_wrong", locale: "it"),
-                "en": context.tenant.theme.text("password.current_wrong", locale: "en")])))
+        switch try await accounts.changeOwnPassword(session: session, current: form["current_password"], password: form["password"],
+                                                    confirmation: form["password_confirmation"],
+                                                    completing: context.pendingActions.first { $0.type == .changePassword }) {
+        case .failure(let problems):
+            return try passwordChangePage(context: context, problems: problems.problems, status: .unprocessableContent)
+        case .success(let cookies):
+            var response = Pages.redirect(Routes.dashboard.path())
+            response.setCookies(cookies)
+            return response
         }
-        problems += try await accounts.passwordProblems(form["password"], confirmation: form["password_confirmation"],
-                                                        personalData: Accounts.personalData(user: session.user, customer: session.customer),
-                                                        user: session.user)
-        if form["password"] == form["current_password"], !form["password"].isEmpty {
-            problems.append(FieldProblem(field: "password", code: "unchanged", message: LocalizedText(translations: [
-                "it": "La nuova password deve essere diversa da quella attuale.", "en": "The new password must differ from the current one."])))
-        }
-        guard problems.isEmpty else { return try passwordChangePage(context: context, problems: problems, status: .unprocessableContent) }
-        let hash = try await services.passwords.hash(form["password"])
-        let tenant = context.tenant
-        let cookies: [Cookie] = try await services.database.write(tenant: tenant.id, now: services.now) { transaction in
-            guard var user = try await transaction.user(id: session.user.id ?? 0) else { return [] }
-            try await accounts.applyPassword(hash: hash, to: &user, in: transaction)
-            try await transaction.audit("password.changed", actorUserId: user.id, targetKind: "user", targetId: String(user.id ?? 0))
-            if let email = user.email { try await accounts.queueMail("password_changed", to: email, values: ["username": user.username], in: transaction) }
-            return try await Sessions.start(for: user, tenant: tenant, services: services, in: transaction)
-        }
-        services.mailQueued()
-        var response = Pages.redirect(Routes.dashboard.path())
-        response.setCookies(cookies)
-        return response
     }
 }
 

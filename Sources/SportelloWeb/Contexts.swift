@@ -29,6 +29,11 @@ public struct PortalContext: RequestContext {
     /// The session came from an `Authorization: Bearer` header (API clients), not from a cookie:
     /// such requests cannot be forged by another site, so they need no CSRF token.
     public var viaBearerToken = false
+    /// The signed-in user's required actions still to complete, in the order asked (`TenantMiddleware` works them
+    /// out; empty when there is no session or nothing is pending).
+    public var pendingActions: [PendingRequiredAction] = []
+    /// The request opens a required action's own page or operation, or logs out: pending actions do not stop it.
+    public var opensRequiredAction = false
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -45,6 +50,9 @@ public struct TenantContext: ChildRequestContext {
     public let remoteAddress: String?
     public let session: ActiveSession?
     public let viaBearerToken: Bool
+    /// The signed-in user's required actions still to complete (see `PortalContext.pendingActions`).
+    public let pendingActions: [PendingRequiredAction]
+    public let opensRequiredAction: Bool
 
     public init(context: PortalContext) throws {
         guard let tenant = context.tenant else { throw PortalError.unknownHost }
@@ -55,10 +63,16 @@ public struct TenantContext: ChildRequestContext {
         remoteAddress = context.remoteAddress
         session = context.session
         viaBearerToken = context.viaBearerToken
+        pendingActions = context.pendingActions
+        opensRequiredAction = context.opensRequiredAction
     }
 }
 
 /// A request from a logged-in user whose account is usable. Handlers needing a user are mounted here.
+///
+/// While the user has required actions pending (`required_actions:`, and the forced change after a temporary
+/// password) nothing mounted here answers but the actions' own pages and operations: the first pending action is
+/// thrown (`PortalError.requiredAction`), which pages turn into a redirect to it and the API into a 403.
 public struct UserContext: ChildRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let tenant: PortalTenant
@@ -67,10 +81,20 @@ public struct UserContext: ChildRequestContext {
     public let remoteAddress: String?
     public let session: ActiveSession
     public let viaBearerToken: Bool
+    /// The user's required actions still to complete (only a required action's own handlers see any).
+    public let pendingActions: [PendingRequiredAction]
 
     public init(context: TenantContext) throws {
         guard let session = context.session else { throw PortalError.loginRequired }
-        guard session.user.status != .mustChangePassword else { throw PortalError.passwordChangeRequired }
+        if !context.opensRequiredAction {
+            if let first = context.pendingActions.first { throw PortalError.requiredAction(first) }
+            // Whatever the middleware worked out, a temporary password opens nothing before it is changed.
+            if session.user.status == .mustChangePassword {
+                throw PortalError.requiredAction(PendingRequiredAction(id: RequiredActionRules.forcedPasswordChangeId, type: .changePassword,
+                                                                       reason: .temporaryPassword, since: session.user.passwordChangedAt))
+            }
+        }
+        pendingActions = context.pendingActions
         coreContext = context.coreContext
         tenant = context.tenant
         locale = context.locale
@@ -105,6 +129,8 @@ public enum PortalError: Error, Sendable {
     case unknownHost
     case loginRequired
     case passwordChangeRequired
+    /// The user must first complete a required action (pages: redirected to it; API: 403 naming it).
+    case requiredAction(PendingRequiredAction)
     case forbidden(feature: String)
     case notFound
     case csrfRejected
@@ -119,6 +145,7 @@ public enum PortalError: Error, Sendable {
         case .unknownHost: "unknown_host"
         case .loginRequired: "login_required"
         case .passwordChangeRequired: "password_change_required"
+        case .requiredAction: "required_action"
         case .forbidden: "forbidden"
         case .notFound: "not_found"
         case .csrfRejected: "csrf_rejected"
@@ -133,7 +160,7 @@ public enum PortalError: Error, Sendable {
         switch self {
         case .unknownHost, .notFound: .notFound
         case .loginRequired: .unauthorized
-        case .passwordChangeRequired, .forbidden, .csrfRejected: .forbidden
+        case .passwordChangeRequired, .requiredAction, .forbidden, .csrfRejected: .forbidden
         case .tooManyRequests: .tooManyRequests
         case .badRequest: .badRequest
         case .invalid: .unprocessableContent

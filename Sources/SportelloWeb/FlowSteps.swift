@@ -583,8 +583,12 @@ struct FlowSteps {
                 if inner.machine.step(inner.progress)?.step == .automaticLogin, let userId = inner.progress.userId,
                    let user = try await transaction.user(id: userId) {
                     inner.machine.advance(&inner.progress)
-                    cookies += try await Sessions.start(for: user, tenant: tenant, services: services, in: transaction)
-                    redirect = Routes.dashboard.path()
+                    // A user with an authenticator app (`enrol_totp`) logs in with its code: no session without it
+                    // (the flow ends on the login page).
+                    if (user.totpSecret ?? "").isEmpty {
+                        cookies += try await Sessions.start(for: user, tenant: tenant, services: services, in: transaction)
+                        redirect = Routes.dashboard.path()
+                    }
                 }
                 _ = try await FlowController(services: services).saveProgress(&inner, in: transaction)
                 if let cookie = inner.issuedCookie { cookies.append(cookie) }
@@ -797,6 +801,12 @@ struct FlowSteps {
                               role: role, toggles: toggles, creatorUserId: progress.creatorUserId, status: .active,
                               securityQuestion: progress.securityQuestion, securityAnswerHash: progress.securityAnswerHash,
                               createdAt: now, passwordChangedAt: now)
+        // A flow that proved the address (a link or code it sent, an invitation e-mailed to it) verifies it: the
+        // `verify_email` required action will not ask again.
+        if loaded.progress.emailVerified, let email = user.email, !email.isEmpty,
+           email.lowercased() == loaded.progress.email?.lowercased() {
+            user.markEmailVerified(at: now)
+        }
         user.id = try await transaction.insertUser(user)
         loaded.progress.userId = user.id
         loaded.progress.customerId = customerId

@@ -115,6 +115,11 @@ struct TenantMiddleware: RouterMiddleware {
         } else if let token = cookies[CookieName.session] {
             context.session = try await Sessions.load(token: token, tenant: tenant, services: services)
         }
+        // Required actions: worked out here (the contexts cannot wait on the store), enforced by `UserContext`.
+        if let session = context.session, RequiredActionsGate.applies(to: request.uri.path, method: request.method) {
+            context.pendingActions = try await RequiredActionsGate.pending(session: session, tenant: tenant, services: services)
+            context.opensRequiredAction = RequiredActionsGate.opens(path: request.uri.path, method: request.method)
+        }
         var response: Response
         do {
             response = try await next(request, context)
@@ -138,6 +143,10 @@ struct TenantMiddleware: RouterMiddleware {
 
     private func errorResponse(_ error: PortalError, request: Request, context: PortalContext) -> Response {
         guard let tenant = context.tenant else { return Pages.htmlResponse("Not found", status: .notFound) }
+        if case .requiredAction(let pending) = error {
+            return request.uri.path.hasPrefix("/api/") ? RequiredActionsGate.apiResponse(for: pending, tenant: tenant, locale: context.locale)
+                                                       : RequiredActionsGate.redirect(for: pending, request: request)
+        }
         if request.uri.path.hasPrefix("/api/") {
             var problems: [APIErrorBody.FieldError]?
             if case .invalid(let list) = error {

@@ -311,7 +311,7 @@ struct BrokenDefinitionTests {
         BrokenCase("max_items on a text field", example(("retention:\n", "requests:\n  support:\n    label: Assistenza\n    feature: invoices.view\n    fields:\n      - {name: note, label: Note, type: text, max_items: 3}\nretention:\n")),
             [error("invalid-option", "example.yaml:48:58: error: max_items applies only to fields of type lines")]),
         BrokenCase("max_length on a choice field and choice without options", example(("retention:\n", "requests:\n  support:\n    label: Assistenza\n    feature: invoices.view\n    fields:\n      - {name: topic, label: Argomento, type: choice, max_length: 20}\nretention:\n")), [
-            error("missing-key", "example.yaml:48:9: error: choice field 'topic' needs 'options'"),
+            error("missing-key", "example.yaml:48:9: error: choice field 'topic' needs 'options' or 'options_from'"),
             error("invalid-option", "example.yaml:48:67: error: max_length applies only to text and textarea fields"),
         ]),
         BrokenCase("same field twice in a form", example(("retention:\n", "requests:\n  support:\n    label: Assistenza\n    feature: invoices.view\n    fields:\n      - {name: note, label: Note, type: text}\n      - {name: note, label: Altre note, type: textarea}\nretention:\n")),

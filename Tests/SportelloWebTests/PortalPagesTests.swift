@@ -24,9 +24,14 @@ extension PortalHarness {
                 customerType: typeId, customerCode: "C-\(local)", firstName: "Maria", lastName: "Verdi",
                 companyName: "Verdi \(local) Srl", taxCode: "VRDMRA80A41H501X", vatNumber: vat, email: email,
                 createdAt: 0))
-            _ = try await transaction.insertUser(UserRecord(customerId: customerId, username: username, usernameKey: key,
-                                                            email: email, firstName: "Maria", lastName: "Verdi",
-                                                            passwordHash: hash, role: role, toggles: chosen, createdAt: 0))
+            let userId = try await transaction.insertUser(UserRecord(customerId: customerId, username: username, usernameKey: key,
+                                                                     email: email, firstName: "Maria", lastName: "Verdi",
+                                                                     passwordHash: hash, role: role, toggles: chosen, createdAt: 0))
+            // The actions the tenant requires after login are done: this matrix is about the pages behind them
+            // (RequiredActionsTests shows the pages wait for them).
+            for (id, action) in RequiredActionRules.applicable(in: definition, role: role, customerType: typeId) where action.type.isRecorded {
+                _ = try await transaction.recordRequiredActionCompletion(userId: userId, actionId: id, version: action.version)
+            }
         }
         return username
     }

@@ -270,8 +270,77 @@ class Journeys:
         self.set_password(tenant, STRONG_PASSWORD, toggle=True)
         page.expect_text("Registrazione completata", what="vela: confirmation")
         page.screenshot(ctx.shot(tenant, "01-registration-done"))
-        result = self.finish(tenant, email, STRONG_PASSWORD, "Contraente")
-        return result
+        actions = self.vela_first_login(email)
+        opened = self.explore(tenant, "Contraente")
+        self.log_out(tenant)
+        result = "registered %s, %s, dashboard, %s" % (email, actions, " and ".join(opened))
+        return result + "; " + self.vela_claim(email)
+
+    def vela_first_login(self, email):
+        """The actions Vela requires after the first login, before anything else opens: accept the privacy notice
+        (a checkbox), then confirm the contacts on record (prefilled); then the dashboard."""
+        ctx, page, tenant = self.ctx, self.page, "vela"
+        page.open(ctx.base(tenant) + "/login")
+        page.fill({"identifier": email, "password": STRONG_PASSWORD})
+        page.submit(what="vela: first log in")
+        self.expect_path("/required-actions/informativa_privacy", "vela: the privacy notice comes before anything else")
+        page.expect_text("Regolamento (UE) 2016/679", what="vela: the notice's text")
+        page.open(ctx.base(tenant) + "/")
+        self.expect_path("/required-actions/informativa_privacy", "vela: the dashboard waits for the notice")
+        ctx.check_accessibility(tenant, "required action: privacy notice")
+        page.screenshot(ctx.shot(tenant, "02a-privacy-notice"))
+        page.find("main form [name=accept]").click()
+        page.submit(what="vela: accept the privacy notice")
+        page.expect_no_errors("vela: accept the privacy notice")
+        self.expect_path("/required-actions/recapiti_privato", "vela: then the contacts to confirm")
+        if "@" not in (page.find("main form [name=email]").get_attribute("value") or ""):
+            raise PageProblem("vela: the contacts form is not prefilled with the e-mail on record: %s" % page.summary())
+        ctx.check_accessibility(tenant, "required action: confirm contacts")
+        page.submit(what="vela: confirm the contacts")
+        page.expect_no_errors("vela: confirm the contacts")
+        self.expect_path("/", "vela: the dashboard once the actions are done")
+        return "accepted the privacy notice and confirmed the contacts at first login"
+
+    def vela_claim(self, email):
+        """The claim form's conditional sections: nothing vehicle- or home-specific until a policy is picked, then
+        the home questions for the holder's home policy; a collision adds the other party's questions and a water
+        damage takes them away again. The claim is sent and its status reads in Italian ("Ricevuta")."""
+        from datetime import date
+        from selenium.webdriver.support.ui import Select
+        ctx, page, tenant = self.ctx, self.page, "vela"
+        self.log_in(tenant, email, STRONG_PASSWORD)
+        page.open(ctx.base(tenant) + "/requests/new/claim_report")
+
+        def shown(name):
+            return page.find("main form [name=%r]" % name).is_displayed()
+
+        def expect(visible, hidden, when):
+            wrong = [n for n in visible if not shown(n)] + [n for n in hidden if shown(n)]
+            if wrong:
+                raise PageProblem("vela claim, %s: expected %s shown and %s hidden; wrong: %s" % (when, visible, hidden, wrong))
+
+        expect(["policy", "occurred_on", "claim_type", "place"], ["vehicle", "home_address", "estimated_damage", "other_party_plate"],
+               "before choosing a policy")
+        Select(page.find("main form [name=policy]")).select_by_index(1)
+        expect(["home_address", "estimated_damage"], ["vehicle"], "with the home policy")
+        page.fill({"claim_type": "Incidente stradale"})
+        expect(["other_party_plate", "joint_report", "injured_people"], ["joint_report_file"], "for a road accident")
+        ctx.check_accessibility(tenant, "claim form (conditional)")
+        page.fill({"claim_type": "Danni da acqua"})
+        expect([], ["other_party_plate", "joint_report", "injured_people"], "for water damage")
+        page.fill({"occurred_on": date.today().isoformat(), "home_address": "Via dei Mille 12, 20129 Milano",
+                   "estimated_damage": "1250,50", "place": "Cucina", "description": "Perdita dal tubo sotto il lavello."})
+        page.screenshot(ctx.shot(tenant, "05-claim-form"))
+        page.submit(what="vela: send the claim")
+        page.expect_no_errors("vela: send the claim")
+        path = urlsplit(page.driver.current_url).path
+        if not path.startswith("/requests/"):
+            raise PageProblem("vela: after sending the claim the page is %s: %s" % (path, page.summary()))
+        page.expect_text("Ricevuta", what="vela: the claim's status in the provider's words")
+        page.expect_text("1250,50", what="vela: the estimate as typed, not 125050")
+        page.screenshot(ctx.shot(tenant, "06-claim-sent"))
+        self.log_out(tenant)
+        return "claim form with conditional sections sent (%s)" % path
 
     def windtre(self, facts):
         """User Admin: verification against the contract, activation e-mail, username and password at first access."""

@@ -56,7 +56,8 @@ public struct MoveRequest: Sendable {
                                         detail: "\(request.status) → \(status)")
             var mailed = false
             if let recipient = try await Self.recipient(of: request, tenant: definition, in: transaction) {
-                let statusLabel = tenant.texts.existingText("requests.status.\(status)", locale: locale) ?? status
+                let statusLabel = definition.requests?[request.form]?.statusLabels?[status]?.resolve(locale)
+                    ?? tenant.texts.existingText("requests.status.\(status)", locale: locale) ?? status
                 try await services.queueMail("request_status_changed", to: recipient, values: [
                     "number": String(requestId), "subject": request.subject, "status": statusLabel, "note": note ?? "",
                     "request_path": services.paths.request(requestId),

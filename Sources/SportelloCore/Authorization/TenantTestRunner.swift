@@ -30,11 +30,15 @@ public struct TenantTestRunner: Sendable {
             func fail(_ subpath: String, _ message: String) {
                 failures.append(TestFailure(location: tenant.locations.value("\(path)/\(subpath)"), message: title + message))
             }
-            guard let principal = try? model.principal(role: test.role, toggles: Set(test.toggles ?? []), customerType: test.customerType) else {
-                fail("role", "role '\(test.role)' does not exist")
+            if test.form != nil {
+                assertions += runFormTest(test, fail: fail)
+            }
+            guard let role = test.role else { continue }
+            guard let principal = try? model.principal(role: role, toggles: Set(test.toggles ?? []), customerType: test.customerType) else {
+                fail("role", "role '\(role)' does not exist")
                 continue
             }
-            let who = "role '\(test.role)'" + ((test.toggles ?? []).isEmpty ? "" : " with toggles \((test.toggles ?? []).joined(separator: ", "))")
+            let who = "role '\(role)'" + ((test.toggles ?? []).isEmpty ? "" : " with toggles \((test.toggles ?? []).joined(separator: ", "))")
             for (position, feature) in (test.can ?? []).enumerated() {
                 assertions += 1
                 if !model.isAllowed(principal, feature) { fail("can/\(position)", "expected \(who) to be allowed '\(feature)', but it is denied") }
@@ -77,20 +81,20 @@ public struct TenantTestRunner: Sendable {
             }
             for (position, flow) in (test.canUseFlow ?? []).enumerated() {
                 assertions += 1
-                if !model.mayUseFlow(role: test.role, flow: flow) { fail("can_use_flow/\(position)", "expected \(who) to be allowed flow '\(flow)'") }
+                if !model.mayUseFlow(role: role, flow: flow) { fail("can_use_flow/\(position)", "expected \(who) to be allowed flow '\(flow)'") }
             }
             for (position, flow) in (test.cannotUseFlow ?? []).enumerated() {
                 assertions += 1
-                if model.mayUseFlow(role: test.role, flow: flow) { fail("cannot_use_flow/\(position)", "expected \(who) to be barred from flow '\(flow)'") }
+                if model.mayUseFlow(role: role, flow: flow) { fail("cannot_use_flow/\(position)", "expected \(who) to be barred from flow '\(flow)'") }
             }
             let owners = RoleClosure(definition).exclusiveOwners
             for (position, feature) in (test.exclusive ?? []).enumerated() {
                 assertions += 1
-                if owners[feature] != test.role { fail("exclusive/\(position)", "expected '\(feature)' to be exclusive to '\(test.role)', owner is \(owners[feature].map { "'\($0)'" } ?? "nobody")") }
+                if owners[feature] != role { fail("exclusive/\(position)", "expected '\(feature)' to be exclusive to '\(role)', owner is \(owners[feature].map { "'\($0)'" } ?? "nobody")") }
             }
             if let expected = test.changeableInPortal {
                 assertions += 1
-                if model.isChangeableInPortal(role: test.role) != expected { fail("changeable_in_portal", "expected \(who) to be \(expected ? "" : "not ")changeable in the portal") }
+                if model.isChangeableInPortal(role: role) != expected { fail("changeable_in_portal", "expected \(who) to be \(expected ? "" : "not ")changeable in the portal") }
             }
         }
         return Outcome(assertions: assertions, failures: failures)

@@ -6,6 +6,8 @@ public struct TenantDefinition: Decodable, Sendable {
     public var name: String
     public var extends: [String]?
     public var hosts: [String]
+    /// The IANA time zone the tenant's calendar rules are read in (default `Europe/Rome`).
+    public var timeZone: String?
     public var locales: Locales
     public var branding: Branding
     public var contacts: Contacts?
@@ -16,6 +18,8 @@ public struct TenantDefinition: Decodable, Sendable {
     /// The tenant's own fields of each user, by id.
     public var userFields: OrderedMap<FieldDefinition>?
     public var login: LoginPolicy
+    /// Actions users must complete after login before anything else opens, by id.
+    public var requiredActions: OrderedMap<RequiredAction>?
     public var sections: OrderedMap<Section>
     public var features: OrderedMap<Feature>
     /// Per module, the tenant's choices for its options (see `CapabilityCatalogue`).
@@ -305,6 +309,8 @@ public struct RetentionRule: Decodable, Sendable {
 
 public enum FormFieldType: String, Decodable, Sendable, CaseIterable {
     case text, textarea, choice, email, phone, date, number, line, lines, invoice, imei, attachment, address, person
+    /// Whole numbers (`min`, `max`), exact decimals (`scale`, `min`, `max`: `12.5` stays 12.5) and yes/no.
+    case integer, decimal, boolean
     /// One of the customer's records of a tenant-defined kind (`kind:`, optionally narrowed by `filter:`).
     case record
 }
@@ -324,6 +330,18 @@ public struct FormField: Decodable, Sendable {
     /// `record` fields: only records whose field (the key: an enum, boolean or text field of the kind) holds the
     /// value, as the field normalises it (`RecordKindDefinition.filter(_:equals:in:)`).
     public var filter: OrderedMap<String>?
+    /// A short explanation shown under the input.
+    public var help: LocalizedText?
+    /// `integer`, `decimal` and `date` fields: the smallest and largest value (dates also relative: `-3d`, `today`).
+    public var min: String?
+    public var max: String?
+    /// `decimal` fields: decimal places kept (default 2); more are refused, never rounded.
+    public var scale: Int?
+    /// `choice` fields: the options of a tenant `enum` field (`<record kind>.<field>` or a customer field id), by id
+    /// with their labels, instead of `options`.
+    public var optionsFrom: String?
+    /// The field is shown, required and stored only when this holds.
+    public var when: FormCondition?
 }
 
 extension FormField {
@@ -351,6 +369,22 @@ public struct RequestForm: Decodable, Sendable {
     public var fields: [FormField]
     public var lifecycle: [String]?
     public var notify: [Channel]?
+    /// Shown under the form's title (and in the forms list).
+    public var description: LocalizedText?
+    /// When the form accepts submissions (any window that applies); always when absent.
+    public var open: [OpeningWindow]?
+    /// Limits on how long after a date the form may be submitted ("within 3 days of the event").
+    public var deadlines: [FormDeadline]?
+    /// Labels of the lifecycle's statuses, in every language of the tenant (else the platform's).
+    public var statusLabels: OrderedMap<LocalizedText>?
+}
+
+/// A form may be submitted only within `within` of the date a `date` field holds (an insurance claim within 3 days
+/// of the event): a date further back is refused, with `message` or the platform's words naming the last day.
+public struct FormDeadline: Decodable, Sendable {
+    public var field: String
+    public var within: DurationSpec
+    public var message: LocalizedText?
 }
 
 public struct NotificationRule: Decodable, Sendable {
@@ -370,7 +404,24 @@ public struct FieldPolicies: Decodable, Sendable {
 /// An assertion a provider writes about its own definition, run by `sportello test`.
 public struct TenantTest: Decodable, Sendable {
     public var name: String?
-    public var role: String
+    /// The role under test (assertions on features, scopes, user actions and flows).
+    public var role: String?
+    /// The request form under test (assertions on its rules: `at`, `values`, `open`, `shown`, `hidden`, `required`…).
+    public var form: String?
+    /// When, in the tenant's time zone: `yyyy-mm-dd` or `yyyy-mm-ddThh:mm` (default: now).
+    public var at: String?
+    /// The submission's values by field (`<record field>.<field>` for the picked record's fields), as stored.
+    public var values: OrderedMap<String>?
+    /// Whether the form takes the request at `at`.
+    public var open: Bool?
+    /// The form is closed at `at` and opens next then (`yyyy-mm-ddThh:mm`), or `never`.
+    public var opensAt: String?
+    /// Fields shown for `values`; fields hidden; fields shown and required.
+    public var shown: [String]?
+    public var hidden: [String]?
+    public var required: [String]?
+    /// Date fields whose deadline `values` miss at `at`.
+    public var missedDeadlines: [String]?
     public var toggles: [String]?
     public var customerType: String?
     public var can: [String]?

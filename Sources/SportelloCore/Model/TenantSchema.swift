@@ -141,6 +141,30 @@ public enum TenantSchema {
         .optional("delete_after", .duration, "Records are deleted after this long."),
     ])
 
+    public static let formCondition = ObjectSchema("form condition", "When a field is shown (or a window applies): another field of the form holds a value. With none of equals, in or filled, the field must simply have a value. The server decides with the same rule the page's script shows and hides fields with: a hidden field is neither required nor stored.", [
+        .required("field", .identifier, "A field of the form, or `<record field>.<field of its kind>` for a field of the record picked there.", example: "vehicle.fuel"),
+        .optional("equals", .string, "The value, as the field stores it: an option id, true/false, the text.", example: "crash"),
+        .optional("in", .list(.string, minItems: 1), "Any of these values.", example: "[petrol, electric]"),
+        .optional("filled", .boolean, "true: the field has any value; false: it is empty.", example: "true"),
+    ])
+
+    public static let openingWindow = ObjectSchema("opening window", "A calendar window in which the form takes requests, in the tenant's `time_zone`: every constraint given holds at once. A form with windows takes a request when any window that applies is open; outside them pages and the API refuse it naming when it opens next, and the forms list says when each form opens.", [
+        .optional("days", .string, "Days of the month: numbers or ranges, comma-separated.", example: "\"1-10, 20-25\""),
+        .optional("last_days", .integer(min: 1, max: 28), "The last N days of each month.", example: "5"),
+        .optional("weekdays", .string, "Days of the week (mon…sun): names or ranges, which may wrap (fri-mon).", example: "mon-fri"),
+        .optional("hours", .string, "Times of day, `HH:MM-HH:MM` ranges, comma-separated; the end is excluded and 24:00 is the day's end.", example: "\"09:00-13:00, 14:00-18:00\""),
+        .optional("months", .string, "Months 1–12: numbers or ranges, which may wrap (11-2): a window that comes back every year.", example: "\"11-12\""),
+        .optional("from", .string, "First day open, yyyy-mm-dd.", example: "2026-11-01"),
+        .optional("until", .string, "Last day open (included), yyyy-mm-dd.", example: "2026-12-15"),
+        .optional("when", .object(formCondition), "The window applies only to requests meeting this condition (a window per kind of record picked).", example: "{field: vehicle.fuel, equals: electric}"),
+    ])
+
+    public static let formDeadline = ObjectSchema("form deadline", "The form may be sent only within a time of the date a date field holds (a claim within 3 days of the event); a later request is refused next to the field, naming the last day.", [
+        .required("field", .identifier, "A `date` field of the form.", example: "happened_on"),
+        .required("within", .duration, "How long after that date the form may be sent, in days, weeks, months or years.", example: "3d"),
+        .optional("message", .text, "What the customer is told instead of the platform's message.", example: "{it: \"Segnala il guasto entro 3 giorni.\", en: \"Report the fault within 3 days.\"}"),
+    ])
+
     public static let formField = ObjectSchema("form field", "A field of a request form.", [
         .required("name", .identifier, "Field id, unique in the form."),
         .required("label", .text, "Label next to the input."),
@@ -153,6 +177,12 @@ public enum TenantSchema {
         .optional("max_size_mb", .positiveInteger, "Largest attachment in MB."),
         .optional("kind", .identifier, "`record`: the record kind (from `records:`) the field picks one of; the list holds the user's customer's records of the kind that the user's role sees (only their own with scope `own`).", example: "vehicles"),
         .optional("filter", .map(.string), "`record`: only records whose field holds the value, by field id: enum (an option id or label), boolean or text fields of the kind, each value as the field normalises it.", example: "{fuel: electric}"),
+        .optional("help", .text, "A short explanation shown under the input (and in the API's form list).", example: "{it: Come sul libretto., en: As on the registration document.}"),
+        .optional("min", .string, "`integer`, `decimal`, `date`: the smallest value; dates also relative to the day of the request (`today`, `-3d`, `-1y`).", example: "-30d"),
+        .optional("max", .string, "`integer`, `decimal`, `date`: the largest value.", example: "today"),
+        .optional("scale", .integer(min: 0, max: 9), "`decimal`: decimal places kept (default 2); more are refused, never rounded, and `12.5` is stored as 12.50, never 125.", example: "2"),
+        .optional("options_from", .string, "`choice`: offer the options of a tenant `enum` field, `<record kind>.<field>` or a customer field id (ids are sent and stored, labels shown).", example: "vehicles.fuel"),
+        .optional("when", .object(formCondition), "Show, require and store the field only when this holds.", example: "{field: cause, equals: crash}"),
     ])
 
     public static let requestForm = ObjectSchema("request form", "A request or ticket customers can open.", [
@@ -163,6 +193,10 @@ public enum TenantSchema {
         .required("fields", .list(.object(formField), minItems: 1), "The form's fields."),
         .optional("lifecycle", .list(.identifier, minItems: 2), "Statuses in order; the last one closes the request.", example: "[assigned, in_progress, closed]"),
         .optional("notify", .list(.choice(Channel.allCases.map(\.rawValue))), "Channels the requester can choose for updates."),
+        .optional("description", .text, "Shown under the form's title and in the forms list.", example: "{it: Ti chiediamo solo ciò che serve., en: We only ask what is needed.}"),
+        .optional("open", .list(.object(openingWindow), minItems: 1), "When the form takes requests (any window that applies); always when absent.", example: "[{days: \"1-10\", hours: \"08:00-20:00\"}]"),
+        .optional("deadlines", .list(.object(formDeadline), minItems: 1), "How long after a date the form may be sent.", example: "[{field: happened_on, within: 3d}]"),
+        .optional("status_labels", .map(.text), "Labels of lifecycle statuses, in every language of the tenant; required for a status the platform has no words for (\(RequestFormRules.platformStatuses.joined(separator: ", "))).", example: "{waiting: {it: In attesa, en: Waiting}}"),
     ])
 
     public static let notification = ObjectSchema("notification", "An event customers can be told about.", [
@@ -251,7 +285,16 @@ public enum TenantSchema {
 
     public static let tenantTest = ObjectSchema("tenant test", "An assertion about this definition, run by `sportello test`.", [
         .optional("name", .string, "What the assertion is about (shown when it fails)."),
-        .required("role", .identifier, "The role under test."),
+        .optional("role", .identifier, "The role under test (a test names a role, a form, or both)."),
+        .optional("form", .identifier, "A request form whose rules the test asserts, on the day `at` for the submission `values`.", example: "breakdown"),
+        .optional("at", .string, "When, in the tenant's time zone: yyyy-mm-dd or yyyy-mm-ddThh:mm.", example: "2026-11-15T10:00"),
+        .optional("values", .map(.string, keys: .any), "The submission's values by field, as stored (option ids, true/false, yyyy-mm-dd), with `<record field>.<field>` for a field of the picked record.", example: "{cause: crash, vehicle.fuel: electric}"),
+        .optional("open", .boolean, "Whether the form takes the request at `at`."),
+        .optional("opens_at", .string, "The form is closed at `at` and opens next at this time (yyyy-mm-ddThh:mm), or `never`.", example: "2026-11-01T00:00"),
+        .optional("shown", .list(.identifier), "Fields shown for `values`."),
+        .optional("hidden", .list(.identifier), "Fields hidden for `values` (neither required nor stored)."),
+        .optional("required", .list(.identifier), "Fields shown and required for `values`."),
+        .optional("missed_deadlines", .list(.identifier), "Date fields whose deadline `values` miss at `at` (an empty list: none)."),
         .optional("toggles", .list(.identifier), "Per-user toggles switched on."),
         .optional("customer_type", .identifier, "Customer type of the user."),
         .optional("can", .list(.identifier), "Features the user must be allowed."),
@@ -273,6 +316,7 @@ public enum TenantSchema {
         .optional("extends", .list(.identifier), "Fragments (files with `fragment: <name>`) merged underneath this file."),
         .required("name", .string, "Provider's display name.", example: "TIM Business"),
         .required("hosts", .list(.string(.hostname), minItems: 1), "Host names that serve this portal.", example: "[tim.localhost, areaclienti.tim.example]"),
+        .optional("time_zone", .string, "The IANA time zone the tenant's calendar rules (form opening windows, deadlines) are read in (default Europe/Rome).", example: "Europe/Rome"),
         .required("locales", .object(ObjectSchema("locales", "Languages of the portal.", [
             .required("default", .string(.locale), "Default language.", example: "it"),
             .required("available", .list(.string(.locale), minItems: 1), "Languages offered.", example: "[it, en]"),
@@ -297,6 +341,7 @@ public enum TenantSchema {
         .optional("customer_fields", .map(.object(field)), "The tenant's own customer fields, by id (snake_case), beyond the platform's catalogue: customer types, flow steps and field policies name them like catalogue fields. An id may not be a catalogue field or a name the customer record already uses.", example: "{plate: {label: {it: Targa, en: Number plate}, type: text, normalize: [uppercase], validators: [{check: italian_plate}], examples: [AB123CD]}}"),
         .optional("user_fields", .map(.object(field)), "The tenant's own fields of each user (login account), by id (snake_case); an id may not be one the user record already uses (username, email, first_name…).", example: "{employee_number: {label: {it: Matricola, en: Employee number}, type: text, validators: [{pattern: '[0-9]{6}'}], examples: [\"004217\"]}}"),
         .required("login", .object(login), "Login, password, lockout and session policy."),
+        .optional("required_actions", .map(.object(requiredAction)), "Actions users must complete after login before anything else opens, by id.", example: "{privacy: {type: accept_terms, label: {it: Informativa privacy, en: Privacy notice}, version: \"2026-01\", text: {it: \"Ho letto l'informativa.\", en: \"I have read the notice.\"}}}"),
         .required("sections", .map(.object(ObjectSchema("section", "A group of features in the navigation.", [
             .required("label", .text, "Navigation label."),
         ]))), "Navigation sections."),

@@ -97,14 +97,24 @@ public struct UserRecord: Codable, Sendable, Equatable {
     public var passwordHistory: String?
     /// When the current run of failed logins began (the lockout policy's `window:`).
     public var firstFailedLoginAt: Int64?
+    /// The address whose control the user proved (a flow's link or code, an invitation sent to it, the
+    /// `verify_email` required action), and when. A different `email` is not verified: changing the address
+    /// asks for a new proof.
+    public var verifiedEmail: String?
+    public var emailVerifiedAt: Int64?
+    /// The secret of the user's authenticator app (TOTP), sealed, once enrolled (`enrol_totp`): logging in then
+    /// asks for its code after the password.
+    public var totpSecret: String?
 
     public init(id: Int64? = nil, customerId: Int64, username: String, usernameKey: String, email: String? = nil,
                 firstName: String? = nil, lastName: String? = nil, passwordHash: String? = nil, role: String,
                 toggles: [String] = [], creatorUserId: Int64? = nil, status: UserStatus = .active,
                 securityQuestion: String? = nil, securityAnswerHash: String? = nil, failedLogins: Int = 0,
                 lockedUntil: Int64? = nil, lastLoginAt: Int64? = nil, createdAt: Int64,
-                passwordChangedAt: Int64? = nil, passwordHistory: String? = nil) {
+                passwordChangedAt: Int64? = nil, passwordHistory: String? = nil,
+                verifiedEmail: String? = nil, emailVerifiedAt: Int64? = nil, totpSecret: String? = nil) {
         self.passwordChangedAt = passwordChangedAt; self.passwordHistory = passwordHistory
+        self.verifiedEmail = verifiedEmail; self.emailVerifiedAt = emailVerifiedAt; self.totpSecret = totpSecret
         self.id = id; self.customerId = customerId; self.username = username; self.usernameKey = usernameKey
         self.email = email; self.firstName = firstName; self.lastName = lastName; self.passwordHash = passwordHash
         self.role = role; self.toggles = toggles.joined(separator: ","); self.creatorUserId = creatorUserId
@@ -114,6 +124,18 @@ public struct UserRecord: Codable, Sendable, Equatable {
     }
 
     public var toggleList: [String] { toggles.split(separator: ",").map(String.init) }
+
+    /// Whether the user has an e-mail address whose control they have not proved (see `verifiedEmail`).
+    public var hasUnverifiedEmail: Bool {
+        guard let email, !email.isEmpty else { return false }
+        return verifiedEmail?.lowercased() != email.lowercased()
+    }
+
+    /// Records that the user proved control of their current e-mail address at `now`.
+    public mutating func markEmailVerified(at now: Int64) {
+        verifiedEmail = email
+        emailVerifiedAt = now
+    }
 }
 
 /// Whether a user may log in, and how.

@@ -29,10 +29,12 @@ struct SemanticValidator {
 
     mutating func run() {
         checkIdentity()
+        checkTimeZone()
         checkCustomFields()
         checkRecordKinds()
         checkCustomerTypes()
         checkLogin()
+        checkRequiredActions()
         checkFeatures()
         checkRoles()
         checkFlows()
@@ -442,8 +444,8 @@ struct SemanticValidator {
                 if !names.insert(field.name).inserted {
                     diagnostics.error("duplicate-field", at: at("\(fieldPath)/name"), "field '\(field.name)' appears twice in form '\(id)'")
                 }
-                if field.type == .choice, (field.options ?? []).isEmpty {
-                    diagnostics.error("missing-key", at: at(fieldPath), "choice field '\(field.name)' needs 'options'")
+                if field.type == .choice, (field.options ?? []).isEmpty, field.optionsFrom == nil {
+                    diagnostics.error("missing-key", at: at(fieldPath), "choice field '\(field.name)' needs 'options' or 'options_from'")
                 }
                 if field.maxItems != nil, field.type != .lines {
                     diagnostics.error("invalid-option", at: at("\(fieldPath)/max_items"), "max_items applies only to fields of type lines")
@@ -461,6 +463,7 @@ struct SemanticValidator {
                                       "kind and filter apply only to fields of type record", hint: "write type: record, or remove the key")
                 }
             }
+            checkFormRules(id, form: form, path: path)
         }
     }
 
@@ -540,9 +543,16 @@ struct SemanticValidator {
         let actions = UserAction.allCases.map(\.rawValue)
         for (index, test) in (definition.tests ?? []).enumerated() {
             let path = "tests/\(index)"
-            reference(test.role, kind: "role", in: roleIDs, at: "\(path)/role", context: "test role")
-            if let role = definition.roles[test.role] {
-                references(test.toggles, kind: "toggle", in: role.toggles?.keys ?? [], at: "\(path)/toggles", context: "toggle of '\(test.role)'")
+            checkFormTest(test, at: path)
+            guard let testRole = test.role else {
+                if test.form == nil {
+                    diagnostics.error("missing-key", at: at(path), "a test needs 'role' (what a role may do) or 'form' (a request form's rules)")
+                }
+                continue
+            }
+            reference(testRole, kind: "role", in: roleIDs, at: "\(path)/role", context: "test role")
+            if let role = definition.roles[testRole] {
+                references(test.toggles, kind: "toggle", in: role.toggles?.keys ?? [], at: "\(path)/toggles", context: "toggle of '\(testRole)'")
             }
             if let type = test.customerType { reference(type, kind: "customer type", in: customerTypeIDs, at: "\(path)/customer_type", context: "customer type") }
             references(test.can, kind: "feature", in: featureIDs, at: "\(path)/can", context: "feature")

@@ -61,7 +61,7 @@ public struct TenantSurface: Sendable {
 public enum PortalModules {
     public static let all: [PortalModule] = [
         .dashboard, .contracts, .invoices, .usage, .profile, .users, .requests, .notifications, .lines,
-        .lineProducts, .lineSelfService, .telcoSupport, .hosting, .tenantRecords,
+        .lineProducts, .lineSelfService, .telcoSupport, .hosting, .tenantRecords, .requiredActions,
     ]
 
     /// The capabilities of `all`, for `TenantLoader`, `sportello schema` and `sportello reference`.

@@ -60,8 +60,52 @@
     }
   }
 
+  // Conditional fields of a request form: shown (and sent) only while the field they wait for holds one of the
+  // values; the server decides the same way, so without this script every field shows with its "only if" note.
+  function conditionalFields(form) {
+    var blocks = Array.prototype.slice.call(form.querySelectorAll("[data-when-field]"));
+    if (!blocks.length) { return; }
+    function valueOf(path) {
+      var parts = path.split("."), name = parts[0];
+      var block = form.querySelector("[data-when-field] [name='" + name + "']");
+      var owner = block ? block.closest("[data-when-field]") : null;
+      if (owner && owner.hidden) { return ""; }
+      var controls = form.querySelectorAll("[name='" + name + "']");
+      var value = "";
+      controls.forEach(function (control) {
+        if (control.tagName === "SELECT") {
+          var option = control.options[control.selectedIndex];
+          if (!option || !option.value) { return; }
+          value = parts.length > 1 ? (option.getAttribute("data-rf-" + parts[1].replace(/_/g, "-")) || "") : option.value;
+        } else if (control.type === "radio" || control.type === "checkbox") {
+          if (control.checked) { value = control.value; }
+        } else {
+          value = control.value.trim();
+        }
+      });
+      return value;
+    }
+    function update() {
+      // Twice, so that a field waiting for a field that just appeared or vanished follows it.
+      for (var pass = 0; pass < 2; pass += 1) {
+        blocks.forEach(function (block) {
+          var value = valueOf(block.getAttribute("data-when-path"));
+          var filled = block.getAttribute("data-when-filled"), values = block.getAttribute("data-when-values");
+          var show = filled !== null ? (value !== "") === (filled === "true")
+            : value !== "" && (values === null || values.split("|").indexOf(value) >= 0);
+          block.hidden = !show;
+          block.querySelectorAll("input, select, textarea").forEach(function (control) { control.disabled = !show; });
+        });
+      }
+    }
+    form.addEventListener("change", update);
+    form.addEventListener("input", update);
+    update();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-password-rules]").forEach(setUp);
+    document.querySelectorAll("form").forEach(conditionalFields);
     document.querySelectorAll("[data-reload-on-change]").forEach(function (radio) {
       radio.addEventListener("change", function () {
         var url = new URL(window.location.href);

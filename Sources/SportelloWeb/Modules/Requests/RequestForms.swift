@@ -45,12 +45,18 @@ struct RequestForms {
 
     func localized(_ key: String, _ values: [String: String] = [:]) -> LocalizedText { tenant.localized(key, values) }
 
-    /// A status as people read it (`requests.status.<status>`), the raw word when unknown.
-    func statusLabel(_ status: String) -> String {
+    /// A status as people read it: the form's `status_labels` (else any form's), then the platform's
+    /// `requests.status.<status>`, the raw word only when neither knows it (which `validate` reports).
+    func statusLabel(_ status: String, form formId: String? = nil) -> String {
+        if let formId, let label = form(formId)?.statusLabels?[status] { return label.resolve(locale) }
+        if let label = all.lazy.compactMap({ $0.form.statusLabels?[status] }).first { return label.resolve(locale) }
         let key = "requests.status.\(status)"
         let label = text(key)
         return label == key ? status.replacingOccurrences(of: "_", with: " ") : label
     }
+
+    /// The rules (conditions, typed fields, windows, deadlines) of `form`.
+    func rules(_ form: RequestForm) -> RequestFormRules { RequestFormRules(form: form, definition: definition) }
 
     /// The statuses that end a request of the forms sharing `form`'s group (or of the form itself).
     func terminal(for formId: String) -> [String] {
@@ -80,6 +86,8 @@ struct RequestForms {
         var files: [(field: String, file: UploadedFile)] = []
         var notify: String?
         var problems: [FieldProblem] = []
+        /// What conditions and windows read (see `conditionValues`).
+        var conditionValues: [String: String] = [:]
     }
 
     static func defaultMaxLength(_ type: FormFieldType) -> Int {
@@ -265,15 +273,76 @@ struct RequestForms {
         }
     }
 
+    /// The values a submission's conditions, windows and deadlines read: each field's value as it would be stored
+    /// (typed fields normalised; nothing for a value they refuse), and for a picked record its id plus its fields as
+    /// `<form field>.<record field>`.
+    func conditionValues(_ form: RequestForm, values: [String: [String]], records: [String: TenantRecord], today: CalendarDay) -> [String: String] {
+        let rules = rules(form)
+        let context = FieldContext(locale: locale, tenant: definition, today: today)
+        var result: [String: String] = [:]
+        for field in form.fields {
+            let raw = Self.clean(values[field.name]?.first ?? "")
+            if field.type == .record {
+                guard let record = records[field.name] else { continue }
+                result[field.name] = String(record.id)
+                for (key, value) in record.values { result["\(field.name).\(key)"] = value }
+            } else if var typed = rules.typedDefinition(of: field) {
+                typed.required = false
+                typed.validators = nil
+                if case .success(let value?) = typed.validate(raw, field: field.name, in: context) { result[field.name] = value.canonical }
+            } else if field.type == .date {
+                if let day = Self.isoDay(raw) { result[field.name] = day }
+            } else if !raw.isEmpty {
+                result[field.name] = raw
+            }
+        }
+        return result
+    }
+
+    /// A typed value as the request's JSON keeps it: integers and booleans as JSON numbers and booleans, decimals
+    /// as exact text (`12.50`), dates as `yyyy-mm-dd`, options by id.
+    static func stored(_ value: FieldValue) -> Any {
+        switch value {
+        case .integer(let number): NSNumber(value: number)
+        case .boolean(let flag): NSNumber(value: flag)
+        default: value.canonical
+        }
+    }
+
+    /// `deadline_passed`: the form's message, else the platform's naming the last day it could be sent.
+    private func deadlineProblem(_ missed: RequestFormRules.MissedDeadline, form: RequestForm) -> FieldProblem {
+        let label = form.fields.first { $0.name == missed.field }?.label
+        var translations: [String: String] = [:]
+        for code in definition.locales.available {
+            translations[code] = missed.message?.resolve(code).nonEmpty
+                ?? tenant.theme.text("requests.error.deadline_passed", locale: code,
+                                     ["field": label?.resolve(code) ?? missed.field, "last_day": Formatting.day(missed.lastDay.description)])
+        }
+        return FieldProblem(field: missed.field, code: "deadline_passed", message: LocalizedText(translations: translations))
+    }
+
     /// Checks every field of `form` in `input` and reports every problem at once. `records` holds, by field name,
     /// the record a `record` field's submitted id names when the user may choose it there (see `recordQuery`).
+    /// Fields whose `when` does not hold are neither required nor stored; deadlines are checked on `today`.
     func check(_ form: RequestForm, values: [String: [String]], files: [String: UploadedFile], lines: [LineRecord],
-               invoices: [InvoiceRecord], records: [String: TenantRecord] = [:]) -> Checked {
+               invoices: [InvoiceRecord], records: [String: TenantRecord] = [:], today: CalendarDay) -> Checked {
         var checked = Checked()
+        let rules = rules(form)
+        checked.conditionValues = conditionValues(form, values: values, records: records, today: today)
+        let shown = rules.shownFields(checked.conditionValues)
+        let fieldContext = FieldContext(locale: locale, tenant: definition, today: today)
         func first(_ name: String) -> String { Self.clean(values[name]?.first ?? "") }
-        for field in form.fields {
+        for field in form.fields where shown.contains(field.name) {
             let name = field.name
             let required = field.required ?? false
+            if let typed = rules.typedDefinition(of: field) {
+                switch typed.validate(first(name), field: name, in: fieldContext) {
+                case .success(let value?): checked.fields[name] = Self.stored(value)
+                case .success(nil): break
+                case .failure(let problems): checked.problems += problems.problems
+                }
+                continue
+            }
             switch field.type {
             case .attachment:
                 guard let file = files[name] else {
@@ -410,6 +479,10 @@ struct RequestForms {
                     checked.fields[name] = value
                 }
             }
+        }
+        let failed = Set(checked.problems.map(\.field))
+        for missed in rules.missedDeadlines(checked.conditionValues, today: today) where !failed.contains(missed.field) {
+            checked.problems.append(deadlineProblem(missed, form: form))
         }
         let channels = (form.notify ?? []).map(\.rawValue)
         let notify = Self.clean(values["notify"]?.first ?? "")

@@ -31,7 +31,7 @@ struct RequestsController {
                          success: (200, "RequestList"), page: page),
             APIOperation("GET", Routes.requestForms, summary: "The request forms the caller may submit, with their fields and limits",
                          success: (200, "RequestFormList"), page: page),
-            APIOperation("POST", Routes.requests, summary: "Submit a request (attachments as base64); 409 `max_open` while another is open",
+            APIOperation("POST", Routes.requests, summary: "Submit a request (attachments as base64); 409 `max_open` while another is open, 409 `form_closed` (with `opens_at`) outside the form's opening windows",
                          requestBody: "NewRequest", success: (201, "Request"), page: page),
             APIOperation("GET", Routes.request, summary: "One request with its fields, attachments and status history",
                          parameters: [idParameter], success: (200, "Request"), page: page),
@@ -61,17 +61,26 @@ struct RequestsController {
         "RequestFormList": .object(["forms": .array(.reference("RequestForm"))], required: ["forms"]),
         "RequestForm": .object([
             "id": .string(), "label": .string(), "feature": .string(), "group": .nullable(.string()), "max_open": .nullable(.integer),
+            "description": .nullable(.string()),
             "available": .boolean, "blocked_by": .nullable(.integer), "notify": .array(.string()), "lifecycle": .array(.string()),
+            "open": .boolean,
+            "opens_at": .nullable(.string(format: "date-time", description: "While closed: when the form opens next (absent: never again)")),
+            "closes_at": .nullable(.string(format: "date-time", description: "While open inside a window: when it closes")),
+            "status_labels": .object([:]),
             "fields": .array(.object([
                 "name": .string(), "label": .string(),
                 "type": .enumeration(FormFieldType.allCases.map(\.rawValue)), "required": .boolean,
+                "help": .nullable(.string()), "min": .nullable(.string()), "max": .nullable(.string()), "scale": .nullable(.integer),
+                "option_labels": .nullable(.object([:])),
+                "when": .nullable(.object(["field": .string(), "equals": .nullable(.string()), "in": .nullable(.array(.string())),
+                                           "filled": .nullable(.boolean)], required: ["field"])),
                 "max_length": .nullable(.integer), "max_items": .nullable(.integer), "options": .nullable(.array(.string())),
                 "accept": .nullable(.array(.string())), "max_size_mb": .nullable(.integer),
                 "record_kind": .nullable(.string(description: "`record` fields: the record kind the field picks from")),
                 "records": .nullable(.array(.object(["id": .integer, "external_id": .string(), "label": .string()],
                                                     required: ["id", "external_id", "label"]))),
             ], required: ["name", "label", "type", "required"])),
-        ], required: ["id", "label", "feature", "available", "fields", "notify", "lifecycle"]),
+        ], required: ["id", "label", "feature", "available", "open", "fields", "notify", "lifecycle", "status_labels"]),
         "NewRequest": .object([
             "form": .string(),
             "fields": .object([:]),
@@ -130,14 +139,14 @@ struct RequestsController {
     /// The message shown when a new request must wait for the open one.
     private func blockedMessage(_ open: RequestRecord, form: RequestForm, _ forms: RequestForms) -> String {
         forms.text(form.maxOpen == 1 ? "requests.blocked_one" : "requests.blocked_many",
-                   ["id": String(open.displayNumber), "subject": open.subject, "status": forms.statusLabel(open.status),
+                   ["id": String(open.displayNumber), "subject": open.subject, "status": forms.statusLabel(open.status, form: open.form),
                     "max": String(form.maxOpen ?? 1)])
     }
 
     private func summary(_ request: RequestRecord, _ forms: RequestForms, locale: String) -> RequestSummary {
         RequestSummary(
             id: request.id ?? 0, number: request.displayNumber, subject: request.subject.nonEmpty,
-            form: forms.label(ofForm: request.form).nonEmpty, status: forms.statusLabel(request.status).nonEmpty,
+            form: forms.label(ofForm: request.form).nonEmpty, status: forms.statusLabel(request.status, form: request.form).nonEmpty,
             statusId: request.status.nonEmpty, open: forms.isOpen(request),
             created: Formatting.dateTime(request.createdAt, locale: locale), updated: Formatting.dateTime(request.updatedAt, locale: locale),
             closed: request.closedAt.map { Formatting.dateTime($0, locale: locale) })
@@ -146,6 +155,27 @@ struct RequestsController {
     // MARK: Record fields
 
     private var today: CalendarDay { CalendarDay(instant: services.now) }
+
+    private var nowDate: Date { Date(timeIntervalSince1970: TimeInterval(services.now)) }
+
+    /// How the forms list tells when a form with opening windows takes requests: open until, opens on, no longer.
+    private func windowNote(_ status: OpeningSchedule.Status, _ forms: RequestForms, locale: String) -> String? {
+        let zone = forms.definition.calendarTimeZone
+        switch status {
+        case .open(let until?): return forms.text("requests.open_until", ["closes": Formatting.longDateTime(until, timeZone: zone, locale: locale)])
+        case .open(nil): return nil
+        case .closed(let next?): return forms.text("requests.opens_next", ["opens": Formatting.longDateTime(next, timeZone: zone, locale: locale)])
+        case .closed(nil): return forms.text("requests.closed_for_good")
+        }
+    }
+
+    /// Why `form` takes no submission now, naming when it opens next (nil while it is open).
+    private func closedMessage(_ status: OpeningSchedule.Status, _ forms: RequestForms, locale: String) -> String? {
+        guard case .closed(let next) = status else { return nil }
+        guard let next else { return forms.text("requests.error.form_closed_for_good") }
+        return forms.text("requests.error.form_closed", ["opens": Formatting.longDateTime(next, timeZone: forms.definition.calendarTimeZone, locale: locale)])
+    }
+
 
     /// The records each `record` field of `form` lists for the user, by field name (empty when none may be picked).
     private func recordChoices(_ form: RequestForm, _ forms: RequestForms, context: UserContext,
@@ -184,7 +214,8 @@ struct RequestsController {
         let lines = try await transaction.lines(customerId: customer)
         let invoices = try await transaction.invoices(customerId: customer, windows: context.tenant.windows)
         let records = try await chosenRecords(form, values: values, forms, context: context, in: transaction)
-        return forms.check(form, values: values, files: files, lines: lines, invoices: invoices, records: records)
+        return forms.check(form, values: values, files: files, lines: lines, invoices: invoices, records: records,
+                           today: context.tenant.definition.calendarDay(at: nowDate))
     }
 
     /// The records a request's `record` fields still point at, by field name: the customer's record with the stored
@@ -218,8 +249,11 @@ struct RequestsController {
         let blocked = try await blockers(forms, context: context)
         let open = requests.filter { forms.isOpen($0) }, closed = requests.filter { !forms.isOpen($0) }
         let available = forms.available.map { id, form -> ListPage.Form in
-            var item = ListPage.Form(id: id, label: form.label.resolve(context.locale).nonEmpty)
+            var item = ListPage.Form(id: id, label: form.label.resolve(context.locale).nonEmpty,
+                                     description: form.description?.resolve(context.locale).nonEmpty)
             if let open = blocked[id] { item.block(by: open, message: blockedMessage(open, form: form, forms)) }
+            item.window = windowNote(forms.rules(form).status(at: nowDate, values: nil), forms, locale: context.locale)
+            if case .closed = forms.rules(form).status(at: nowDate, values: nil) { item.closed = true }
             return item
         }
         let page = ListPage(
@@ -228,6 +262,30 @@ struct RequestsController {
             hasRequests: !requests.isEmpty, hasOpen: !open.isEmpty, hasClosed: !closed.isEmpty,
             forms: available, canCreate: !available.isEmpty)
         return Pages.render("requests", page, title: forms.text("requests.title"), context: context)
+    }
+
+    /// "Only if «Kind of claim» is Vehicle accident": what a conditional field waits for, with the labels of the
+    /// field (or of the picked record's field) and of its values.
+    private func conditionNote(_ condition: FormCondition, form: RequestForm, forms: RequestForms, locale: String) -> String {
+        let base = RequestFormRules.baseField(of: condition.field)
+        let formField = form.fields.first { $0.name == base }
+        var fieldLabel = formField?.label.resolve(locale) ?? base
+        var definition: FieldDefinition?
+        if condition.field.contains("."), let formField, let kind = forms.recordKind(of: formField) {
+            let sub = String(condition.field.dropFirst(base.count + 1))
+            definition = kind.fields[sub]
+            fieldLabel = "\(fieldLabel): \(definition?.label.resolve(locale) ?? sub)"
+        } else if let formField {
+            definition = forms.rules(form).typedDefinition(of: formField)
+        }
+        if let filled = condition.filled {
+            return forms.text(filled ? "requests.hint.only_when_filled" : "requests.hint.only_when_empty", ["field": fieldLabel])
+        }
+        let values = (condition.equals.map { [$0] } ?? condition.in ?? []).map { value in
+            let shown = definition.flatMap { $0.value(fromCanonical: value) }.map { definition!.display($0, locale: locale) } ?? value
+            return "«\(shown)»"
+        }
+        return forms.text("requests.hint.only_when", ["field": fieldLabel, "values": values.joined(separator: forms.text("requests.hint.or"))])
     }
 
     private func formPage(_ formId: String, _ form: RequestForm, forms: RequestForms, context: UserContext,
@@ -241,6 +299,10 @@ struct RequestsController {
         let errors = Dictionary(problems.map { ($0.field, $0.message.resolve(context.locale)) }, uniquingKeysWith: { first, _ in first })
         func first(_ name: String) -> String { values[name]?.first ?? "" }
         func label(_ line: LineRecord) -> String? { [line.identifier, line.description].compactMap { $0 }.joined(separator: " · ").nonEmpty }
+        let rules = forms.rules(form)
+        let today = context.tenant.definition.calendarDay(at: nowDate)
+        // The fields of picked records that conditions look at, carried on each record's option for the page's script.
+        let conditionPaths = (form.fields.compactMap(\.when) + (form.open ?? []).compactMap(\.when)).map(\.field).filter { $0.contains(".") }
         let fields = form.fields.map { field -> FormPage.Field in
             let name = field.name
             var item = FormPage.Field(name: name, label: field.label.resolve(context.locale).nonEmpty, required: field.required ?? false,
@@ -249,6 +311,30 @@ struct RequestsController {
                 item.isInput = true; item.inputType = type; item.autocomplete = autocomplete
             }
             var hints: [String] = []
+            if let help = field.help?.resolve(context.locale).nonEmpty { hints.append(help) }
+            if let condition = field.when {
+                item.whenField = RequestFormRules.baseField(of: condition.field)
+                item.whenPath = condition.field
+                item.whenValues = (condition.equals.map { [$0] } ?? condition.in ?? []).joined(separator: "|").nonEmpty
+                item.whenFilled = condition.filled.map { $0 ? "true" : "false" }
+                hints.append(conditionNote(condition, form: form, forms: forms, locale: context.locale))
+            }
+            if [.integer, .decimal, .date].contains(field.type) {
+                let scale = field.scale ?? 2
+                let type: FieldType = field.type == .integer ? .integer : field.type == .decimal ? .decimal : .date
+                func bound(_ text: String?) -> FieldValue? {
+                    guard let text, let bound = FieldBound(text, type: type, scale: scale) else { return nil }
+                    return bound.value(today: today)
+                }
+                let low = bound(field.min), high = bound(field.max)
+                item.minValue = low?.canonical
+                item.maxValue = high?.canonical
+                // The hint writes the bounds as people read them (`0,00` in Italian), the attributes as the input takes them.
+                if field.type != .date, low != nil || high != nil, let typed = rules.typedDefinition(of: field) {
+                    hints.append(forms.text("requests.hint.range", ["min": low.map { typed.display($0, locale: context.locale) } ?? "–",
+                                                                    "max": high.map { typed.display($0, locale: context.locale) } ?? "–"]))
+                }
+            }
             switch field.type {
             case .textarea, .address:
                 item.isTextarea = true
@@ -256,11 +342,24 @@ struct RequestsController {
                 item.maxLength = maximum
                 hints.append(forms.text("requests.hint.max_length", ["max": String(maximum)]))
             case .choice:
-                let options = field.options ?? []
+                let options: [(id: String, label: String)] = field.optionsFrom.flatMap { rules.enumOptions($0) }
+                    .map { $0.map { (id: $0.key, label: $0.value.resolve(context.locale)) } }
+                    ?? (field.options ?? []).map { (id: $0, label: $0) }
                 if options.count <= 4 { item.isRadio = true } else { item.isSelect = true }
                 item.options = options.enumerated().map { index, option in
-                    .init(value: option.nonEmpty, label: option.nonEmpty, selected: first(name) == option, index: index)
+                    .init(value: option.id.nonEmpty, label: option.label.nonEmpty, selected: first(name) == option.id, index: index)
                 }
+            case .boolean:
+                item.isRadio = true
+                item.options = [("true", "requests.yes"), ("false", "requests.no")].enumerated().map { index, option in
+                    .init(value: option.0.nonEmpty, label: forms.text(option.1).nonEmpty, selected: first(name) == option.0, index: index)
+                }
+            case .integer:
+                input("text", autocomplete: "off")
+                item.inputmode = "numeric"
+            case .decimal:
+                input("text", autocomplete: "off")
+                item.inputmode = "decimal"
             case .line:
                 if lines.isEmpty {
                     input("tel", autocomplete: "tel")
@@ -295,9 +394,14 @@ struct RequestsController {
                 item.isSelect = true
                 let kind = forms.recordKind(of: field)
                 let choices = records[name] ?? []
+                let carried = conditionPaths.filter { RequestFormRules.baseField(of: $0) == name }
+                    .map { String($0.dropFirst(name.count + 1)) }
                 item.options = choices.map { record in
-                    .init(value: String(record.id), label: kind.map { forms.recordLabel(record, kind: $0, locale: context.locale) }?.nonEmpty,
-                          selected: first(name) == String(record.id))
+                    var option = FormPage.Option(value: String(record.id),
+                                                 label: kind.map { forms.recordLabel(record, kind: $0, locale: context.locale) }?.nonEmpty,
+                                                 selected: first(name) == String(record.id))
+                    option.data = carried.map { .init(name: $0.replacingOccurrences(of: "_", with: "-"), value: record.values[$0] ?? "") }
+                    return option
                 }
                 if choices.isEmpty {
                     hints.append(forms.text("requests.hint.no_records", ["kind": kind?.labelPlural.resolve(context.locale) ?? ""]))
@@ -344,6 +448,12 @@ struct RequestsController {
         let channels = (form.notify ?? []).map(\.rawValue)
         var page = FormPage(formId: formId, formLabel: form.label.resolve(context.locale).nonEmpty, fields: fields,
                             multipart: form.fields.contains { $0.type == .attachment })
+        page.description = form.description?.resolve(context.locale).nonEmpty
+        page.closed = closedMessage(rules.status(at: nowDate, values: nil), forms, locale: context.locale)
+        if page.closed == nil, case .open(let until?) = rules.status(at: nowDate, values: nil) {
+            page.openUntil = forms.text("requests.open_until", ["closes": Formatting.longDateTime(until, timeZone: forms.definition.calendarTimeZone,
+                                                                                                  locale: context.locale)]).nonEmpty
+        }
         if channels.count > 1 {
             page.hasNotifyChoices = true
             page.notifyChoices = channels.map {
@@ -388,6 +498,8 @@ struct RequestsController {
         case created(Int64)
         case blocked(RequestRecord)
         case invalid([FieldProblem])
+        /// Outside the form's opening windows (for what was chosen).
+        case closed(OpeningSchedule.Status)
     }
 
     /// Checks and stores a submission in one transaction: the open-request limit is checked again inside it.
@@ -399,6 +511,8 @@ struct RequestsController {
         return try await services.database.write(tenant: context.tenant.id, now: now) { transaction in
             let checked = try await check(form, values: values, files: files, forms, context: context, in: transaction)
             if let open = try await blocker(formId: formId, forms, context: context, in: transaction) { return .blocked(open) }
+            let status = forms.rules(form).status(at: Date(timeIntervalSince1970: TimeInterval(now)), values: checked.conditionValues)
+            if case .closed = status { return .closed(status) }
             guard checked.problems.isEmpty else { return .invalid(checked.problems) }
             var payload: [String: Any] = ["fields": checked.fields]
             if let notify = checked.notify { payload["notify"] = notify }
@@ -423,7 +537,7 @@ struct RequestsController {
             if let recipient = confirmationRecipient(form: form, notify: checked.notify, fields: checked.fields, context: context) {
                 try await Accounts(services: services, tenant: context.tenant).queueMail("request_received", to: recipient, values: [
                     "number": String(requestNumber), "form": form.label.resolve(context.locale), "subject": record.subject,
-                    "status": forms.statusLabel(record.status), "request_path": Routes.request.path(requestId),
+                    "status": forms.statusLabel(record.status, form: record.form), "request_path": Routes.request.path(requestId),
                 ], locale: context.locale, in: transaction)
             }
             return .created(requestId)
@@ -461,6 +575,10 @@ struct RequestsController {
             let page = try await formPage(formId, form, forms: forms, context: context, values: submission.values, problems: problems)
             return Pages.render("requests_form", page, errors: problems, title: form.label.resolve(context.locale), context: context,
                                 status: .unprocessableContent)
+        case .closed(let status):
+            var page = try await formPage(formId, form, forms: forms, context: context, values: submission.values)
+            page.closed = closedMessage(status, forms, locale: context.locale)
+            return Pages.render("requests_form", page, title: form.label.resolve(context.locale), context: context, status: .conflict)
         }
     }
 
@@ -481,8 +599,10 @@ struct RequestsController {
     }
 
     /// The submitted fields in the form's order; a `record` field as a `ShownRecord` (its label now, in `locale`).
+    /// The fields of a request: typed values as people read them in `locale` when `readable` (pages), as stored
+    /// otherwise (the API: decimals as exact text, booleans, option ids).
     private func displayFields(_ request: RequestRecord, _ forms: RequestForms, records: [String: TenantRecord],
-                               locale: String) -> [(name: String, label: String, type: String, value: Any)] {
+                               locale: String, readable: Bool = true) -> [(name: String, label: String, type: String, value: Any)] {
         let payload = Self.decode(request.payload)
         let fields = payload["fields"] as? [String: Any] ?? payload
         if let form = forms.form(request.form) {
@@ -493,6 +613,15 @@ struct RequestsController {
                     let label = current.flatMap { record in kind.map { forms.recordLabel(record, kind: $0, locale: locale) } } ?? reference.label
                     return (field.name, field.label.resolve(locale), field.type.rawValue,
                             ShownRecord(id: reference.id, kind: reference.kind, externalId: reference.externalId, label: label, exists: current != nil))
+                }
+                if readable, let typed = forms.rules(form).typedDefinition(of: field) {
+                    let canonical = field.type == .boolean ? ((value as? Bool).map { $0 ? "true" : "false" } ?? "\(value)") : AnyJSON.plain(value)
+                    if let shown = typed.value(fromCanonical: canonical) {
+                        return (field.name, field.label.resolve(locale), field.type.rawValue, typed.display(shown, locale: locale))
+                    }
+                }
+                if readable, field.type == .date, let day = value as? String {
+                    return (field.name, field.label.resolve(locale), field.type.rawValue, Formatting.day(day))
                 }
                 return (field.name, field.label.resolve(locale), field.type.rawValue, value)
             }
@@ -537,7 +666,7 @@ struct RequestsController {
                              size: Self.size(document.content.count, locale: context.locale))
             },
             history: history.map { event in
-                .init(at: Formatting.dateTime(event.at, locale: context.locale), status: forms.statusLabel(event.status).nonEmpty,
+                .init(at: Formatting.dateTime(event.at, locale: context.locale), status: forms.statusLabel(event.status, form: record.form).nonEmpty,
                       note: event.note?.nonEmpty)
             },
             hasFields: !shown.isEmpty, hasAttachments: !documents.isEmpty, hasLifecycle: false)
@@ -545,7 +674,7 @@ struct RequestsController {
         if let lifecycle = form?.lifecycle, !lifecycle.isEmpty {
             let reached = lifecycle.firstIndex(of: record.status) ?? -1
             page.lifecycle = lifecycle.enumerated().map { index, status in
-                .init(label: forms.statusLabel(status).nonEmpty, done: index <= reached, current: index == reached)
+                .init(label: forms.statusLabel(status, form: record.form).nonEmpty, done: index <= reached, current: index == reached)
             }
             page.hasLifecycle = true
         }
@@ -641,20 +770,33 @@ struct RequestsController {
             /// `record` fields: the record kind, and the records the caller may choose (the id to send, and a label).
             var recordKind: String?
             var records: [RecordChoice]?
+            var help: String?
+            /// `integer`, `decimal`, `date`: bounds as written (dates may be relative: `-3d`); `decimal`: places kept.
+            var min, max: String?
+            var scale: Int?
+            /// `choice` fields: option id → label (the ids are what `options` lists and what to send).
+            var optionLabels: [String: String]?
+            /// Sent, required and stored only when this holds.
+            var when: FormCondition?
         }
         struct RecordChoice: Encodable { var id: Int64; var externalId, label: String }
         var id, label, feature: String
+        var description: String?
         var group: String?
         var maxOpen: Int?
         var available: Bool
         var blockedBy: Int64?
+        /// Whether the form takes requests now (for some choice of its fields), and when that changes (ISO 8601).
+        var open: Bool
+        var opensAt, closesAt: String?
         var notify, lifecycle: [String]
+        var statusLabels: [String: String]
         var fields: [Field]
     }
 
     private func summaryJSON(_ request: RequestRecord, _ forms: RequestForms) -> SummaryJSON {
         SummaryJSON(id: request.id ?? 0, number: request.displayNumber, form: request.form, formLabel: forms.label(ofForm: request.form), subject: request.subject,
-                    status: request.status, statusLabel: forms.statusLabel(request.status), open: forms.isOpen(request),
+                    status: request.status, statusLabel: forms.statusLabel(request.status, form: request.form), open: forms.isOpen(request),
                     createdAt: request.createdAt, updatedAt: request.updatedAt, closedAt: request.closedAt)
     }
 
@@ -682,10 +824,21 @@ struct RequestsController {
             }
             return result
         }
+        let iso = ISO8601DateFormatter()
         let list = forms.available.map { id, form in
-            FormJSON(id: id, label: form.label.resolve(context.locale), feature: form.feature, group: form.group, maxOpen: form.maxOpen,
-                     available: blocked[id] == nil, blockedBy: blocked[id]?.id, notify: (form.notify ?? []).map(\.rawValue),
+            let status = forms.rules(form).status(at: nowDate, values: nil)
+            var opensAt: String?, closesAt: String?
+            switch status {
+            case .open(let until): closesAt = until.map(iso.string(from:))
+            case .closed(let next): opensAt = next.map(iso.string(from:))
+            }
+            let isOpen = if case .open = status { true } else { false }
+            return FormJSON(id: id, label: form.label.resolve(context.locale), feature: form.feature,
+                     description: form.description?.resolve(context.locale), group: form.group, maxOpen: form.maxOpen,
+                     available: blocked[id] == nil && isOpen, blockedBy: blocked[id]?.id, open: isOpen, opensAt: opensAt, closesAt: closesAt,
+                     notify: (form.notify ?? []).map(\.rawValue),
                      lifecycle: form.lifecycle ?? [],
+                     statusLabels: Dictionary(uniqueKeysWithValues: (form.lifecycle ?? []).map { ($0, forms.statusLabel($0, form: id)) }),
                      fields: form.fields.map { field in
                          var item = FormJSON.Field(name: field.name, label: field.label.resolve(context.locale), type: field.type.rawValue,
                                                    required: field.required ?? false,
@@ -693,6 +846,17 @@ struct RequestsController {
                                                        : (field.maxLength ?? RequestForms.defaultMaxLength(field.type)),
                                                    maxItems: field.type == .lines ? (field.maxItems ?? 10) : nil, options: field.options,
                                                    accept: field.accept, maxSizeMb: field.type == .attachment ? (field.maxSizeMb ?? 10) : nil)
+                         item.help = field.help?.resolve(context.locale)
+                         item.min = field.min
+                         item.max = field.max
+                         item.scale = field.type == .decimal ? (field.scale ?? 2) : nil
+                         item.when = field.when
+                         if [.integer, .decimal, .boolean, .date].contains(field.type) { item.maxLength = nil }
+                         if field.type == .boolean { item.options = ["true", "false"] }
+                         if field.type == .choice, let source = field.optionsFrom, let options = forms.rules(form).enumOptions(source) {
+                             item.options = options.keys
+                             item.optionLabels = Dictionary(uniqueKeysWithValues: options.map { ($0.key, $0.value.resolve(context.locale)) })
+                         }
                          if field.type == .record {
                              item.recordKind = field.kind
                              let kind = forms.recordKind(of: field)
@@ -726,7 +890,11 @@ struct RequestsController {
         let requestId = record.id ?? 0
         return DetailJSON(
             request: summaryJSON(record, forms),
-            fields: displayFields(record, forms, records: records, locale: locale).map { field in
+            fields: displayFields(record, forms, records: records, locale: locale, readable: false).map { field in
+                // A yes/no as a JSON boolean (stored ones read back as numbers that would show as 1 or 0).
+                if field.type == FormFieldType.boolean.rawValue, let flag = field.value as? NSNumber {
+                    return .init(name: field.name, label: field.label, type: field.type, value: .bool(flag.boolValue))
+                }
                 guard let shown = field.value as? ShownRecord else { return .init(name: field.name, label: field.label, type: field.type, value: AnyJSON(field.value)) }
                 return .init(name: field.name, label: field.label, type: field.type, value: .object([
                     "record_id": .number(Decimal(shown.id)), "kind": .string(shown.kind), "external_id": .string(shown.externalId),
@@ -738,7 +906,7 @@ struct RequestsController {
                 .init(id: document.id ?? 0, field: fieldByDocument[document.id ?? 0], fileName: document.fileName, contentType: document.contentType,
                       size: document.content.count, url: Routes.requestAttachment.api.path(requestId, document.id ?? 0))
             },
-            history: history.map { .init(at: $0.at, status: $0.status, statusLabel: forms.statusLabel($0.status), note: $0.note) })
+            history: history.map { .init(at: $0.at, status: $0.status, statusLabel: forms.statusLabel($0.status, form: record.form), note: $0.note) })
     }
 
     /// `POST /api/v1/requests`: `{"form": id, "fields": {…}, "notify": channel}`; person fields as
@@ -808,6 +976,12 @@ struct RequestsController {
             let message = blockedMessage(open, form: form, forms)
             return API.json(APIErrorBody(error: .init(code: "max_open", message: message,
                                                       fields: [.init(field: "form", code: "max_open", message: message)])), status: .conflict)
+        case .closed(let status):
+            let message = closedMessage(status, forms, locale: context.locale) ?? ""
+            var opensAt: String?
+            if case .closed(let next?) = status { opensAt = ISO8601DateFormatter().string(from: next) }
+            return API.json(APIErrorBody(error: .init(code: "form_closed", message: message, opensAt: opensAt,
+                                                      fields: [.init(field: "form", code: "form_closed", message: message)])), status: .conflict)
         case .invalid(let problems):
             throw PortalError.invalid(problems)
         }

@@ -17,8 +17,12 @@ extension RequestsController {
         struct Form: Encodable, BlockedByOpenRequest {
             var id: String
             var label: String?
+            var description: String?
             var blocked: String?
             var blockedId, blockedNumber: Int64?
+            /// When a form with opening windows takes requests ("Opens on…", "Open until…").
+            var window: String?
+            var closed: Bool?
         }
         var openRequests, closedRequests: [RequestSummary]
         var hasRequests, hasOpen, hasClosed: Bool
@@ -40,14 +44,25 @@ extension RequestsController {
             var options: [Option]?
             var personName, personPhone, personEmail, errorName, errorPhone, errorEmail: String?
             var hint, describedby: String?
+            /// `integer`, `decimal` and `date` fields: the bounds on the day shown (`min`/`max` attributes).
+            var minValue, maxValue: String?
+            /// A conditional field: the field it waits for, the path read (`vehicle.fuel`), the values or filledness.
+            var whenField, whenPath, whenValues, whenFilled: String?
         }
         struct Option: Encodable {
             var value, label: String?
             var selected: Bool
             var index: Int?
+            /// A record's fields that conditions read, as `data-rf-<name>` attributes.
+            var data: [DataAttribute]?
         }
+        struct DataAttribute: Encodable { var name, value: String }
         var formId: String
         var formLabel: String?
+        var description: String?
+        /// Why the form takes no request now, naming when it opens next.
+        var closed: String?
+        var openUntil: String?
         var fields: [Field]
         var multipart: Bool
         var hasNotifyChoices: Bool?

@@ -79,7 +79,8 @@ extension TelcoSupportController {
         let now = services.now
         return try await services.database.write(tenant: context.tenant.id, now: now) { transaction in
             if let open = try await openFaults(for: line, context: context, in: transaction).first { return .open(open) }
-            let checked = forms.check(form, values: values, files: [:], lines: [line], invoices: [])
+            let checked = forms.check(form, values: values, files: [:], lines: [line], invoices: [],
+                                      today: context.tenant.definition.calendarDay(at: Date(timeIntervalSince1970: TimeInterval(now))))
             guard checked.problems.isEmpty else { return .invalid(checked.problems) }
             if let maximum = form.maxOpen,
                try await transaction.openRequests(customerId: customer, group: form.group, form: formId, terminal: forms.terminal(for: formId)).count >= maximum {

@@ -182,7 +182,8 @@ extension TelcoSupportController {
             } else {
                 values["lines"] = nil   // A company-wide offer names no line.
             }
-            var checked = forms.check(form, values: values, files: [:], lines: eligible, invoices: [])
+            var checked = forms.check(form, values: values, files: [:], lines: eligible, invoices: [],
+                                      today: context.tenant.definition.calendarDay(at: Date(timeIntervalSince1970: TimeInterval(services.now))))
             let flagged = Set(extra.map(\.field))
             checked.problems = extra + checked.problems.filter { !flagged.contains($0.field) }
             guard checked.problems.isEmpty else { return .invalid(checked.problems) }
