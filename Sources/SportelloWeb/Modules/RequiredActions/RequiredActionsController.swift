@@ -11,16 +11,20 @@ import SportelloStore
 struct RequiredActionsController {
     let services: PortalServices
 
-    static let apiOperations: [APIOperation] = [
+    static let apiOperations: [APIOperation] = {
+        let id = APIOperation.Parameter("id", in: "path", required: true, description: "The action's id (its key under `required_actions:`)",
+                                        schema: .string())
+        return [
         APIOperation("GET", Routes.requiredActions,
                      summary: "The required actions the user must complete before any other operation answers, in the order asked",
                      success: (200, "RequiredActions")),
         APIOperation("GET", Routes.requiredAction, summary: "One pending required action, with what completing it takes",
-                     success: (200, "RequiredAction")),
+                     parameters: [id], success: (200, "RequiredAction")),
         APIOperation("POST", Routes.requiredAction,
                      summary: "Complete a pending required action (verify_email: sends the e-mailed link and answers 202; the link completes it)",
-                     requestBody: "RequiredActionCompletion", success: (200, "RequiredActions")).withOtherSuccess([202]),
-    ]
+                     parameters: [id], requestBody: "RequiredActionCompletion", success: (200, "RequiredActions")).withOtherSuccess([202]),
+        ]
+    }()
 
     static let apiSchemas: [String: JSONSchema] = [
         "RequiredActions": .object([
