@@ -59,6 +59,26 @@ struct LayoutModel: Encodable {
     var user: User?
     var nav: [NavigationItem]?
     var hasNav: Bool?
+
+    /// What `TemplateData(encoding:)` makes of the layout, built directly: every page renders it, and the generic
+    /// encoder's casts and key conversions were a tenth of the home page's time (LayoutTemplateDataTests keeps the two equal).
+    var templateData: TemplateData {
+        var entries: [String: TemplateData] = [
+            "title": .text(title), "tenant_name": .text(tenantName), "tenant_id": .text(tenantId), "locale": .text(locale),
+            "t": t, "csrf": .text(csrf), "has_logo": .bool(hasLogo), "logo": .text(logo), "favicon": .text(favicon), "year": .text(year),
+            "other_locales": .list(otherLocales.map { .object(["code": .text($0.code)]) }),
+        ]
+        entries.reserveCapacity(16)
+        if let customerCare { entries["customer_care"] = .text(customerCare) }
+        if let contactEmail { entries["contact_email"] = .text(contactEmail) }
+        if let user {
+            entries["user"] = .object(["name": .text(user.name), "username": .text(user.username), "role_label": .text(user.roleLabel),
+                                       "customer_name": .text(user.customerName)])
+        }
+        if let nav { entries["nav"] = .list(nav.map { .object(["id": .text($0.id), "label": .text($0.label), "href": .text($0.href)]) }) }
+        if let hasNav { entries["has_nav"] = .bool(hasNav) }
+        return .object(entries)
+    }
 }
 
 enum Pages {
@@ -66,7 +86,7 @@ enum Pages {
     /// problems, see `FormErrors`) are read under the model's own values.
     static func render(_ template: String, _ model: some Encodable, errors: [FieldProblem] = [], title: String,
                        context: some PageContext, status: HTTPResponse.Status = .ok) -> Response {
-        var layout = TemplateData(encoding: layout(title: title, context: context))
+        var layout = layout(title: title, context: context).templateData
         if !errors.isEmpty, case .object(var entries) = layout,
            case .object(let problems) = TemplateData(encoding: FormErrors(errors, locale: context.locale)) {
             entries.merge(problems) { $1 }
@@ -80,7 +100,7 @@ enum Pages {
         var layout = layout(title: title, context: context)
         layout.nav = nil
         layout.hasNav = nil
-        return htmlResponse(html(template, TemplateData(encoding: model), layout: TemplateData(encoding: layout), context: context))
+        return htmlResponse(html(template, TemplateData(encoding: model), layout: layout.templateData, context: context))
     }
 
     private static func html(_ template: String, _ page: TemplateData, layout: TemplateData, context: some PageContext) -> String {

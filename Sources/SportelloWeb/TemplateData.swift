@@ -196,6 +196,16 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         buffer.entries[TemplateDataEncoder.snakeCase(key.stringValue)] = try TemplateDataEncoder.data(value)
     }
+    // The common leaves directly, as `TemplateDataEncoder.data` would make them, without its dynamic casts (synthesized
+    // `encode(to:)` calls these for the properties of these types).
+    mutating func encode(_ value: String, forKey key: Key) throws { buffer.entries[TemplateDataEncoder.snakeCase(key.stringValue)] = .text(value) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { buffer.entries[TemplateDataEncoder.snakeCase(key.stringValue)] = .bool(value) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { buffer.entries[TemplateDataEncoder.snakeCase(key.stringValue)] = .text(String(value)) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { buffer.entries[TemplateDataEncoder.snakeCase(key.stringValue)] = .text(String(value)) }
+    mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
+    mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
+    mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
+    mutating func encodeIfPresent(_ value: Int64?, forKey key: Key) throws { if let value { try encode(value, forKey: key) } }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
         nestedEncoder(for: key).container(keyedBy: keyType)
     }
@@ -218,6 +228,8 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
 
     mutating func encodeNil() throws { buffer.items.append(.null) }
     mutating func encode<T: Encodable>(_ value: T) throws { buffer.items.append(try TemplateDataEncoder.data(value)) }
+    mutating func encode(_ value: String) throws { buffer.items.append(.text(value)) }
+    mutating func encode(_ value: Bool) throws { buffer.items.append(.bool(value)) }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         nestedEncoder().container(keyedBy: keyType)
     }

@@ -4,7 +4,8 @@ import SportelloCore
 import Synchronization
 
 /// Everything the portal needs about one tenant, prepared once when the tenant is loaded.
-public struct PortalTenant: Sendable {
+/// A class: every request carries it through its contexts, and a reference is cheaper to pass than the value.
+public final class PortalTenant: Sendable {
     public let definition: TenantDefinition
     public let authorization: AuthorizationModel
     public let windows: VisibilityWindows

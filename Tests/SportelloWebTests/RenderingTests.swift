@@ -14,6 +14,22 @@ struct RenderingTests {
         #expect(HTMLEscaping.escape(text) == template.render(["value": text]))
     }
 
+    @Test("the layout's hand-built template data is what the encoder makes of it, with and without the optional parts",
+          arguments: [false, true])
+    func layoutTemplateDataMatchesTheEncoder(full: Bool) {
+        var layout = LayoutModel(title: "Fatture · Esempio", tenantName: "Esempio & C.", tenantId: "example", locale: "it",
+                                 t: .object(["menu": .object(["home": .text("Casa")])]), csrf: "abc", hasLogo: full, logo: full ? "logo.svg" : "",
+                                 favicon: "", year: "2026", otherLocales: [.init(code: "en")])
+        if full {
+            layout.customerCare = "800 000 000"
+            layout.contactEmail = "aiuto@example.it"
+            layout.user = .init(name: "Maria Verdi", username: "mverdi", roleLabel: "Amministratore", customerName: "Verdi Srl")
+            layout.nav = [.init(id: "billing", label: "Fatture", href: "/sections/billing"), .init(id: "help", label: "Aiuto", href: "/sections/help")]
+            layout.hasNav = true
+        }
+        #expect(layout.templateData == TemplateData(encoding: layout))
+    }
+
     @Test("UI strings are written into the templates per locale; sections, raw tags and unknown keys are left alone")
     func stringsAreSubstituted() throws {
         let texts = ["menu.home": "Casa & bottega", "menu.raw": "<b>grassetto</b>"]
