@@ -4,14 +4,22 @@ import SportelloStore
 
 /// Something that happened in one module that another module may act on, inside the same transaction
 /// (a paid pro-forma starts the hosting it was issued for).
+///
+/// The durable record of the same happening is written by the store function that makes the change
+/// (`TenantTransaction.recordEvent`, in the same transaction, so it exists if and only if the change commits) and
+/// delivered after the commit to the modules' `EventConsumer`s. Both go by one name, an `EventType`: `name` is the
+/// durable event's type, so a handler here and a consumer there subscribe to the same `invoice.paid`.
 public enum DomainEvent: Sendable, Equatable {
-    /// An invoice of `customerId` was paid.
+    /// An invoice of `customerId` was paid (recorded durably as `EventType.invoicePaid` by `payInvoice`).
     case invoicePaid(invoiceId: Int64, customerId: Int64)
 
-    /// The event's stable name (handlers subscribe by name; the audit log uses it).
-    public var name: String {
+    /// The event's stable name (handlers subscribe by name; the audit log uses it): its durable `EventType`.
+    public var name: String { type.rawValue }
+
+    /// The type of the durable event recorded with it.
+    public var type: EventType {
         switch self {
-        case .invoicePaid: "invoice.paid"
+        case .invoicePaid: .invoicePaid
         }
     }
 }

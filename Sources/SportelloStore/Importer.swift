@@ -100,6 +100,10 @@ public struct Importer: Sendable {
 
         let customersForInvoices = try await resolve(batch.invoices, .customer, table: .customers)
         let contractsForInvoices = try await resolve(batch.invoices, .contract, table: .contracts)
+        // What the invoices were before this file: a new one is issued, one that turns paid has its payment confirmed.
+        let invoicesBefore = transaction.recordsEvents
+            ? try await transaction.invoiceStatuses(externalIds: Set(batch.invoices.compactMap(\.record.externalId))) : [:]
+        var importedInvoices: [String: InvoiceRecord] = [:]
         try await transaction.insertMany(.invoices, batch.invoices.compactMap { item -> InvoiceRecord? in
             guard let parent = customersForInvoices[item.references[.customer] ?? ""] else { return nil }
             var record = item.record
@@ -111,9 +115,13 @@ public struct Importer: Sendable {
                 }
                 record.contractId = found.id
             }
+            if let externalId = record.externalId { importedInvoices[externalId] = record }
             return record
         }, upsertOn: key)
         written[.invoice] = batch.invoices.count
+        if transaction.recordsEvents, !importedInvoices.isEmpty {
+            try await recordInvoiceEvents(importedInvoices, before: invoicesBefore, in: transaction)
+        }
 
         let customersForPayments = try await resolve(batch.payments, .customer, table: .customers)
         let invoicesForPayments = try await resolve(batch.payments, .invoice, table: .invoices)
@@ -130,14 +138,18 @@ public struct Importer: Sendable {
         written[.payment] = batch.payments.count
 
         let linesForUsage = try await resolve(batch.usage, .line, table: .lines)
-        try await transaction.insertMany(.usageRecords, batch.usage.compactMap { item -> UsageRecord? in
+        let usage = batch.usage.compactMap { item -> UsageRecord? in
             guard let parent = linesForUsage[item.references[.line] ?? ""] else { return nil }
             var record = item.record
             record.lineId = parent.id
             record.customerId = parent.customerId ?? 0
             return record
-        }, upsertOn: key)
+        }
+        // Usage arriving is where consumption crosses a warning level: measured before, compared after.
+        let watch = try await transaction.watchUsageThresholds(of: tenant, lineIds: Set(usage.filter { $0.kind == "data" }.map(\.lineId)))
+        try await transaction.insertMany(.usageRecords, usage, upsertOn: key)
         written[.usage] = batch.usage.count
+        if let watch { try await transaction.recordCrossedUsageThresholds(watch) }
 
         let linesForRecharges = try await resolve(batch.recharges, .line, table: .lines)
         try await transaction.insertMany(.recharges, batch.recharges.compactMap { item -> RechargeRecord? in
@@ -161,6 +173,28 @@ public struct Importer: Sendable {
 }
 
 extension Importer {
+    /// Records `invoice.issued` for each imported invoice that did not exist before, and `invoice.paid` for each that
+    /// existed unpaid and is now paid (payments imported on their own record no event: the invoice's status says
+    /// whether it is settled).
+    static func recordInvoiceEvents(_ imported: [String: InvoiceRecord], before: [String: (id: Int64, status: InvoiceStatus)],
+                                    in transaction: TenantTransaction) async throws {
+        let fresh = Set(imported.keys.filter { before[$0] == nil })
+        let ids = try await transaction.parentIds(.invoices, externalIds: fresh)
+        var drafts: [EventDraft] = []
+        for (externalId, record) in imported.sorted(by: { $0.key < $1.key }) {
+            if let previous = before[externalId] {
+                guard previous.status != .paid, record.status == .paid else { continue }
+                var invoice = record
+                invoice.id = previous.id
+                drafts.append(.invoicePaid(invoice, paidOn: record.paidOn ?? CalendarDay(instant: transaction.now).description, amountCents: nil,
+                                           method: nil, paymentId: nil, simulated: false, source: "import"))
+            } else if let id = ids[externalId]?.id {
+                drafts.append(.invoiceIssued(record, id: id, source: "import"))
+            }
+        }
+        try await transaction.recordEvents(drafts)
+    }
+
     /// Writes the rows of the tenant's own record kinds, owner kinds first: each row's customer (by the customer's
     /// external id) or owner record (by its external id, in this file or already imported; its customer is the
     /// record's), and its user (by username, one of that customer's users) resolved; a record that already belongs
@@ -232,6 +266,24 @@ extension TenantTransaction {
             let part = Array(names[start..<min(names.count, start + 500)])
             for row in try await all(select(.users).column("id").column("username").column("customer_id").where("username", .in, part), as: Row.self) {
                 found[row.username] = ParentIds(id: row.id, customerId: row.customerId)
+            }
+            start += 500
+        }
+        return found
+    }
+}
+
+extension TenantTransaction {
+    /// The id and status of the tenant's invoices with these external ids, in chunks of 500.
+    func invoiceStatuses(externalIds: Set<String>) async throws -> [String: (id: Int64, status: InvoiceStatus)] {
+        struct Row: Codable { var id: Int64; var externalId: String; var status: InvoiceStatus }
+        var found: [String: (id: Int64, status: InvoiceStatus)] = [:]
+        let ids = Array(externalIds)
+        var start = 0
+        while start < ids.count {
+            let chunk = Array(ids[start..<min(ids.count, start + 500)])
+            for row in try await all(select(.invoices).column("id").column("external_id").column("status").where("external_id", .in, chunk), as: Row.self) {
+                found[row.externalId] = (row.id, row.status)
             }
             start += 500
         }

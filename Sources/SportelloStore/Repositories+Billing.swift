@@ -145,6 +145,8 @@ extension TenantTransaction {
         }
         try await audit("invoice.paid_online", actorUserId: actorUserId, targetKind: "invoice", targetId: String(id),
                         detail: "amount_cents=\(amount) method=\(method)\(simulated ? " simulated=true" : "")")
+        try await recordEvent(.invoicePaid(invoice, paidOn: today, amountCents: amount, method: method, paymentId: payment.id,
+                                           simulated: simulated, source: "portal", actorUserId: actorUserId))
         return .paid(payment)
     }
 }

@@ -317,16 +317,21 @@ extension TenantTransaction {
         let id = try await insert(.requests, request)
         try await insert(.requestEvents, RequestEventRecord(requestId: id, at: request.createdAt, status: request.status,
                                                             note: note, actorUserId: request.userId))
+        try await recordEvent(.requestCreated(request, id: id, number: number))
         return (id, number)
     }
 
-    /// Moves a request to `status` and appends the step to its history.
+    /// Moves a request to `status` and appends the step to its history (and records `request.status_changed`).
     public func changeRequestStatus(id: Int64, to status: String, note: String? = nil, actorUserId: Int64? = nil) async throws {
+        let before = recordsEvents ? try await request(id: id) : nil
         let closing = status == "closed" || status == "rejected"
         let changed = update(.requests).set("status", to: status).set("updated_at", to: now).where("id", .equal, id)
         if closing { changed.set("closed_at", to: now) }
         try await changed.run()
         try await insert(.requestEvents, RequestEventRecord(requestId: id, at: now, status: status, note: note, actorUserId: actorUserId))
+        if let before, before.status != status {
+            try await recordEvent(.requestStatusChanged(before, id: id, to: status, note: note, actorUserId: actorUserId))
+        }
     }
 
     public func requests(customerId: Int64) async throws -> [RequestRecord] {

@@ -816,6 +816,8 @@ struct FlowSteps {
         }
         try await transaction.audit("registration.completed", actorUserId: user.id, targetKind: "user", targetId: String(user.id ?? 0),
                                     detail: "flow \(loaded.machine.flowId), role \(role)")
+        try await transaction.recordEvent(.registrationCompleted(user, flow: loaded.machine.flowId, newCustomer: progress.customerId == nil,
+                                                                 invitationId: progress.invitationId))
         if !loaded.machine.has(.summaryEmail), let email = user.email {
             try await accounts.queueMail("registration_completed", to: email, values: ["username": user.username], in: transaction)
         }

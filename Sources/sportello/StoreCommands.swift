@@ -279,6 +279,9 @@ struct Serve: AsyncParsableCommand {
             let services = PortalServices(configuration: configuration, database: db, tenants: TenantRegistry(portalTenants),
                                           passwords: BcryptPasswordHasher(cost: UInt8(clamping: passwordCost)), mail: mailTemplates, mailQueued: wake)
             extra.append(RecordRetentionJob(services: services))
+            let events = EventDispatcher(services: services)
+            extra.append(events)
+            print("events: delivering to \(events.consumerIds.isEmpty ? "no consumer yet (recorded, purged after 30 days)" : events.consumerIds.joined(separator: ", "))")
             print("serving \(portalTenants.count) portals on \(hostname):\(port)")
             try await buildApplication(services: services, extraServices: extra).runService()
         }

@@ -102,6 +102,7 @@ public struct ReplyInChat: Sendable {
                 let id = try await transaction.insertChatMessage(ChatMessageRecord(
                     customerId: user.customerId, userId: userId, author: "operator", authorName: operatorName, body: body, sentAt: transaction.now))
                 try await transaction.audit("chat.replied", targetKind: "chat_message", targetId: String(id), detail: "operator \(operatorName)")
+                try await transaction.recordEvent(.chatReplied(messageId: id, customerId: user.customerId, userId: userId, operatorName: operatorName))
                 return id
             }
         default:

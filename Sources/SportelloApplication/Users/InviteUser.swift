@@ -98,6 +98,8 @@ public struct Invitations: Sendable {
             try await services.queueMail("invitation", to: email, values: values, locale: locale, tenant: definition, in: transaction)
             try await transaction.audit("invitation.issued", actorUserId: createdBy, targetKind: "invitation", targetId: String(id),
                                         detail: "role \(role)")
+            try await transaction.recordEvent(.userInvited(invitationId: id, customerId: customerId, role: role, invitedBy: createdBy,
+                                                           expiresAt: now + lifetime))
             return Issued(invitationId: id, link: link, expiresAt: now + lifetime)
         }
         services.mailQueued()

@@ -252,6 +252,7 @@ public struct UserManagement: Sendable {
         try await transaction.updateUser(user)
         try await transaction.audit("user.role_changed", actorUserId: actorId, targetKind: "user", targetId: String(user.id ?? 0),
                                     detail: "\(previous) -> \(role)")
+        try await transaction.recordEvent(.userRoleChanged(user, from: previous, actorUserId: actorId))
     }
 
     /// Blocks (ending every session of the user) or unblocks.
@@ -271,6 +272,7 @@ public struct UserManagement: Sendable {
         if blocked { try await transaction.deleteSessions(userId: userId) }
         try await transaction.audit(blocked ? "user.blocked" : "user.unblocked", actorUserId: actorId, targetKind: "user",
                                     targetId: String(userId), detail: "role \(user.role)")
+        try await transaction.recordEvent(.userBlocked(user, blocked: blocked, actorUserId: actorId))
     }
 
     /// Changes the user's name and (where it is not the login name) e-mail.

@@ -19,17 +19,19 @@ public struct PortalModule: Sendable {
     public let storage: StorageModule?
     /// Its reactions to other modules' events, run in the transaction that raised them.
     public let eventHandlers: [DomainEventHandler]
+    /// What acts on its recorded events after they commit (notification rules, webhooks…), run by `EventDispatcher`.
+    public let eventConsumers: [any EventConsumer]
     /// Pages and API operations the module builds from a tenant's own YAML (its record kinds), nil when all of its
     /// pages are the catalogue's.
     let tenantSurface: (@Sendable (TenantDefinition) -> TenantSurface)?
     private let routes: @Sendable (PortalServices, RouterGroup<UserContext>) -> Void
 
     init(id: String, capabilities: [Capability], pages: [PortalPage] = [], apiOperations: [APIOperation] = [], apiSchemas: [String: JSONSchema] = [:],
-         storage: StorageModule? = nil, eventHandlers: [DomainEventHandler] = [],
+         storage: StorageModule? = nil, eventHandlers: [DomainEventHandler] = [], eventConsumers: [any EventConsumer] = [],
          tenantSurface: (@Sendable (TenantDefinition) -> TenantSurface)? = nil,
          routes: @escaping @Sendable (PortalServices, RouterGroup<UserContext>) -> Void) {
         self.id = id; self.capabilities = capabilities; self.pages = pages; self.apiOperations = apiOperations; self.apiSchemas = apiSchemas
-        self.storage = storage; self.eventHandlers = eventHandlers; self.tenantSurface = tenantSurface; self.routes = routes
+        self.storage = storage; self.eventHandlers = eventHandlers; self.eventConsumers = eventConsumers; self.tenantSurface = tenantSurface; self.routes = routes
     }
 
     /// Mounts the module's pages and API operations (they need a logged-in user).
@@ -62,6 +64,7 @@ public enum PortalModules {
     public static let all: [PortalModule] = [
         .dashboard, .contracts, .invoices, .usage, .profile, .users, .requests, .notifications, .lines,
         .lineProducts, .lineSelfService, .telcoSupport, .hosting, .tenantRecords, .requiredActions,
+        .events,
     ]
 
     /// The capabilities of `all`, for `TenantLoader`, `sportello schema` and `sportello reference`.

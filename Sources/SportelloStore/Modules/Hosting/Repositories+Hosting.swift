@@ -48,9 +48,11 @@ extension TenantTransaction {
         let sequence = String(format: "%06d", Int(id))
         let proformaNumber = "PF-\(issuedOn.year)-\(sequence)"
         let due = issuedOn.adding(days: proformaDays).description
-        let invoiceId = try await insertInvoice(InvoiceRecord(
+        let proforma = InvoiceRecord(
             externalId: "PF-\(id)", customerId: order.customerId, number: proformaNumber, issuedOn: issuedOn.description, dueOn: due,
-            netCents: order.netCents, taxCents: order.taxCents, totalCents: order.totalCents, status: .unpaid))
+            netCents: order.netCents, taxCents: order.taxCents, totalCents: order.totalCents, status: .unpaid)
+        let invoiceId = try await insertInvoice(proforma)
+        try await recordEvent(.invoiceIssued(proforma, id: invoiceId, source: "order"))
         try await insertStatementEntry(StatementEntryRecord(customerId: order.customerId, invoiceId: invoiceId, bookedOn: issuedOn.description,
                                                             dueOn: due, description: "Proforma \(proformaNumber) – \(order.title)",
                                                             amountCents: order.totalCents, isOpen: true))

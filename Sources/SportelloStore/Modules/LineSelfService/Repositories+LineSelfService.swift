@@ -88,6 +88,9 @@ extension TenantTransaction {
         try await audit("line_activation.progress", actorUserId: actorUserId, targetKind: "line_activation", targetId: String(id),
                         detail: "\(before.stage) \(before.progress)% -> \(after.stage) \(after.progress)%")
         let progressed = before.stage != after.stage || before.progress != after.progress
+        if progressed || after.status != before.status {
+            try await recordEvent(.lineActivationStageReached(before: before, after: after, actorUserId: actorUserId))
+        }
         if progressed, let subscription {
             for user in try await activationSubscribers(customerId: before.customerId, subscription: subscription) {
                 _ = try await enqueueMail(try subscription.compose(after, user))

@@ -272,6 +272,9 @@ extension TenantTransaction {
             for draft in drafts where draft.kind == kind { latest[draft.externalId] = draft }
             let existing = try await recordReferences(kind: kind, externalIds: Set(latest.keys))
             let createdAt = try await recordCreationTimes(existing.values.map(\.id))
+            // What the records were, to tell `record.changed` from a write that changes nothing.
+            let previousRows = recordsEvents ? try await recordRows(ids: existing.values.map(\.id)) : [:]
+            let previousValues = recordsEvents ? try await recordValues(existing.values.map(\.id)) : [:]
             var rows: [RecordRow] = []
             for (externalId, draft) in latest.sorted(by: { $0.key < $1.key }) {
                 if let found = existing[externalId], found.customerId != draft.customerId {
@@ -298,6 +301,25 @@ extension TenantTransaction {
                 }
             }
             try await insertMany(.recordFieldValues, values)
+            if recordsEvents {
+                try await recordEvents(latest.sorted(by: { $0.key < $1.key }).compactMap { externalId, draft in
+                    guard let id = written[externalId]?.id else { return nil }
+                    let current = draft.values.compactMapValues { $0.canonical.isEmpty ? nil : $0.canonical }
+                    guard let before = previousRows[id] else {
+                        return .record(created: true, id: id, kind: kind, externalId: externalId, customerId: draft.customerId,
+                                       ownerRecordId: draft.ownerRecordId, userId: draft.userId, date: draft.date, values: current, changedFields: [])
+                    }
+                    let old = previousValues[id] ?? [:]
+                    var changed = Set(current.keys).union(old.keys).filter { current[$0] != old[$0] }
+                    if before.recordDate != draft.date { changed.insert("date") }
+                    if before.ownerRecordId != draft.ownerRecordId { changed.insert("owner_record_id") }
+                    if before.userId != draft.userId { changed.insert("user_id") }
+                    guard !changed.isEmpty else { return nil }
+                    return .record(created: false, id: id, kind: kind, externalId: externalId, customerId: draft.customerId,
+                                   ownerRecordId: draft.ownerRecordId, userId: draft.userId, date: draft.date, values: current,
+                                   changedFields: Array(changed))
+                })
+            }
         }
         return try drafts.map { draft in
             guard let id = ids[draft.kind]?[draft.externalId] else {
@@ -305,6 +327,20 @@ extension TenantTransaction {
             }
             return id
         }
+    }
+
+    /// The rows of these records, by id.
+    private func recordRows(ids: [Int64]) async throws -> [Int64: RecordRow] {
+        var result: [Int64: RecordRow] = [:]
+        var start = 0
+        while start < ids.count {
+            let part = Array(ids[start..<min(ids.count, start + Self.chunk)])
+            for row in try await all(select(.records).column("*").where("id", .in, part), as: RecordRow.self) {
+                if let id = row.id { result[id] = row }
+            }
+            start += Self.chunk
+        }
+        return result
     }
 
     private func recordCreationTimes(_ ids: [Int64]) async throws -> [Int64: Int64] {
