@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Plugins are reached over HTTP (the payment provider's API); already resolved through HummingbirdTesting.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -60,6 +62,9 @@ let package = Package(
                 "SportelloCore", "SportelloStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
@@ -97,7 +102,9 @@ let package = Package(
         .target(
             name: "SportelloTestSupport",
             dependencies: ["SportelloCore", "SportelloStore", "SportelloMail", "SportelloApplication", "SportelloWeb",
-                           .product(name: "HummingbirdTesting", package: "hummingbird")],
+                           .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           // The sandbox PSP's pages and API, reached over real HTTP by the payment tests.
+                           .product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Tests/SportelloTestSupport"
         ),
         .testTarget(

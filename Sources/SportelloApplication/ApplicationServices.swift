@@ -15,9 +15,14 @@ public struct ApplicationPaths: Sendable {
     public var invitation: @Sendable (_ flowId: String, _ token: String) -> String
     /// A request's page.
     public var request: @Sendable (_ id: Int64) -> String
+    /// An invoice's page (nil where there is none: the staff commands).
+    public var invoice: (@Sendable (_ id: Int64) -> String)?
+    /// An online payment's page (where the payment provider sends the customer back).
+    public var onlinePayment: (@Sendable (_ id: Int64) -> String)?
 
-    public init(invitation: @escaping @Sendable (String, String) -> String, request: @escaping @Sendable (Int64) -> String) {
-        self.invitation = invitation; self.request = request
+    public init(invitation: @escaping @Sendable (String, String) -> String, request: @escaping @Sendable (Int64) -> String,
+                invoice: (@Sendable (Int64) -> String)? = nil, onlinePayment: (@Sendable (Int64) -> String)? = nil) {
+        self.invitation = invitation; self.request = request; self.invoice = invoice; self.onlinePayment = onlinePayment
     }
 }
 
@@ -40,14 +45,17 @@ public struct ApplicationServices: Sendable {
     public let events: DomainEvents
     /// Counters shared by every instance (login throttles, verification attempts, mail limits).
     public let limiter: RateLimiter
+    /// The connected payments plugins (none: payment pages say online payment is not available).
+    public let payments: PaymentGateways
     public let logger: Logger
 
     public init(database: Database, clock: any WallClock = SystemWallClock(), random: any SecureRandomSource = SystemSecureRandom(),
                 passwords: any PasswordHashing, mail: any MailComposer, mailQueued: @escaping @Sendable () -> Void = {},
                 portalAddress: @escaping @Sendable (TenantDefinition) -> String, paths: ApplicationPaths, events: DomainEvents = DomainEvents(),
-                logger: Logger = Logger(label: "sportello.application")) {
+                payments: PaymentGateways = .none, logger: Logger = Logger(label: "sportello.application")) {
         self.database = database; self.clock = clock; self.random = random; self.passwords = passwords; self.mail = mail
         self.mailQueued = mailQueued; self.portalAddress = portalAddress; self.paths = paths; self.events = events; self.logger = logger
+        self.payments = payments
         limiter = RateLimiter(database: database)
     }
 

@@ -150,6 +150,8 @@ public struct APIOperation: Sendable {
     public var page: PortalPage?
     /// Other success statuses with the same body (an idempotent repeat answering 200 instead of 201).
     public var otherSuccess: [Int] = []
+    /// Error statuses of its own beyond the common ones (503 when a plugin it relies on is not available).
+    public var otherErrors: [(status: Int, description: String)] = []
 
     public init(_ method: String, _ path: String, summary: String, feature: String? = nil, otherFeatures: [String] = [],
                 parameters: [Parameter] = [], requestBody: String? = nil, success: (status: Int, schema: String?) = (200, nil),
@@ -173,6 +175,13 @@ public struct APIOperation: Sendable {
     func withOtherSuccess(_ statuses: [Int]) -> APIOperation {
         var copy = self
         copy.otherSuccess = statuses
+        return copy
+    }
+
+    /// The same operation with an error status of its own.
+    func withError(_ status: Int, _ description: String) -> APIOperation {
+        var copy = self
+        copy.otherErrors.append((status, description))
         return copy
     }
 
@@ -289,6 +298,7 @@ public enum APICatalog {
             list.append(("422", "Invalid input, every field problem listed (`invalid`)"))
         }
         if writes { list.append(("429", "Too many attempts: wait and retry (`too_many_requests`, `Retry-After`)")) }
+        list += operation.otherErrors.map { (String($0.status), $0.description) }
         return list
     }
 }

@@ -46,6 +46,8 @@ public func buildRouter(services: PortalServices) -> Router<PortalContext> {
     }
     AuthController(services: services).addRoutes(to: tenantRoutes)
     FlowController(services: services).addRoutes(to: tenantRoutes)
+    // Payments plugins' signed notifications: a tenant (Host header), no session.
+    OnlinePaymentsController(services: services).addPublicRoutes(to: tenantRoutes)
 
     let userRoutes = tenantRoutes.group(context: UserContext.self)
     APIController(services: services).addRoutes(tenant: tenantRoutes, user: userRoutes)

@@ -131,8 +131,10 @@ struct TenantMiddleware: RouterMiddleware {
             response = error.response(api: request.uri.path.hasPrefix("/api/"), context: context)
         }
         if context.issueCSRFCookie {
+            // Lax, like the session cookie: a customer arriving from another site (a payment page, a link in webmail)
+            // brings it along, so the page keeps the token the session expects. The token in the form is the defence.
             response.setCookie(Cookie(name: CookieName.csrf, value: context.csrfToken, path: "/",
-                                      secure: services.configuration.secureCookies, httpOnly: true, sameSite: .strict))
+                                      secure: services.configuration.secureCookies, httpOnly: true, sameSite: .lax))
         }
         if let lang = request.uri.queryParameters["lang"], tenant.definition.locales.available.contains(String(lang)) {
             response.setCookie(Cookie(name: CookieName.locale, value: String(lang), maxAge: 365 * 86_400, path: "/",

@@ -57,7 +57,7 @@ public struct PortalServices: Sendable {
                 clock: any WallClock = SystemWallClock(), random: any SecureRandomSource = SystemSecureRandom(),
                 passwords: any PasswordHashing = BcryptPasswordHasher(), mail: any MailComposer,
                 mailQueued: @escaping @Sendable () -> Void = {}, logger: Logger = Logger(label: "sportello.web"),
-                catalog: PortalCatalog = .standard) {
+                catalog: PortalCatalog = .standard, payments: PaymentGateways = .none) {
         self.configuration = configuration; self.database = database; self.tenants = tenants; self.clock = clock
         self.catalog = catalog
         self.random = random; self.passwords = passwords; self.mail = mail; self.mailQueued = mailQueued
@@ -66,7 +66,7 @@ public struct PortalServices: Sendable {
         application = ApplicationServices(
             database: database, clock: clock, random: random, passwords: passwords, mail: mail, mailQueued: mailQueued,
             portalAddress: { configuration.portalAddress(for: $0) }, paths: .portal,
-            events: DomainEvents(catalog.modules.flatMap(\.eventHandlers)), logger: logger)
+            events: DomainEvents(catalog.modules.flatMap(\.eventHandlers)), payments: payments, logger: logger)
         limiter = application.limiter
     }
 
@@ -79,7 +79,8 @@ public struct PortalServices: Sendable {
 extension ApplicationPaths {
     /// The portal's own routes.
     public static let portal = ApplicationPaths(invitation: { Routes.accessFlowLink.path($0, query: ["t": $1]) },
-                                                request: { Routes.request.path($0) })
+                                                request: { Routes.request.path($0) }, invoice: { Routes.invoice.path($0) },
+                                                onlinePayment: { Routes.onlinePayment.path($0) })
 }
 
 extension WebConfiguration {

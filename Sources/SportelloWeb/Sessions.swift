@@ -82,7 +82,7 @@ enum Sessions {
         let secure = services.configuration.secureCookies
         return [
             Cookie(name: CookieName.session, value: token.plain, path: "/", secure: secure, httpOnly: true, sameSite: .lax),
-            Cookie(name: CookieName.csrf, value: csrf.plain, path: "/", secure: secure, httpOnly: true, sameSite: .strict),
+            Cookie(name: CookieName.csrf, value: csrf.plain, path: "/", secure: secure, httpOnly: true, sameSite: .lax),
         ]
     }
 

@@ -12,6 +12,11 @@ struct Validate: ParsableCommand {
         let result = try definitions.load()
         for diagnostic in result.diagnostics { printError(diagnostic.description) }
         for tenant in result.tenants { print(summary(tenant)) }
+        for plugin in result.plugins.manifests.values.sorted(by: { $0.id < $1.id }) {
+            let users = result.tenants.filter { $0.definition.plugins?[plugin.id] != nil }.map(\.definition.id)
+            print("plugin \(plugin.id): \(plugin.manifest.kind.rawValue)\(plugin.manifest.isSandbox ? " (sandbox)" : "")"
+                  + " — used by \(users.isEmpty ? "no tenant" : users.joined(separator: ", ")) (\(plugin.file))")
+        }
         let errors = result.errors.count, warnings = result.warnings.count
         print("\(result.tenants.count) tenant\(result.tenants.count == 1 ? "" : "s") valid, \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
         if result.hasErrors { throw ExitCode(1) }

@@ -24,7 +24,7 @@ struct DefinitionOptions: ParsableArguments {
 
     func load() throws -> LoadResult {
         let files = try TenantLoader.definitionFiles(in: paths.isEmpty ? ["tenants"] : paths)
-        let loader = TenantLoader(capabilities: PortalModules.capabilities, knownPlugins: TenantLoader.pluginIDs(in: plugins))
+        let loader = TenantLoader(capabilities: PortalModules.capabilities, plugins: PluginCatalogue.load(directory: plugins))
         return loader.load(files: files)
     }
 }
@@ -42,7 +42,7 @@ struct TenantOption: ParsableArguments {
 
     func load() throws -> LoadedTenant {
         let files = try TenantLoader.definitionFiles(in: [tenantsDirectory])
-        let result = TenantLoader(capabilities: PortalModules.capabilities, knownPlugins: TenantLoader.pluginIDs(in: plugins)).load(files: files)
+        let result = TenantLoader(capabilities: PortalModules.capabilities, plugins: PluginCatalogue.load(directory: plugins)).load(files: files)
         guard let found = result.tenants.first(where: { $0.definition.id == tenant }) else {
             for diagnostic in result.errors where diagnostic.location.file.hasSuffix("/\(tenant).yaml") { printError(diagnostic.description) }
             let known = result.tenants.map(\.definition.id)

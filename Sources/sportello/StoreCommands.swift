@@ -3,6 +3,7 @@ import Foundation
 import SportelloCore
 import SportelloStore
 import SportelloWeb
+import SportelloApplication
 import SportelloMail
 import ServiceLifecycle
 import Hummingbird
@@ -276,8 +277,16 @@ struct Serve: AsyncParsableCommand {
             } else {
                 print("mail: no SPORTELLO_SMTP_URL set — e-mails stay in the outbox; list them with 'sportello mail'")
             }
+            let payments = PaymentGateways(plugins: result.plugins)
+            for gateway in payments.gateways.values.sorted(by: { $0.id < $1.id }) {
+                print("payments: \(gateway.id) (\(gateway.manifest.name)\(gateway.isSandbox ? ", SANDBOX: no real charge" : "")) at \(gateway.baseURL)")
+            }
+            for (id, reason) in payments.unavailable.sorted(by: { $0.key < $1.key }) {
+                print("payments: \(id) not connected (\(reason)) — its payment pages say online payment is not available")
+            }
             let services = PortalServices(configuration: configuration, database: db, tenants: TenantRegistry(portalTenants),
-                                          passwords: BcryptPasswordHasher(cost: UInt8(clamping: passwordCost)), mail: mailTemplates, mailQueued: wake)
+                                          passwords: BcryptPasswordHasher(cost: UInt8(clamping: passwordCost)), mail: mailTemplates, mailQueued: wake,
+                                          payments: payments)
             extra.append(RecordRetentionJob(services: services))
             let events = EventDispatcher(services: services)
             extra.append(events)

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import SportelloApplication
 import SportelloCore
 import SportelloMail
 import SportelloStore
@@ -47,20 +48,23 @@ public final class PortalHarness: Sendable {
     public static let start = Date(timeIntervalSince1970: TimeInterval(CalendarDay(year: 2026, month: 11, day: 21).startInstant + 12 * 3600))
 
     /// `catalog` and `storage` serve the tenant with other modules than the portal's own (a module of a test).
+    /// `payments` connects payments plugins; `port` is the one the portal would listen on (the address the payment
+    /// provider calls back; see `LivePortal`); `clockStart` the injected clock's first reading.
     public init(engine: TestEngine, tenant id: String, definition override: TenantDefinition? = nil,
-         catalog: PortalCatalog = .standard, storage: [StorageModule] = PortalModules.storage) async throws {
+         catalog: PortalCatalog = .standard, storage: [StorageModule] = PortalModules.storage,
+         payments: PaymentGateways = .none, port: Int = 8080, clockStart: Date = PortalHarness.start) async throws {
         var definition = try override ?? #require(providerTenants[id])
         definition.id = "\(id)-\(UUID().uuidString.prefix(8).lowercased())"
         definition.hosts = ["localhost"]
         let templates = repositoryRoot.appendingPathComponent("templates")
         tenant = PortalTenant(definition: definition, theme: try PortalTheme.load(root: templates, tenantId: id), catalog: catalog)
-        clock = ManualWallClock(Self.start)
+        clock = ManualWallClock(clockStart)
         database = try await openTestDatabase(try engine.location(), modules: storage)
         _ = try await database.migrate()
         let mail = try MailTemplates(root: templates)
-        services = PortalServices(configuration: WebConfiguration(templatesDirectory: templates), database: database,
+        services = PortalServices(configuration: WebConfiguration(port: port, templatesDirectory: templates), database: database,
                                   tenants: TenantRegistry([tenant]), clock: clock, passwords: BcryptPasswordHasher(cost: 4), mail: mail,
-                                  catalog: catalog)
+                                  catalog: catalog, payments: payments)
         if let port = MailSink.port {
             let tenantId = definition.id
             worker = MailDeliveryWorker(database: database, smtp: try SMTPConfiguration(url: "smtp://127.0.0.1:\(port)"),
@@ -117,6 +121,8 @@ public final class PortalHarness: Sendable {
 public final class Browser: @unchecked Sendable {  // used from one test task at a time
     public let client: any TestClientProtocol
     public var cookies: [String: String] = [:]
+    /// Cookies set with SameSite=Strict: a browser leaves them out of a navigation that starts on another site.
+    public private(set) var strictCookies: Set<String> = []
 
     public init(client: any TestClientProtocol) { self.client = client }
 
@@ -132,6 +138,12 @@ public final class Browser: @unchecked Sendable {  // used from one test task at
 
     public func get(_ path: String) async throws -> Page {
         try await send(path, method: .get, body: nil)
+    }
+
+    /// A GET as a browser makes it when the customer follows a link on another site (a payment page, webmail):
+    /// SameSite=Strict cookies stay behind.
+    public func getArrivingFromAnotherSite(_ path: String) async throws -> Page {
+        try await send(path, method: .get, body: nil, leavingOut: strictCookies)
     }
 
     public func post(_ path: String, _ fields: [String: String]) async throws -> Page {
@@ -157,9 +169,10 @@ public final class Browser: @unchecked Sendable {  // used from one test task at
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
     }
 
-    private func send(_ path: String, method: HTTPRequest.Method, body: String?) async throws -> Page {
+    private func send(_ path: String, method: HTTPRequest.Method, body: String?, leavingOut: Set<String> = []) async throws -> Page {
         var headers = HTTPFields()
-        if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
+        let sent = cookies.filter { !leavingOut.contains($0.key) }
+        if !sent.isEmpty { headers[.cookie] = sent.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
         if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
         let response = try await client.execute(uri: path, method: method, headers: headers,
                                                 body: body.map { ByteBuffer(string: $0) })
@@ -169,6 +182,7 @@ public final class Browser: @unchecked Sendable {  // used from one test task at
             guard let name = parts.first else { continue }
             let value = parts.count > 1 ? String(parts[1]) : ""
             if value.isEmpty || field.value.contains("Max-Age=0") { cookies[String(name)] = nil } else { cookies[String(name)] = value }
+            if field.value.lowercased().contains("samesite=strict") { strictCookies.insert(String(name)) } else { strictCookies.remove(String(name)) }
         }
         return Page(status: response.status, location: response.headers[.location], body: String(buffer: response.body))
     }

@@ -10,7 +10,8 @@ public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComp
 /// Loads `tenants/` and `plugins/` exactly as `sportello validate` does.
 public func loadRepositoryTenants() throws -> LoadResult {
     let files = try TenantLoader.definitionFiles(in: [repositoryRoot.appendingPathComponent("tenants").path])
-    return TenantLoader(capabilities: .portal, knownPlugins: TenantLoader.pluginIDs(in: repositoryRoot.appendingPathComponent("plugins").path)).load(files: files)
+    return TenantLoader(capabilities: .portal, plugins: PluginCatalogue.load(directory: repositoryRoot.appendingPathComponent("plugins").path))
+        .load(files: files)
 }
 
 extension CapabilityCatalogue {

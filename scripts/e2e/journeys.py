@@ -1,6 +1,7 @@
 """What a customer does in each tenant's portal: register through that tenant's own flow (tenants/*.yaml `flows:`),
 log in through the login page, open the dashboard and two sections from the navigation, with a screenshot of each.
 The steps and fields follow Tests/SportelloWebTests/*FlowTests.swift, which drive the same flows over HTTP."""
+import time
 from urllib.parse import urlsplit
 
 from browser import PageProblem
@@ -232,7 +233,53 @@ class Journeys:
         if email not in text or "non diffonderla" not in text:
             raise PageProblem("tunda: the summary e-mail %r does not name the username (%s) and the tenant's confidentiality note:\n%s"
                               % (summary.get("subject"), email, text))
-        return self.finish(tenant, email, STRONG_PASSWORD, "Account principale")
+        outcome = self.finish(tenant, email, STRONG_PASSWORD, "Account principale")
+        return outcome + "; " + self.tunda_pay_proforma(email)
+
+    def tunda_pay_proforma(self, email):
+        """The new customer orders a hosting plan and pays its pro-forma with PayPal through the sandbox PSP's hosted page
+        (seed 002: "pagare le proforma (solo PayPal)"); the service starts once the PSP's signed notification arrives."""
+        ctx, page, tenant = self.ctx, self.page, "tunda"
+        self.log_in(tenant, email, STRONG_PASSWORD)
+        page.open(ctx.base(tenant) + "/services/shop/HOST-PRO")
+        domain = "ferrari-%s.it" % ctx.token.lower()
+        self.step(tenant, "order a hosting plan", {"domain": domain})
+        self.expect_path("/services/orders", "tunda: after ordering")
+        pay_links = [a for a in page.find_all("main a") if (urlsplit(a.get_attribute("href") or "").path or "").endswith("/pay")]
+        if not pay_links:
+            raise PageProblem("tunda: the orders page offers no link to pay the pro-forma; it says: %s" % page.summary())
+        page.click_and_wait(pay_links[0], what="tunda: pay the pro-forma from the order")
+        page.expect_text("SANDBOX — nessun addebito reale", what="tunda: the pay page says the sandbox charges nothing")
+        methods = [radio.get_attribute("value") for radio in page.find_all("main form input[name=method]")]
+        if methods != ["paypal"]:
+            raise PageProblem("tunda: the pro-forma should be payable with PayPal only, the page offers %s" % methods)
+        ctx.check_accessibility(tenant, "pro-forma payment")
+        page.screenshot(ctx.shot(tenant, "06-proforma-pay"))
+        page.submit(what="tunda: start the PayPal payment")
+        page.expect_text("Vai alla pagina di pagamento", what="tunda: the payment page leads to the provider's")
+        ctx.check_accessibility(tenant, "payment (to the provider)")
+        page.click_and_wait(page.find("main a.button.primary"), what="tunda: go to the sandbox PSP's page")
+        page.expect_text("SANDBOX — nessun addebito reale", css="body", what="tunda: the PSP's hosted page says sandbox")
+        page.expect_text("PayPal", css="body", what="tunda: the PSP's page names the method")
+        page.screenshot(ctx.shot(tenant, "07-psp-sandbox-page"))
+        page.click_and_wait(page.find("button.approve"), what="tunda: approve on the sandbox PSP's page")
+        if not self.path().startswith("/payments/"):
+            raise PageProblem("tunda: the PSP did not send the customer back to the payment's page (at %s)" % page.driver.current_url)
+        for _ in range(60):  # the page reloads itself every few seconds until the notification arrives
+            if "Pagamento di prova (SANDBOX) confermato" in page.text():
+                break
+            time.sleep(0.5)
+            page.open(page.driver.current_url)
+        page.expect_text("Pagamento di prova (SANDBOX) confermato", what="tunda: the signed notification confirmed the payment")
+        ctx.check_accessibility(tenant, "payment confirmed")
+        page.screenshot(ctx.shot(tenant, "08-payment-confirmed"))
+        page.open(ctx.base(tenant) + "/services/orders")
+        if not page.find_all("main .hosting-status-active"):
+            raise PageProblem("tunda: the order did not start after its pro-forma was paid; the page says: %s" % page.summary())
+        page.open(ctx.base(tenant) + "/hosting")
+        page.expect_text(domain, what="tunda: the paid hosting plan is listed")
+        self.log_out(tenant)
+        return "ordered %s, paid its pro-forma with PayPal on the sandbox PSP's page, hosting started" % domain
 
     def unogas(self, facts):
         """Verification against the bill data, e-mail as USER ID, password, security question, confirmation."""

@@ -278,11 +278,13 @@ def main():
     options = parser.parse_args()
     tenants = options.tenant or TENANTS
 
-    needed = ["SPORTELLO_TEST_SMTP_PORT", "SPORTELLO_TEST_SMTP_SPOOL", "SPORTELLO_E2E_CHROMIUM", "SPORTELLO_E2E_CHROMEDRIVER"]
+    # The sandbox PSP: Tunda's journey pays a pro-forma on its hosted page (the portal reads the same two variables).
+    needed = ["SPORTELLO_TEST_SMTP_PORT", "SPORTELLO_TEST_SMTP_SPOOL", "SPORTELLO_E2E_CHROMIUM", "SPORTELLO_E2E_CHROMEDRIVER",
+              "SPORTELLO_PSP_URL", "SPORTELLO_PSP_SECRET"]
     missing = [name for name in needed if not os.environ.get(name)]
     if missing:
-        log("error: %s not set: run through scripts/test or scripts/e2e/run.sh (start_smtp_sink and start_browser_tools "
-            "in scripts/lib/services.sh)" % ", ".join(missing))
+        log("error: %s not set: run through scripts/test or scripts/e2e/run.sh (start_smtp_sink, start_sandbox_psp and "
+            "start_browser_tools in scripts/lib/services.sh)" % ", ".join(missing))
         return 2
     if not os.access(options.binary, os.X_OK):
         log("error: %s is not built: swift build --product sportello" % options.binary)

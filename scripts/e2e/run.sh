@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The browser end-to-end and accessibility tests alone (scripts/test runs them after the Swift tests):
-# starts the SMTP sink and the browser tools, builds the portal, runs scripts/e2e/run.py, cleans up on exit.
+# starts the SMTP sink, the sandbox PSP and the browser tools, builds the portal, runs scripts/e2e/run.py, cleans up on exit.
 # Arguments go to run.py, e.g. `scripts/e2e/run.sh --tenant tim`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -8,6 +8,7 @@ source scripts/lib/services.sh
 
 echo "== services"
 start_smtp_sink
+start_sandbox_psp
 start_browser_tools
 
 echo "== build"

@@ -83,6 +83,36 @@ start_smtp_sink() {
   echo "   SMTP sink (aiosmtpd $("$venv/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)')) on 127.0.0.1:$port ($dir/spool)"
 }
 
+# The sandbox payment service provider (scripts/sandbox_psp.py, Python standard library only) on a private port, with a
+# fresh shared secret; stopped at exit. Its pages say "SANDBOX — no real charge". Exports what the portal's manifest
+# plugins/sandbox_psp.yaml reads, SPORTELLO_PSP_URL and SPORTELLO_PSP_SECRET (so `sportello serve` started after this
+# connects to it), and, so tests can start a PSP of their own, SPORTELLO_TEST_PSP_PYTHON and SPORTELLO_TEST_PSP_SCRIPT.
+# Notifications the portal does not accept are retried quickly here (0.5 s, then doubling): a test that takes the
+# portal down and up again waits seconds, not the production schedule.
+start_sandbox_psp() {
+  local root; root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  local dir; dir=$(mktemp -d /tmp/sportello-psp.XXXXXX)
+  local port; port=$(free_port)
+  SPORTELLO_PSP_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
+  export SPORTELLO_PSP_SECRET
+  python3 "$root/scripts/sandbox_psp.py" --port "$port" --retry-delays "0.5,1,2,4,8,16,30,60" >"$dir/psp.log" 2>&1 &
+  local pid=$!
+  CLEANUP+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf $dir")
+  local tries=0
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health")" = 200 ]; do
+    tries=$((tries + 1))
+    if ! kill -0 "$pid" 2>/dev/null || [ "$tries" -ge 100 ]; then
+      echo "the sandbox PSP did not start:" >&2; cat "$dir/psp.log" >&2; return 1
+    fi
+    sleep 0.1
+  done
+  export SPORTELLO_PSP_URL="http://127.0.0.1:$port"
+  export SPORTELLO_TEST_PSP_PYTHON; SPORTELLO_TEST_PSP_PYTHON=$(command -v python3)
+  export SPORTELLO_TEST_PSP_SCRIPT="$root/scripts/sandbox_psp.py"
+  export SPORTELLO_PSP_LOG="$dir/psp.log"
+  echo "   sandbox PSP (SANDBOX, no real charge) on $SPORTELLO_PSP_URL ($dir/psp.log)"
+}
+
 # Headless Chromium for the browser end-to-end tests: Debian's chromium and chromium-driver (installed
 # if missing) and Selenium with selenium-axe-python in a venv of its own ($SPORTELLO_E2E_VENV, default
 # .build-venv-e2e/ at the repository root), created on first use. selenium-axe-python is the maintained

@@ -1,9 +1,10 @@
 import Foundation
 import SportelloCore
 
-/// The card details typed on the payment page (there is no real payment service provider: the
-/// portal checks the details and records the payment). The card number lives only in this value for
-/// the duration of the request; what is stored is the last four digits in the payment's reference.
+/// The card details typed on the demo recharge forms (TIM's and WINDTRE's online recharges, not yet paid through a
+/// payments plugin: the portal checks the details and records the recharge as simulated). Invoices and pro-formas are
+/// paid on the payment provider's own page (`StartOnlinePayment`): the portal never sees a card there. The card number
+/// lives only in this value for the duration of the request; what is stored is the last four digits at most.
 public struct CardDetails: Sendable {
     public var holder: String
     public var number: String

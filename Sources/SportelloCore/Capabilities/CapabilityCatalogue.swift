@@ -34,8 +34,10 @@ public struct CapabilitySlot: Sendable {
     /// The slot's full name, `<capability>.<slot>` or a name of its own the five providers already use.
     public var name: String
     public var summary: String
+    /// The kind of plugin that may carry the slot out (`invoices.pay`: a payments plugin), nil when none may.
+    public var plugin: PluginKind?
 
-    public init(_ name: String, _ summary: String) { self.name = name; self.summary = summary }
+    public init(_ name: String, _ summary: String, plugin: PluginKind? = nil) { self.name = name; self.summary = summary; self.plugin = plugin }
 }
 
 /// The capabilities a portal serves, collected from its modules (the web layer's `PortalModules`) and handed

@@ -269,15 +269,17 @@ struct SchemaWalker {
             }
             let tag = tagEntry.value.scalar ?? ""
             guard let allowed = variants.first(where: { $0.0 == tag })?.1 else {
-                diagnostics.error("unknown-step", at: tagEntry.value.location, "unknown \(discriminator) '\(tag)'",
+                diagnostics.error("unknown-\(discriminator)", at: tagEntry.value.location, "unknown \(discriminator) '\(tag)'",
                                   hint: Suggest.hint(for: tag, in: variants.map(\.0)) ?? "available: \(variants.map(\.0).joined(separator: ", "))")
                 return nil
             }
-            return walkObject(node, schema, allowed: Set(allowed + [discriminator]), path: path, variant: tag)
+            return walkObject(node, schema, allowed: Set(allowed + [discriminator]), path: path, variant: (discriminator, tag))
         }
     }
 
-    private mutating func walkObject(_ node: ConfigNode, _ schema: ObjectSchema, allowed: Set<String>?, path: String, variant: String? = nil) -> ConfigNode? {
+    /// `variant` is the discriminator and its value of a tagged object (`step: invitation`, `kind: payments`).
+    private mutating func walkObject(_ node: ConfigNode, _ schema: ObjectSchema, allowed: Set<String>?, path: String,
+                                     variant: (discriminator: String, tag: String)? = nil) -> ConfigNode? {
         guard case .mapping(let entries) = node.value else { return mismatch(node, "a mapping (\(schema.name))", lastComponent(path)) }
         let known = schema.properties.filter { allowed?.contains($0.key) ?? true }
         var result: [ConfigNode.Entry] = []
@@ -285,8 +287,8 @@ struct SchemaWalker {
         for entry in entries {
             guard let property = known.first(where: { $0.key == entry.key }) else {
                 if let variant, schema.property(entry.key) != nil {
-                    diagnostics.error("unknown-key", at: entry.keyLocation, "option '\(entry.key)' does not apply to step '\(variant)'",
-                                      hint: known.isEmpty ? nil : "options of '\(variant)': \(known.map(\.key).filter { $0 != "step" }.joined(separator: ", "))")
+                    diagnostics.error("unknown-key", at: entry.keyLocation, "option '\(entry.key)' does not apply to \(variant.discriminator) '\(variant.tag)'",
+                                      hint: known.isEmpty ? nil : "options of '\(variant.tag)': \(known.map(\.key).filter { $0 != variant.discriminator }.joined(separator: ", "))")
                 } else {
                     diagnostics.error("unknown-key", at: entry.keyLocation, "unknown key '\(entry.key)' in \(schema.name)",
                                       hint: Suggest.hint(for: entry.key, in: known.map(\.key)))

@@ -87,7 +87,33 @@ public enum SchemaExport {
 
         """
         var seen = Set<String>()
-        var queue: [ObjectSchema] = [TenantSchema.tenant(catalogue)]
+        out += objectTables(from: TenantSchema.tenant(catalogue), seen: &seen)
+        out += "\n## Named checks\n\nWhat a field's `validators: [{check: <name>}]` may name; each has a message in Italian and English that\n`message:` overrides.\n\n" + checks.referenceTable
+        out += "\n## Example\n\n```yaml\n\(exampleTenant)```\n"
+        out += """
+
+        # Plugin manifests
+
+        A plugin connects the portal to a provider's system. It runs out of process and is reached over HTTP;
+        its manifest is `plugins/<id>.yaml` (named after its id), checked by `sportello validate` with the tenants.
+        A tenant enables it under `plugins: {<id>: {…}}` and binds it to features there. Secrets are named by
+        environment variable (`secrets: {signing_key: SPORTELLO_PSP_SECRET}`), never written in the file; a plugin
+        whose variables are not set is not connected (its pages say the service is not available).
+
+        Keys per kind:
+
+        \(PluginSchema.variantsReference)
+
+        """
+        out += objectTables(from: PluginSchema.manifest, seen: &seen)
+        out += "\n## Example manifest\n\n```yaml\n\(PluginSchema.exampleManifest)```\n"
+        return out
+    }
+
+    /// One table per object reachable from `root`, each once.
+    static func objectTables(from root: ObjectSchema, seen: inout Set<String>) -> String {
+        var out = ""
+        var queue: [ObjectSchema] = [root]
         while !queue.isEmpty {
             let object = queue.removeFirst()
             guard seen.insert(object.name).inserted else { continue }
@@ -103,8 +129,6 @@ public enum SchemaExport {
                 for (step, options) in TenantSchema.stepOptions { out += "- `\(step)`: \(options.map { "`\($0)`" }.joined(separator: ", "))\n" }
             }
         }
-        out += "\n## Named checks\n\nWhat a field's `validators: [{check: <name>}]` may name; each has a message in Italian and English that\n`message:` overrides.\n\n" + checks.referenceTable
-        out += "\n## Example\n\n```yaml\n\(exampleTenant)```\n"
         return out
     }
 

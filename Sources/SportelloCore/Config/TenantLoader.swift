@@ -10,7 +10,10 @@ public struct LoadedTenant: Sendable {
 /// The outcome of reading a set of definition files: the tenants that loaded and every problem found.
 public struct LoadResult: Sendable {
     public var tenants: [LoadedTenant]
+    /// The tenants' problems and the plugin manifests' (a broken manifest is an error of the deployment).
     public var diagnostics: [Diagnostic]
+    /// The plugin manifests the tenants were checked against (what `serve` connects).
+    public var plugins: PluginCatalogue = .none
 
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
     public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
@@ -19,8 +22,10 @@ public struct LoadResult: Sendable {
 
 /// Reads tenant and fragment files, resolves `extends:`, checks structure and meaning.
 public struct TenantLoader: Sendable {
-    /// Plugin ids that tenants may reference (manifests found under `plugins/`).
-    public var knownPlugins: Set<String>
+    /// The plugin manifests tenants may use (`plugins/*.yaml`), and ids known without a manifest.
+    public var plugins: PluginCatalogue
+    /// Plugin ids that tenants may reference.
+    public var knownPlugins: Set<String> { plugins.ids }
     /// Password policies below this length get a warning.
     public var passwordFloor: Int
     /// Keep every value's source position after loading (`explain` and `test` need them; serving does not).
@@ -31,11 +36,20 @@ public struct TenantLoader: Sendable {
     public let checks: FieldChecks
     private let schema: ObjectSchema
 
+    /// A loader that knows plugins by id only (no manifest to compare bindings with).
     public init(capabilities: CapabilityCatalogue, checks: FieldChecks = .standard, knownPlugins: Set<String> = [],
+                passwordFloor: Int = 8, retainLocations: Bool = true) {
+        self.init(capabilities: capabilities, checks: checks, plugins: PluginCatalogue(extraIds: knownPlugins),
+                  passwordFloor: passwordFloor, retainLocations: retainLocations)
+    }
+
+    /// A loader that checks tenants against the plugin manifests of `plugins` (`PluginCatalogue.load(directory:)`);
+    /// the manifests' own problems are reported with the tenants'.
+    public init(capabilities: CapabilityCatalogue, checks: FieldChecks = .standard, plugins: PluginCatalogue,
                 passwordFloor: Int = 8, retainLocations: Bool = true) {
         self.capabilities = capabilities
         self.checks = checks
-        self.knownPlugins = knownPlugins
+        self.plugins = plugins
         self.passwordFloor = passwordFloor
         self.retainLocations = retainLocations
         schema = TenantSchema.tenant(capabilities)
@@ -60,7 +74,8 @@ public struct TenantLoader: Sendable {
         return files
     }
 
-    /// Reads plugin ids from `plugins/*.yaml` manifests (`id: <name>`), or file names when absent.
+    /// Reads plugin ids from `plugins/*.yaml` manifests (`id: <name>`), or file names when absent (for tools that do
+    /// not check manifests; `PluginCatalogue.load(directory:)` reads and checks them).
     public static func pluginIDs(in directory: String) -> Set<String> {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         var ids = Set<String>()
@@ -145,7 +160,8 @@ public struct TenantLoader: Sendable {
         crossTenantChecks(loaded, diagnostics: &bag)
         let filesWithErrors = Set(bag.items.filter { $0.severity == .error }.map(\.location.file))
         let valid = loaded.filter { !filesWithErrors.contains($0.file) }
-        return LoadResult(tenants: valid, diagnostics: bag.sorted)
+        bag.append(contentsOf: plugins.diagnostics)
+        return LoadResult(tenants: valid, diagnostics: bag.sorted, plugins: plugins)
     }
 
     /// A fragment names itself with a top-level `fragment:` key, written at the start of a line.
@@ -182,7 +198,7 @@ public struct TenantLoader: Sendable {
             return Outcome(diagnostics: bag.items)
         }
         var tenant = LoadedTenant(definition: definition, file: input.file, locations: walker.locations)
-        var checker = SemanticValidator(tenant: tenant, knownPlugins: knownPlugins, passwordFloor: passwordFloor, capabilities: capabilities, checks: checks)
+        var checker = SemanticValidator(tenant: tenant, plugins: plugins, passwordFloor: passwordFloor, capabilities: capabilities, checks: checks)
         checker.run()
         bag.append(contentsOf: checker.diagnostics.items)
         tenant.definition.bindSlotNamedFeatures(in: capabilities)

@@ -32,7 +32,8 @@ public struct TenantDefinition: Decodable, Sendable {
     public var requests: OrderedMap<RequestForm>?
     public var notifications: OrderedMap<NotificationRule>?
     public var fieldPolicies: FieldPolicies?
-    public var plugins: [String]?
+    /// The plugins the tenant uses (`plugins/<id>.yaml`), by id, with the features each carries out.
+    public var plugins: OrderedMap<PluginBinding>?
     public var tests: [TenantTest]?
 }
 

@@ -47,7 +47,7 @@ public enum TenantSchema {
         .optional("capability", .identifier, "The capability slot the feature opens (see Capabilities); a feature named after a slot binds to it without this key.", example: "invoices.pay"),
         .optional("page_title", .text, "Title of the page the feature opens, in the tenant's words (page heading, browser title, home-page shortcut). Without it the page is called by its section's label when that section opens no other page, else by the platform's title.", example: "{it: Traffico, en: Traffic}"),
         .optional("scopes", .list(.choice(scopes)), "Data scopes the feature supports: own_line, all_lines."),
-        .optional("plugin", .identifier, "Plugin (manifest under plugins/) that provides the data or action."),
+        .optional("plugin", .identifier, "Plugin (manifest under plugins/, listed in the tenant's `plugins:`) that provides the data or action."),
     ])
 
     public static let role = ObjectSchema("role", "A profile users are given; decides which features they see.", [
@@ -357,7 +357,7 @@ public enum TenantSchema {
             .optional("immutable", fieldList, "Customer fields (the catalogue's or the tenant's own) customers can never change in the portal."),
             .optional("change_hint", .text, "What to do to change an immutable field."),
         ])), "Field policies."),
-        .optional("plugins", .list(.identifier), "Plugins (manifests in plugins/) this tenant uses."),
+        .optional("plugins", .map(.object(PluginSchema.binding)), "Plugins (manifests `plugins/<id>.yaml`, see Plugin manifests) this tenant uses, by id, and the features each carries out.", example: "{sandbox_psp: {features: {proforma.pay: {methods: [paypal]}}}}"),
         .optional("tests", .list(.object(tenantTest)), "Assertions run by `sportello test`."),
     ] }
 

@@ -129,6 +129,12 @@ public struct VisibilityWindows: Sendable {
         self.rules = rules
     }
 
+    private init(rules: [RecordKind: RetentionRule]) { self.rules = rules }
+
+    /// No window at all: what the provider's own systems see (a payment confirmed for an invoice that has since left
+    /// the customer's window is still recorded against it).
+    public static let unlimited = VisibilityWindows(rules: [:])
+
     /// The first visible day for `kind`, or nil when the tenant sets no window.
     public func earliestDay(for kind: RecordKind, now: Int64) -> CalendarDay? {
         guard let visible = rules[kind]?.visibleFor else { return nil }

@@ -4,7 +4,8 @@ import Foundation
 /// credentials in flows, cardinality, and policies below the platform floor.
 struct SemanticValidator {
     let tenant: LoadedTenant
-    let knownPlugins: Set<String>
+    /// The plugin manifests tenants may use (and ids known without a manifest).
+    let plugins: PluginCatalogue
     let passwordFloor: Int
     let capabilities: CapabilityCatalogue
     /// The named checks field validators may use.
@@ -13,10 +14,10 @@ struct SemanticValidator {
     let today: CalendarDay?
     var diagnostics = DiagnosticBag()
 
-    init(tenant: LoadedTenant, knownPlugins: Set<String>, passwordFloor: Int, capabilities: CapabilityCatalogue,
+    init(tenant: LoadedTenant, plugins: PluginCatalogue, passwordFloor: Int, capabilities: CapabilityCatalogue,
          checks: FieldChecks = .standard, today: CalendarDay? = nil) {
         self.tenant = tenant
-        self.knownPlugins = knownPlugins
+        self.plugins = plugins
         self.passwordFloor = passwordFloor
         self.capabilities = capabilities
         self.checks = checks
@@ -153,8 +154,8 @@ struct SemanticValidator {
         for (id, feature) in definition.features {
             reference(feature.section, kind: "section", in: definition.sections.keys, at: "features/\(id)/section", context: "section")
             if let plugin = feature.plugin {
-                reference(plugin, kind: "plugin", in: knownPlugins.sorted(), at: "features/\(id)/plugin", context: "plugin")
-                if !(definition.plugins ?? []).contains(plugin), knownPlugins.contains(plugin) {
+                reference(plugin, kind: "plugin", in: plugins.ids.sorted(), at: "features/\(id)/plugin", context: "plugin")
+                if definition.plugins?[plugin] == nil, plugins.ids.contains(plugin) {
                     diagnostics.error("undeclared-plugin", at: at("features/\(id)/plugin"), "feature '\(id)' uses plugin '\(plugin)' that is not listed in 'plugins'",
                                       hint: "add '\(plugin)' to plugins")
                 }
@@ -535,8 +536,66 @@ struct SemanticValidator {
         references(definition.fieldPolicies?.immutable, kind: "field", in: names, at: "field_policies/immutable", context: "immutable field")
     }
 
+    /// Each plugin the tenant names exists; each feature it binds exists, takes a plugin of that kind, is bound once,
+    /// and (payments) offers methods the provider has.
     private mutating func checkPlugins() {
-        references(definition.plugins, kind: "plugin", in: knownPlugins.sorted(), at: "plugins", context: "plugin")
+        var boundBy: [String: String] = [:]
+        for (id, binding) in definition.plugins ?? OrderedMap() {
+            reference(id, kind: "plugin", in: plugins.ids.sorted(), at: "plugins/\(id)", context: "plugin", writtenAsKey: true)
+            let manifest = plugins[id]
+            for (featureId, featureBinding) in binding.features ?? OrderedMap() {
+                let path = "plugins/\(id)/features/\(featureId)"
+                guard let feature = definition.features[featureId] else {
+                    reference(featureId, kind: "feature", in: featureIDs, at: path, context: "feature", writtenAsKey: true)
+                    continue
+                }
+                if let first = boundBy[featureId] {
+                    diagnostics.error("duplicate-binding", at: key(path), "feature '\(featureId)' is already bound to plugin '\(first)'",
+                                      hint: "a feature is carried out by one plugin")
+                    continue
+                }
+                boundBy[featureId] = id
+                if let other = feature.plugin, other != id {
+                    diagnostics.error("conflicting-plugin", at: key(path), "feature '\(featureId)' names plugin '\(other)' but is bound to '\(id)'",
+                                      hint: "remove 'plugin: \(other)' from the feature or bind it under plugins: {\(other): …}")
+                }
+                guard let manifest else { continue }  // known by id only: nothing more to compare
+                let slot = feature.capability ?? (capabilities.isSlot(featureId) ? featureId : nil)
+                let accepted = slot.flatMap { capabilities.slots[$0]?.slot.plugin }
+                guard accepted == manifest.kind else {
+                    let takers = capabilities.all.flatMap(\.slots).filter { $0.plugin == manifest.kind }.map(\.name)
+                    let what = accepted.map { "takes a \($0.rawValue) plugin" } ?? "takes no plugin"
+                    diagnostics.error("plugin-kind-mismatch", at: key(path),
+                                      "feature '\(featureId)' \(slot.map { "(capability \($0)) " } ?? "")\(what), not the \(manifest.kind.rawValue) plugin '\(id)'",
+                                      hint: takers.isEmpty ? nil : "\(manifest.kind.rawValue) plugins carry out \(takers.joined(separator: ", "))")
+                    continue
+                }
+                if manifest.kind == .payments {
+                    checkPaymentMethods(featureBinding, manifest: manifest, at: path)
+                } else if featureBinding.methods != nil {
+                    diagnostics.error("unknown-key", at: key("\(path)/methods"), "'methods' applies to payments plugins, and '\(id)' is a \(manifest.kind.rawValue) plugin")
+                }
+            }
+        }
+    }
+
+    private mutating func checkPaymentMethods(_ binding: PluginFeatureBinding, manifest: PluginManifest, at path: String) {
+        guard let methods = binding.methods else {
+            let offered = manifest.payments?.methods.map(\.rawValue) ?? []
+            diagnostics.error("missing-key", at: key(path), "binding a payments plugin needs 'methods'",
+                              hint: "plugin '\(manifest.id)' offers \(offered.joined(separator: ", ")): for example {methods: [\(offered.first ?? "card")]}")
+            return
+        }
+        let offered = manifest.payments?.methods ?? []
+        var seen = Set<PaymentMethod>()
+        for (index, method) in methods.enumerated() {
+            if !seen.insert(method).inserted {
+                diagnostics.error("duplicate-value", at: at("\(path)/methods/\(index)"), "method '\(method.rawValue)' is listed twice")
+            } else if !offered.contains(method) {
+                diagnostics.error("unsupported-method", at: at("\(path)/methods/\(index)"), "plugin '\(manifest.id)' does not offer the method '\(method.rawValue)'",
+                                  hint: "it offers \(offered.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
     }
 
     private mutating func checkTests() {

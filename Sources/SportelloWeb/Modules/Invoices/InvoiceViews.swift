@@ -202,6 +202,57 @@ struct BillingViews {
                    reference: record.reference ?? "", simulatedLabel: record.simulated == true ? text("invoices.simulated.payment") : nil)
     }
 
+    /// An online payment (made through a payments plugin) as the API returns it.
+    struct OnlinePayment: Encodable {
+        var id: Int64
+        var invoiceId: Int64?
+        /// `created`, `pending`, `paid`, `failed`, `cancelled` or `refunded`.
+        var status: String
+        var statusLabel: String
+        var amount: API.Money
+        var method: String
+        var methodLabel: String
+        /// Made through a sandbox plugin: nothing real was charged.
+        var sandbox: Bool
+        var sandboxLabel: String?
+        var createdAt: String
+        var confirmedAt: String?
+        /// The provider's page, while the payment waits for the customer there.
+        var redirectUrl: String?
+        var problem: String?
+    }
+
+    func onlinePayment(_ record: OnlinePaymentRecord) -> OnlinePayment {
+        OnlinePayment(id: record.id ?? 0, invoiceId: record.invoiceId, status: record.status.rawValue, statusLabel: onlineStatusLabel(record),
+                      amount: API.Money(record.amountCents), method: record.method, methodLabel: methodLabel(record.method),
+                      sandbox: record.sandbox, sandboxLabel: record.sandbox ? text("payments.sandbox.badge") : nil,
+                      createdAt: Self.iso(record.createdAt), confirmedAt: record.confirmedAt.map(Self.iso),
+                      redirectUrl: record.status == .pending ? record.redirectUrl : nil, problem: record.problem?.rawValue)
+    }
+
+    static func iso(_ instant: Int64) -> String {
+        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(instant)))
+    }
+
+    /// "In attesa di conferma", "Pagato", "Importo non corrispondente"…: a problem says more than the status.
+    func onlineStatusLabel(_ record: OnlinePaymentRecord) -> String {
+        if let problem = record.problem, problem != .invoiceAlreadyPaid { return text("payments.problem.\(problem.rawValue)") }
+        return text("payments.status.\(record.status.rawValue)")
+    }
+
+    /// An online payment as the invoice's page lists it.
+    struct OnlinePaymentRow: Encodable {
+        var href, createdAt, amount, method, status, statusLabel: String
+        var sandboxLabel: String?
+    }
+
+    func onlinePaymentRow(_ record: OnlinePaymentRecord) -> OnlinePaymentRow {
+        OnlinePaymentRow(href: Routes.onlinePayment.path(record.id ?? 0), createdAt: Formatting.dateTime(record.createdAt, locale: locale),
+                         amount: Formatting.money(record.amountCents, locale: locale), method: methodLabel(record.method),
+                         status: record.problem == .amountMismatch ? "failed" : record.status.rawValue, statusLabel: onlineStatusLabel(record),
+                         sandboxLabel: record.sandbox ? text("payments.sandbox.badge") : nil)
+    }
+
     func methodLabel(_ method: String) -> String {
         let key = "invoices.method.\(method)"
         let label = text(key)

@@ -29,14 +29,22 @@ struct InvoicesController {
                      feature: "invoices.view", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer),
                                                             .init("document_id", in: "path", description: "Document id", schema: .integer)],
                      success: (200, nil)),
-        APIOperation("POST", Routes.invoicePayments, summary: "Simulated (demo) card payment: no payment provider is connected, nothing is charged; the card is checked, only its last four digits are kept, and the invoice, payment and statement credit are marked simulated. Idempotent: an invoice already paid is not charged again (200, outcome already_paid)",
+        APIOperation("POST", Routes.invoicePayments, summary: "Starts paying the invoice through the payments plugin bound to the feature: the payment is created at the provider and the customer must complete it on `redirect_url` (the provider's page). The invoice is marked paid only when the provider's signed notification arrives (follow it on GET /payments/{id}). 200 with outcome already_paid when nothing is due; 503 when online payment is not available or the provider does not answer (nothing is charged)",
                      feature: "invoices.pay", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer)],
                      requestBody: "PaymentRequest", success: (201, "PaymentResult"))
-            .withOtherSuccess([200]),
-        APIOperation("POST", Routes.invoicePayments, summary: "Simulated (demo) card payment of the pro-forma: no payment provider is connected, nothing is charged; the card is checked, only its last four digits are kept, and the records are marked simulated. Idempotent: an invoice already paid is not charged again (200, outcome already_paid)",
+            .withOtherSuccess([200])
+            .withError(503, "Online payment is not available here (`unavailable`) or the payment provider did not answer (`provider_unreachable`): nothing was charged"),
+        APIOperation("POST", Routes.invoicePayments, summary: "Starts paying the pro-forma through the payments plugin bound to the feature (Tunda: PayPal), as for invoices: paid only when the provider's signed notification arrives; 503 when online payment is not available or the provider does not answer",
                      feature: "proforma.pay", parameters: [.init("id", in: "path", description: "Invoice id", schema: .integer)],
                      requestBody: "PaymentRequest", success: (201, "PaymentResult"))
-            .withOtherSuccess([200]),
+            .withOtherSuccess([200])
+            .withError(503, "Online payment is not available here (`unavailable`) or the payment provider did not answer (`provider_unreachable`): nothing was charged"),
+        APIOperation("GET", Routes.onlinePayment, summary: "An online payment of the customer: its status (created, pending, paid, failed, cancelled, refunded), amount, method and whether it went through a sandbox",
+                     feature: "invoices.pay", parameters: [.init("id", in: "path", description: "Online payment id", schema: .integer)],
+                     success: (200, "OnlinePayment")),
+        APIOperation("GET", Routes.onlinePayment, summary: "An online payment of the customer (pro-forma): its status, amount, method and whether it went through a sandbox",
+                     feature: "proforma.pay", parameters: [.init("id", in: "path", description: "Online payment id", schema: .integer)],
+                     success: (200, "OnlinePayment")),
         APIOperation("GET", Routes.statement, summary: "The account statement: entries with debit, credit and running balance, and the total due",
                      feature: "statements.view", parameters: [.init("open", description: "true: open items only", schema: .boolean)],
                      success: (200, "Statement")),
@@ -77,19 +85,26 @@ struct InvoicesController {
         ], required: ["id", "paid_on", "amount", "method", "simulated"]),
         "InvoiceDocument": .object(["id": .integer, "file_name": .string(), "content_type": .string(), "href": .string()],
                                    required: ["id", "file_name", "content_type", "href"]),
+        "OnlinePayment": .object([
+            "id": .integer, "invoice_id": .nullable(.integer), "status": .enumeration(OnlinePaymentStatus.allCases.map(\.rawValue)),
+            "status_label": .string(), "amount": .reference("Money"), "method": .string(), "method_label": .string(),
+            "sandbox": .boolean, "sandbox_label": .nullable(.string()), "created_at": .string(format: "date-time"),
+            "confirmed_at": .nullable(.string(format: "date-time")), "redirect_url": .nullable(.string(description: "The provider's page, while the payment waits for the customer")),
+            "problem": .nullable(.enumeration(OnlinePaymentProblem.allCases.map(\.rawValue))),
+        ], required: ["id", "status", "status_label", "amount", "method", "method_label", "sandbox", "created_at"]),
         "InvoiceDetail": .object([
             "invoice": .reference("Invoice"), "amount_due": .reference("Money"), "payments": .array(.reference("Payment")),
+            "online_payments": .array(.reference("OnlinePayment")),
             "documents": .array(.reference("InvoiceDocument")),
             "contract": .nullable(.object(["id": .integer, "code": .string(), "offer": .string()], required: ["id", "code", "offer"])),
-        ], required: ["invoice", "amount_due", "payments", "documents"]),
+        ], required: ["invoice", "amount_due", "payments", "online_payments", "documents"]),
         "PaymentRequest": .object([
-            "card_holder": .string(), "card_number": .string(description: "12 to 19 digits, Luhn-checked; never stored"),
-            "card_expiry": .string(description: "MM/YY, not in the past"), "card_cvv": .string(description: "3 digits (4 for American Express)"),
-        ], required: ["card_holder", "card_number", "card_expiry", "card_cvv"]),
+            "method": .enumeration(PaymentMethod.allCases.map(\.rawValue)),
+        ], required: []),
         "PaymentResult": .object([
-            "outcome": .enumeration(["paid", "already_paid"]), "invoice": .reference("Invoice"), "payment": .nullable(.reference("Payment")),
-            "simulated": .boolean, "simulated_label": .string(),
-        ], required: ["outcome", "invoice", "simulated", "simulated_label"]),
+            "outcome": .enumeration(["started", "already_paid"]), "invoice": .reference("Invoice"), "payment": .nullable(.reference("OnlinePayment")),
+            "redirect_url": .nullable(.string(description: "The provider's page where the customer completes the payment")),
+        ], required: ["outcome", "invoice"]),
         "StatementEntry": .object([
             "id": .integer, "booked_on": .string(format: "date"), "due_on": .nullable(.string(format: "date")), "description": .string(),
             "debit": .nullable(.reference("Money")), "credit": .nullable(.reference("Money")), "balance": .reference("Money"),
@@ -256,6 +271,8 @@ struct InvoicesController {
         var contract: ContractRecord?
         var payments: [PaymentRecord]
         var documents: [DocumentSummary]
+        /// Payments made (or tried) through a payments plugin, newest first.
+        var onlinePayments: [OnlinePaymentRecord]
     }
 
     private func loadDetail(context: UserContext) async throws -> DetailData {
@@ -268,7 +285,8 @@ struct InvoicesController {
             let contract = try await invoice.contractId.asyncMapBilling { try await transaction.contract(id: $0, customerId: customerId) } ?? nil
             return DetailData(invoice: invoice, contract: contract,
                               payments: try await transaction.payments(invoiceId: id, customerId: customerId),
-                              documents: try await transaction.invoiceDocumentSummaries(invoiceId: id))
+                              documents: try await transaction.invoiceDocumentSummaries(invoiceId: id),
+                              onlinePayments: try await transaction.onlinePayments(invoiceId: id, customerId: customerId))
         }
         guard let data else { throw PortalError.notFound }
         return data
@@ -287,15 +305,25 @@ struct InvoicesController {
             var amountDue: String
             var payments: [BillingViews.PaymentRow]
             var hasPayments: Bool
+            var onlinePayments: [BillingViews.OnlinePaymentRow]
+            var hasOnlinePayments: Bool
             var documents: [Document]
             var hasDocuments, canPrint: Bool
             var contract: Contract?
             var heading: String
             var callDetailHref, callDetailNote, notice: String?
         }
+        /// The payment page: the methods of the bound payments plugin, or why online payment is not available.
         struct PaymentForm: Encodable {
+            struct Method: Encodable { var value, label: String; var checked: Bool }
+            struct OpenPayment: Encodable { var href, label: String }
             var canView: Bool
-            var formHolder, formNumber, formExpiry, action, payHeading: String
+            var action, payHeading: String
+            var available, sandbox: Bool
+            var provider: String?
+            var methods: [Method]
+            var failure: String?
+            var openPayments: [OpenPayment]
         }
         var invoice: BillingViews.InvoiceRow
         var detail: Detail
@@ -342,6 +370,7 @@ struct InvoicesController {
         let canPay = BillingFeatures.mayAny(BillingFeatures.pay, context)
         var detail = InvoicePage.Detail(
             amountDue: views.money(amountDue(data)), payments: data.payments.map { views.paymentRow($0) }, hasPayments: !data.payments.isEmpty,
+            onlinePayments: data.onlinePayments.map { views.onlinePaymentRow($0) }, hasOnlinePayments: !data.onlinePayments.isEmpty,
             documents: data.documents.map { document in
                 .init(href: Routes.invoiceDocument.path(id, document.id), fileName: document.fileName,
                       kind: document.contentType == "application/pdf" ? "PDF" : document.contentType)
@@ -422,23 +451,39 @@ struct InvoicesController {
 
     // MARK: Paying online
 
-    private func payPage(_ data: DetailData, context: UserContext, form: SubmittedForm?, problems: [FieldProblem],
+    /// How this user pays here: the plugin bound to their payment feature and its methods, or why online payment is not available.
+    private func offer(_ context: UserContext) -> PaymentOffer? {
+        services.application.payments.offer(tenant: context.tenant.served, acting: context.acting)
+    }
+
+    private func payPage(_ data: DetailData, context: UserContext, selected: String?, problems: [FieldProblem], failure: String? = nil,
                          status: HTTPResponse.Status = .ok) -> Response {
         let views = makeViews(context)
         var page = invoicePage(data, context: context)
-        page.payment = .init(canView: BillingFeatures.mayAny(BillingFeatures.view, context), formHolder: form?["card_holder"] ?? "",
-                             formNumber: form?["card_number"] ?? "", formExpiry: form?["card_expiry"] ?? "",
-                             action: Routes.invoicePay.path(data.invoice.id ?? 0),
-                             payHeading: views.text("invoices.pay.heading", ["number": data.invoice.number]))
-        return Pages.render("invoice_pay", page, errors: problems, title: views.text("invoices.pay.heading", ["number": data.invoice.number]),
-                            context: context, status: status)
+        let offer = offer(context)
+        let methods = offer?.methods ?? []
+        let heading = views.text(offer?.purpose == "proforma" ? "payments.form.heading_proforma" : "invoices.pay.heading", ["number": data.invoice.number])
+        let chosen = selected.flatMap(PaymentMethod.init(rawValue:)) ?? methods.first
+        page.payment = .init(
+            canView: BillingFeatures.mayAny(BillingFeatures.view, context), action: Routes.invoicePay.path(data.invoice.id ?? 0),
+            payHeading: heading,
+            available: offer?.isAvailable == true, sandbox: offer?.gateway?.isSandbox == true,
+            provider: offer?.gateway?.manifest.name,
+            methods: methods.map { .init(value: $0.rawValue, label: views.methodLabel($0.rawValue), checked: $0 == chosen) },
+            failure: failure,
+            openPayments: data.onlinePayments.filter { $0.status == .pending && $0.redirectUrl != nil }.prefix(1).map { payment in
+                .init(href: Routes.onlinePayment.path(payment.id ?? 0), label: views.text("payments.continue_open",
+                      ["method": views.methodLabel(payment.method), "amount": views.money(payment.amountCents)]))
+            })
+        return Pages.render("invoice_pay", page, errors: problems, title: heading, context: context, status: status)
     }
 
     private func payPage(context: UserContext) async throws -> Response {
         try BillingFeatures.requireAny(BillingFeatures.pay, context)
         let data = try await loadDetail(context: context)
         if data.invoice.status == .paid { return Pages.redirect(afterPayment(data.invoice, notice: "already_paid", context: context)) }
-        return payPage(data, context: context, form: nil, problems: [])
+        // Not available here: the page says so (a 200: the page itself works), and offers no form.
+        return payPage(data, context: context, selected: nil, problems: [])
     }
 
     private func afterPayment(_ invoice: InvoiceRecord, notice: String, context: UserContext) -> String {
@@ -446,38 +491,56 @@ struct InvoicesController {
             ? Routes.invoice.path(invoice.id ?? 0, query: ["notice": notice]) : Routes.invoices.path(query: ["notice": notice])
     }
 
-    private enum PaymentAttempt {
-        case done(PayInvoice.Outcome)
-        case rejected([FieldProblem])
+    /// The portal's address for this tenant with `path` (the provider calls and redirects to absolute URLs).
+    private func absolute(_ path: String, context: UserContext) -> String {
+        services.baseURL(for: context.tenant) + path
     }
 
-    /// Pays through the `PayInvoice` use case; card problems come back field by field.
-    private func attemptPayment(invoiceId: Int64, card: CardDetails, context: UserContext) async throws -> PaymentAttempt {
+    private enum PaymentStart {
+        case started(OnlinePaymentRecord)
+        case alreadyPaid
+        case rejected([FieldProblem])
+        /// Not available here, or the provider did not answer: the message to show (nothing was charged).
+        case failed(code: String, message: String)
+    }
+
+    /// Starts a payment through the `StartOnlinePayment` use case; its refusals come back as what the page or the API shows.
+    private func startPayment(invoiceId: Int64, method: String?, context: UserContext) async throws -> PaymentStart {
         do {
-            return .done(try await PayInvoice(services: services.application)(tenant: context.tenant.served, acting: context.acting,
-                                                                             invoiceId: invoiceId, card: card))
+            let payment = try await StartOnlinePayment(services: services.application)(
+                tenant: context.tenant.served, acting: context.acting, invoiceId: invoiceId, method: method, locale: context.locale,
+                returnURL: { [base = services.baseURL(for: context.tenant)] id in base + Routes.onlinePayment.path(id, query: ["return": "1"]) },
+                notifyURL: absolute(Routes.paymentNotifications.path(offer(context)?.plugin ?? "none"), context: context))
+            return .started(payment)
         } catch let refusal as UseCaseRefusal {
+            let views = makeViews(context)
             switch refusal.code {
             case "invalid": return .rejected(refusal.problems)
+            case "already_paid": return .alreadyPaid
+            case "unavailable": return .failed(code: "unavailable", message: views.text("payments.unavailable"))
+            case "provider_unreachable": return .failed(code: "provider_unreachable", message: views.text("payments.error.unreachable"))
             case "forbidden": throw PortalError.forbidden(feature: BillingFeatures.defined(BillingFeatures.pay, in: context).first ?? "invoices.pay")
             default: throw PortalError.notFound
             }
         }
     }
 
+    /// Starts the payment and leads to its page, which sends the customer on to the provider's.
     private func pay(_ request: Request, context: UserContext) async throws -> Response {
         try BillingFeatures.requireAny(BillingFeatures.pay, context)
         let form = try await SubmittedForm.read(request, context: context)
         let data = try await loadDetail(context: context)
         if data.invoice.status == .paid { return Pages.redirect(afterPayment(data.invoice, notice: "already_paid", context: context)) }
-        let card = CardDetails(holder: form["card_holder"], number: form["card_number"], expiry: form["card_expiry"], cvv: form["card_cvv"])
-        switch try await attemptPayment(invoiceId: data.invoice.id ?? 0, card: card, context: context) {
-        case .rejected(let problems):
-            return payPage(data, context: context, form: form, problems: problems, status: .unprocessableContent)
-        case .done(.paid):
-            return Pages.redirect(afterPayment(data.invoice, notice: "paid", context: context))
-        case .done(.alreadyPaid):
+        switch try await startPayment(invoiceId: data.invoice.id ?? 0, method: form["method"], context: context) {
+        case .started(let payment):
+            return Pages.redirect(Routes.onlinePayment.path(payment.id ?? 0))
+        case .alreadyPaid:
             return Pages.redirect(afterPayment(data.invoice, notice: "already_paid", context: context))
+        case .rejected(let problems):
+            return payPage(data, context: context, selected: form["method"], problems: problems, status: .unprocessableContent)
+        case .failed(_, let message):
+            let fresh = try await loadDetail(context: context)
+            return payPage(fresh, context: context, selected: form["method"], problems: [], failure: message, status: .serviceUnavailable)
         }
     }
 
@@ -687,6 +750,8 @@ struct InvoicesController {
         var invoice: BillingViews.Invoice
         var amountDue: API.Money
         var payments: [BillingViews.Payment]
+        /// Payments made (or tried) through a payments plugin, newest first.
+        var onlinePayments: [BillingViews.OnlinePayment]
         var documents: [Document]
         var contract: Contract?
     }
@@ -699,6 +764,7 @@ struct InvoicesController {
         let id = data.invoice.id ?? 0
         return API.json(InvoiceDetailBody(
             invoice: views.invoice(data.invoice), amountDue: .init(amountDue(data)), payments: data.payments.map { views.payment($0) },
+            onlinePayments: data.onlinePayments.map { views.onlinePayment($0) },
             documents: canDownload ? data.documents.map {
                 .init(id: $0.id, fileName: $0.fileName, contentType: $0.contentType, href: Routes.invoiceDocument.api.path(id, $0.id))
             } : [],
@@ -706,19 +772,15 @@ struct InvoicesController {
     }
 
     struct PaymentRequest: Decodable {
-        var cardHolder: String?
-        var cardNumber: String?
-        var cardExpiry: String?
-        var cardCvv: String?
+        var method: String?
     }
 
     struct PaymentResult: Encodable {
+        /// `started`: the customer goes on to `redirect_url`; `already_paid`: nothing was started.
         var outcome: String
         var invoice: BillingViews.Invoice
-        var payment: BillingViews.Payment?
-        /// Always true until a real payment service is connected: the card form is a demo and charges nothing.
-        var simulated: Bool = true
-        var simulatedLabel: String
+        var payment: BillingViews.OnlinePayment?
+        var redirectUrl: String?
     }
 
     private func apiPay(_ request: Request, context: UserContext) async throws -> Response {
@@ -727,27 +789,18 @@ struct InvoicesController {
         let id = try invoiceId(context)
         let invoice = try await loadInvoice(id, context: context)
         let views = makeViews(context)
-        if invoice.status == .paid { return try await alreadyPaid(id, context: context) }
-        let card = CardDetails(holder: body.cardHolder ?? "", number: body.cardNumber ?? "", expiry: body.cardExpiry ?? "", cvv: body.cardCvv ?? "")
-        switch try await attemptPayment(invoiceId: id, card: card, context: context) {
+        if invoice.status == .paid { return API.json(PaymentResult(outcome: "already_paid", invoice: views.invoice(invoice))) }
+        switch try await startPayment(invoiceId: id, method: body.method, context: context) {
+        case .started(let payment):
+            return API.json(PaymentResult(outcome: "started", invoice: views.invoice(invoice), payment: views.onlinePayment(payment),
+                                          redirectUrl: payment.redirectUrl), status: .created)
+        case .alreadyPaid:
+            return API.json(PaymentResult(outcome: "already_paid", invoice: views.invoice(try await loadInvoice(id, context: context))))
         case .rejected(let problems):
             throw PortalError.invalid(problems)
-        case .done(.paid(let payment)):
-            let updated = try await loadInvoice(id, context: context)
-            return API.json(PaymentResult(outcome: "paid", invoice: views.invoice(updated), payment: views.payment(payment),
-                                          simulatedLabel: views.text("invoices.simulated.payment")), status: .created)
-        case .done(.alreadyPaid):
-            return try await alreadyPaid(id, context: context)
+        case .failed(let code, let message):
+            return API.json(APIErrorBody(error: .init(code: code, message: message)), status: .serviceUnavailable)
         }
-    }
-
-    private func alreadyPaid(_ id: Int64, context: UserContext) async throws -> Response {
-        let views = makeViews(context)
-        let data = try await loadDetail(context: context)
-        _ = id
-        return API.json(PaymentResult(outcome: "already_paid", invoice: views.invoice(data.invoice), payment: data.payments.first.map { views.payment($0) },
-                                      simulated: data.invoice.simulated == true,
-                                      simulatedLabel: views.text(data.invoice.simulated == true ? "invoices.simulated.payment" : "invoices.simulated.none")))
     }
 
     struct StatementBody: Encodable {

@@ -9,7 +9,11 @@ extension PortalModule {
         pages: InvoicesController.pages,
         apiOperations: InvoicesController.apiOperations,
         apiSchemas: InvoicesController.apiSchemas,
-        routes: { services, group in InvoicesController(services: services).addRoutes(to: group) })
+        storage: .payments,
+        routes: { services, group in
+            InvoicesController(services: services).addRoutes(to: group)
+            OnlinePaymentsController(services: services).addRoutes(to: group)
+        })
 }
 
 extension Capability {
@@ -19,8 +23,8 @@ extension Capability {
         .init("invoices.download", "Download, e-mail and print invoices, as a feature of its own."),
         .init("invoices.call_detail", "The call detail attached to an invoice."),
         .init("invoices.personal", "The user's own personal invoices (Dual Billing), apart from the company's."),
-        .init("invoices.pay", "Pay invoices online (a demo payment until a payment plugin is bound)."),
-        .init("proforma.pay", "Pay pro-forma invoices online (a demo payment until a payment plugin is bound)."),
+        .init("invoices.pay", "Pay invoices online through the payments plugin bound to the feature (the provider's hosted page; paid once its signed notification arrives). Unbound or not configured, the page says online payment is not available.", plugin: .payments),
+        .init("proforma.pay", "Pay pro-forma invoices online through the payments plugin bound to the feature, as `invoices.pay`.", plugin: .payments),
     ])
 
     static let statement = Capability("statement", "The account statement: debits, credits, running balance; print and export.", [

@@ -11,8 +11,12 @@ extension Routes {
     public static let invoiceDocument = Route("/invoices/:id/documents/:document_id")
     /// Paying an invoice online.
     public static let invoicePay = Route("/invoices/:id/pay")
-    /// Paying an invoice online (API).
+    /// Paying an invoice online (API): starts a payment with the bound payments plugin.
     public static let invoicePayments = Route("/invoices/:id/payments")
+    /// An online payment's status: where the payment provider's page sends the customer back.
+    public static let onlinePayment = Route("/payments/:id")
+    /// Where a payments plugin POSTs its signed notifications (no session: the signature is the credential).
+    public static let paymentNotifications = Route("/payments/notify/:plugin")
     /// The account statement.
     public static let statement = Route("/statement")
     /// The statement as a page to print.

@@ -1,0 +1,149 @@
+import Foundation
+
+/// What a plugin does for the portal. Every plugin runs out of process and is reached over HTTP.
+public enum PluginKind: String, Decodable, Sendable, CaseIterable {
+    /// Events sent to a provider's URL, signed, retried with back-off.
+    case webhook
+    /// An SMS gateway: messages queued and retried like mail.
+    case sms
+    /// A payment service provider with a hosted payment page: the portal creates a payment, sends the customer to
+    /// the provider's page, and marks the invoice paid only when the provider's signed notification arrives.
+    case payments
+    /// A synchronous question whose answer a page shows (domain availability, line diagnosis…).
+    case lookup
+}
+
+/// A way of paying a payments plugin may offer (a tenant chooses among them per feature).
+public enum PaymentMethod: String, Decodable, Sendable, CaseIterable {
+    case card, paypal
+    case bankTransfer = "bank_transfer"
+}
+
+/// What a synchronous lookup plugin answers.
+public enum LookupOperation: String, Decodable, Sendable, CaseIterable {
+    case domainAvailability = "domain_availability"
+    case lineDiagnosis = "line_diagnosis"
+    case optionCompatibility = "option_compatibility"
+    case customerVerification = "customer_verification"
+}
+
+/// A plugin manifest, `plugins/<id>.yaml`: its kind, where it is reached, how long the portal waits for it and
+/// which environment variables hold its secrets (never the secrets themselves).
+public struct PluginManifest: Decodable, Sendable {
+    public var id: String
+    public var kind: PluginKind
+    public var name: String
+    public var description: LocalizedText?
+    /// A test double (the repository's sandbox PSP): every outcome it produces is marked as sandbox wherever it appears.
+    public var sandbox: Bool?
+    public var endpoint: PluginEndpoint
+    public var timeouts: PluginTimeouts?
+    /// Secret name → environment variable that holds it (`signing_key: SPORTELLO_PSP_SECRET`).
+    public var secrets: OrderedMap<String>?
+    public var retry: PluginRetry?
+    public var payments: PaymentsSettings?
+    public var webhook: WebhookSettings?
+    public var sms: SMSSettings?
+    public var lookup: LookupSettings?
+
+    public var isSandbox: Bool { sandbox ?? false }
+
+    /// The environment variable that holds secret `name`, if the manifest declares it.
+    public func secretVariable(_ name: String) -> String? { secrets?[name] }
+}
+
+/// Where a plugin is reached: a fixed URL, or the environment variable that holds it (which wins when set).
+public struct PluginEndpoint: Decodable, Sendable {
+    public var url: String?
+    public var urlEnv: String?
+
+    /// The base URL in `environment`: the variable's value when it is set and not empty, else `url`.
+    public func resolve(in environment: [String: String]) -> String? {
+        if let name = urlEnv, let value = environment[name]?.trimmingWhitespace, !value.isEmpty { return value }
+        return url
+    }
+}
+
+/// How long the portal waits for a plugin.
+public struct PluginTimeouts: Decodable, Sendable {
+    public var connect: DurationSpec?
+    public var request: DurationSpec?
+
+    public static let defaultConnectSeconds = 3
+    public static let defaultRequestSeconds = 10
+
+    public var connectSeconds: Int { connect?.seconds ?? Self.defaultConnectSeconds }
+    public var requestSeconds: Int { request?.seconds ?? Self.defaultRequestSeconds }
+}
+
+/// How often and how patiently the portal retries a plugin that failed (webhooks, SMS).
+public struct PluginRetry: Decodable, Sendable {
+    public var maxAttempts: Int?
+    public var backoff: DurationSpec?
+    public var maxBackoff: DurationSpec?
+}
+
+/// A payment service provider's settings.
+public struct PaymentsSettings: Decodable, Sendable {
+    /// The methods its hosted page offers.
+    public var methods: [PaymentMethod]
+    /// ISO 4217 codes it accepts (default EUR).
+    public var currencies: [String]?
+    /// How old a signed notification may be (its timestamp against the portal's clock, either way); default 5 minutes.
+    public var replayWindow: DurationSpec?
+
+    public static let defaultReplayWindowSeconds = 300
+
+    public var replayWindowSeconds: Int { replayWindow?.seconds ?? Self.defaultReplayWindowSeconds }
+    public var acceptedCurrencies: [String] { currencies ?? ["EUR"] }
+}
+
+/// A webhook receiver's settings.
+public struct WebhookSettings: Decodable, Sendable {
+    /// The event types sent (`invoice.paid`); absent, every event.
+    public var events: [String]?
+    public var replayWindow: DurationSpec?
+}
+
+/// An SMS gateway's settings.
+public struct SMSSettings: Decodable, Sendable {
+    /// The sender name or number shown on the phone.
+    public var sender: String?
+}
+
+/// A lookup service's settings.
+public struct LookupSettings: Decodable, Sendable {
+    public var operation: LookupOperation
+    public var circuitBreaker: CircuitBreakerSettings?
+}
+
+/// When the portal stops calling a failing lookup for a while.
+public struct CircuitBreakerSettings: Decodable, Sendable {
+    /// Consecutive failures that open the circuit.
+    public var failures: Int
+    /// How long it stays open before one call is tried again.
+    public var cooldown: DurationSpec
+}
+
+/// A tenant's use of one plugin (`plugins: {<id>: {…}}` in the tenant file): which of its features the plugin
+/// carries out, and how.
+public struct PluginBinding: Decodable, Sendable {
+    /// Feature id → what the plugin does for it.
+    public var features: OrderedMap<PluginFeatureBinding>?
+}
+
+/// What a plugin does for one of the tenant's features.
+public struct PluginFeatureBinding: Decodable, Sendable {
+    /// Payments plugins: the methods offered for this feature, in the order the page lists them.
+    public var methods: [PaymentMethod]?
+}
+
+extension TenantDefinition {
+    /// The payments plugin bound to `featureId` and the methods it offers there, nil when none is bound.
+    public func paymentBinding(for featureId: String) -> (plugin: String, methods: [PaymentMethod])? {
+        for (plugin, binding) in plugins ?? OrderedMap() {
+            if let feature = binding.features?[featureId] { return (plugin, feature.methods ?? []) }
+        }
+        return nil
+    }
+}
