@@ -154,11 +154,17 @@ public final class Database: Sendable {
                     throw StoreError(.cannotOpen, "cannot open SQLite database \(path): \(error)")
                 }
                 let sql = connection.sql(queryLogLevel: nil)
-                // WAL: readers never block the writer; FULL: a commit is on disk before it is acknowledged.
-                try await sql.raw("PRAGMA journal_mode = WAL").run()
-                try await sql.raw("PRAGMA synchronous = FULL").run()
-                try await sql.raw("PRAGMA busy_timeout = 10000").run()
-                try await sql.raw("PRAGMA foreign_keys = ON").run()
+                do {
+                    // The busy timeout first: switching a new file to WAL needs a lock another instance may hold.
+                    try await sql.raw("PRAGMA busy_timeout = 10000").run()
+                    // WAL: readers never block the writer; FULL: a commit is on disk before it is acknowledged.
+                    try await sql.raw("PRAGMA journal_mode = WAL").run()
+                    try await sql.raw("PRAGMA synchronous = FULL").run()
+                    try await sql.raw("PRAGMA foreign_keys = ON").run()
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
                 return connection
             }
             let writerConnections = [try await connect()]

@@ -28,16 +28,24 @@ struct MigrationTests {
     func migrateTwice(engine: TestEngine) async throws {
         let location = try engine.location()
         let first = try await openTestDatabase(location)
-        let second = try await openTestDatabase(location)
-        async let a = first.migrate()
-        async let b = second.migrate()
-        let (reportA, reportB) = try await (a, b)
-        #expect(Set(reportA.applied + reportA.alreadyApplied) == Set(allMigrationIds))
-        #expect(Set(reportB.applied + reportB.alreadyApplied) == Set(allMigrationIds))
-        #expect(Set(reportA.applied).isDisjoint(with: reportB.applied))
-        let again = try await first.migrate()
-        #expect(again.applied.isEmpty)
-        try await first.requireMigrated()
+        let second: Database
+        do { second = try await openTestDatabase(location) } catch { await first.close(); throw error }
+        // Closed whatever happens: a connection left open when a step throws would stop the whole test process.
+        do {
+            async let a = first.migrate()
+            async let b = second.migrate()
+            let (reportA, reportB) = try await (a, b)
+            #expect(Set(reportA.applied + reportA.alreadyApplied) == Set(allMigrationIds))
+            #expect(Set(reportB.applied + reportB.alreadyApplied) == Set(allMigrationIds))
+            #expect(Set(reportA.applied).isDisjoint(with: reportB.applied))
+            let again = try await first.migrate()
+            #expect(again.applied.isEmpty)
+            try await first.requireMigrated()
+        } catch {
+            await first.close()
+            await second.close()
+            throw error
+        }
         await first.close()
         await second.close()
     }
