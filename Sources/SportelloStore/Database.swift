@@ -211,6 +211,21 @@ public final class Database: Sendable {
     }
 
     /// Closes every connection. The database must not be used afterwards.
+    /// Runs `body` again while SQLite answers "database is locked" after its busy timeout, up to about two minutes:
+    /// for one-off work such as migrations, where another instance starting at the same time holds the write lock
+    /// for as long as its own step takes (seconds on a loaded machine). Other errors, and PostgreSQL's, pass through.
+    static func retryingWhileSQLiteBusy<T>(_ body: () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch let error as SQLiteError where error.reason == .busy && attempt < 12 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(100 * attempt))
+            }
+        }
+    }
+
     public func close() async {
         switch backend {
         case .sqlite(let writer, let readers):

@@ -161,12 +161,12 @@ extension Database {
                     try await self.ensureMigrationTable(sql)
                 }
             } else {
-                try await self.ensureMigrationTable(sql)
+                try await Database.retryingWhileSQLiteBusy { try await self.ensureMigrationTable(sql) }
             }
             var report = MigrationReport(applied: [], alreadyApplied: [])
             for migration in self.schema.migrations {
                 let begin = self.engine == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
-                let applied: Bool = try await Database.inTransaction(sql, begin: begin) {
+                let applied: Bool = try await Database.retryingWhileSQLiteBusy { try await Database.inTransaction(sql, begin: begin) {
                     if self.engine == .postgres {
                         // Two processes migrating at once: the second waits, then finds the step done.
                         try await sql.raw("SELECT pg_advisory_xact_lock(7216354)").run()
@@ -180,7 +180,7 @@ extension Database {
                     try await sql.insert(into: "sportello_migrations").columns("id", "applied_at")
                         .values(migration.id, now).run()
                     return true
-                }
+                } }
                 if applied { report.applied.append(migration.id) } else { report.alreadyApplied.append(migration.id) }
             }
             return report
