@@ -47,15 +47,18 @@ public struct ApplicationServices: Sendable {
     public let limiter: RateLimiter
     /// The connected payments plugins (none: payment pages say online payment is not available).
     public let payments: PaymentGateways
+    /// The connected lookup plugins with their circuit breakers (none: pages that need one say it is not available).
+    public let lookups: LookupServices
     public let logger: Logger
 
     public init(database: Database, clock: any WallClock = SystemWallClock(), random: any SecureRandomSource = SystemSecureRandom(),
                 passwords: any PasswordHashing, mail: any MailComposer, mailQueued: @escaping @Sendable () -> Void = {},
                 portalAddress: @escaping @Sendable (TenantDefinition) -> String, paths: ApplicationPaths, events: DomainEvents = DomainEvents(),
-                payments: PaymentGateways = .none, logger: Logger = Logger(label: "sportello.application")) {
+                payments: PaymentGateways = .none, lookups: LookupServices = .none, logger: Logger = Logger(label: "sportello.application")) {
         self.database = database; self.clock = clock; self.random = random; self.passwords = passwords; self.mail = mail
         self.mailQueued = mailQueued; self.portalAddress = portalAddress; self.paths = paths; self.events = events; self.logger = logger
         self.payments = payments
+        self.lookups = lookups
         limiter = RateLimiter(database: database)
     }
 

@@ -6,10 +6,15 @@ import SportelloCore
 import SportelloStore
 
 /// Builds the portal server for every tenant: used by `sportello serve` and by the tests alike.
-public func buildApplication(services: PortalServices, extraServices: [any Service] = []) -> some ApplicationProtocol {
-    let router = buildRouter(services: services)
+/// `operations` (request ids, the request log, metrics, `/ready`, the 503 of a database outage): a default one when nil.
+public func buildApplication(services: PortalServices, extraServices: [any Service] = [],
+                             operations: Operations? = nil) -> some ApplicationProtocol {
+    // Without operations of its own (tests, benchmarks): requests are logged only when they fail.
+    let operations = operations ?? Operations(services: services, options: .quiet)
+    let router = buildRouter(services: services, operations: operations)
     var app = Application(
-        router: router,
+        // Request id, log line, metrics and the database outage's 503 around every route (Observability/).
+        router: ObservedRouter(router: router, services: services, operations: operations),
         // An absolute-form request line decides the host (RFC 9112 §3.2.2): see AbsoluteFormHost.swift.
         server: .http1(configuration: .init(additionalChannelHandlers: [AbsoluteFormHostInstaller()])),
         configuration: .init(address: .hostname(services.configuration.hostname, port: services.configuration.port),
@@ -22,10 +27,13 @@ public func buildApplication(services: PortalServices, extraServices: [any Servi
 
 /// The routes: public assets and health at the top, tenant pages under `TenantContext`, the
 /// logged-in portal under `UserContext` (a handler needing a user cannot be mounted without one).
-public func buildRouter(services: PortalServices) -> Router<PortalContext> {
+public func buildRouter(services: PortalServices, operations: Operations? = nil) -> Router<PortalContext> {
     let router = Router(context: PortalContext.self)
     router.add(middleware: SecurityHeadersMiddleware(secure: services.configuration.secureCookies))
     router.get("/health") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok"))) }
+    // Readiness (database, tenants, and what others add): on every host, like /health. /metrics is not served here.
+    let operations = operations ?? Operations(services: services)
+    router.get("/ready") { _, _ in await operations.readyResponse() }
     router.add(middleware: TenantMiddleware(services: services))
 
     let tenantRoutes = router.group(context: TenantContext.self)

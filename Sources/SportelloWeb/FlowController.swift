@@ -153,6 +153,8 @@ struct FlowController {
         case .verifyCustomer:
             inputs = CustomerMatcher.formFields(for: step.match ?? [], optionalFields: step.optionalFields ?? [], kind: nil,
                                                 custom: context.tenant.definition.customerFields, records: context.tenant.definition.records)
+            model.notice = FlowSteps.crmNotice(flowId: machine.flowId, definition: context.tenant.definition,
+                                               lookups: services.application.lookups, locale: locale)
         case .customerDetails:
             let types = context.tenant.definition.customerTypes
             var chosen = form?.value("customer_type") ?? progress.customerType ?? types.keys.first ?? ""

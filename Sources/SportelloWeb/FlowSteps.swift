@@ -250,10 +250,18 @@ struct FlowSteps {
             }
         }
         if !problems.isEmpty { return .problems(problems) }
+        // A CRM bound to the flow (a lookup plugin) verifies instead of the portal's records
+        // (Sources/SportelloWeb/Lookup/FlowCustomerVerification.swift).
+        var verifiedByCRM: CustomerRecord?
+        switch try await verifyWithCRM(step, form: form, flowId: loaded.machine.flowId, now: now) {
+        case .notBound: break
+        case .refused(let refusal, let status): return .problems(refusal, status)
+        case .verified(let customer): verifiedByCRM = customer
+        }
         let records = typedRecords
         let lookupField = CustomerMatcher.lookupField(for: match)
         let lookupValue = form.value(lookupField) ?? ""
-        let candidates: [(customer: CustomerRecord, values: [String: String], held: Set<String>)] =
+        let candidates: [(customer: CustomerRecord, values: [String: String], held: Set<String>)] = verifiedByCRM != nil ? [] :
             try await services.database.read(tenant: tenant.id, now: now) { transaction in
             func customers(_ ids: [Int64]) async throws -> [CustomerRecord] {
                 var list: [CustomerRecord] = []
@@ -288,7 +296,7 @@ struct FlowSteps {
             }
             return result
         }
-        var matched: CustomerRecord?
+        var matched: CustomerRecord? = verifiedByCRM
         for (customer, values, held) in candidates {
             guard let type = definition.customerTypes[customer.customerType] else { continue }
             let customMatch = custom.map { CustomerMatcher.CustomMatch(fields: $0, values: values, today: today) }

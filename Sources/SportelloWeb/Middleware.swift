@@ -61,6 +61,12 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
+        Self.apply(to: &response, secure: secure)
+        return response
+    }
+
+    /// Sets the headers on `response` (also used for the pages answered outside the router: 503, 500).
+    static func apply(to response: inout Response, secure: Bool) {
         response.headers[.contentSecurityPolicy] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             + "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
         response.headers[.xContentTypeOptions] = "nosniff"
@@ -69,7 +75,6 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[SecurityHeaderName.permissionsPolicy] = "camera=(), microphone=(), geolocation=(), payment=()"
         response.headers[SecurityHeaderName.openerPolicy] = "same-origin"
         if secure { response.headers[.strictTransportSecurity] = "max-age=31536000" }
-        return response
     }
 }
 

@@ -57,7 +57,7 @@ public struct PortalServices: Sendable {
                 clock: any WallClock = SystemWallClock(), random: any SecureRandomSource = SystemSecureRandom(),
                 passwords: any PasswordHashing = BcryptPasswordHasher(), mail: any MailComposer,
                 mailQueued: @escaping @Sendable () -> Void = {}, logger: Logger = Logger(label: "sportello.web"),
-                catalog: PortalCatalog = .standard, payments: PaymentGateways = .none) {
+                catalog: PortalCatalog = .standard, payments: PaymentGateways = .none, lookups: LookupServices = .none) {
         self.configuration = configuration; self.database = database; self.tenants = tenants; self.clock = clock
         self.catalog = catalog
         self.random = random; self.passwords = passwords; self.mail = mail; self.mailQueued = mailQueued
@@ -66,7 +66,7 @@ public struct PortalServices: Sendable {
         application = ApplicationServices(
             database: database, clock: clock, random: random, passwords: passwords, mail: mail, mailQueued: mailQueued,
             portalAddress: { configuration.portalAddress(for: $0) }, paths: .portal,
-            events: DomainEvents(catalog.modules.flatMap(\.eventHandlers)), payments: payments, logger: logger)
+            events: DomainEvents(catalog.modules.flatMap(\.eventHandlers)), payments: payments, lookups: lookups, logger: logger)
         limiter = application.limiter
     }
 

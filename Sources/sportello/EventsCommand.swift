@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import SportelloApplication
 import SportelloCore
 import SportelloStore
 import SportelloWeb
@@ -16,7 +17,9 @@ struct EventsCommand: AsyncParsableCommand {
         request.status_changed, chat.replied, registration.completed, user.invited, user.blocked, user.unblocked, \
         user.role_changed, line_activation.stage_reached, usage.threshold_crossed, record.created, record.changed). \
         Events go to the consumers of the portal's modules at least once, a customer's events in the order they \
-        happened, failures retried with back-off; a delivery that fails too often is dead until replayed.
+        happened, failures retried with back-off; a delivery that fails too often is dead until replayed. Webhook \
+        plugins are consumers named webhook:<plugin id>: 'list --failed' shows their dead deliveries and \
+        'replay --consumer webhook:<plugin id>' sends them again.
         """,
         subcommands: [Deliver.self, List.self, Replay.self, Purge.self])
 
@@ -32,6 +35,12 @@ struct EventsCommand: AsyncParsableCommand {
             let result = try definitions.load()
             for diagnostic in result.errors { printError(diagnostic.description) }
             return result.tenants.map(\.definition.id)
+        }
+
+        /// The webhook plugins the definitions' tenants bind, connected with the environment (SportelloApplication/Webhooks).
+        func webhooks() throws -> WebhookConsumers {
+            let result = try definitions.load()
+            return WebhookConsumers(tenants: result.tenants.map(\.definition), plugins: result.plugins)
         }
     }
 
@@ -61,8 +70,10 @@ struct EventsCommand: AsyncParsableCommand {
             let settings = EventDispatcher.Settings(pollInterval: .seconds(pollInterval), lease: lease)
             try await withDatabase(database) { db in
                 try await db.requireMigrated()
-                let dispatcher = EventDispatcher(database: db, consumers: PortalModules.all.flatMap(\.eventConsumers), tenants: { ids },
-                                                 settings: settings)
+                let webhooks = try tenants.webhooks()
+                for line in webhooks.summary { print(line) }
+                let dispatcher = EventDispatcher(database: db, consumers: PortalModules.all.flatMap(\.eventConsumers) + webhooks.consumers,
+                                                 tenants: { ids }, settings: settings)
                 if dispatcher.consumerIds.isEmpty {
                     print("no event consumer is configured: events are handed out to nobody (and purged after \(settings.retention / 86_400) days)")
                 }

@@ -10,7 +10,7 @@ struct Sportello: AsyncParsableCommand {
         abstract: "Multi-tenant, white-label customer areas described in YAML.",
         version: SportelloCoreInfo.version,
         subcommands: [Serve.self, Validate.self, Test.self, Explain.self, Matrix.self, Schema.self, Reference.self,
-                      Migrate.self, Import.self, Demo.self, InviteCommand.self, RequestsCommand.self, UsersCommand.self, ChatCommand.self, MailCommand.self, EventsCommand.self, RecordsCommand.self, WriteProbe.self]
+                      Migrate.self, Import.self, Demo.self, InviteCommand.self, RequestsCommand.self, UsersCommand.self, ChatCommand.self, MailCommand.self, SMSCommand.self, EventsCommand.self, RecordsCommand.self, WriteProbe.self]
     )
 }
 

@@ -9,21 +9,26 @@ import ServiceLifecycle
 import Hummingbird
 import Logging
 
-/// Which database to use: `--database`, else `DATABASE_URL`, else `data/sportello.sqlite`.
+/// Which database to use: `--database`, else `SPORTELLO_DATABASE_URL`, else `DATABASE_URL`, else `data/sportello.sqlite`.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "postgres://user:password@host:port/db, or an SQLite file path (default: $DATABASE_URL, else data/sportello.sqlite).")
+    @Option(name: .long, help: "postgres://user:password@host:port/db, or an SQLite file path (default: $SPORTELLO_DATABASE_URL, else $DATABASE_URL, else data/sportello.sqlite).")
     var database: String?
 
-    var location: DatabaseLocation { DatabaseLocation.fromEnvironment(override: database) }
+    var location: DatabaseLocation { DatabaseLocation.fromEnvironment(override: database ?? Self.fromEnvironment) }
+
+    /// `SPORTELLO_DATABASE_URL` when set and not empty.
+    static var fromEnvironment: String? {
+        ProcessInfo.processInfo.environment["SPORTELLO_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     /// True when nothing was configured: the development default, which may be set up automatically.
     var isDevelopmentDefault: Bool {
-        database == nil && (ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "").isEmpty
+        database == nil && Self.fromEnvironment == nil && (ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "").isEmpty
     }
 
-    func open() async throws -> Database {
+    func open(readers: Int = 4) async throws -> Database {
         do {
-            return try await Database.open(location, modules: PortalModules.storage)
+            return try await Database.open(location, modules: PortalModules.storage, readers: readers)
         } catch let error as StoreError {
             throw ValidationError(error.message)
         }
@@ -32,9 +37,9 @@ struct DatabaseOptions: ParsableArguments {
 
 func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 
-/// Opens the database, runs `body`, and closes it whatever happens.
-func withDatabase<T>(_ options: DatabaseOptions, _ body: (Database) async throws -> T) async throws -> T {
-    let database = try await options.open()
+/// Opens the database (`readers`: SQLite reader connections), runs `body`, and closes it whatever happens.
+func withDatabase<T>(_ options: DatabaseOptions, readers: Int = 4, _ body: (Database) async throws -> T) async throws -> T {
+    let database = try await options.open(readers: readers)
     do {
         let result = try await body(database)
         await database.close()
@@ -178,7 +183,9 @@ func printLogins(_ logins: [DemoLogin], tenants: [TenantDefinition]) {
     for tenant in tenants {
         let mine = logins.filter { $0.tenant == tenant.id }
         guard !mine.isEmpty else { continue }
-        print("  \(tenant.name) — http://\(tenant.hosts.first(where: { $0.hasSuffix(".localhost") }) ?? tenant.hosts.first ?? tenant.id):8080/")
+        // The address `serve` would print with the same environment (SPORTELLO_PUBLIC_URL, SPORTELLO_PORT…).
+        let address = (try? ServeSettings.resolve(environment: ProcessInfo.processInfo.environment)) ?? ServeSettings()
+        print("  \(tenant.name) — \(address.publicURL(host: tenant.hosts.first(where: { $0.hasSuffix(".localhost") }) ?? tenant.hosts.first ?? tenant.id))")
         let width = mine.map { $0.role.count + $0.customerType.count + 3 }.max() ?? 10
         for login in mine {
             let label = "\(login.role) (\(login.customerType))"
@@ -188,43 +195,25 @@ func printLogins(_ logins: [DemoLogin], tenants: [TenantDefinition]) {
 }
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Serve every tenant's portal.")
+    static let configuration = CommandConfiguration(abstract: "Serve every tenant's portal.", discussion: ServeOptions.environmentHelp)
 
     @OptionGroup var definitions: DefinitionOptions
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Port to listen on.")
-    var port: Int = 8080
-
-    @Flag(help: "Apply pending migrations instead of refusing to start.")
-    var migrate = false
-
-    @Option(help: "Address to listen on.")
-    var hostname: String = "127.0.0.1"
-
-    @Option(help: "Templates folder (default/ plus one folder per tenant).")
-    var templates: String = "templates"
-
-    @Option(help: "Scheme used in e-mailed links (https behind a TLS proxy).")
-    var publicScheme: String = "http"
-
-    @Option(help: "Port used in e-mailed links, when it differs from --port (a proxy in front).")
-    var publicPort: Int?
-
-    @Flag(help: "Mark cookies Secure (the portal is reached over TLS).")
-    var secureCookies = false
-
-    @Option(help: "bcrypt cost for new password hashes.")
-    var passwordCost: Int = 12
-
-    @Option(name: .customLong("trusted-proxy"),
-            help: "Address or CIDR range of a proxy allowed to set X-Forwarded-For/Forwarded (repeatable or comma-separated; also $SPORTELLO_TRUSTED_PROXIES).")
-    var trustedProxy: [String] = []
+    /// Every setting also from the environment (ServeConfiguration.swift); flags win.
+    @OptionGroup var options: ServeOptions
 
     func run() async throws {
+        // Output goes out line by line (a service's log must not wait in a buffer until exit).
+        lineBufferStandardOutput()
+        let settings = try options.resolve(database: database.database)
+        ServeOptions.bootstrapLogging(settings)
+        let port = settings.port, hostname = settings.hostname, templates = settings.templates, migrate = settings.migrate
+        let publicScheme = settings.publicScheme, publicPort = settings.publicPort, secureCookies = settings.secureCookies
+        let passwordCost = settings.passwordCost, trustedProxy = settings.trustedProxies
         let trustedProxies: [TrustedProxy]
         do {
-            trustedProxies = try TrustedProxy.list(trustedProxy + [ProcessInfo.processInfo.environment["SPORTELLO_TRUSTED_PROXIES"] ?? ""])
+            trustedProxies = try TrustedProxy.list(trustedProxy)
         } catch {
             printError("error: --trusted-proxy / SPORTELLO_TRUSTED_PROXIES: \(error)")
             throw ExitCode(1)
@@ -233,7 +222,7 @@ struct Serve: AsyncParsableCommand {
         for diagnostic in result.diagnostics { printError(diagnostic.description) }
         if result.hasErrors { throw ExitCode(1) }
         let tenants = result.tenants.map(\.definition)
-        try await withDatabase(database) { db in
+        try await withDatabase(database, readers: settings.poolSize) { db in
             let pending = try await db.pendingMigrations()
             if !pending.isEmpty {
                 if database.isDevelopmentDefault || migrate {
@@ -257,7 +246,7 @@ struct Serve: AsyncParsableCommand {
                     (try await transaction.customers(limit: 1_000).count)
                 }
                 print("  \(summary(tenant)) — \(count) customers")
-                for host in tenant.definition.hosts { print("    http://\(host):\(port)/") }
+                for host in tenant.definition.hosts { print("    \(settings.publicURL(host: host))") }
             }
             let templatesURL = URL(fileURLWithPath: templates)
             let portalTenants = try loadPortalTenants(tenants, templates: templatesURL)
@@ -284,15 +273,50 @@ struct Serve: AsyncParsableCommand {
             for (id, reason) in payments.unavailable.sorted(by: { $0.key < $1.key }) {
                 print("payments: \(id) not connected (\(reason)) — its payment pages say online payment is not available")
             }
+            // Lookup plugins (plugins/<id>.yaml, kind: lookup): connected when their endpoint and secret are set.
+            let lookups = LookupServices(plugins: result.plugins)
+            for client in lookups.clients.values.sorted(by: { $0.id < $1.id }) {
+                print("lookup: \(client.id) (\(client.operation?.rawValue ?? "?")\(client.isSandbox ? ", SANDBOX data" : "")) at \(client.baseURL)")
+            }
+            for (id, reason) in lookups.unavailable.sorted(by: { $0.key < $1.key }) {
+                print("lookup: \(id) not connected (\(reason)) — the pages bound to it say the service is not available")
+            }
             let services = PortalServices(configuration: configuration, database: db, tenants: TenantRegistry(portalTenants),
                                           passwords: BcryptPasswordHasher(cost: UInt8(clamping: passwordCost)), mail: mailTemplates, mailQueued: wake,
-                                          payments: payments)
+                                          payments: payments, lookups: lookups)
             extra.append(RecordRetentionJob(services: services))
-            let events = EventDispatcher(services: services)
+            // Webhook plugins (SportelloApplication/Webhooks): a consumer per webhook plugin some tenant binds, besides the modules'.
+            let webhooks = WebhookConsumers(tenants: tenants, plugins: result.plugins)
+            for line in webhooks.summary { print(line) }
+            // Notification rules (SportelloWeb/Modules/Notifications): the rules' consumer, and the SMS worker for the sms plugins.
+            let smsGateways = SMSGateways(plugins: result.plugins)
+            let smsWorker = SMSDeliveryWorker(database: db, gateways: smsGateways, tenants: { tenants.map(\.id) })
+            extra.append(smsWorker)
+            for (id, gateway) in smsGateways.gateways.sorted(by: { $0.key < $1.key }) {
+                print("sms: \(id)\(gateway.isSandbox ? " (SANDBOX: no SMS reaches a phone)" : "") connected")
+            }
+            for (id, reason) in smsGateways.unavailable.sorted(by: { $0.key < $1.key }) {
+                print("sms: \(id) not connected (\(reason)) — SMS wait in the SMS outbox")
+            }
+            let notifications = NotificationRulesConsumer(services: services, sms: smsGateways, wake: { smsWorker.wake() })
+            extra.append(OverdueInvoicesJob(services: services))
+            let registry = services.tenants
+            let events = EventDispatcher(database: db, consumers: services.catalog.modules.flatMap(\.eventConsumers) + webhooks.consumers + [notifications],
+                                         tenants: { registry.all.map(\.id) }, clock: services.clock, random: services.random)
             extra.append(events)
             print("events: delivering to \(events.consumerIds.isEmpty ? "no consumer yet (recorded, purged after 30 days)" : events.consumerIds.joined(separator: ", "))")
+            // Operations: request log, metrics, /ready, the 503 of a database outage (SportelloWeb/Observability).
+            let operations = Operations(services: services, options: settings.operationsOptions)
+            if let metricsPort = settings.metricsPort {
+                extra.append(buildOperationsApplication(services: services, operations: operations,
+                                                        hostname: settings.metricsHostname, port: metricsPort))
+                print("operations: /metrics, /ready and /health on http://\(settings.metricsHostname):\(metricsPort)/")
+            } else {
+                print("operations: /ready and /health on every host; no /metrics (set --metrics-port or SPORTELLO_METRICS_PORT)")
+            }
+            print("logs: \(settings.logFormat.rawValue), level \(settings.logLevel.rawValue); database timeout \(settings.databaseTimeout)")
             print("serving \(portalTenants.count) portals on \(hostname):\(port)")
-            try await buildApplication(services: services, extraServices: extra).runService()
+            try await buildApplication(services: services, extraServices: extra, operations: operations).runService()
         }
     }
 }

@@ -48,11 +48,12 @@ public final class PortalHarness: Sendable {
     public static let start = Date(timeIntervalSince1970: TimeInterval(CalendarDay(year: 2026, month: 11, day: 21).startInstant + 12 * 3600))
 
     /// `catalog` and `storage` serve the tenant with other modules than the portal's own (a module of a test).
-    /// `payments` connects payments plugins; `port` is the one the portal would listen on (the address the payment
+    /// `payments` connects payments plugins, `lookups` lookup plugins; `port` is the one the portal would listen on (the address the payment
     /// provider calls back; see `LivePortal`); `clockStart` the injected clock's first reading.
     public init(engine: TestEngine, tenant id: String, definition override: TenantDefinition? = nil,
          catalog: PortalCatalog = .standard, storage: [StorageModule] = PortalModules.storage,
-         payments: PaymentGateways = .none, port: Int = 8080, clockStart: Date = PortalHarness.start) async throws {
+         payments: PaymentGateways = .none, lookups: LookupServices = .none, port: Int = 8080,
+         clockStart: Date = PortalHarness.start) async throws {
         var definition = try override ?? #require(providerTenants[id])
         definition.id = "\(id)-\(UUID().uuidString.prefix(8).lowercased())"
         definition.hosts = ["localhost"]
@@ -64,7 +65,7 @@ public final class PortalHarness: Sendable {
         let mail = try MailTemplates(root: templates)
         services = PortalServices(configuration: WebConfiguration(port: port, templatesDirectory: templates), database: database,
                                   tenants: TenantRegistry([tenant]), clock: clock, passwords: BcryptPasswordHasher(cost: 4), mail: mail,
-                                  catalog: catalog, payments: payments)
+                                  catalog: catalog, payments: payments, lookups: lookups)
         if let port = MailSink.port {
             let tenantId = definition.id
             worker = MailDeliveryWorker(database: database, smtp: try SMTPConfiguration(url: "smtp://127.0.0.1:\(port)"),

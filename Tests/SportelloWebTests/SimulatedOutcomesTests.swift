@@ -89,7 +89,7 @@ struct SimulatedOutcomesTests {
         }
     }
 
-    @Test("Tunda's domain check is labelled a demo on the page and the API and never calls a well-known domain free",
+    @Test("Tunda's domain check without a connected registry plugin never calls a name free, on the page and the API, and orders nothing",
           arguments: TestEngine.available)
     func domainCheckIsADemo(engine: TestEngine) async throws {
         try await PortalHarness.with(engine: engine, tenant: "tunda") { portal in
@@ -101,17 +101,17 @@ struct SimulatedOutcomesTests {
             try await portal.test { browser in
                 try await browser.logIn(main)
                 let google = try await browser.get("/domains?name=google.it")
-                #expect(google.body.contains("google.it è già registrato") && !google.body.contains("è libero"))
+                #expect(google.body.contains("non è attiva in questo portale") && !google.body.contains("è libero: puoi"))
                 let free = try await browser.get("/domains?name=nome-di-prova-demo.it")
-                #expect(free.body.contains("Verifica dimostrativa (simulata)") && !free.body.contains("è libero!"))
+                #expect(free.body.contains("non è attiva in questo portale") && !free.body.contains("è libero: puoi"))
+                #expect(try await browser.post("/domains/register", ["name": "nome-di-prova-demo.it", "years": "1"]).status == .unprocessableContent)
                 let login = try await JSONCall.send(browser.client, .post, "/api/v1/session", body: ["identifier": main, "password": "Vecchia2026!"])
                 let token = try #require(login.json["token"] as? String)
                 let api = try await JSONCall.send(browser.client, .get, "/api/v1/domains/availability?name=www.google.it", token: token)
-                #expect(api.json["available"] as? Bool == false && api.json["reason"] as? String == "taken")
-                #expect(api.json["simulated"] as? Bool == true)
+                #expect(api.json["available"] as? Bool == false && api.json["reason"] as? String == "registry_not_configured")
+                #expect(api.json["lookup_error"] as? String == "lookup_not_configured" && api.json["sandbox"] as? Bool == false)
                 let other = try await JSONCall.send(browser.client, .get, "/api/v1/domains/availability?name=nome-di-prova-demo.eu", token: token)
-                #expect(other.json["available"] as? Bool == true && other.json["simulated"] as? Bool == true)
-                #expect((other.json["simulated_label"] as? String)?.contains("Verifica dimostrativa") == true)
+                #expect(other.json["available"] as? Bool == false && (other.json["message"] as? String)?.contains("non è attiva") == true)
             }
         }
     }

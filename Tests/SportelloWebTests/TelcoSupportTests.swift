@@ -463,8 +463,9 @@ struct TelcoDiagnosisTests {
                 let id = try #require(run.json["id"] as? Int)
                 let read = try await JSONCall.send(client, .get, "/api/v1/support/diagnoses/\(id)", token: token)
                 #expect(read.status == .ok && read.json["line_id"] as? Int == Int(company.fixed))
-                #expect(run.json["simulated"] as? Bool == true && (run.json["simulated_label"] as? String)?.contains("simulata") == true,
-                        "the diagnosis reads stored rows only and says so")
+                #expect(run.json["simulated"] as? Bool == true && (run.json["simulated_label"] as? String)?.contains("non è collegato") == true,
+                        "no line-test plugin connected: the diagnosis reads stored rows only and says so")
+                #expect(run.json["network"] as? String == "not_connected" && run.json["sandbox"] as? Bool == false)
                 let stored = try await portal.database.read(tenant: portal.definition.id) { try await $0.lineDiagnosis(id: Int64(id), customerId: company.customerId) }
                 #expect(stored?.simulated == true)
                 #expect(run.json["fault_report_suggested"] as? Bool == true, "no traffic on the line")

@@ -9,6 +9,8 @@ source scripts/lib/services.sh
 echo "== services"
 start_smtp_sink
 start_sandbox_psp
+# The sandbox lookup service: Tunda's domain search, TIM's line test, WINDTRE's option compatibility.
+start_lookup_service
 start_browser_tools
 
 echo "== build"

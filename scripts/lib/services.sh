@@ -83,6 +83,30 @@ start_smtp_sink() {
   echo "   SMTP sink (aiosmtpd $("$venv/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)')) on 127.0.0.1:$port ($dir/spool)"
 }
 
+# One of the repository's sandbox servers (a Python-standard-library script in scripts/) on a private port, stopped
+# and its folder removed at exit; waits until its /health answers. Usage: start_python_server NAME LABEL SCRIPT [ARG…]
+# (NAME names its log, LABEL the error message). Sets SERVER_PORT and SERVER_DIR for the caller.
+start_python_server() {
+  local name=$1 label=$2 script=$3; shift 3
+  local root; root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  SERVER_DIR=$(mktemp -d "/tmp/sportello-$name.XXXXXX")
+  SERVER_PORT=$(free_port)
+  python3 "$root/scripts/$script" --port "$SERVER_PORT" "$@" >"$SERVER_DIR/$name.log" 2>&1 &
+  local pid=$!
+  CLEANUP+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf $SERVER_DIR")
+  local tries=0
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SERVER_PORT/health")" = 200 ]; do
+    tries=$((tries + 1))
+    if ! kill -0 "$pid" 2>/dev/null || [ "$tries" -ge 100 ]; then
+      echo "the $label did not start:" >&2; cat "$SERVER_DIR/$name.log" >&2; return 1
+    fi
+    sleep 0.1
+  done
+}
+
+# A fresh random secret for a sandbox server and the portal that talks to it.
+fresh_secret() { python3 -c 'import secrets; print(secrets.token_urlsafe(32))'; }
+
 # The sandbox payment service provider (scripts/sandbox_psp.py, Python standard library only) on a private port, with a
 # fresh shared secret; stopped at exit. Its pages say "SANDBOX — no real charge". Exports what the portal's manifest
 # plugins/sandbox_psp.yaml reads, SPORTELLO_PSP_URL and SPORTELLO_PSP_SECRET (so `sportello serve` started after this
@@ -91,26 +115,13 @@ start_smtp_sink() {
 # portal down and up again waits seconds, not the production schedule.
 start_sandbox_psp() {
   local root; root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-  local dir; dir=$(mktemp -d /tmp/sportello-psp.XXXXXX)
-  local port; port=$(free_port)
-  SPORTELLO_PSP_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
-  export SPORTELLO_PSP_SECRET
-  python3 "$root/scripts/sandbox_psp.py" --port "$port" --retry-delays "0.5,1,2,4,8,16,30,60" >"$dir/psp.log" 2>&1 &
-  local pid=$!
-  CLEANUP+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf $dir")
-  local tries=0
-  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health")" = 200 ]; do
-    tries=$((tries + 1))
-    if ! kill -0 "$pid" 2>/dev/null || [ "$tries" -ge 100 ]; then
-      echo "the sandbox PSP did not start:" >&2; cat "$dir/psp.log" >&2; return 1
-    fi
-    sleep 0.1
-  done
-  export SPORTELLO_PSP_URL="http://127.0.0.1:$port"
+  SPORTELLO_PSP_SECRET=$(fresh_secret); export SPORTELLO_PSP_SECRET
+  start_python_server psp "sandbox PSP" sandbox_psp.py --retry-delays "0.5,1,2,4,8,16,30,60" || return 1
+  export SPORTELLO_PSP_URL="http://127.0.0.1:$SERVER_PORT"
   export SPORTELLO_TEST_PSP_PYTHON; SPORTELLO_TEST_PSP_PYTHON=$(command -v python3)
   export SPORTELLO_TEST_PSP_SCRIPT="$root/scripts/sandbox_psp.py"
-  export SPORTELLO_PSP_LOG="$dir/psp.log"
-  echo "   sandbox PSP (SANDBOX, no real charge) on $SPORTELLO_PSP_URL ($dir/psp.log)"
+  export SPORTELLO_PSP_LOG="$SERVER_DIR/psp.log"
+  echo "   sandbox PSP (SANDBOX, no real charge) on $SPORTELLO_PSP_URL ($SPORTELLO_PSP_LOG)"
 }
 
 # Headless Chromium for the browser end-to-end tests: Debian's chromium and chromium-driver (installed
@@ -196,4 +207,43 @@ start_portal() {
   export SPORTELLO_PORTAL_PID=$pid SPORTELLO_PORTAL_PORT=$port SPORTELLO_PORTAL_DIR=$dir
   export SPORTELLO_PORTAL_LOGINS="$dir/demo.log"
   echo "   portal server (pid $pid) on 127.0.0.1:$port ($dir)"
+}
+
+# The sandbox lookup service (scripts/lookup_service.py, Python standard library only) on a private port, with a fresh
+# shared secret; stopped at exit. It answers the four lookup operations (domain availability, line diagnosis, option
+# compatibility, customer verification) with deterministic SANDBOX data. Exports what the manifests
+# plugins/sandbox_{domains,line_diagnosis,option_compatibility,crm}.yaml read, SPORTELLO_LOOKUP_URL and
+# SPORTELLO_LOOKUP_SECRET (so `sportello serve` started after this connects to it), and SPORTELLO_LOOKUP_LOG.
+start_lookup_service() {
+  SPORTELLO_LOOKUP_SECRET=$(fresh_secret); export SPORTELLO_LOOKUP_SECRET
+  start_python_server lookup "sandbox lookup service" lookup_service.py || return 1
+  export SPORTELLO_LOOKUP_URL="http://127.0.0.1:$SERVER_PORT"
+  export SPORTELLO_LOOKUP_LOG="$SERVER_DIR/lookup.log"
+  echo "   sandbox lookup service (SANDBOX data) on $SPORTELLO_LOOKUP_URL ($SPORTELLO_LOOKUP_LOG)"
+}
+
+# The sandbox webhook receiver (scripts/webhook_receiver.py, Python standard library only) on a private port, with a
+# fresh shared secret; stopped at exit. It verifies each delivery's signature and replay window (401 otherwise), stores
+# the events (GET /events) and can be told to fail, refuse or be slow (POST /control). Exports what
+# plugins/webhook_receiver.yaml reads, SPORTELLO_WEBHOOK_URL (the /hooks URL) and SPORTELLO_WEBHOOK_SECRET, and
+# SPORTELLO_WEBHOOK_RECEIVER (its base URL, for tests) and SPORTELLO_WEBHOOK_LOG.
+start_webhook_receiver() {
+  SPORTELLO_WEBHOOK_SECRET=$(fresh_secret); export SPORTELLO_WEBHOOK_SECRET
+  start_python_server webhook "sandbox webhook receiver" webhook_receiver.py || return 1
+  export SPORTELLO_WEBHOOK_RECEIVER="http://127.0.0.1:$SERVER_PORT"
+  export SPORTELLO_WEBHOOK_URL="$SPORTELLO_WEBHOOK_RECEIVER/hooks"
+  export SPORTELLO_WEBHOOK_LOG="$SERVER_DIR/webhook.log"
+  echo "   sandbox webhook receiver on $SPORTELLO_WEBHOOK_URL ($SPORTELLO_WEBHOOK_LOG)"
+}
+
+# The sandbox SMS sink (scripts/sms_sink.py, Python standard library only) on a private port, with a fresh API key;
+# stopped at exit. It takes the portal's SMS (bearer key and signature checked), lists them at GET /messages and can be
+# taken down and brought back (POST /control {"down": true|false}) for outage tests. Exports what plugins/sms_sink.yaml
+# reads, SPORTELLO_SMS_URL and SPORTELLO_SMS_API_KEY, and SPORTELLO_SMS_LOG.
+start_sms_sink() {
+  SPORTELLO_SMS_API_KEY=$(fresh_secret); export SPORTELLO_SMS_API_KEY
+  start_python_server sms "sandbox SMS sink" sms_sink.py || return 1
+  export SPORTELLO_SMS_URL="http://127.0.0.1:$SERVER_PORT"
+  export SPORTELLO_SMS_LOG="$SERVER_DIR/sms.log"
+  echo "   sandbox SMS sink (SANDBOX, no SMS reaches a phone) on $SPORTELLO_SMS_URL ($SPORTELLO_SMS_LOG)"
 }

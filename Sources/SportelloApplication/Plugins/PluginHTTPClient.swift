@@ -41,7 +41,21 @@ public struct PluginHTTPClient: Sendable {
     }
 
     /// POSTs `body` as JSON to `url`, signed; returns the status and the body of a 2xx answer.
+    /// Every call is counted on `/metrics` by the plugin's origin and outcome (`OperationsMetrics.pluginCall`).
     public func postJSON(_ url: String, body: Data, headers extra: [(String, String)] = []) async throws -> (status: Int, body: Data) {
+        let started = ContinuousClock.now
+        do {
+            let answer = try await send(url, body: body, headers: extra)
+            OperationsMetrics.pluginCall(plugin: Self.origin(url), outcome: .ok, duration: .now - started)
+            return answer
+        } catch let error as PluginCallError {
+            OperationsMetrics.pluginCall(plugin: Self.origin(url), outcome: OperationsMetrics.PluginOutcome(rawValue: error.code.rawValue) ?? .unreachable,
+                                         duration: .now - started)
+            throw error
+        }
+    }
+
+    private func send(_ url: String, body: Data, headers extra: [(String, String)]) async throws -> (status: Int, body: Data) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         let timestamp = clock()

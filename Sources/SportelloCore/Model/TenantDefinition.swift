@@ -395,6 +395,14 @@ public struct NotificationRule: Decodable, Sendable {
     public var thresholds: [Int]?
     public var recipients: [String]?
     public var `default`: Bool?
+    // Notification rules (Sources/SportelloCore/Notifications/NotificationRules.swift): the event that triggers the
+    // entry, conditions on its facts, the channels sent by the rule engine and the message.
+    public var on: String?
+    public var when: OrderedMap<String>?
+    public var send: [Channel]?
+    public var subject: LocalizedText?
+    public var message: LocalizedText?
+    public var mail: String?
 }
 
 public struct FieldPolicies: Decodable, Sendable {

@@ -206,7 +206,7 @@ public enum TenantSchema {
         .optional("thresholds", .list(.integer(min: 1, max: 100)), "Percentages that trigger it (e.g. [80, 100])."),
         .optional("recipients", .list(.identifier), "Who receives it (e.g. referent, line)."),
         .optional("default", .boolean, "On unless the user turns it off."),
-    ])
+    ] + NotificationRuleSyntax.properties)
 
     public static let lengthBounds = ObjectSchema("length bounds", "How many characters a value may have, counted after normalisation; at least one of min and max.", [
         .optional("min", .integer(min: 0, max: nil), "At least this many characters.", example: "7"),

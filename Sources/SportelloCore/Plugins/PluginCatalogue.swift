@@ -142,7 +142,7 @@ private struct ManifestChecker {
         checkRetry()
         switch manifest.kind {
         case .payments: checkPayments()
-        case .webhook: requireSecret("signing_key", reason: "webhook deliveries are signed")
+        case .webhook: checkWebhook()
         case .lookup:
             if manifest.lookup == nil {
                 diagnostics.error("missing-key", at: key("kind"), "a lookup plugin needs a 'lookup' section", hint: "for example: lookup: {operation: domain_availability}")
@@ -157,7 +157,10 @@ private struct ManifestChecker {
             diagnostics.error("missing-endpoint", at: key("endpoint"), "the endpoint needs 'url' or 'url_env'",
                               hint: "for example: endpoint: {url_env: SPORTELLO_PSP_URL}")
         }
-        if let url = endpoint.url, !Self.isHTTPURL(url) {
+        if let url = endpoint.url, let components = URLComponents(string: url), components.user != nil || components.password != nil {
+            diagnostics.error("secret-in-manifest", at: at("endpoint/url"), "'url' carries credentials ('user:password@'): secrets never go in the manifest",
+                              hint: "name the environment variable that holds the whole URL instead: url_env: SPORTELLO_\(manifest.id.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined())_URL")
+        } else if let url = endpoint.url, !Self.isHTTPURL(url) {
             diagnostics.error("invalid-url", at: at("endpoint/url"), "'url' must be an http:// or https:// address, found '\(url)'")
         }
         if let name = endpoint.urlEnv { checkVariable(name, at: "endpoint/url_env", what: "url_env") }
@@ -202,6 +205,25 @@ private struct ManifestChecker {
         if manifest.secretVariable(name) == nil {
             diagnostics.error("missing-secret", at: manifest.secrets == nil ? key("kind") : key("secrets"), "a \(manifest.kind.rawValue) plugin needs the secret '\(name)' (\(reason))",
                               hint: "for example: secrets: {\(name): SPORTELLO_\(manifest.id.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined())_SECRET}")
+        }
+    }
+
+    /// A webhook signs its deliveries, names event types that exist, and states a sensible replay window.
+    private mutating func checkWebhook() {
+        requireSecret("signing_key", reason: "webhook deliveries are signed")
+        let known = WebhookEvents.types
+        var seen = Set<String>()
+        for (index, type) in (manifest.webhook?.events ?? []).enumerated() {
+            if !known.contains(type) {
+                diagnostics.error("unknown-event-type", at: at("webhook/events/\(index)"), "event type '\(type)' is not one the portal records",
+                                  hint: Suggest.hint(for: type, in: known) ?? "event types: \(known.joined(separator: ", "))")
+            } else if !seen.insert(type).inserted {
+                diagnostics.error("duplicate-value", at: at("webhook/events/\(index)"), "event type '\(type)' is listed twice")
+            }
+        }
+        if let window = manifest.webhook?.replayWindow, window.seconds < 1 || window.seconds > 3600 {
+            diagnostics.error("out-of-range", at: at("webhook/replay_window"), "'replay_window' must be between 1s and 1h, found \(window)",
+                              hint: "a longer window lets an intercepted delivery be replayed for longer")
         }
     }
 

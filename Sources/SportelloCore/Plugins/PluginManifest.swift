@@ -72,6 +72,8 @@ public struct PluginTimeouts: Decodable, Sendable {
     public static let defaultConnectSeconds = 3
     public static let defaultRequestSeconds = 10
 
+    public init(connect: DurationSpec? = nil, request: DurationSpec? = nil) { self.connect = connect; self.request = request }
+
     public var connectSeconds: Int { connect?.seconds ?? Self.defaultConnectSeconds }
     public var requestSeconds: Int { request?.seconds ?? Self.defaultRequestSeconds }
 }
@@ -123,6 +125,8 @@ public struct CircuitBreakerSettings: Decodable, Sendable {
     public var failures: Int
     /// How long it stays open before one call is tried again.
     public var cooldown: DurationSpec
+
+    public init(failures: Int, cooldown: DurationSpec) { self.failures = failures; self.cooldown = cooldown }
 }
 
 /// A tenant's use of one plugin (`plugins: {<id>: {…}}` in the tenant file): which of its features the plugin
@@ -130,12 +134,29 @@ public struct CircuitBreakerSettings: Decodable, Sendable {
 public struct PluginBinding: Decodable, Sendable {
     /// Feature id → what the plugin does for it.
     public var features: OrderedMap<PluginFeatureBinding>?
+
+    // MARK: webhook bindings (see Webhooks in SportelloApplication)
+    /// Webhook plugins: the event types sent for this tenant (default: the manifest's `webhook.events`, else every type).
+    public var events: [String]?
+    /// Webhook plugins: fact → condition, in the syntax of notification rules' `when` (`NotificationCondition`):
+    /// an event is sent only when every condition holds.
+    public var when: OrderedMap<String>?
+    /// Webhook plugins: whether free text and personal values (`WebhookPayload.personalFacts`) are sent (default false).
+    public var personalData: Bool?
+
+    // MARK: lookup bindings (see Lookup in SportelloApplication)
+    /// Lookup plugins answering `customer_verification`: the flows whose `verify_customer` step asks the provider's CRM
+    /// instead of the portal's customer records.
+    public var flows: [String]?
 }
 
 /// What a plugin does for one of the tenant's features.
 public struct PluginFeatureBinding: Decodable, Sendable {
     /// Payments plugins: the methods offered for this feature, in the order the page lists them.
     public var methods: [PaymentMethod]?
+    /// Lookup plugins: the request forms of the feature whose submission asks the plugin first (default: every form
+    /// of the feature). WINDTRE's `options_activation`, not `options_deactivation`.
+    public var forms: [String]?
 }
 
 extension TenantDefinition {

@@ -28,9 +28,9 @@ public enum PluginSchema {
         .optional("replay_window", .duration, "How far a notification's timestamp may be from the portal's clock (default 5m, at most 1h); older ones are refused.", example: "5m"),
     ])
 
-    public static let webhook = ObjectSchema("webhook settings", "Events sent to the provider's URL, signed with the `signing_key` secret.", [
-        .optional("events", .list(.identifier), "Event types sent (default: every event).", example: "[invoice.paid, request.created]"),
-        .optional("replay_window", .duration, "The receiver's replay window, stated for its developers (default 5m).", example: "5m"),
+    public static let webhook = ObjectSchema("webhook settings", "Events POSTed as JSON to the endpoint URL, signed with the `signing_key` secret (HMAC-SHA256 over `<timestamp>.<body>`, headers `Sportello-Timestamp` and `Sportello-Signature: sha256=<hex>`), with `Idempotency-Key: <tenant>:<event id>`. A 2xx answer delivers the event; a timeout, no connection, 408, 429 or 5xx is retried with back-off; any other answer is a permanent refusal: the delivery is dead until replayed (`sportello events replay --consumer webhook:<id>`).", [
+        .optional("events", .list(.identifier), "Event types the receiver takes (default: every type); a tenant may choose among them.", example: "[invoice.paid, request.created]"),
+        .optional("replay_window", .duration, "The receiver's replay window, stated for its developers (default 5m, at most 1h).", example: "5m"),
     ])
 
     public static let sms = ObjectSchema("sms settings", "An SMS gateway reached over HTTP.", [
@@ -76,7 +76,12 @@ public enum PluginSchema {
     public static let binding = ObjectSchema("plugin binding", "A plugin the tenant uses and the features it carries out. `{}` enables it without binding a feature.", [
         .optional("features", .map(.object(ObjectSchema("plugin feature binding", "What the plugin does for one of the tenant's features; the feature's capability slot must take a plugin of this kind (payments: `invoices.pay`, `proforma.pay`).", [
             .optional("methods", .list(.choice(PaymentMethod.allCases.map(\.rawValue)), minItems: 1), "Payments: the methods offered for this feature, among the plugin's, in the order the page lists them.", example: "[paypal]"),
+            .optional("forms", .list(.identifier, minItems: 1), "Lookup plugins: the feature's request forms whose submission asks the plugin first (default: every form of the feature).", example: "[options_activation]"),
         ]))), "Feature id → what the plugin does for it.", example: "{proforma.pay: {methods: [paypal]}}"),
+        .optional("events", .list(.identifier, minItems: 1), "Webhook plugins: the event types sent for this tenant, among the manifest's `webhook.events` (default: those, else every type).", example: "[invoice.issued, invoice.paid]"),
+        .optional("when", .map(.string), "Webhook plugins: conditions on the event's facts, all of which must hold, written as notification rules' `when`: `value` (equal), `a|b` (one of), `!value` (not equal), `>=80` / `<=80` (numbers).", example: "{source: import, total_cents: \">=10000\"}"),
+        .optional("personal_data", .boolean, "Webhook plugins: also send free text and personal values (request subjects, notes, operator names, line numbers, phone numbers, e-mail addresses, record values); default false: they are left out of `data` and named in `redacted`."),
+        .optional("flows", .list(.identifier, minItems: 1), "Lookup plugins answering `customer_verification`: the flows whose `verify_customer` step asks the provider's CRM instead of the portal's customer records.", example: "[user_admin_registration]"),
     ])
 
     /// The manifest's keys per kind, for the reference.

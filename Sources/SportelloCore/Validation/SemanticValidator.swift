@@ -42,6 +42,7 @@ struct SemanticValidator {
         checkRetention()
         checkRequests()
         checkNotifications()
+        checkNotificationRules()  // Notifications/NotificationRulesValidation.swift
         checkFieldPolicies()
         checkPlugins()
         checkTests()
@@ -543,6 +544,8 @@ struct SemanticValidator {
         for (id, binding) in definition.plugins ?? OrderedMap() {
             reference(id, kind: "plugin", in: plugins.ids.sorted(), at: "plugins/\(id)", context: "plugin", writtenAsKey: true)
             let manifest = plugins[id]
+            checkWebhookBinding(id, binding, manifest: manifest)  // Validation/PluginValidation.swift
+            checkLookupBinding(id, binding, manifest: manifest)  // Plugins/LookupBindingValidation.swift
             for (featureId, featureBinding) in binding.features ?? OrderedMap() {
                 let path = "plugins/\(id)/features/\(featureId)"
                 guard let feature = definition.features[featureId] else {

@@ -9,7 +9,7 @@ extension HostingController {
     static let domainOperations: [APIOperation] = [
         APIOperation("GET", Routes.domains, summary: "The customer's domains with expiry and auto-renew, and the extensions on sale with their yearly price",
                      feature: Feature.domains, success: (200, "DomainList")),
-        APIOperation("GET", Routes.domainAvailability, summary: "Whether a domain name is well formed and has a supported extension; availability is a demo check (no registry is asked: only this portal's domains and a labelled list of well-known names count as taken), so the answer carries simulated: true",
+        APIOperation("GET", Routes.domainAvailability, summary: "Whether a domain name can be registered: well formed, with a supported extension, not one of this portal's domains, and free at the domain registry (asked through the lookup plugin bound to domains.register). A registry that cannot be asked gives reason registry_unavailable (retry later) or registry_not_configured, never a free name; an answer from a sandbox registry carries sandbox: true",
                      feature: Feature.domains, parameters: [.init("name", required: true, description: "The domain name (rossi-srl.it)")],
                      success: (200, "DomainAvailability")),
         APIOperation("POST", Routes.domains, summary: "Orders the registration of a free domain: creates the order and its pro-forma; registration starts once paid",
@@ -31,10 +31,13 @@ extension HostingController {
         "DomainAvailability": .object([
             "name": .string(), "available": .boolean,
             "reason": .nullable(.enumeration(["required", "too_long", "invalid_characters", "invalid_label", "missing_extension",
-                                              "unsupported_extension", "taken"])),
+                                              "unsupported_extension", "taken", "reserved", "registry_unavailable", "registry_not_configured"])),
+            "message": .nullable(.string(description: "Why not, in the reader's language")),
+            "lookup_error": .nullable(.enumeration(["lookup_unavailable", "lookup_timeout", "lookup_circuit_open", "lookup_invalid_response",
+                                                    "lookup_not_configured"])),
             "yearly_price": .nullable(.reference("Money")), "years": .array(.integer),
-            "simulated": .boolean, "simulated_label": .string(),
-        ], required: ["name", "available", "years", "simulated", "simulated_label"]),
+            "sandbox": .boolean, "sandbox_label": .nullable(.string()),
+        ], required: ["name", "available", "years", "sandbox"]),
         "DomainOrderRequest": .object(["name": .string(), "years": .nullable(.integer)], required: ["name"]),
         "AutoRenewRequest": .object(["auto_renew": .boolean], required: ["auto_renew"]),
     ]
@@ -55,9 +58,12 @@ extension HostingController {
         var reason: String?
         var yearlyPrice: API.Money?
         var years: [Int64]
-        /// Always true until a registry lookup is connected: the check cannot tell whether a name is really free.
-        var simulated: Bool = true
-        var simulatedLabel: String
+        var message: String?
+        /// Why the registry could not be asked (`lookup_timeout`…), when it could not.
+        var lookupError: String?
+        /// The registry that answered is a test double.
+        var sandbox: Bool
+        var sandboxLabel: String?
     }
 
     struct DomainOrderRequest: Decodable { var name: String?; var years: Int64? }
@@ -93,10 +99,14 @@ extension HostingController {
         group.get(Routes.domainAvailability.api) { request, context in
             try context.require(page: Self.domainsPage)
             let check = try await availability(query(request, "name") ?? "", context: context)
+            var lookupError: String?
+            if case .failed(let error)? = check.registry { lookupError = error.code.rawValue }
             return API.json(DomainAvailability(name: check.name, available: check.problem == nil, reason: check.problem?.code,
                                                yearlyPrice: check.price.map { API.Money($0) },
                                                years: check.problem == nil ? HostingPolicy.registrationYears.map { $0 } : [],
-                                               simulatedLabel: string("hosting.domains.simulated", context)))
+                                               message: check.problem?.message.resolve(context.locale), lookupError: lookupError,
+                                               sandbox: check.isSandbox,
+                                               sandboxLabel: check.isSandbox ? string("hosting.domains.sandbox", context) : nil))
         }
         group.post(Routes.domains.api) { request, context in
             let body = try await API.decode(DomainOrderRequest.self, from: request, context: context)
@@ -129,11 +139,16 @@ extension HostingController {
         }
     }
 
-    /// The availability check of `typed` for the signed-in customer (`DomainCheck`).
+    /// The availability check of `typed` for the signed-in customer (`DomainCheck`): the portal's own checks first,
+    /// then, only for a name that passed them, the registry (outside any transaction).
     func availability(_ typed: String, context: UserContext) async throws -> DomainCheck {
         let type = context.customer.customerType
         let tenant = context.tenant.served
-        return try await read(context) { try await DomainCheck.run(typed, customerType: type, tenant: tenant, in: $0) }
+        let local = try await read(context) { try await DomainCheck.run(typed, customerType: type, tenant: tenant, registry: nil, in: $0) }
+        guard local.problem == nil else { return local }
+        let registry = await DomainRegistry.ask(local.name, tenant: tenant, lookups: services.application.lookups, now: services.now,
+                                                locale: context.locale)
+        return local.applying(registry, tenant: tenant)
     }
 
     /// Orders a domain through `PlaceOrder`, the title in the reader's language; every problem at once (422).
@@ -168,7 +183,8 @@ extension HostingController {
         struct Extension: Encodable { var name, description, price: String }
         struct Available: Encodable {
             struct Years: Encodable { var value: Int64; var label: String }
-            var name, message, simulatedLabel: String
+            var name, message: String
+            var sandboxLabel: String?
             var years: [Years]
         }
         var domains: [Domain]
@@ -176,6 +192,8 @@ extension HostingController {
         var extensions: [Extension]
         var name: String
         var available: Available?
+        /// The registry's answer came from a sandbox (also shown when the name is taken).
+        var sandboxLabel: String?
         var notice: String?
     }
 
@@ -195,12 +213,13 @@ extension HostingController {
         if let checked, !problems.contains(where: { $0.field == "name" }), !checked.trimmingCharacters(in: .whitespaces).isEmpty {
             let check = try await availability(checked, context: context)
             model.name = check.name
+            if check.isSandbox, check.problem != nil { model.sandboxLabel = string("hosting.domains.sandbox", context) }
             if let problem = check.problem {
                 allProblems.append(problem)
             } else if let price = check.price {
                 model.available = .init(
                     name: check.name, message: string("hosting.domains.available", context, ["domain": check.name]),
-                    simulatedLabel: string("hosting.domains.simulated", context),
+                    sandboxLabel: check.isSandbox ? string("hosting.domains.sandbox", context) : nil,
                     years: HostingPolicy.registrationYears.map { years in
                         let net = price * years
                         return .init(value: years, label: counted("hosting.order.years_option", years, context,

@@ -9,6 +9,8 @@ extension PortalModule {
         pages: NotificationsController.pages,
         apiOperations: NotificationsController.apiOperations,
         apiSchemas: NotificationsController.apiSchemas,
+        // The SMS outbox and the events the rules acted on (`NotificationRulesConsumer`, `SMSDeliveryWorker`).
+        storage: .notifications,
         routes: { services, group in NotificationsController(services: services).addRoutes(to: group) })
 }
 

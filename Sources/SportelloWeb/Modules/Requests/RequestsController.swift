@@ -508,6 +508,10 @@ struct RequestsController {
         let customer = customerId(context)
         let userId = context.user.id
         let now = services.now
+        // A lookup plugin bound to the form (WINDTRE's option compatibility) is asked first, outside the transaction
+        // (Sources/SportelloWeb/Lookup/RequestOptionCompatibility.swift).
+        let compatibility = try await optionCompatibility(formId: formId, form: form, values: values, context: context)
+        if let problems = compatibility?.problems, !problems.isEmpty { return .invalid(problems) }
         return try await services.database.write(tenant: context.tenant.id, now: now) { transaction in
             let checked = try await check(form, values: values, files: files, forms, context: context, in: transaction)
             if let open = try await blocker(formId: formId, forms, context: context, in: transaction) { return .blocked(open) }
@@ -519,7 +523,7 @@ struct RequestsController {
             let record = RequestRecord(customerId: customer, userId: userId, form: formId, formGroup: form.group,
                                        subject: forms.subject(form, fields: checked.fields), payload: Self.encode(payload),
                                        status: forms.initialStatus(form), createdAt: now)
-            let (requestId, requestNumber) = try await transaction.insertNumberedRequest(record, note: nil)
+            let (requestId, requestNumber) = try await transaction.insertNumberedRequest(record, note: compatibility?.note)
             if !checked.files.isEmpty {
                 var fields = checked.fields
                 for (field, file) in checked.files {

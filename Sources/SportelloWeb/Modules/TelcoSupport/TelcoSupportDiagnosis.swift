@@ -4,9 +4,12 @@ import SportelloApplication
 import SportelloCore
 import SportelloStore
 
-/// Fixed-line diagnosis from the portal: checks computed from the store (line status and block, open
-/// fault reports, recent traffic, overdue invoices), saved with their history, and a fault report
-/// offered when a check on the line fails.
+/// Fixed-line diagnosis from the portal: the network test asked of the lookup plugin bound to
+/// `support.line_diagnosis` (operation `line_diagnosis`), next to checks computed from the store (line status and
+/// block, open fault reports, recent traffic, overdue invoices), saved with their history, and a fault report
+/// offered when a check on the line fails. The plugin's checks are stored as `network` checks; a plugin that does not
+/// answer leaves one `network` check with detail `unavailable` (the page says so, and a rerun asks again at once);
+/// with no plugin bound there is no `network` check and the page says only the portal's records were read.
 extension TelcoSupportController {
     static let trafficDays = 7
     /// A second run of the same line within this many seconds shows the first (a double click).
@@ -22,9 +25,16 @@ extension TelcoSupportController {
         var faultReportSuggested: Bool
         var faultReportUrl: String?
         var faultRequestId: Int64?
-        /// Always true until a network test is connected: the checks read the portal's own records only.
+        /// No real network test answered: the checks read the portal's own records only (or the test was a sandbox).
         var simulated: Bool
-        var simulatedLabel: String
+        /// `answered`, `unavailable` (the line-test system did not answer) or `not_connected` (no plugin bound).
+        var network: String
+        /// The network test came from a sandbox plugin.
+        var sandbox: Bool
+        /// The provider's reference of the network test.
+        var networkReference: String?
+        /// What the page says about the network test (sandbox, unavailable, not connected); nil for a real answer.
+        var simulatedLabel: String?
     }
 
     func addDiagnosisRoutes(to group: RouterGroup<UserContext>) {
@@ -116,6 +126,34 @@ extension TelcoSupportController {
         }
     }
 
+    /// The network test of `line` by the lookup plugin bound to the diagnosis feature, as `network` checks (none when
+    /// no plugin is bound; one `unavailable` check when the plugin did not answer). Asked outside any transaction.
+    func networkChecks(_ line: LineRecord, context: UserContext) async -> [DiagnosisCheck] {
+        let definition = context.tenant.definition
+        let feature = definition.boundFeatureId(Feature.diagnosis) ?? Feature.diagnosis
+        let client: LookupClient
+        switch services.application.lookups.binding(for: feature, operation: .lineDiagnosis, in: definition) {
+        case .unbound: return []
+        case .notConnected(let plugin):
+            return [DiagnosisCheck(id: "network", outcome: .warning, detail: "unavailable", values: ["error": LookupError.Code.notConfigured.rawValue, "plugin": plugin])]
+        case .bound(let bound): client = bound
+        }
+        do {
+            let answer = try await client.ask(LineDiagnosisRequest(line: line.identifier, customerCode: context.customer.customerCode,
+                                                                   locale: context.locale), now: services.now)
+            let sandbox = client.isSandbox || answer.sandbox == true
+            return answer.checks.map { check in
+                var values = ["code": check.code, "message": check.detail, "sandbox": sandbox ? "true" : "false", "plugin": client.id]
+                values["name"] = check.name
+                values["reference"] = answer.reference
+                return DiagnosisCheck(id: "network", outcome: DiagnosisCheck.Outcome(rawValue: check.outcome) ?? .warning, detail: "answered", values: values)
+            }
+        } catch {
+            let code = (error as? LookupError)?.code ?? .unavailable
+            return [DiagnosisCheck(id: "network", outcome: .warning, detail: "unavailable", values: ["error": code.rawValue, "plugin": client.id])]
+        }
+    }
+
     /// Runs the checks on one line and saves the result with an audit entry.
     func diagnose(lineId: Int64, context: UserContext) async throws -> LineDiagnosisRecord {
         try context.require(Feature.diagnosis)
@@ -125,11 +163,16 @@ extension TelcoSupportController {
         let now = services.now
         let windows = context.tenant.windows
         let billingVisible = BillingFeatures.view.contains { context.may($0) }
+        // A double click shows the first run, unless its network test did not answer (then the rerun asks again).
+        if let last = try await services.database.read(tenant: context.tenant.id, now: now, { transaction in
+            try await transaction.lineDiagnoses(customerId: customer, lineId: lineId, limit: 1).first
+        }), now - last.runAt < Self.rerunSeconds, last.userId == userId,
+           !DiagnosisCheck.decode(last.checks).contains(where: { $0.id == "network" && $0.detail == "unavailable" }) {
+            return last
+        }
+        let network = await networkChecks(line, context: context)
+        let realNetwork = network.contains { $0.detail == "answered" && $0.values["sandbox"] == "false" }
         return try await services.database.write(tenant: context.tenant.id, now: now) { transaction in
-            if let last = try await transaction.lineDiagnoses(customerId: customer, lineId: lineId, limit: 1).first,
-               now - last.runAt < Self.rerunSeconds, last.userId == userId {
-                return last
-            }
             let faults = try await openFaults(for: line, context: context, in: transaction)
             let traffic = try await transaction.recentTraffic(lineId: lineId, customerId: customer, since: now - Int64(Self.trafficDays) * 86_400)
             let today = CalendarDay(instant: now)
@@ -138,21 +181,51 @@ extension TelcoSupportController {
             let checks = LineDiagnosis.run(LineDiagnosisInput(
                 lineStatus: line.status, openFaultReports: faults.map { ($0.id ?? 0, $0.status) }, recentTrafficCount: traffic.count,
                 lastTrafficAt: traffic.last, trafficDays: Self.trafficDays, overdueDueDays: overdue,
-                billingVisible: billingVisible, today: today))
+                billingVisible: billingVisible, today: today)) + network
             var record = LineDiagnosisRecord(customerId: customer, lineId: lineId, userId: userId, runAt: now,
                                              outcome: LineDiagnosis.outcome(of: checks).rawValue, checks: DiagnosisCheck.encode(checks),
-                                             simulated: true)
+                                             simulated: !realNetwork)
             record.id = try await transaction.insertLineDiagnosis(record)
             try await transaction.audit("line.diagnosed", actorUserId: userId, targetKind: "line", targetId: String(lineId),
-                                        detail: "diagnosis \(record.id ?? 0): \(record.outcome)")
+                                        detail: "diagnosis \(record.id ?? 0): \(record.outcome) network=\(Self.networkState(checks))")
             return record
         }
     }
 
     // MARK: Showing
 
+    /// `answered`, `unavailable` or `not_connected`: what the network test of a saved diagnosis did.
+    static func networkState(_ checks: [DiagnosisCheck]) -> String {
+        let network = checks.filter { $0.id == "network" }
+        if network.contains(where: { $0.detail == "answered" }) { return "answered" }
+        return network.isEmpty ? "not_connected" : "unavailable"
+    }
+
+    /// What the page says about the network test of `checks`: sandbox, unavailable or not connected (nil: a real test).
+    func networkNotice(_ checks: [DiagnosisCheck], context: UserContext) -> String? {
+        switch Self.networkState(checks) {
+        case "answered":
+            return checks.contains { $0.id == "network" && $0.values["sandbox"] == "true" } ? text("support.diagnosis.network_sandbox", context) : nil
+        case "unavailable": return text("support.diagnosis.network_unavailable", context)
+        default: return text("support.diagnosis.simulated", context)
+        }
+    }
+
+    /// Whether a fault report makes sense: a check on the line (also the network test) failed and none is open yet.
+    static func suggestsFault(_ checks: [DiagnosisCheck]) -> Bool {
+        let alreadyOpen = checks.contains { $0.id == "open_fault" && $0.outcome != .ok }
+        return LineDiagnosis.suggestsFaultReport(checks) || (!alreadyOpen && checks.contains { $0.id == "network" && $0.outcome == .fault })
+    }
+
+    /// A check's name in the user's language (the network test's own name, as the provider gave it).
+    func checkName(_ check: DiagnosisCheck, context: UserContext) -> String {
+        if check.id == "network", check.detail == "answered", let name = check.values["name"]?.nonEmpty { return name }
+        return text("support.diagnosis.check.\(check.id).name", context)
+    }
+
     /// A check's sentence in the user's language.
     func message(_ check: DiagnosisCheck, context: UserContext) -> String {
+        if check.id == "network", check.detail == "answered" { return check.values["message"] ?? "" }
         var values = check.values
         let forms = RequestForms(tenant: context.tenant, context: context)
         if check.id == "open_fault", let status = values["status"] { values["status"] = forms.statusLabel(status) }
@@ -168,13 +241,16 @@ extension TelcoSupportController {
 
     func diagnosisJSON(_ record: LineDiagnosisRecord, line: LineRecord, context: UserContext) -> DiagnosisJSON {
         let checks = DiagnosisCheck.decode(record.checks)
-        let suggested = LineDiagnosis.suggestsFaultReport(checks) && faultForm(context) != nil && record.faultRequestId == nil
+        let suggested = Self.suggestsFault(checks) && faultForm(context) != nil && record.faultRequestId == nil
+        let network = Self.networkState(checks)
         return DiagnosisJSON(id: record.id ?? 0, lineId: record.lineId, line: line.identifier, runAt: record.runAt, outcome: record.outcome,
                              checks: checks.map { .init(id: $0.id, outcome: $0.outcome.rawValue, message: message($0, context: context)) },
                              faultReportSuggested: suggested,
                              faultReportUrl: suggested ? Routes.lineDiagnosisFaultReport.path(record.id ?? 0) : nil,
-                             faultRequestId: record.faultRequestId, simulated: true,
-                             simulatedLabel: text("support.diagnosis.simulated", context))
+                             faultRequestId: record.faultRequestId, simulated: record.simulated ?? true, network: network,
+                             sandbox: checks.contains { $0.id == "network" && $0.values["sandbox"] == "true" },
+                             networkReference: checks.first { $0.id == "network" && $0.detail == "answered" }?.values["reference"],
+                             simulatedLabel: networkNotice(checks, context: context))
     }
 
     /// A saved diagnosis in a line's or the customer's history.
@@ -203,6 +279,8 @@ extension TelcoSupportController {
         var hasLines: Bool
         var history: [DiagnosisHistoryItem]
         var hasHistory: Bool
+        /// What the page says about the network test before it is run (not connected), nil when a plugin is bound.
+        var notice: String?
     }
 
     private func diagnosisPage(context: UserContext) async throws -> Response {
@@ -220,13 +298,17 @@ extension TelcoSupportController {
                 return item
             },
             hasLines: !lines.isEmpty,
-            history: historyItems(Array(history.prefix(10)), lines: lines, context: context), hasHistory: !history.isEmpty)
+            history: historyItems(Array(history.prefix(10)), lines: lines, context: context), hasHistory: !history.isEmpty,
+            notice: services.application.lookups.binding(for: context.tenant.definition.boundFeatureId(Feature.diagnosis) ?? Feature.diagnosis,
+                                                         operation: .lineDiagnosis, in: context.tenant.definition).isBound
+                ? nil : text("support.diagnosis.simulated", context))
         return Pages.render("support_diagnosis", model, title: text("support.diagnosis.title", context), context: context)
     }
 
     struct DiagnosisResultModel: Encodable {
         struct Check: Encodable { var name, message, outcome, outcomeLabel: String }
         var lineId, identifier, when, outcome, outcomeLabel, summary: String
+        var notice, networkReference: String?
         var checks: [Check]
         var history: [DiagnosisHistoryItem]
         var listTitle: String
@@ -241,8 +323,10 @@ extension TelcoSupportController {
             lineId: String(line.id ?? 0), identifier: line.identifier, when: Formatting.dateTime(record.runAt, locale: context.locale),
             outcome: record.outcome, outcomeLabel: text("support.diagnosis.outcome.\(record.outcome)", context),
             summary: text("support.diagnosis.summary.\(record.outcome)", context),
+            notice: json.simulatedLabel,
+            networkReference: json.networkReference.map { text("support.diagnosis.check.network.reference", context, ["reference": $0]) },
             checks: checks.map { check in
-                .init(name: text("support.diagnosis.check.\(check.id).name", context), message: message(check, context: context),
+                .init(name: checkName(check, context: context), message: message(check, context: context),
                       outcome: check.outcome.rawValue, outcomeLabel: text("support.diagnosis.outcome.\(check.outcome.rawValue)", context))
             },
             history: historyItems(history, lines: [line], context: context), listTitle: text("support.diagnosis.title", context),

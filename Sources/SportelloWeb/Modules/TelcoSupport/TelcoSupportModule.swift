@@ -20,7 +20,7 @@ extension Capability {
         .init("support.contact", "Contact channels and opening hours."),
         .init("support.chat", "Chat with the provider's operators."),
         .init("support.fault_report", "Report a fault on a line."),
-        .init("support.line_diagnosis", "Diagnose a fixed line (a demo until a diagnosis plugin is bound)."),
+        .init("support.line_diagnosis", "Diagnose a fixed line: the network test is asked of the lookup plugin (operation line_diagnosis) bound to the feature, next to the checks of the portal's own records; unbound, the page says only those records were read.", plugin: .lookup),
         .init("tracking.view", "Status of activation, expansion, offer and option requests."),
     ])
 }

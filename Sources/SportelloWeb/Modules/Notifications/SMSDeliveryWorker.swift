@@ -1,0 +1,175 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SportelloApplication
+import SportelloCore
+import SportelloStore
+import Synchronization
+
+/// What one SMS delivery pass did, by outbox row (`tenant#id`).
+public struct SMSDeliveryReport: Sendable, Equatable, CustomStringConvertible {
+    public var sent: [String] = []
+    /// Not taken this time (gateway down, not connected): still pending, tried again later.
+    public var deferred: [String] = []
+    /// Refused for good by the gateway.
+    public var failed: [String] = []
+    public var tenantErrors: [String] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { sent.isEmpty && deferred.isEmpty && failed.isEmpty && tenantErrors.isEmpty }
+
+    public var description: String {
+        "\(sent.count) sent, \(deferred.count) deferred, \(failed.count) failed"
+            + (tenantErrors.isEmpty ? "" : ", errors in \(tenantErrors.joined(separator: ", "))")
+    }
+}
+
+/// Delivers the SMS outbox through the tenants' sms plugins, like `MailDeliveryWorker` delivers mail: a `Service` for
+/// `serve` (a pass every `pollInterval`) and `deliverDue(now:)` for tests.
+///
+/// Each pass, per tenant: a short transaction claims due rows under a lease (attempts + 1), the messages go out with no
+/// transaction open, and each outcome is written in another short transaction: `sent` (number and text removed);
+/// `failed` when the gateway refused the message for good; otherwise (gateway down, timeout, plugin not connected)
+/// pending again after 30 s × 2^(attempts − 1), at most an hour, plus up to 10 % jitter — never given up, never
+/// dropped. Logs name tenants, outbox ids and the number's last three digits, never the number or the text.
+public final class SMSDeliveryWorker: Service {
+    public struct Settings: Sendable {
+        public var pollInterval: Duration
+        public var lease: Int64
+        public var batchSize: Int
+        public var firstRetryDelay: Int64
+        public var maximumRetryDelay: Int64
+
+        public init(pollInterval: Duration = .seconds(5), lease: Int64 = 120, batchSize: Int = 20, firstRetryDelay: Int64 = 30,
+                    maximumRetryDelay: Int64 = 3600) {
+            self.pollInterval = pollInterval; self.lease = lease; self.batchSize = batchSize
+            self.firstRetryDelay = firstRetryDelay; self.maximumRetryDelay = maximumRetryDelay
+        }
+    }
+
+    private let database: Database
+    private let gateways: SMSGateways
+    private let tenants: @Sendable () async -> [String]
+    private let clock: any WallClock
+    private let random: any SecureRandomSource
+    public let settings: Settings
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    private let woken = Atomic<Bool>(false)
+
+    public init(database: Database, gateways: SMSGateways, tenants: @escaping @Sendable () async -> [String],
+                clock: any WallClock = SystemWallClock(), random: any SecureRandomSource = SystemSecureRandom(),
+                settings: Settings = Settings(), logger: Logger = Logger(label: "sportello.sms")) {
+        self.database = database; self.gateways = gateways; self.tenants = tenants; self.clock = clock; self.random = random
+        self.settings = settings; self.logger = logger
+    }
+
+    /// Starts a pass now instead of at the next poll.
+    public func wake() { woken.store(true, ordering: .relaxed) }
+
+    public func stop() { stopping.store(true, ordering: .relaxed) }
+
+    private var isStopping: Bool { stopping.load(ordering: .relaxed) || Task.isCancelled }
+
+    public func run() async throws {
+        logger.info("sms delivery started", metadata: ["poll": "\(settings.pollInterval)", "gateways": "\(gateways.gateways.keys.sorted().joined(separator: ","))"])
+        await withGracefulShutdownHandler {
+            while !isStopping {
+                let report = await deliverDue()
+                if !report.isEmpty {
+                    logger.info("sms delivery pass", metadata: ["sent": "\(report.sent.count)", "deferred": "\(report.deferred.count)",
+                                                                "failed": "\(report.failed.count)"])
+                }
+                let until = ContinuousClock.now + settings.pollInterval
+                while ContinuousClock.now < until && !isStopping && !woken.exchange(false, ordering: .relaxed) {
+                    try? await Task.sleep(for: min(.milliseconds(200), ContinuousClock.now.duration(to: until)))
+                }
+            }
+        } onGracefulShutdown: { [self] in
+            stop()
+        }
+        logger.info("sms delivery stopped")
+    }
+
+    private func instant(_ fixed: Date?) -> Int64 { Int64((fixed ?? clock.now()).timeIntervalSince1970.rounded(.down)) }
+
+    /// One pass over every tenant: claims what is due at `now` (default: the clock), sends it, records it.
+    public func deliverDue(now: Date? = nil) async -> SMSDeliveryReport {
+        var report = SMSDeliveryReport()
+        for tenant in await tenants() {
+            if isStopping { break }
+            do {
+                try await deliver(tenant: tenant, now: now, into: &report)
+            } catch {
+                report.tenantErrors.append(tenant)
+                logger.error("sms delivery failed for a tenant", metadata: ["tenant": "\(tenant)", "error": "\(String(describing: type(of: error)))"])
+            }
+        }
+        return report
+    }
+
+    private func deliver(tenant: String, now fixed: Date?, into report: inout SMSDeliveryReport) async throws {
+        let lease = settings.lease, limit = settings.batchSize
+        while !isStopping {
+            let claimed = try await database.write(tenant: tenant, now: instant(fixed)) { transaction in
+                var rows: [SMSRecord] = []
+                for var sms in try await transaction.dueSMS(limit: limit) {
+                    guard try await transaction.claimSMS(sms, until: transaction.now + lease) else { continue }
+                    sms.attempts += 1
+                    sms.nextAttemptAt = transaction.now + lease
+                    rows.append(sms)
+                }
+                return rows
+            }
+            guard !claimed.isEmpty else { return }
+            for sms in claimed {
+                try await send(sms, tenant: tenant, now: fixed, into: &report)
+            }
+            if claimed.count < limit { return }
+        }
+    }
+
+    private func send(_ claimed: SMSRecord, tenant: String, now fixed: Date?, into report: inout SMSDeliveryReport) async throws {
+        var sms = claimed
+        let reference = "\(tenant)#\(sms.id ?? 0)"
+        let metadata: Logger.Metadata = ["tenant": "\(tenant)", "sms": "\(sms.id ?? 0)", "to": "\(sms.recipientHint)",
+                                         "plugin": "\(sms.plugin)", "attempt": "\(sms.attempts)"]
+        do {
+            guard let gateway = gateways[sms.plugin] else {
+                throw SMSSendError(code: "not_connected", message: "the sms plugin \(sms.plugin) is not connected in this process")
+            }
+            sms.gatewayId = try await gateway.send(SMSSubmission(id: "\(tenant)-\(sms.id ?? 0)", to: sms.recipient, from: nil, text: sms.body))
+            sms.status = .sent
+            sms.sentAt = instant(fixed)
+            sms.lastError = nil
+            report.sent.append(reference)
+            logger.debug("sms sent", metadata: metadata)
+        } catch {
+            let failure = error as? SMSSendError ?? SMSSendError(code: "error", message: String(describing: type(of: error)))
+            sms.lastError = String(failure.description.prefix(300))
+            if failure.isPermanent {
+                sms.status = .failed
+                report.failed.append(reference)
+                logger.warning("sms refused by the gateway", metadata: metadata.merging(["error": "\(failure.code)"]) { $1 })
+            } else {
+                sms.nextAttemptAt = instant(fixed) + retryDelay(afterAttempt: sms.attempts)
+                report.deferred.append(reference)
+                logger.notice("sms deferred", metadata: metadata.merging(["error": "\(failure.code)", "next": "\(sms.nextAttemptAt)"]) { $1 })
+            }
+        }
+        let outcome = sms
+        try await database.write(tenant: tenant, now: instant(fixed)) { transaction in
+            try await transaction.updateSMS(outcome)
+        }
+    }
+
+    /// 30 s × 2^(attempt − 1), at most an hour, plus up to 10 % jitter (with the default settings).
+    public func retryDelay(afterAttempt attempt: Int) -> Int64 {
+        let exponent = min(max(attempt - 1, 0), 30)
+        let base = max(1, min(settings.firstRetryDelay << exponent, settings.maximumRetryDelay))
+        let bytes = random.bytes(2)
+        let fraction = Double(UInt16(bytes[0]) << 8 | UInt16(bytes[1])) / 65536
+        return base + Int64(Double(base) * 0.1 * fraction)
+    }
+}
