@@ -45,13 +45,34 @@ public struct PluginHTTPClient: Sendable {
     public func postJSON(_ url: String, body: Data, headers extra: [(String, String)] = []) async throws -> (status: Int, body: Data) {
         let started = ContinuousClock.now
         do {
-            let answer = try await send(url, body: body, headers: extra)
+            let answer = try await within(requestSeconds, url) { try await send(url, body: body, headers: extra) }
             OperationsMetrics.pluginCall(plugin: Self.origin(url), outcome: .ok, duration: .now - started)
             return answer
         } catch let error as PluginCallError {
             OperationsMetrics.pluginCall(plugin: Self.origin(url), outcome: OperationsMetrics.PluginOutcome(rawValue: error.code.rawValue) ?? .unreachable,
                                          duration: .now - started)
             throw error
+        }
+    }
+
+    /// `body`'s answer, or a `timeout` once `seconds` have passed, whichever comes first. The client's own deadline
+    /// runs on its event loop, which a busy process can hold up for seconds; this one does not depend on it. The
+    /// request left behind is cancelled.
+    private func within<T: Sendable>(_ seconds: Int, _ url: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let work = Task { try await body() }
+        let pending = PendingAnswer<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            pending.set(continuation)
+            Task {
+                let result = await work.result
+                pending.take()?.resume(with: result)
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                guard let waiting = pending.take() else { return }
+                work.cancel()
+                waiting.resume(throwing: PluginCallError(.timeout, "no answer from \(Self.origin(url)) within \(seconds)s"))
+            }
         }
     }
 
@@ -106,4 +127,13 @@ public struct PluginHTTPClient: Sendable {
             return client
         }
     }
+}
+
+/// A continuation resumed once, by whichever of a call and its timer finishes first.
+private final class PendingAnswer<T: Sendable>: Sendable {
+    private let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
+
+    func set(_ value: CheckedContinuation<T, any Error>) { continuation.withLock { $0 = value } }
+
+    func take() -> CheckedContinuation<T, any Error>? { continuation.withLock { $0.take() } }
 }
