@@ -171,7 +171,8 @@ public final class Database: Sendable {
             var readerConnections: [SQLiteConnection] = []
             for _ in 0..<max(1, readers) { readerConnections.append(try await connect()) }
             return Database(engine: .sqlite, location: location, logger: logger,
-                            backend: .sqlite(writer: ConnectionPool(writerConnections), readers: ConnectionPool(readerConnections)),
+                            backend: .sqlite(writer: ConnectionPool(writerConnections, abandon: closeAbandoned),
+                                                readers: ConnectionPool(readerConnections, abandon: closeAbandoned)),
                             environment: environment, modules: modules)
         case .postgres(let url):
             guard let configuration = try? SQLPostgresConfiguration(url: url) else {
@@ -348,13 +349,25 @@ public final class Database: Sendable {
     }
 }
 
+/// Closes a SQLite connection left open by a pool that went away (the close runs on the driver's thread pool,
+/// which keeps the connection until then).
+private let closeAbandoned: @Sendable (SQLiteConnection) -> Void = { connection in _ = connection.close() }
+
 /// A fixed set of connections handed out one at a time; callers wait (in order) when all are busy.
 actor ConnectionPool<Connection: Sendable> {
     private var idle: [Connection]
     private var waiters: [CheckedContinuation<Connection, Never>] = []
+    /// Called for each connection still idle when the pool goes away without `drain` (a database dropped without
+    /// `close`, as by a test that failed before closing it): SQLite's connections must be closed before they go.
+    private let abandon: (@Sendable (Connection) -> Void)?
 
-    init(_ connections: [Connection]) {
+    init(_ connections: [Connection], abandon: (@Sendable (Connection) -> Void)? = nil) {
         idle = connections
+        self.abandon = abandon
+    }
+
+    deinit {
+        if let abandon { for connection in idle { abandon(connection) } }
     }
 
     private func acquire() async -> Connection {
