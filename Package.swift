@@ -85,6 +85,9 @@ let package = Package(
                 // /metrics: the process's swift-metrics, in Prometheus' text format.
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // SIGHUP reloads the tenants (LiveTenants/TenantWatcher).
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

@@ -37,9 +37,11 @@ public func buildRouter(services: PortalServices, operations: Operations? = nil)
     router.add(middleware: TenantMiddleware(services: services))
 
     let tenantRoutes = router.group(context: TenantContext.self)
-    tenantRoutes.get("/brand.css") { _, context in
-        Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=300"],
-                 body: .init(byteBuffer: ByteBuffer(string: context.tenant.brandStylesheet)))
+    // Brand and static files revalidate on every use (a colour changed by a reload shows at once); an unchanged
+    // file costs a 304 without a body.
+    tenantRoutes.get("/brand.css") { request, context in
+        EntityTag.response(request, body: ByteBuffer(string: context.tenant.brandStylesheet), etag: context.tenant.brandStylesheetETag,
+                           contentType: "text/css; charset=utf-8")
     }
     tenantRoutes.get("/favicon.ico") { _, context in
         guard let favicon = context.tenant.definition.branding.favicon, context.tenant.theme.staticFiles[favicon] != nil else {
@@ -47,10 +49,10 @@ public func buildRouter(services: PortalServices, operations: Operations? = nil)
         }
         return Response(status: .movedPermanently, headers: [.location: "/static/\(favicon)", .cacheControl: "public, max-age=86400"])
     }
-    tenantRoutes.get("/static/:file") { _, context in
-        guard let name = context.parameters.get("file"), let data = context.tenant.theme.staticFiles[name] else { throw PortalError.notFound }
-        return Response(status: .ok, headers: [.contentType: mediaType(for: name), .cacheControl: "public, max-age=300"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    tenantRoutes.get("/static/:file") { request, context in
+        guard let name = context.parameters.get("file"), let data = context.tenant.theme.staticFiles[name],
+              let etag = context.tenant.theme.staticETags[name] else { throw PortalError.notFound }
+        return EntityTag.response(request, body: ByteBuffer(bytes: data), etag: etag, contentType: mediaType(for: name))
     }
     AuthController(services: services).addRoutes(to: tenantRoutes)
     FlowController(services: services).addRoutes(to: tenantRoutes)

@@ -100,6 +100,11 @@ struct TenantMiddleware: RouterMiddleware {
         let host = request.head.authority ?? ""
         guard let tenant = services.tenants.tenant(forHost: host) else {
             if request.uri.path == "/health" { return try await next(request, context) }
+            if services.tenants.isUnavailable(host: host) {
+                var response = Pages.htmlResponse(Self.unavailablePortalPage, status: .serviceUnavailable)
+                response.headers[.retryAfter] = "60"
+                return response
+            }
             return Pages.htmlResponse(Self.unknownHostPage, status: .notFound)
         }
         context.tenant = tenant
@@ -200,6 +205,13 @@ struct TenantMiddleware: RouterMiddleware {
         let token = String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         return token.isEmpty ? nil : token
     }
+
+    /// A request on the host of a tenant whose file does not load (and never did on this instance): a 503 that names no
+    /// cause (the operators see it in the log, `/ready` and the metrics). Neither language is the tenant's own, as the
+    /// tenant is not known: Italian, then English.
+    static let unavailablePortalPage = "<!doctype html><html lang=\"it\"><head><meta charset=\"utf-8\"><title>Portale non disponibile</title></head>"
+        + "<body><main><h1>Portale temporaneamente non disponibile</h1><p>Riprova tra qualche minuto.</p>"
+        + "<p lang=\"en\">This portal is temporarily unavailable. Please try again in a few minutes.</p></main></body></html>"
 
     /// A request on a host no tenant serves: a plain 404 that says nothing about the portals this server runs.
     static let unknownHostPage = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head>"

@@ -22,6 +22,8 @@ public struct PortalTheme: Sendable {
     public let strings: [String: [String: String]]
     /// Files served under `/static/` (CSS, JavaScript, images).
     public let staticFiles: [String: Data]
+    /// Each static file's entity tag (a digest of its bytes), so browsers revalidate rather than keep a stale copy.
+    let staticETags: [String: String]
     /// The strings of each locale as nested objects for templates, built once at load.
     private let nestedStrings: [String: TemplateData]
 
@@ -30,7 +32,9 @@ public struct PortalTheme: Sendable {
         self.library = library
         self.localizedLibraries = localizedLibraries
         self.strings = strings
-        self.staticFiles = Self.bundlingStylesheets(staticFiles)
+        let bundled = Self.bundlingStylesheets(staticFiles)
+        self.staticFiles = bundled
+        staticETags = bundled.mapValues(EntityTag.of)
         var nested: [String: TemplateData] = [:]
         for locale in strings.keys { nested[locale] = TemplateData(nesting: Self.merged(strings, locale: locale)) }
         nestedStrings = nested

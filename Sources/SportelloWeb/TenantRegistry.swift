@@ -12,6 +12,8 @@ public final class PortalTenant: Sendable {
     public let theme: PortalTheme
     /// CSS custom properties from `branding:` (served as `/brand.css`).
     public let brandStylesheet: String
+    /// `brandStylesheet`'s entity tag.
+    let brandStylesheetETag: String
     /// The YAML sections in order, each with the ids of its features (the navigation reads this per request).
     let sectionFeatures: [(id: String, features: [String])]
     /// The portal pages this tenant has, each with the features of the tenant that open it (`PortalCatalog`'s
@@ -66,6 +68,7 @@ public final class PortalTenant: Sendable {
         self.theme = theme
         served = ServedTenant(definition: definition, authorization: authorization, windows: windows, texts: theme.texts)
         brandStylesheet = Self.stylesheet(for: definition.branding)
+        brandStylesheetETag = EntityTag.of(Data(brandStylesheet.utf8))
         surface = TenantSurface(merging: catalog.modules.compactMap { $0.tenantSurface?(definition) })
         var bySection: [String: [String]] = [:]
         for (featureId, feature) in definition.features { bySection[feature.section, default: []].append(featureId) }
@@ -118,37 +121,60 @@ public final class PortalTenant: Sendable {
     }
 }
 
-/// The tenants being served, by host name; swapped whole when tenants are added or reloaded.
+/// The tenants being served, by host name; swapped whole when tenants are added or reloaded (`TenantReloader`),
+/// so a request keeps the `PortalTenant` it started with while a reload swaps in the next one.
 public final class TenantRegistry: Sendable {
-    private let state: Mutex<(byHost: [String: PortalTenant], byId: [String: PortalTenant])>
+    private struct State {
+        var byHost: [String: PortalTenant] = [:]
+        var byId: [String: PortalTenant] = [:]
+        /// Hosts named by a tenant file that has never loaded: they answer 503, not 404.
+        var unavailable: [String: String] = [:]
+    }
+
+    private let state: Mutex<State>
 
     public init(_ tenants: [PortalTenant] = []) {
-        state = Mutex(([:], [:]))
+        state = Mutex(State())
         replaceAll(tenants)
     }
 
-    /// Replaces the served tenants (adding a tenant without a restart).
-    public func replaceAll(_ tenants: [PortalTenant]) {
-        var byHost: [String: PortalTenant] = [:]
-        var byId: [String: PortalTenant] = [:]
+    /// Replaces the served tenants (adding a tenant without a restart); `unavailable` maps the hosts of tenant files
+    /// that failed to load (and have no last good version) to the file, so their visitors get a 503.
+    public func replaceAll(_ tenants: [PortalTenant], unavailable: [String: String] = [:]) {
+        var next = State()
         for tenant in tenants {
-            byId[tenant.id] = tenant
-            for host in tenant.definition.hosts { byHost[host.lowercased()] = tenant }
+            next.byId[tenant.id] = tenant
+            for host in tenant.definition.hosts { next.byHost[host.lowercased()] = tenant }
         }
-        state.withLock { $0 = (byHost, byId) }
+        for (host, file) in unavailable where next.byHost[host.lowercased()] == nil { next.unavailable[host.lowercased()] = file }
+        state.withLock { $0 = next }
     }
 
     /// The tenant serving `host` (the port is ignored).
     public func tenant(forHost host: String) -> PortalTenant? {
+        guard let name = Self.hostName(host) else { return nil }
+        return state.withLock { $0.byHost[name] }
+    }
+
+    /// Whether `host` belongs to a tenant file that could not be loaded (answered 503 rather than 404).
+    public func isUnavailable(host: String) -> Bool {
+        guard let name = Self.hostName(host) else { return false }
+        return state.withLock { $0.unavailable[name] != nil }
+    }
+
+    private static func hostName(_ host: String) -> String? {
         var name = host.lowercased()
         if name.hasPrefix("[") { return nil }
         if let colon = name.lastIndex(of: ":") { name = String(name[..<colon]) }
-        return state.withLock { $0.byHost[name] }
+        return name
     }
 
     public func tenant(id: String) -> PortalTenant? { state.withLock { $0.byId[id] } }
 
     public var all: [PortalTenant] { state.withLock { $0.byId.values.sorted { $0.id < $1.id } } }
+
+    /// The definitions served now (for background jobs, which read the set on each pass).
+    public var definitions: [TenantDefinition] { all.map(\.definition) }
 }
 
 /// WCAG contrast arithmetic for `#rrggbb` colours.

@@ -56,6 +56,12 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Seconds a request waits on a database that does not answer before it gets a 503 (default 3; $SPORTELLO_DATABASE_TIMEOUT).")
     var databaseTimeout: Double?
 
+    @Flag(help: "Refuse to start when any tenant file is broken, as CI wants ($SPORTELLO_STRICT=true); without it the others serve and the broken tenant's hosts answer 503.")
+    var strict = false
+
+    @Option(help: "Seconds between checks of the tenant files and templates for changes; 0: reload only on SIGHUP or 'sportello reload' (default 2; $SPORTELLO_WATCH_INTERVAL).")
+    var watchInterval: Double?
+
     @Option(help: "Address of the operations listener serving /metrics (default 127.0.0.1; $SPORTELLO_METRICS_HOST).")
     var metricsHost: String?
 
@@ -70,6 +76,7 @@ struct ServeOptions: ParsableArguments {
         flags.secureCookies = secureCookies; flags.trustedProxies = trustedProxy; flags.logLevel = logLevel; flags.logFormat = logFormat
         flags.poolSize = poolSize; flags.passwordCost = passwordCost; flags.databaseTimeout = databaseTimeout
         flags.metricsHostname = metricsHost; flags.metricsPort = metricsPort; flags.migrate = migrate ? true : nil
+        flags.strict = strict ? true : nil; flags.watchInterval = watchInterval
         do {
             return try ServeSettings.resolve(flags: flags, environment: environment)
         } catch let error as ServeSettingsError {

@@ -10,7 +10,7 @@ struct Sportello: AsyncParsableCommand {
         abstract: "Multi-tenant, white-label customer areas described in YAML.",
         version: SportelloCoreInfo.version,
         subcommands: [Serve.self, Validate.self, Test.self, Explain.self, Matrix.self, Schema.self, Reference.self,
-                      Migrate.self, Import.self, Demo.self, InviteCommand.self, RequestsCommand.self, UsersCommand.self, ChatCommand.self, MailCommand.self, SMSCommand.self, EventsCommand.self, RecordsCommand.self, WriteProbe.self]
+                      Migrate.self, Import.self, Demo.self, InviteCommand.self, RequestsCommand.self, UsersCommand.self, ChatCommand.self, MailCommand.self, SMSCommand.self, EventsCommand.self, RecordsCommand.self, ReloadCommand.self, PurgeCommand.self, BackupCommand.self, RestoreCommand.self, WriteProbe.self]
     )
 }
 
@@ -22,8 +22,11 @@ struct DefinitionOptions: ParsableArguments {
     @Option(help: "Directory of plugin manifests.")
     var plugins: String = "plugins"
 
+    /// The tenant files or directories given, else `tenants/`.
+    var tenantPaths: [String] { paths.isEmpty ? ["tenants"] : paths }
+
     func load() throws -> LoadResult {
-        let files = try TenantLoader.definitionFiles(in: paths.isEmpty ? ["tenants"] : paths)
+        let files = try TenantLoader.definitionFiles(in: tenantPaths)
         let loader = TenantLoader(capabilities: PortalModules.capabilities, plugins: PluginCatalogue.load(directory: plugins))
         return loader.load(files: files)
     }
@@ -49,6 +52,33 @@ struct TenantOption: ParsableArguments {
             throw ValidationError("no valid tenant '\(tenant)' in \(tenantsDirectory)" + (Suggest.hint(for: tenant, in: known).map { " (\($0))" } ?? " (tenants: \(known.joined(separator: ", ")))"))
         }
         return found
+    }
+}
+
+/// The tenants a maintenance command works on: every valid tenant of the definitions directory, or only `--tenant`.
+struct TenantSelection: ParsableArguments {
+    @Option(help: "Only this tenant (default: every tenant in --tenants).")
+    var tenant: String?
+
+    @Option(name: .customLong("tenants"), help: "Directory of tenant definitions.")
+    var tenantsDirectory: String = "tenants"
+
+    @Option(help: "Directory of plugin manifests.")
+    var plugins: String = "plugins"
+
+    /// The chosen definitions (the files' errors are printed), and whether some file of the directory had errors.
+    func load() throws -> (tenants: [TenantDefinition], hadErrors: Bool) {
+        let files = try TenantLoader.definitionFiles(in: [tenantsDirectory])
+        let result = TenantLoader(capabilities: PortalModules.capabilities, knownPlugins: TenantLoader.pluginIDs(in: plugins)).load(files: files)
+        for diagnostic in result.errors { printError(diagnostic.description) }
+        let tenants = result.tenants.map(\.definition)
+        guard let tenant else { return (tenants, result.hasErrors) }
+        guard let found = tenants.first(where: { $0.id == tenant }) else {
+            let known = tenants.map(\.id)
+            throw ValidationError("no valid tenant '\(tenant)' in \(tenantsDirectory)"
+                                  + (Suggest.hint(for: tenant, in: known).map { " (\($0))" } ?? " (tenants: \(known.joined(separator: ", ")))"))
+        }
+        return ([found], false)
     }
 }
 

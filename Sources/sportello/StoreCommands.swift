@@ -220,7 +220,12 @@ struct Serve: AsyncParsableCommand {
         }
         let result = try definitions.load()
         for diagnostic in result.diagnostics { printError(diagnostic.description) }
-        if result.hasErrors { throw ExitCode(1) }
+        // A broken tenant file keeps only itself out (its hosts answer 503), unless --strict; with no tenant at all
+        // there is nothing to serve.
+        if result.hasErrors && (settings.strict || result.tenants.isEmpty) {
+            if !settings.strict { printError("error: no tenant file loads") }
+            throw ExitCode(1)
+        }
         let tenants = result.tenants.map(\.definition)
         try await withDatabase(database, readers: settings.poolSize) { db in
             let pending = try await db.pendingMigrations()
@@ -249,8 +254,18 @@ struct Serve: AsyncParsableCommand {
                 for host in tenant.definition.hosts { print("    \(settings.publicURL(host: host))") }
             }
             let templatesURL = URL(fileURLWithPath: templates)
-            let portalTenants = try loadPortalTenants(tenants, templates: templatesURL)
-            let mailTemplates = try MailTemplates(root: templatesURL)
+            // The tenants serve from a registry the reloader swaps whole (LiveTenants/): at start, then whenever a
+            // file changes (--watch-interval), on SIGHUP and on `sportello reload`.
+            let mailTemplates = ReloadableMailTemplates(try MailTemplates(root: templatesURL))
+            let registry = TenantRegistry()
+            let reloader = TenantReloader(sources: TenantSources(paths: definitions.tenantPaths, plugins: result.plugins, templates: templatesURL),
+                                          registry: registry, mail: mailTemplates, capabilities: PortalModules.capabilities)
+            let started = await reloader.reload(trigger: "start")
+            for rejection in started.rejected {
+                for line in rejection.errors where !result.diagnostics.contains(where: { $0.description == line }) { printError(line) }
+                printError("\(rejection.file): not served\(rejection.tenant.map { " (tenant \($0))" } ?? "") — its hosts answer 503 until the file is fixed")
+            }
+            if settings.strict && !started.rejected.isEmpty || registry.all.isEmpty { throw ExitCode(1) }
             let configuration = WebConfiguration(hostname: hostname, port: port, templatesDirectory: templatesURL,
                                                  publicScheme: publicScheme, publicPort: publicPort, secureCookies: secureCookies,
                                                  trustedProxies: trustedProxies)
@@ -258,8 +273,8 @@ struct Serve: AsyncParsableCommand {
             var extra: [any Service] = []
             var wake: @Sendable () -> Void = {}
             if let smtp = try SMTPConfiguration.fromEnvironment() {
-                let worker = MailDeliveryWorker(database: db, smtp: smtp, tenants: { tenants.map(\.id) },
-                                                senderName: { id in tenants.first { $0.id == id }?.name })
+                let worker = MailDeliveryWorker(database: db, smtp: smtp, tenants: { registry.all.map(\.id) },
+                                                senderName: { id in registry.tenant(id: id)?.definition.name })
                 extra.append(worker)
                 wake = { worker.wake() }
                 print("mail: delivering through \(smtp)")
@@ -281,16 +296,17 @@ struct Serve: AsyncParsableCommand {
             for (id, reason) in lookups.unavailable.sorted(by: { $0.key < $1.key }) {
                 print("lookup: \(id) not connected (\(reason)) — the pages bound to it say the service is not available")
             }
-            let services = PortalServices(configuration: configuration, database: db, tenants: TenantRegistry(portalTenants),
+            let services = PortalServices(configuration: configuration, database: db, tenants: registry,
                                           passwords: BcryptPasswordHasher(cost: UInt8(clamping: passwordCost)), mail: mailTemplates, mailQueued: wake,
                                           payments: payments, lookups: lookups)
-            extra.append(RecordRetentionJob(services: services))
+            // Retention: the tenants' record kinds (delete_after) and the platform's own limits (RetentionPolicy), daily.
+            extra.append(PlatformRetentionJob(services: services))
             // Webhook plugins (SportelloApplication/Webhooks): a consumer per webhook plugin some tenant binds, besides the modules'.
-            let webhooks = WebhookConsumers(tenants: tenants, plugins: result.plugins)
+            let webhooks = WebhookConsumers(tenants: tenants, plugins: result.plugins, currentTenant: { registry.tenant(id: $0)?.definition })
             for line in webhooks.summary { print(line) }
             // Notification rules (SportelloWeb/Modules/Notifications): the rules' consumer, and the SMS worker for the sms plugins.
             let smsGateways = SMSGateways(plugins: result.plugins)
-            let smsWorker = SMSDeliveryWorker(database: db, gateways: smsGateways, tenants: { tenants.map(\.id) })
+            let smsWorker = SMSDeliveryWorker(database: db, gateways: smsGateways, tenants: { registry.all.map(\.id) })
             extra.append(smsWorker)
             for (id, gateway) in smsGateways.gateways.sorted(by: { $0.key < $1.key }) {
                 print("sms: \(id)\(gateway.isSandbox ? " (SANDBOX: no SMS reaches a phone)" : "") connected")
@@ -300,13 +316,15 @@ struct Serve: AsyncParsableCommand {
             }
             let notifications = NotificationRulesConsumer(services: services, sms: smsGateways, wake: { smsWorker.wake() })
             extra.append(OverdueInvoicesJob(services: services))
-            let registry = services.tenants
             let events = EventDispatcher(database: db, consumers: services.catalog.modules.flatMap(\.eventConsumers) + webhooks.consumers + [notifications],
                                          tenants: { registry.all.map(\.id) }, clock: services.clock, random: services.random)
             extra.append(events)
             print("events: delivering to \(events.consumerIds.isEmpty ? "no consumer yet (recorded, purged after 30 days)" : events.consumerIds.joined(separator: ", "))")
             // Operations: request log, metrics, /ready, the 503 of a database outage (SportelloWeb/Observability).
             let operations = Operations(services: services, options: settings.operationsOptions)
+            operations.attach(reloader)
+            extra.append(TenantWatcher(reloader: reloader, interval: settings.watchInterval))
+            print("tenants: reloaded on SIGHUP, 'sportello reload'" + (settings.watchInterval.map { " and file changes (checked every \($0))" } ?? " (file watching off)"))
             if let metricsPort = settings.metricsPort {
                 extra.append(buildOperationsApplication(services: services, operations: operations,
                                                         hostname: settings.metricsHostname, port: metricsPort))
@@ -315,7 +333,7 @@ struct Serve: AsyncParsableCommand {
                 print("operations: /ready and /health on every host; no /metrics (set --metrics-port or SPORTELLO_METRICS_PORT)")
             }
             print("logs: \(settings.logFormat.rawValue), level \(settings.logLevel.rawValue); database timeout \(settings.databaseTimeout)")
-            print("serving \(portalTenants.count) portals on \(hostname):\(port)")
+            print("serving \(registry.all.count) portals on \(hostname):\(port)")
             try await buildApplication(services: services, extraServices: extra, operations: operations).runService()
         }
     }
@@ -335,30 +353,12 @@ struct RecordsPurge: AsyncParsableCommand {
             + "without a date are kept. Each tenant is purged in a transaction of its own: a tenant that fails is reported "
             + "and the others are purged all the same (the exit status is then 1).")
 
-    @Option(help: "Only this tenant (default: every tenant in --tenants).")
-    var tenant: String?
-
-    @Option(name: .customLong("tenants"), help: "Directory of tenant definitions.")
-    var tenantsDirectory: String = "tenants"
-
-    @Option(help: "Directory of plugin manifests.")
-    var plugins: String = "plugins"
+    @OptionGroup var selection: TenantSelection
 
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let files = try TenantLoader.definitionFiles(in: [tenantsDirectory])
-        let result = TenantLoader(capabilities: PortalModules.capabilities, knownPlugins: TenantLoader.pluginIDs(in: plugins)).load(files: files)
-        for diagnostic in result.errors { printError(diagnostic.description) }
-        var tenants = result.tenants.map(\.definition)
-        if let tenant {
-            guard let found = tenants.first(where: { $0.id == tenant }) else {
-                let known = tenants.map(\.id)
-                throw ValidationError("no valid tenant '\(tenant)' in \(tenantsDirectory)"
-                                      + (Suggest.hint(for: tenant, in: known).map { " (\($0))" } ?? " (tenants: \(known.joined(separator: ", ")))"))
-            }
-            tenants = [found]
-        }
+        let (tenants, hadErrors) = try selection.load()
         let chosen = tenants
         let report = try await withDatabase(database) { db in
             try await db.requireMigrated()
@@ -379,7 +379,7 @@ struct RecordsPurge: AsyncParsableCommand {
             }
         }
         print("\(report.total) record(s) deleted" + (report.failed.isEmpty ? "" : ", \(report.failed.count) tenant(s) failed"))
-        if !report.failed.isEmpty || result.hasErrors && tenant == nil { throw ExitCode(1) }
+        if !report.failed.isEmpty || hadErrors { throw ExitCode(1) }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import SportelloApplication
 import SportelloCore
@@ -142,6 +143,26 @@ struct WebhookPayloadTests {
         #expect(missing.consumers.isEmpty && missing.unavailable == ["webhook_receiver": "SPORTELLO_WEBHOOK_SECRET is not set"])
         #expect(WebhookConsumers(tenants: [Self.unbound(definition)], plugins: catalogue, environment: environment).consumers.isEmpty,
                 "no tenant binds it: no consumer")
+    }
+
+    @Test("with tenants that reload, each event follows its tenant's binding as it is now: bound later sends, unbound later stops")
+    func subscriptionsFollowReloads() throws {
+        let (definition, catalogue) = try tenantBinding("    events: [invoice.issued]\n")
+        let environment = ["SPORTELLO_WEBHOOK_URL": "http://127.0.0.1:9/hooks", "SPORTELLO_WEBHOOK_SECRET": "k"]
+        let current = Mutex<[String: TenantDefinition]>([definition.id: Self.unbound(definition)])
+        let consumers = WebhookConsumers(tenants: [Self.unbound(definition)], plugins: catalogue, environment: environment,
+                                         currentTenant: { id in current.withLock { $0[id] } })
+        let consumer = try #require(consumers.consumers.first, "connected although no tenant binds it yet: one may later")
+        #expect(consumers.summary.first?.contains("no tenant yet") == true)
+        var issued = event(.invoiceIssued, facts: ["source": "import", "total_cents": 100])
+        issued.tenant = definition.id
+        #expect(!consumer.accepts(issued), "not bound yet")
+        current.withLock { $0[definition.id] = definition }
+        #expect(consumer.accepts(issued), "bound by a reload")
+        current.withLock { $0[definition.id] = nil }
+        #expect(!consumer.accepts(issued), "the tenant was removed")
+        #expect(WebhookConsumers(tenants: [], plugins: catalogue, environment: [:], currentTenant: { _ in nil }).unavailable.isEmpty,
+                "a plugin nobody binds is not reported as missing its variables")
     }
 
     static func unbound(_ definition: TenantDefinition) -> TenantDefinition {

@@ -38,6 +38,10 @@ start_postgres() {
   "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $speed -c max_connections=500 -c shared_buffers=256MB" start >/dev/null
   CLEANUP+=("${run[*]} $bin/pg_ctl -D $dir/data -m immediate stop >/dev/null 2>&1; rm -rf $dir")
+  # How to stop and start this cluster again, for scripts that take the database down (scripts/fleet-check).
+  POSTGRES_STOP=("${run[@]}" "$bin/pg_ctl" -D "$dir/data" -w -m fast stop)
+  POSTGRES_START=("${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w
+                  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $speed -c max_connections=500 -c shared_buffers=256MB" start)
   psql -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
     -c "CREATE ROLE sportello LOGIN PASSWORD 'sportello' NOSUPERUSER NOBYPASSRLS CREATEDB" \
     -c "CREATE DATABASE sportello_test OWNER sportello" >/dev/null

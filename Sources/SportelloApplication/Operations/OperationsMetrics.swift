@@ -41,6 +41,7 @@ public enum OperationsMetrics {
         public static let pluginCallDuration = "sportello_plugin_call_duration_seconds"
         public static let logins = "sportello_logins_total"
         public static let reloads = "sportello_tenant_reloads_total"
+        public static let tenantFilesRejected = "sportello_tenant_files_rejected"
     }
 
     /// Counts one call to `plugin` (its manifest id, or its origin when the id is not known) and how long it took.
@@ -59,6 +60,11 @@ public enum OperationsMetrics {
     /// Counts one reload of the tenant definitions (`tenant`: the tenant file concerned, or "*" for a whole reload).
     public static func reload(outcome: ReloadOutcome, tenant: String = "*") {
         Counter(label: Name.reloads, dimensions: [("tenant", tenant), ("outcome", outcome.rawValue)]).increment()
+    }
+
+    /// How many tenant files the last reload kept out (0 when every file is good; the served count is sampled on scrape).
+    public static func tenantFilesRejected(_ count: Int) {
+        Gauge(label: Name.tenantFilesRejected).record(count)
     }
 }
 

@@ -72,27 +72,39 @@ public struct WebhookConsumer: EventConsumer {
     public let manifest: PluginManifest
     /// Where events are POSTed.
     public let url: String
-    /// Tenant id → what it sends.
+    /// Tenant id → what it sends, at start (what `summary` prints).
     public let subscriptions: [String: WebhookSubscription]
+    /// What `tenant` sends now: from `subscriptions`, or from the tenant's current binding when tenants reload.
+    let subscription: @Sendable (_ tenant: String) -> WebhookSubscription?
     let signature: PluginSignature
     let http: WebhookHTTP
 
+    /// A consumer for the tenants of `subscriptions`; with `currentTenant`, each event's tenant is looked up when it
+    /// is delivered instead, so a tenant added or changed while serving sends what its file binds now.
     public init(manifest: PluginManifest, url: String, secret: String, subscriptions: [String: WebhookSubscription],
+                currentTenant: (@Sendable (String) -> TenantDefinition?)? = nil,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
         id = Self.idPrefix + manifest.id
         self.manifest = manifest
         self.url = url
         self.subscriptions = subscriptions
+        if let currentTenant {
+            subscription = { tenant in
+                currentTenant(tenant)?.plugins?[manifest.id].map { WebhookSubscription(binding: $0, manifest: manifest) }
+            }
+        } else {
+            subscription = { subscriptions[$0] }
+        }
         signature = PluginSignature(secret: secret)
         http = WebhookHTTP(timeouts: manifest.timeouts, clock: clock)
     }
 
     public func accepts(_ event: RecordedEvent) -> Bool {
-        subscriptions[event.tenant]?.matches(event) ?? false
+        subscription(event.tenant)?.matches(event) ?? false
     }
 
     public func deliver(_ event: RecordedEvent) async throws {
-        let personal = subscriptions[event.tenant]?.personalData ?? false
+        let personal = subscription(event.tenant)?.personalData ?? false
         let body = WebhookPayload.body(for: event, personalData: personal)
         try await http.post(url, body: body, signature: signature, headers: [
             ("Idempotency-Key", WebhookPayload.idempotencyKey(for: event)),
@@ -187,8 +199,11 @@ public struct WebhookConsumers: Sendable {
 
     public static let none = WebhookConsumers()
 
-    /// The webhook plugins of `plugins` bound by some of `tenants`, connected with `environment`.
+    /// The webhook plugins of `plugins` bound by some of `tenants`, connected with `environment`. With
+    /// `currentTenant` (a server whose tenants reload), every webhook plugin whose variables are set is connected,
+    /// and each event goes where its tenant's file binds it when it is delivered.
     public init(tenants: [TenantDefinition], plugins: PluginCatalogue, environment: [String: String] = ProcessInfo.processInfo.environment,
+                currentTenant: (@Sendable (String) -> TenantDefinition?)? = nil,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
         var connected: [WebhookConsumer] = []
         var missing: [String: String] = [:]
@@ -197,24 +212,30 @@ public struct WebhookConsumers: Sendable {
             for tenant in tenants {
                 if let binding = tenant.plugins?[manifest.id] { subscriptions[tenant.id] = WebhookSubscription(binding: binding, manifest: manifest) }
             }
-            guard !subscriptions.isEmpty else { continue }
+            guard !subscriptions.isEmpty || currentTenant != nil else { continue }
             guard let url = manifest.endpoint.resolve(in: environment) else {
+                if subscriptions.isEmpty { continue }
                 missing[manifest.id] = "\(manifest.endpoint.urlEnv ?? "the endpoint URL") is not set"
                 continue
             }
             let secretName = manifest.secretVariable("signing_key")
             guard let secret = secretName.flatMap({ environment[$0] }), !secret.isEmpty else {
+                if subscriptions.isEmpty { continue }
                 missing[manifest.id] = "\(secretName ?? "signing_key") is not set"
                 continue
             }
-            connected.append(WebhookConsumer(manifest: manifest, url: url, secret: secret, subscriptions: subscriptions, clock: clock))
+            connected.append(WebhookConsumer(manifest: manifest, url: url, secret: secret, subscriptions: subscriptions,
+                                             currentTenant: currentTenant, clock: clock))
         }
         self.init(consumers: connected, unavailable: missing)
     }
 
     /// What `serve` and `events deliver` print about the webhooks.
     public var summary: [String] {
-        consumers.map { "webhooks: \($0.id) → \(WebhookHTTP.origin($0.url)) for \($0.subscriptions.keys.sorted().joined(separator: ", "))" }
+        consumers.map { consumer in
+            let tenants = consumer.subscriptions.keys.sorted().joined(separator: ", ")
+            return "webhooks: \(consumer.id) → \(WebhookHTTP.origin(consumer.url)) for \(tenants.isEmpty ? "no tenant yet" : tenants)"
+        }
             + unavailable.sorted { $0.key < $1.key }.map { "webhooks: \($0.key) not connected (\($0.value)) — its events are not sent" }
     }
 }

@@ -165,7 +165,7 @@ public struct TenantLoader: Sendable {
     }
 
     /// A fragment names itself with a top-level `fragment:` key, written at the start of a line.
-    private static func declaresFragment(_ text: String) -> Bool {
+    public static func declaresFragment(_ text: String) -> Bool {
         text.hasPrefix("fragment:") || text.contains("\nfragment:")
     }
 

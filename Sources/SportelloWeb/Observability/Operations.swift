@@ -3,12 +3,14 @@ import Hummingbird
 import Logging
 import NIOCore
 import SportelloApplication
+import Synchronization
 
 /// How the portal reports on itself and fails when the database does not answer (`sportello serve` sets these
 /// from its flags and the environment; the defaults suit the tests).
 public struct OperationsOptions: Sendable {
     /// How long a request may wait on the database before it is probed; a probe gets as long again. A request
-    /// stuck behind an unreachable database is answered 503 within about twice this.
+    /// stuck behind an unreachable database is answered 503 within about twice this. `serve` sets 3 s
+    /// (`ServeSettings`); the 30 s default suits tests and benchmarks, whose load can keep a pool busy for seconds.
     public var databaseTimeout: Duration
     /// The `Retry-After` of a 503 (seconds).
     public var retryAfterSeconds: Int
@@ -17,7 +19,7 @@ public struct OperationsOptions: Sendable {
     /// Write the request log line (tests that make thousands of requests may turn it off).
     public var logRequests: Bool
 
-    public init(databaseTimeout: Duration = .seconds(3), retryAfterSeconds: Int = 5,
+    public init(databaseTimeout: Duration = .seconds(30), retryAfterSeconds: Int = 5,
                 requestLogger: Logger = Logger(label: "sportello.http"), logRequests: Bool = true) {
         self.databaseTimeout = databaseTimeout
         self.retryAfterSeconds = retryAfterSeconds
@@ -42,6 +44,7 @@ public final class Operations: Sendable {
     public let availability: DatabaseAvailability
     public let readiness: ReadinessChecks
     let queues: QueueSampler
+    private let reloader = Mutex<TenantReloader?>(nil)
 
     /// The portal's own readiness checks: `database` (answers within the timeout) and `tenants` (at least one served).
     public init(services: PortalServices, options: OperationsOptions = OperationsOptions(),
@@ -59,6 +62,34 @@ public final class Operations: Sendable {
         readiness.add("tenants") {
             tenants.all.isEmpty ? .notReady("no tenant is served") : .ready
         }
+    }
+
+    /// Serves `POST /reload` on the operations listener with `reloader`, and makes `/ready`'s `tenants` check name
+    /// the files its last reload kept out.
+    public func attach(_ reloader: TenantReloader) {
+        self.reloader.withLock { $0 = reloader }
+        let registry = reloader.registry
+        readiness.add("tenants") {
+            let served = registry.all.count
+            guard served > 0 else { return .notReady("no tenant is served" + Self.rejections(reloader.report)) }
+            let summary = "\(served) tenant(s) served, set \(reloader.report?.digest.prefix(12) ?? "-")"
+            guard let report = reloader.report, !report.rejected.isEmpty else { return .readyNoting(summary) }
+            return .readyNoting(summary + Self.rejections(report))
+        }
+    }
+
+    private static func rejections(_ report: TenantReloadReport?) -> String {
+        guard let report, !report.rejected.isEmpty else { return "" }
+        return "; rejected: " + report.rejected.map { "\($0.file) (\($0.keptLastGood ? "last good version serving" : "not served"))" }
+            .joined(separator: ", ")
+    }
+
+    /// `POST /reload`: reloads now and answers the report (404 when this server does not reload its tenants).
+    func reloadResponse() async -> Response {
+        guard let reloader = reloader.withLock({ $0 }) else {
+            return API.json(["error": "this server does not reload its tenants"], status: .notFound)
+        }
+        return API.json(await reloader.reload(trigger: "sportello reload"), status: .ok)
     }
 
     /// `/ready`: 200 when every check passes, else 503; a JSON body lists the checks and names the failing ones.
@@ -86,6 +117,7 @@ public func buildOperationsRouter(services: PortalServices, operations: Operatio
     router.get("/metrics") { _, _ in await operations.metricsResponse(services: services) }
     router.get("/health") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok"))) }
     router.get("/ready") { _, _ in await operations.readyResponse() }
+    router.post("/reload") { _, _ in await operations.reloadResponse() }
     return router
 }
 

@@ -4,6 +4,8 @@ import Synchronization
 /// What one readiness check found.
 public enum ReadinessOutcome: Sendable, Equatable {
     case ready
+    /// Ready, with something the operators should know (a tenant file kept out by a reload).
+    case readyNoting(String)
     /// Not ready, and why (shown in `/ready`'s body: no secrets, no personal data).
     case notReady(String)
 }
@@ -50,6 +52,7 @@ public final class ReadinessChecks: Sendable {
                     let outcome = await withDeadline(timeout) { await entry.check() }
                     switch outcome {
                     case .ready?: return (index, Result(name: entry.name, ready: true))
+                    case .readyNoting(let detail)?: return (index, Result(name: entry.name, ready: true, detail: detail))
                     case .notReady(let detail)?: return (index, Result(name: entry.name, ready: false, detail: detail))
                     case nil: return (index, Result(name: entry.name, ready: false, detail: "no answer within \(timeout)"))
                     }

@@ -43,6 +43,10 @@ public struct ServeSettings: Sendable, Equatable {
     public var metricsHostname = "127.0.0.1"
     public var metricsPort: Int?
     public var migrate = false
+    /// Refuse to start when any tenant file is broken (CI); otherwise the others serve and its hosts answer 503.
+    public var strict = false
+    /// How often tenant files and templates are compared for changes (nil: only SIGHUP and `sportello reload`).
+    public var watchInterval: Duration? = .seconds(2)
 
     public init() {}
 
@@ -65,6 +69,9 @@ public struct ServeSettings: Sendable, Equatable {
         public var metricsHostname: String?
         public var metricsPort: Int?
         public var migrate: Bool?
+        public var strict: Bool?
+        /// Seconds; 0 turns watching off.
+        public var watchInterval: Double?
 
         public init() {}
     }
@@ -88,6 +95,8 @@ public struct ServeSettings: Sendable, Equatable {
         ("SPORTELLO_METRICS_HOST", "address of the /metrics listener (--metrics-host; default 127.0.0.1)"),
         ("SPORTELLO_METRICS_PORT", "port of the /metrics listener; unset: no /metrics (--metrics-port)"),
         ("SPORTELLO_MIGRATE", "true: apply pending migrations at start (--migrate)"),
+        ("SPORTELLO_STRICT", "true: refuse to start when a tenant file is broken (--strict; default: serve the others)"),
+        ("SPORTELLO_WATCH_INTERVAL", "seconds between checks of the tenant files and templates; 0: no watching (--watch-interval; default 2)"),
     ]
 
     /// The settings from `flags`, else `environment`, else the defaults; a value that cannot be used is an error
@@ -137,6 +146,16 @@ public struct ServeSettings: Sendable, Equatable {
         settings.metricsHostname = flags.metricsHostname ?? env.string("SPORTELLO_METRICS_HOST") ?? settings.metricsHostname
         settings.metricsPort = try flags.metricsPort.map { try checkPort($0, source: "--metrics-port") } ?? env.port("SPORTELLO_METRICS_PORT")
         settings.migrate = try flags.migrate ?? env.bool("SPORTELLO_MIGRATE") ?? false
+        settings.strict = try flags.strict ?? env.bool("SPORTELLO_STRICT") ?? false
+        let watch: Double?
+        if let given = flags.watchInterval {
+            watch = given == 0 ? 0 : try checkSeconds(given, source: "--watch-interval")
+        } else if env.string("SPORTELLO_WATCH_INTERVAL") == "0" {
+            watch = 0
+        } else {
+            watch = try env.seconds("SPORTELLO_WATCH_INTERVAL")
+        }
+        if let watch { settings.watchInterval = watch == 0 ? nil : .milliseconds(Int64((watch * 1_000).rounded())) }
         return settings
     }
 
