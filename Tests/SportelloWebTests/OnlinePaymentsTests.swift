@@ -90,7 +90,8 @@ private func invoiceRecord(_ portal: PortalHarness, _ id: Int64, customer: Int64
 }
 
 /// Waits until the portal recorded what the PSP said about the payment (its status left `pending`).
-private func waitForSettlement(_ portal: PortalHarness, _ id: Int64, seconds: Double = 20) async throws -> OnlinePaymentRecord {
+/// 60 s: the PSP retries a notification the portal did not take (a loaded CI machine) after a back-off.
+private func waitForSettlement(_ portal: PortalHarness, _ id: Int64, seconds: Double = 60) async throws -> OnlinePaymentRecord {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         let payment = try await onlinePayment(portal, id)
