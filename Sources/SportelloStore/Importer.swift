@@ -71,8 +71,21 @@ public struct Importer: Sendable {
             return found
         }
 
+        // A payment method the provider's system now calls invalid (it was fine, or invalid for another reason).
+        let problemsBefore = try await transaction.paymentMethodProblems(externalIds: Set(batch.customers.compactMap(\.record.externalId)))
         try await transaction.insertMany(.customers, batch.customers.map(\.record), upsertOn: key)
         written[.customer] = batch.customers.count
+        let newlyInvalid = batch.customers.map(\.record).filter { record in
+            guard let problem = record.paymentMethodProblem, let external = record.externalId else { return false }
+            return problemsBefore[external] != problem
+        }
+        if !newlyInvalid.isEmpty {
+            let ids = try await transaction.parentIds(.customers, externalIds: Set(newlyInvalid.compactMap(\.externalId)))
+            try await transaction.recordEvents(newlyInvalid.compactMap { record in
+                guard let id = ids[record.externalId ?? ""]?.id, let problem = record.paymentMethodProblem else { return nil }
+                return .paymentMethodInvalid(customerId: id, method: record.paymentMethod, reason: problem)
+            })
+        }
         let customersForFields = try await resolve(batch.customerFieldValues, .customer, table: .customers)
         for item in batch.customerFieldValues {
             guard let customer = customersForFields[item.references[.customer] ?? ""] else { continue }
@@ -147,9 +160,11 @@ public struct Importer: Sendable {
         }
         // Usage arriving is where consumption crosses a warning level: measured before, compared after.
         let watch = try await transaction.watchUsageThresholds(of: tenant, lineIds: Set(usage.filter { $0.kind == "data" }.map(\.lineId)))
+        let roaming = try await transaction.watchRoamingThresholds(of: tenant, lineIds: Set(usage.filter { $0.kind == "data" && $0.roaming == true }.map(\.lineId)))
         try await transaction.insertMany(.usageRecords, usage, upsertOn: key)
         written[.usage] = batch.usage.count
         if let watch { try await transaction.recordCrossedUsageThresholds(watch) }
+        if let roaming { try await transaction.recordCrossedRoamingThresholds(roaming) }
 
         let linesForRecharges = try await resolve(batch.recharges, .line, table: .lines)
         try await transaction.insertMany(.recharges, batch.recharges.compactMap { item -> RechargeRecord? in
@@ -299,6 +314,22 @@ struct ParentIds: Sendable {
 
 extension TenantTransaction {
     /// Ids of the records of `table` with these external ids (the tenant's only), in chunks of 500.
+    /// `payment_method_problem` of the customers with these external ids that have one.
+    func paymentMethodProblems(externalIds: Set<String>) async throws -> [String: String] {
+        var found: [String: String] = [:]
+        let ids = Array(externalIds)
+        var start = 0
+        while start < ids.count {
+            let chunk = Array(ids[start..<min(ids.count, start + 500)])
+            for row in try await select(.customers).column("external_id").column("payment_method_problem")
+                .where("external_id", .in, chunk).where("payment_method_problem", .isNot, SQLLiteral.null).all() {
+                found[try row.decode(column: "external_id", as: String.self)] = try row.decode(column: "payment_method_problem", as: String.self)
+            }
+            start += 500
+        }
+        return found
+    }
+
     func parentIds(_ table: StoredTable, externalIds: Set<String>) async throws -> [String: ParentIds] {
         var found: [String: ParentIds] = [:]
         let ids = Array(externalIds)

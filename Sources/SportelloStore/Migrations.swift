@@ -81,6 +81,12 @@ let platformMigrations: [Migration] = [
     },
     // The secret of a user's authenticator app, sealed (`UserRecord.totpSecret`, the `enrol_totp` required action).
     .adding(id: "0019_totp_secret", tables: [], columns: [(.users, col("totp_secret", .text))]),
+    // WINDTRE's roaming data threshold (a SIM's allowance abroad, which usage was abroad) and a payment method that
+    // no longer works (issue 18 §2).
+    .adding(id: "0024_roaming_and_payment_method", tables: [], columns: [
+        (.lines, col("roaming_data_threshold_bytes", .integer)), (.usageRecords, col("roaming", .bool)),
+        (.customers, col("payment_method_problem", .text)),
+    ]),
 ]
 
 extension Migration {

@@ -126,7 +126,7 @@ struct PluginManifestTests {
             "example.yaml:44:3: error: plugin 'sandbox_pps' is not a known plugin (did you mean 'sandbox_psp'?)",
             "example.yaml:47:38: error: plugin 'sandbox_psp' does not offer the method 'bank_transfer' (it offers card, paypal)",
             "example.yaml:47:53: error: method 'card' is listed twice",
-            "example.yaml:48:7: error: feature 'invoices.view' (capability invoices.view) takes no plugin, not the payments plugin 'sandbox_psp' (payments plugins carry out invoices.pay, proforma.pay)",
+            "example.yaml:48:7: error: feature 'invoices.view' (capability invoices.view) takes no plugin, not the payments plugin 'sandbox_psp' (payments plugins carry out invoices.pay, proforma.pay, recharges.online)",
             "example.yaml:49:7: error: feature 'invoice.pay' is not a known feature (did you mean 'invoices.pay'?)",
             "example.yaml:52:7: error: feature 'invoices.pay' is already bound to plugin 'sandbox_psp' (a feature is carried out by one plugin)",
             "example.yaml:55:7: error: feature 'invoices.pay' is already bound to plugin 'sandbox_psp' (a feature is carried out by one plugin)",

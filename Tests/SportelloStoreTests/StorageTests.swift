@@ -9,7 +9,8 @@ let allMigrationIds = ["0001_tables", "0002_row_level_security", "0003_flows", "
                        "0006_line_self_service", "0007_telco_support", "0008_hosting", "0009_personal_invoices",
                        "0010_shared_counters", "0011_sealed_outbox", "0012_request_numbers", "0014_simulated_markers", "0015_custom_fields",
                        "0016_tenant_records", "0017_verified_email", "0018_required_actions", "0019_totp_secret",
-                       "0020_events", "0021_online_payments", "0022_notifications"]
+                       "0020_events", "0021_online_payments", "0022_notifications", "0023_recharge_payments",
+                       "0024_roaming_and_payment_method"]
 
 @Suite("Migrations")
 struct MigrationTests {

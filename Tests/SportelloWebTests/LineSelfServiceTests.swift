@@ -378,22 +378,22 @@ struct AutomaticRechargeTests {
             let sim = try await portal.selfServiceLine(admin.customerId, number: "3471234567")
             let fixed = try await portal.selfServiceLine(admin.customerId, kind: "fixed_line", number: "0614445555")
             let foreign = try await portal.selfServiceLine(stranger.customerId, number: "3479999999")
-            let card = ["card_holder": "Maria Verdi", "card_number": "4111 1111 1111 1111", "card_expiry": "12/30", "card_cvv": "123"]
             try await portal.test { browser in
                 try await browser.logIn(admin.username)
                 #expect(try await browser.get("/self-service/automatic-recharges").body.contains("Nessuna ricarica automatica impostata"))
-                #expect(try await browser.get("/self-service/automatic-recharges/new").status == .ok)
+                let form = try await browser.get("/self-service/automatic-recharges/new")
+                #expect(form.status == .ok && !form.body.contains("card_number") && !form.body.contains("value=\"card\""),
+                        "charged on the bill only: no card choice, no card field")
 
                 let empty = try await browser.post("/self-service/automatic-recharges", ["line_id": "\(sim)"])
                 #expect(empty.status == .unprocessableContent)
                 for field in ["mode", "amount_euro", "payment_method"] { #expect(empty.body.contains("id=\"\(field)-error\""), "\(field)") }
-                var fields = ["line_id": "\(sim)", "mode": "threshold", "amount_euro": "5", "threshold_euro": "10", "payment_method": "card"]
-                fields.merge(card) { _, new in new }
-                fields["card_number"] = "4111111111111112"
+                let fields = ["line_id": "\(sim)", "mode": "threshold", "amount_euro": "5", "threshold_euro": "10", "payment_method": "card",
+                              "card_number": "4111111111111111"]
                 let bad = try await browser.post("/self-service/automatic-recharges", fields)
                 #expect(bad.status == .unprocessableContent)
                 #expect(bad.body.contains("id=\"threshold_euro-error\""))
-                #expect(bad.body.contains("id=\"card_number-error\""))
+                #expect(bad.body.contains("id=\"payment_method-error\""), "the card is refused: no card number is taken by the portal")
                 let day29 = try await browser.post("/self-service/automatic-recharges",
                                                    ["line_id": "\(sim)", "mode": "monthly", "amount_euro": "10", "day_of_month": "29", "payment_method": "invoice"])
                 #expect(day29.status == .unprocessableContent && day29.body.contains("id=\"day_of_month-error\""))
@@ -404,11 +404,10 @@ struct AutomaticRechargeTests {
                                                ["line_id": "\(foreign)", "mode": "monthly", "amount_euro": "10", "day_of_month": "3",
                                                 "payment_method": "invoice"]).status == .notFound)
 
-                var good = ["line_id": "\(sim)", "mode": "threshold", "amount_euro": "20", "threshold_euro": "5", "payment_method": "card"]
-                good.merge(card) { _, new in new }
+                let good = ["line_id": "\(sim)", "mode": "threshold", "amount_euro": "20", "threshold_euro": "5", "payment_method": "invoice"]
                 #expect(try await browser.post("/self-service/automatic-recharges", good).location == "/self-service/automatic-recharges?done=created")
                 let list = try await browser.get("/self-service/automatic-recharges")
-                #expect(list.body.contains("20,00 € quando il credito scende sotto 5,00 €") && list.body.contains("Carta che termina con 1111"))
+                #expect(list.body.contains("20,00 € quando il credito scende sotto 5,00 €") && list.body.contains("Addebito diretto in fattura"))
                 let twice = try await browser.post("/self-service/automatic-recharges", good)
                 #expect(twice.status == .unprocessableContent && twice.body.contains("id=\"line_id-error\""), "one automatic recharge per SIM")
             }
@@ -416,11 +415,10 @@ struct AutomaticRechargeTests {
                 try await $0.liveAutomaticRecharge(lineId: sim, customerId: admin.customerId)
             })
             let id = try #require(created.id)
-            #expect(created.cardLastFour == "1111" && created.cardExpiry == "12/30" && created.amountCents == 2_000 && created.thresholdCents == 500)
+            #expect(created.cardLastFour == nil && created.paymentMethod == "invoice" && created.amountCents == 2_000 && created.thresholdCents == 500)
 
             try await portal.test { browser in
                 try await browser.logIn(admin.username)
-                #expect(try await browser.get("/self-service/automatic-recharges/\(id)").body.contains("Carta che termina con 1111"))
                 let changed = try await browser.post("/self-service/automatic-recharges/\(id)",
                                                      ["mode": "monthly", "amount_euro": "15", "day_of_month": "15", "payment_method": "invoice"])
                 #expect(changed.location == "/self-service/automatic-recharges?done=changed")
@@ -428,7 +426,7 @@ struct AutomaticRechargeTests {
                 #expect(list.body.contains("15,00 € ogni mese, il giorno 15") && list.body.contains("15/12/2026"), "next run after 21/11/2026")
                 let noCard = try await browser.post("/self-service/automatic-recharges/\(id)",
                                                     ["mode": "monthly", "amount_euro": "15", "day_of_month": "15", "payment_method": "card"])
-                #expect(noCard.status == .unprocessableContent && noCard.body.contains("id=\"card_number-error\""), "a card is needed once the invoice was chosen")
+                #expect(noCard.status == .unprocessableContent && noCard.body.contains("id=\"payment_method-error\""), "the card is not offered")
                 #expect(try await browser.post("/self-service/automatic-recharges/\(id)/suspend", ["_csrf": "forged"]).status == .forbidden)
                 #expect(try await browser.post("/self-service/automatic-recharges/\(id)/suspend", [:]).location
                         == "/self-service/automatic-recharges?done=suspended")
@@ -472,8 +470,7 @@ struct AutomaticRechargeTests {
                 let invalid = try await JSONCall.send(client, .post, "/api/v1/self-service/automatic-recharges", token: token,
                                                       body: ["line_id": Int(sim), "mode": "threshold", "amount_euro": 7, "threshold_euro": 10, "payment_method": "card"])
                 #expect(invalid.status == .unprocessableContent && invalid.errorCode == "invalid")
-                #expect(invalid.fieldCodes["amount_euro"] == "invalid" && invalid.fieldCodes["card_holder"] == "required"
-                        && invalid.fieldCodes["card_number"] == "required")
+                #expect(invalid.fieldCodes["amount_euro"] == "invalid" && invalid.fieldCodes["payment_method"] == "invalid")
                 let created = try await JSONCall.send(client, .post, "/api/v1/self-service/automatic-recharges", token: token,
                                                       body: ["line_id": Int(sim), "mode": "monthly", "amount_euro": 10, "day_of_month": 3, "payment_method": "invoice"])
                 #expect(created.status == .created)
@@ -484,9 +481,11 @@ struct AutomaticRechargeTests {
                                                       body: ["mode": "threshold", "amount_euro": 10, "threshold_euro": 15, "payment_method": "invoice"])
                 #expect(tooHigh.status == .unprocessableContent && tooHigh.fieldCodes["threshold_euro"] == "not_below_amount")
                 let byCard = try await JSONCall.send(client, .put, "/api/v1/self-service/automatic-recharges/\(id)", token: token,
-                                                     body: ["mode": "threshold", "amount_euro": 25, "threshold_euro": 5, "payment_method": "card",
-                                                            "card_holder": "Luca Bianchi", "card_number": "5555555555554444", "card_expiry": "03/29", "card_cvv": "321"])
-                #expect(byCard.status == .ok && byCard.json["card_last_four"] as? String == "4444" && byCard.json["next_run_on"] == nil)
+                                                     body: ["mode": "threshold", "amount_euro": 25, "threshold_euro": 5, "payment_method": "card"])
+                #expect(byCard.status == .unprocessableContent && byCard.fieldCodes["payment_method"] == "invalid", "no card: charged on the bill only")
+                let byBill = try await JSONCall.send(client, .put, "/api/v1/self-service/automatic-recharges/\(id)", token: token,
+                                                     body: ["mode": "threshold", "amount_euro": 25, "threshold_euro": 5, "payment_method": "invoice"])
+                #expect(byBill.status == .ok && byBill.json["card_last_four"] == nil && byBill.json["next_run_on"] == nil)
                 let suspended = try await JSONCall.send(client, .post, "/api/v1/self-service/automatic-recharges/\(id)/suspend", token: token)
                 #expect(suspended.status == .ok && suspended.json["status"] as? String == "suspended")
                 let otherToken = try await JSONCall.token(client, stranger.username)

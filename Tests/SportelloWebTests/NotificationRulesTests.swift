@@ -127,6 +127,109 @@ struct NotificationRulesEndToEndTests {
         #expect(try await SMSSink.messages(to: fixture.referent).count == 1)
     }
 
+    @Test("roaming data abroad: 80 % and 100 % of the line's threshold and of each of the two unlocks, six SMS each to the referent and to the line, no more; home data and lines without a threshold count for nothing",
+          arguments: TestEngine.available)
+    func roamingThresholdSendsSixSMS(engine: TestEngine) async throws {
+        let sms = try SMSSink.gateways()
+        let portal = try await PortalHarness(engine: engine, tenant: "windtre")
+        defer { Task { await portal.close() } }
+        let referent = Self.phone(), line = Self.phone(), other = Self.phone()
+        let code = "RM-\(UUID().uuidString.prefix(6))"
+        // The customer's mobile on record is its referent; its User Admin keeps the rule on (the default).
+        _ = try await portal.database.write(tenant: portal.definition.id, now: portal.eventNow) { transaction in
+            let customer = try await transaction.insertCustomer(CustomerRecord(externalId: code, customerType: "business", customerCode: code,
+                                                                               companyName: "Roaming \(code)", mobile: referent, createdAt: 0))
+            let name = uniqueEmail("rm")
+            return try await transaction.insertUser(UserRecord(customerId: customer, username: name, usernameKey: name, email: name,
+                                                               passwordHash: nil, role: "user_admin", createdAt: 0))
+        }
+        let megabyte = 1_048_576
+        func usage(_ id: String, _ lineRef: String, megabytes: Int, roaming: Bool) -> String {
+            "{\"type\":\"usage\",\"external_id\":\"\(code)-\(id)\",\"line\":\"\(lineRef)\",\"started_at\":\"2026-11-15 10:00:00\",\"kind\":\"data\","
+                + "\"volume_bytes\":\(megabytes * megabyte),\"roaming\":\(roaming)}"
+        }
+        func importRows(_ rows: [String]) async throws {
+            let importer = Importer(database: portal.database, tenant: portal.definition)
+            let report = try await importer.importData(Data(rows.joined(separator: "\n").utf8), format: .jsonLines, kind: nil, now: portal.eventNow)
+            #expect(report.total == rows.count)
+        }
+        // The provider's system gives the SIM a threshold of 100 MB abroad; the other SIM has none.
+        try await importRows([
+            "{\"type\":\"contract\",\"external_id\":\"\(code)-K\",\"customer\":\"\(code)\",\"code\":\"\(code)-K\",\"offer\":\"Business\",\"kind\":\"mobile\",\"starts_on\":\"2025-01-01\"}",
+            "{\"type\":\"line\",\"external_id\":\"\(code)-L1\",\"contract\":\"\(code)-K\",\"kind\":\"sim\",\"identifier\":\"\(line)\",\"roaming_data_threshold_mb\":100}",
+            "{\"type\":\"line\",\"external_id\":\"\(code)-L2\",\"contract\":\"\(code)-K\",\"kind\":\"sim\",\"identifier\":\"\(other)\"}",
+        ])
+        try await importRows([usage("U1", "\(code)-L1", megabytes: 85, roaming: true), usage("U2", "\(code)-L1", megabytes: 900, roaming: false),
+                              usage("U3", "\(code)-L2", megabytes: 900, roaming: true)])
+        #expect(try await portal.recordedEvents(.usageThresholdCrossed).count == 1, "85 MB of 100: 80 % of the threshold only")
+        try await importRows([usage("U4", "\(code)-L1", megabytes: 20, roaming: true)])
+        try await importRows([usage("U5", "\(code)-L1", megabytes: 200, roaming: true)])
+        try await importRows([usage("U6", "\(code)-L1", megabytes: 500, roaming: true)])
+        let events = try await portal.recordedEvents(.usageThresholdCrossed)
+        let crossed = events.map { "\($0.facts["unlock"].map { "\($0)" } ?? "?")/\($0.facts["level"].map { "\($0)" } ?? "?")" }
+        #expect(events.count == 6, "\(crossed)")
+        #expect(events.allSatisfy { $0.facts["line_phone"] == .string(line) && $0.facts["referent_phone"] == .string(referent) })
+
+        let report = await Self.dispatcher(portal, consumer: Self.consumer(portal, sms: sms)).deliverDue()
+        #expect(report.delivered.count == 6 && report.dead.isEmpty, "\(report)")
+        let sent = await Self.smsWorker(portal, sms: sms).deliverDue()
+        #expect(sent.sent.count == 12 && sent.deferred.isEmpty, "\(sent)")
+        let toLine = try await SMSSink.messages(to: line), toReferent = try await SMSSink.messages(to: referent)
+        #expect(toLine.count == 6 && toReferent.count == 6)
+        #expect(try await SMSSink.messages(to: other).isEmpty)
+        #expect(Set(toLine.compactMap(\.text)) == Set(["0", "1", "2"].flatMap { unlock in ["80", "100"].map { level in
+            "WINDTRE: la linea \(line) ha raggiunto il \(level)% della soglia dati all'estero (sblocco \(unlock) di 2)." } }))
+    }
+
+    @Test("an import says the payment method no longer works: payment_method.invalid once, the User Admin e-mailed in Italian with the reason; the same again sends nothing, a new reason again",
+          arguments: TestEngine.available)
+    func invalidPaymentMethodFromImport(engine: TestEngine) async throws {
+        let sms = try SMSSink.gateways()
+        let portal = try await PortalHarness(engine: engine, tenant: "windtre")
+        defer { Task { await portal.close() } }
+        let code = "PM-\(UUID().uuidString.prefix(6))"
+        let adminEmail = uniqueEmail("pm")
+        func customer(problem: String?) -> String {
+            var fields = [
+                "\"type\":\"customer\"", "\"external_id\":\"\(code)\"", "\"customer_type\":\"business\"", "\"customer_code\":\"\(code)\"",
+                "\"company_name\":\"Rossi Impianti S.r.l.\"", "\"vat_number\":\"07643520567\"", "\"legal_rep_email\":\"\(uniqueEmail("lr"))\"",
+                "\"legal_rep_mobile\":\"3331234567\"", "\"legal_rep_first_name\":\"Mario\"", "\"legal_rep_last_name\":\"Rossi\"",
+                "\"legal_rep_birth_date\":\"1980-01-01\"", "\"legal_rep_tax_code\":\"RSSMRA80A01H501U\"", "\"recipient_code\":\"ABC1234\"",
+                "\"payment_method\":\"sepa\"",
+            ]
+            if let problem { fields.append("\"payment_method_problem\":\"\(problem)\"") }
+            return "{" + fields.joined(separator: ",") + "}"
+        }
+        func importCustomer(problem: String?) async throws {
+            let importer = Importer(database: portal.database, tenant: portal.definition)
+            _ = try await importer.importData(Data(customer(problem: problem).utf8), format: .jsonLines, kind: nil, now: portal.eventNow)
+        }
+        try await importCustomer(problem: nil)
+        let customerId = try #require(try await portal.database.read(tenant: portal.definition.id) { try await $0.customers(limit: 10_000) }
+            .first { $0.externalId == code }?.id)
+        _ = try await portal.database.write(tenant: portal.definition.id, now: portal.eventNow) { transaction in
+            try await transaction.insertUser(UserRecord(customerId: customerId, username: adminEmail, usernameKey: adminEmail, email: adminEmail,
+                                                        passwordHash: nil, role: "user_admin", createdAt: 0))
+        }
+        #expect(try await portal.recordedEvents(EventType("payment_method.invalid")).isEmpty, "a working method records nothing")
+        try await importCustomer(problem: "mandato SDD revocato dalla banca")
+        try await importCustomer(problem: "mandato SDD revocato dalla banca")
+        let events = try await portal.recordedEvents(EventType("payment_method.invalid"))
+        #expect(events.count == 1 && events.first?.facts["reason"] == .string("mandato SDD revocato dalla banca")
+                && events.first?.facts["method"] == .string("sepa") && events.first?.customerId == customerId)
+
+        let report = await Self.dispatcher(portal, consumer: Self.consumer(portal, sms: sms)).deliverDue()
+        #expect(report.delivered.count == 1 && report.dead.isEmpty, "\(report)")
+        let mail = try await portal.mail(to: adminEmail)
+        #expect(mail.subject?.hasPrefix("Metodo di pagamento non valido") == true, "\(mail.subject ?? "")")
+        #expect(mail.text?.contains("Il metodo di pagamento registrato non è più valido (mandato SDD revocato dalla banca)") == true, "\(mail.text ?? "")")
+
+        try await importCustomer(problem: "carta scaduta")
+        #expect(try await portal.recordedEvents(EventType("payment_method.invalid")).count == 2, "another reason is news")
+        try await importCustomer(problem: nil)
+        #expect(try await portal.recordedEvents(EventType("payment_method.invalid")).count == 2, "fixed: nothing to tell")
+    }
+
     @Test("every user of the customer switched the SMS off: the referent gets nothing", arguments: TestEngine.available)
     func preferenceOff(engine: TestEngine) async throws {
         let sms = try SMSSink.gateways()

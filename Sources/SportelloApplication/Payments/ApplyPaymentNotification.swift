@@ -31,8 +31,10 @@ public struct PaymentNotification: Decodable, Sendable, Equatable {
 /// Settles an online payment from its provider's signed notification, in one transaction: the notification is verified
 /// (signature and replay window) and recorded once; a confirmed payment with the expected amount and currency marks the
 /// invoice paid (with the `invoice.paid` event the other modules act on, a pro-forma starting its service) and queues
-/// the confirmation e-mail; a different amount or currency is recorded as a mismatch and pays nothing; failures,
-/// cancellations and refunds are recorded. Repeated or late notifications change nothing.
+/// the confirmation e-mail, or (purpose `recharge`) records the line's recharge with the provider's reference; a
+/// different amount or currency is recorded as a mismatch and pays nothing; failures, cancellations and refunds are
+/// recorded (a recharge's failed or cancelled payment as a failed attempt in the line's recharge history). Repeated or
+/// late notifications change nothing.
 public struct ApplyPaymentNotification: Sendable {
     public enum Outcome: Sendable, Equatable {
         /// Recorded now, with what it did.
@@ -86,6 +88,8 @@ public struct ApplyPaymentNotification: Sendable {
         let id = payment.id ?? 0
         let notified = notification.payment
         let reason = notified.reason.map { String($0.prefix(200)) }
+        let target = payment.purpose == "recharge" ? (kind: "line", id: payment.lineId.map(String.init))
+                                                   : (kind: "invoice", id: payment.invoiceId.map(String.init))
         switch notification.type {
         case "payment.succeeded":
             guard notified.amountCents == payment.amountCents, notified.currency.uppercased() == payment.currency.uppercased() else {
@@ -93,8 +97,9 @@ public struct ApplyPaymentNotification: Sendable {
                 let moved = try await transaction.settleOnlinePayment(id: id, to: .failed, from: [.created, .pending, .failed, .cancelled],
                                                                       problem: .amountMismatch, detail: detail)
                 if moved {
-                    try await transaction.audit("payment.amount_mismatch", targetKind: "invoice", targetId: payment.invoiceId.map(String.init),
+                    try await transaction.audit("payment.amount_mismatch", targetKind: target.kind, targetId: target.id,
                                                 detail: "online_payment=\(id) \(detail)")
+                    try await recordRechargeAttempt(payment, notification: notification, in: transaction)
                 }
                 return (moved ? .mismatch : .unchanged, detail)
             }
@@ -102,27 +107,66 @@ public struct ApplyPaymentNotification: Sendable {
             guard try await transaction.settleOnlinePayment(id: id, to: .paid, from: [.created, .pending, .failed, .cancelled], detail: reason) else {
                 return (.unchanged, nil)
             }
-            try await markInvoicePaid(payment, notification: notification, tenant: tenant, events: events, in: transaction)
+            if payment.purpose == "recharge" {
+                try await creditRecharge(payment, notification: notification, in: transaction)
+            } else {
+                try await markInvoicePaid(payment, notification: notification, tenant: tenant, events: events, in: transaction)
+            }
             return (.applied, nil)
         case "payment.failed", "payment.cancelled":
             let status: OnlinePaymentStatus = notification.type == "payment.failed" ? .failed : .cancelled
             let moved = try await transaction.settleOnlinePayment(id: id, to: status, from: [.created, .pending], detail: reason)
             if moved {
-                try await transaction.audit("payment.\(status.rawValue)", actorUserId: payment.userId, targetKind: "invoice",
-                                            targetId: payment.invoiceId.map(String.init), detail: "online_payment=\(id)\(reason.map { " reason=\($0)" } ?? "")")
+                try await transaction.audit("payment.\(status.rawValue)", actorUserId: payment.userId, targetKind: target.kind,
+                                            targetId: target.id, detail: "online_payment=\(id)\(reason.map { " reason=\($0)" } ?? "")")
+                try await recordRechargeAttempt(payment, notification: notification, in: transaction)
             }
             return (moved ? .applied : .unchanged, reason)
         case "payment.refunded":
             let moved = try await transaction.settleOnlinePayment(id: id, to: .refunded, from: [.paid], detail: reason)
             if moved {
                 // The provider's billing system owns the account: the refund is recorded here, the invoice is re-opened there.
-                try await transaction.audit("payment.refunded", targetKind: "invoice", targetId: payment.invoiceId.map(String.init),
+                try await transaction.audit("payment.refunded", targetKind: target.kind, targetId: target.id,
                                             detail: "online_payment=\(id) amount_cents=\(notified.amountCents) \(notified.currency)")
             }
             return (moved ? .applied : .unchanged, reason)
         default:
             return (.unchanged, "unknown type \(notification.type.prefix(60))")
         }
+    }
+
+    /// The line's recharge paid by a confirmed payment, in the notification's transaction: a completed recharge whose
+    /// transaction id is the provider's reference (an attempt recorded as failed before a late confirmation becomes it).
+    /// Marked simulated when it went through a sandbox plugin (nothing was charged), as an invoice paid there is.
+    private func creditRecharge(_ payment: OnlinePaymentRecord, notification: PaymentNotification, in transaction: TenantTransaction) async throws {
+        guard let lineId = payment.lineId else { return }
+        let id = payment.id ?? 0
+        let reference = notification.payment.id
+        if let attempt = try await transaction.recharge(externalId: reference, customerId: payment.customerId), let rechargeId = attempt.id {
+            guard attempt.status != .completed else { return }
+            try await transaction.completeRecharge(id: rechargeId, at: transaction.now)
+        } else {
+            guard try await transaction.line(id: lineId, customerId: payment.customerId) != nil else {
+                try await transaction.flagOnlinePayment(id: id, problem: .invoiceAlreadyPaid, detail: "the line no longer exists: refund this payment")
+                return
+            }
+            try await transaction.insertRecharge(RechargeRecord(externalId: reference, customerId: payment.customerId, lineId: lineId,
+                                                                rechargedAt: transaction.now, amountCents: payment.amountCents,
+                                                                channel: RechargeLine.cardChannel, status: .completed, simulated: payment.sandbox))
+        }
+        try await transaction.audit("line.recharged", actorUserId: payment.userId, targetKind: "line", targetId: String(lineId),
+                                    detail: "online_payment=\(id) amount_cents=\(payment.amountCents) \(payment.currency) method=\(payment.method) reference=\(reference)\(payment.sandbox ? " sandbox=true" : "")")
+    }
+
+    /// A recharge's payment that failed, was cancelled or did not match: listed among the line's recharge attempts
+    /// ("Tentativi di ricarica": date, amount, transaction id, status, outcome), never added to the credit.
+    private func recordRechargeAttempt(_ payment: OnlinePaymentRecord, notification: PaymentNotification, in transaction: TenantTransaction) async throws {
+        guard payment.purpose == "recharge", let lineId = payment.lineId,
+              try await transaction.recharge(externalId: notification.payment.id, customerId: payment.customerId) == nil,
+              try await transaction.line(id: lineId, customerId: payment.customerId) != nil else { return }
+        try await transaction.insertRecharge(RechargeRecord(externalId: notification.payment.id, customerId: payment.customerId, lineId: lineId,
+                                                            rechargedAt: transaction.now, amountCents: payment.amountCents,
+                                                            channel: RechargeLine.cardChannel, status: .failed, simulated: payment.sandbox))
     }
 
     /// The invoice paid by a confirmed payment, in the notification's transaction: payment row, statement credit,

@@ -147,3 +147,22 @@ extension PaymentGateways {
                             gateway: self[binding.plugin])
     }
 }
+
+extension PaymentGateways {
+    /// How a prepaid line is recharged online in `tenant` through `feature` (`recharges.online`): the methods bound to it
+    /// (`card` through the plugin's hosted page, `bill` charged on the next bill by the portal itself) and the gateway
+    /// when the plugin is connected. Methods are empty when no payments plugin is bound to the feature.
+    public func rechargeOffer(tenant: ServedTenant, feature: String) -> PaymentOffer {
+        guard let binding = tenant.definition.paymentBinding(for: feature) else {
+            return PaymentOffer(feature: feature, purpose: "recharge", plugin: nil, methods: [], gateway: nil)
+        }
+        return PaymentOffer(feature: feature, purpose: "recharge", plugin: binding.plugin, methods: binding.methods, gateway: self[binding.plugin])
+    }
+}
+
+extension PaymentOffer {
+    /// Whether `method` can be used now: offered, and (but for `bill`) the plugin is connected.
+    public func isUsable(_ method: PaymentMethod) -> Bool {
+        methods.contains(method) && (!method.needsProvider || gateway != nil)
+    }
+}

@@ -65,7 +65,7 @@ public struct StartOnlinePayment: Sendable {
                                         detail: "online_payment=\(payment.id ?? 0) plugin=\(plugin) method=\(method.rawValue) amount_cents=\(due) \(currency)\(gateway.isSandbox ? " sandbox=true" : "")")
             return .created(payment)
         }
-        var payment: OnlinePaymentRecord
+        let payment: OnlinePaymentRecord
         switch step {
         case .notFound: throw UseCaseRefusal(code: "not_found", message: "no invoice \(invoiceId) for this customer")
         case .alreadyPaid: throw UseCaseRefusal(code: "already_paid", message: "invoice \(invoiceId) is already paid")
@@ -81,6 +81,17 @@ public struct StartOnlinePayment: Sendable {
             description: tenant.texts.text("payments.description.\(offer.purpose)", locale: locale, ["number": invoiceNumber]),
             locale: locale, returnUrl: returnURL(id), notifyUrl: notifyURL,
             merchant: .init(id: tenant.id, name: tenant.definition.name))
+        return try await Self.askProvider(payment, request: request, gateway: gateway, tenant: tenant, userId: userId,
+                                          target: (kind: "invoice", id: invoiceId), services: services)
+    }
+
+    /// Asks the provider to create `payment` (recorded `created`) as `request` says: the payment becomes `pending` with
+    /// the provider's page, or `failed` (`provider_unreachable`, audited on `target`) when the provider does not accept
+    /// it — then nothing was charged. Shared by invoices and recharges.
+    static func askProvider(_ payment: OnlinePaymentRecord, request: PaymentCreationRequest, gateway: PaymentGateway, tenant: ServedTenant,
+                            userId: Int64?, target: (kind: String, id: Int64), services: ApplicationServices) async throws -> OnlinePaymentRecord {
+        var payment = payment
+        let id = payment.id ?? 0, plugin = payment.plugin
         do {
             let created = try await gateway.create(request, idempotencyKey: payment.attemptKey)
             try await services.database.write(tenant: tenant.id, now: services.now) { transaction in
@@ -94,11 +105,12 @@ public struct StartOnlinePayment: Sendable {
             // Nothing was charged: the provider has no payment to take money for. Staff see why in the record.
             try await services.database.write(tenant: tenant.id, now: services.now) { transaction in
                 try await transaction.settleOnlinePayment(id: id, to: .failed, from: [.created], problem: .providerUnreachable, detail: error.description)
-                try await transaction.audit("payment.provider_unreachable", actorUserId: userId, targetKind: "invoice", targetId: String(invoiceId),
+                try await transaction.audit("payment.provider_unreachable", actorUserId: userId, targetKind: target.kind, targetId: String(target.id),
                                             detail: "online_payment=\(id) plugin=\(plugin) \(error.code.rawValue)")
             }
             services.logger.warning("payments plugin did not create the payment", metadata: [
-                "tenant": .string(tenant.id), "plugin": .string(plugin), "online_payment": .stringConvertible(id), "error": .string(error.description)])
+                "tenant": .string(tenant.id), "plugin": .string(plugin), "online_payment": .stringConvertible(id),
+                "purpose": .string(payment.purpose), "error": .string(error.description)])
             throw UseCaseRefusal(code: "provider_unreachable", message: "the payment service did not answer: nothing was charged")
         }
     }

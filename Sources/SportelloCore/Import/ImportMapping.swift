@@ -75,14 +75,15 @@ public struct ImportMapper {
                     "vat_number", "birth_date", "birth_place", "email", "phone", "mobile", "pec", "recipient_code", "iban",
                     "street", "postal_code", "city", "province", "legal_rep_first_name", "legal_rep_last_name",
                     "legal_rep_birth_date", "legal_rep_tax_code", "legal_rep_email", "legal_rep_mobile",
-                    "administrative_status", "invoice_delivery", "payment_method"],
+                    "administrative_status", "invoice_delivery", "payment_method", "payment_method_problem"],
         .contract: ["external_id", "customer", "code", "offer", "kind", "status", "starts_on", "expires_on"],
-        .line: ["external_id", "contract", "kind", "identifier", "description", "status", "activated_on", "expires_on"],
+        .line: ["external_id", "contract", "kind", "identifier", "description", "status", "activated_on", "expires_on",
+                "roaming_data_threshold_mb"],
         .invoice: ["external_id", "customer", "contract", "number", "issued_on", "due_on", "period_from", "period_to",
                    "net_cents", "tax_cents", "total_cents", "status", "paid_on"],
         .payment: ["external_id", "customer", "invoice", "paid_on", "amount_cents", "method", "reference"],
         .usage: ["external_id", "line", "started_at", "kind", "counterpart", "duration_seconds", "volume_bytes",
-                 "cost_cents", "description"],
+                 "cost_cents", "description", "roaming"],
         .recharge: ["external_id", "line", "recharged_at", "amount_cents", "channel", "status"],
     ]
 
@@ -139,7 +140,8 @@ public struct ImportMapper {
                     kind: reader.oneOf("kind", ["sim", "fixed_line", "hosting", "supply_point"], required: true) ?? "",
                     identifier: reader.required("identifier") ?? "", description: reader.optional("description"),
                     status: reader.oneOf("status", LineStatus.self) ?? .active,
-                    activatedOn: reader.date("activated_on"), expiresOn: reader.date("expires_on"))
+                    activatedOn: reader.date("activated_on"), expiresOn: reader.date("expires_on"),
+                    roamingDataThresholdBytes: reader.integer("roaming_data_threshold_mb", minimum: 1).map { $0 * 1_048_576 })
                 if let contractRef, reader.problems.isEmpty {
                     batch.lines.append(PendingRecord(line: row.line, record: record, references: [.contract: contractRef]))
                 }
@@ -186,7 +188,8 @@ public struct ImportMapper {
                     counterpart: reader.optional("counterpart"),
                     durationSeconds: reader.integer("duration_seconds", minimum: 0) ?? 0,
                     volumeBytes: reader.integer("volume_bytes", minimum: 0) ?? 0,
-                    costCents: reader.integer("cost_cents", minimum: 0) ?? 0, description: reader.optional("description"))
+                    costCents: reader.integer("cost_cents", minimum: 0) ?? 0, description: reader.optional("description"),
+                    roaming: reader.bool("roaming"))
                 if let lineRef, reader.problems.isEmpty {
                     batch.usage.append(PendingRecord(line: row.line, record: record, references: [.line: lineRef]))
                 }
@@ -289,6 +292,7 @@ public struct ImportMapper {
             administrativeStatus: reader.oneOf("administrative_status", ["regular", "overdue", "suspended"]) ?? "regular",
             invoiceDelivery: reader.oneOf("invoice_delivery", ["paper", "email", "paperless"]) ?? "email",
             paymentMethod: reader.oneOf("payment_method", ["sepa", "card", "bank_transfer", "postal_slip", "paypal"]) ?? "bank_transfer",
+            paymentMethodProblem: reader.optional("payment_method_problem"),
             createdAt: now)
         return record
     }
@@ -365,6 +369,18 @@ struct FieldReader {
             return nil
         }
         return value
+    }
+
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`, `sì`/`si`); nil when absent.
+    mutating func bool(_ name: String) -> Bool? {
+        guard let text = optional(name) else { return nil }
+        switch text.lowercased() {
+        case "true", "1", "yes", "sì", "si": return true
+        case "false", "0", "no": return false
+        default:
+            problem("\(name) '\(text)' is not true or false")
+            return nil
+        }
     }
 
     mutating func date(_ name: String, required: Bool = false) -> String? {

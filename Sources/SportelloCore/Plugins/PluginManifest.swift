@@ -17,6 +17,15 @@ public enum PluginKind: String, Decodable, Sendable, CaseIterable {
 public enum PaymentMethod: String, Decodable, Sendable, CaseIterable {
     case card, paypal
     case bankTransfer = "bank_transfer"
+    /// Charged to the customer's next bill ("addebito diretto in fattura"): the portal records it itself, no provider
+    /// page and no money moved online. Only for recharges (a bill cannot be paid by charging it to the next one).
+    case bill
+
+    /// Whether the payments plugin's hosted page carries it out (every method but `bill`).
+    public var needsProvider: Bool { self != .bill }
+
+    /// The features' capability slots where `bill` may be bound (recharges of prepaid lines).
+    public static let billSlots: Set<String> = ["recharges.online"]
 }
 
 /// What a synchronous lookup plugin answers.

@@ -23,7 +23,7 @@ public enum PluginSchema {
     ])
 
     public static let payments = ObjectSchema("payments settings", "A payment service provider with a hosted payment page. The portal creates each payment with a signed request, sends the customer to the provider's page, and marks the invoice or pro-forma paid only when the provider's signed notification (HMAC-SHA256 over `<timestamp>.<body>` with the `signing_key` secret) arrives with the expected amount and currency.", [
-        .required("methods", .list(.choice(PaymentMethod.allCases.map(\.rawValue)), minItems: 1), "Methods the provider's page offers.", example: "[card, paypal]"),
+        .required("methods", .list(.choice(PaymentMethod.allCases.filter(\.needsProvider).map(\.rawValue)), minItems: 1), "Methods the provider's page offers.", example: "[card, paypal]"),
         .optional("currencies", .list(.string), "ISO 4217 codes it accepts (default [EUR]).", example: "[EUR]"),
         .optional("replay_window", .duration, "How far a notification's timestamp may be from the portal's clock (default 5m, at most 1h); older ones are refused.", example: "5m"),
     ])
@@ -74,8 +74,8 @@ public enum PluginSchema {
 
     /// What a tenant says about one plugin it uses (`plugins: {<id>: {…}}`).
     public static let binding = ObjectSchema("plugin binding", "A plugin the tenant uses and the features it carries out. `{}` enables it without binding a feature.", [
-        .optional("features", .map(.object(ObjectSchema("plugin feature binding", "What the plugin does for one of the tenant's features; the feature's capability slot must take a plugin of this kind (payments: `invoices.pay`, `proforma.pay`).", [
-            .optional("methods", .list(.choice(PaymentMethod.allCases.map(\.rawValue)), minItems: 1), "Payments: the methods offered for this feature, among the plugin's, in the order the page lists them.", example: "[paypal]"),
+        .optional("features", .map(.object(ObjectSchema("plugin feature binding", "What the plugin does for one of the tenant's features; the feature's capability slot must take a plugin of this kind (payments: `invoices.pay`, `proforma.pay`, `recharges.online`).", [
+            .optional("methods", .list(.choice(PaymentMethod.allCases.map(\.rawValue)), minItems: 1), "Payments: the methods offered for this feature, among the plugin's, in the order the page lists them; `bill` (recharges only: charged on the next bill) is the portal's own and needs no provider.", example: "[paypal]"),
             .optional("forms", .list(.identifier, minItems: 1), "Lookup plugins: the feature's request forms whose submission asks the plugin first (default: every form of the feature).", example: "[options_activation]"),
         ]))), "Feature id → what the plugin does for it.", example: "{proforma.pay: {methods: [paypal]}}"),
         .optional("events", .list(.identifier, minItems: 1), "Webhook plugins: the event types sent for this tenant, among the manifest's `webhook.events` (default: those, else every type).", example: "[invoice.issued, invoice.paid]"),

@@ -40,6 +40,9 @@ public struct CustomerRecord: Codable, Sendable, Equatable {
     public var invoiceDelivery: String
     /// `sepa`, `card`, `bank_transfer`, `postal_slip` or `paypal`.
     public var paymentMethod: String
+    /// Why the payment method on record no longer works, as the provider's system says (a card expired, a direct-debit
+    /// mandate revoked); nil while it works. Set by an import, it records `payment_method.invalid`.
+    public var paymentMethodProblem: String?
     public var createdAt: Int64
 
     public init(id: Int64? = nil, externalId: String? = nil, customerType: String, customerCode: String,
@@ -50,7 +53,8 @@ public struct CustomerRecord: Codable, Sendable, Equatable {
                 city: String? = nil, province: String? = nil, legalRepFirstName: String? = nil,
                 legalRepLastName: String? = nil, legalRepBirthDate: String? = nil, legalRepTaxCode: String? = nil,
                 legalRepEmail: String? = nil, legalRepMobile: String? = nil, administrativeStatus: String = "regular",
-                invoiceDelivery: String = "email", paymentMethod: String = "bank_transfer", createdAt: Int64) {
+                invoiceDelivery: String = "email", paymentMethod: String = "bank_transfer", paymentMethodProblem: String? = nil,
+                createdAt: Int64) {
         self.id = id; self.externalId = externalId; self.customerType = customerType; self.customerCode = customerCode
         self.firstName = firstName; self.lastName = lastName; self.companyName = companyName; self.taxCode = taxCode
         self.vatNumber = vatNumber; self.birthDate = birthDate; self.birthPlace = birthPlace; self.email = email
@@ -60,7 +64,7 @@ public struct CustomerRecord: Codable, Sendable, Equatable {
         self.legalRepBirthDate = legalRepBirthDate; self.legalRepTaxCode = legalRepTaxCode
         self.legalRepEmail = legalRepEmail; self.legalRepMobile = legalRepMobile
         self.administrativeStatus = administrativeStatus; self.invoiceDelivery = invoiceDelivery
-        self.paymentMethod = paymentMethod; self.createdAt = createdAt
+        self.paymentMethod = paymentMethod; self.paymentMethodProblem = paymentMethodProblem; self.createdAt = createdAt
     }
 
     /// The name to greet: company name, or first and last name.
@@ -190,13 +194,17 @@ public struct LineRecord: Codable, Sendable, Equatable {
     public var expiresOn: String?
     /// The user the line is assigned to (TIM's Utilizzatore sees only their own line).
     public var assignedUserId: Int64?
+    /// The data a SIM may use abroad in a month before its traffic stops ("soglia dati all'estero", WINDTRE), set by
+    /// the provider's system; each of the two further unlocks allows as much again. Nil: no roaming threshold.
+    public var roamingDataThresholdBytes: Int64?
 
     public init(id: Int64? = nil, externalId: String? = nil, customerId: Int64, contractId: Int64, kind: String,
                 identifier: String, description: String? = nil, status: LineStatus = .active, activatedOn: String? = nil,
-                expiresOn: String? = nil, assignedUserId: Int64? = nil) {
+                expiresOn: String? = nil, assignedUserId: Int64? = nil, roamingDataThresholdBytes: Int64? = nil) {
         self.id = id; self.externalId = externalId; self.customerId = customerId; self.contractId = contractId
         self.kind = kind; self.identifier = identifier; self.description = description; self.status = status
         self.activatedOn = activatedOn; self.expiresOn = expiresOn; self.assignedUserId = assignedUserId
+        self.roamingDataThresholdBytes = roamingDataThresholdBytes
     }
 }
 
@@ -347,14 +355,16 @@ public struct UsageRecord: Codable, Sendable, Equatable {
     public var volumeBytes: Int64
     public var costCents: Int64
     public var description: String?
+    /// Used abroad (counted against the line's roaming data threshold); nil or false: at home.
+    public var roaming: Bool?
 
     public init(id: Int64? = nil, externalId: String? = nil, customerId: Int64, lineId: Int64, startedAt: Int64,
                 kind: String, counterpart: String? = nil, durationSeconds: Int64 = 0, volumeBytes: Int64 = 0,
-                costCents: Int64 = 0, description: String? = nil) {
+                costCents: Int64 = 0, description: String? = nil, roaming: Bool? = nil) {
         self.id = id; self.externalId = externalId; self.customerId = customerId; self.lineId = lineId
         self.startedAt = startedAt; self.kind = kind; self.counterpart = counterpart
         self.durationSeconds = durationSeconds; self.volumeBytes = volumeBytes; self.costCents = costCents
-        self.description = description
+        self.description = description; self.roaming = roaming
     }
 }
 

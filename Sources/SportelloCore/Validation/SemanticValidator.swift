@@ -574,7 +574,7 @@ struct SemanticValidator {
                     continue
                 }
                 if manifest.kind == .payments {
-                    checkPaymentMethods(featureBinding, manifest: manifest, at: path)
+                    checkPaymentMethods(featureBinding, manifest: manifest, slot: slot, at: path)
                 } else if featureBinding.methods != nil {
                     diagnostics.error("unknown-key", at: key("\(path)/methods"), "'methods' applies to payments plugins, and '\(id)' is a \(manifest.kind.rawValue) plugin")
                 }
@@ -582,7 +582,7 @@ struct SemanticValidator {
         }
     }
 
-    private mutating func checkPaymentMethods(_ binding: PluginFeatureBinding, manifest: PluginManifest, at path: String) {
+    private mutating func checkPaymentMethods(_ binding: PluginFeatureBinding, manifest: PluginManifest, slot: String?, at path: String) {
         guard let methods = binding.methods else {
             let offered = manifest.payments?.methods.map(\.rawValue) ?? []
             diagnostics.error("missing-key", at: key(path), "binding a payments plugin needs 'methods'",
@@ -594,6 +594,13 @@ struct SemanticValidator {
         for (index, method) in methods.enumerated() {
             if !seen.insert(method).inserted {
                 diagnostics.error("duplicate-value", at: at("\(path)/methods/\(index)"), "method '\(method.rawValue)' is listed twice")
+            } else if !method.needsProvider {
+                // Charged to the next bill: the portal records it, whatever the provider offers; only where a bill can take it.
+                if !PaymentMethod.billSlots.contains(slot ?? "") {
+                    diagnostics.error("unsupported-method", at: at("\(path)/methods/\(index)"),
+                                      "method 'bill' (charge on the next bill) applies to recharges, not to '\(slot ?? "?")'",
+                                      hint: "bind it to \(PaymentMethod.billSlots.sorted().joined(separator: ", "))")
+                }
             } else if !offered.contains(method) {
                 diagnostics.error("unsupported-method", at: at("\(path)/methods/\(index)"), "plugin '\(manifest.id)' does not offer the method '\(method.rawValue)'",
                                   hint: "it offers \(offered.map(\.rawValue).joined(separator: ", "))")

@@ -9,7 +9,7 @@ import SportelloCore
 /// about a package's consumption). Its levels are the rule's `thresholds` plus each of the customer's users' own
 /// warning level saved for the rule (`notification_preferences.threshold`). Consumption is the data traffic of the
 /// package's lines since the first of the month against the month's Giga (allowance plus extra Giga of that month).
-/// Other threshold rules (roaming data) have no allowance the portal stores, so they are not evaluated.
+/// The roaming data threshold of a line is `RoamingThresholdWatch`'s.
 public struct UsageThresholdWatch: Sendable {
     /// A package's consumption before the usage arrived.
     struct Package: Sendable {

@@ -13,6 +13,16 @@ extension EventDraft {
     }
 }
 
+extension EventDraft {
+    /// `payment_method.invalid`: the provider's system says the customer's payment method no longer works (an import
+    /// that sets `payment_method_problem`).
+    public static func paymentMethodInvalid(customerId: Int64, method: String, reason: String) -> EventDraft {
+        EventDraft(EventType("payment_method.invalid"), customerId: customerId, subject: "customer", id: customerId, facts: [
+            "method": .string(method), "reason": .string(reason),
+        ])
+    }
+}
+
 extension TenantTransaction {
     /// Marks `overdue` the unpaid invoices whose due day is before `today` (at most `limit`, oldest due first) and records
     /// `invoice.overdue` for each, in this transaction; returns their ids. An invoice is marked once: it is no longer

@@ -15,5 +15,7 @@ extension StorageModule {
     public static let payments = StorageModule(
         id: "payments",
         tables: [.paymentNotifications, .onlinePayments],
-        migrations: [.adding(id: "0021_online_payments", tables: onlinePaymentTables)])
+        migrations: [.adding(id: "0021_online_payments", tables: onlinePaymentTables),
+                     // Recharges of prepaid lines paid through the plugin: the line a payment tops up.
+                     .adding(id: "0023_recharge_payments", tables: [], columns: [(.onlinePayments, col("line_id", .integer, references: .lines))])])
 }

@@ -39,9 +39,11 @@ public struct OnlinePaymentRecord: Codable, Sendable, Equatable {
     public var userId: Int64?
     /// The invoice or pro-forma it pays.
     public var invoiceId: Int64?
-    /// `invoice` or `proforma`.
+    /// The prepaid line it recharges (purpose `recharge`).
+    public var lineId: Int64?
+    /// `invoice`, `proforma` or `recharge`.
     public var purpose: String
-    /// The tenant's feature it was made through (`proforma.pay`).
+    /// The tenant's feature it was made through (`proforma.pay`, `recharges.online`).
     public var feature: String
     /// The plugin (manifest id) that carried it out.
     public var plugin: String
@@ -73,8 +75,8 @@ public struct OnlinePaymentRecord: Codable, Sendable, Equatable {
                 method: String, amountCents: Int64, currency: String, status: OnlinePaymentStatus = .created, sandbox: Bool,
                 pspReference: String? = nil, redirectUrl: String? = nil, problem: OnlinePaymentProblem? = nil, detail: String? = nil,
                 locale: String, createdAt: Int64, updatedAt: Int64? = nil, confirmedAt: Int64? = nil, refundedAt: Int64? = nil,
-                attemptKey: String) {
-        self.attemptKey = attemptKey
+                attemptKey: String, lineId: Int64? = nil) {
+        self.attemptKey = attemptKey; self.lineId = lineId
         self.id = id; self.customerId = customerId; self.userId = userId; self.invoiceId = invoiceId; self.purpose = purpose
         self.feature = feature; self.plugin = plugin; self.method = method; self.amountCents = amountCents; self.currency = currency
         self.status = status; self.sandbox = sandbox; self.pspReference = pspReference; self.redirectUrl = redirectUrl
@@ -135,6 +137,24 @@ extension TenantTransaction {
     public func onlinePayments(invoiceId: Int64, customerId: Int64) async throws -> [OnlinePaymentRecord] {
         try await all(select(.onlinePayments).column("*").where("customer_id", .equal, customerId).where("invoice_id", .equal, invoiceId)
             .orderBy("created_at", .descending).orderBy("id", .descending), as: OnlinePaymentRecord.self)
+    }
+
+    /// The online payments recharging one of the customer's lines, newest first.
+    public func onlinePayments(lineId: Int64, customerId: Int64) async throws -> [OnlinePaymentRecord] {
+        try await all(select(.onlinePayments).column("*").where("customer_id", .equal, customerId).where("line_id", .equal, lineId)
+            .orderBy("created_at", .descending).orderBy("id", .descending), as: OnlinePaymentRecord.self)
+    }
+
+    /// The recharge (or failed attempt) recorded for a provider's payment: its reference is the recharge's `external_id`.
+    public func recharge(externalId: String, customerId: Int64) async throws -> RechargeRecord? {
+        try await first(select(.recharges).column("*").where("external_id", .equal, externalId).where("customer_id", .equal, customerId),
+                        as: RechargeRecord.self)
+    }
+
+    /// A recorded attempt becomes a completed recharge (a confirmation that arrived after the failure was recorded).
+    public func completeRecharge(id: Int64, at instant: Int64) async throws {
+        try await update(.recharges).set("status", to: RechargeStatus.completed.rawValue).set("recharged_at", to: instant)
+            .where("id", .equal, id).run()
     }
 
     /// The tenant's online payments, newest first (for ops), optionally only those with `status`.

@@ -1,6 +1,7 @@
 import SQLKit
 
-// Online payments: tables of migration `0021_online_payments`.
+// Online payments: tables of migration `0021_online_payments` (`0023_recharge_payments` adds `line_id`, the prepaid line a
+// payment with purpose `recharge` tops up).
 //
 // An `online_payments` row is written before the provider is asked (status `created`), gets the provider's reference
 // and page when the provider accepts it (`pending`), and is settled only by a verified notification (`paid`, `failed`,

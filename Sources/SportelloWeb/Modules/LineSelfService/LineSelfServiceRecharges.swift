@@ -5,8 +5,10 @@ import SportelloCore
 import SportelloStore
 
 // "Ricarica automatica": per SIM, by threshold (credit below X → recharge Y) or monthly (day 1–28, amount Y),
-// paid by card or charged on the invoice ("Carta di Credito o addebito diretto in fattura"). Created,
-// changed, suspended, resumed and cancelled here; every change is audited.
+// charged on the invoice. The portal collects no card data: paying by a card registered at the payment service
+// (a hosted "save card" page) is not built yet, so `card` is refused for new settings and changes; a setting stored
+// with a card before shows it (ending ####) until it is changed, which moves it to the invoice. Created, changed,
+// suspended, resumed and cancelled here; every change is audited.
 
 extension LineSelfServiceController {
     struct RechargeJSON: Encodable {
@@ -28,7 +30,7 @@ extension LineSelfServiceController {
         var lines: [Line]
         var amountsEuro: [Int64]
         var thresholdsEuro: [Int64]
-        var paymentMethods = ["card", "invoice"]
+        var paymentMethods = ["invoice"]
     }
 
     struct RechargeRequest: Decodable {
@@ -38,7 +40,6 @@ extension LineSelfServiceController {
         var thresholdEuro: Int64?
         var dayOfMonth: Int64?
         var paymentMethod: String?
-        var cardHolder, cardNumber, cardExpiry, cardCvv: String?
     }
 
     /// A submitted automatic recharge (form or API), before validation. Numbers that did not parse are nil
@@ -54,9 +55,6 @@ extension LineSelfServiceController {
         var dayOfMonth: Int64?
         var dayText = ""
         var paymentMethod = ""
-        /// Nil when no card number was given (a change keeps the stored card).
-        var card: CardDetails?
-        var cardHolder = ""
 
         init(form: SubmittedForm) {
             lineText = form["line_id"].trimmingCharacters(in: .whitespaces); lineId = Int64(lineText)
@@ -65,10 +63,6 @@ extension LineSelfServiceController {
             thresholdText = form["threshold_euro"].trimmingCharacters(in: .whitespaces); thresholdEuro = Int64(thresholdText)
             dayText = form["day_of_month"].trimmingCharacters(in: .whitespaces); dayOfMonth = Int64(dayText)
             paymentMethod = form["payment_method"]
-            cardHolder = form["card_holder"]
-            if !form["card_number"].trimmingCharacters(in: .whitespaces).isEmpty || !form["card_cvv"].isEmpty {
-                card = CardDetails(holder: form["card_holder"], number: form["card_number"], expiry: form["card_expiry"], cvv: form["card_cvv"])
-            }
         }
 
         init(api body: RechargeRequest) {
@@ -78,10 +72,6 @@ extension LineSelfServiceController {
             thresholdEuro = body.thresholdEuro; thresholdText = body.thresholdEuro.map(String.init) ?? ""
             dayOfMonth = body.dayOfMonth; dayText = body.dayOfMonth.map(String.init) ?? ""
             paymentMethod = body.paymentMethod ?? ""
-            cardHolder = body.cardHolder ?? ""
-            if !(body.cardNumber ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
-                card = CardDetails(holder: body.cardHolder ?? "", number: body.cardNumber ?? "", expiry: body.cardExpiry ?? "", cvv: body.cardCvv ?? "")
-            }
         }
     }
 
@@ -226,7 +216,7 @@ extension LineSelfServiceController {
 
     // MARK: Validation
 
-    /// Every problem with the settings (not the SIM): mode, amount, threshold or day, payment and card.
+    /// Every problem with the settings (not the SIM): mode, amount, threshold or day, and payment (the invoice only).
     private func settingProblems(_ input: RechargeInput, existing: AutomaticRechargeRecord?, context: UserContext) -> [FieldProblem] {
         var problems: [FieldProblem] = []
         func add(_ field: String, _ code: String, _ key: String, _ values: [String: String] = [:]) {
@@ -249,14 +239,7 @@ extension LineSelfServiceController {
             else if !(1...28).contains(input.dayOfMonth ?? 0) { add("day_of_month", "out_of_range", "selfservice.recharges.error.day") }
         }
         if input.paymentMethod.isEmpty { add("payment_method", "required", "selfservice.recharges.error.payment") }
-        else if !["card", "invoice"].contains(input.paymentMethod) { add("payment_method", "invalid", "selfservice.recharges.error.payment") }
-        if input.paymentMethod == "card" {
-            let keepsCard = input.card == nil && existing?.paymentMethod == "card" && existing?.cardLastFour != nil
-            if !keepsCard {
-                let card = input.card ?? CardDetails(holder: input.cardHolder, number: "", expiry: "", cvv: "")
-                problems += card.problems(now: services.now) { text($0, context: context) }
-            }
-        }
+        else if input.paymentMethod != "invoice" { add("payment_method", "invalid", "selfservice.recharges.error.payment") }
         return problems
     }
 
@@ -267,15 +250,8 @@ extension LineSelfServiceController {
         record.thresholdCents = input.mode == "threshold" ? input.thresholdEuro.map { $0 * 100 } : nil
         record.dayOfMonth = input.mode == "monthly" ? input.dayOfMonth : nil
         record.paymentMethod = input.paymentMethod
-        if input.paymentMethod == "card" {
-            if let card = input.card {
-                record.cardLastFour = card.lastFour
-                record.cardExpiry = CardDetails.parseExpiry(card.expiry).map { String(format: "%02d/%02d", $0.1, $0.0 % 100) } ?? card.expiry
-            }
-        } else {
-            record.cardLastFour = nil
-            record.cardExpiry = nil
-        }
+        record.cardLastFour = nil
+        record.cardExpiry = nil
     }
 
     private static func summary(_ record: AutomaticRechargeRecord) -> String {
@@ -457,8 +433,6 @@ extension LineSelfServiceController {
         var modeThreshold, modeMonthly: Bool
         var amounts, thresholds: [Choice]
         var dayOfMonth: String
-        var payCard, payInvoice: Bool
-        var cardHolder, cardExpiry: String
         /// The SIM of the recharge being changed.
         var identifier: String?
         var storedCard: String?
@@ -473,7 +447,6 @@ extension LineSelfServiceController {
         let mode = value("mode", existing?.mode ?? "threshold")
         let amount = value("amount_euro", existing.map { String($0.amountCents / 100) } ?? "20")
         let threshold = value("threshold_euro", existing?.thresholdCents.map { String($0 / 100) } ?? "5")
-        let payment = value("payment_method", existing?.paymentMethod ?? "card")
         let lineChoice = form["line_id"] ?? ""
         func choices(_ euros: [Int64], selected: String) -> [RechargeFormModel.Choice] {
             euros.map { .init(value: $0, label: Formatting.money($0 * 100, locale: locale), selected: String($0) == selected) }
@@ -487,8 +460,7 @@ extension LineSelfServiceController {
             modeThreshold: mode == "threshold", modeMonthly: mode == "monthly",
             amounts: choices(Self.rechargeAmounts, selected: amount), thresholds: choices(Self.thresholds, selected: threshold),
             dayOfMonth: value("day_of_month", existing?.dayOfMonth.map(String.init)),
-            payCard: payment == "card", payInvoice: payment == "invoice",
-            cardHolder: form["card_holder"] ?? "", cardExpiry: form["card_expiry"] ?? "")
+            )
         if let existing {
             model.identifier = sims.first { $0.id == existing.lineId }?.identifier ?? ""
             if existing.paymentMethod == "card", let lastFour = existing.cardLastFour {

@@ -4,8 +4,8 @@ import SportelloApplication
 import SportelloCore
 import SportelloStore
 
-/// Line self-service: prepaid credit, online recharge, blocking a lost or stolen SIM and switching a
-/// line's options on and off. Each action needs its own feature, narrowed to the user's own line
+/// Line self-service: prepaid credit, online recharge (by card through the payments plugin bound to `recharges.online`,
+/// or charged on the bill), blocking a lost or stolen SIM and switching a line's options on and off. Each action needs its own feature, narrowed to the user's own line
 /// where the role's scope says so (TIM's Amministratore Light and Utilizzatore).
 struct LinesController {
     let services: PortalServices
@@ -30,9 +30,10 @@ struct LinesController {
         APIOperation("POST", Routes.lineBlock, summary: "Block (theft or loss) or unblock a SIM", feature: Feature.block,
                      parameters: [.init("id", in: "path", description: "Line id", schema: .integer)], requestBody: "LineBlockRequest",
                      success: (200, "LineState")),
-        APIOperation("POST", Routes.lineRecharges, summary: "Recharge a prepaid line online by card (simulated: no payment provider is connected, nothing is charged; the recharge row is marked simulated)", feature: Feature.recharge,
+        APIOperation("POST", Routes.lineRecharges, summary: "Recharge a prepaid line online with a method bound to the feature. `card`: the payment is created at the provider (payments plugin) and the customer completes it on `redirect_url`; the recharge is recorded only when the provider's signed notification confirms it (a refused or cancelled payment is listed among the recharge attempts). `bill`: charged on the next bill, the recharge is recorded at once. 503 when the method is not available here or the provider does not answer (nothing is charged)", feature: Feature.recharge,
                      parameters: [.init("id", in: "path", description: "Line id", schema: .integer)], requestBody: "RechargeRequest",
-                     success: (201, "LineState")),
+                     success: (201, "RechargeResult"))
+            .withError(503, "Online payment is not available here (`unavailable`) or the payment provider did not answer (`provider_unreachable`): nothing was charged"),
         APIOperation("POST", Routes.lineService, summary: "Switch one of the line's options on or off",
                      feature: "options.manage", otherFeatures: ["mobile_services.manage"],
                      parameters: [.init("id", in: "path", description: "Line id", schema: .integer),
@@ -51,9 +52,22 @@ struct LinesController {
         ], required: ["id", "identifier", "kind", "status", "actions", "services"]),
         "LineBlockRequest": .object(["action": .enumeration(["block", "unblock"]),
                                      "reason": .nullable(.enumeration(["theft", "loss"]))], required: ["action"]),
-        "RechargeRequest": .object(["amount_euro": .integer, "card_holder": .string(), "card_number": .string(description: "Luhn-checked; never stored"),
-                                    "card_expiry": .string(description: "MM/YY"), "card_cvv": .string()],
-                                   required: ["amount_euro", "card_holder", "card_number", "card_expiry", "card_cvv"]),
+        "RechargeRequest": .object(["amount_euro": .integer,
+                                    "method": .string(description: "A method bound to the feature: card (the provider's page) or bill (charged on the next bill); absent, the first one available")],
+                                   required: ["amount_euro"]),
+        "RechargeResult": .object([
+            "outcome": .enumeration(["payment_started", "recharged"]),
+            "line": .reference("LineState"),
+            "redirect_url": .nullable(.string(description: "The provider's page where the customer completes the card payment")),
+            "payment": .nullable(.object([
+                "id": .integer, "status": .string(), "amount": .object(["cents": .integer, "currency": .string()]), "method": .string(),
+                "sandbox": .boolean, "status_href": .string(description: "GET it (the portal's page of the payment) for the status"),
+            ], required: ["id", "status", "amount", "method", "sandbox"])),
+            "recharge": .nullable(.object([
+                "id": .integer, "amount": .object(["cents": .integer, "currency": .string()]), "channel": .string(), "status": .string(),
+                "recharged_at": .integer,
+            ], required: ["id", "amount", "channel", "status", "recharged_at"])),
+        ], required: ["outcome", "line"]),
         "ServiceSwitchRequest": .object(["action": .enumeration(["activate", "deactivate"])], required: ["action"]),
     ]
 
@@ -68,7 +82,29 @@ struct LinesController {
 
     struct LineList: Encodable { var lines: [LineState] }
     struct BlockRequest: Decodable { var action: String; var reason: String? }
-    struct RechargeRequest: Decodable { var amountEuro: Int64?; var cardHolder, cardNumber, cardExpiry, cardCvv: String? }
+    struct RechargeRequest: Decodable { var amountEuro: Int64?; var method: String? }
+
+    struct RechargeResult: Encodable {
+        struct Payment: Encodable {
+            var id: Int64
+            var status: String
+            var amount: API.Money
+            var method: String
+            var sandbox: Bool
+            var statusHref: String
+        }
+        struct Recharge: Encodable {
+            var id: Int64
+            var amount: API.Money
+            var channel, status: String
+            var rechargedAt: Int64
+        }
+        var outcome: String
+        var line: LineState
+        var redirectUrl: String?
+        var payment: Payment?
+        var recharge: Recharge?
+    }
     struct SwitchRequest: Decodable { var action: String }
 
     func addRoutes(to group: RouterGroup<UserContext>) {
@@ -83,12 +119,17 @@ struct LinesController {
         group.post(Routes.lineRecharge) { request, context in
             let form = try await SubmittedForm.read(request, context: context)
             let id = try lineId(context)
-            let card = CardDetails(holder: form["card_holder"], number: form["card_number"], expiry: form["card_expiry"], cvv: form["card_cvv"])
-            let problems = try await recharge(lineId: id, amountEuro: Int64(form["amount_euro"]), card: card, context: context)
-            if !problems.isEmpty {
+            switch try await recharge(lineId: id, amountEuro: Int64(form["amount_euro"]), method: form.value("method"), context: context) {
+            case .rejected(let problems):
                 return try await rechargePage(lineId: id, context: context, form: form, problems: problems, status: .unprocessableContent)
+            case .failed(_, let message):
+                return try await rechargePage(lineId: id, context: context, form: form, problems: [], failure: message, status: .serviceUnavailable)
+            case .done(.recharged):
+                return Pages.redirect(Routes.lines.done("recharged_bill"))
+            case .done(.paymentStarted(let payment)):
+                // The payment's page sends the customer on to the provider's, and shows the outcome when they come back.
+                return Pages.redirect(Routes.onlinePayment.path(payment.id ?? 0))
             }
-            return Pages.redirect(Routes.lines.done("recharged"))
         }
         group.post(Routes.lineService) { request, context in
             let form = try await SubmittedForm.read(request, context: context)
@@ -107,10 +148,24 @@ struct LinesController {
         group.post(Routes.lineRecharges.api) { request, context in
             let body = try await API.decode(RechargeRequest.self, from: request, context: context)
             let id = try lineId(context)
-            let card = CardDetails(holder: body.cardHolder ?? "", number: body.cardNumber ?? "", expiry: body.cardExpiry ?? "", cvv: body.cardCvv ?? "")
-            let problems = try await recharge(lineId: id, amountEuro: body.amountEuro, card: card, context: context)
-            if !problems.isEmpty { throw PortalError.invalid(problems) }
-            return API.json(try await state(of: id, context: context), status: .created)
+            switch try await recharge(lineId: id, amountEuro: body.amountEuro, method: body.method, context: context) {
+            case .rejected(let problems):
+                throw PortalError.invalid(problems)
+            case .failed(let code, let message):
+                return API.json(APIErrorBody(error: .init(code: code, message: message)), status: .serviceUnavailable)
+            case .done(let outcome):
+                let line = try await state(of: id, context: context)
+                switch outcome {
+                case .recharged(let recharge):
+                    return API.json(RechargeResult(outcome: "recharged", line: line, recharge: .init(
+                        id: recharge.id ?? 0, amount: API.Money(recharge.amountCents), channel: recharge.channel, status: recharge.status.rawValue,
+                        rechargedAt: recharge.rechargedAt)), status: .created)
+                case .paymentStarted(let payment):
+                    return API.json(RechargeResult(outcome: "payment_started", line: line, redirectUrl: payment.redirectUrl, payment: .init(
+                        id: payment.id ?? 0, status: payment.status.rawValue, amount: API.Money(payment.amountCents), method: payment.method,
+                        sandbox: payment.sandbox, statusHref: Routes.onlinePayment.path(payment.id ?? 0))), status: .created)
+                }
+            }
         }
         group.post(Routes.lineService.api) { request, context in
             let body = try await API.decode(SwitchRequest.self, from: request, context: context)
@@ -223,32 +278,53 @@ struct LinesController {
         return []
     }
 
-    /// Records an online recharge paid by card; the problems with the form, empty when done.
-    private func recharge(lineId: Int64, amountEuro: Int64?, card: CardDetails, context: UserContext) async throws -> [FieldProblem] {
-        var problems: [FieldProblem] = []
-        if !Self.rechargeAmounts.contains(amountEuro ?? -1) {
-            problems.append(FieldProblem(field: "amount_euro", code: "invalid", message: text("lines.error.amount", context: context)))
-        }
-        problems += card.problems(now: services.now) { text($0, context: context) }
+    /// What a recharge request led to.
+    enum RechargeAttempt {
+        case done(RechargeLine.Outcome)
+        /// Problems with the form (amount, method).
+        case rejected([FieldProblem])
+        /// Not available here, or the provider did not answer: the code and the message to show (nothing was charged).
+        case failed(code: String, message: String)
+    }
+
+    /// How the tenant lets this line be recharged: the methods bound to `recharges.online` and the connected plugin.
+    private func rechargeOffer(_ context: UserContext) -> PaymentOffer {
+        services.application.payments.rechargeOffer(tenant: context.tenant.served, feature: Feature.recharge)
+    }
+
+    /// Recharges a line with a bound method: charged on the bill at once, or a payment started at the provider (the
+    /// recharge is recorded when its signed notification arrives). No card data ever reaches the portal.
+    private func recharge(lineId: Int64, amountEuro: Int64?, method: String?, context: UserContext) async throws -> RechargeAttempt {
         // Permission and ownership first: a forbidden line is 403/404 whatever the form says.
-        let customerId = context.customer.id ?? 0
-        _ = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+        let line = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
             try await ownedLine(lineId, for: [Feature.recharge], context: context, in: transaction)
         }
-        guard problems.isEmpty, let amount = amountEuro else { return problems }
-        let now = services.now
-        let userId = context.user.id
-        let lastFour = card.lastFour
-        try await services.database.write(tenant: context.tenant.id, now: now) { transaction in
-            let line = try await ownedLine(lineId, for: [Feature.recharge], context: context, in: transaction)
-            guard line.status == .active else { throw PortalError.conflict(context.tenant.theme.text("lines.error.not_active", locale: context.locale)) }
-            let id = try await transaction.insertRecharge(RechargeRecord(customerId: customerId, lineId: lineId, rechargedAt: now,
-                                                                         amountCents: amount * 100, channel: "online_card", status: .completed,
-                                                                         simulated: true))
-            try await transaction.audit("line.recharged", actorUserId: userId, targetKind: "line", targetId: String(lineId),
-                                        detail: "recharge \(id), \(amount) EUR, card ending \(lastFour), simulated=true")
+        guard line.kind == "sim", line.status == .active else {
+            throw PortalError.conflict(context.tenant.theme.text("lines.error.not_active", locale: context.locale))
         }
-        return []
+        guard let amount = amountEuro, Self.rechargeAmounts.contains(amount) else {
+            return .rejected([FieldProblem(field: "amount_euro", code: "invalid", message: text("lines.error.amount", context: context))])
+        }
+        let offer = rechargeOffer(context)
+        let base = services.baseURL(for: context.tenant)
+        do {
+            let outcome = try await RechargeLine(services: services.application)(
+                tenant: context.tenant.served, acting: context.acting, feature: Feature.recharge, lineId: lineId, amountCents: amount * 100,
+                method: method, locale: context.locale,
+                returnURL: { id in base + Routes.onlinePayment.path(id, query: ["return": "1"]) },
+                notifyURL: base + Routes.paymentNotifications.path(offer.plugin ?? "none"))
+            return .done(outcome)
+        } catch let refusal as UseCaseRefusal {
+            let theme = context.tenant.theme
+            switch refusal.code {
+            case "invalid": return .rejected(refusal.problems)
+            case "unavailable": return .failed(code: "unavailable", message: theme.text("payments.unavailable", locale: context.locale))
+            case "provider_unreachable": return .failed(code: "provider_unreachable", message: theme.text("payments.error.unreachable", locale: context.locale))
+            case "not_active": throw PortalError.conflict(theme.text("lines.error.not_active", locale: context.locale))
+            case "forbidden": throw PortalError.forbidden(feature: Feature.recharge)
+            default: throw PortalError.notFound
+            }
+        }
     }
 
     private func switchService(lineId: Int64, serviceId: Int64, action: String, context: UserContext) async throws -> Void {
@@ -314,42 +390,71 @@ struct LinesController {
                     hasServices: !line.services.isEmpty)
             },
             hasLines: !states.isEmpty)
-        if let notice, ["blocked", "unblocked", "recharged", "activated", "deactivated"].contains(notice) {
+        if let notice, ["blocked", "unblocked", "recharged_bill", "activated", "deactivated"].contains(notice) {
             model.notice = theme.text("lines.done.\(notice)", locale: locale)
         }
         return Pages.render("lines", model, errors: problems, title: theme.text("lines.title", locale: locale), context: context,
                             status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 
-    /// The recharge form of one line: the amounts offered and the card fields with their problems.
+    /// The recharge form of one line: the amounts offered and the methods the tenant binds (the card only when the
+    /// payments plugin is connected; no card field: the provider's page takes the card).
     struct RechargePage: Encodable {
         struct Amount: Encodable {
             var value: Int64
             var label: String
             var selected: Bool
         }
+        struct Method: Encodable {
+            var value, label: String
+            var hint: String?
+            var checked: Bool
+        }
         var lineId: Int64
         var identifier: String
         var amounts: [Amount]
-        var cardHolder, cardExpiry: String
+        var methods: [Method]
+        /// Some bound method can be used now.
+        var available: Bool
+        /// The card is bound but its plugin is not connected here.
+        var cardUnavailable: Bool
+        var sandbox: Bool
+        var provider: String?
+        var failure: String?
         var errors: [String: String]
         var hasErrors: Bool
     }
 
-    private func rechargePage(lineId: Int64, context: UserContext, form: SubmittedForm?, problems: [FieldProblem],
+    private func rechargePage(lineId: Int64, context: UserContext, form: SubmittedForm?, problems: [FieldProblem], failure: String? = nil,
                               status: HTTPResponse.Status = .ok) async throws -> Response {
         let line = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
             try await ownedLine(lineId, for: [Feature.recharge], context: context, in: transaction)
         }
         let locale = context.locale
+        let theme = context.tenant.theme
         let chosen = Int64(form?["amount_euro"] ?? "") ?? 10
+        let offer = rechargeOffer(context)
+        let usable = offer.methods.filter(offer.isUsable)
+        let selected = form.flatMap { PaymentMethod(rawValue: $0["method"]) }.flatMap { usable.contains($0) ? $0 : nil } ?? usable.first
+        func label(_ method: PaymentMethod) -> String {
+            let key = "lines.recharge.method.\(method.rawValue)"
+            let text = theme.text(key, locale: locale)
+            return text == key ? method.rawValue : text
+        }
         let model = RechargePage(
             lineId: lineId, identifier: line.identifier,
             amounts: Self.rechargeAmounts.map { .init(value: $0, label: Formatting.money($0 * 100, locale: locale), selected: $0 == chosen) },
-            cardHolder: form?["card_holder"] ?? "", cardExpiry: form?["card_expiry"] ?? "",
+            methods: usable.map { method in
+                .init(value: method.rawValue, label: label(method),
+                      hint: theme.text("lines.recharge.method_hint.\(method.rawValue)", locale: locale, ["provider": offer.gateway?.manifest.name ?? ""]),
+                      checked: method == selected)
+            },
+            available: !usable.isEmpty, cardUnavailable: offer.methods.contains { $0.needsProvider } && offer.gateway == nil,
+            sandbox: usable.contains { $0.needsProvider } && offer.gateway?.isSandbox == true, provider: offer.gateway?.manifest.name,
+            failure: failure,
             errors: Dictionary(problems.map { ($0.field, $0.message.resolve(locale)) }, uniquingKeysWith: { first, _ in first }),
             hasErrors: !problems.isEmpty)
-        return Pages.render("line_recharge", model, title: context.tenant.theme.text("lines.recharge.title", locale: locale),
+        return Pages.render("line_recharge", model, title: theme.text("lines.recharge.title", locale: locale),
                             context: context, status: status)
     }
 }
