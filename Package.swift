@@ -67,6 +67,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                // Plugin calls use the client's future API (PluginHTTPClient), whose headers are NIOHTTP1's.
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 // Plugin calls and reload outcomes are counted (see OperationsMetrics).
                 .product(name: "CoreMetrics", package: "swift-metrics"),

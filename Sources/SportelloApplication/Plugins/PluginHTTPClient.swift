@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import SportelloCore
 import Synchronization
 
@@ -45,7 +46,7 @@ public struct PluginHTTPClient: Sendable {
     public func postJSON(_ url: String, body: Data, headers extra: [(String, String)] = []) async throws -> (status: Int, body: Data) {
         let started = ContinuousClock.now
         do {
-            let answer = try await within(requestSeconds, url) { try await send(url, body: body, headers: extra) }
+            let answer = try await within(requestSeconds, url) { answered in try await send(url, body: body, headers: extra, answered: answered) }
             OperationsMetrics.pluginCall(plugin: Self.origin(url), outcome: .ok, duration: .now - started)
             return answer
         } catch let error as PluginCallError {
@@ -55,11 +56,14 @@ public struct PluginHTTPClient: Sendable {
         }
     }
 
-    /// `body`'s answer, or a `timeout` once `seconds` have passed, whichever comes first. The client's own deadline
-    /// runs on its event loop, which a busy process can hold up for seconds; this one does not depend on it. The
-    /// request left behind is cancelled.
-    private func within<T: Sendable>(_ seconds: Int, _ url: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let work = Task { try await body() }
+    /// `body`'s answer, or a `timeout` once `seconds` have passed without one, whichever comes first. The client's own
+    /// deadline runs on its event loop, which a busy process can hold up for seconds; this timer does not depend on it.
+    /// And since this process's tasks can themselves wait their turn for seconds under load, the timer asks `answered`
+    /// (set on the event loop the moment the answer is complete) before giving up: an answer that came in time is never
+    /// reported as a timeout.
+    private func within<T: Sendable>(_ seconds: Int, _ url: String, _ body: @escaping @Sendable (AnswerFlag) async throws -> T) async throws -> T {
+        let answered = AnswerFlag()
+        let work = Task { try await body(answered) }
         let pending = PendingAnswer<T>()
         return try await withCheckedThrowingContinuation { continuation in
             pending.set(continuation)
@@ -69,37 +73,42 @@ public struct PluginHTTPClient: Sendable {
             }
             Task {
                 try? await Task.sleep(for: .seconds(seconds))
-                guard let waiting = pending.take() else { return }
+                guard !answered.isSet, let waiting = pending.take() else { return }
                 work.cancel()
                 waiting.resume(throwing: PluginCallError(.timeout, "no answer from \(Self.origin(url)) within \(seconds)s"))
             }
         }
     }
 
-    private func send(_ url: String, body: Data, headers extra: [(String, String)]) async throws -> (status: Int, body: Data) {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
+    private func send(_ url: String, body: Data, headers extra: [(String, String)], answered: AnswerFlag) async throws -> (status: Int, body: Data) {
         let timestamp = clock()
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "Sportello/\(SportelloCoreInfo.version)")
-        request.headers.add(name: PluginSignature.timestampHeader, value: String(timestamp))
-        request.headers.add(name: PluginSignature.signatureHeader, value: signature.sign(timestamp: timestamp, body: body))
-        for (name, value) in extra { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: body))
-        let response: HTTPClientResponse
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Accept", value: "application/json")
+        headers.add(name: "User-Agent", value: "Sportello/\(SportelloCoreInfo.version)")
+        headers.add(name: PluginSignature.timestampHeader, value: String(timestamp))
+        headers.add(name: PluginSignature.signatureHeader, value: signature.sign(timestamp: timestamp, body: body))
+        for (name, value) in extra { headers.add(name: name, value: value) }
+        let request: HTTPClient.Request
         do {
-            response = try await client.execute(request, timeout: .seconds(Int64(requestSeconds)))
+            request = try HTTPClient.Request(url: url, method: .POST, headers: headers, body: .data(body))
+        } catch {
+            throw PluginCallError(.unreachable, "\(Self.origin(url)): \(error)")
+        }
+        // The client's deadline only ends a request the timer of `within` has already given up on.
+        let future = client.execute(request: request, deadline: .now() + .seconds(Int64(requestSeconds) + 5))
+        future.whenComplete { _ in answered.set() }
+        let response: HTTPClient.Response
+        do {
+            response = try await future.get()
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw PluginCallError(.timeout, "no answer from \(Self.origin(url)) within \(requestSeconds)s")
         } catch {
             throw PluginCallError(.unreachable, "\(Self.origin(url)): \(error)")
         }
-        let bytes: ByteBuffer
-        do {
-            bytes = try await response.body.collect(upTo: 1 << 20)
-        } catch {
-            throw PluginCallError(.invalidResponse, "\(Self.origin(url)): the answer could not be read (\(error))")
+        let bytes = response.body ?? ByteBuffer()
+        guard bytes.readableBytes <= 1 << 20 else {
+            throw PluginCallError(.invalidResponse, "\(Self.origin(url)): the answer is larger than 1 MiB")
         }
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {
@@ -127,6 +136,13 @@ public struct PluginHTTPClient: Sendable {
             return client
         }
     }
+}
+
+/// Whether a call's answer (or its failure) is complete, set on the HTTP client's event loop.
+private final class AnswerFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
 }
 
 /// A continuation resumed once, by whichever of a call and its timer finishes first.
