@@ -72,6 +72,7 @@ struct Accounts {
         for candidate in candidates {
             let matches = try await services.passwords.verify(password, against: candidate.passwordHash ?? services.passwords.decoyHash)
             let locked = (candidate.lockedUntil ?? 0) > now && device?.userId != candidate.id
+            if matches && locked { LoginAttemptNote.current?.markRefusedBecauseLocked() }
             if matches && !locked && candidate.passwordHash != nil {
                 if candidate.status == .blocked || candidate.status == .pendingActivation { return .rejected }
                 let hasAuthenticator = !(candidate.totpSecret ?? "").isEmpty

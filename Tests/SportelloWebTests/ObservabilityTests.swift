@@ -188,6 +188,32 @@ struct ObservabilityTests {
         }
     }
 
+    @Test("A locked account's right password is refused like a wrong one, and only the metric says `locked`")
+    func lockedLoginsCounted() async throws {
+        try await PortalHarness.with(engine: .sqlite, tenant: "tunda") { portal in
+            let operations = Operations(services: portal.services, options: OperationsOptions(logRequests: false))
+            let tenant = portal.definition.id
+            let user = try await portal.abuseUser(try await portal.abuseCustomer(), role: "main_account")
+            let attempts = try #require(portal.definition.login.lockout?.maxAttempts)
+            let before = try await scrapeMetrics(portal.services, operations)
+            let (wrong, right) = try await buildApplication(services: portal.services, operations: operations).test(.router) { client in
+                for _ in 0..<attempts {
+                    _ = try await abuseCall(client, .post, "/api/v1/session", body: ["identifier": user.username, "password": "nope-\(UUID())"])
+                }
+                let wrong = try await abuseCall(client, .post, "/api/v1/session", body: ["identifier": user.username, "password": "nope-\(UUID())"])
+                let right = try await abuseCall(client, .post, "/api/v1/session", body: ["identifier": user.username, "password": knownPassword])
+                return (wrong, right)
+            }
+            #expect(right.status == .unauthorized && right.status == wrong.status, "the same answer as a wrong password")
+            let after = try await scrapeMetrics(portal.services, operations)
+            func delta(_ outcome: String) -> Double {
+                metricValue(after, OperationsMetrics.Name.logins, [("tenant", tenant), ("outcome", outcome)])
+                    - metricValue(before, OperationsMetrics.Name.logins, [("tenant", tenant), ("outcome", outcome)])
+            }
+            #expect(delta("locked") == 1 && delta("failed") == Double(attempts + 1) && delta("ok") == 0)
+        }
+    }
+
     @Test("The mail queue's depth and oldest age are those of the outbox")
     func mailQueueSampled() async throws {
         try await PortalHarness.with(engine: .sqlite, tenant: "unogas") { portal in

@@ -64,13 +64,20 @@ struct ObservedResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
         let availability = operations.availability
         var response: Response
         var failure: (any Error)?
+        var loginLocked = false
         if !Self.needsNoDatabase(path) && availability.isKnownDown {
             availability.recheckInBackground()
             response = unavailable(request, context: context, tenant: tenant, requestId: requestId)
         } else {
             do {
-                response = try await Self.needsNoDatabase(path) ? inner.respond(to: request, context: context)
-                                                                 : guarded(request, context: context)
+                if let note = LoginAttemptNote.forRequest(request) {
+                    // A login attempt: the account code notes a refusal because of a lock, which answers like a wrong password.
+                    response = try await LoginAttemptNote.$current.withValue(note) { try await guarded(request, context: context) }
+                    if note.refusedBecauseLocked { loginLocked = true }
+                } else {
+                    response = try await Self.needsNoDatabase(path) ? inner.respond(to: request, context: context)
+                                                                     : guarded(request, context: context)
+                }
             } catch let error as DatabaseUnavailable {
                 failure = error
                 response = unavailable(request, context: context, tenant: tenant, requestId: requestId)
@@ -92,7 +99,7 @@ struct ObservedResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
         let tenantLabel = tenant?.id ?? "-"
         let status = Int(response.status.code)
         PortalMetrics.request(tenant: tenantLabel, method: request.method.rawValue, route: route, status: status, duration: duration)
-        countLogin(request, route: route, response: response, tenant: tenantLabel)
+        countLogin(request, route: route, response: response, tenant: tenantLabel, locked: loginLocked)
         if operations.options.logRequests {
             var metadata: Logger.Metadata = [
                 "method": .string(request.method.rawValue), "route": .string(route), "status": .stringConvertible(status),
@@ -194,15 +201,16 @@ struct ObservedResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
     }
 
     /// Logins counted from their answers (`OperationsMetrics.login`): the login form, its authenticator-code step
-    /// and the API's `POST /api/v1/session`. A locked account answers like a wrong password (on purpose).
-    private func countLogin(_ request: Request, route: String, response: Response, tenant: String) {
+    /// and the API's `POST /api/v1/session`. A locked account answers like a wrong password (on purpose); the account
+    /// code notes it (`LoginAttemptNote`), so the metric tells it apart.
+    private func countLogin(_ request: Request, route: String, response: Response, tenant: String, locked: Bool) {
         guard request.method == .post, route == "/login" || route == "/login/code" || route == "\(API.prefix)/session" else { return }
         let status = response.status.code
         let api = route == "\(API.prefix)/session"
         let outcome: OperationsMetrics.LoginOutcome
         switch status {
         case 429: outcome = .throttled
-        case 401: outcome = .failed
+        case 401: outcome = locked ? .locked : .failed
         // The API answers 403 to a right password that must be changed first.
         case 201 where api, 403 where api: outcome = .ok
         case 303 where !api:
@@ -217,6 +225,25 @@ struct ObservedResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
     /// The error's own description, cut short (a driver's message names the failing operation, not the request).
     static func cause(_ error: any Error) -> String {
         String(String(describing: error).prefix(300)).replacingOccurrences(of: "\n", with: " ")
+    }
+}
+
+/// What the account code found out about one login attempt that its answer does not say: the right password of a
+/// locked account is refused like a wrong one, and only the metrics learn why.
+final class LoginAttemptNote: Sendable {
+    @TaskLocal static var current: LoginAttemptNote?
+
+    private let locked = Mutex(false)
+
+    var refusedBecauseLocked: Bool { locked.withLock { $0 } }
+
+    func markRefusedBecauseLocked() { locked.withLock { $0 = true } }
+
+    /// A note for the login attempts (`POST /login`, `/login/code`, `/api/v1/session`); nil for every other request.
+    static func forRequest(_ request: Request) -> LoginAttemptNote? {
+        guard request.method == .post else { return nil }
+        let path = request.uri.path
+        return path == "/login" || path == "/login/code" || path == "\(API.prefix)/session" ? LoginAttemptNote() : nil
     }
 }
 
