@@ -316,6 +316,6 @@ struct OverdueInvoiceNotificationTests {
         #expect(report.delivered.count == 1, "\(report)")
         let mail = try await portal.mail(to: email)
         #expect(mail.subject == "Fattura W-2026-0777 scaduta – WINDTRE Business")
-        #expect(mail.text?.contains("La fattura W-2026-0777 di 122,00 euro è scaduta il 2026-11-01.") == true)
+        #expect(mail.text?.contains("La fattura W-2026-0777 di 122,00 euro è scaduta il 01/11/2026.") == true)
     }
 }

@@ -44,6 +44,7 @@ public struct NotificationEventType: Sendable {
         NotificationEventCatalogue.commonFacts.contains(fact) || facts.contains(fact)
             || factPrefixes.contains { fact.hasPrefix($0) && fact.count > $0.count }
             || fact.hasSuffix("_euros") && facts.contains(String(fact.dropLast("_euros".count)) + "_cents")
+            || fact.hasSuffix("_date") && facts.contains(String(fact.dropLast("_date".count)) + "_on")
     }
 }
 
@@ -212,7 +213,8 @@ public struct NotificationEvent: Sendable, Equatable {
         self.actorUserId = actorUserId; self.facts = facts
     }
 
-    /// The facts with the common ones (`customer_id`, `subject_kind`…) and, for each `<x>_cents`, `<x>_euros` ("12,50").
+    /// The facts with the common ones (`customer_id`, `subject_kind`…), for each `<x>_cents` `<x>_euros` ("12,50"), and
+    /// for each day `<x>_on` ("2026-11-01") `<x>_date` as people write it ("01/11/2026").
     public func allFacts() -> [String: NotificationFact] {
         var all = facts
         all["event_id"] = .number(id)
@@ -224,6 +226,11 @@ public struct NotificationEvent: Sendable, Equatable {
             if case .number(let cents) = value {
                 let sign = cents < 0 ? "-" : ""
                 all[String(name.dropLast("_cents".count)) + "_euros"] = .text("\(sign)\(abs(cents) / 100),\(String(format: "%02d", abs(cents) % 100))")
+            }
+        }
+        for (name, value) in facts where name.hasSuffix("_on") {
+            if case .text(let text) = value, let day = CalendarDay(text) {
+                all[String(name.dropLast("_on".count)) + "_date"] = .text(String(format: "%02d/%02d/%04d", day.day, day.month, day.year))
             }
         }
         return all
