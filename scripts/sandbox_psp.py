@@ -156,15 +156,18 @@ class Store:
 
 
 class Deliverer(threading.Thread):
-    """Delivers due notifications, a payment's in order, retrying after each of `delays`."""
+    """Delivers due notifications, a payment's in order, retrying after each of `delays`. Payments are independent:
+    each delivery runs on a thread of its own, so a portal slow to answer holds back only its own payment's
+    notifications (as a real provider's notifier would), never the other payments'."""
 
     def __init__(self, store, signer, delays, timeout):
         super().__init__(daemon=True)
         self.store, self.signer, self.delays, self.timeout = store, signer, delays, timeout
+        self.in_flight = set()
 
     def due(self):
         now = time.time()
-        blocked = set()
+        blocked = set(self.in_flight)
         for item in self.store.notifications:
             if item["delivered"] or item["gave_up"]:
                 continue
@@ -182,26 +185,32 @@ class Deliverer(threading.Thread):
                     item = self.due()
                     if item:
                         break
-                    pending = [n["next_at"] for n in self.store.notifications if not n["delivered"] and not n["gave_up"]]
+                    pending = [n["next_at"] for n in self.store.notifications
+                               if not n["delivered"] and not n["gave_up"] and n["payment"] not in self.in_flight]
                     self.store.lock.wait(timeout=max(0.05, min(pending) - time.time()) if pending else 1.0)
                 if self.store.stopping:
                     return
                 item["attempts"] += 1
+                self.in_flight.add(item["payment"])
                 url, body = item["url"], item["body"].encode()
-            status, error, headers = self.post(url, body)
-            with self.store.lock:
-                item["last_status"], item["last_error"], item["last_headers"] = status, error, headers
-                if status is not None and 200 <= status < 300:
-                    item["delivered"] = True
-                    log(f"notification {item['id']} ({item['type']}) delivered to {url} on attempt {item['attempts']}")
-                elif item["attempts"] > len(self.delays):
-                    item["gave_up"] = True
-                    log(f"notification {item['id']} gave up after {item['attempts']} attempts: {error or status}")
-                else:
-                    delay = self.delays[item["attempts"] - 1]
-                    item["next_at"] = time.time() + delay
-                    log(f"notification {item['id']} attempt {item['attempts']} failed ({error or status}): retrying in {delay}s")
-                self.store.lock.notify_all()
+            threading.Thread(target=self.attempt, args=(item, url, body), daemon=True).start()
+
+    def attempt(self, item, url, body):
+        status, error, headers = self.post(url, body)
+        with self.store.lock:
+            self.in_flight.discard(item["payment"])
+            item["last_status"], item["last_error"], item["last_headers"] = status, error, headers
+            if status is not None and 200 <= status < 300:
+                item["delivered"] = True
+                log(f"notification {item['id']} ({item['type']}) delivered to {url} on attempt {item['attempts']}")
+            elif item["attempts"] > len(self.delays):
+                item["gave_up"] = True
+                log(f"notification {item['id']} gave up after {item['attempts']} attempts: {error or status}")
+            else:
+                delay = self.delays[item["attempts"] - 1]
+                item["next_at"] = time.time() + delay
+                log(f"notification {item['id']} attempt {item['attempts']} failed ({error or status}): retrying in {delay}s")
+            self.store.lock.notify_all()
 
     def post(self, url, body):
         parts = urllib.parse.urlsplit(url)

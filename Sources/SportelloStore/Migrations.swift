@@ -87,6 +87,8 @@ let platformMigrations: [Migration] = [
         (.lines, col("roaming_data_threshold_bytes", .integer)), (.usageRecords, col("roaming", .bool)),
         (.customers, col("payment_method_problem", .text)),
     ]),
+    // The language a user chose (`UserRecord.locale`): their pages on a new device, and the messages rules send them.
+    .adding(id: "0025_user_locale", tables: [], columns: [(.users, col("locale", .text))]),
 ]
 
 extension Migration {

@@ -77,6 +77,12 @@ extension TenantTransaction {
         try await revokeTokens(userId: userId, purpose: Self.totpEnrolmentPurpose)
     }
 
+    /// Records the language the user chose (`UserRecord.locale`).
+    public func setUserLocale(_ locale: String, userId: Int64) async throws {
+        invalidate("user:\(userId)")
+        try await update(.users).set("locale", to: locale).where("id", .equal, userId).run()
+    }
+
     /// The user's authenticator secret, opened; nil when the user has none.
     public func totpSecret(of user: UserRecord) throws -> String? {
         guard let stored = user.totpSecret, !stored.isEmpty else { return nil }

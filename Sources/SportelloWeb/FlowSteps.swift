@@ -808,7 +808,7 @@ struct FlowSteps {
                               passwordHash: progress.passwordHash,
                               role: role, toggles: toggles, creatorUserId: progress.creatorUserId, status: .active,
                               securityQuestion: progress.securityQuestion, securityAnswerHash: progress.securityAnswerHash,
-                              createdAt: now, passwordChangedAt: now)
+                              createdAt: now, passwordChangedAt: now, locale: locale)
         // A flow that proved the address (a link or code it sent, an invitation e-mailed to it) verifies it: the
         // `verify_email` required action will not ask again.
         if loaded.progress.emailVerified, let email = user.email, !email.isEmpty,

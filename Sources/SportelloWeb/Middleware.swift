@@ -125,6 +125,10 @@ struct TenantMiddleware: RouterMiddleware {
         } else if let token = cookies[CookieName.session] {
             context.session = try await Sessions.load(token: token, tenant: tenant, services: services)
         }
+        if let session = context.session, let userId = session.user.id {
+            try await Self.followLocale(requested: requested, explicit: request.uri.queryParameters["lang"] != nil, userId: userId,
+                                        session: session, tenant: tenant, services: services, context: &context)
+        }
         // Required actions: worked out here (the contexts cannot wait on the store), enforced by `UserContext`.
         if let session = context.session, RequiredActionsGate.applies(to: request.uri.path, method: request.method) {
             context.pendingActions = try await RequiredActionsGate.pending(session: session, tenant: tenant, services: services)
@@ -151,6 +155,18 @@ struct TenantMiddleware: RouterMiddleware {
                                       secure: services.configuration.secureCookies, httpOnly: true, sameSite: .lax))
         }
         return response
+    }
+
+    /// The user's language: a switch while logged in (`?lang=`) is remembered on the user (their messages follow it);
+    /// a browser that says nothing (no `?lang=`, no cookie) gets the language the user chose last.
+    private static func followLocale(requested: String?, explicit: Bool, userId: Int64, session: ActiveSession, tenant: PortalTenant,
+                                     services: PortalServices, context: inout PortalContext) async throws {
+        if explicit, let requested, tenant.definition.locales.available.contains(requested), session.user.locale != requested {
+            try await services.database.write(tenant: tenant.id, now: services.now) { try await $0.setUserLocale(requested, userId: userId) }
+            context.session?.user.locale = requested
+        } else if requested == nil, let chosen = session.user.locale {
+            context.locale = tenant.locale(preferring: chosen)
+        }
     }
 
     private func errorResponse(_ error: PortalError, request: Request, context: PortalContext) -> Response {

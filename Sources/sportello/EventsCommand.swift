@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import SportelloApplication
 import SportelloCore
+import SportelloMail
 import SportelloStore
 import SportelloWeb
 
@@ -36,17 +37,11 @@ struct EventsCommand: AsyncParsableCommand {
             for diagnostic in result.errors { printError(diagnostic.description) }
             return result.tenants.map(\.definition.id)
         }
-
-        /// The webhook plugins the definitions' tenants bind, connected with the environment (SportelloApplication/Webhooks).
-        func webhooks() throws -> WebhookConsumers {
-            let result = try definitions.load()
-            return WebhookConsumers(tenants: result.tenants.map(\.definition), plugins: result.plugins)
-        }
     }
 
     struct Deliver: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Deliver due events to the modules' consumers: until stopped (as 'serve' does), or one pass with --once.")
+            abstract: "Deliver due events to the consumers 'serve' runs (modules, webhook plugins, notification rules): until stopped, or one pass with --once.")
 
         @OptionGroup var tenants: TenantSelection
         @OptionGroup var database: DatabaseOptions
@@ -60,6 +55,9 @@ struct EventsCommand: AsyncParsableCommand {
         @Option(help: "Seconds between passes (without --once).")
         var pollInterval: Int = 5
 
+        @Option(help: "Directory of page and e-mail templates (the notification rules' e-mails).")
+        var templates: String = "templates"
+
         func validate() throws {
             guard lease > 0 else { throw ValidationError("--lease must be positive") }
             guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
@@ -70,10 +68,24 @@ struct EventsCommand: AsyncParsableCommand {
             let settings = EventDispatcher.Settings(pollInterval: .seconds(pollInterval), lease: lease)
             try await withDatabase(database) { db in
                 try await db.requireMigrated()
-                let webhooks = try tenants.webhooks()
-                for line in webhooks.summary { print(line) }
-                let dispatcher = EventDispatcher(database: db, consumers: PortalModules.all.flatMap(\.eventConsumers) + webhooks.consumers,
-                                                 tenants: { ids }, settings: settings)
+                // The same consumers as `serve` (modules, webhook plugins, notification rules), over the same tenants
+                // and templates: messages the rules queue wait in the outboxes for the mail and SMS workers.
+                let result = try tenants.definitions.load()
+                let templatesURL = URL(fileURLWithPath: templates)
+                let mail = ReloadableMailTemplates(try MailTemplates(root: templatesURL))
+                let registry = TenantRegistry()
+                let reloader = TenantReloader(sources: TenantSources(paths: tenants.definitions.tenantPaths, plugins: result.plugins,
+                                                                     templates: templatesURL),
+                                              registry: registry, mail: mail, capabilities: PortalModules.capabilities)
+                for rejection in await reloader.reload(trigger: "start").rejected {
+                    printError("\(rejection.file): not loaded — its events wait until it is fixed")
+                }
+                let services = PortalServices(configuration: WebConfiguration(templatesDirectory: templatesURL), database: db,
+                                              tenants: registry, mail: mail, payments: PaymentGateways(plugins: result.plugins),
+                                              lookups: LookupServices(plugins: result.plugins))
+                let eventConsumers = PortalEventConsumers(services: services, plugins: result.plugins)
+                for line in eventConsumers.summary { print(line) }
+                let dispatcher = EventDispatcher(database: db, consumers: eventConsumers.consumers, tenants: { ids }, settings: settings)
                 if dispatcher.consumerIds.isEmpty {
                     print("no event consumer is configured: events are handed out to nobody (and purged after \(settings.retention / 86_400) days)")
                 }

@@ -301,22 +301,13 @@ struct Serve: AsyncParsableCommand {
                                           payments: payments, lookups: lookups)
             // Retention: the tenants' record kinds (delete_after) and the platform's own limits (RetentionPolicy), daily.
             extra.append(PlatformRetentionJob(services: services))
-            // Webhook plugins (SportelloApplication/Webhooks): a consumer per webhook plugin some tenant binds, besides the modules'.
-            let webhooks = WebhookConsumers(tenants: tenants, plugins: result.plugins, currentTenant: { registry.tenant(id: $0)?.definition })
-            for line in webhooks.summary { print(line) }
-            // Notification rules (SportelloWeb/Modules/Notifications): the rules' consumer, and the SMS worker for the sms plugins.
-            let smsGateways = SMSGateways(plugins: result.plugins)
-            let smsWorker = SMSDeliveryWorker(database: db, gateways: smsGateways, tenants: { registry.all.map(\.id) })
-            extra.append(smsWorker)
-            for (id, gateway) in smsGateways.gateways.sorted(by: { $0.key < $1.key }) {
-                print("sms: \(id)\(gateway.isSandbox ? " (SANDBOX: no SMS reaches a phone)" : "") connected")
-            }
-            for (id, reason) in smsGateways.unavailable.sorted(by: { $0.key < $1.key }) {
-                print("sms: \(id) not connected (\(reason)) — SMS wait in the SMS outbox")
-            }
-            let notifications = NotificationRulesConsumer(services: services, sms: smsGateways, wake: { smsWorker.wake() })
+            // The events' consumers (SportelloWeb/Modules/Events/PortalEventConsumers): the modules', the webhook plugins',
+            // the notification rules' (with the SMS worker for the sms plugins).
+            let eventConsumers = PortalEventConsumers(services: services, plugins: result.plugins)
+            for line in eventConsumers.summary { print(line) }
+            extra.append(eventConsumers.smsWorker)
             extra.append(OverdueInvoicesJob(services: services))
-            let events = EventDispatcher(database: db, consumers: services.catalog.modules.flatMap(\.eventConsumers) + webhooks.consumers + [notifications],
+            let events = EventDispatcher(database: db, consumers: eventConsumers.consumers,
                                          tenants: { registry.all.map(\.id) }, clock: services.clock, random: services.random)
             extra.append(events)
             print("events: delivering to \(events.consumerIds.isEmpty ? "no consumer yet (recorded, purged after 30 days)" : events.consumerIds.joined(separator: ", "))")

@@ -85,6 +85,31 @@ struct NotificationRulesTests {
         #expect(invoice.allSatisfy { $0.rule == "invoices" })
     }
 
+    @Test("each user gets the message in the language they chose; a language the tenant lacks, or none, gives the tenant's default; numbers on records get the default")
+    func userLanguages() throws {
+        let tunda = try provider("tunda")
+        var english = Self.user(1, email: "main@example.it", admin: true, rules: ["invoices", "payment_requests"])
+        english.locale = "en"
+        var german = Self.user(2, email: "accounting@example.it", rules: ["invoices", "payment_requests"])
+        german.locale = "de"
+        let unset = Self.user(3, email: "other@example.it", rules: ["invoices", "payment_requests"])
+        let event = NotificationEvent(id: 9, type: "invoice.issued", customerId: 7, subjectKind: "invoice", subjectId: 5, actorUserId: nil, facts: [
+            "number": .text("PF-2026-000042"), "total_cents": .number(12_200), "due_on": .text("2026-12-01"), "source": .text("order"),
+        ])
+        let messages = NotificationEvaluator.evaluate(event, tenant: tunda, audience: NotificationAudience(users: [english, german, unset]))
+        #expect(messages.map(\.locale) == ["en", "it", "it"])
+        #expect(messages[0].subject == "Payment request: pro-forma PF-2026-000042")
+        #expect(messages[0].text == "Pro-forma PF-2026-000042 for EUR 122,00 was issued; pay it by 01/12/2026 (PayPal only) in the customer area.")
+        #expect(messages[0].values["rule_label"] == "Payment requests")
+        #expect(messages[1].subject == "Richiesta di pagamento: proforma PF-2026-000042" && messages[1].values["rule_label"] == "Richieste di pagamento")
+
+        let windtre = try provider("windtre")
+        var englishAdmin = Self.user(1, email: "admin@example.it", admin: true, rules: ["giga_share_threshold"])
+        englishAdmin.locale = "en"
+        let sms = NotificationEvaluator.evaluate(Self.crossing(level: 80), tenant: windtre, audience: NotificationAudience(users: [englishAdmin]))
+        #expect(sms.map(\.locale) == ["it"], "the package referent's number is no user: the tenant's language")
+    }
+
     @Test("WINDTRE Tienimi Aggiornato: SMS to the customer's mobile only when a user ticked it; the e-mail is left to the activation")
     func keepUpdated() throws {
         let windtre = try provider("windtre")

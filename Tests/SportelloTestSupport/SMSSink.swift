@@ -14,12 +14,13 @@ public enum SMSSink {
     public static var isAvailable: Bool { url != nil || environment["SPORTELLO_REQUIRE_SMS"] == "1" }
 
     /// The repository's sms plugins connected to the running sink (a failure when it is not running).
-    public static func gateways() throws -> SMSGateways {
+    public static func gateways(adjust: (inout PluginManifest) -> Void = { _ in }) throws -> SMSGateways {
         let url = try #require(url, "SPORTELLO_REQUIRE_SMS=1 but SPORTELLO_SMS_URL is not set: run the tests through scripts/test (start_sms_sink)")
         let key = try #require(apiKey, "SPORTELLO_SMS_API_KEY is not set")
         let gateways = SMSGateways(plugins: SandboxPSP.catalogue(), environment: ["SPORTELLO_SMS_URL": url, "SPORTELLO_SMS_API_KEY": key])
-        try #require(gateways["sms_sink"] != nil, "plugins/sms_sink.yaml did not connect: \(gateways.unavailable)")
-        return gateways
+        var manifest = try #require((gateways["sms_sink"] as? HTTPSMSGateway)?.manifest, "plugins/sms_sink.yaml did not connect: \(gateways.unavailable)")
+        adjust(&manifest)
+        return SMSGateways(gateways: [HTTPSMSGateway(manifest: manifest, baseURL: url, apiKey: key)])
     }
 
     /// One SMS the sink took.

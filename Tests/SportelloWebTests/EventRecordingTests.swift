@@ -157,7 +157,7 @@ struct EventRecordingTests {
         }
     }
 
-    @Test("chat.replied when an operator answers; user.invited, then registration.completed when the invitee completes the flow",
+    @Test("chat.replied when an operator answers; user.invited, then registration.completed when the invitee completes the flow (in English, kept on the user)",
           arguments: TestEngine.available)
     func chatInvitationRegistration(engine: TestEngine) async throws {
         try await PortalHarness.with(engine: engine, tenant: "tunda") { portal in
@@ -179,15 +179,20 @@ struct EventRecordingTests {
             let link = try #require(URLComponents(string: issued.link))
             let path = link.path + (link.query.map { "?\($0)" } ?? "")
             try await portal.test { browser in
-                _ = try await browser.follow(try await browser.get(path))
+                // In English: the new user keeps the language they registered in (their messages follow it).
+                _ = try await browser.follow(try await browser.get(path + "&lang=en"))
                 _ = try await browser.follow(try await browser.post("/access/sub_account_invitation",
                                                                     ["step": "0", "email": invited, "first_name": "Giulia", "last_name": "Conti"]))
                 _ = try await browser.post("/access/sub_account_invitation", ["step": "1", "email": invited])
                 let done = try await browser.follow(try await browser.post("/access/sub_account_invitation", [
                     "step": "2", "password": "Sportello#2026x", "password_confirmation": "Sportello#2026x"]))
-                #expect(done.body.contains("Registrazione completata"))
+                #expect(done.body.contains("Registration complete"))
             }
             let registered = try await portal.recordedEvents(.registrationCompleted)
+            let newUser = try await portal.database.read(tenant: portal.definition.id) { transaction in
+                try await transaction.user(id: try #require(registered.first?.subjectId))
+            }
+            #expect(newUser?.locale == "en", "the flow's language is stored on the user")
             #expect(registered.count == 1)
             #expect(registered.first?.customerId == main.customerId && registered.first?.facts["role"] == "sub_account")
             #expect(registered.first?.facts["new_customer"] == .bool(false) && registered.first?.facts["invitation_id"] == .integer(issued.invitationId))

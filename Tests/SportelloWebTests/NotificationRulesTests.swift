@@ -279,6 +279,44 @@ struct NotificationRulesEndToEndTests {
         let done = try #require(try await portal.database.read(tenant: portal.definition.id) { try await $0.smsOutbox() }.first)
         #expect(done.status == .sent && done.attempts == 3 && done.lastError == nil)
     }
+
+    @Test("the sms plugin's retry: (backoff 10s, max_attempts 2): deferred 10 s, then dead with number and text kept; requeued, it is delivered once",
+          arguments: TestEngine.available)
+    func manifestRetryGivesUpThenRequeued(engine: TestEngine) async throws {
+        let sms = try SMSSink.gateways { $0.retry = PluginRetry(maxAttempts: 2, backoff: DurationSpec(10, .seconds)) }
+        let portal = try await PortalHarness(engine: engine, tenant: "windtre")
+        defer { Task { await portal.close() } }
+        let fixture = try await Self.fixture(portal)
+        try await Self.importUsage(portal, prefix: "DEAD")
+        _ = await Self.dispatcher(portal, consumer: Self.consumer(portal, sms: sms)).deliverDue()
+        let worker = Self.smsWorker(portal, sms: sms)
+        let tenant = portal.definition.id
+        try await SMSSink.setDown(true)
+        do {
+            let first = await worker.deliverDue()
+            #expect(first.deferred.count == 1, "\(first)")
+            let waiting = try #require(try await portal.database.read(tenant: tenant) { try await $0.smsOutbox() }.first)
+            let now = portal.eventNow
+            #expect(waiting.nextAttemptAt >= now + 10 && waiting.nextAttemptAt <= now + 11, "the manifest's 10 s, not the worker's 30 s")
+            let second = await worker.deliverDue(now: Date(timeIntervalSince1970: TimeInterval(waiting.nextAttemptAt)))
+            #expect(second.failed.count == 1 && second.deferred.isEmpty, "given up after 2 attempts: \(second)")
+            let dead = try #require(try await portal.database.read(tenant: tenant) { try await $0.smsOutbox() }.first)
+            #expect(dead.status == .dead && dead.attempts == 2 && dead.lastError?.hasPrefix("given up after 2 attempts") == true, "\(dead)")
+            #expect(dead.recipient == fixture.referent && dead.body.contains("Giga Share GSS-NR"), "kept, to be sent once requeued")
+            #expect(await worker.deliverDue(now: Date(timeIntervalSince1970: TimeInterval(now + 86_400))).isEmpty, "a dead SMS is not retried by itself")
+            try await SMSSink.setDown(false)
+        } catch {
+            try? await SMSSink.setDown(false)
+            throw error
+        }
+        let requeued = try await portal.database.write(tenant: tenant, now: portal.eventNow + 86_400) { try await $0.requeueDeadSMS() }
+        #expect(requeued == 1)
+        let sent = await worker.deliverDue(now: Date(timeIntervalSince1970: TimeInterval(portal.eventNow + 86_400)))
+        #expect(sent.sent.count == 1, "\(sent)")
+        #expect(try await SMSSink.messages(to: fixture.referent).count == 1)
+        let done = try #require(try await portal.database.read(tenant: tenant) { try await $0.smsOutbox() }.first)
+        #expect(done.status == .sent && done.recipient == SMSRecord.removed)
+    }
 }
 
 /// WINDTRE's "Fattura scaduta": the scheduled check marks an unpaid invoice past its due day overdue and records

@@ -195,4 +195,51 @@ struct NotificationsTests {
             }
         }
     }
+
+    @Test("a language switch while logged in is remembered: a new browser shows the user's language, and the rules e-mail them in it",
+          .enabled(if: MailSink.isAvailable), arguments: TestEngine.available)
+    func languageRemembered(engine: TestEngine) async throws {
+        try await PortalHarness.with(engine: engine, tenant: "tunda") { portal in
+            let tenant = portal.definition.id
+            let email = uniqueEmail("lingua")
+            let main = try await portal.profileFixture(role: "main_account", username: email, email: email,
+                                                       customer: ProfileCustomers.tundaPrivate(code: "T-LANG"))
+            func stored() async throws -> String? {
+                try await portal.database.read(tenant: tenant) { try await $0.user(id: main.user)?.locale }
+            }
+            #expect(try await stored() == nil)
+            try await portal.test { browser in
+                try await browser.logIn(email, profilePassword)
+                #expect(try await browser.get("/profile").body.contains("Dati del cliente"))
+                let english = try await browser.get("/profile?lang=en")
+                #expect(english.status == .ok && english.body.contains("Customer details"))
+            }
+            #expect(try await stored() == "en", "the switch is stored on the user")
+            try await portal.test { browser in
+                // Another device: no language cookie, so the user's own language once logged in.
+                try await browser.logIn(email, profilePassword)
+                let page = try await browser.get("/profile")
+                #expect(page.body.contains("Customer details"), "English without ?lang= or cookie")
+                let italian = try await browser.get("/profile?lang=it")
+                #expect(italian.body.contains("Dati del cliente"))
+            }
+            #expect(try await stored() == "it")
+            try await portal.database.write(tenant: tenant) { try await $0.setUserLocale("en", userId: main.user) }
+
+            // A pro-forma is a payment request: Tunda's rule e-mails the main account, in English now.
+            _ = try await portal.database.write(tenant: tenant, now: Int64(portal.clock.now().timeIntervalSince1970)) { transaction in
+                try await transaction.recordEvent(EventDraft(.invoiceIssued, customerId: main.customer, subject: "invoice", id: 77, facts: [
+                    "invoice_id": .integer(77), "number": "PF-2026-000077", "total_cents": .integer(12_200), "due_on": "2026-12-01",
+                    "issued_on": "2026-11-21", "source": "order", "status": "unpaid",
+                ]))
+            }
+            let consumer = NotificationRulesConsumer(database: portal.database, tenants: portal.services.tenants, mail: portal.services.mail,
+                                                     sms: .none, clock: portal.clock)
+            let report = await EventDispatcher(database: portal.database, consumers: [consumer], tenants: { [tenant] }, clock: portal.clock).deliverDue()
+            #expect(report.delivered.count == 1, "\(report)")
+            let mail = try await portal.mail(to: email)
+            #expect(mail.subject?.hasPrefix("Payment request: pro-forma PF-2026-000077") == true, "\(mail.subject ?? "")")
+            #expect(mail.text?.contains("Pro-forma PF-2026-000077 for EUR 122,00 was issued; pay it by 01/12/2026") == true)
+        }
+    }
 }

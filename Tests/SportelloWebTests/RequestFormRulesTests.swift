@@ -527,6 +527,8 @@ struct RequestFormRulesTests {
                 let refused = try await browser.post("/requests/new/callback", ["topic": "Renewal"])
                 #expect(refused.status == .conflict)
                 #expect(formRulesClosed(refused.body) == "This form does not take requests now: it opens again on Monday 23 November 2026, 09:00.")
+                // The switch is remembered on the user (a new browser would open in English): back to Italian.
+                _ = try await browser.get("/requests?lang=it")
             }
             #expect(try await portal.formRulesRequests(account.customer).isEmpty, "nothing stored while closed")
 
@@ -633,6 +635,8 @@ struct RequestFormRulesTests {
                 #expect(english.status == .unprocessableContent)
                 #expect(formRulesError(english.body, "occurred_on")?.contains("had to be sent by 20/11/2026") == true,
                         "\(formRulesError(english.body, "occurred_on") ?? "-")")
+                // The English page is remembered as the user's language; back to Italian for what follows.
+                _ = try await browser.get("/requests?lang=it")
 
                 let token = try await browser.formRulesToken(account.username)
                 let api = try await browser.formRulesSubmit("claim", ["policy": motor, "claim_type": "Furto", "occurred_on": "2026-11-17",
@@ -703,6 +707,7 @@ struct RequestFormRulesTests {
                 let english = try await browser.get("/requests/\(id)?lang=en")
                 #expect(english.body.contains("<span class=\"request-status status-under_review\">Under review</span>"))
                 #expect(english.body.contains(">Taken in charge</li>"))
+                _ = try await browser.get("/requests?lang=it")
                 let listed = try await browser.formRulesJSON(.get, "/api/v1/requests", token: token)
                 let summary = (listed.json["requests"] as? [[String: Any]])?.first
                 #expect(summary?["status"] as? String == "under_review" && summary?["status_label"] as? String == "In istruttoria")

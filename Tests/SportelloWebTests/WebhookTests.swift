@@ -256,6 +256,48 @@ struct WebhookDeliveryTests {
         }
     }
 
+    @Test("the manifest's retry: (backoff 20s, max_backoff 25s, max_attempts 2) replaces the dispatcher's schedule: deferred 20 s, then dead and listed",
+          arguments: TestEngine.available)
+    func manifestRetrySchedule(engine: TestEngine) async throws {
+        let stock = try receiverConsumer(tenant: "unused")
+        var manifest = stock.manifest
+        manifest.retry = PluginRetry(maxAttempts: 2, backoff: DurationSpec(20, .seconds), maxBackoff: DurationSpec(25, .seconds))
+        let defaults = RetrySchedule(firstDelay: 10, maximumDelay: 60, maxAttempts: 5)
+        let schedule = WebhookConsumer(manifest: manifest, url: stock.url, secret: "x", subscriptions: [:]).retrySchedule(over: defaults)
+        #expect(schedule == RetrySchedule(firstDelay: 20, maximumDelay: 25, maxAttempts: 2))
+        #expect((1...3).map { schedule.delay(afterAttempt: $0, jitter: 0) } == [20, 25, 25])
+        manifest.retry = PluginRetry(maxAttempts: 7)
+        #expect(WebhookConsumer(manifest: manifest, url: stock.url, secret: "x", subscriptions: [:]).retrySchedule(over: defaults)
+                == RetrySchedule(firstDelay: 10, maximumDelay: 60, maxAttempts: 7), "keys left out keep the dispatcher's")
+
+        try await engine.withDatabase { database in
+            let tenant = uniqueTenant("hooks")
+            let bound = try receiverConsumer(tenant: tenant)
+            var manifest = bound.manifest
+            manifest.retry = PluginRetry(maxAttempts: 2, backoff: DurationSpec(20, .seconds), maxBackoff: DurationSpec(25, .seconds))
+            let secret = try #require(try WebhookReceiver.pluginEnvironment()["SPORTELLO_WEBHOOK_SECRET"])
+            let consumer = WebhookConsumer(manifest: manifest, url: bound.url, secret: secret, subscriptions: bound.subscriptions)
+            let ids = try await record(database, tenant, customers: [5])
+            let events = dispatcher(database, tenant, consumer)
+            try await WebhookReceiver.control("fail")
+            do {
+                let start = Date()
+                var report = await events.deliverDue(now: start)
+                #expect(report.deferred.map(\.eventId) == ids, "\(report)")
+                let first = try await delivery(database, tenant, ids[0])
+                #expect(first.nextAttemptAt == Int64(start.timeIntervalSince1970) + 20, "the manifest's backoff, not the dispatcher's 10 s")
+                report = await events.deliverDue(now: Date(timeIntervalSince1970: TimeInterval(first.nextAttemptAt)))
+                #expect(report.dead.map(\.eventId) == ids, "dead after the manifest's 2 attempts (the dispatcher would try 5): \(report)")
+                let dead = try await delivery(database, tenant, ids[0])
+                #expect(dead.status == .dead && dead.attempts == 2 && dead.lastError?.hasPrefix("http_503") == true, "\(dead)")
+            } catch {
+                try? await WebhookReceiver.control("ok")
+                throw error
+            }
+            try await WebhookReceiver.control("ok")
+        }
+    }
+
     @Test("a permanent refusal (422) is dead at once and listed; `sportello events replay --consumer webhook:…` sends it again, delivered",
           arguments: TestEngine.available)
     func refusedThenReplayed(engine: TestEngine) async throws {

@@ -18,10 +18,14 @@ public protocol EventConsumer: Sendable {
     /// Acts on the event; throwing means "not delivered": an `EventDeliveryFailure` says why in words kept for ops
     /// (no personal data) and whether trying again can help; any other error is recorded by its type name only.
     func deliver(_ event: RecordedEvent) async throws
+    /// When a failed delivery is tried again and given up: the dispatcher's `defaults`, or the consumer's own (a
+    /// webhook plugin's `retry:`).
+    func retrySchedule(over defaults: RetrySchedule) -> RetrySchedule
 }
 
 extension EventConsumer {
     public func accepts(_ event: RecordedEvent) -> Bool { true }
+    public func retrySchedule(over defaults: RetrySchedule) -> RetrySchedule { defaults }
 }
 
 /// Why a consumer did not take an event, in words safe to store and show to ops (no personal data, no secrets).

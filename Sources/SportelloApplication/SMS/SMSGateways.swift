@@ -24,6 +24,13 @@ public protocol SMSSending: Sendable {
     var isSandbox: Bool { get }
     /// Sends one message; returns the gateway's id for it. Throws `SMSSendError`.
     func send(_ message: SMSSubmission) async throws -> String
+    /// When a message the gateway did not take is tried again and given up: the worker's `defaults`, or the
+    /// manifest's `retry:`.
+    func retrySchedule(over defaults: RetrySchedule) -> RetrySchedule
+}
+
+extension SMSSending {
+    public func retrySchedule(over defaults: RetrySchedule) -> RetrySchedule { defaults }
 }
 
 /// Why a gateway did not take a message, in words safe to store (no number, no text).
@@ -50,6 +57,8 @@ public struct HTTPSMSGateway: SMSSending {
 
     public var id: String { manifest.id }
     public var isSandbox: Bool { manifest.isSandbox }
+
+    public func retrySchedule(over defaults: RetrySchedule) -> RetrySchedule { manifest.retry?.schedule(over: defaults) ?? defaults }
 
     public init(manifest: PluginManifest, baseURL: String, apiKey: String) {
         self.manifest = manifest

@@ -103,6 +103,11 @@ public struct WebhookConsumer: EventConsumer {
         subscription(event.tenant)?.matches(event) ?? false
     }
 
+    /// The manifest's `retry:` (`max_attempts`, `backoff`, `max_backoff`), each key left out from `defaults`.
+    public func retrySchedule(over defaults: RetrySchedule) -> RetrySchedule {
+        manifest.retry?.schedule(over: defaults) ?? defaults
+    }
+
     public func deliver(_ event: RecordedEvent) async throws {
         let personal = subscription(event.tenant)?.personalData ?? false
         let body = WebhookPayload.body(for: event, personalData: personal)

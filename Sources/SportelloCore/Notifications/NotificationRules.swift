@@ -256,9 +256,13 @@ public struct NotificationUser: Sendable, Equatable {
     public var grantedRules: Set<String>
     /// The user's saved choices: rule → channel → on/off (absent: the rule's default).
     public var choices: [String: [Channel: Bool]]
+    /// The language the user chose (`UserRecord.locale`); nil: the tenant's default.
+    public var locale: String?
 
-    public init(id: Int64, email: String?, isAdministrator: Bool, grantedRules: Set<String>, choices: [String: [Channel: Bool]] = [:]) {
+    public init(id: Int64, email: String?, isAdministrator: Bool, grantedRules: Set<String>, choices: [String: [Channel: Bool]] = [:],
+                locale: String? = nil) {
         self.id = id; self.email = email; self.isAdministrator = isAdministrator; self.grantedRules = grantedRules; self.choices = choices
+        self.locale = locale
     }
 
     /// Whether `channel` of `rule` is on for this user (saved choice, else the rule's `default`).
@@ -315,18 +319,22 @@ public enum NotificationEvaluator {
         }
     }
 
-    /// The messages `event` causes under the rules of `tenant`, for the customer's `audience`, in the tenant's default
-    /// language. Each (channel, address) gets at most one message per rule; the user's choices apply to users, and a
-    /// number or address on a record gets the message only while some user of the customer allowed the rule keeps
-    /// that channel on (the customer switched it off otherwise).
+    /// The messages `event` causes under the rules of `tenant`, for the customer's `audience`: each user's in the
+    /// language they chose (`NotificationUser.locale`), numbers and addresses on records in the tenant's default. Each
+    /// (channel, address) gets at most one message per rule; the user's choices apply to users, and a number or address
+    /// on a record gets the message only while some user of the customer allowed the rule keeps that channel on (the
+    /// customer switched it off otherwise).
     public static func evaluate(_ event: NotificationEvent, tenant: TenantDefinition, audience: NotificationAudience) -> [NotificationMessage] {
-        let locale = tenant.locales.default
+        let fallback = tenant.locales.default
+        func language(_ users: [NotificationUser]) -> String {
+            let chosen = Set(users.map { $0.locale.flatMap { tenant.locales.available.contains($0) ? $0 : nil } ?? fallback })
+            return chosen.count == 1 ? chosen.first! : fallback
+        }
         let facts = event.allFacts()
         var messages: [NotificationMessage] = []
         for (id, rule) in triggeredRules(tenant, by: event) {
-            var values = facts.mapValues(\.text)
-            values["tenant_name"] = tenant.name
-            values["rule_label"] = rule.label.resolve(locale)
+            var common = facts.mapValues(\.text)
+            common["tenant_name"] = tenant.name
             // A personal warning level (a user's own threshold, not one of the rule's) is only for the users who set it.
             let personalOnly = facts["rule_level"] == .flag(false)
             var seen = Set<String>()
@@ -335,7 +343,7 @@ public enum NotificationEvaluator {
                 for recipientText in rule.recipients ?? [] {
                     guard let recipient = NotificationRecipient(recipientText) else { continue }
                     if personalOnly && recipient != .user { continue }
-                    var targets: [(address: String, userId: Int64?)] = []
+                    var targets: [(address: String, userId: Int64?, locale: String)] = []
                     if recipient.isUser {
                         let chosen: [NotificationUser]
                         switch recipient {
@@ -350,19 +358,23 @@ public enum NotificationEvaluator {
                         }
                         let wanting = chosen.filter { $0.wants(id, rule, channel) }
                         if channel == .sms {
-                            // Users have no number of their own: the customer's mobile on record, when one of them wants SMS.
+                            // Users have no number of their own: the customer's mobile on record, when one of them wants SMS
+                            // (in their language when they share one).
                             if !wanting.isEmpty, let mobile = audience.customerMobile, !mobile.isEmpty {
-                                targets.append((mobile, wanting.count == 1 ? wanting[0].id : nil))
+                                targets.append((mobile, wanting.count == 1 ? wanting[0].id : nil, language(wanting)))
                             }
                         } else {
-                            for user in wanting { if let email = user.email, !email.isEmpty { targets.append((email, user.id)) } }
+                            for user in wanting { if let email = user.email, !email.isEmpty { targets.append((email, user.id, language([user]))) } }
                         }
                     } else {
                         guard customerWants, let fact = recipient.fact(for: channel), let address = facts[fact]?.text,
                               !address.isEmpty else { continue }
-                        targets.append((address, nil))
+                        targets.append((address, nil, fallback))
                     }
                     for target in targets where seen.insert("\(channel.rawValue):\(target.address.lowercased())").inserted {
+                        let locale = target.locale
+                        var values = common
+                        values["rule_label"] = rule.label.resolve(locale)
                         messages.append(NotificationMessage(
                             rule: id, channel: channel, address: target.address, userId: target.userId, locale: locale,
                             subject: channel == .email ? render(rule.subject ?? rule.label, locale: locale, values: values) : nil,

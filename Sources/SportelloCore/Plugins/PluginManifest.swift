@@ -92,6 +92,39 @@ public struct PluginRetry: Decodable, Sendable {
     public var maxAttempts: Int?
     public var backoff: DurationSpec?
     public var maxBackoff: DurationSpec?
+
+    public init(maxAttempts: Int? = nil, backoff: DurationSpec? = nil, maxBackoff: DurationSpec? = nil) {
+        self.maxAttempts = maxAttempts; self.backoff = backoff; self.maxBackoff = maxBackoff
+    }
+
+    /// The schedule these settings give, each one left out taken from `defaults`.
+    public func schedule(over defaults: RetrySchedule) -> RetrySchedule {
+        RetrySchedule(firstDelay: backoff.map { Int64($0.seconds) } ?? defaults.firstDelay,
+                      maximumDelay: maxBackoff.map { Int64($0.seconds) } ?? defaults.maximumDelay,
+                      maxAttempts: maxAttempts ?? defaults.maxAttempts)
+    }
+}
+
+/// When a failed delivery is tried again: `firstDelay` × 2^(attempt − 1), at most `maximumDelay`, plus up to 10 %
+/// jitter; given up (dead, listed for ops to replay) after `maxAttempts` attempts, never when that is nil.
+public struct RetrySchedule: Sendable, Equatable {
+    public var firstDelay: Int64
+    public var maximumDelay: Int64
+    public var maxAttempts: Int?
+
+    public init(firstDelay: Int64 = 30, maximumDelay: Int64 = 3600, maxAttempts: Int? = nil) {
+        self.firstDelay = firstDelay; self.maximumDelay = maximumDelay; self.maxAttempts = maxAttempts
+    }
+
+    /// Seconds to wait after failed attempt number `attempt` (1 for the first); `jitter` in [0, 1) scales the 10 %.
+    public func delay(afterAttempt attempt: Int, jitter: Double) -> Int64 {
+        let exponent = min(max(attempt - 1, 0), 30)
+        let base = max(1, min(firstDelay << exponent, maximumDelay))
+        return base + Int64(Double(base) * 0.1 * min(max(jitter, 0), 1))
+    }
+
+    /// Whether a delivery that failed its attempt number `attempt` is given up.
+    public func givesUp(afterAttempt attempt: Int) -> Bool { maxAttempts.map { attempt >= $0 } ?? false }
 }
 
 /// A payment service provider's settings.

@@ -30,6 +30,14 @@ public protocol SecureRandomSource: Sendable {
     func bytes(_ count: Int) -> [UInt8]
 }
 
+extension SecureRandomSource {
+    /// A fraction in [0, 1) from two bytes (the jitter of retry delays).
+    public func jitter() -> Double {
+        let bytes = bytes(2)
+        return Double(UInt16(bytes[0]) << 8 | UInt16(bytes[1])) / 65536
+    }
+}
+
 /// The operating system's cryptographically secure generator (`getrandom` on Linux).
 public struct SystemSecureRandom: SecureRandomSource {
     public init() {}

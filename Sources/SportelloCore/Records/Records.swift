@@ -109,6 +109,9 @@ public struct UserRecord: Codable, Sendable, Equatable {
     /// The secret of the user's authenticator app (TOTP), sealed, once enrolled (`enrol_totp`): logging in then
     /// asks for its code after the password.
     public var totpSecret: String?
+    /// The language the user chose last (the language switch while logged in, else the one they registered in):
+    /// their pages when the browser says nothing, and the messages notification rules send them.
+    public var locale: String?
 
     public init(id: Int64? = nil, customerId: Int64, username: String, usernameKey: String, email: String? = nil,
                 firstName: String? = nil, lastName: String? = nil, passwordHash: String? = nil, role: String,
@@ -116,8 +119,8 @@ public struct UserRecord: Codable, Sendable, Equatable {
                 securityQuestion: String? = nil, securityAnswerHash: String? = nil, failedLogins: Int = 0,
                 lockedUntil: Int64? = nil, lastLoginAt: Int64? = nil, createdAt: Int64,
                 passwordChangedAt: Int64? = nil, passwordHistory: String? = nil,
-                verifiedEmail: String? = nil, emailVerifiedAt: Int64? = nil, totpSecret: String? = nil) {
-        self.passwordChangedAt = passwordChangedAt; self.passwordHistory = passwordHistory
+                verifiedEmail: String? = nil, emailVerifiedAt: Int64? = nil, totpSecret: String? = nil, locale: String? = nil) {
+        self.passwordChangedAt = passwordChangedAt; self.passwordHistory = passwordHistory; self.locale = locale
         self.verifiedEmail = verifiedEmail; self.emailVerifiedAt = emailVerifiedAt; self.totpSecret = totpSecret
         self.id = id; self.customerId = customerId; self.username = username; self.usernameKey = usernameKey
         self.email = email; self.firstName = firstName; self.lastName = lastName; self.passwordHash = passwordHash

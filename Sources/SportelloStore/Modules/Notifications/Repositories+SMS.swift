@@ -7,6 +7,9 @@ public enum SMSStatus: String, Codable, Sendable, CaseIterable {
     case pending, sent
     /// Refused for good by the gateway (an invalid number): not retried.
     case failed
+    /// Not taken after the plugin's `retry: max_attempts`: number and text kept until ops put it back in the queue
+    /// (`requeueDeadSMS`, `sportello sms --requeue-dead`).
+    case dead
 }
 
 /// One SMS of the outbox (see `Schema+Notifications.swift`).
@@ -104,10 +107,17 @@ extension TenantTransaction {
         var builder = update(.smsOutbox).set("status", to: sms.status.rawValue).set("attempts", to: sms.attempts)
             .set("next_attempt_at", to: sms.nextAttemptAt).set("last_error", to: sms.lastError).set("sent_at", to: sms.sentAt)
             .set("gateway_id", to: sms.gatewayId)
-        if sms.status != .pending {
+        if sms.status == .sent || sms.status == .failed {
             builder = builder.set("recipient", to: SMSRecord.removed).set("body", to: SMSRecord.removed)
         }
         try await builder.where("id", .equal, id).run()
+    }
+
+    /// Puts every `dead` SMS back in the queue (pending, due now, attempts from zero); returns how many.
+    @discardableResult
+    public func requeueDeadSMS() async throws -> Int {
+        try await update(.smsOutbox).set("status", to: SMSStatus.pending.rawValue).set("attempts", to: 0).set("next_attempt_at", to: now)
+            .where("status", .equal, SMSStatus.dead.rawValue).returning("id").all().count
     }
 
     /// Whether the notification rules already acted on event `eventId`.

@@ -48,7 +48,7 @@ public struct EventDispatchReport: Sendable, Equatable, CustomStringConvertible 
 ///    that is failing, while other customers' events go on;
 /// 3. each claimed event goes to its consumer with no transaction open, and the outcome is written in another short
 ///    transaction: delivered; or tried again after 30 s × 2^(attempts − 1), at most an hour, plus up to 10 % jitter;
-///    or dead after `maxAttempts` attempts (or at once for a permanent `EventDeliveryFailure`), with the failure's code
+///    or dead after `maxAttempts` attempts (a consumer's own schedule, a webhook manifest's `retry:`, wins) (or at once for a permanent `EventDeliveryFailure`), with the failure's code
 ///    and message (never personal data) in `last_error`.
 ///
 /// A process killed mid-delivery leaves its claims leased: after the lease another pass takes them again (the
@@ -74,6 +74,11 @@ public final class EventDispatcher: Service {
             self.pollInterval = pollInterval; self.lease = lease; self.batchSize = batchSize; self.firstRetryDelay = firstRetryDelay
             self.maximumRetryDelay = maximumRetryDelay; self.maxAttempts = maxAttempts; self.retention = retention
             self.purgeInterval = purgeInterval
+        }
+
+        /// The retry schedule of consumers without their own (`EventConsumer.retrySchedule(over:)`).
+        public var schedule: RetrySchedule {
+            RetrySchedule(firstDelay: firstRetryDelay, maximumDelay: maximumRetryDelay, maxAttempts: maxAttempts)
         }
     }
 
@@ -224,10 +229,11 @@ public final class EventDispatcher: Service {
         } catch {
             let text = EventDeliveryFailure.storedText(for: error)
             let permanent = (error as? EventDeliveryFailure)?.isPermanent ?? false
-            if permanent || delivery.attempts >= settings.maxAttempts {
+            let schedule = consumers[delivery.consumer]?.retrySchedule(over: settings.schedule) ?? settings.schedule
+            if permanent || schedule.givesUp(afterAttempt: delivery.attempts) {
                 outcome = .dead(error: text)
             } else {
-                outcome = .retry(at: instant(fixed) + retryDelay(afterAttempt: delivery.attempts), error: text)
+                outcome = .retry(at: instant(fixed) + retryDelay(afterAttempt: delivery.attempts, schedule: schedule), error: text)
             }
         }
         let recorded = outcome
@@ -251,13 +257,10 @@ public final class EventDispatcher: Service {
         }
     }
 
-    /// 30 s × 2^(attempt − 1), at most an hour, plus up to 10 % jitter (with the default settings).
-    public func retryDelay(afterAttempt attempt: Int) -> Int64 {
-        let exponent = min(max(attempt - 1, 0), 30)
-        let base = max(1, min(settings.firstRetryDelay << exponent, settings.maximumRetryDelay))
-        let bytes = random.bytes(2)
-        let fraction = Double(UInt16(bytes[0]) << 8 | UInt16(bytes[1])) / 65536
-        return base + Int64(Double(base) * 0.1 * fraction)
+    /// 30 s × 2^(attempt − 1), at most an hour, plus up to 10 % jitter (with the default settings; `schedule`: a
+    /// consumer's own).
+    public func retryDelay(afterAttempt attempt: Int, schedule: RetrySchedule? = nil) -> Int64 {
+        (schedule ?? settings.schedule).delay(afterAttempt: attempt, jitter: random.jitter())
     }
 
     /// Deletes, in every tenant, the events older than `settings.retention` at `now` that every consumer has taken;

@@ -143,7 +143,7 @@ public struct NotificationRulesConsumer: EventConsumer {
                 if let channel = Channel(rawValue: preference.channel) { choices[preference.rule, default: [:]][channel] = preference.enabled }
             }
             users.append(NotificationUser(id: id, email: user.verifiedEmail ?? user.email, isAdministrator: administrator,
-                                          grantedRules: granted, choices: choices))
+                                          grantedRules: granted, choices: choices, locale: user.locale))
         }
         return NotificationAudience(users: users, customerMobile: customer?.mobile)
     }

@@ -31,8 +31,10 @@ public struct SMSDeliveryReport: Sendable, Equatable, CustomStringConvertible {
 /// Each pass, per tenant: a short transaction claims due rows under a lease (attempts + 1), the messages go out with no
 /// transaction open, and each outcome is written in another short transaction: `sent` (number and text removed);
 /// `failed` when the gateway refused the message for good; otherwise (gateway down, timeout, plugin not connected)
-/// pending again after 30 s × 2^(attempts − 1), at most an hour, plus up to 10 % jitter — never given up, never
-/// dropped. Logs name tenants, outbox ids and the number's last three digits, never the number or the text.
+/// pending again after 30 s × 2^(attempts − 1), at most an hour, plus up to 10 % jitter, or as the plugin manifest's
+/// `retry:` says. Without `max_attempts` a message is never given up; with it, a message still not taken after that
+/// many attempts is `dead` with its number and text kept, listed by `sportello sms --status dead` and put back in the
+/// queue by `sportello sms --requeue-dead`: never dropped. Logs name tenants, outbox ids and the number's last three digits, never the number or the text.
 public final class SMSDeliveryWorker: Service {
     public struct Settings: Sendable {
         public var pollInterval: Duration
@@ -46,6 +48,9 @@ public final class SMSDeliveryWorker: Service {
             self.pollInterval = pollInterval; self.lease = lease; self.batchSize = batchSize
             self.firstRetryDelay = firstRetryDelay; self.maximumRetryDelay = maximumRetryDelay
         }
+
+        /// The retry schedule of gateways whose manifest has no `retry:` (never given up).
+        public var schedule: RetrySchedule { RetrySchedule(firstDelay: firstRetryDelay, maximumDelay: maximumRetryDelay) }
     }
 
     private let database: Database
@@ -147,13 +152,19 @@ public final class SMSDeliveryWorker: Service {
             logger.debug("sms sent", metadata: metadata)
         } catch {
             let failure = error as? SMSSendError ?? SMSSendError(code: "error", message: String(describing: type(of: error)))
+            let schedule = gateways[sms.plugin]?.retrySchedule(over: settings.schedule) ?? settings.schedule
             sms.lastError = String(failure.description.prefix(300))
             if failure.isPermanent {
                 sms.status = .failed
                 report.failed.append(reference)
                 logger.warning("sms refused by the gateway", metadata: metadata.merging(["error": "\(failure.code)"]) { $1 })
+            } else if schedule.givesUp(afterAttempt: sms.attempts) {
+                sms.status = .dead
+                sms.lastError = String("given up after \(sms.attempts) attempts (the plugin's retry: max_attempts); last: \(failure.description)".prefix(300))
+                report.failed.append(reference)
+                logger.warning("sms given up", metadata: metadata.merging(["error": "\(failure.code)"]) { $1 })
             } else {
-                sms.nextAttemptAt = instant(fixed) + retryDelay(afterAttempt: sms.attempts)
+                sms.nextAttemptAt = instant(fixed) + retryDelay(afterAttempt: sms.attempts, schedule: schedule)
                 report.deferred.append(reference)
                 logger.notice("sms deferred", metadata: metadata.merging(["error": "\(failure.code)", "next": "\(sms.nextAttemptAt)"]) { $1 })
             }
@@ -164,12 +175,9 @@ public final class SMSDeliveryWorker: Service {
         }
     }
 
-    /// 30 s × 2^(attempt − 1), at most an hour, plus up to 10 % jitter (with the default settings).
-    public func retryDelay(afterAttempt attempt: Int) -> Int64 {
-        let exponent = min(max(attempt - 1, 0), 30)
-        let base = max(1, min(settings.firstRetryDelay << exponent, settings.maximumRetryDelay))
-        let bytes = random.bytes(2)
-        let fraction = Double(UInt16(bytes[0]) << 8 | UInt16(bytes[1])) / 65536
-        return base + Int64(Double(base) * 0.1 * fraction)
+    /// 30 s × 2^(attempt − 1), at most an hour, plus up to 10 % jitter (with the default settings; `schedule`: a
+    /// plugin's own).
+    public func retryDelay(afterAttempt attempt: Int, schedule: RetrySchedule? = nil) -> Int64 {
+        (schedule ?? settings.schedule).delay(afterAttempt: attempt, jitter: random.jitter())
     }
 }
