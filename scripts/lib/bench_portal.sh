@@ -164,6 +164,29 @@ server_memory() {
   echo "VmRSS $(kib_to_mib "$rss"), VmHWM $(kib_to_mib "$hwm")"
 }
 
+# `profile_start NAME SECONDS` / `profile_end NAME FILE`: when --profile is given, perf records the server for
+# SECONDS; its top symbols (self time, then the server's own functions with their callees) go to FILE, the
+# recording to FILE.data.
+profile_start() {
+  PERF_PID=""
+  [ -n "$PORTAL_PROFILE" ] || return 0
+  perf record -F 499 --call-graph "${PORTAL_PROFILE_CALL_GRAPH:-fp}" -o "$PORTAL_WORK/$1.perf" -p "$PORTAL_PID" -- sleep "$2" >/dev/null 2>&1 &
+  PERF_PID=$!
+}
+profile_end() {
+  [ -n "$PERF_PID" ] || return 0
+  wait "$PERF_PID" || true
+  { echo "== self time =="
+    perf report -i "$PORTAL_WORK/$1.perf" --no-children --percent-limit 0.7 --stdio -g none 2>/dev/null \
+      | grep -v '^#' | grep -v '^$' | head -40
+    echo "== with callees, the server's own functions =="
+    perf report -i "$PORTAL_WORK/$1.perf" --children --dsos sportello --percent-limit 0.3 --stdio -g none 2>/dev/null \
+      | grep -v '^#' | grep -v '^$' | swift demangle | grep -E 'Sportello|Mustache|Hummingbird' | head -80
+    } >"$2"
+  cp "$PORTAL_WORK/$1.perf" "$2.data"
+  echo "   profile of the $1 run (perf): $2"
+}
+
 bench_portal() {
   local binary=.build/release/sportello
   need_command wrk
@@ -225,25 +248,11 @@ bench_portal() {
   status=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $host" -H "$cookie" "$base/")
   [ "$status" = 200 ] || { echo "GET / as $user answered $status (expected 200)" >&2; return 1; }
   warm_wrk -t"$T" -c"$C" -d"${W}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/"
-  local perf_pid=""
-  if [ -n "$PORTAL_PROFILE" ]; then
-    perf record -F 499 --call-graph "${PORTAL_PROFILE_CALL_GRAPH:-fp}" -o "$PORTAL_WORK/dashboard.perf" -p "$PORTAL_PID" -- sleep "$D" >/dev/null 2>&1 & perf_pid=$!
-  fi
+  profile_start dashboard "$D"
   measure_begin
   run_wrk dashboard -t"$T" -c"$C" -d"${D}s" -s "$BENCH_LIB_DIR/bench_status.lua" -H "Host: $host" -H "$cookie" "$base/"
   measure_end "$WRK_CPU"
-  if [ -n "$perf_pid" ]; then
-    wait "$perf_pid" || true
-    { echo "== self time =="
-      perf report -i "$PORTAL_WORK/dashboard.perf" --no-children --percent-limit 0.7 --stdio -g none 2>/dev/null \
-        | grep -v '^#' | grep -v '^$' | head -40
-      echo "== with callees, the server's own functions =="
-      perf report -i "$PORTAL_WORK/dashboard.perf" --children --dsos sportello --percent-limit 0.3 --stdio -g none 2>/dev/null \
-        | grep -v '^#' | grep -v '^$' | swift demangle | grep -E 'Sportello|Mustache|Hummingbird' | head -80
-      } >"$PORTAL_PROFILE"
-    cp "$PORTAL_WORK/dashboard.perf" "$PORTAL_PROFILE.data"
-    echo "   profile of the dashboard run (perf, self time): $PORTAL_PROFILE"
-  fi
+  profile_end dashboard "$PORTAL_PROFILE"
   dash_rps=$WRK_RPS dash_p99=$WRK_P99
   printf '   %-34s %s   p99 %s   (%s; server %s%% CPU, other %s%%)\n' "GET / (dashboard, logged in)" "$(fmt_rps "$WRK_RPS")" "$(fmt_ms "$WRK_P99")" \
     "$(describe_answers 200)" "$SERVER_CPU" "$OTHER_LOAD"
@@ -337,4 +346,101 @@ bench_portal() {
   echo
   echo "   dashboard p99 during the login storm / quiet: $(awk -v v="$storm_p99" 'BEGIN { printf "%.2f", v }') ms / $(awk -v v="$quiet_p99" 'BEGIN { printf "%.2f", v }') ms = ${factor}× (target: under 2×) — $verdict"
   echo "   server memory after the run: $(server_memory)"
+}
+
+# Every list page of the portal for a logged-in user: "TENANT PATH" pairs, each measured at -c$PORTAL_CONNECTIONS for
+# $PORTAL_PAGE_DURATION seconds against /health in the same run (target: at least 0.25× its requests/s).
+PORTAL_PAGES=${PORTAL_PAGES:-"unidata /invoices
+unidata /statement
+unidata /requests
+windtre /usage
+windtre /lines
+tim /lines
+vela /records/policies
+vela /records/claims
+vela /requests"}
+PORTAL_PAGE_DURATION=${PORTAL_PAGE_DURATION:-10}
+PORTAL_MEMORY_TARGET_MIB=${PORTAL_MEMORY_TARGET_MIB:-150}
+
+# `page_session TENANT PATH`: logs in as the first demo user of TENANT whose GET PATH answers 200 and prints
+# "IDENTIFIER SESSION CSRF", or nothing when none does. Sessions are kept per user in $PORTAL_WORK/sessions.
+page_session() {
+  local tenant=$1 path=$2 password role type user session csrf status
+  password=$(sed -n 's/.*(password for all: \(.*\))$/\1/p' "$SPORTELLO_PORTAL_LOGINS" | head -1)
+  while read -r role type user; do
+    [ -n "$user" ] || continue
+    read -r session csrf < <(awk -v u="$user" '$1 == u { print $2, $3 }' "$PORTAL_WORK/sessions" 2>/dev/null) || true
+    if [ -z "${session:-}" ]; then
+      read -r session csrf < <(portal_login "$tenant.localhost" "$user" "$password" 2>/dev/null) || true
+      [ -n "${session:-}" ] || continue
+      echo "$user $session $csrf" >>"$PORTAL_WORK/sessions"
+    fi
+    status=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $tenant.localhost:$PORTAL_PORT" \
+      -H "Cookie: sportello_session=$session; sportello_csrf=$csrf" "http://127.0.0.1:$PORTAL_PORT$path")
+    if [ "$status" = 200 ]; then echo "$user $session $csrf"; return 0; fi
+    session=""
+  done < <(demo_logins "$tenant")
+}
+
+# `bench_list_pages LABEL`: on the portal at $PORTAL_PID/$PORTAL_PORT, /health then every page of $PORTAL_PAGES.
+bench_list_pages() {
+  local label=$1 D=$PORTAL_PAGE_DURATION W=$PORTAL_WARMUP T=$PORTAL_THREADS C=$PORTAL_CONNECTIONS
+  local base="http://127.0.0.1:$PORTAL_PORT" health_rps met=0 missed=0
+  echo "   every list page on $label: wrk -t$T -c$C, ${D} s each after ${W} s of warm-up, as a demo user who may open it"
+  warm_wrk -t"$T" -c"$C" -d"${W}s" -s "$BENCH_LIB_DIR/bench_status.lua" "$base/health"
+  measure_begin
+  run_wrk "health-$label" -t"$T" -c"$C" -d"${D}s" -s "$BENCH_LIB_DIR/bench_status.lua" "$base/health"
+  measure_end "$WRK_CPU"
+  health_rps=$WRK_RPS
+  printf '   %-34s %s   p99 %s   (%s; server %s%% CPU, other %s%%)\n' "GET /health" "$(fmt_rps "$WRK_RPS")" "$(fmt_ms "$WRK_P99")" \
+    "$(describe_answers 200)" "$SERVER_CPU" "$OTHER_LOAD"
+  local tenant path user session csrf ratio verdict name
+  while read -r tenant path; do
+    [ -n "$tenant" ] || continue
+    user=""; read -r user session csrf < <(page_session "$tenant" "$path") || true
+    if [ -z "$user" ]; then
+      printf '   %-34s %10s         p99 %8s   (no demo user of %s opens it)\n' "$tenant $path" "n/a" "n/a" "$tenant"
+      missed=$((missed + 1)); continue
+    fi
+    local headers=(-H "Host: $tenant.localhost:$PORTAL_PORT" -H "Cookie: sportello_session=$session; sportello_csrf=$csrf")
+    name="page-$label-$tenant-$(echo "$path" | tr '/' '_')"
+    warm_wrk -t"$T" -c"$C" -d"${W}s" -s "$BENCH_LIB_DIR/bench_status.lua" "${headers[@]}" "$base$path"
+    profile_start "$name" "$D"
+    measure_begin
+    run_wrk "$name" -t"$T" -c"$C" -d"${D}s" -s "$BENCH_LIB_DIR/bench_status.lua" "${headers[@]}" "$base$path"
+    measure_end "$WRK_CPU"
+    profile_end "$name" "$PORTAL_PROFILE.$name"
+    ratio=$(awk -v a="$WRK_RPS" -v b="$health_rps" 'BEGIN { printf "%.3f", a / b }')
+    verdict=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.25) ? "target met" : "target missed" }')
+    if [ "$verdict" = "target met" ] && [ "$(describe_answers 200)" = "all 200" ]; then met=$((met + 1)); else missed=$((missed + 1)); fi
+    printf '   %-34s %s   p99 %s   %.3f× health — %s (%s as %s; server %s%% CPU, other %s%%)\n' "$tenant $path" "$(fmt_rps "$WRK_RPS")" \
+      "$(fmt_ms "$WRK_P99")" "$ratio" "$verdict" "$(describe_answers 200)" "$user" "$SERVER_CPU" "$OTHER_LOAD"
+  done <<<"$PORTAL_PAGES"
+  echo "   list pages on $label at least 0.25× /health: $met met, $missed missed"
+  local rss_kib; rss_kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$PORTAL_PID/status")
+  verdict=$(awk -v k="$rss_kib" -v t="$PORTAL_MEMORY_TARGET_MIB" 'BEGIN { print (k / 1024 < t) ? "target met" : "target missed" }')
+  echo "   server memory after the pages on $label: $(server_memory) (target: VmRSS under $PORTAL_MEMORY_TARGET_MIB MiB) — $verdict"
+}
+
+# The list pages on a fresh SQLite portal and on a fresh PostgreSQL one (`bench_every_page [BCRYPT_COST]`).
+bench_every_page() {
+  local binary=.build/release/sportello cost=${1:-4}
+  echo
+  echo "== Portal: every list page, SQLite and PostgreSQL (release sportello serve, demo data, bcrypt cost $cost) =="
+  if [ -z "${PORTAL_WORK:-}" ]; then
+    PORTAL_WORK=$(mktemp -d /tmp/sportello-bench-portal.XXXXXX)
+    CLEANUP+=("rm -rf $PORTAL_WORK")
+    CLEANUP+=('for pid in ${PORTAL_WRK_PIDS:-}; do kill $pid 2>/dev/null; done')
+  fi
+  : >"$PORTAL_WORK/sessions"
+  start_portal "$binary" "$cost"
+  PORTAL_PID=$SPORTELLO_PORTAL_PID PORTAL_PORT=$SPORTELLO_PORTAL_PORT
+  bench_list_pages SQLite
+  kill "$PORTAL_PID" 2>/dev/null; wait "$PORTAL_PID" 2>/dev/null || true
+  start_postgres  # a cluster of its own: the storage part's tables stay out of it
+  : >"$PORTAL_WORK/sessions"
+  SPORTELLO_PORTAL_DATABASE=$SPORTELLO_TEST_POSTGRES_URL start_portal "$binary" "$cost"
+  PORTAL_PID=$SPORTELLO_PORTAL_PID PORTAL_PORT=$SPORTELLO_PORTAL_PORT
+  bench_list_pages PostgreSQL
+  kill "$PORTAL_PID" 2>/dev/null; wait "$PORTAL_PID" 2>/dev/null || true
 }

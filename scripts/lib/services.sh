@@ -182,7 +182,7 @@ need_command() {
 }
 
 # A portal server of its own: `start_portal BINARY COST [serve options...]` fills a new SQLite database in a
-# temporary folder with demo data (`sportello demo`, passwords hashed with bcrypt cost COST), then runs
+# temporary folder (or SPORTELLO_PORTAL_DATABASE) with demo data (`sportello demo`, passwords hashed with bcrypt cost COST), then runs
 # `BINARY serve` on it on a private loopback port with `--password-cost COST`, without an SMTP relay (mail
 # stays in the outbox); server and folder are removed at exit. Exports SPORTELLO_PORTAL_PID,
 # SPORTELLO_PORTAL_PORT, SPORTELLO_PORTAL_DIR and SPORTELLO_PORTAL_LOGINS (the demo command's output:
@@ -192,11 +192,14 @@ start_portal() {
   local dir; dir=$(mktemp -d /tmp/sportello-portal.XXXXXX)
   CLEANUP+=("rm -rf $dir")
   local port; port=$(free_port)
-  if ! env -u DATABASE_URL -u SPORTELLO_SMTP_URL "$binary" demo --database "$dir/portal.sqlite" --cost "$cost" \
+  # SPORTELLO_PORTAL_DATABASE: serve that database (a PostgreSQL URL; its demo data is replaced) instead of a new SQLite file.
+  local database=${SPORTELLO_PORTAL_DATABASE:-$dir/portal.sqlite} replace=()
+  if [ -n "${SPORTELLO_PORTAL_DATABASE:-}" ]; then replace=(--replace); fi
+  if ! env -u DATABASE_URL -u SPORTELLO_SMTP_URL "$binary" demo --database "$database" --cost "$cost" "${replace[@]}" \
       >"$dir/demo.log" 2>&1; then
     echo "sportello demo failed:" >&2; cat "$dir/demo.log" >&2; return 1
   fi
-  env -u DATABASE_URL -u SPORTELLO_SMTP_URL "$binary" serve --database "$dir/portal.sqlite" --port "$port" \
+  env -u DATABASE_URL -u SPORTELLO_SMTP_URL "$binary" serve --database "$database" --port "$port" \
     --hostname 127.0.0.1 --password-cost "$cost" "$@" >"$dir/server.log" 2>&1 &
   local pid=$!
   CLEANUP+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null")
