@@ -1,17 +1,17 @@
 import Foundation
+import SportelloCore
 
 /// Dates, times and amounts as shown to people (Europe/Rome, Italian or English conventions).
 public enum Formatting {
+    /// `dd/MM/yyyy HH:mm` in Europe/Rome (the same in Italian and English).
     public static func dateTime(_ instant: Int64, locale: String) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: locale == "en" ? "en_GB" : "it_IT")
-        formatter.timeZone = TimeZone(identifier: "Europe/Rome")
-        formatter.dateFormat = "dd/MM/yyyy HH:mm"
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(instant)))
+        LocalTime(instant: instant).dayAndMinute
     }
 
+    /// `dd/MM/yyyy` in Europe/Rome.
     public static func date(_ instant: Int64, locale: String) -> String {
-        String(dateTime(instant, locale: locale).prefix(10))
+        let time = LocalTime(instant: instant)
+        return "\(LocalTime.pad(time.day))/\(LocalTime.pad(time.month))/\(LocalTime.pad(time.year, 4))"
     }
 
     /// An instant as a weekday, day, month, year and time in `timeZone`: "lunedì 1 dicembre 2026, 09:00" in Italian,
@@ -37,7 +37,7 @@ public enum Formatting {
         let negative = cents < 0
         let magnitude = cents.magnitude
         let whole = grouped(magnitude / 100, locale: locale)
-        let decimals = String(format: "%02d", Int(magnitude % 100))
+        let decimals = LocalTime.pad(Int(magnitude % 100))
         let sign = negative ? "-" : ""
         return locale == "en" ? "\(sign)€\(whole).\(decimals)" : "\(sign)\(whole),\(decimals) €"
     }

@@ -68,9 +68,36 @@ public struct TenantTexts: Sendable {
 
     /// One string in `locale` (falling back to Italian, then to the key itself), with `{name}` placeholders filled.
     public func text(_ key: String, locale: String, _ values: [String: String] = [:]) -> String {
-        var text = byLocale[locale]?[key] ?? byLocale["it"]?[key] ?? key
-        for (name, value) in values { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
-        return text
+        let text = byLocale[locale]?[key] ?? byLocale["it"]?[key] ?? key
+        return values.isEmpty ? text : Self.fill(text, values)
+    }
+
+    /// `template` with each `{name}` of `values` replaced by its value, in one pass (a value is never read as a
+    /// placeholder); unknown names stay as written.
+    public static func fill(_ template: String, _ values: [String: String]) -> String {
+        let bytes = template.utf8
+        guard bytes.contains(UInt8(ascii: "{")) else { return template }
+        var result = ""
+        result.reserveCapacity(bytes.count + 16)
+        var copied = bytes.startIndex, index = bytes.startIndex
+        while index < bytes.endIndex {
+            guard bytes[index] == UInt8(ascii: "{"),
+                  let close = bytes[bytes.index(after: index)...].firstIndex(of: UInt8(ascii: "}")) else {
+                index = bytes.index(after: index)
+                continue
+            }
+            let name = String(Substring(bytes[bytes.index(after: index)..<close]))
+            guard let value = values[name] else {
+                index = bytes.index(after: index)
+                continue
+            }
+            result += Substring(bytes[copied..<index])
+            result += value
+            copied = bytes.index(after: close)
+            index = copied
+        }
+        result += Substring(bytes[copied...])
+        return result
     }
 
     /// The string in `locale`, nil when no locale has `key`.

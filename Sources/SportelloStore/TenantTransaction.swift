@@ -83,10 +83,6 @@ public struct TenantTransaction: Sendable {
     }
 
     private static let encoder = SQLQueryEncoder(keyEncodingStrategy: .convertToSnakeCase, nilEncodingStrategy: .asNil)
-    /// Column names from property names (`customerId` → `customer_id`), each conversion computed once:
-    /// SQLKit's own strategy converts on every column of every row, a tenth of a page's CPU.
-    static let decoder = SQLRowDecoder(keyDecodingStrategy: .custom { path in ColumnKey(SnakeCaseColumns.column(for: path.last?.stringValue ?? "")) })
-
     /// The columns of a record, without `id` (the database assigns it) and with the tenant first.
     private func columns(of record: some Encodable) throws -> [(String, any SQLExpression)] {
         [("tenant_id", SQLBind(tenant))] + (try Self.encoder.encode(record)).filter { $0.0 != "id" }
@@ -133,11 +129,12 @@ public struct TenantTransaction: Sendable {
     }
 
     func all<T: Decodable>(_ builder: SQLSelectBuilder, as type: T.Type) async throws -> [T] {
-        try await builder.all().map { try $0.decode(model: T.self, with: Self.decoder) }
+        let decoder = RecordRowDecoder()
+        return try await builder.all().map { try decoder.decode(T.self, from: $0) }
     }
 
     func first<T: Decodable>(_ builder: SQLSelectBuilder, as type: T.Type) async throws -> T? {
-        try await builder.limit(1).first().map { try $0.decode(model: T.self, with: Self.decoder) }
+        try await builder.limit(1).first().map { try RecordRowDecoder().decode(T.self, from: $0) }
     }
 
     func count(_ builder: SQLSelectBuilder) async throws -> Int {
@@ -245,15 +242,6 @@ public struct TenantTransaction: Sendable {
             return (try? row.decode(column: "QUERY PLAN", as: String.self)) ?? ""
         }
     }
-}
-
-/// A column name as a coding key.
-struct ColumnKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ name: String) { stringValue = name }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
 }
 
 /// The snake_case column of each Swift property name, cached (the set of names is small and fixed).

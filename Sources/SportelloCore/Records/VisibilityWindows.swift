@@ -32,8 +32,8 @@ public struct CalendarDay: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 
     public init(instant: Int64) {
-        let parts = Self.calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: TimeInterval(instant)))
-        self.init(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1)
+        let time = LocalTime(instant: instant)
+        self.init(year: time.year, month: time.month, day: time.day)
     }
 
     /// Parses `YYYY-MM-DD`; nil for anything else or an impossible date.

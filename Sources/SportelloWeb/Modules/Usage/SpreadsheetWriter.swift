@@ -1,4 +1,5 @@
 import Foundation
+import SportelloCore
 
 /// A cell of an exported table.
 enum SpreadsheetCell: Sendable, Equatable {
@@ -62,39 +63,11 @@ enum SpreadsheetWriter {
     }
 
     /// `dd/MM/yyyy HH:mm:ss` in Europe/Rome, without a DateFormatter per row.
-    static func localDateTime(_ instant: Int64) -> String {
-        let parts = localParts(instant)
-        return String(format: "%02d/%02d/%04d %02d:%02d:%02d", parts.day, parts.month, parts.year, parts.hour, parts.minute, parts.second)
-    }
-
-    private static let romeCalendar: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Rome") ?? .gmt
-        return calendar
-    }()
-
-    static func localParts(_ instant: Int64) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
-        let date = Date(timeIntervalSince1970: TimeInterval(instant))
-        let offset = romeCalendar.timeZone.secondsFromGMT(for: date)
-        let local = instant + Int64(offset)
-        let days = Int(local >= 0 ? local / 86_400 : (local - 86_399) / 86_400)
-        let seconds = Int(local - Int64(days) * 86_400)
-        // Civil-from-days (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day, seconds / 3600, seconds % 3600 / 60, seconds % 60)
-    }
+    static func localDateTime(_ instant: Int64) -> String { LocalTime(instant: instant).dayAndSecond }
 
     /// The Excel serial number of an instant's local time (days since 1899-12-30, fraction for the time).
     static func excelSerial(_ instant: Int64) -> Double {
-        let offset = romeCalendar.timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(instant)))
+        let offset = CalendarDay.timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(instant)))
         return Double(instant + Int64(offset)) / 86_400 + 25_569
     }
 

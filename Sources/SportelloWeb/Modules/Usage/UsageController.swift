@@ -150,8 +150,7 @@ struct UsageController {
 
     /// Local date and time for `<time datetime>` (Europe/Rome, no offset).
     static func localISO(_ instant: Int64) -> String {
-        let p = SpreadsheetWriter.localParts(instant)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d", p.year, p.month, p.day, p.hour, p.minute, p.second)
+        LocalTime(instant: instant).isoLocal
     }
 
     private func usagePage(_ request: Request, context: UserContext) async throws -> Response {
