@@ -27,6 +27,13 @@ public enum Formatting {
     /// A stored `YYYY-MM-DD` day as `dd/MM/yyyy`; anything else unchanged.
     public static func day(_ stored: String?) -> String {
         guard let stored else { return "" }
+        let bytes = Array(stored.utf8)
+        let dash = UInt8(ascii: "-")
+        // The common `YYYY-MM-DD` directly; other shapes (a longer year, one-digit parts) as the general rule reads them.
+        if bytes.count == 10, bytes[4] == dash, bytes[7] == dash, [0, 1, 2, 3, 5, 6, 8, 9].allSatisfy({ bytes[$0] != dash }) {
+            let slash = UInt8(ascii: "/")
+            return String(decoding: bytes[8..<10] + [slash] + bytes[5..<7] + [slash] + bytes[0..<4], as: UTF8.self)
+        }
         let parts = stored.split(separator: "-")
         guard parts.count == 3, parts[0].count == 4 else { return stored }
         return "\(parts[2])/\(parts[1])/\(parts[0])"

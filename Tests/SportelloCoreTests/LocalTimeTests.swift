@@ -43,4 +43,15 @@ struct LocalTimeTests {
         #expect(time.isoLocal == "2026-01-01T01:00:05")
         #expect(LocalTime.pad(7) == "07" && LocalTime.pad(123) == "123" && LocalTime.pad(5, 4) == "0005")
     }
+
+    @Test("UTC in ISO 8601 reads as ISO8601DateFormatter writes it, fractions of a second dropped")
+    func isoUTC() {
+        let formatter = ISO8601DateFormatter()
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let instant = Int64.random(in: 0...4_102_444_800, using: &generator)
+            #expect(LocalTime.isoUTC(instant) == formatter.string(from: Date(timeIntervalSince1970: TimeInterval(instant))))
+            #expect(LocalTime.isoUTC(Date(timeIntervalSince1970: TimeInterval(instant) + 0.75)) == LocalTime.isoUTC(instant))
+        }
+    }
 }

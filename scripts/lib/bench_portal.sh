@@ -352,7 +352,7 @@ bench_portal() {
 # $PORTAL_PAGE_DURATION seconds against /health in the same run (target: at least 0.25× its requests/s).
 PORTAL_PAGES=${PORTAL_PAGES:-"unidata /invoices
 unidata /statement
-unidata /requests
+windtre /requests
 windtre /usage
 windtre /lines
 tim /lines

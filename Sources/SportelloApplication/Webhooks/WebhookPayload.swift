@@ -43,10 +43,7 @@ public struct WebhookPayload: Sendable {
     public static func idempotencyKey(for event: RecordedEvent) -> String { "\(event.tenant):\(event.id)" }
 
     static func iso8601(_ seconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        LocalTime.isoUTC(seconds)
     }
 
     struct Subject: Encodable {

@@ -38,6 +38,11 @@ public struct LocalTime: Sendable, Hashable {
         "\(Self.pad(year, 4))-\(Self.pad(month))-\(Self.pad(day))T\(Self.pad(hour)):\(Self.pad(minute)):\(Self.pad(second))"
     }
 
+    /// An instant in UTC as ISO 8601 (`2026-12-07T13:32:02Z`), as `ISO8601DateFormatter` writes it by default.
+    public static func isoUTC(_ instant: Int64) -> String { LocalTime(instant: instant, timeZone: .gmt).isoLocal + "Z" }
+    /// `isoUTC` of a date, its fraction of a second dropped.
+    public static func isoUTC(_ date: Date) -> String { isoUTC(Int64(date.timeIntervalSince1970.rounded(.down))) }
+
     /// `value` in decimal with leading zeros up to `width` digits.
     public static func pad(_ value: Int, _ width: Int = 2) -> String {
         let digits = String(value)

@@ -246,10 +246,9 @@ extension HostingController {
     }
 
     func blockedView(_ row: BlockedAddressRecord, _ domains: [Int64: String]) -> BlockedAddressView {
-        let format = ISO8601DateFormatter()
-        return BlockedAddressView(id: row.id ?? 0, address: row.address, domain: domains[row.hostingAccountId] ?? "", hostingAccountId: row.hostingAccountId,
-                                  reason: row.reason, service: row.service, blockedAt: format.string(from: Date(timeIntervalSince1970: TimeInterval(row.blockedAt))),
-                                  unblockedAt: row.unblockedAt.map { format.string(from: Date(timeIntervalSince1970: TimeInterval($0))) })
+        BlockedAddressView(id: row.id ?? 0, address: row.address, domain: domains[row.hostingAccountId] ?? "", hostingAccountId: row.hostingAccountId,
+                           reason: row.reason, service: row.service, blockedAt: LocalTime.isoUTC(row.blockedAt),
+                           unblockedAt: row.unblockedAt.map { LocalTime.isoUTC($0) })
     }
 
     /// Checks `address` and lifts its blocks on the customer's shared-hosting accounts (only shared hosting

@@ -141,7 +141,7 @@ extension HostingController {
         let proforma = order.invoiceId.flatMap { id in proformas[id].map { (id, $0) } }.map { id, invoice in
             OrderView.Proforma(id: id, number: invoice.number, status: invoice.status.rawValue, dueOn: invoice.dueOn, href: Routes.invoice.api.path(id))
         }
-        let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(order.createdAt)))
+        let created = LocalTime.isoUTC(order.createdAt)
         return OrderView(id: order.id ?? 0, number: order.number, kind: order.kind, itemCode: order.itemCode, title: order.title,
                          target: order.target, quantity: order.quantity, billingPeriod: order.billingPeriod,
                          net: API.Money(order.netCents), tax: API.Money(order.taxCents), total: API.Money(order.totalCents),

@@ -231,7 +231,7 @@ struct BillingViews {
     }
 
     static func iso(_ instant: Int64) -> String {
-        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(instant)))
+        LocalTime.isoUTC(instant)
     }
 
     /// "In attesa di conferma", "Pagato", "Importo non corrispondente"…: a problem says more than the status.

@@ -828,13 +828,12 @@ struct RequestsController {
             }
             return result
         }
-        let iso = ISO8601DateFormatter()
         let list = forms.available.map { id, form in
             let status = forms.rules(form).status(at: nowDate, values: nil)
             var opensAt: String?, closesAt: String?
             switch status {
-            case .open(let until): closesAt = until.map(iso.string(from:))
-            case .closed(let next): opensAt = next.map(iso.string(from:))
+            case .open(let until): closesAt = until.map { LocalTime.isoUTC($0) }
+            case .closed(let next): opensAt = next.map { LocalTime.isoUTC($0) }
             }
             let isOpen = if case .open = status { true } else { false }
             return FormJSON(id: id, label: form.label.resolve(context.locale), feature: form.feature,
@@ -983,7 +982,7 @@ struct RequestsController {
         case .closed(let status):
             let message = closedMessage(status, forms, locale: context.locale) ?? ""
             var opensAt: String?
-            if case .closed(let next?) = status { opensAt = ISO8601DateFormatter().string(from: next) }
+            if case .closed(let next?) = status { opensAt = LocalTime.isoUTC(next) }
             return API.json(APIErrorBody(error: .init(code: "form_closed", message: message, opensAt: opensAt,
                                                       fields: [.init(field: "form", code: "form_closed", message: message)])), status: .conflict)
         case .invalid(let problems):
