@@ -10,8 +10,7 @@ public enum Formatting {
 
     /// `dd/MM/yyyy` in Europe/Rome.
     public static func date(_ instant: Int64, locale: String) -> String {
-        let time = LocalTime(instant: instant)
-        return "\(LocalTime.pad(time.day))/\(LocalTime.pad(time.month))/\(LocalTime.pad(time.year, 4))"
+        LocalTime(instant: instant).dayText
     }
 
     /// An instant as a weekday, day, month, year and time in `timeZone`: "lunedì 1 dicembre 2026, 09:00" in Italian,
