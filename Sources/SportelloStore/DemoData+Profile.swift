@@ -45,7 +45,6 @@ extension DemoDataGenerator {
 extension StorageModule {
     /// The profile keeps no tables of its own (the values of the tenant's own user fields are the platform's
     /// `user_field_values`); it gives every demo user values for them.
-    public static let profile = StorageModule(
-        id: "profile", tables: [], migrations: [],
-        fill: { demo, account, random, transaction in try await demo.fillUserFields(account, random: &random, in: transaction) })
+    public static let profile = StorageModule("profile", tables: [], migrations: [],
+        fill: DemoDataGenerator.fillUserFields(_:random:in:))
 }

@@ -59,7 +59,7 @@ public struct DemoDataGenerator: Sendable {
             var random = SplitMix64(seed: seed ^ UInt64(truncatingIfNeeded: tenant.id.hashValueStable))
             var logins: [DemoLogin] = []
             var customerNumber = 0
-            for module in transaction.schema.modules { try await module.seed?(self, transaction) }
+            for module in transaction.schema.modules { try await module.seed?(self)(transaction) }
             for (typeId, customerType) in tenant.customerTypes {
                 for copy in 0..<3 {
                     customerNumber += 1
@@ -278,7 +278,7 @@ public struct DemoDataGenerator: Sendable {
         for module in transaction.schema.modules {
             guard let fill = module.fill else { continue }
             var random = generator(module.id)
-            try await fill(self, account, &random, transaction)
+            try await fill(self)(account, &random, transaction)
         }
         if tenant.feature("invoices.personal") != nil {
             var personal = generator("personal_invoices")

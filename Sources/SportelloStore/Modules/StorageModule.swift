@@ -13,13 +13,16 @@ public struct StorageModule: Sendable {
     let tablesReferencedByPlatform: [StoredTable]
     let migrations: [Migration]
     /// Rows the module needs once per tenant (catalogues, offers), before any customer.
-    let seed: (@Sendable (DemoDataGenerator, TenantTransaction) async throws -> Void)?
+    let seed: Seed?
     /// A demo customer's rows, from a random generator of the module's own (adding a module leaves the others' data as it was).
-    let fill: (@Sendable (DemoDataGenerator, DemoAccount, inout SplitMix64, TenantTransaction) async throws -> Void)?
+    let fill: Fill?
 
-    init(id: String, tables: [StoredTable], tablesReferencedByPlatform: [StoredTable] = [], migrations: [Migration],
-         seed: (@Sendable (DemoDataGenerator, TenantTransaction) async throws -> Void)? = nil,
-         fill: (@Sendable (DemoDataGenerator, DemoAccount, inout SplitMix64, TenantTransaction) async throws -> Void)? = nil) {
+    /// A demo-data step of a module, as an unapplied method of `DemoDataGenerator` (`DemoDataGenerator.seedHosting(in:)`).
+    typealias Seed = @Sendable (DemoDataGenerator) -> (TenantTransaction) async throws -> Void
+    /// A demo customer's rows, as an unapplied method of `DemoDataGenerator` (`DemoDataGenerator.fillHosting(_:random:in:)`).
+    typealias Fill = @Sendable (DemoDataGenerator) -> (DemoAccount, inout SplitMix64, TenantTransaction) async throws -> Void
+
+    init(_ id: String, tables: [StoredTable], tablesReferencedByPlatform: [StoredTable] = [], migrations: [Migration], seed: Seed? = nil, fill: Fill? = nil) {
         self.id = id; self.tables = tables; self.tablesReferencedByPlatform = tablesReferencedByPlatform; self.migrations = migrations; self.seed = seed; self.fill = fill
     }
 }

@@ -26,16 +26,38 @@ public struct PortalModule: Sendable {
     let tenantSurface: (@Sendable (TenantDefinition) -> TenantSurface)?
     private let routes: @Sendable (PortalServices, RouterGroup<UserContext>) -> Void
 
-    init(id: String, capabilities: [Capability], pages: [PortalPage] = [], apiOperations: [APIOperation] = [], apiSchemas: [String: JSONSchema] = [:],
+    /// A module served by `controllers`: their pages, API operations and schemas, and their routes.
+    init(_ id: String, capabilities: [Capability] = [], controllers: [any ModuleController.Type],
          storage: StorageModule? = nil, eventHandlers: [DomainEventHandler] = [], eventConsumers: [any EventConsumer] = [],
-         tenantSurface: (@Sendable (TenantDefinition) -> TenantSurface)? = nil,
-         routes: @escaping @Sendable (PortalServices, RouterGroup<UserContext>) -> Void) {
-        self.id = id; self.capabilities = capabilities; self.pages = pages; self.apiOperations = apiOperations; self.apiSchemas = apiSchemas
-        self.storage = storage; self.eventHandlers = eventHandlers; self.eventConsumers = eventConsumers; self.tenantSurface = tenantSurface; self.routes = routes
+         tenantSurface: (@Sendable (TenantDefinition) -> TenantSurface)? = nil) {
+        self.id = id; self.capabilities = capabilities
+        pages = controllers.flatMap { $0.pages }
+        apiOperations = controllers.flatMap { $0.apiOperations }
+        apiSchemas = controllers.reduce(into: [:]) { schemas, controller in schemas.merge(controller.apiSchemas) { first, _ in first } }
+        self.storage = storage; self.eventHandlers = eventHandlers; self.eventConsumers = eventConsumers; self.tenantSurface = tenantSurface
+        routes = { services, group in
+            for controller in controllers { controller.init(services: services).addRoutes(to: group) }
+        }
     }
 
     /// Mounts the module's pages and API operations (they need a logged-in user).
     func addRoutes(services: PortalServices, to group: RouterGroup<UserContext>) { routes(services, group) }
+}
+
+/// The HTTP face of a module: the pages and `/api/v1` operations it serves, their schemas, and the routes it mounts
+/// for a logged-in user. Controllers translate HTTP only; the use cases live in `SportelloApplication`.
+protocol ModuleController {
+    static var pages: [PortalPage] { get }
+    static var apiOperations: [APIOperation] { get }
+    static var apiSchemas: [String: JSONSchema] { get }
+    init(services: PortalServices)
+    func addRoutes(to group: RouterGroup<UserContext>)
+}
+
+extension ModuleController {
+    static var pages: [PortalPage] { [] }
+    static var apiOperations: [APIOperation] { [] }
+    static var apiSchemas: [String: JSONSchema] { [:] }
 }
 
 /// What a module serves to one tenant because of that tenant's YAML: pages (their titles in the tenant's words) and

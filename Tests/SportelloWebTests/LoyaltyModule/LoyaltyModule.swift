@@ -21,16 +21,14 @@ struct LoyaltyPointsRow: Codable {
 }
 
 extension StorageModule {
-    static let loyalty = StorageModule(
-        id: "loyalty",
-        tables: [.loyaltyPoints],
+    static let loyalty = StorageModule("loyalty", tables: [.loyaltyPoints],
         migrations: [.adding(id: "9001_loyalty_points", tables: [
             TableSpec(table: .loyaltyPoints, columns: [req("customer_id", .integer, references: .customers), req("points", .integer)],
                       uniques: [["tenant_id", "customer_id"]]),
         ])],
-        fill: { _, account, random, transaction in
+        fill: { _ in { account, random, transaction in
             try await transaction.insert(.loyaltyPoints, LoyaltyPointsRow(customerId: account.customerId, points: Int64(100 + random.next() % 900)))
-        })
+        } })
 }
 
 struct LoyaltyController {
@@ -66,14 +64,15 @@ struct LoyaltyController {
 }
 
 extension PortalModule {
-    static let loyalty = PortalModule(
-        id: "loyalty", capabilities: [.loyalty], pages: [LoyaltyController.page], apiOperations: LoyaltyController.apiOperations,
-        apiSchemas: LoyaltyController.apiSchemas, storage: .loyalty,
-        routes: { services, group in LoyaltyController(services: services).addRoutes(to: group) })
+    static let loyalty = PortalModule("loyalty", capabilities: [.loyalty], controllers: [LoyaltyController.self], storage: .loyalty)
 }
 
 extension Capability {
     static let loyalty = Capability("loyalty", "Loyalty points per customer.", [
         .init("loyalty.view", "The customer's points balance."),
     ])
+}
+
+extension LoyaltyController: ModuleController {
+    static var pages: [PortalPage] { [page] }
 }

@@ -3,13 +3,7 @@ import SportelloCore
 import SportelloStore
 
 extension PortalModule {
-    static let contracts = PortalModule(
-        id: "contracts",
-        capabilities: [.contracts],
-        pages: ContractsController.pages,
-        apiOperations: ContractsController.apiOperations,
-        apiSchemas: ContractsController.apiSchemas,
-        routes: { services, group in ContractsController(services: services).addRoutes(to: group) })
+    static let contracts = PortalModule("contracts", capabilities: [.contracts], controllers: [ContractsController.self])
 }
 
 extension Capability {
@@ -17,3 +11,5 @@ extension Capability {
         .init("contracts.view", "Active contracts and services."),
     ])
 }
+
+extension ContractsController: ModuleController {}

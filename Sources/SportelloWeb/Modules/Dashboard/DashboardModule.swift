@@ -3,10 +3,7 @@ import SportelloCore
 
 extension PortalModule {
     /// The home page (`/`): it is every user's landing page, so it is no `PortalPage` of the navigation.
-    static let dashboard = PortalModule(
-        id: "dashboard",
-        capabilities: [.dashboard],
-        routes: { services, group in DashboardController(services: services).addRoutes(to: group) })
+    static let dashboard = PortalModule("dashboard", capabilities: [.dashboard], controllers: [DashboardController.self])
 }
 
 extension Capability {
@@ -15,3 +12,5 @@ extension Capability {
         .init("account_status.view", "The administrative status (unpaid invoices highlighted)."),
     ])
 }
+
+extension DashboardController: ModuleController {}

@@ -4,15 +4,9 @@ import SportelloCore
 import SportelloStore
 
 extension PortalModule {
-    static let hosting = PortalModule(
-        id: "hosting",
-        capabilities: [.hosting, .help],
-        pages: HostingController.pages,
-        apiOperations: HostingController.apiOperations,
-        apiSchemas: HostingController.apiSchemas,
+    static let hosting = PortalModule("hosting", capabilities: [.hosting, .help], controllers: [HostingController.self],
         storage: .hosting,
-        eventHandlers: HostingProvisioning.handlers,
-        routes: { services, group in HostingController(services: services).addRoutes(to: group) })
+        eventHandlers: HostingProvisioning.handlers)
 }
 
 extension Capability {
@@ -29,3 +23,5 @@ extension Capability {
         .init("knowledge_base.view", "Knowledge base articles."),
     ])
 }
+
+extension HostingController: ModuleController {}

@@ -3,17 +3,8 @@ import SportelloCore
 import SportelloStore
 
 extension PortalModule {
-    static let invoices = PortalModule(
-        id: "invoices",
-        capabilities: [.invoices, .statement],
-        pages: InvoicesController.pages,
-        apiOperations: InvoicesController.apiOperations,
-        apiSchemas: InvoicesController.apiSchemas,
-        storage: .payments,
-        routes: { services, group in
-            InvoicesController(services: services).addRoutes(to: group)
-            OnlinePaymentsController(services: services).addRoutes(to: group)
-        })
+    static let invoices = PortalModule("invoices", capabilities: [.invoices, .statement], controllers: [InvoicesController.self, OnlinePaymentsController.self],
+        storage: .payments)
 }
 
 extension Capability {
@@ -32,3 +23,6 @@ extension Capability {
         .init("payments.view", "The payment status of the customer's documents."),
     ])
 }
+
+extension InvoicesController: ModuleController {}
+extension OnlinePaymentsController: ModuleController {}

@@ -3,14 +3,8 @@ import SportelloCore
 import SportelloStore
 
 extension PortalModule {
-    static let lineProducts = PortalModule(
-        id: "line_products",
-        capabilities: [.lineProducts],
-        pages: LineProductsController.pages,
-        apiOperations: LineProductsController.apiOperations,
-        apiSchemas: LineProductsController.apiSchemas,
-        storage: .lineProducts,
-        routes: { services, group in LineProductsController(services: services).addRoutes(to: group) })
+    static let lineProducts = PortalModule("line_products", capabilities: [.lineProducts], controllers: [LineProductsController.self],
+        storage: .lineProducts)
 }
 
 extension Capability {
@@ -21,3 +15,5 @@ extension Capability {
         .init("coverage.view", "Network coverage check."),
     ])
 }
+
+extension LineProductsController: ModuleController {}

@@ -3,14 +3,8 @@ import SportelloCore
 import SportelloStore
 
 extension PortalModule {
-    static let lineSelfService = PortalModule(
-        id: "line_self_service",
-        capabilities: [.lineSelfService],
-        pages: LineSelfServiceController.pages,
-        apiOperations: LineSelfServiceController.apiOperations,
-        apiSchemas: LineSelfServiceController.apiSchemas,
-        storage: .lineSelfService,
-        routes: { services, group in LineSelfServiceController(services: services).addRoutes(to: group) })
+    static let lineSelfService = PortalModule("line_self_service", capabilities: [.lineSelfService], controllers: [LineSelfServiceController.self],
+        storage: .lineSelfService)
 }
 
 extension Capability {
@@ -20,3 +14,5 @@ extension Capability {
         .init("sim_association.view", "Which SIM belongs to which user."),
     ])
 }
+
+extension LineSelfServiceController: ModuleController {}

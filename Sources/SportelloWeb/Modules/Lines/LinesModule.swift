@@ -3,13 +3,7 @@ import SportelloCore
 import SportelloStore
 
 extension PortalModule {
-    static let lines = PortalModule(
-        id: "lines",
-        capabilities: [.lines],
-        pages: LinesController.pages,
-        apiOperations: LinesController.apiOperations,
-        apiSchemas: LinesController.apiSchemas,
-        routes: { services, group in LinesController(services: services).addRoutes(to: group) })
+    static let lines = PortalModule("lines", capabilities: [.lines], controllers: [LinesController.self])
 }
 
 extension Capability {
@@ -21,3 +15,5 @@ extension Capability {
         .init("sim.block", "Block or unblock a SIM (theft and loss)."),
     ])
 }
+
+extension LinesController: ModuleController {}

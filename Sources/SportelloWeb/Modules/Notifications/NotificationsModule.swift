@@ -3,15 +3,9 @@ import SportelloCore
 import SportelloStore
 
 extension PortalModule {
-    static let notifications = PortalModule(
-        id: "notifications",
-        capabilities: [.notifications],
-        pages: NotificationsController.pages,
-        apiOperations: NotificationsController.apiOperations,
-        apiSchemas: NotificationsController.apiSchemas,
+    static let notifications = PortalModule("notifications", capabilities: [.notifications], controllers: [NotificationsController.self],
         // The SMS outbox and the events the rules acted on (`NotificationRulesConsumer`, `SMSDeliveryWorker`).
-        storage: .notifications,
-        routes: { services, group in NotificationsController(services: services).addRoutes(to: group) })
+        storage: .notifications)
 }
 
 extension Capability {
@@ -23,3 +17,5 @@ extension Capability {
         .init("notify.tickets", "Receive ticket replies."),
     ])
 }
+
+extension NotificationsController: ModuleController {}

@@ -3,15 +3,9 @@ import SportelloCore
 import SportelloStore
 
 extension PortalModule {
-    static let profile = PortalModule(
-        id: "profile",
-        capabilities: [.profile, .billingSettings],
-        pages: ProfileController.pages,
-        apiOperations: ProfileController.apiOperations,
-        apiSchemas: ProfileController.apiSchemas,
+    static let profile = PortalModule("profile", capabilities: [.profile, .billingSettings], controllers: [ProfileController.self],
         storage: .profile,
-        tenantSurface: { definition in TenantSurface(apiSchemas: ProfileController.tenantSchemas(definition)) },
-        routes: { services, group in ProfileController(services: services).addRoutes(to: group) })
+        tenantSurface: { definition in TenantSurface(apiSchemas: ProfileController.tenantSchemas(definition)) })
 }
 
 extension Capability {
@@ -35,3 +29,5 @@ extension Capability {
               values: ["sepa", "bank_transfer", "postal_slip"]),
     ])
 }
+
+extension ProfileController: ModuleController {}

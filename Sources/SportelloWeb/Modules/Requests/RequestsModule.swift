@@ -3,13 +3,7 @@ import SportelloCore
 import SportelloStore
 
 extension PortalModule {
-    static let requests = PortalModule(
-        id: "requests",
-        capabilities: [.requests],
-        pages: RequestsController.pages,
-        apiOperations: RequestsController.apiOperations,
-        apiSchemas: RequestsController.apiSchemas,
-        routes: { services, group in RequestsController(services: services).addRoutes(to: group) })
+    static let requests = PortalModule("requests", capabilities: [.requests], controllers: [RequestsController.self])
 }
 
 extension Capability {
@@ -20,3 +14,5 @@ extension Capability {
         .init("tickets.technical", "Technical support tickets."),
     ])
 }
+
+extension RequestsController: ModuleController {}

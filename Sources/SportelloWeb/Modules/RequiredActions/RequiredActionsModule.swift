@@ -7,11 +7,8 @@ extension PortalModule {
     /// before anything else opens (accept terms, confirm the customer's data, choose a new password, verify the
     /// e-mail address). No capability opens them: the tenant's YAML and the user's state do. Their pages and
     /// operations are the only ones a user with something pending reaches (see `RequiredActionsGate`).
-    static let requiredActions = PortalModule(
-        id: "required_actions",
-        capabilities: [],
-        apiOperations: RequiredActionsController.apiOperations,
-        apiSchemas: RequiredActionsController.apiSchemas,
-        storage: .requiredActions,
-        routes: { services, group in RequiredActionsController(services: services).addRoutes(to: group) })
+    static let requiredActions = PortalModule("required_actions", controllers: [RequiredActionsController.self],
+        storage: .requiredActions)
 }
+
+extension RequiredActionsController: ModuleController {}

@@ -3,14 +3,8 @@ import SportelloCore
 import SportelloStore
 
 extension PortalModule {
-    static let telcoSupport = PortalModule(
-        id: "telco_support",
-        capabilities: [.telcoSupport],
-        pages: TelcoSupportController.pages,
-        apiOperations: TelcoSupportController.apiOperations,
-        apiSchemas: TelcoSupportController.apiSchemas,
-        storage: .telcoSupport,
-        routes: { services, group in TelcoSupportController(services: services).addRoutes(to: group) })
+    static let telcoSupport = PortalModule("telco_support", capabilities: [.telcoSupport], controllers: [TelcoSupportController.self],
+        storage: .telcoSupport)
 }
 
 extension Capability {
@@ -24,3 +18,5 @@ extension Capability {
         .init("tracking.view", "Status of activation, expansion, offer and option requests."),
     ])
 }
+
+extension TelcoSupportController: ModuleController {}

@@ -7,10 +7,9 @@ extension PortalModule {
     /// chart and CSV/Excel export, a detail page with the records it owns, and `/api/v1` operations with schemas
     /// built from the kind's fields; their tables, import and demo data. No capability: a kind's `access:` names the
     /// features that open it.
-    static let tenantRecords = PortalModule(
-        id: "tenant_records",
-        capabilities: [],
+    static let tenantRecords = PortalModule("tenant_records", controllers: [TenantRecordsController.self],
         storage: .tenantRecords,
-        tenantSurface: TenantRecordsSurface.surface(for:),
-        routes: { services, group in TenantRecordsController(services: services).addRoutes(to: group) })
+        tenantSurface: TenantRecordsSurface.surface(for:))
 }
+
+extension TenantRecordsController: ModuleController {}

@@ -3,13 +3,7 @@ import SportelloCore
 import SportelloStore
 
 extension PortalModule {
-    static let usage = PortalModule(
-        id: "usage",
-        capabilities: [.usage],
-        pages: UsageController.pages,
-        apiOperations: UsageController.apiOperations,
-        apiSchemas: UsageController.apiSchemas,
-        routes: { services, group in UsageController(services: services).addRoutes(to: group) })
+    static let usage = PortalModule("usage", capabilities: [.usage], controllers: [UsageController.self])
 }
 
 extension Capability {
@@ -23,3 +17,5 @@ extension Capability {
         .init("recharges.automatic", "Automatic recharge settings."),
     ])
 }
+
+extension UsageController: ModuleController {}

@@ -3,13 +3,7 @@ import SportelloCore
 import SportelloStore
 
 extension PortalModule {
-    static let users = PortalModule(
-        id: "users",
-        capabilities: [.users],
-        pages: AccountUsersController.pages,
-        apiOperations: AccountUsersController.apiOperations,
-        apiSchemas: AccountUsersController.apiSchemas,
-        routes: { services, group in AccountUsersController(services: services).addRoutes(to: group) })
+    static let users = PortalModule("users", capabilities: [.users], controllers: [AccountUsersController.self])
 }
 
 extension Capability {
@@ -20,3 +14,5 @@ extension Capability {
         .init("sub_accounts.manage", "Create or remove sub-accounts."),
     ])
 }
+
+extension AccountUsersController: ModuleController {}
