@@ -3,35 +3,9 @@ import Logging
 import ServiceLifecycle
 import SportelloCore
 import SportelloStore
-import Synchronization
 
-/// What one delivery pass did, by outbox row.
-public struct DeliveryReport: Sendable, Equatable, CustomStringConvertible {
-    /// A row of one tenant's outbox.
-    public struct Mail: Sendable, Hashable, CustomStringConvertible {
-        public var tenant: String
-        public var id: Int64
-        public var description: String { "\(tenant)#\(id)" }
-    }
-
-    /// Accepted by the relay, now `sent`.
-    public var sent: [Mail] = []
-    /// Not delivered this time, still `pending` with a later `next_attempt_at`.
-    public var deferred: [Mail] = []
-    /// Refused for good, now `failed`.
-    public var failed: [Mail] = []
-    /// Tenants whose outbox could not be read or updated (database errors).
-    public var tenantErrors: [String] = []
-
-    public init() {}
-
-    public var isEmpty: Bool { sent.isEmpty && deferred.isEmpty && failed.isEmpty && tenantErrors.isEmpty }
-
-    public var description: String {
-        "\(sent.count) sent, \(deferred.count) deferred, \(failed.count) failed"
-            + (tenantErrors.isEmpty ? "" : ", errors in \(tenantErrors.joined(separator: ", "))")
-    }
-}
+/// What one mail delivery pass did, by outbox row.
+public typealias DeliveryReport = OutboxReport
 
 /// Delivers the outbox: a `Service` for the server's `ServiceGroup` (a pass every `pollInterval`, and
 /// at once after `wake()`), and `deliverDue(now:)` for tests and `sportello mail --deliver`.
@@ -46,21 +20,7 @@ public struct DeliveryReport: Sendable, Equatable, CustomStringConvertible {
 /// problems) → stays `pending`, retried after 30 s × 2^(attempts − 1), at most an hour, plus up to 10 %
 /// jitter — never given up. Logs name tenants and outbox ids, never addresses or content.
 public final class MailDeliveryWorker: Service {
-    public struct Settings: Sendable {
-        public var pollInterval: Duration
-        /// Seconds a claimed row is left alone before another pass may take it again.
-        public var lease: Int64
-        /// Rows claimed per transaction.
-        public var batchSize: Int
-        public var firstRetryDelay: Int64
-        public var maximumRetryDelay: Int64
-
-        public init(pollInterval: Duration = .seconds(5), lease: Int64 = 120, batchSize: Int = 20,
-                    firstRetryDelay: Int64 = 30, maximumRetryDelay: Int64 = 3600) {
-            self.pollInterval = pollInterval; self.lease = lease; self.batchSize = batchSize
-            self.firstRetryDelay = firstRetryDelay; self.maximumRetryDelay = maximumRetryDelay
-        }
-    }
+    public typealias Settings = OutboxSettings
 
     private let database: Database
     private let transport: any MailTransport
@@ -71,8 +31,7 @@ public final class MailDeliveryWorker: Service {
     private let random: any SecureRandomSource
     private let settings: Settings
     private let logger: Logger
-    private let signal = WakeSignal()
-    private let stopping = Atomic<Bool>(false)
+    private let loop: WorkerLoop
 
     /// - Parameters:
     ///   - transport: the relay (`SMTPClient`).
@@ -88,6 +47,7 @@ public final class MailDeliveryWorker: Service {
         self.database = database; self.transport = transport; self.from = from; self.tenants = tenants
         self.senderName = senderName; self.clock = clock; self.random = random; self.settings = settings
         self.logger = logger
+        loop = WorkerLoop(name: "mail delivery", logger: logger)
     }
 
     /// A worker sending through `SMTPClient` with `smtp`'s sender.
@@ -100,56 +60,39 @@ public final class MailDeliveryWorker: Service {
     }
 
     /// Starts a pass now instead of at the next poll (call after committing a transaction that queued mail).
-    public func wake() {
-        signal.fire()
-    }
+    public func wake() { loop.wake() }
 
     /// Ends `run()` after the message being sent, and makes passes under way stop there too.
-    func stop() {
-        stopping.store(true, ordering: .relaxed)
-        signal.fire()
-    }
+    func stop() { loop.stop() }
+
+    private var isStopping: Bool { loop.isStopping }
 
     /// Passes until the task is cancelled or the service group shuts down gracefully; a pass under way
     /// finishes the message it is sending, records it, and gives back the rows it claimed but did not send.
     public func run() async throws {
-        logger.info("mail delivery started", metadata: ["poll": "\(settings.pollInterval)"])
-        await withGracefulShutdownHandler {
-            while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
-                let report = await deliverDue()
-                if !report.isEmpty {
-                    logger.info("mail delivery pass", metadata: ["sent": "\(report.sent.count)", "deferred": "\(report.deferred.count)",
-                                                                 "failed": "\(report.failed.count)"])
-                }
-                if stopping.load(ordering: .relaxed) { break }
-                await signal.wait(upTo: settings.pollInterval)
+        await loop.run(every: settings.pollInterval) {
+            let report = await deliverDue()
+            if !report.isEmpty {
+                logger.info("mail delivery pass", metadata: ["sent": "\(report.sent.count)", "deferred": "\(report.deferred.count)",
+                                                             "failed": "\(report.failed.count)"])
             }
-        } onGracefulShutdown: { [self] in
-            stop()
         }
-        logger.info("mail delivery stopped")
     }
 
     /// One pass over every tenant: claims what is due at `now` (default: the clock), sends it, records it.
     public func deliverDue(now: Date? = nil) async -> DeliveryReport {
         var report = DeliveryReport()
-        for tenant in await tenants() {
-            if stopping.load(ordering: .relaxed) || Task.isCancelled { break }
-            do {
-                try await deliver(tenant: tenant, now: now, into: &report)
-            } catch {
-                report.tenantErrors.append(tenant)
-                // Not `String(reflecting:)`: a database error's details can quote bound values (addresses, bodies).
-                logger.error("mail delivery failed for a tenant", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
-            }
+        let tenantErrors = await loop.forEachTenant(await tenants()) { tenant in
+            try await deliver(tenant: tenant, now: now, into: &report)
         }
+        report.tenantErrors = tenantErrors
         return report
     }
 
     private func seconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
 
     private func deliver(tenant: String, now fixed: Date?, into report: inout DeliveryReport) async throws {
-        while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+        while !isStopping {
             let claimedAt = seconds(fixed ?? clock.now())
             let lease = settings.lease
             let limit = settings.batchSize
@@ -202,7 +145,7 @@ public final class MailDeliveryWorker: Service {
                 return false
             }
             // Stop before the lease could run out (another worker would take the rows) or on shutdown.
-            return !stopping.load(ordering: .relaxed) && !Task.isCancelled && started.duration(to: .now) < leaseLeft / 2
+            return !isStopping && started.duration(to: .now) < leaseLeft / 2
         }
         // Rows claimed but not attempted go back as they were.
         let untouched = claimed.indices.filter { !done.contains($0) }.map { index -> OutboxRecord in
@@ -224,7 +167,7 @@ public final class MailDeliveryWorker: Service {
                         into report: inout DeliveryReport) async throws {
         let now = seconds(fixed ?? clock.now())
         var mail = claimed
-        let reference = DeliveryReport.Mail(tenant: tenant, id: mail.id ?? 0)
+        let reference = OutboxReport.Row(tenant: tenant, id: mail.id ?? 0)
         let metadata: Logger.Metadata = ["tenant": "\(tenant)", "mail": "\(mail.id ?? 0)", "attempt": "\(mail.attempts)"]
         if let error {
             mail.lastError = error.description
@@ -252,64 +195,6 @@ public final class MailDeliveryWorker: Service {
 
     /// 30 s × 2^(attempt − 1), at most an hour, plus up to 10 % jitter.
     func retryDelay(afterAttempt attempt: Int) -> Int64 {
-        let exponent = min(max(attempt - 1, 0), 30)
-        let base = min(settings.firstRetryDelay << exponent, settings.maximumRetryDelay)
-        let bytes = random.bytes(2)
-        let fraction = Double(UInt16(bytes[0]) << 8 | UInt16(bytes[1])) / 65536
-        return base + Int64(Double(base) * 0.1 * fraction)
-    }
-}
-
-/// Wakes one waiter early; a `fire()` with nobody waiting is remembered for the next wait.
-final class WakeSignal: Sendable {
-    private struct State {
-        var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    func fire() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter else {
-                state.pending = true
-                return nil
-            }
-            state.waiter = nil
-            return waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Returns after `fire()`, after `timeout`, or when the task is cancelled.
-    func wait(upTo timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: timeout) }
-            group.addTask { await self.wait() }
-            await group.next()
-            group.cancelAll()
-        }
-    }
-
-    private func wait() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.pending || Task.isCancelled {
-                        state.pending = false
-                        return true
-                    }
-                    state.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume()
-        }
+        settings.schedule.delay(afterAttempt: attempt, jitter: random.jitter())
     }
 }

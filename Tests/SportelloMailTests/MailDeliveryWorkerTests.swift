@@ -198,7 +198,7 @@ struct MailDeliveryWorkerSinkTests {
             let worker = makeWorker(database, transport: SMTPClient(configuration: try sink.configuration()), tenants: [tenantA], clock: clock)
 
             let report = await worker.deliverDue()
-            #expect(report.sent == [DeliveryReport.Mail(tenant: tenantA, id: idA)])
+            #expect(report.sent == [OutboxReport.Row(tenant: tenantA, id: idA)])
             #expect(try await sink.waitForMessages(to: recipientA).count == 1)
             let rowB = try #require(try await outbox(database, tenant: tenantB)[idB])
             #expect(rowB.status == .pending && rowB.attempts == 0)

@@ -4,7 +4,6 @@ import ServiceLifecycle
 import SportelloApplication
 import SportelloCore
 import SportelloStore
-import Synchronization
 
 /// What one dispatch pass did.
 public struct EventDispatchReport: Sendable, Equatable, CustomStringConvertible {
@@ -89,8 +88,7 @@ public final class EventDispatcher: Service {
     private let random: any SecureRandomSource
     public let settings: Settings
     private let logger: Logger
-    private let stopping = Atomic<Bool>(false)
-    private let woken = Atomic<Bool>(false)
+    private let loop: WorkerLoop
 
     /// - Parameters:
     ///   - consumers: the consumers to deliver to (ids must be unique; the first of two with one id wins).
@@ -102,6 +100,7 @@ public final class EventDispatcher: Service {
         self.database = database
         self.consumers = Dictionary(consumers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.tenants = tenants; self.clock = clock; self.random = random; self.settings = settings; self.logger = logger
+        loop = WorkerLoop(name: "event delivery", logger: logger)
     }
 
     /// The dispatcher of the portal: every module's consumers, every served tenant, the portal's database and clock.
@@ -115,46 +114,27 @@ public final class EventDispatcher: Service {
     public var consumerIds: [String] { consumers.keys.sorted() }
 
     /// Starts a pass now instead of at the next poll.
-    public func wake() {
-        woken.store(true, ordering: .relaxed)
-    }
+    public func wake() { loop.wake() }
 
     /// Ends `run()` after the delivery under way; passes under way stop there and give back what they claimed.
-    public func stop() {
-        stopping.store(true, ordering: .relaxed)
-    }
+    public func stop() { loop.stop() }
 
-    private var isStopping: Bool { stopping.load(ordering: .relaxed) || Task.isCancelled }
+    private var isStopping: Bool { loop.isStopping }
 
     /// Passes until the task is cancelled or the service group shuts down gracefully, with a purge of old delivered
     /// events at start and every `purgeInterval`.
     public func run() async throws {
-        logger.info("event delivery started", metadata: ["poll": "\(settings.pollInterval)", "consumers": "\(consumerIds.joined(separator: ","))"])
-        await withGracefulShutdownHandler {
-            var lastPurge: ContinuousClock.Instant?
-            while !isStopping {
-                if lastPurge.map({ $0.duration(to: .now) >= settings.purgeInterval }) ?? true {
-                    _ = await purgeDelivered()
-                    lastPurge = .now
-                }
-                let report = await deliverDue()
-                if !report.isEmpty {
-                    logger.info("event delivery pass", metadata: ["handed_out": "\(report.fannedOut)", "delivered": "\(report.delivered.count)",
-                                                                  "deferred": "\(report.deferred.count)", "dead": "\(report.dead.count)"])
-                }
-                await pause()
+        var lastPurge: ContinuousClock.Instant?
+        await loop.run(every: settings.pollInterval, metadata: ["consumers": "\(consumerIds.joined(separator: ","))"]) {
+            if lastPurge.map({ $0.duration(to: .now) >= settings.purgeInterval }) ?? true {
+                _ = await purgeDelivered()
+                lastPurge = .now
             }
-        } onGracefulShutdown: { [self] in
-            stop()
-        }
-        logger.info("event delivery stopped")
-    }
-
-    /// Sleeps up to `pollInterval`, in short steps so that `stop()` and `wake()` take effect quickly.
-    private func pause() async {
-        let until = ContinuousClock.now + settings.pollInterval
-        while ContinuousClock.now < until && !isStopping && !woken.exchange(false, ordering: .relaxed) {
-            try? await Task.sleep(for: min(.milliseconds(200), ContinuousClock.now.duration(to: until)))
+            let report = await deliverDue()
+            if !report.isEmpty {
+                logger.info("event delivery pass", metadata: ["handed_out": "\(report.fannedOut)", "delivered": "\(report.delivered.count)",
+                                                              "deferred": "\(report.deferred.count)", "dead": "\(report.dead.count)"])
+            }
         }
     }
 
@@ -166,16 +146,10 @@ public final class EventDispatcher: Service {
     /// until nothing more is.
     public func deliverDue(now: Date? = nil) async -> EventDispatchReport {
         var report = EventDispatchReport()
-        for tenant in await tenants() {
-            if isStopping { break }
-            do {
-                try await dispatch(tenant: tenant, now: now, into: &report)
-            } catch {
-                report.tenantErrors.append(tenant)
-                // Not `String(reflecting:)`: a database error's details can quote bound values.
-                logger.error("event delivery failed for a tenant", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
-            }
+        let tenantErrors = await loop.forEachTenant(await tenants()) { tenant in
+            try await dispatch(tenant: tenant, now: now, into: &report)
         }
+        report.tenantErrors = tenantErrors
         return report
     }
 
@@ -269,18 +243,13 @@ public final class EventDispatcher: Service {
     public func purgeDelivered(now: Date? = nil) async -> [String: Int] {
         let cutoff = instant(now) - settings.retention
         var deleted: [String: Int] = [:]
-        for tenant in await tenants() {
-            if isStopping { break }
-            do {
-                let count = try await database.write(tenant: tenant, now: instant(now)) { transaction in
-                    try await transaction.purgeDeliveredEvents(occurredBefore: cutoff)
-                }
-                if count > 0 {
-                    deleted[tenant] = count
-                    logger.info("delivered events deleted", metadata: ["tenant": "\(tenant)", "count": "\(count)"])
-                }
-            } catch {
-                logger.error("event retention failed for a tenant", metadata: ["tenant": "\(tenant)", "error": "\(error)"])
+        _ = await loop.forEachTenant(await tenants()) { tenant in
+            let count = try await database.write(tenant: tenant, now: instant(now)) { transaction in
+                try await transaction.purgeDeliveredEvents(occurredBefore: cutoff)
+            }
+            if count > 0 {
+                deleted[tenant] = count
+                logger.info("delivered events deleted", metadata: ["tenant": "\(tenant)", "count": "\(count)"])
             }
         }
         return deleted

@@ -4,26 +4,9 @@ import ServiceLifecycle
 import SportelloApplication
 import SportelloCore
 import SportelloStore
-import Synchronization
 
-/// What one SMS delivery pass did, by outbox row (`tenant#id`).
-public struct SMSDeliveryReport: Sendable, Equatable, CustomStringConvertible {
-    public var sent: [String] = []
-    /// Not taken this time (gateway down, not connected): still pending, tried again later.
-    public var deferred: [String] = []
-    /// Refused for good by the gateway.
-    public var failed: [String] = []
-    public var tenantErrors: [String] = []
-
-    public init() {}
-
-    public var isEmpty: Bool { sent.isEmpty && deferred.isEmpty && failed.isEmpty && tenantErrors.isEmpty }
-
-    public var description: String {
-        "\(sent.count) sent, \(deferred.count) deferred, \(failed.count) failed"
-            + (tenantErrors.isEmpty ? "" : ", errors in \(tenantErrors.joined(separator: ", "))")
-    }
-}
+/// What one SMS delivery pass did, by outbox row.
+public typealias SMSDeliveryReport = OutboxReport
 
 /// Delivers the SMS outbox through the tenants' sms plugins, like `MailDeliveryWorker` delivers mail: a `Service` for
 /// `serve` (a pass every `pollInterval`) and `deliverDue(now:)` for tests.
@@ -36,22 +19,7 @@ public struct SMSDeliveryReport: Sendable, Equatable, CustomStringConvertible {
 /// many attempts is `dead` with its number and text kept, listed by `sportello sms --status dead` and put back in the
 /// queue by `sportello sms --requeue-dead`: never dropped. Logs name tenants, outbox ids and the number's last three digits, never the number or the text.
 public final class SMSDeliveryWorker: Service {
-    public struct Settings: Sendable {
-        public var pollInterval: Duration
-        public var lease: Int64
-        public var batchSize: Int
-        public var firstRetryDelay: Int64
-        public var maximumRetryDelay: Int64
-
-        public init(pollInterval: Duration = .seconds(5), lease: Int64 = 120, batchSize: Int = 20, firstRetryDelay: Int64 = 30,
-                    maximumRetryDelay: Int64 = 3600) {
-            self.pollInterval = pollInterval; self.lease = lease; self.batchSize = batchSize
-            self.firstRetryDelay = firstRetryDelay; self.maximumRetryDelay = maximumRetryDelay
-        }
-
-        /// The retry schedule of gateways whose manifest has no `retry:` (never given up).
-        public var schedule: RetrySchedule { RetrySchedule(firstDelay: firstRetryDelay, maximumDelay: maximumRetryDelay) }
-    }
+    public typealias Settings = OutboxSettings
 
     private let database: Database
     private let gateways: SMSGateways
@@ -60,41 +28,31 @@ public final class SMSDeliveryWorker: Service {
     private let random: any SecureRandomSource
     public let settings: Settings
     private let logger: Logger
-    private let stopping = Atomic<Bool>(false)
-    private let woken = Atomic<Bool>(false)
+    private let loop: WorkerLoop
 
     public init(database: Database, gateways: SMSGateways, tenants: @escaping @Sendable () async -> [String],
                 clock: any WallClock = SystemWallClock(), random: any SecureRandomSource = SystemSecureRandom(),
                 settings: Settings = Settings(), logger: Logger = Logger(label: "sportello.sms")) {
         self.database = database; self.gateways = gateways; self.tenants = tenants; self.clock = clock; self.random = random
         self.settings = settings; self.logger = logger
+        loop = WorkerLoop(name: "sms delivery", logger: logger)
     }
 
     /// Starts a pass now instead of at the next poll.
-    public func wake() { woken.store(true, ordering: .relaxed) }
+    public func wake() { loop.wake() }
 
-    public func stop() { stopping.store(true, ordering: .relaxed) }
+    public func stop() { loop.stop() }
 
-    private var isStopping: Bool { stopping.load(ordering: .relaxed) || Task.isCancelled }
+    private var isStopping: Bool { loop.isStopping }
 
     public func run() async throws {
-        logger.info("sms delivery started", metadata: ["poll": "\(settings.pollInterval)", "gateways": "\(gateways.gateways.keys.sorted().joined(separator: ","))"])
-        await withGracefulShutdownHandler {
-            while !isStopping {
-                let report = await deliverDue()
-                if !report.isEmpty {
-                    logger.info("sms delivery pass", metadata: ["sent": "\(report.sent.count)", "deferred": "\(report.deferred.count)",
-                                                                "failed": "\(report.failed.count)"])
-                }
-                let until = ContinuousClock.now + settings.pollInterval
-                while ContinuousClock.now < until && !isStopping && !woken.exchange(false, ordering: .relaxed) {
-                    try? await Task.sleep(for: min(.milliseconds(200), ContinuousClock.now.duration(to: until)))
-                }
+        await loop.run(every: settings.pollInterval, metadata: ["gateways": "\(gateways.gateways.keys.sorted().joined(separator: ","))"]) {
+            let report = await deliverDue()
+            if !report.isEmpty {
+                logger.info("sms delivery pass", metadata: ["sent": "\(report.sent.count)", "deferred": "\(report.deferred.count)",
+                                                            "failed": "\(report.failed.count)"])
             }
-        } onGracefulShutdown: { [self] in
-            stop()
         }
-        logger.info("sms delivery stopped")
     }
 
     private func instant(_ fixed: Date?) -> Int64 { Int64((fixed ?? clock.now()).timeIntervalSince1970.rounded(.down)) }
@@ -102,15 +60,10 @@ public final class SMSDeliveryWorker: Service {
     /// One pass over every tenant: claims what is due at `now` (default: the clock), sends it, records it.
     public func deliverDue(now: Date? = nil) async -> SMSDeliveryReport {
         var report = SMSDeliveryReport()
-        for tenant in await tenants() {
-            if isStopping { break }
-            do {
-                try await deliver(tenant: tenant, now: now, into: &report)
-            } catch {
-                report.tenantErrors.append(tenant)
-                logger.error("sms delivery failed for a tenant", metadata: ["tenant": "\(tenant)", "error": "\(String(describing: type(of: error)))"])
-            }
+        let tenantErrors = await loop.forEachTenant(await tenants()) { tenant in
+            try await deliver(tenant: tenant, now: now, into: &report)
         }
+        report.tenantErrors = tenantErrors
         return report
     }
 
@@ -137,7 +90,7 @@ public final class SMSDeliveryWorker: Service {
 
     private func send(_ claimed: SMSRecord, tenant: String, now fixed: Date?, into report: inout SMSDeliveryReport) async throws {
         var sms = claimed
-        let reference = "\(tenant)#\(sms.id ?? 0)"
+        let reference = OutboxReport.Row(tenant: tenant, id: sms.id ?? 0)
         let metadata: Logger.Metadata = ["tenant": "\(tenant)", "sms": "\(sms.id ?? 0)", "to": "\(sms.recipientHint)",
                                          "plugin": "\(sms.plugin)", "attempt": "\(sms.attempts)"]
         do {
