@@ -70,23 +70,14 @@ public final class MailDeliveryWorker: Service {
     /// Passes until the task is cancelled or the service group shuts down gracefully; a pass under way
     /// finishes the message it is sending, records it, and gives back the rows it claimed but did not send.
     public func run() async throws {
-        await loop.run(every: settings.pollInterval) {
-            let report = await deliverDue()
-            if !report.isEmpty {
-                logger.info("mail delivery pass", metadata: ["sent": "\(report.sent.count)", "deferred": "\(report.deferred.count)",
-                                                             "failed": "\(report.failed.count)"])
-            }
-        }
+        await loop.run(every: settings.pollInterval) { await deliverDue() }
     }
 
     /// One pass over every tenant: claims what is due at `now` (default: the clock), sends it, records it.
     public func deliverDue(now: Date? = nil) async -> DeliveryReport {
-        var report = DeliveryReport()
-        let tenantErrors = await loop.forEachTenant(await tenants()) { tenant in
+        await loop.pass(over: await tenants(), into: DeliveryReport()) { tenant, report in
             try await deliver(tenant: tenant, now: now, into: &report)
         }
-        report.tenantErrors = tenantErrors
-        return report
     }
 
     private func seconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
@@ -97,31 +88,13 @@ public final class MailDeliveryWorker: Service {
             let lease = settings.lease
             let limit = settings.batchSize
             let claimed = try await database.write(tenant: tenant, now: claimedAt) { transaction in
-                try await Self.claim(in: transaction, limit: limit, lease: lease)
+                try await transaction.claimDueMail(limit: limit, lease: lease)
             }
             guard !claimed.isEmpty else { return }
             logger.debug("claimed mail", metadata: ["tenant": "\(tenant)", "ids": "\(claimed.compactMap(\.id))"])
             try await send(claimed, tenant: tenant, now: fixed, into: &report)
             if claimed.count < limit { return }
         }
-    }
-
-    /// Takes up to `limit` due rows for `lease` seconds: attempts + 1, next attempt at the lease's end.
-    ///
-    /// On SQLite write transactions run one at a time, so two workers never claim the same row. On
-    /// PostgreSQL (read committed) two transactions can read the same due row before either updates it,
-    /// and `updateMail` overwrites blindly: both would send it. That needs a conditional claim in the
-    /// store (`UPDATE … WHERE id = ? AND attempts = ? AND next_attempt_at <= now RETURNING id`, like
-    /// `consumeToken`), used here instead of `updateMail`.
-    private static func claim(in transaction: TenantTransaction, limit: Int, lease: Int64) async throws -> [OutboxRecord] {
-        var rows: [OutboxRecord] = []
-        for var mail in try await transaction.dueMail(limit: limit) {
-            guard try await transaction.claimMail(mail, until: transaction.now + lease) else { continue }
-            mail.attempts += 1
-            mail.nextAttemptAt = transaction.now + lease
-            rows.append(mail)
-        }
-        return rows
     }
 
     private func send(_ claimed: [OutboxRecord], tenant: String, now fixed: Date?, into report: inout DeliveryReport) async throws {

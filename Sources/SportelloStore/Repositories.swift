@@ -505,20 +505,12 @@ extension TenantTransaction {
 
     /// Pending mail whose next attempt is due, oldest first, bodies opened for sending.
     public func dueMail(limit: Int = 20) async throws -> [OutboxRecord] {
-        try await all(select(.outbox).column("*").where("status", .equal, OutboxStatus.pending.rawValue)
-            .where("next_attempt_at", .lessThanOrEqual, now).orderBy("next_attempt_at").orderBy("id").limit(limit),
-                      as: OutboxRecord.self)
-            .map { try OutboxBody.opened($0, with: sealer) }
+        try await dueRows(.outbox, limit: limit).map { try OutboxBody.opened($0, with: sealer) }
     }
 
-    /// Claims a due mail for one delivery attempt until `until`; false when another worker claimed it first
-    /// (the row changed since it was read), so two workers never send the same mail.
-    public func claimMail(_ mail: OutboxRecord, until: Int64) async throws -> Bool {
-        guard let id = mail.id else { return false }
-        let rows = try await update(.outbox).set("attempts", to: mail.attempts + 1).set("next_attempt_at", to: until)
-            .where("id", .equal, id).where("status", .equal, OutboxStatus.pending.rawValue).where("attempts", .equal, mail.attempts)
-            .where("next_attempt_at", .lessThanOrEqual, now).returning("id").all()
-        return !rows.isEmpty
+    /// Claims up to `limit` due mail for one delivery attempt each, for `lease` seconds, bodies opened for sending.
+    public func claimDueMail(limit: Int, lease: Int64) async throws -> [OutboxRecord] {
+        try await claimDueRows(.outbox, limit: limit, lease: lease).map { try OutboxBody.opened($0, with: sealer) }
     }
 
     /// Records a delivery outcome: status, attempts, next attempt, last error, sent time. The stored body is

@@ -25,8 +25,14 @@ public struct OutboxSettings: Sendable {
     public var schedule: RetrySchedule { RetrySchedule(firstDelay: firstRetryDelay, maximumDelay: maximumRetryDelay) }
 }
 
+/// What one pass of a worker did; the tenants it could not serve are named in `tenantErrors`.
+public protocol WorkerPassReport: Sendable, CustomStringConvertible {
+    var isEmpty: Bool { get }
+    var tenantErrors: [String] { get set }
+}
+
 /// What one pass of an outbox worker did, by outbox row.
-public struct OutboxReport: Sendable, Equatable, CustomStringConvertible {
+public struct OutboxReport: WorkerPassReport, Equatable {
     /// A row of one tenant's outbox.
     public struct Row: Sendable, Hashable, CustomStringConvertible {
         public var tenant: String
@@ -81,12 +87,14 @@ public final class WorkerLoop: Sendable {
         signal.fire()
     }
 
-    /// Runs `pass` until stopped, pausing up to `pollInterval` between passes; `metadata` is logged at the start.
-    public func run(every pollInterval: Duration, metadata: Logger.Metadata = [:], pass: () async -> Void) async {
+    /// Runs `pass` until stopped, pausing up to `pollInterval` between passes; `metadata` is logged at the start,
+    /// and each pass that did something.
+    public func run(every pollInterval: Duration, metadata: Logger.Metadata = [:], pass: () async -> some WorkerPassReport) async {
         logger.info("\(name) started", metadata: metadata.merging(["poll": "\(pollInterval)"]) { $1 })
         await withGracefulShutdownHandler {
             while !isStopping {
-                await pass()
+                let report = await pass()
+                if !report.isEmpty { logger.info("\(name) pass", metadata: ["report": "\(report)"]) }
                 if isStopping { break }
                 await signal.wait(upTo: pollInterval)
             }
@@ -94,6 +102,16 @@ public final class WorkerLoop: Sendable {
             stop()
         }
         logger.info("\(name) stopped")
+    }
+
+    /// One pass: `body` for each tenant until stopped, adding to `report`; the tenants whose `body` threw are added to
+    /// its `tenantErrors`.
+    public func pass<Report: WorkerPassReport>(over tenants: [String], into report: Report,
+                                               _ body: (String, inout Report) async throws -> Void) async -> Report {
+        var report = report
+        let failed = await forEachTenant(tenants) { tenant in try await body(tenant, &report) }
+        report.tenantErrors += failed
+        return report
     }
 
     /// Runs `body` for each tenant until stopped; returns the tenants whose `body` threw, each logged (not

@@ -85,20 +85,9 @@ extension TenantTransaction {
         return try await all(builder.orderBy("id", .descending).limit(limit), as: SMSRecord.self).map(openedSMS)
     }
 
-    /// Pending SMS whose next attempt is due, oldest first, opened for sending.
-    public func dueSMS(limit: Int = 20) async throws -> [SMSRecord] {
-        try await all(select(.smsOutbox).column("*").where("status", .equal, SMSStatus.pending.rawValue)
-            .where("next_attempt_at", .lessThanOrEqual, now).orderBy("next_attempt_at").orderBy("id").limit(limit), as: SMSRecord.self)
-            .map(openedSMS)
-    }
-
-    /// Claims a due SMS until `until` (attempts + 1); false when another worker took it first.
-    public func claimSMS(_ sms: SMSRecord, until: Int64) async throws -> Bool {
-        guard let id = sms.id else { return false }
-        let rows = try await update(.smsOutbox).set("attempts", to: sms.attempts + 1).set("next_attempt_at", to: until)
-            .where("id", .equal, id).where("status", .equal, SMSStatus.pending.rawValue).where("attempts", .equal, sms.attempts)
-            .where("next_attempt_at", .lessThanOrEqual, now).returning("id").all()
-        return !rows.isEmpty
+    /// Claims up to `limit` due SMS for one delivery attempt each, for `lease` seconds, opened for sending.
+    public func claimDueSMS(limit: Int, lease: Int64) async throws -> [SMSRecord] {
+        try await claimDueRows(.smsOutbox, limit: limit, lease: lease).map(openedSMS)
     }
 
     /// Records a delivery outcome. Once the SMS is `sent` or `failed`, its number and text are removed.

@@ -6,7 +6,7 @@ import SportelloCore
 import SportelloStore
 
 /// What one dispatch pass did.
-public struct EventDispatchReport: Sendable, Equatable, CustomStringConvertible {
+public struct EventDispatchReport: WorkerPassReport, Equatable {
     /// One event's delivery to one consumer.
     public struct Delivery: Sendable, Hashable, CustomStringConvertible {
         public var tenant: String
@@ -130,11 +130,7 @@ public final class EventDispatcher: Service {
                 _ = await purgeDelivered()
                 lastPurge = .now
             }
-            let report = await deliverDue()
-            if !report.isEmpty {
-                logger.info("event delivery pass", metadata: ["handed_out": "\(report.fannedOut)", "delivered": "\(report.delivered.count)",
-                                                              "deferred": "\(report.deferred.count)", "dead": "\(report.dead.count)"])
-            }
+            return await deliverDue()
         }
     }
 
@@ -145,12 +141,9 @@ public final class EventDispatcher: Service {
     /// One pass over every tenant: hands out new events, then delivers what is due at `now` (default: the clock)
     /// until nothing more is.
     public func deliverDue(now: Date? = nil) async -> EventDispatchReport {
-        var report = EventDispatchReport()
-        let tenantErrors = await loop.forEachTenant(await tenants()) { tenant in
+        await loop.pass(over: await tenants(), into: EventDispatchReport()) { tenant, report in
             try await dispatch(tenant: tenant, now: now, into: &report)
         }
-        report.tenantErrors = tenantErrors
-        return report
     }
 
     private func dispatch(tenant: String, now fixed: Date?, into report: inout EventDispatchReport) async throws {

@@ -46,39 +46,23 @@ public final class SMSDeliveryWorker: Service {
     private var isStopping: Bool { loop.isStopping }
 
     public func run() async throws {
-        await loop.run(every: settings.pollInterval, metadata: ["gateways": "\(gateways.gateways.keys.sorted().joined(separator: ","))"]) {
-            let report = await deliverDue()
-            if !report.isEmpty {
-                logger.info("sms delivery pass", metadata: ["sent": "\(report.sent.count)", "deferred": "\(report.deferred.count)",
-                                                            "failed": "\(report.failed.count)"])
-            }
-        }
+        await loop.run(every: settings.pollInterval, metadata: ["gateways": "\(gateways.gateways.keys.sorted().joined(separator: ","))"]) { await deliverDue() }
     }
 
     private func instant(_ fixed: Date?) -> Int64 { Int64((fixed ?? clock.now()).timeIntervalSince1970.rounded(.down)) }
 
     /// One pass over every tenant: claims what is due at `now` (default: the clock), sends it, records it.
     public func deliverDue(now: Date? = nil) async -> SMSDeliveryReport {
-        var report = SMSDeliveryReport()
-        let tenantErrors = await loop.forEachTenant(await tenants()) { tenant in
+        await loop.pass(over: await tenants(), into: SMSDeliveryReport()) { tenant, report in
             try await deliver(tenant: tenant, now: now, into: &report)
         }
-        report.tenantErrors = tenantErrors
-        return report
     }
 
     private func deliver(tenant: String, now fixed: Date?, into report: inout SMSDeliveryReport) async throws {
         let lease = settings.lease, limit = settings.batchSize
         while !isStopping {
             let claimed = try await database.write(tenant: tenant, now: instant(fixed)) { transaction in
-                var rows: [SMSRecord] = []
-                for var sms in try await transaction.dueSMS(limit: limit) {
-                    guard try await transaction.claimSMS(sms, until: transaction.now + lease) else { continue }
-                    sms.attempts += 1
-                    sms.nextAttemptAt = transaction.now + lease
-                    rows.append(sms)
-                }
-                return rows
+                try await transaction.claimDueSMS(limit: limit, lease: lease)
             }
             guard !claimed.isEmpty else { return }
             for sms in claimed {
