@@ -49,13 +49,7 @@ struct MailCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try definitions.load()
-        var tenants = loaded.tenants.map(\.definition)
-        if let tenant {
-            guard let found = tenants.first(where: { $0.id == tenant }) else {
-                throw ValidationError("no valid tenant '\(tenant)' (tenants: \(tenants.map(\.id).joined(separator: ", ")))")
-            }
-            tenants = [found]
-        }
+        let tenants = try loaded.definitions(only: tenant)
         let smtp: SMTPConfiguration?
         do {
             smtp = try SMTPConfiguration.fromEnvironment()

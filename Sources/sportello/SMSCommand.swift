@@ -43,13 +43,7 @@ struct SMSCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try definitions.load()
-        var tenants = loaded.tenants.map(\.definition)
-        if let tenant {
-            guard let found = tenants.first(where: { $0.id == tenant }) else {
-                throw ValidationError("no valid tenant '\(tenant)' (tenants: \(tenants.map(\.id).joined(separator: ", ")))")
-            }
-            tenants = [found]
-        }
+        let tenants = try loaded.definitions(only: tenant)
         let gateways = SMSGateways(plugins: loaded.plugins)
         try await withDatabase(database) { db in
             try await db.requireMigrated()

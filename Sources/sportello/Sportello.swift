@@ -32,6 +32,18 @@ struct DefinitionOptions: ParsableArguments {
     }
 }
 
+extension LoadResult {
+    /// The valid tenants' definitions, or only the one called `id` when given (an error naming the valid ones if none is).
+    func definitions(only id: String?) throws -> [TenantDefinition] {
+        let all = tenants.map(\.definition)
+        guard let id else { return all }
+        guard let found = all.first(where: { $0.id == id }) else {
+            throw ValidationError("no valid tenant '\(id)' (tenants: \(all.map(\.id).joined(separator: ", ")))")
+        }
+        return [found]
+    }
+}
+
 /// Selects one tenant by id from the definitions directory.
 struct TenantOption: ParsableArguments {
     @Option(name: .long, help: "Tenant id, e.g. tim.")

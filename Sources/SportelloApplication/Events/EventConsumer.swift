@@ -28,8 +28,12 @@ extension EventConsumer {
     public func retrySchedule(over defaults: RetrySchedule) -> RetrySchedule { defaults }
 }
 
-/// Why a consumer did not take an event, in words safe to store and show to ops (no personal data, no secrets).
-public struct EventDeliveryFailure: Error, Sendable, Equatable, CustomStringConvertible {
+/// Why a consumer did not take an event.
+public typealias EventDeliveryFailure = DeliveryFailure
+
+/// Why a receiver (an event consumer, an SMS gateway) did not take what was sent to it, in words safe to store and show
+/// to ops (no personal data, no secrets).
+public struct DeliveryFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// A stable code (`timeout`, `http_503`, `refused`).
     public var code: String
     public var message: String
@@ -45,7 +49,7 @@ public struct EventDeliveryFailure: Error, Sendable, Equatable, CustomStringConv
     /// What is stored as a delivery's last error for `error`: a failure's code and message (at most 300 characters),
     /// else only the error's type name (its description could quote personal data).
     public static func storedText(for error: any Error) -> String {
-        if let failure = error as? EventDeliveryFailure { return String(failure.description.prefix(300)) }
+        if let failure = error as? DeliveryFailure { return String(failure.description.prefix(300)) }
         return "error: \(String(describing: type(of: error)))"
     }
 }

@@ -117,16 +117,17 @@ public struct PluginHTTPClient: Sendable {
         return (status, Data(bytes.readableBytesView))
     }
 
-    /// Scheme, host and port of `url` (for messages: never the path or query).
-    static func origin(_ url: String) -> String {
-        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return "the plugin" }
+    /// Scheme, host and port of `url` (for messages: never the path or query, which may carry a token).
+    static func origin(_ url: String, unknown: String = "the plugin") -> String {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return unknown }
         return "\(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")"
     }
 
-    /// One client per connect timeout, for the life of the process (a client must never be released unshut).
+    /// One client per connect timeout, for the life of the process (a client must never be released unshut); shared by
+    /// every plugin call and webhook delivery.
     private static let clients = Mutex<[Int: HTTPClient]>([:])
 
-    private static func client(connectSeconds: Int) -> HTTPClient {
+    static func client(connectSeconds: Int) -> HTTPClient {
         clients.withLock { clients in
             if let client = clients[connectSeconds] { return client }
             let configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,

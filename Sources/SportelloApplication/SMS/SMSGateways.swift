@@ -33,20 +33,9 @@ extension SMSSending {
     public func retrySchedule(over defaults: RetrySchedule) -> RetrySchedule { defaults }
 }
 
-/// Why a gateway did not take a message, in words safe to store (no number, no text).
-public struct SMSSendError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// `unreachable`, `timeout`, `http_503`, `invalid_response`…
-    public var code: String
-    public var message: String
-    /// True when trying again cannot help (the gateway refused this message: a malformed number).
-    public var isPermanent: Bool
-
-    public init(code: String, message: String, isPermanent: Bool = false) {
-        self.code = code; self.message = message; self.isPermanent = isPermanent
-    }
-
-    public var description: String { "\(code): \(message)" }
-}
+/// Why a gateway did not take a message (`unreachable`, `timeout`, `http_503`, `invalid_response`…; permanent when
+/// the gateway refused this message: a malformed number), in words safe to store (no number, no text).
+public typealias SMSSendError = DeliveryFailure
 
 /// An sms plugin reached over HTTP (`plugins/<id>.yaml` of kind `sms`).
 public struct HTTPSMSGateway: SMSSending {

@@ -149,7 +149,7 @@ struct WebhookHTTP: Sendable {
         let origin = Self.origin(url)
         let response: HTTPClientResponse
         do {
-            response = try await Self.client(connectSeconds: connectSeconds).execute(request, timeout: .seconds(Int64(requestSeconds)))
+            response = try await PluginHTTPClient.client(connectSeconds: connectSeconds).execute(request, timeout: .seconds(Int64(requestSeconds)))
             // The answer's body is not used; read (at most 64 KiB) so the connection can be reused.
             _ = try? await response.body.collect(upTo: 1 << 16)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
@@ -171,24 +171,7 @@ struct WebhookHTTP: Sendable {
     static func short(_ error: any Error) -> String { String(String(describing: error).prefix(120)) }
 
     /// Scheme, host and port of `url` (never its path or query, which may carry a token).
-    static func origin(_ url: String) -> String {
-        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return "the receiver" }
-        return "\(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")"
-    }
-
-    /// One client per connect timeout, for the life of the process (a client must never be released unshut).
-    private static let clients = Mutex<[Int: HTTPClient]>([:])
-
-    private static func client(connectSeconds: Int) -> HTTPClient {
-        clients.withLock { clients in
-            if let client = clients[connectSeconds] { return client }
-            let configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
-                                                         timeout: .init(connect: .seconds(Int64(connectSeconds))))
-            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-            clients[connectSeconds] = client
-            return client
-        }
-    }
+    static func origin(_ url: String) -> String { PluginHTTPClient.origin(url, unknown: "the receiver") }
 }
 
 /// The deployment's webhook consumers: one per webhook plugin that some tenant binds and whose URL and signing key
