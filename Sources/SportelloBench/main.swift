@@ -137,6 +137,9 @@ func principalsAndFeatures(_ definition: TenantDefinition, _ model: Authorizatio
 
 struct Tenants {
     var models: [String: AuthorizationModel] = [:]
+    /// What the portal's `TenantRegistry` looks hosts up in: host → position in `list`.
+    var index = HostIndex<Int>([])
+    var list: [AuthorizationModel] = []
     var requests: [Request] = []
 }
 
@@ -150,6 +153,13 @@ func buildTenants(_ definitions: [TenantDefinition], requestCount: Int, seed: UI
         guard !principals.isEmpty, !features.isEmpty else { continue }
         for host in definition.hosts { catalogue.append((host, principals, features)) }
     }
+    var hosts: [(String, Int)] = []
+    for definition in definitions {
+        guard let model = definition.hosts.first.flatMap({ tenants.models[$0] }) else { continue }
+        for host in definition.hosts { hosts.append((host, tenants.list.count)) }
+        tenants.list.append(model)
+    }
+    tenants.index = HostIndex(hosts)
     var random = SplitMix64(seed: seed)
     tenants.requests.reserveCapacity(requestCount)
     for _ in 0..<requestCount {
@@ -212,6 +222,19 @@ func measure(_ requests: [Request], _ body: (ArraySlice<Request>) -> Int) -> Fig
     }
 }
 
+@inline(never) func decideByHostIndex(_ tenants: Tenants, _ slice: ArraySlice<Request>) -> Int {
+    tenants.list.withUnsafeBufferPointer { models in
+        slice.withUnsafeBufferPointer { requests in
+            var allowed = 0
+            for index in requests.indices {
+                guard let position = tenants.index.value(forHost: requests[index].host) else { continue }
+                if models[position].isAllowed(requests[index].principal, requests[index].feature) { allowed &+= 1 }
+            }
+            return allowed
+        }
+    }
+}
+
 @inline(never) func decideByHostString(_ models: [String: AuthorizationModel], _ slice: ArraySlice<Request>) -> Int {
     slice.withUnsafeBufferPointer { requests in
         var allowed = 0
@@ -251,7 +274,8 @@ let smallStart = clock.now
 let small = buildTenants(realResult.tenants.map(\.definition), requestCount: requestPool, seed: 42)
 let smallBuilt = ("built \(Set(small.models.values.map(\.tenantID)).count) models (\(small.models.count) hosts) in \(f(seconds(smallStart.duration(to: clock.now)) * 1000, 2)) ms; \(samples) samples × \(batch) decisions each (measured before the big load, on a clean heap)")
 let smallBare = measure(small.requests) { decideBare(small.models.values.first!, $0) }
-let smallRef = measure(small.requests) { decideByHost(small.models, $0) }
+let smallRef = measure(small.requests) { decideByHostIndex(small, $0) }
+let smallDictionary = measure(small.requests) { decideByHost(small.models, $0) }
 let smallString = measure(small.requests) { decideByHostString(small.models, $0) }
 let smallBoxes = small.models.mapValues(ModelBox.init)
 let smallBoxed = measure(small.requests) { decideByHostBoxed(smallBoxes, $0) }
@@ -354,15 +378,19 @@ let bigStart = clock.now
 let big = buildTenants(bigDefinitions, requestCount: requestPool, seed: 42)
 let bigBuild = seconds(bigStart.duration(to: clock.now))
 print("built \(bigDefinitions.count) models (\(big.models.count) hosts) in \(f(bigBuild, 2)) s; RSS now \(mb(memoryStatus().rss))")
-let bigRef = measure(big.requests) { decideByHost(big.models, $0) }
+let bigRef = measure(big.requests) { decideByHostIndex(big, $0) }
+let bigDictionary = measure(big.requests) { decideByHost(big.models, $0) }
 let bigString = measure(big.requests) { decideByHostString(big.models, $0) }
 let bigBoxes = big.models.mapValues(ModelBox.init)
 let bigBoxed = measure(big.requests) { decideByHostBoxed(bigBoxes, $0) }
 
 report("isAllowed(principal, FeatureRef), model in hand (bit test only)", smallBare, target: false)
-report("decide by host + FeatureRef, 5 tenants", smallRef)
-report("decide by host + FeatureRef, \(bigDefinitions.count) tenants", bigRef)
+report("decide by host (HostIndex, as TenantRegistry) + FeatureRef, 5 tenants", smallRef)
+report("decide by host (HostIndex, as TenantRegistry) + FeatureRef, \(bigDefinitions.count) tenants", bigRef)
 print("  ratio \(bigDefinitions.count)/5 (median): \(f(bigRef.median / smallRef.median, 2)) — target ≈1 (≤1.5): \(verdict(bigRef.median / smallRef.median <= 1.5))")
+report("decide by host ([String: AuthorizationModel], reference) + FeatureRef, 5 tenants", smallDictionary, target: false)
+report("decide by host ([String: AuthorizationModel], reference) + FeatureRef, \(bigDefinitions.count) tenants", bigDictionary, target: false)
+print("  ratio \(bigDefinitions.count)/5 (median): \(f(bigDictionary.median / smallDictionary.median, 2))")
 report("decide by host + \"feature.id\" string (reference), 5 tenants", smallString, target: false)
 report("decide by host + \"feature.id\" string (reference), \(bigDefinitions.count) tenants", bigString, target: false)
 print("  ratio \(bigDefinitions.count)/5 (median): \(f(bigString.median / smallString.median, 2))")

@@ -125,10 +125,10 @@ public final class PortalTenant: Sendable {
 /// so a request keeps the `PortalTenant` it started with while a reload swaps in the next one.
 public final class TenantRegistry: Sendable {
     private struct State {
-        var byHost: [String: PortalTenant] = [:]
+        var byHost = HostIndex<PortalTenant>([])
         var byId: [String: PortalTenant] = [:]
         /// Hosts named by a tenant file that has never loaded: they answer 503, not 404.
-        var unavailable: [String: String] = [:]
+        var unavailable = HostIndex<String>([])
     }
 
     private let state: Mutex<State>
@@ -142,31 +142,20 @@ public final class TenantRegistry: Sendable {
     /// that failed to load (and have no last good version) to the file, so their visitors get a 503.
     public func replaceAll(_ tenants: [PortalTenant], unavailable: [String: String] = [:]) {
         var next = State()
-        for tenant in tenants {
-            next.byId[tenant.id] = tenant
-            for host in tenant.definition.hosts { next.byHost[host.lowercased()] = tenant }
-        }
-        for (host, file) in unavailable where next.byHost[host.lowercased()] == nil { next.unavailable[host.lowercased()] = file }
+        for tenant in tenants { next.byId[tenant.id] = tenant }
+        next.byHost = HostIndex(tenants.flatMap { tenant in tenant.definition.hosts.map { ($0, tenant) } })
+        next.unavailable = HostIndex(unavailable.sorted { $0.key < $1.key }.filter { next.byHost.value(forHost: $0.key) == nil }.map { ($0.key, $0.value) })
         state.withLock { $0 = next }
     }
 
     /// The tenant serving `host` (the port is ignored).
     public func tenant(forHost host: String) -> PortalTenant? {
-        guard let name = Self.hostName(host) else { return nil }
-        return state.withLock { $0.byHost[name] }
+        state.withLock { $0.byHost.value(forHost: host) }
     }
 
     /// Whether `host` belongs to a tenant file that could not be loaded (answered 503 rather than 404).
     public func isUnavailable(host: String) -> Bool {
-        guard let name = Self.hostName(host) else { return false }
-        return state.withLock { $0.unavailable[name] != nil }
-    }
-
-    private static func hostName(_ host: String) -> String? {
-        var name = host.lowercased()
-        if name.hasPrefix("[") { return nil }
-        if let colon = name.lastIndex(of: ":") { name = String(name[..<colon]) }
-        return name
+        state.withLock { $0.unavailable.value(forHost: host) != nil }
     }
 
     public func tenant(id: String) -> PortalTenant? { state.withLock { $0.byId[id] } }

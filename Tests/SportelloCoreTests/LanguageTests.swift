@@ -43,6 +43,16 @@ struct LanguageTests {
         #expect(LocalizedText("Fatture").resolve("en") == "Fatture")
     }
 
+    @Test func aFileIsAFragmentOnlyWhenALineStartsWithTheFragmentKey() {
+        #expect(TenantLoader.declaresFragment("fragment: base\nroles: {}\n"))
+        #expect(TenantLoader.declaresFragment("# shared roles\nfragment: base\n"))
+        #expect(TenantLoader.declaresFragment("# shared roles\r\nfragment: base\r\n"))
+        #expect(!TenantLoader.declaresFragment("id: acme\n  fragment: base\n"))
+        #expect(!TenantLoader.declaresFragment("id: acme\nextends: [fragment: base]\nmyfragment: x\n"))
+        #expect(!TenantLoader.declaresFragment("fragment"))
+        #expect(!TenantLoader.declaresFragment(""))
+    }
+
     @Test func fragmentsMergeUnderneathAndTheTenantWins() throws {
         let fragment = """
         fragment: base

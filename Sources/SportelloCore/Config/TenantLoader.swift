@@ -166,7 +166,17 @@ public struct TenantLoader: Sendable {
 
     /// A fragment names itself with a top-level `fragment:` key, written at the start of a line.
     public static func declaresFragment(_ text: String) -> Bool {
-        text.hasPrefix("fragment:") || text.contains("\nfragment:")
+        // Bytes, not `String.contains`: Foundation's substring search cost a tenth of loading 10,000 tenants.
+        let key = Array("fragment:".utf8)
+        return text.utf8.withContiguousStorageIfAvailable { bytes in
+            var lineStart = 0
+            while lineStart + key.count <= bytes.count {
+                if bytes[lineStart] == key[0], bytes[lineStart..<(lineStart + key.count)].elementsEqual(key) { return true }
+                guard let newline = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) else { return false }
+                lineStart = newline + 1
+            }
+            return false
+        } ?? (text.hasPrefix("fragment:") || text.contains("\nfragment:"))
     }
 
     private func loadTenant(_ input: Input, fragments: [String: ConfigNode], interner: Interner) -> Outcome {

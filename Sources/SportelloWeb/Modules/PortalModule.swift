@@ -46,7 +46,7 @@ public struct PortalModule: Sendable {
 
 /// The HTTP face of a module: the pages and `/api/v1` operations it serves, their schemas, and the routes it mounts
 /// for a logged-in user. Controllers translate HTTP only; the use cases live in `SportelloApplication`.
-protocol ModuleController {
+protocol ModuleController: Sendable {
     static var pages: [PortalPage] { get }
     static var apiOperations: [APIOperation] { get }
     static var apiSchemas: [String: JSONSchema] { get }

@@ -31,7 +31,7 @@ extension StorageModule {
         } })
 }
 
-struct LoyaltyController {
+struct LoyaltyController: ModuleController {
     let services: PortalServices
 
     static let page = PortalPage(path: "/loyalty", titleKey: "loyalty.title", features: ["loyalty.view"])
@@ -73,6 +73,6 @@ extension Capability {
     ])
 }
 
-extension LoyaltyController: ModuleController {
+extension LoyaltyController {
     static var pages: [PortalPage] { [page] }
 }

@@ -5,7 +5,7 @@ import SportelloCore
 import SportelloStore
 
 /// Contracts with their lines (SIMs, fixed lines, supply points, hosting) and services: status and expiry.
-struct ContractsController {
+struct ContractsController: ModuleController {
     let services: PortalServices
 
     /// Unidata `contracts.view`, Tunda `services.view`, TIM `lines.view`.

@@ -11,5 +11,3 @@ extension Capability {
         .init("contracts.view", "Active contracts and services."),
     ])
 }
-
-extension ContractsController: ModuleController {}

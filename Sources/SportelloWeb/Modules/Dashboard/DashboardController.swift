@@ -4,7 +4,7 @@ import SportelloCore
 import SportelloStore
 
 /// The logged-in portal's home page: welcome box, administrative status, coverage links.
-struct DashboardController {
+struct DashboardController: ModuleController {
     let services: PortalServices
 
     func addRoutes(to group: RouterGroup<UserContext>) {

@@ -12,5 +12,3 @@ extension Capability {
         .init("account_status.view", "The administrative status (unpaid invoices highlighted)."),
     ])
 }
-
-extension DashboardController: ModuleController {}

@@ -7,7 +7,7 @@ import SportelloStore
 /// Tunda services, hosting, domains, knowledge base and Unidata help: the shop and its orders (paid through
 /// a pro-forma, started once paid), shared-hosting accounts and their firewall, domain registration and
 /// the help articles. Pages and `/api/v1` operations; the parts live in `Hosting*.swift`.
-struct HostingController {
+struct HostingController: ModuleController {
     let services: PortalServices
 
     enum Feature {

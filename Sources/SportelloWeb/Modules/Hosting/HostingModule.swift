@@ -23,5 +23,3 @@ extension Capability {
         .init("knowledge_base.view", "Knowledge base articles."),
     ])
 }
-
-extension HostingController: ModuleController {}

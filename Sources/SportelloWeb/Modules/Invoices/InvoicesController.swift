@@ -6,7 +6,7 @@ import SportelloStore
 
 /// The invoices pages and their `/api/v1` operations: the list inside the tenant's window, the
 /// detail, a print view, document downloads, paying online and the account statement.
-struct InvoicesController {
+struct InvoicesController: ModuleController {
     let services: PortalServices
 
     /// Seeing invoices, in every tenant's words; paying alone also opens the list (its open invoices only).

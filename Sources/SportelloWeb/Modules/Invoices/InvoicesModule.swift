@@ -23,6 +23,3 @@ extension Capability {
         .init("payments.view", "The payment status of the customer's documents."),
     ])
 }
-
-extension InvoicesController: ModuleController {}
-extension OnlinePaymentsController: ModuleController {}

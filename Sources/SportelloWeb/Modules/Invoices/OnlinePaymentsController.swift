@@ -8,7 +8,7 @@ import SportelloStore
 /// Online payments: the page the payment provider sends the customer back to (it only shows the payment's current
 /// status: "being confirmed" until the provider's notification arrives), its API twin, and the endpoint where payments
 /// plugins POST their signed notifications.
-struct OnlinePaymentsController {
+struct OnlinePaymentsController: ModuleController {
     let services: PortalServices
 
     func addRoutes(to group: RouterGroup<UserContext>) {

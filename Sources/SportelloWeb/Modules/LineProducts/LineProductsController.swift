@@ -8,7 +8,7 @@ import SportelloStore
 /// Giga Smart Share changes are real actions on the store, not request forms: the seed
 /// (003_41e792d9e27fedff.txt, "Gestione GSS") says the customer, "selezionato il singolo pacchetto", does the
 /// upgrade/downgrade, the referent's phone, the extra Giga and the SIM moves directly in the portal.
-struct LineProductsController {
+struct LineProductsController: ModuleController {
     let services: PortalServices
 
     enum Feature {

@@ -15,5 +15,3 @@ extension Capability {
         .init("coverage.view", "Network coverage check."),
     ])
 }
-
-extension LineProductsController: ModuleController {}

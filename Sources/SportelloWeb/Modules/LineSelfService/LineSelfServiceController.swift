@@ -6,7 +6,7 @@ import SportelloStore
 /// WINDTRE self-service (line activation, SIM association, promotions, automatic recharge): one page and a
 /// few `/api/v1` operations per feature, each fenced to the customer and, where the role's scope says so,
 /// to the user's own line. The pages live in `LineSelfService*.swift`.
-struct LineSelfServiceController {
+struct LineSelfServiceController: ModuleController {
     let services: PortalServices
 
     enum Feature {

@@ -14,5 +14,3 @@ extension Capability {
         .init("sim_association.view", "Which SIM belongs to which user."),
     ])
 }
-
-extension LineSelfServiceController: ModuleController {}

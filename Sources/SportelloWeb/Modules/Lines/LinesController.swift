@@ -7,7 +7,7 @@ import SportelloStore
 /// Line self-service: prepaid credit, online recharge (by card through the payments plugin bound to `recharges.online`,
 /// or charged on the bill), blocking a lost or stolen SIM and switching a line's options on and off. Each action needs its own feature, narrowed to the user's own line
 /// where the role's scope says so (TIM's Amministratore Light and Utilizzatore).
-struct LinesController {
+struct LinesController: ModuleController {
     let services: PortalServices
 
     enum Feature {

@@ -15,5 +15,3 @@ extension Capability {
         .init("sim.block", "Block or unblock a SIM (theft and loss)."),
     ])
 }
-
-extension LinesController: ModuleController {}

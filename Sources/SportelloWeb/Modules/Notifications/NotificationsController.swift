@@ -7,7 +7,7 @@ import SportelloStore
 /// rules (Tunda, WINDTRE), each shown only when the user's role grants its feature, with the user's choice
 /// of channels and, where the rule has thresholds, of the warning level. Choices are stored per user;
 /// the YAML's defaults apply until the user saves.
-struct NotificationsController {
+struct NotificationsController: ModuleController {
     let services: PortalServices
 
     static let pages: [PortalPage] = [

@@ -17,5 +17,3 @@ extension Capability {
         .init("notify.tickets", "Receive ticket replies."),
     ])
 }
-
-extension NotificationsController: ModuleController {}

@@ -6,7 +6,7 @@ import SportelloStore
 
 /// The profile pages and their `/api/v1` operations: the user's own data and the customer record
 /// (`/profile`), invoice delivery and payment method (`/profile/billing`).
-struct ProfileController {
+struct ProfileController: ModuleController {
     let services: PortalServices
 
     static let pages: [PortalPage] = [

@@ -29,5 +29,3 @@ extension Capability {
               values: ["sepa", "bank_transfer", "postal_slip"]),
     ])
 }
-
-extension ProfileController: ModuleController {}

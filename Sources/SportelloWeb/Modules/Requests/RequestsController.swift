@@ -7,7 +7,7 @@ import SportelloStore
 /// The requests pages and their `/api/v1` operations: the tenant's YAML request forms with their limits
 /// (field lengths, choices, at most N lines, attachment types and sizes, `max_open` per group), the
 /// customer's requests with their status history, and attachment downloads for the owner customer only.
-struct RequestsController {
+struct RequestsController: ModuleController {
     let services: PortalServices
 
     /// WINDTRE: `requests.view`/`requests.create` (tickets) and `options.manage` (option activation);

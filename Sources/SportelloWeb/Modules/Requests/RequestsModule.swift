@@ -14,5 +14,3 @@ extension Capability {
         .init("tickets.technical", "Technical support tickets."),
     ])
 }
-
-extension RequestsController: ModuleController {}

@@ -8,7 +8,7 @@ import SportelloStore
 /// what is pending and the operation that completes each action through the API. `change_password` is completed on
 /// the password change page (and through the API here). Only a user's pending actions open; after each completion
 /// the user goes on to the next one, then to the page first asked for (`next`) or home.
-struct RequiredActionsController {
+struct RequiredActionsController: ModuleController {
     let services: PortalServices
 
     static let apiOperations: [APIOperation] = {

@@ -10,5 +10,3 @@ extension PortalModule {
     static let requiredActions = PortalModule("required_actions", controllers: [RequiredActionsController.self],
         storage: .requiredActions)
 }
-
-extension RequiredActionsController: ModuleController {}

@@ -6,7 +6,7 @@ import SportelloStore
 /// TIM lines, offers, billed reports and online assistance: exclusive offers and their activation (a
 /// tracked request, one open per offer), reports of the services already billed per invoice and line
 /// (page, CSV/Excel, API), the chat with operators, the contact channels, and the fixed-line diagnosis.
-struct TelcoSupportController {
+struct TelcoSupportController: ModuleController {
     let services: PortalServices
 
     enum Feature {

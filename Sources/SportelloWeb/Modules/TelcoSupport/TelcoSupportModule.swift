@@ -18,5 +18,3 @@ extension Capability {
         .init("tracking.view", "Status of activation, expansion, offer and option requests."),
     ])
 }
-
-extension TelcoSupportController: ModuleController {}

@@ -8,7 +8,7 @@ import SportelloStore
 /// knows a kind: each request reads its kind from the path and the tenant's YAML. Every read is fenced by the tenant
 /// (the transaction), by the user's customer and, for the `own` scope, by the user; records older than the kind's
 /// `visible_for` are neither listed nor opened.
-struct TenantRecordsController {
+struct TenantRecordsController: ModuleController {
     let services: PortalServices
 
     /// Records a detail page lists of each kind the record owns (the rest are one link away).

@@ -11,5 +11,3 @@ extension PortalModule {
         storage: .tenantRecords,
         tenantSurface: TenantRecordsSurface.surface(for:))
 }
-
-extension TenantRecordsController: ModuleController {}

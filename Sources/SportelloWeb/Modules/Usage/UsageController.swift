@@ -7,7 +7,7 @@ import SportelloStore
 /// The usage pages and their `/api/v1` operations: call detail per line inside the tenant's window
 /// (with the line scopes of the role), its CSV/Excel export within the longest export range, and the
 /// recharge history of prepaid lines.
-struct UsageController {
+struct UsageController: ModuleController {
     let services: PortalServices
 
     /// Unidata, WINDTRE, TIM `usage.view`; WINDTRE's Excel download is on the same page.

@@ -17,5 +17,3 @@ extension Capability {
         .init("recharges.automatic", "Automatic recharge settings."),
     ])
 }
-
-extension UsageController: ModuleController {}

@@ -7,7 +7,7 @@ import SportelloStore
 /// The users pages and their `/api/v1` operations: the customer's users (role, status, last login),
 /// invitations (how users are created), and per-user changes — name and e-mail, toggles, role,
 /// block/unblock, delete — exactly as the tenant's authorization engine allows (see `UserManagement`).
-struct AccountUsersController {
+struct AccountUsersController: ModuleController {
     let services: PortalServices
 
     /// Unidata and WINDTRE: `users.create`/`users.manage`; TIM: `users.create`/`users.change_role`;

@@ -14,5 +14,3 @@ extension Capability {
         .init("sub_accounts.manage", "Create or remove sub-accounts."),
     ])
 }
-
-extension AccountUsersController: ModuleController {}

@@ -1,0 +1,88 @@
+/// Host names → values, looked up by the bytes of a request's `Host` header with no allocation: ASCII letters compared
+/// without case, a `:port` suffix ignored, IPv6 literals (`[…]`) never found. The names live in one byte buffer and
+/// the table in one array of 64-bit slots, so a lookup among 10,000 tenants touches a few cache lines, as among five.
+public struct HostIndex<Value: Sendable>: Sendable {
+    /// Open addressing: 0 is empty; else the name hash's high 32 bits, then the entry number + 1 (never 0).
+    private var slots: [UInt64]
+    /// Every name, lowercased, one after the other; entry `i` is `names[starts[i]..<starts[i + 1]]`.
+    private var names: [UInt8] = []
+    private var starts: [Int] = [0]
+    private var values: [Value] = []
+
+    /// An index of `entries` (host name, value); a name given twice keeps its first value.
+    public init(_ entries: some Sequence<(String, Value)>) {
+        let list = Array(entries)
+        var capacity = 8
+        while capacity < list.count * 2 { capacity <<= 1 }
+        slots = Array(repeating: 0, count: capacity)
+        for (name, value) in list {
+            let bytes = Array(name.utf8).map(Self.lowercased)
+            guard lookup(bytes[...]) == nil, bytes.count < Int(UInt32.max) else { continue }
+            let hash = Self.hash(bytes[...])
+            var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
+            while slots[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
+            slots[slot] = (hash & 0xffff_ffff_0000_0000) | UInt64(values.count + 1)
+            names.append(contentsOf: bytes)
+            starts.append(names.count)
+            values.append(value)
+        }
+    }
+
+    public var count: Int { values.count }
+
+    /// The value of the host named by `header` (a `Host` header's text: `portal.example.it` or `portal.example.it:8080`).
+    public func value(forHost header: String) -> Value? {
+        var header = header
+        return header.withUTF8 { bytes in
+            guard bytes.first != UInt8(ascii: "[") else { return nil }
+            let end = bytes.lastIndex(of: UInt8(ascii: ":")) ?? bytes.endIndex
+            return lookup(bytes[..<end])
+        }
+    }
+
+    private func lookup<Bytes: Collection<UInt8>>(_ name: Bytes) -> Value? where Bytes.Index == Int {
+        let hash = Self.hash(name)
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        return slots.withUnsafeBufferPointer { slots in
+            while true {
+                let entry = slots[slot]
+                if entry == 0 { return nil }
+                if entry & 0xffff_ffff_0000_0000 == hash & 0xffff_ffff_0000_0000 {
+                    let index = Int(entry & 0xffff_ffff) - 1
+                    if matches(name, entry: index) { return values[index] }
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+
+    private func matches<Bytes: Collection<UInt8>>(_ name: Bytes, entry: Int) -> Bool where Bytes.Index == Int {
+        let start = starts[entry], end = starts[entry + 1]
+        guard end - start == name.count else { return false }
+        return names.withUnsafeBufferPointer { stored in
+            var position = start
+            for byte in name {
+                if stored[position] != Self.lowercased(byte) { return false }
+                position += 1
+            }
+            return true
+        }
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+    }
+
+    /// FNV-1a over the lowercased bytes, then a final mix so the high bits (the stored fingerprint) depend on every byte.
+    private static func hash<Bytes: Collection<UInt8>>(_ name: Bytes) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name {
+            hash ^= UInt64(lowercased(byte))
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        hash ^= hash >> 33
+        hash = hash &* 0xff51_afd7_ed55_8ccd
+        return hash ^ hash >> 33
+    }
+}
