@@ -16,13 +16,13 @@ public struct HostIndex<Value: Sendable>: Sendable {
         while capacity < list.count * 2 { capacity <<= 1 }
         slots = Array(repeating: 0, count: capacity)
         for (name, value) in list {
-            let bytes = Array(name.utf8).map(Self.lowercased)
-            guard lookup(bytes[...]) == nil, bytes.count < Int(UInt32.max) else { continue }
-            let hash = Self.hash(bytes[...])
+            let bytes = Array(name.utf8)
+            guard bytes.withUnsafeBufferPointer({ entry(named: $0) }) == nil else { continue }
+            let hash = bytes.withUnsafeBufferPointer { Self.hash($0) }
             var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
             while slots[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
             slots[slot] = (hash & 0xffff_ffff_0000_0000) | UInt64(values.count + 1)
-            names.append(contentsOf: bytes)
+            names.append(contentsOf: bytes.map(Self.lowercased))
             starts.append(names.count)
             values.append(value)
         }
@@ -32,41 +32,38 @@ public struct HostIndex<Value: Sendable>: Sendable {
 
     /// The value of the host named by `header` (a `Host` header's text: `portal.example.it` or `portal.example.it:8080`).
     public func value(forHost header: String) -> Value? {
-        var header = header
-        return header.withUTF8 { bytes in
-            guard bytes.first != UInt8(ascii: "[") else { return nil }
-            let end = bytes.lastIndex(of: UInt8(ascii: ":")) ?? bytes.endIndex
-            return lookup(bytes[..<end])
-        }
+        let found = header.utf8.withContiguousStorageIfAvailable(entry(forHost:))
+            ?? Array(header.utf8).withUnsafeBufferPointer(entry(forHost:))
+        return found.map { values[$0] }
     }
 
-    private func lookup<Bytes: Collection<UInt8>>(_ name: Bytes) -> Value? where Bytes.Index == Int {
+    private func entry(forHost header: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard header.first != UInt8(ascii: "[") else { return nil }
+        let end = header.lastIndex(of: UInt8(ascii: ":")) ?? header.endIndex
+        return entry(named: UnsafeBufferPointer(rebasing: header[..<end]))
+    }
+
+    /// The entry of `name`, compared without ASCII case.
+    private func entry(named name: UnsafeBufferPointer<UInt8>) -> Int? {
         let hash = Self.hash(name)
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         return slots.withUnsafeBufferPointer { slots in
-            while true {
-                let entry = slots[slot]
-                if entry == 0 { return nil }
-                if entry & 0xffff_ffff_0000_0000 == hash & 0xffff_ffff_0000_0000 {
-                    let index = Int(entry & 0xffff_ffff) - 1
-                    if matches(name, entry: index) { return values[index] }
+            names.withUnsafeBufferPointer { stored in
+                while true {
+                    let entry = slots[slot]
+                    if entry == 0 { return nil }
+                    if entry & 0xffff_ffff_0000_0000 == hash & 0xffff_ffff_0000_0000 {
+                        let index = Int(entry & 0xffff_ffff) - 1
+                        let start = starts[index]
+                        if starts[index + 1] - start == name.count,
+                           !zip(name, stored[start...]).contains(where: { Self.lowercased($0) != $1 }) {
+                            return index
+                        }
+                    }
+                    slot = (slot + 1) & mask
                 }
-                slot = (slot + 1) & mask
             }
-        }
-    }
-
-    private func matches<Bytes: Collection<UInt8>>(_ name: Bytes, entry: Int) -> Bool where Bytes.Index == Int {
-        let start = starts[entry], end = starts[entry + 1]
-        guard end - start == name.count else { return false }
-        return names.withUnsafeBufferPointer { stored in
-            var position = start
-            for byte in name {
-                if stored[position] != Self.lowercased(byte) { return false }
-                position += 1
-            }
-            return true
         }
     }
 
@@ -75,7 +72,7 @@ public struct HostIndex<Value: Sendable>: Sendable {
     }
 
     /// FNV-1a over the lowercased bytes, then a final mix so the high bits (the stored fingerprint) depend on every byte.
-    private static func hash<Bytes: Collection<UInt8>>(_ name: Bytes) -> UInt64 {
+    private static func hash(_ name: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in name {
             hash ^= UInt64(lowercased(byte))

@@ -243,7 +243,9 @@ struct AccountUsersController: ModuleController {
         }
     }
 
-    private func revokeInvitation(_ request: Request, context: UserContext) async throws -> Response {
+    /// The pending invitation the path names, for a form whose token checks out; a page refusing it when the user may not
+    /// invite its role; not found when it is not pending or not the customer's.
+    private func pendingInvitation(_ request: Request, context: UserContext) async throws -> Result<InvitationRecord, RefusalPage> {
         let management = try management(context)
         _ = try await SubmittedForm.read(request, context: context)
         let invitationId = try context.pathId()
@@ -252,23 +254,32 @@ struct AccountUsersController: ModuleController {
         }
         guard let invitation, invitation.acceptedAt == nil, invitation.revokedAt == nil else { throw PortalError.notFound }
         guard management.invitableRoles().contains(invitation.role) else {
-            return forbiddenPage(management.text("users.refused.not_delegated", ["role": management.roleLabel(invitation.role)]), context: context)
+            return .failure(RefusalPage(response: forbiddenPage(management.text("users.refused.not_delegated", ["role": management.roleLabel(invitation.role)]),
+                                                                context: context)))
         }
+        return .success(invitation)
+    }
+
+    /// A page answering a refused action, carried through a `Result`.
+    struct RefusalPage: Error { var response: Response }
+
+    private func revokeInvitation(_ request: Request, context: UserContext) async throws -> Response {
+        let invitation: InvitationRecord
+        switch try await pendingInvitation(request, context: context) {
+        case .success(let found): invitation = found
+        case .failure(let refusal): return refusal.response
+        }
+        let invitationId = invitation.id ?? 0
         guard try await Invitations(services: services.application, tenant: context.tenant.served)
             .revoke(invitationId: invitationId, customerId: context.customer.id ?? 0, by: context.user.id) else { throw PortalError.notFound }
         return Pages.redirect(Routes.users.done("revoked"))
     }
 
     private func resendInvitation(_ request: Request, context: UserContext) async throws -> Response {
-        let management = try management(context)
-        _ = try await SubmittedForm.read(request, context: context)
-        let invitationId = try context.pathId()
-        let invitation = try await services.database.read(tenant: context.tenant.id, now: services.now) {
-            try await $0.invitation(id: invitationId, customerId: context.customer.id ?? 0)
-        }
-        guard let invitation, invitation.acceptedAt == nil, invitation.revokedAt == nil else { throw PortalError.notFound }
-        guard management.invitableRoles().contains(invitation.role) else {
-            return forbiddenPage(management.text("users.refused.not_delegated", ["role": management.roleLabel(invitation.role)]), context: context)
+        let invitation: InvitationRecord
+        switch try await pendingInvitation(request, context: context) {
+        case .success(let found): invitation = found
+        case .failure(let refusal): return refusal.response
         }
         // Re-issuing revokes the earlier link and sends a new one with a fresh expiry.
         try await MailLimits(services: services.application, tenant: context.tenant.served)
