@@ -138,7 +138,7 @@ func principalsAndFeatures(_ definition: TenantDefinition, _ model: Authorizatio
 struct Tenants {
     var models: [String: AuthorizationModel] = [:]
     /// What the portal's `TenantRegistry` looks hosts up in: host → position in `list`.
-    var index = HostIndex<Int>([])
+    var index = HostIndex([])
     var list: [AuthorizationModel] = []
     var requests: [Request] = []
 }
@@ -153,11 +153,13 @@ func buildTenants(_ definitions: [TenantDefinition], requestCount: Int, seed: UI
         guard !principals.isEmpty, !features.isEmpty else { continue }
         for host in definition.hosts { catalogue.append((host, principals, features)) }
     }
-    var hosts: [(String, Int)] = []
+    var hosts: [String] = []
     for definition in definitions {
         guard let model = definition.hosts.first.flatMap({ tenants.models[$0] }) else { continue }
-        for host in definition.hosts { hosts.append((host, tenants.list.count)) }
-        tenants.list.append(model)
+        for host in definition.hosts {
+            hosts.append(host)
+            tenants.list.append(model)
+        }
     }
     tenants.index = HostIndex(hosts)
     var random = SplitMix64(seed: seed)
@@ -227,7 +229,7 @@ func measure(_ requests: [Request], _ body: (ArraySlice<Request>) -> Int) -> Fig
         slice.withUnsafeBufferPointer { requests in
             var allowed = 0
             for index in requests.indices {
-                guard let position = tenants.index.value(forHost: requests[index].host) else { continue }
+                guard let position = tenants.index.position(forHost: requests[index].host) else { continue }
                 if models[position].isAllowed(requests[index].principal, requests[index].feature) { allowed &+= 1 }
             }
             return allowed

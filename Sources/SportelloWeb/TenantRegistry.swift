@@ -125,10 +125,12 @@ public final class PortalTenant: Sendable {
 /// so a request keeps the `PortalTenant` it started with while a reload swaps in the next one.
 public final class TenantRegistry: Sendable {
     private struct State {
-        var byHost = HostIndex<PortalTenant>([])
+        var hosts = HostIndex([])
+        /// The tenant of each name in `hosts`.
+        var hostTenants: [PortalTenant] = []
         var byId: [String: PortalTenant] = [:]
         /// Hosts named by a tenant file that has never loaded: they answer 503, not 404.
-        var unavailable = HostIndex<String>([])
+        var unavailable = HostIndex([])
     }
 
     private let state: Mutex<State>
@@ -142,20 +144,23 @@ public final class TenantRegistry: Sendable {
     /// that failed to load (and have no last good version) to the file, so their visitors get a 503.
     public func replaceAll(_ tenants: [PortalTenant], unavailable: [String: String] = [:]) {
         var next = State()
-        for tenant in tenants { next.byId[tenant.id] = tenant }
-        next.byHost = HostIndex(tenants.flatMap { tenant in tenant.definition.hosts.map { ($0, tenant) } })
-        next.unavailable = HostIndex(unavailable.sorted { $0.key < $1.key }.filter { next.byHost.value(forHost: $0.key) == nil }.map { ($0.key, $0.value) })
+        for tenant in tenants {
+            next.byId[tenant.id] = tenant
+            next.hostTenants += tenant.definition.hosts.map { _ in tenant }
+        }
+        next.hosts = HostIndex(tenants.flatMap(\.definition.hosts))
+        next.unavailable = HostIndex(unavailable.keys.filter { next.hosts.position(forHost: $0) == nil })
         state.withLock { $0 = next }
     }
 
     /// The tenant serving `host` (the port is ignored).
     public func tenant(forHost host: String) -> PortalTenant? {
-        state.withLock { $0.byHost.value(forHost: host) }
+        state.withLock { state in state.hosts.position(forHost: host).map { state.hostTenants[$0] } }
     }
 
     /// Whether `host` belongs to a tenant file that could not be loaded (answered 503 rather than 404).
     public func isUnavailable(host: String) -> Bool {
-        state.withLock { $0.unavailable.value(forHost: host) != nil }
+        state.withLock { $0.unavailable.position(forHost: host) != nil }
     }
 
     public func tenant(id: String) -> PortalTenant? { state.withLock { $0.byId[id] } }
