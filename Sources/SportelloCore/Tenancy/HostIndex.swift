@@ -1,43 +1,42 @@
-/// Host names → positions (0, 1, 2… in the order given), looked up by the bytes of a request's `Host` header with no allocation: ASCII letters compared
-/// without case, a `:port` suffix ignored, IPv6 literals (`[…]`) never found. The names live in one byte buffer and
-/// the table in one array of 64-bit slots, so a lookup among 10,000 tenants touches a few cache lines, as among five.
+/// Host names → their positions in the list given, looked up by the bytes of a request's `Host` header with no
+/// allocation: ASCII letters compared without case, a `:port` suffix ignored, IPv6 literals (`[…]`) never found. The
+/// names live in one byte buffer and the table in one array of 64-bit slots, so a lookup among 10,000 tenants touches
+/// a few cache lines.
 public struct HostIndex: Sendable {
     /// Open addressing: 0 is empty; else the name hash's high 32 bits, then the entry number + 1 (never 0).
     private var slots: [UInt64]
     /// Every name, lowercased, one after the other; entry `i` is `names[starts[i]..<starts[i + 1]]`.
     private var names: [UInt8] = []
     private var starts: [Int] = [0]
-    /// Each entry's position in the list given.
-    private var positions: [Int] = []
 
     /// An index of `hosts`, each found at its position in the list; a name given twice keeps its first position (the
     /// later one is never found).
     public init(_ hosts: [String]) {
-        let list = hosts
         var capacity = 8
-        while capacity < list.count * 2 { capacity <<= 1 }
+        while capacity < hosts.count * 2 { capacity <<= 1 }
         slots = Array(repeating: 0, count: capacity)
-        for (position, name) in list.enumerated() {
+        for name in hosts {
+            // Every name gets an entry, so that entry numbers are positions; a repeated one is left out of the table.
             let bytes = Array(name.utf8)
-            guard bytes.withUnsafeBufferPointer({ entry(named: $0) }) == nil else { continue }
-            let hash = bytes.withUnsafeBufferPointer { Self.hash($0) }
-            var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
-            while slots[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
-            slots[slot] = (hash & 0xffff_ffff_0000_0000) | UInt64(starts.count)
+            if bytes.withUnsafeBufferPointer({ entry(named: $0) }) == nil {
+                let hash = bytes.withUnsafeBufferPointer { Self.hash($0) }
+                var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
+                while slots[slot] != 0 { slot = (slot + 1) & (capacity - 1) }
+                slots[slot] = (hash & 0xffff_ffff_0000_0000) | UInt64(starts.count)
+                count += 1
+            }
             names.append(contentsOf: bytes.map(Self.lowercased))
             starts.append(names.count)
-            positions.append(position)
         }
     }
 
     /// How many distinct names it holds.
-    public var count: Int { positions.count }
+    public private(set) var count = 0
 
     /// The position of the host named by `header` (a `Host` header's text: `portal.example.it` or `portal.example.it:8080`).
     public func position(forHost header: String) -> Int? {
-        let found = header.utf8.withContiguousStorageIfAvailable { entry(forHost: $0) }
+        header.utf8.withContiguousStorageIfAvailable { entry(forHost: $0) }
             ?? Array(header.utf8).withUnsafeBufferPointer { entry(forHost: $0) }
-        return found.map { positions[$0] }
     }
 
     private func entry(forHost header: UnsafeBufferPointer<UInt8>) -> Int? {
