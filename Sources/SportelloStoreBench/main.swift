@@ -43,8 +43,8 @@ let clock = ContinuousClock()
 let now = Int64(Date().timeIntervalSince1970)
 let unidata: TenantDefinition = {
     let files = (try? TenantLoader.definitionFiles(in: ["tenants"])) ?? []
-    guard let tenant = TenantLoader(capabilities: PortalModules.capabilities).load(files: files).tenants.first(where: { $0.definition.id == "unidata" })?.definition else {
-        print("run from the repository root (tenants/unidata.yaml is needed)"); exit(2)
+    guard let tenant = TenantLoader(capabilities: PortalModules.capabilities, plugins: PluginCatalogue.load(directory: "plugins")).load(files: files).tenants.first(where: { $0.definition.id == "unidata" })?.definition else {
+        print("run from the repository root (tenants/unidata.yaml and plugins/ are needed)"); exit(2)
     }
     return tenant
 }()

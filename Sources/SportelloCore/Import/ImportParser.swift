@@ -35,6 +35,7 @@ public enum ImportKind: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// Accepts the singular, the plural and `usage_record(s)` of the platform's kinds, and the id of one of
     /// `recordKinds` (the tenant's `records:`).
     public init?(name: String, recordKinds: some Collection<String> = [String]()) {
+        if let kind = Self.builtIn.first(where: { $0.rawValue == name }) { self = kind; return }
         let lowered = name.lowercased().trimmingCharacters(in: .whitespaces)
         if let kind = Self.builtIn.first(where: { $0.rawValue == lowered }) { self = kind; return }
         if lowered.hasSuffix("s"), let kind = Self.builtIn.first(where: { $0.rawValue == String(lowered.dropLast()) }) { self = kind; return }
@@ -148,14 +149,15 @@ public enum ImportParser {
     }
 
     private static func resolveKind(_ name: String?, fixed: ImportKind?, recordKinds: [String], line: Int, problems: inout [ImportProblem]) -> ImportKind? {
+        if let name, let kind = ImportKind(name: name, recordKinds: recordKinds) { return kind }
+        if name == nil, let fixed { return fixed }
+        // Only a refused line pays for the list of names.
         let names = (ImportKind.builtIn.map(\.rawValue) + recordKinds).joined(separator: ", ")
         if let name {
-            if let kind = ImportKind(name: name, recordKinds: recordKinds) { return kind }
             let hint = Suggest.closest(to: name, in: ImportKind.builtIn.map(\.rawValue) + recordKinds).map { " (did you mean '\($0)'?)" } ?? ""
             problems.append(ImportProblem(line: line, message: "unknown type '\(name)' (expected one of \(names))\(hint)"))
             return nil
         }
-        if let fixed { return fixed }
         problems.append(ImportProblem(line: line, message: "missing 'type' (one of \(names))"))
         return nil
     }
