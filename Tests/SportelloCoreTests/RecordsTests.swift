@@ -93,6 +93,19 @@ struct ImportParsingTests {
         #expect(parsed.problems.map(\.line) == [3, 4])
     }
 
+    @Test("field values lose leading and trailing spaces, tabs and Unicode spaces, and keep the rest")
+    func trimmedValues() {
+        #expect("U000001".trimmingWhitespaces() == "U000001")
+        #expect("  Rossi Impianti S.r.l.\t".trimmingWhitespaces() == "Rossi Impianti S.r.l.")
+        #expect("\u{00A0}Città\u{3000}".trimmingWhitespaces() == "Città")
+        #expect("Città".trimmingWhitespaces() == "Città")
+        #expect("a\nb".trimmingWhitespaces() == "a\nb")
+        #expect(" \t ".trimmingWhitespaces() == "")
+        #expect("".trimmingWhitespaces() == "")
+        let csv = "type,external_id,description\nusage, A ,\" quoted \"\n"
+        #expect(ImportParser.parse(Data(csv.utf8), format: .csv, kind: nil).rows.first?.fields == ["external_id": "A", "description": " quoted "])
+    }
+
     @Test("times: ISO with offsets, Z, Italian local time in winter and summer, Unix seconds")
     func instants() {
         #expect(InstantParser.parse("2026-11-20T10:15:00+01:00") == 1_795_166_100)

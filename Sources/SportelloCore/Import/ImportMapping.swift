@@ -312,7 +312,7 @@ struct FieldReader {
     }
 
     func optional(_ name: String) -> String? {
-        guard let value = row.fields[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        guard let value = row.fields[name]?.trimmingWhitespaces(), !value.isEmpty else { return nil }
         return value
     }
 
@@ -452,5 +452,18 @@ public enum InstantParser {
         let dayOfYear = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + Int64(day) - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         return era * 146_097 + dayOfEra - 719_468
+    }
+}
+
+extension String {
+    /// Without leading and trailing `CharacterSet.whitespaces` (spaces, tabs, no-break and other Unicode spaces). A value
+    /// that starts and ends with another ASCII character, as nearly every imported field does, is returned as it is
+    /// without Foundation's bridging (which was a third of a million-row import).
+    func trimmingWhitespaces() -> String {
+        if let first = utf8.first, let last = utf8.last, first < 0x80, last < 0x80,
+           first != 0x20, first != 0x09, last != 0x20, last != 0x09 {
+            return self
+        }
+        return trimmingCharacters(in: .whitespaces)
     }
 }

@@ -36,7 +36,7 @@ public enum ImportKind: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// `recordKinds` (the tenant's `records:`).
     public init?(name: String, recordKinds: some Collection<String> = [String]()) {
         if let kind = Self.builtIn.first(where: { $0.rawValue == name }) { self = kind; return }
-        let lowered = name.lowercased().trimmingCharacters(in: .whitespaces)
+        let lowered = name.lowercased().trimmingWhitespaces()
         if let kind = Self.builtIn.first(where: { $0.rawValue == lowered }) { self = kind; return }
         if lowered.hasSuffix("s"), let kind = Self.builtIn.first(where: { $0.rawValue == String(lowered.dropLast()) }) { self = kind; return }
         if lowered.hasPrefix("usage") { self = .usage; return }
@@ -183,7 +183,8 @@ public enum ImportParser {
         var fieldWasQuoted = false
 
         func finishField() {
-            record.append(String(decoding: field, as: UTF8.self).trimmingCharacters(in: fieldWasQuoted ? [] : .whitespaces))
+            let text = String(decoding: field, as: UTF8.self)
+            record.append(fieldWasQuoted ? text : text.trimmingWhitespaces())
             field.removeAll(keepingCapacity: true)
             fieldWasQuoted = false
         }
