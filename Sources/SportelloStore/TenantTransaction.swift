@@ -85,16 +85,8 @@ public struct TenantTransaction: Sendable {
     /// Property names to snake-case columns through `SnakeCaseColumns` (worked out once per name, as the decoder does;
     /// SQLKit's `.convertToSnakeCase` redid it for every field of every row: half of a million-row import).
     private static let encoder = SQLQueryEncoder(keyEncodingStrategy: .custom({ path in
-        ColumnKey(SnakeCaseColumns.column(for: path.last?.stringValue ?? ""))
+        AnyCodingKey(stringValue: SnakeCaseColumns.column(for: path.last?.stringValue ?? ""))
     }), nilEncodingStrategy: .asNil)
-
-    private struct ColumnKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ name: String) { stringValue = name }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
     /// The columns of a record, without `id` (the database assigns it) and with the tenant first.
     private func columns(of record: some Encodable) throws -> [(String, any SQLExpression)] {
         [("tenant_id", SQLBind(tenant))] + (try Self.encoder.encode(record)).filter { $0.0 != "id" }

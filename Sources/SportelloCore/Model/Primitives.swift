@@ -36,11 +36,12 @@ extension OrderedMap: Decodable where Value: Decodable {
     }
 }
 
-struct AnyCodingKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { self.stringValue = String(intValue); self.intValue = intValue }
+/// A coding key named at run time (a column, a tenant's field id).
+public struct AnyCodingKey: CodingKey {
+    public var stringValue: String
+    public var intValue: Int?
+    public init(stringValue: String) { self.stringValue = stringValue }
+    public init?(intValue: Int) { self.stringValue = String(intValue); self.intValue = intValue }
 }
 
 /// Text in one or more languages: `label: Fatture` or `label: {it: Fatture, en: Invoices}`.

@@ -452,18 +452,10 @@ indirect enum RecordJSON: Encodable, Sendable {
         case .null: var single = encoder.singleValueContainer(); try single.encodeNil()
         case .array(let items): var list = encoder.unkeyedContainer(); for item in items { try list.encode(item) }
         case .object(let entries):
-            var keyed = encoder.container(keyedBy: Key.self)
-            for (name, value) in entries { try keyed.encode(value, forKey: Key(name)) }
+            // Field ids written as given (the API's snake_case conversion leaves them alone, they are snake_case already).
+            var keyed = encoder.container(keyedBy: AnyCodingKey.self)
+            for (name, value) in entries { try keyed.encode(value, forKey: AnyCodingKey(stringValue: name)) }
         }
-    }
-
-    /// A key written as given (the API's snake_case conversion leaves field ids alone, they are snake_case already).
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ name: String) { stringValue = name }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
     }
 
     static func value(_ value: FieldValue) -> RecordJSON {
