@@ -122,13 +122,14 @@ public final class PortalTenant: Sendable {
 }
 
 /// The tenants being served, by host name; swapped whole when tenants are added or reloaded (`TenantReloader`),
-/// so a request keeps the `PortalTenant` it started with while a reload swaps in the next one.
+/// so a request keeps the `PortalTenant` it started with while a reload swaps in the next one. A tenant known from
+/// the tenant index is built on its first request (`TenantSlot`).
 public final class TenantRegistry: Sendable {
     private struct State {
         var hosts = HostIndex([])
         /// The tenant of each name in `hosts`.
-        var hostTenants: [PortalTenant] = []
-        var byId: [String: PortalTenant] = [:]
+        var hostSlots: [TenantSlot] = []
+        var byId: [String: TenantSlot] = [:]
         /// Hosts named by a tenant file that has never loaded: they answer 503, not 404.
         var unavailable = HostIndex([])
     }
@@ -143,19 +144,25 @@ public final class TenantRegistry: Sendable {
     /// Replaces the served tenants (adding a tenant without a restart); `unavailable` maps the hosts of tenant files
     /// that failed to load (and have no last good version) to the file, so their visitors get a 503.
     public func replaceAll(_ tenants: [PortalTenant], unavailable: [String: String] = [:]) {
+        replace(tenants.map(TenantSlot.init), unavailable: unavailable)
+    }
+
+    func replace(_ slots: [TenantSlot], unavailable: [String: String] = [:]) {
         var next = State()
-        for tenant in tenants {
-            next.byId[tenant.id] = tenant
-            next.hostTenants += tenant.definition.hosts.map { _ in tenant }
+        var hosts: [String] = []
+        for slot in slots {
+            next.byId[slot.id] = slot
+            hosts += slot.hosts
+            next.hostSlots += slot.hosts.map { _ in slot }
         }
-        next.hosts = HostIndex(tenants.flatMap(\.definition.hosts))
+        next.hosts = HostIndex(hosts)
         next.unavailable = HostIndex(unavailable.keys.filter { next.hosts.position(forHost: $0) == nil })
         state.withLock { $0 = next }
     }
 
     /// The tenant serving `host` (the port is ignored).
     public func tenant(forHost host: String) -> PortalTenant? {
-        state.withLock { state in state.hosts.position(forHost: host).map { state.hostTenants[$0] } }
+        state.withLock { state in state.hosts.position(forHost: host).map { state.hostSlots[$0] } }?.tenant
     }
 
     /// Whether `host` belongs to a tenant file that could not be loaded (answered 503 rather than 404).
@@ -163,12 +170,22 @@ public final class TenantRegistry: Sendable {
         state.withLock { $0.unavailable.position(forHost: host) != nil }
     }
 
-    public func tenant(id: String) -> PortalTenant? { state.withLock { $0.byId[id] } }
+    public func tenant(id: String) -> PortalTenant? { state.withLock { $0.byId[id] }?.tenant }
 
-    public var all: [PortalTenant] { state.withLock { $0.byId.values.sorted { $0.id < $1.id } } }
+    /// The ids of the tenants served, in order (without building any: what background workers go through).
+    public var ids: [String] { state.withLock { $0.byId.keys.sorted() } }
+
+    /// How many tenants are served.
+    public var count: Int { state.withLock { $0.byId.count } }
+
+    /// Every tenant served, built if it is not resident (with the tenant index, this builds them all: prefer `ids`).
+    public var all: [PortalTenant] { state.withLock { $0.byId.values.sorted { $0.id < $1.id } }.compactMap(\.tenant) }
 
     /// The definitions served now (for background jobs, which read the set on each pass).
     public var definitions: [TenantDefinition] { all.map(\.definition) }
+
+    /// How many tenants are built and held in memory now.
+    public var residentCount: Int { state.withLock { Array($0.byId.values) }.filter(\.isResident).count }
 }
 
 /// WCAG contrast arithmetic for `#rrggbb` colours.

@@ -32,7 +32,7 @@ struct PurgeCommand: AsyncParsableCommand {
             // Failures are printed below; the log keeps only their cause.
             var logger = Logger(label: "sportello.retention")
             logger.logLevel = .error
-            return await PlatformRetentionJob(database: db, tenants: { chosen }, logger: logger).purge(dryRun: dryRun)
+            return await PlatformRetentionJob(database: db, tenants: TenantDirectory { chosen }, logger: logger).purge(dryRun: dryRun)
         }
         let verb = dryRun ? "would delete" : "deleted"
         for tenant in chosen {

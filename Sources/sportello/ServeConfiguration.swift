@@ -62,6 +62,12 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Seconds between checks of the tenant files and templates for changes; 0: reload only on SIGHUP or 'sportello reload' (default 2; $SPORTELLO_WATCH_INTERVAL).")
     var watchInterval: Double?
 
+    @Option(help: "File keeping the validated tenant files' index between starts, so unchanged files are not parsed again; none: keep none (default data/tenant-index; $SPORTELLO_TENANT_INDEX).")
+    var tenantIndex: String?
+
+    @Option(help: "Tenants held built in memory at once; the others are built on their next request (default 1000; $SPORTELLO_RESIDENT_TENANTS).")
+    var residentTenants: Int?
+
     @Option(help: "Address of the operations listener serving /metrics (default 127.0.0.1; $SPORTELLO_METRICS_HOST).")
     var metricsHost: String?
 
@@ -77,6 +83,7 @@ struct ServeOptions: ParsableArguments {
         flags.poolSize = poolSize; flags.passwordCost = passwordCost; flags.databaseTimeout = databaseTimeout
         flags.metricsHostname = metricsHost; flags.metricsPort = metricsPort; flags.migrate = migrate ? true : nil
         flags.strict = strict ? true : nil; flags.watchInterval = watchInterval
+        flags.tenantIndex = tenantIndex; flags.residentTenants = residentTenants
         do {
             return try ServeSettings.resolve(flags: flags, environment: environment)
         } catch let error as ServeSettingsError {

@@ -98,7 +98,8 @@ func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-func summary(_ tenant: LoadedTenant) -> String {
-    let definition = tenant.definition
-    return "\(definition.id): \(definition.name) — \(definition.roles.count) roles, \(definition.features.count) features, \(definition.flows.count) flows (\(definition.hosts.joined(separator: ", ")))"
+func summary(_ tenant: LoadedTenant) -> String { summary(tenant.definition) }
+
+func summary(_ definition: TenantDefinition) -> String {
+    "\(definition.id): \(definition.name) — \(definition.roles.count) roles, \(definition.features.count) features, \(definition.flows.count) flows (\(definition.hosts.joined(separator: ", ")))"
 }

@@ -203,6 +203,9 @@ struct Serve: AsyncParsableCommand {
     /// Every setting also from the environment (ServeConfiguration.swift); flags win.
     @OptionGroup var options: ServeOptions
 
+    /// Tenants the start-up banner lists one by one.
+    static let bannerTenants = 50
+
     func run() async throws {
         // Output goes out line by line (a service's log must not wait in a buffer until exit).
         lineBufferStandardOutput()
@@ -218,15 +221,30 @@ struct Serve: AsyncParsableCommand {
             printError("error: --trusted-proxy / SPORTELLO_TRUSTED_PROXIES: \(error)")
             throw ExitCode(1)
         }
-        let result = try definitions.load()
-        for diagnostic in result.diagnostics { printError(diagnostic.description) }
+        // The tenants serve from a registry the reloader swaps whole (LiveTenants/): at start, then whenever a file
+        // changes (--watch-interval), on SIGHUP and on `sportello reload`. Files the tenant index knows unchanged are
+        // not parsed again (--tenant-index); their tenants are built on their first request.
+        let plugins = PluginCatalogue.load(directory: definitions.plugins)
+        for diagnostic in plugins.diagnostics { printError(diagnostic.description) }
+        let templatesURL = URL(fileURLWithPath: templates)
+        let mailTemplates = ReloadableMailTemplates(try MailTemplates(root: templatesURL))
+        let registry = TenantRegistry()
+        let reloader = TenantReloader(sources: TenantSources(paths: definitions.tenantPaths, plugins: plugins, templates: templatesURL,
+                                                             indexPath: settings.tenantIndex, residentLimit: settings.residentTenants),
+                                      registry: registry, mail: mailTemplates, capabilities: PortalModules.capabilities)
+        let started = await reloader.reload(trigger: "start")
+        for warning in started.warnings { printError(warning) }
+        for rejection in started.rejected {
+            for line in rejection.errors { printError(line) }
+            printError("\(rejection.file): not served\(rejection.tenant.map { " (tenant \($0))" } ?? "") — its hosts answer 503 until the file is fixed")
+        }
         // A broken tenant file keeps only itself out (its hosts answer 503), unless --strict; with no tenant at all
         // there is nothing to serve.
-        if result.hasErrors && (settings.strict || result.tenants.isEmpty) {
+        if settings.strict && !started.rejected.isEmpty || registry.count == 0 {
             if !settings.strict { printError("error: no tenant file loads") }
             throw ExitCode(1)
         }
-        let tenants = result.tenants.map(\.definition)
+        print("tenants: \(registry.count) served, \(started.validatedFiles) file(s) validated, \(registry.count - min(registry.count, started.validatedFiles)) from the tenant index\(settings.tenantIndex.map { " (\($0))" } ?? "")")
         try await withDatabase(database, readers: settings.poolSize) { db in
             let pending = try await db.pendingMigrations()
             if !pending.isEmpty {
@@ -236,6 +254,7 @@ struct Serve: AsyncParsableCommand {
                     print("\(db.location): \(pending.count) migration(s) applied")
                     if fresh && database.isDevelopmentDefault {
                         print("A new development database: filling it with demo data…")
+                        let tenants = registry.definitions
                         printLogins(try await seedDemo(db, tenants: tenants, replace: false, seed: 2026, cost: UInt8(clamping: passwordCost)), tenants: tenants)
                     }
                 } else {
@@ -246,26 +265,18 @@ struct Serve: AsyncParsableCommand {
             if db.engine == .postgres, try await !db.rowLevelSecurityApplies() {
                 printError("warning: the PostgreSQL role bypasses row-level security; tenant fencing relies on the query layer alone")
             }
-            for tenant in result.tenants {
-                let count = try await db.read(tenant: tenant.definition.id) { transaction in
+            // The banner names every tenant of a small deployment; a large one is summed up (building 10,000 tenants
+            // to print them would undo the index).
+            let listed = registry.ids.prefix(Self.bannerTenants)
+            for id in listed {
+                guard let tenant = registry.tenant(id: id) else { continue }
+                let count = try await db.read(tenant: id) { transaction in
                     (try await transaction.customers(limit: 1_000).count)
                 }
-                print("  \(summary(tenant)) — \(count) customers")
+                print("  \(summary(tenant.definition)) — \(count) customers")
                 for host in tenant.definition.hosts { print("    \(settings.publicURL(host: host))") }
             }
-            let templatesURL = URL(fileURLWithPath: templates)
-            // The tenants serve from a registry the reloader swaps whole (LiveTenants/): at start, then whenever a
-            // file changes (--watch-interval), on SIGHUP and on `sportello reload`.
-            let mailTemplates = ReloadableMailTemplates(try MailTemplates(root: templatesURL))
-            let registry = TenantRegistry()
-            let reloader = TenantReloader(sources: TenantSources(paths: definitions.tenantPaths, plugins: result.plugins, templates: templatesURL),
-                                          registry: registry, mail: mailTemplates, capabilities: PortalModules.capabilities)
-            let started = await reloader.reload(trigger: "start")
-            for rejection in started.rejected {
-                for line in rejection.errors where !result.diagnostics.contains(where: { $0.description == line }) { printError(line) }
-                printError("\(rejection.file): not served\(rejection.tenant.map { " (tenant \($0))" } ?? "") — its hosts answer 503 until the file is fixed")
-            }
-            if settings.strict && !started.rejected.isEmpty || registry.all.isEmpty { throw ExitCode(1) }
+            if registry.count > listed.count { print("  … and \(registry.count - listed.count) more tenants") }
             let configuration = WebConfiguration(hostname: hostname, port: port, templatesDirectory: templatesURL,
                                                  publicScheme: publicScheme, publicPort: publicPort, secureCookies: secureCookies,
                                                  trustedProxies: trustedProxies)
@@ -273,7 +284,7 @@ struct Serve: AsyncParsableCommand {
             var extra: [any Service] = []
             var wake: @Sendable () -> Void = {}
             if let smtp = try SMTPConfiguration.fromEnvironment() {
-                let worker = MailDeliveryWorker(database: db, smtp: smtp, tenants: { registry.all.map(\.id) },
+                let worker = MailDeliveryWorker(database: db, smtp: smtp, tenants: { registry.ids },
                                                 senderName: { id in registry.tenant(id: id)?.definition.name })
                 extra.append(worker)
                 wake = { worker.wake() }
@@ -281,7 +292,7 @@ struct Serve: AsyncParsableCommand {
             } else {
                 print("mail: no SPORTELLO_SMTP_URL set — e-mails stay in the outbox; list them with 'sportello mail'")
             }
-            let payments = PaymentGateways(plugins: result.plugins)
+            let payments = PaymentGateways(plugins: plugins)
             for gateway in payments.gateways.values.sorted(by: { $0.id < $1.id }) {
                 print("payments: \(gateway.id) (\(gateway.manifest.name)\(gateway.isSandbox ? ", SANDBOX: no real charge" : "")) at \(gateway.baseURL)")
             }
@@ -289,7 +300,7 @@ struct Serve: AsyncParsableCommand {
                 print("payments: \(id) not connected (\(reason)) — its payment pages say online payment is not available")
             }
             // Lookup plugins (plugins/<id>.yaml, kind: lookup): connected when their endpoint and secret are set.
-            let lookups = LookupServices(plugins: result.plugins)
+            let lookups = LookupServices(plugins: plugins)
             for client in lookups.clients.values.sorted(by: { $0.id < $1.id }) {
                 print("lookup: \(client.id) (\(client.operation?.rawValue ?? "?")\(client.isSandbox ? ", SANDBOX data" : "")) at \(client.baseURL)")
             }
@@ -303,12 +314,12 @@ struct Serve: AsyncParsableCommand {
             extra.append(PlatformRetentionJob(services: services))
             // The events' consumers (SportelloWeb/Modules/Events/PortalEventConsumers): the modules', the webhook plugins',
             // the notification rules' (with the SMS worker for the sms plugins).
-            let eventConsumers = PortalEventConsumers(services: services, plugins: result.plugins)
+            let eventConsumers = PortalEventConsumers(services: services, plugins: plugins)
             for line in eventConsumers.summary { print(line) }
             extra.append(eventConsumers.smsWorker)
             extra.append(OverdueInvoicesJob(services: services))
             let events = EventDispatcher(database: db, consumers: eventConsumers.consumers,
-                                         tenants: { registry.all.map(\.id) }, clock: services.clock, random: services.random)
+                                         tenants: { registry.ids }, clock: services.clock, random: services.random)
             extra.append(events)
             print("events: delivering to \(events.consumerIds.isEmpty ? "no consumer yet (recorded, purged after 30 days)" : events.consumerIds.joined(separator: ", "))")
             // Operations: request log, metrics, /ready, the 503 of a database outage (SportelloWeb/Observability).
@@ -324,7 +335,7 @@ struct Serve: AsyncParsableCommand {
                 print("operations: /ready and /health on every host; no /metrics (set --metrics-port or SPORTELLO_METRICS_PORT)")
             }
             print("logs: \(settings.logFormat.rawValue), level \(settings.logLevel.rawValue); database timeout \(settings.databaseTimeout)")
-            print("serving \(registry.all.count) portals on \(hostname):\(port)")
+            print("serving \(registry.count) portals on \(hostname):\(port)")
             try await buildApplication(services: services, extraServices: extra, operations: operations).runService()
         }
     }
@@ -356,7 +367,7 @@ struct RecordsPurge: AsyncParsableCommand {
             // Failures are printed below; the log keeps only their cause.
             var logger = Logger(label: "sportello.retention")
             logger.logLevel = .error
-            return await RecordRetentionJob(database: db, tenants: { chosen }, logger: logger).purgeExpired()
+            return await RecordRetentionJob(database: db, tenants: TenantDirectory { chosen }, logger: logger).purgeExpired()
         }
         for tenant in chosen {
             if report.failed.contains(tenant.id) {

@@ -10,7 +10,7 @@ import SportelloTestSupport
 
 /// A tenants folder and a templates folder of a test's own: tenants written from `tenants/unogas.yaml` under new ids,
 /// names, hosts and colours; `templates/default` is the repository's.
-private struct LiveTenantFiles {
+struct LiveTenantFiles {
     let root: URL
     let suffix = UUID().uuidString.prefix(8).lowercased()
 
@@ -56,9 +56,9 @@ private struct LiveTenantFiles {
         try text.write(to: url, atomically: true, encoding: .utf8)
     }
 
-    func reloader(_ registry: TenantRegistry) -> TenantReloader {
+    func reloader(_ registry: TenantRegistry, indexPath: String? = nil, residentLimit: Int = 1_000) -> TenantReloader {
         TenantReloader(sources: TenantSources(paths: [tenants], plugins: PluginCatalogue.load(directory: repositoryRoot.appendingPathComponent("plugins").path),
-                                              templates: templates),
+                                              templates: templates, indexPath: indexPath, residentLimit: residentLimit),
                        registry: registry, capabilities: PortalModules.capabilities)
     }
 

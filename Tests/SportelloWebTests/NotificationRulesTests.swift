@@ -336,7 +336,7 @@ struct OverdueInvoiceNotificationTests {
                                                                   dueOn: "2026-12-01", netCents: 100, taxCents: 22, totalCents: 122, status: .unpaid))
             return (id, try #require(try await transaction.user(id: account.userId, customerId: account.customerId)?.email))
         }
-        let job = OverdueInvoicesJob(database: portal.database, tenants: { [portal.definition] }, clock: portal.clock)
+        let job = OverdueInvoicesJob(database: portal.database, tenants: TenantDirectory { [portal.definition] }, clock: portal.clock)
         #expect(await job.check() == [portal.definition.id: [invoiceId]], "only the invoice whose due day has passed")
         #expect(await job.check().isEmpty, "marked once")
         let events = try await portal.recordedEvents(EventType("invoice.overdue"))

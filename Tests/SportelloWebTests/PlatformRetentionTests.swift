@@ -88,7 +88,7 @@ struct PlatformRetentionTests {
             try await Self.seed(database, other)
             let before = try await Self.counts(database, tenant.id), otherBefore = try await Self.counts(database, other.id)
             let logs = LogCapture()
-            let job = PlatformRetentionJob(database: database, tenants: { [tenant] }, policy: RetentionPolicy(batchSize: 2),
+            let job = PlatformRetentionJob(database: database, tenants: TenantDirectory { [tenant] }, policy: RetentionPolicy(batchSize: 2),
                                            clock: ManualWallClock(Self.now), logger: logs.logger)
 
             let dry = await job.purge(dryRun: true)
@@ -134,7 +134,7 @@ struct PlatformRetentionTests {
             // Every session, token, flow, invitation, audit entry and settled event has aged out by then (the events
             // include the two documents' `record` events, handed out with the others); pending mail and SMS stay.
             #expect(counted == [.sessions: 7, .tokens: 2, .flows: 2, .invitations: 2, .mail: 2, .sms: 2, .events: 4, .audit: 2])
-            let job = PlatformRetentionJob(database: database, tenants: { [tenant] }, clock: ManualWallClock(later), logger: LogCapture().logger)
+            let job = PlatformRetentionJob(database: database, tenants: TenantDirectory { [tenant] }, clock: ManualWallClock(later), logger: LogCapture().logger)
             let report = await job.purge()
             #expect(report.deleted[tenant.id]?["mail"] == 2)
             let pending = try await database.read(tenant: tenant.id) { try await $0.outbox() }

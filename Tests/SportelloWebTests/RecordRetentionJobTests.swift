@@ -86,7 +86,7 @@ struct RecordRetentionJobTests {
             let mine = try await Self.documents(database, purging, ["OLD-1": "2023-03-01", "NEW-1": "2025-12-01", "UNDATED": nil])
             let theirs = try await Self.documents(database, keeping, ["OLD-1": "2023-03-01"])
             let logs = LogCapture()
-            let job = RecordRetentionJob(database: database, tenants: { [purging, keeping] }, clock: ManualWallClock(Self.now),
+            let job = RecordRetentionJob(database: database, tenants: TenantDirectory { [purging, keeping] }, clock: ManualWallClock(Self.now),
                                          interval: .milliseconds(300), logger: logs.logger)
             let running = Task { try await job.run() }
             #expect(try await Self.eventually { try await Self.numbers(database, purging, customer: mine) == ["NEW-1", "UNDATED"] },
@@ -116,7 +116,7 @@ struct RecordRetentionJobTests {
             let healthyCustomer = try await Self.documents(database, healthy, ["OLD-H": "2022-01-01", "NEW-H": "2026-10-01"])
             struct Broken: Error {}
             let logs = LogCapture()
-            let job = RecordRetentionJob(database: database, tenants: { [failing, healthy] }, clock: ManualWallClock(Self.now),
+            let job = RecordRetentionJob(database: database, tenants: TenantDirectory { [failing, healthy] }, clock: ManualWallClock(Self.now),
                                          logger: logs.logger) { database, tenant, today in
                 if tenant.id == failing.id { throw Broken() }
                 return try await RecordRetentionJob.standardPurge(database, tenant, today)

@@ -110,13 +110,40 @@ public struct TenantLoader: Sendable {
         var diagnostics: [Diagnostic] = []
     }
 
+    /// The fragment files among `files`, parsed and resolved once: `load(tenantFiles:sharing:)` then loads tenant
+    /// files a few at a time (the tenant index, a tenant loaded on its first request) without reading them again.
+    public func resolveFragments(files: [String]) -> ResolvedFragments {
+        let texts = files.map { Input(file: $0, text: nil) }
+        let (fragments, _, diagnostics) = scan(texts, keepingTenants: false)
+        return fragments.with(diagnostics)
+    }
+
+    /// Loads tenant files (no fragment among them) against fragments resolved before; the result's diagnostics are
+    /// the tenants' own (the fragments' are in `fragments.diagnostics`), with the same cross-file checks as `load`.
+    public func load(tenantFiles: [String], sharing fragments: ResolvedFragments) -> LoadResult {
+        var bag = DiagnosticBag()
+        return loadTenants(tenantFiles.map { Input(file: $0, text: nil) }, fragments: fragments, bag: &bag)
+    }
+
+    /// The same from texts in hand (a tenant built again from the copy its index kept), named as their files.
+    public func load(tenantSources: [(file: String, text: String)], sharing fragments: ResolvedFragments) -> LoadResult {
+        var bag = DiagnosticBag()
+        return loadTenants(tenantSources.map { Input(file: $0.file, text: $0.text) }, fragments: fragments, bag: &bag)
+    }
+
     /// Fragments are found and resolved first; then every tenant file is read, parsed, checked and
     /// decoded on its own, in parallel, so memory holds one file's tree per core rather than all of them.
     private func load(inputs: [Input]) -> LoadResult {
-        var bag = DiagnosticBag()
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, inputs.count / 16))
+        var (fragments, tenantInputs, bag) = scan(inputs, keepingTenants: true)
+        return loadTenants(tenantInputs, fragments: fragments, bag: &bag)
+    }
 
-        let scanned = parallelMap(inputs, workers: workers) { input, _ -> (isFragment: Bool, node: ConfigNode?, diagnostics: [Diagnostic]) in
+    private func workers(for count: Int) -> Int { max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / 16)) }
+
+    /// Reads every input far enough to tell fragments from tenants, and resolves the fragments' `extends:`.
+    private func scan(_ inputs: [Input], keepingTenants: Bool) -> (ResolvedFragments, [Input], DiagnosticBag) {
+        var bag = DiagnosticBag()
+        let scanned = parallelMap(inputs, workers: workers(for: inputs.count)) { input, _ -> (isFragment: Bool, node: ConfigNode?, diagnostics: [Diagnostic]) in
             guard let text = input.read() else {
                 return (false, nil, [Diagnostic(.error, code: "unreadable-file", at: SourceLocation(file: input.file, line: 1, column: 1), "cannot read the file as UTF-8 text")])
             }
@@ -129,7 +156,7 @@ public struct TenantLoader: Sendable {
         for (input, scan) in zip(inputs, scanned) {
             bag.append(contentsOf: scan.diagnostics)
             if !scan.isFragment {
-                if scan.diagnostics.isEmpty { tenantInputs.append(input) }
+                if keepingTenants && scan.diagnostics.isEmpty { tenantInputs.append(input) }
                 continue
             }
             guard let node = scan.node, let fragmentNode = node["fragment"] else { continue }
@@ -147,9 +174,12 @@ public struct TenantLoader: Sendable {
         for name in fragments.keys.sorted() {
             _ = resolveFragment(name, chain: [], fragments: fragments, resolved: &resolved, diagnostics: &bag)
         }
+        return (ResolvedFragments(nodes: resolved, diagnostics: []), tenantInputs, bag)
+    }
 
-        let resolvedFragments = resolved
-        let outcomes = parallelMap(tenantInputs, workers: workers) { input, interner -> Outcome in
+    private func loadTenants(_ tenantInputs: [Input], fragments: ResolvedFragments, bag: inout DiagnosticBag) -> LoadResult {
+        let resolvedFragments = fragments.nodes
+        let outcomes = parallelMap(tenantInputs, workers: workers(for: tenantInputs.count)) { input, interner -> Outcome in
             self.loadTenant(input, fragments: resolvedFragments, interner: interner)
         }
         var loaded: [LoadedTenant] = []
@@ -289,6 +319,14 @@ public struct TenantLoader: Sendable {
             }
         }
     }
+}
+
+/// Fragment files parsed and resolved (`TenantLoader.resolveFragments(files:)`), with the problems found in them.
+public struct ResolvedFragments: Sendable {
+    let nodes: [String: ConfigNode]
+    public let diagnostics: [Diagnostic]
+
+    func with(_ bag: DiagnosticBag) -> ResolvedFragments { ResolvedFragments(nodes: nodes, diagnostics: bag.items) }
 }
 
 /// A failure that stops loading altogether (a path that does not exist).

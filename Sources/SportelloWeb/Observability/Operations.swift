@@ -60,7 +60,7 @@ public final class Operations: Sendable {
         }
         let tenants = services.tenants
         readiness.add("tenants") {
-            tenants.all.isEmpty ? .notReady("no tenant is served") : .ready
+            tenants.count == 0 ? .notReady("no tenant is served") : .ready
         }
     }
 
@@ -70,7 +70,7 @@ public final class Operations: Sendable {
         self.reloader.withLock { $0 = reloader }
         let registry = reloader.registry
         readiness.add("tenants") {
-            let served = registry.all.count
+            let served = registry.count
             guard served > 0 else { return .notReady("no tenant is served" + Self.rejections(reloader.report)) }
             let summary = "\(served) tenant(s) served, set \(reloader.report?.digest.prefix(12) ?? "-")"
             guard let report = reloader.report, !report.rejected.isEmpty else { return .readyNoting(summary) }

@@ -92,19 +92,19 @@ final class QueueSampler: Sendable {
     private func sample(services: PortalServices, availability: DatabaseAvailability) async {
         let up = await availability.check()
         Gauge(label: PortalMetrics.Name.databaseUp).record(up ? 1 : 0)
-        let tenants = services.tenants.all
+        let tenants = services.tenants.ids
         Gauge(label: PortalMetrics.Name.tenantsServed).record(tenants.count)
         guard up else { return }
         let now = services.now
         for tenant in tenants {
             do {
-                let (mail, events) = try await services.database.read(tenant: tenant.id, now: now) { transaction in
+                let (mail, events) = try await services.database.read(tenant: tenant, now: now) { transaction in
                     (try await transaction.outboxQueueStats(), try await transaction.eventQueueStats())
                 }
-                record(mail, depth: PortalMetrics.Name.mailQueueDepth, age: PortalMetrics.Name.mailQueueOldestAge, tenant: tenant.id, now: now)
-                record(events, depth: PortalMetrics.Name.eventQueueDepth, age: PortalMetrics.Name.eventQueueOldestAge, tenant: tenant.id, now: now)
+                record(mail, depth: PortalMetrics.Name.mailQueueDepth, age: PortalMetrics.Name.mailQueueOldestAge, tenant: tenant, now: now)
+                record(events, depth: PortalMetrics.Name.eventQueueDepth, age: PortalMetrics.Name.eventQueueOldestAge, tenant: tenant, now: now)
             } catch {
-                services.logger.warning("queue sample failed", metadata: ["tenant": "\(tenant.id)", "error": "\(type(of: error))"])
+                services.logger.warning("queue sample failed", metadata: ["tenant": "\(tenant)", "error": "\(type(of: error))"])
             }
         }
         last.withLock { $0 = .now }

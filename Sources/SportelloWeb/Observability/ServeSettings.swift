@@ -47,6 +47,10 @@ public struct ServeSettings: Sendable, Equatable {
     public var strict = false
     /// How often tenant files and templates are compared for changes (nil: only SIGHUP and `sportello reload`).
     public var watchInterval: Duration? = .seconds(2)
+    /// Where the tenant index is kept between starts (nil: not kept, every start validates every file).
+    public var tenantIndex: String? = "data/tenant-index"
+    /// How many tenants known from the index are held built at once (the others are built on their next request).
+    public var residentTenants = 1_000
 
     public init() {}
 
@@ -72,6 +76,9 @@ public struct ServeSettings: Sendable, Equatable {
         public var strict: Bool?
         /// Seconds; 0 turns watching off.
         public var watchInterval: Double?
+        /// A path; `none` keeps no index on disk.
+        public var tenantIndex: String?
+        public var residentTenants: Int?
 
         public init() {}
     }
@@ -97,6 +104,8 @@ public struct ServeSettings: Sendable, Equatable {
         ("SPORTELLO_MIGRATE", "true: apply pending migrations at start (--migrate)"),
         ("SPORTELLO_STRICT", "true: refuse to start when a tenant file is broken (--strict; default: serve the others)"),
         ("SPORTELLO_WATCH_INTERVAL", "seconds between checks of the tenant files and templates; 0: no watching (--watch-interval; default 2)"),
+        ("SPORTELLO_TENANT_INDEX", "file keeping the validated tenant files' index between starts; none: keep none (--tenant-index; default data/tenant-index)"),
+        ("SPORTELLO_RESIDENT_TENANTS", "tenants held built in memory at once, the others built on their next request (--resident-tenants; default 1000)"),
     ]
 
     /// The settings from `flags`, else `environment`, else the defaults; a value that cannot be used is an error
@@ -156,6 +165,9 @@ public struct ServeSettings: Sendable, Equatable {
             watch = try env.seconds("SPORTELLO_WATCH_INTERVAL")
         }
         if let watch { settings.watchInterval = watch == 0 ? nil : .milliseconds(Int64((watch * 1_000).rounded())) }
+        if let index = flags.tenantIndex ?? env.string("SPORTELLO_TENANT_INDEX") { settings.tenantIndex = index == "none" ? nil : index }
+        settings.residentTenants = try flags.residentTenants.map { try checkRange($0, 1...1_000_000, source: "--resident-tenants") }
+            ?? env.int("SPORTELLO_RESIDENT_TENANTS", 1...1_000_000) ?? settings.residentTenants
         return settings
     }
 

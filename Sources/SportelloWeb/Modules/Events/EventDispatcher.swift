@@ -107,7 +107,7 @@ public final class EventDispatcher: Service {
     public convenience init(services: PortalServices, settings: Settings = Settings()) {
         let registry = services.tenants
         self.init(database: services.database, consumers: services.catalog.modules.flatMap(\.eventConsumers),
-                  tenants: { registry.all.map(\.id) }, clock: services.clock, random: services.random, settings: settings)
+                  tenants: { registry.ids }, clock: services.clock, random: services.random, settings: settings)
     }
 
     /// The ids of the consumers delivered to.

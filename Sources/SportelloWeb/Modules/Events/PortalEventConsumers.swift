@@ -20,7 +20,7 @@ public struct PortalEventConsumers: Sendable {
                                     currentTenant: { registry.tenant(id: $0)?.definition })
         let sms = SMSGateways(plugins: plugins, environment: environment)
         self.sms = sms
-        let worker = SMSDeliveryWorker(database: services.database, gateways: sms, tenants: { registry.all.map(\.id) },
+        let worker = SMSDeliveryWorker(database: services.database, gateways: sms, tenants: { registry.ids },
                                        clock: services.clock, random: services.random)
         smsWorker = worker
         let notifications = NotificationRulesConsumer(services: services, sms: sms, wake: { worker.wake() })

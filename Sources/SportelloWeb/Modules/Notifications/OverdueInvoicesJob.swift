@@ -10,12 +10,12 @@ import SportelloStore
 /// as they are (their pages compute "overdue" from the due day).
 public struct OverdueInvoicesJob: Service {
     private let database: Database
-    private let tenants: @Sendable () async -> [TenantDefinition]
+    private let tenants: TenantDirectory
     private let clock: any WallClock
     private let interval: Duration
     private let logger: Logger
 
-    public init(database: Database, tenants: @escaping @Sendable () async -> [TenantDefinition], clock: any WallClock = SystemWallClock(),
+    public init(database: Database, tenants: TenantDirectory, clock: any WallClock = SystemWallClock(),
                 interval: Duration = .seconds(3600), logger: Logger = Logger(label: "sportello.overdue")) {
         self.database = database; self.tenants = tenants; self.clock = clock; self.interval = interval; self.logger = logger
     }
@@ -23,7 +23,7 @@ public struct OverdueInvoicesJob: Service {
     /// The job for every tenant the portal serves, on the portal's database and clock.
     public init(services: PortalServices, interval: Duration = .seconds(3600)) {
         let registry = services.tenants
-        self.init(database: services.database, tenants: { registry.all.map(\.definition) }, clock: services.clock, interval: interval)
+        self.init(database: services.database, tenants: TenantDirectory(registry: registry), clock: services.clock, interval: interval)
     }
 
     public func run() async throws {
@@ -43,7 +43,7 @@ public struct OverdueInvoicesJob: Service {
         let instant = Int64((now ?? clock.now()).timeIntervalSince1970.rounded(.down))
         let today = CalendarDay(instant: instant)
         var marked: [String: [Int64]] = [:]
-        for tenant in await tenants() where (tenant.notifications ?? OrderedMap()).values.contains(where: { $0.on == "invoice.overdue" }) {
+        for await tenant in tenants where (tenant.notifications ?? OrderedMap()).values.contains(where: { $0.on == "invoice.overdue" }) {
             if Task.isCancelled { break }
             do {
                 let ids = try await database.write(tenant: tenant.id, now: instant) { try await $0.markOverdueInvoices(today: today) }

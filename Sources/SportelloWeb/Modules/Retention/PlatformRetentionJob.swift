@@ -46,7 +46,7 @@ public struct PlatformRetentionJob: Service {
     public static let auditAction = "retention.purged"
 
     private let database: Database
-    private let tenants: @Sendable () async -> [TenantDefinition]
+    private let tenants: TenantDirectory
     private let policy: RetentionPolicy
     private let clock: any WallClock
     private let interval: Duration
@@ -59,7 +59,7 @@ public struct PlatformRetentionJob: Service {
     ///   - interval: the time between passes after the first (a day).
     ///   - recordPurge: how one tenant's expired records are deleted (`RecordRetentionJob.standardPurge`; tests replace
     ///     it to make a tenant fail).
-    public init(database: Database, tenants: @escaping @Sendable () async -> [TenantDefinition], policy: RetentionPolicy = .standard,
+    public init(database: Database, tenants: TenantDirectory, policy: RetentionPolicy = .standard,
                 clock: any WallClock = SystemWallClock(), interval: Duration = .seconds(86_400),
                 logger: Logger = Logger(label: "sportello.retention"),
                 recordPurge: @escaping RecordRetentionJob.Purge = RecordRetentionJob.standardPurge) {
@@ -70,7 +70,7 @@ public struct PlatformRetentionJob: Service {
     /// The job for every tenant the portal serves (asked at every pass), on the portal's database and clock.
     public init(services: PortalServices, policy: RetentionPolicy = .standard, interval: Duration = .seconds(86_400)) {
         let registry = services.tenants
-        self.init(database: services.database, tenants: { registry.all.map(\.definition) }, policy: policy, clock: services.clock,
+        self.init(database: services.database, tenants: TenantDirectory(registry: registry), policy: policy, clock: services.clock,
                   interval: interval)
     }
 
@@ -94,7 +94,7 @@ public struct PlatformRetentionJob: Service {
         let instant = Int64((now ?? clock.now()).timeIntervalSince1970.rounded(.down))
         let today = CalendarDay(instant: instant)
         var report = RetentionReport(dryRun: dryRun)
-        for tenant in await tenants() {
+        for await tenant in tenants {
             if Task.isCancelled { break }
             var counts: [String: Int] = [:]
             do {

@@ -37,7 +37,7 @@ public struct RecordRetentionJob: Service {
     public typealias Purge = @Sendable (Database, TenantDefinition, CalendarDay) async throws -> [String: Int]
 
     private let database: Database
-    private let tenants: @Sendable () async -> [TenantDefinition]
+    private let tenants: TenantDirectory
     private let clock: any WallClock
     private let interval: Duration
     private let logger: Logger
@@ -54,7 +54,7 @@ public struct RecordRetentionJob: Service {
     ///   - tenants: the tenants to purge, asked at every pass (tenants come and go at run time).
     ///   - interval: the time between passes after the first (a day).
     ///   - purge: how one tenant is purged (tests replace it to make a tenant fail).
-    public init(database: Database, tenants: @escaping @Sendable () async -> [TenantDefinition], clock: any WallClock = SystemWallClock(),
+    public init(database: Database, tenants: TenantDirectory, clock: any WallClock = SystemWallClock(),
                 interval: Duration = .seconds(86_400), logger: Logger = Logger(label: "sportello.retention"),
                 purge: @escaping Purge = RecordRetentionJob.standardPurge) {
         self.database = database; self.tenants = tenants; self.clock = clock; self.interval = interval; self.logger = logger
@@ -64,7 +64,7 @@ public struct RecordRetentionJob: Service {
     /// The job for every tenant the portal serves, on the portal's database and clock.
     public init(services: PortalServices, interval: Duration = .seconds(86_400)) {
         let registry = services.tenants
-        self.init(database: services.database, tenants: { registry.all.map(\.definition) }, clock: services.clock,
+        self.init(database: services.database, tenants: TenantDirectory(registry: registry), clock: services.clock,
                   interval: interval)
     }
 
@@ -86,7 +86,7 @@ public struct RecordRetentionJob: Service {
     public func purgeExpired(now: Date? = nil) async -> RecordPurgeReport {
         let today = CalendarDay(instant: Int64((now ?? clock.now()).timeIntervalSince1970.rounded(.down)))
         var report = RecordPurgeReport()
-        for tenant in await tenants() where tenant.recordKinds.values.contains(where: { $0.retention?.deleteAfter != nil }) {
+        for await tenant in tenants where tenant.recordKinds.values.contains(where: { $0.retention?.deleteAfter != nil }) {
             if Task.isCancelled { break }
             do {
                 let deleted = try await purge(database, tenant, today)
