@@ -108,33 +108,48 @@ public struct TenantTransaction: Sendable {
 
     /// Inserts many records in as few statements as the engines' bind limits allow. With `upsertOn`,
     /// a row whose key already exists is updated in place (idempotent imports by external id).
+    ///
+    /// The statements run one after another on the transaction's connection, but the next one is built while the
+    /// database executes the previous (encoding a million rows costs the client about what inserting them costs the
+    /// server); at most one is in flight, and all have finished when this returns or throws.
     func insertMany<Record: Encodable>(_ table: StoredTable, _ records: [Record], upsertOn key: [String]? = nil) async throws {
         guard let first = records.first else { return }
         let names = try columns(of: first).map(\.0)
         changes?.record(table)
         let rowsPerStatement = max(1, 30_000 / names.count)
-        var start = 0
-        while start < records.count {
-            let end = min(records.count, start + rowsPerStatement)
-            let builder = sql.insert(into: table.rawValue).columns(names.map { SQLIdentifier($0) })
-            for record in records[start..<end] {
-                builder.values(try columns(of: record).map(\.1))
-            }
-            if let key {
-                let updated = names.filter { !key.contains($0) && $0 != "tenant_id" }
-                // Rows that would not change are left alone: a re-import of the same file writes nothing (on PostgreSQL
-                // an update that changes nothing still writes a new row version and its index entries).
-                let changed = SQLGroupExpression(SQLList(updated.map { name -> any SQLExpression in
-                    SQLBinaryExpression(left: SQLColumn(SQLIdentifier(name), table: SQLIdentifier(table.rawValue)), op: SQLRaw("IS DISTINCT FROM"),
-                                        right: SQLColumn(SQLIdentifier(name), table: SQLIdentifier("excluded")))
-                }, separator: SQLRaw(" OR ")))
-                builder.onConflict(with: key) { conflict in
-                    for name in updated { conflict.set(excludedValueOf: name) }
-                    return updated.isEmpty ? conflict : conflict.where(changed)
+        let sql = sql
+        var inFlight: Task<Void, any Error>?
+        do {
+            var start = 0
+            while start < records.count {
+                let end = min(records.count, start + rowsPerStatement)
+                let builder = sql.insert(into: table.rawValue).columns(names.map { SQLIdentifier($0) })
+                for record in records[start..<end] {
+                    builder.values(try columns(of: record).map(\.1))
                 }
+                if let key {
+                    let updated = names.filter { !key.contains($0) && $0 != "tenant_id" }
+                    // Rows that would not change are left alone: a re-import of the same file writes nothing (on PostgreSQL
+                    // an update that changes nothing still writes a new row version and its index entries).
+                    let changed = SQLGroupExpression(SQLList(updated.map { name -> any SQLExpression in
+                        SQLBinaryExpression(left: SQLColumn(SQLIdentifier(name), table: SQLIdentifier(table.rawValue)), op: SQLRaw("IS DISTINCT FROM"),
+                                            right: SQLColumn(SQLIdentifier(name), table: SQLIdentifier("excluded")))
+                    }, separator: SQLRaw(" OR ")))
+                    builder.onConflict(with: key) { conflict in
+                        for name in updated { conflict.set(excludedValueOf: name) }
+                        return updated.isEmpty ? conflict : conflict.where(changed)
+                    }
+                }
+                let statement = builder.insert
+                try await inFlight?.value
+                inFlight = Task { try await sql.execute(sql: statement) { _ in } }
+                start = end
             }
-            try await builder.run()
-            start = end
+            try await inFlight?.value
+        } catch {
+            // The statement in flight finishes (or fails) before the transaction is rolled back behind it.
+            _ = try? await inFlight?.value
+            throw error
         }
     }
 

@@ -127,6 +127,35 @@ struct ImportTests {
         }
     }
 
+    @Test("rows beyond one statement go in several; a statement failing after others ran leaves nothing written", arguments: TestEngine.available)
+    func multiStatementWritesAreAllOrNothing(engine: TestEngine) async throws {
+        try await engine.withDatabase { database in
+            let tenant = renamed(try provider("unidata"), to: uniqueTenant("unidata"))
+            _ = try await Importer(database: database, tenant: tenant).importData(Data(Self.jsonLines.utf8), format: .jsonLines, kind: nil, now: fixedNow)
+            let (customerId, lineId) = try await database.read(tenant: tenant.id) { t in
+                let customer = try #require(try await t.customer(code: "U000001")?.id)
+                return (customer, try #require(try await t.lines(customerId: customer).first?.id))
+            }
+            func rows(_ prefix: String, _ count: Int) -> [UsageRecord] {
+                (0..<count).map { UsageRecord(externalId: "\(prefix)-\($0)", customerId: customerId, lineId: lineId, startedAt: fixedNow - Int64($0),
+                                              kind: "call", durationSeconds: 60) }
+            }
+            // Several statements (the bind limit allows about two thousand usage rows in one), all written.
+            let first = rows("OK", 5_000), later = rows("LATER", 3)
+            try await database.write(tenant: tenant.id, now: fixedNow) { try await $0.insertMany(.usageRecords, first) }
+            #expect(try await counts(database, tenant.id)[.usageRecords] == 5_002)
+            // The last statement repeats an external id: the ones before it ran, and are rolled back with it.
+            let clashing = rows("NEW", 4_500) + [UsageRecord(externalId: "OK-1", customerId: customerId, lineId: lineId, startedAt: fixedNow, kind: "call", durationSeconds: 1)]
+            await #expect(throws: (any Error).self) {
+                try await database.write(tenant: tenant.id, now: fixedNow) { try await $0.insertMany(.usageRecords, clashing) }
+            }
+            #expect(try await counts(database, tenant.id)[.usageRecords] == 5_002)
+            // The database is usable afterwards (nothing left running on the connection).
+            try await database.write(tenant: tenant.id, now: fixedNow) { try await $0.insertMany(.usageRecords, later) }
+            #expect(try await counts(database, tenant.id)[.usageRecords] == 5_005)
+        }
+    }
+
     @Test("an import cannot reach another tenant's records by external id", arguments: TestEngine.available)
     func referencesAreFenced(engine: TestEngine) async throws {
         try await engine.withDatabase { database in
