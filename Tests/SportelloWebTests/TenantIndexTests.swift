@@ -90,6 +90,23 @@ struct TenantIndexTests {
         #expect(registry.count == 3 && registry.ids == ["alfa", "beta", "gamma"].map(files.id).sorted())
     }
 
+    @Test("the webhooks learn which tenants bind them from the index, building only those tenants")
+    func pluginBindingsComeFromTheIndex() async throws {
+        let files = try LiveTenantFiles()
+        defer { files.cleanUp() }
+        for name in ["_telco-it.yaml", "unidata.yaml", "unogas.yaml", "tim.yaml"] {
+            try files.writeRaw(name, try String(contentsOf: repositoryRoot.appendingPathComponent("tenants/\(name)"), encoding: .utf8))
+        }
+        let index = files.root.appendingPathComponent("tenant-index").path
+        let first = await files.reloader(TenantRegistry(), indexPath: index).reload(trigger: "start")
+        #expect(first.rejected.isEmpty && first.served == ["tim", "unidata", "unogas"])
+        let registry = TenantRegistry()
+        await files.reloader(registry, indexPath: index).reload(trigger: "start")
+        #expect(registry.tenants(binding: ["webhook_receiver", "crm_events"]).map(\.id) == ["unidata"])
+        #expect(registry.residentCount == 1)
+        #expect(registry.tenants(binding: ["sandbox_psp"]).map(\.id) == ["tim", "unidata"])
+    }
+
     @Test("an index from another build, a damaged one or none at all means every file is validated")
     func unusableIndexFilesAreIgnored() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tenant-index-\(UUID().uuidString)")
@@ -98,7 +115,7 @@ struct TenantIndexTests {
         let warning = Diagnostic(.warning, code: "odd-value", at: SourceLocation(file: "/t/a\tb.yaml", line: 3, column: 7),
                                  "two\nlines and a \\ backslash", hint: "a\thint")
         let entry = TenantIndexEntry(file: "/t/a\tb.yaml", contentKey: "k1", id: "alfa", hosts: ["a.test", "b.test"],
-                                     templatesDigest: "t1", warnings: [warning])
+                                     plugins: ["sandbox_psp", "crm_webhook"], templatesDigest: "t1", warnings: [warning])
         try TenantIndex.write([entry], environment: "build-1", to: path)
         #expect(TenantIndex.read(path: path, environment: "build-1") == [entry.file: entry])
         #expect(TenantIndex.read(path: path, environment: "build-2").isEmpty)

@@ -11,6 +11,8 @@ struct TenantIndexEntry: Sendable, Equatable {
     var contentKey: String
     var id: String
     var hosts: [String]
+    /// The plugins the tenant binds (`plugins:`), so the webhooks know their tenants without building every one.
+    var plugins: [String]
     /// `TenantReloader.contentDigest` of `templates/<id>`.
     var templatesDigest: String
     /// The file's warnings, reported again on every reload as if it had been parsed.
@@ -26,7 +28,7 @@ struct TenantIndexEntry: Sendable, Equatable {
 /// The key of a file is the SHA-256 of its bytes, of every fragment's bytes, of the default templates, of the plugin
 /// manifests and of the running executable: a new build of the platform (new rules) validates everything again.
 enum TenantIndex {
-    static let formatLine = "sportello-tenant-index 1"
+    static let formatLine = "sportello-tenant-index 2"
 
     /// What every tenant shares besides the fragments and templates: the platform build, the plugins, the loader's settings.
     static func environment(plugins: PluginCatalogue, loader: TenantLoader) -> String {
@@ -59,11 +61,11 @@ enum TenantIndex {
         for line in lines where !line.isEmpty {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(unescape)
             switch (fields.first, fields.count) {
-            case ("T", 6):
+            case ("T", 7):
                 if let done = current { entries[done.file] = done }
-                current = TenantIndexEntry(file: fields[1], contentKey: fields[2], id: fields[3],
-                                           hosts: fields[4].isEmpty ? [] : fields[4].split(separator: " ").map(String.init),
-                                           templatesDigest: fields[5], warnings: [])
+                func words(_ field: String) -> [String] { field.split(separator: " ").map(String.init) }
+                current = TenantIndexEntry(file: fields[1], contentKey: fields[2], id: fields[3], hosts: words(fields[4]),
+                                           plugins: words(fields[5]), templatesDigest: fields[6], warnings: [])
             case ("W", 7):
                 guard let line = Int(fields[3]), let column = Int(fields[4]) else { return [:] }
                 current?.warnings.append(Diagnostic(.warning, code: fields[1], at: SourceLocation(file: fields[2], line: line, column: column),
@@ -83,7 +85,8 @@ enum TenantIndex {
     static func write(_ entries: [TenantIndexEntry], environment: String, to path: String) throws {
         var text = "\(formatLine)\n\(environment)\n"
         for entry in entries.sorted(by: { $0.file < $1.file }) {
-            text += ["T", entry.file, entry.contentKey, entry.id, entry.hosts.joined(separator: " "), entry.templatesDigest]
+            text += ["T", entry.file, entry.contentKey, entry.id, entry.hosts.joined(separator: " "), entry.plugins.joined(separator: " "),
+                     entry.templatesDigest]
                 .map(escape).joined(separator: "\t") + "\n"
             for warning in entry.warnings {
                 text += ["W", warning.code, warning.location.file, "\(warning.location.line)", "\(warning.location.column)",

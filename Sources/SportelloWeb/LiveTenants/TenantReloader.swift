@@ -346,6 +346,7 @@ public actor TenantReloader {
                         let tenant = PortalTenant(definition: definition, theme: theme, catalog: sources.catalog)
                         outcome.entry = TenantIndexEntry(
                             file: file, contentKey: key, id: definition.id, hosts: definition.hosts,
+                            plugins: (definition.plugins?.keys).map { Array($0).sorted() } ?? [],
                             templatesDigest: Self.contentDigest(of: sources.templates.appendingPathComponent(definition.id).path),
                             warnings: outcome.diagnostics.filter { $0.severity == .warning })
                         if let indexPath = sources.indexPath { TenantIndex.keepCopy(data, key: key, in: indexPath) }
@@ -383,7 +384,7 @@ public actor TenantReloader {
     private func makeSlot(_ entry: TenantIndexEntry, built: PortalTenant?, fragments: ResolvedFragments, shared: String,
                           themes: SharedThemes) -> TenantSlot {
         let (loader, sources) = (loader, sources)
-        return TenantSlot(id: entry.id, hosts: entry.hosts, built: built, pool: resident) {
+        return TenantSlot(id: entry.id, hosts: entry.hosts, plugins: entry.plugins, built: built, pool: resident) {
             let candidates = (sources.indexPath.map { [TenantIndex.copyPath(entry.contentKey, in: $0)] } ?? []) + [entry.file]
             let text = candidates.lazy.compactMap { path -> String? in
                 guard let data = FileManager.default.contents(atPath: path),

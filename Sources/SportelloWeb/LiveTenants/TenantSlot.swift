@@ -6,6 +6,8 @@ import Synchronization
 final class TenantSlot: Sendable {
     let id: String
     let hosts: [String]
+    /// The plugins the tenant binds.
+    let plugins: Set<String>
     private let built: Mutex<PortalTenant?>
     /// Builds the tenant; nil when its file no longer is what the index validated (the next reload reports why).
     private let build: (@Sendable () -> PortalTenant?)?
@@ -16,14 +18,17 @@ final class TenantSlot: Sendable {
     init(_ tenant: PortalTenant) {
         id = tenant.id
         hosts = tenant.definition.hosts
+        plugins = Set(tenant.definition.plugins?.keys ?? [])
         built = Mutex(tenant)
         build = nil
         pool = nil
     }
 
-    init(id: String, hosts: [String], built tenant: PortalTenant?, pool: ResidentTenants, build: @escaping @Sendable () -> PortalTenant?) {
+    init(id: String, hosts: [String], plugins: [String], built tenant: PortalTenant?, pool: ResidentTenants,
+         build: @escaping @Sendable () -> PortalTenant?) {
         self.id = id
         self.hosts = hosts
+        self.plugins = Set(plugins)
         built = Mutex(tenant)
         self.build = build
         self.pool = pool

@@ -16,7 +16,8 @@ public struct PortalEventConsumers: Sendable {
     public init(services: PortalServices, plugins: PluginCatalogue,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         let registry = services.tenants
-        webhooks = WebhookConsumers(tenants: registry.all.map(\.definition), plugins: plugins, environment: environment,
+        let bound = registry.tenants(binding: Set(plugins.manifests(of: .webhook).map(\.id))).map(\.definition)
+        webhooks = WebhookConsumers(tenants: bound, plugins: plugins, environment: environment,
                                     currentTenant: { registry.tenant(id: $0)?.definition })
         let sms = SMSGateways(plugins: plugins, environment: environment)
         self.sms = sms
