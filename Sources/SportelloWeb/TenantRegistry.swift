@@ -181,9 +181,9 @@ public final class TenantRegistry: Sendable {
     /// Every tenant served, built if it is not resident (with the tenant index, this builds them all: prefer `ids`).
     public var all: [PortalTenant] { state.withLock { $0.byId.values.sorted { $0.id < $1.id } }.compactMap(\.tenant) }
 
-    /// The tenants that bind any of `plugins` (built if they are not resident; the others are not).
-    public func tenants(binding plugins: Set<String>) -> [PortalTenant] {
-        state.withLock { $0.byId.values.filter { !$0.plugins.isDisjoint(with: plugins) }.sorted { $0.id < $1.id } }.compactMap(\.tenant)
+    /// The ids of the tenants that bind `plugin`, in order (from the tenant index: no tenant is built).
+    public func ids(binding plugin: String) -> [String] {
+        state.withLock { $0.byId.values.filter { $0.plugins.contains(plugin) }.map(\.id) }.sorted()
     }
 
     /// The definitions served now (for background jobs, which read the set on each pass).

@@ -72,8 +72,10 @@ public struct WebhookConsumer: EventConsumer {
     public let manifest: PluginManifest
     /// Where events are POSTed.
     public let url: String
-    /// Tenant id → what it sends, at start (what `summary` prints).
+    /// Tenant id → what it sends, at start (empty when each event's tenant is looked up as it is delivered).
     public let subscriptions: [String: WebhookSubscription]
+    /// The tenants bound to it at start (what `summary` prints).
+    public let subscriberIds: [String]
     /// What `tenant` sends now: from `subscriptions`, or from the tenant's current binding when tenants reload.
     let subscription: @Sendable (_ tenant: String) -> WebhookSubscription?
     let signature: PluginSignature
@@ -82,12 +84,13 @@ public struct WebhookConsumer: EventConsumer {
     /// A consumer for the tenants of `subscriptions`; with `currentTenant`, each event's tenant is looked up when it
     /// is delivered instead, so a tenant added or changed while serving sends what its file binds now.
     public init(manifest: PluginManifest, url: String, secret: String, subscriptions: [String: WebhookSubscription],
-                currentTenant: (@Sendable (String) -> TenantDefinition?)? = nil,
+                subscriberIds: [String]? = nil, currentTenant: (@Sendable (String) -> TenantDefinition?)? = nil,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
         id = Self.idPrefix + manifest.id
         self.manifest = manifest
         self.url = url
         self.subscriptions = subscriptions
+        self.subscriberIds = subscriberIds ?? subscriptions.keys.sorted()
         if let currentTenant {
             subscription = { tenant in
                 currentTenant(tenant)?.plugins?[manifest.id].map { WebhookSubscription(binding: $0, manifest: manifest) }
@@ -193,27 +196,47 @@ public struct WebhookConsumers: Sendable {
     public init(tenants: [TenantDefinition], plugins: PluginCatalogue, environment: [String: String] = ProcessInfo.processInfo.environment,
                 currentTenant: (@Sendable (String) -> TenantDefinition?)? = nil,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
-        var connected: [WebhookConsumer] = []
-        var missing: [String: String] = [:]
-        for manifest in plugins.manifests(of: .webhook) {
+        self.init(plugins: plugins, environment: environment, currentTenant: currentTenant, clock: clock) { manifest in
             var subscriptions: [String: WebhookSubscription] = [:]
             for tenant in tenants {
                 if let binding = tenant.plugins?[manifest.id] { subscriptions[tenant.id] = WebhookSubscription(binding: binding, manifest: manifest) }
             }
-            guard !subscriptions.isEmpty || currentTenant != nil else { continue }
+            return (subscriptions, subscriptions.keys.sorted())
+        }
+    }
+
+    /// The same for a server whose tenants reload, knowing only which tenants bind each plugin (`subscribers`: plugin
+    /// id → tenant ids): every event's binding is read from `currentTenant` when it is delivered, so no tenant is
+    /// built here.
+    public init(subscribers: [String: [String]], plugins: PluginCatalogue, environment: [String: String] = ProcessInfo.processInfo.environment,
+                currentTenant: @escaping @Sendable (String) -> TenantDefinition?,
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+        self.init(plugins: plugins, environment: environment, currentTenant: currentTenant, clock: clock) { manifest in
+            ([:], (subscribers[manifest.id] ?? []).sorted())
+        }
+    }
+
+    private init(plugins: PluginCatalogue, environment: [String: String], currentTenant: (@Sendable (String) -> TenantDefinition?)?,
+                 clock: @escaping @Sendable () -> Int64,
+                 subscribers: (PluginManifest) -> (subscriptions: [String: WebhookSubscription], ids: [String])) {
+        var connected: [WebhookConsumer] = []
+        var missing: [String: String] = [:]
+        for manifest in plugins.manifests(of: .webhook) {
+            let (subscriptions, ids) = subscribers(manifest)
+            guard !ids.isEmpty || currentTenant != nil else { continue }
             guard let url = manifest.endpoint.resolve(in: environment) else {
-                if subscriptions.isEmpty { continue }
+                if ids.isEmpty { continue }
                 missing[manifest.id] = "\(manifest.endpoint.urlEnv ?? "the endpoint URL") is not set"
                 continue
             }
             let secretName = manifest.secretVariable("signing_key")
             guard let secret = secretName.flatMap({ environment[$0] }), !secret.isEmpty else {
-                if subscriptions.isEmpty { continue }
+                if ids.isEmpty { continue }
                 missing[manifest.id] = "\(secretName ?? "signing_key") is not set"
                 continue
             }
             connected.append(WebhookConsumer(manifest: manifest, url: url, secret: secret, subscriptions: subscriptions,
-                                             currentTenant: currentTenant, clock: clock))
+                                             subscriberIds: ids, currentTenant: currentTenant, clock: clock))
         }
         self.init(consumers: connected, unavailable: missing)
     }
@@ -221,7 +244,7 @@ public struct WebhookConsumers: Sendable {
     /// What `serve` and `events deliver` print about the webhooks.
     public var summary: [String] {
         consumers.map { consumer in
-            let tenants = consumer.subscriptions.keys.sorted().joined(separator: ", ")
+            let tenants = consumer.subscriberIds.joined(separator: ", ")
             return "webhooks: \(consumer.id) → \(WebhookHTTP.origin(consumer.url)) for \(tenants.isEmpty ? "no tenant yet" : tenants)"
         }
             + unavailable.sorted { $0.key < $1.key }.map { "webhooks: \($0.key) not connected (\($0.value)) — its events are not sent" }

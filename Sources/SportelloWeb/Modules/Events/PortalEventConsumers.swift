@@ -16,8 +16,9 @@ public struct PortalEventConsumers: Sendable {
     public init(services: PortalServices, plugins: PluginCatalogue,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         let registry = services.tenants
-        let bound = registry.tenants(binding: Set(plugins.manifests(of: .webhook).map(\.id))).map(\.definition)
-        webhooks = WebhookConsumers(tenants: bound, plugins: plugins, environment: environment,
+        // Which tenants bind each webhook comes from the tenant index: building 10,000 tenants to find out would undo it.
+        let subscribers = Dictionary(uniqueKeysWithValues: plugins.manifests(of: .webhook).map { ($0.id, registry.ids(binding: $0.id)) })
+        webhooks = WebhookConsumers(subscribers: subscribers, plugins: plugins, environment: environment,
                                     currentTenant: { registry.tenant(id: $0)?.definition })
         let sms = SMSGateways(plugins: plugins, environment: environment)
         self.sms = sms
