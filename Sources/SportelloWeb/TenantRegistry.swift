@@ -165,9 +165,10 @@ public final class TenantRegistry: Sendable {
         state.withLock { state in state.hosts.position(forHost: host).map { state.hostSlots[$0] } }?.tenant
     }
 
-    /// Whether `host` belongs to a tenant file that could not be loaded (answered 503 rather than 404).
+    /// Whether `host` belongs to a tenant file that could not be loaded, or to a tenant that cannot be built now (its
+    /// file changed since the index validated it and the next reload has not run yet): answered 503 rather than 404.
     public func isUnavailable(host: String) -> Bool {
-        state.withLock { $0.unavailable.position(forHost: host) != nil }
+        state.withLock { $0.unavailable.position(forHost: host) != nil || $0.hosts.position(forHost: host) != nil }
     }
 
     public func tenant(id: String) -> PortalTenant? { state.withLock { $0.byId[id] }?.tenant }

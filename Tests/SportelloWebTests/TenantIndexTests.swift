@@ -71,6 +71,25 @@ struct TenantIndexTests {
         #expect(registry.tenant(forHost: files.host("beta"))?.definition.name == "Portale Beta")
     }
 
+    @Test("a tenant whose validated bytes are gone is never built from unchecked ones: its hosts answer 503 until the reload")
+    func unbuildableTenantIsUnavailable() async throws {
+        let (files, _) = try threeTenants()
+        defer { files.cleanUp() }
+        // The kept copies are gone (removed by hand): a tenant not built yet can only come from its file, while unchanged.
+        let index = files.root.appendingPathComponent("index/tenant-index").path
+        await files.reloader(TenantRegistry(), indexPath: index).reload(trigger: "start")
+        try FileManager.default.removeItem(atPath: TenantIndex.copies(of: index))
+        let registry = TenantRegistry()
+        let reloader = files.reloader(registry, indexPath: index)
+        await reloader.reload(trigger: "start")
+        try files.write("gamma", title: "Gamma Cambiata")
+        #expect(registry.tenant(forHost: files.host("gamma")) == nil && registry.isUnavailable(host: files.host("gamma")))
+        #expect(registry.tenant(forHost: files.host("alfa"))?.definition.name == "Portale Alfa" && !registry.isUnavailable(host: "nessuno.test"))
+        let report = await reloader.reload(trigger: "file change")
+        #expect(report.applied == [files.id("gamma")] && report.validatedFiles == 1)
+        #expect(registry.tenant(forHost: files.host("gamma"))?.definition.name == "Gamma Cambiata")
+    }
+
     @Test("beyond the resident limit the least used tenants are dropped and built again when asked for")
     func residentLimitDropsAndRebuilds() async throws {
         let (files, index) = try threeTenants()
