@@ -151,19 +151,46 @@ public actor TenantReloader {
     public nonisolated var report: TenantReloadReport? { lastReport.withLock { $0 } }
 
     /// Reloads when the sources' fingerprint differs from the last reload's; nil when nothing changed.
-    public func reloadIfChanged(trigger: String) -> TenantReloadReport? {
-        let fingerprint = sources.fingerprint()
-        guard fingerprint != lastFingerprint else { return nil }
-        return reload(trigger: trigger, fingerprint: fingerprint)
+    public func reloadIfChanged(trigger: String) async -> TenantReloadReport? {
+        await oneAtATime {
+            let fingerprint = sources.fingerprint()
+            guard fingerprint != lastFingerprint else { return nil }
+            return await reload(trigger: trigger, fingerprint: fingerprint)
+        }
     }
 
     /// Reads, validates and swaps in the tenants now.
     @discardableResult
-    public func reload(trigger: String) -> TenantReloadReport {
-        reload(trigger: trigger, fingerprint: sources.fingerprint())
+    public func reload(trigger: String) async -> TenantReloadReport {
+        await oneAtATime { await reload(trigger: trigger, fingerprint: sources.fingerprint()) }
     }
 
-    private func reload(trigger: String, fingerprint: String) -> TenantReloadReport {
+    /// Whether a reload is running, and the reloads waiting for it: the reading and checking run off the actor (and
+    /// off Swift's cooperative threads, which serve requests meanwhile), so the actor alone would not keep them apart.
+    private var reloading = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    private func oneAtATime<T: Sendable>(_ body: () async -> T) async -> T {
+        if reloading {
+            await withCheckedContinuation { waiting.append($0) }
+        } else {
+            reloading = true
+        }
+        defer {
+            if waiting.isEmpty { reloading = false } else { waiting.removeFirst().resume() }
+        }
+        return await body()
+    }
+
+    /// Runs `work` on a dispatch thread: reading and parsing thousands of files must not hold one of the few
+    /// cooperative threads every request and timer waits for.
+    private static func offloaded<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: work()) }
+        }
+    }
+
+    private func reload(trigger: String, fingerprint: String) async -> TenantReloadReport {
         var report = TenantReloadReport(trigger: trigger)
         defer {
             lastFingerprint = fingerprint
@@ -179,7 +206,7 @@ public actor TenantReloader {
             report.digest = Self.setDigest(entries.values.map(\.index.digest))
             return report
         }
-        let scans = Self.scan(files)
+        let scans = await Self.offloaded { Self.scan(files) }
         let fragmentFiles = files.indices.filter { scans[$0].isFragment }.map { files[$0] }
 
         // What every tenant shares: the platform build and plugins, its fragments and the default templates.
@@ -219,7 +246,8 @@ public actor TenantReloader {
             }
         }
         report.validatedFiles = misses.count
-        let validated = validate(misses.map(\.file), fragments: fragments, themes: themes, shared: sharedDigest)
+        let missed = misses.map(\.file)
+        let validated = await Self.offloaded { [self] in validate(missed, fragments: fragments, themes: themes, shared: sharedDigest) }
         var diagnostics = fragments.diagnostics
         var built: [String: PortalTenant] = [:]
         var themeErrors: [String: (id: String, error: String)] = [:]
@@ -322,7 +350,7 @@ public actor TenantReloader {
     /// Parses and checks `misses` one file at a time on every core, building each valid tenant to be sure its
     /// templates load; at most the resident limit of built tenants are kept. With an index on disk, each valid file's
     /// bytes are kept beside it (`TenantIndex.keepCopy`).
-    private func validate(_ misses: [String], fragments: ResolvedFragments, themes: SharedThemes, shared: String) -> [Validated] {
+    private nonisolated func validate(_ misses: [String], fragments: ResolvedFragments, themes: SharedThemes, shared: String) -> [Validated] {
         let results = Mutex([Validated?](repeating: nil, count: misses.count))
         let kept = Mutex(0)
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, misses.count))
