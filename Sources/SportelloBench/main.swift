@@ -99,7 +99,6 @@ do {
 
 // MARK: - Helpers
 
-func memoryStatus() -> (rss: Int, peak: Int) { processMemory() }
 
 /// Gives freed heap back to the system so VmRSS reflects what is still held.
 func trimHeap() {
@@ -120,7 +119,7 @@ func resetPeakRSS() -> Bool {
 }
 
 func mb(_ bytes: Int) -> String { String(format: "%.0f MB", Double(bytes) / 1_048_576) }
-func seconds(_ duration: Duration) -> Double { durationSeconds(duration) }
+
 func nanoseconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9
 }
@@ -164,7 +163,7 @@ var baselineTimes: [Double] = []
 for _ in 0..<21 {
     let start = clock.now
     let result = loader.load(files: realFiles)
-    baselineTimes.append(seconds(start.duration(to: clock.now)))
+    baselineTimes.append(durationSeconds(start.duration(to: clock.now)))
     blackHole(result)
 }
 baselineTimes.sort()
@@ -329,7 +328,7 @@ func report(_ label: String, _ figures: Figures, target: Bool = true) {
 // 5 real tenants.
 let smallStart = clock.now
 let small = buildTenants(realResult.tenants.map(\.definition), requestCount: requestPool, seed: 42)
-let smallBuilt = ("built \(Set(small.models.values.map(\.tenantID)).count) models (\(small.models.count) hosts) in \(f(seconds(smallStart.duration(to: clock.now)) * 1000, 2)) ms; \(samples) samples × \(batch) decisions each (measured before the big load, on a clean heap)")
+let smallBuilt = ("built \(Set(small.models.values.map(\.tenantID)).count) models (\(small.models.count) hosts) in \(f(durationSeconds(smallStart.duration(to: clock.now)) * 1000, 2)) ms; \(samples) samples × \(batch) decisions each (measured before the big load, on a clean heap)")
 let smallBare = measure(small.requests) { decideBare(small.models.values.first!, $0) }
 let smallRef = measure(small.requests) { decideByHostIndex(small, $0) }
 let smallDictionary = measure(small.requests) { decideByHost(small.models, $0) }
@@ -391,14 +390,13 @@ for index in 0..<variantCount {
     }
     generatedFiles.append(path)
 }
-print("generated \(variantCount) tenant files (\(f(Double(generatedBytes) / 1_048_576, 0)) MB of YAML) in \(f(seconds(generateStart.duration(to: clock.now)), 2)) s")
+print("generated \(variantCount) tenant files (\(f(Double(generatedBytes) / 1_048_576, 0)) MB of YAML) in \(f(durationSeconds(generateStart.duration(to: clock.now)), 2)) s")
 
 // Starts as `serve` does (TenantReloader with the tenant index), each in a fresh process: the first with no index
 // (every file parsed and checked), then a cold start with the index the first one wrote: the target's figure.
 func indexStart(_ label: String, tenantsDirectory: String, temporary: String, indexFile: String, changeOne: Bool = false) -> [String: String] {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-    if !CommandLine.arguments[0].contains("/") { process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath() }
+    process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     let root = (tenantsDirectory as NSString).deletingLastPathComponent
     process.arguments = ["--index-start", temporary, indexFile, (root as NSString).appendingPathComponent("templates"),
                          (root as NSString).appendingPathComponent("plugins")] + (changeOne ? ["--change-one"] : [])
@@ -432,12 +430,12 @@ print("")
 print("parse and check every file in this process (reference: what a start without the index does):")
 
 // The measured load.
-let before = memoryStatus()
+let before = processMemory()
 let peakReset = resetPeakRSS()
 let loadStart = clock.now
 var bigResult: LoadResult? = loader.load(files: generatedFiles)
-let loadTime = seconds(loadStart.duration(to: clock.now))
-let after = memoryStatus()
+let loadTime = durationSeconds(loadStart.duration(to: clock.now))
+let after = processMemory()
 let peak = peakReset ? after.peak : max(after.peak, before.peak)
 let loadedCount = bigResult!.tenants.count
 let errors = bigResult!.errors
@@ -466,11 +464,11 @@ let bigDefinitions = bigResult!.tenants.map(\.definition)
 bigResult = nil
 realResult.diagnostics = []
 trimHeap()
-print("RSS holding only the \(bigDefinitions.count) TenantDefinitions (LocationIndex and diagnostics released, heap trimmed): \(mb(memoryStatus().rss))")
+print("RSS holding only the \(bigDefinitions.count) TenantDefinitions (LocationIndex and diagnostics released, heap trimmed): \(mb(processMemory().rss))")
 let bigStart = clock.now
 let big = buildTenants(bigDefinitions, requestCount: requestPool, seed: 42)
-let bigBuild = seconds(bigStart.duration(to: clock.now))
-print("built \(bigDefinitions.count) models (\(big.models.count) hosts) in \(f(bigBuild, 2)) s; RSS now \(mb(memoryStatus().rss))")
+let bigBuild = durationSeconds(bigStart.duration(to: clock.now))
+print("built \(bigDefinitions.count) models (\(big.models.count) hosts) in \(f(bigBuild, 2)) s; RSS now \(mb(processMemory().rss))")
 let bigRef = measure(big.requests) { decideByHostIndex(big, $0) }
 let bigDictionary = measure(big.requests) { decideByHost(big.models, $0) }
 let bigString = measure(big.requests) { decideByHostString(big.models, $0) }
@@ -491,4 +489,4 @@ report("decide by host + FeatureRef, models boxed in a class (reference), 5 tena
 report("decide by host + FeatureRef, models boxed in a class (reference), \(bigDefinitions.count) tenants", bigBoxed, target: false)
 print("  ratio \(bigDefinitions.count)/5 (median): \(f(bigBoxed.median / smallBoxed.median, 2))")
 print("")
-print("final RSS \(mb(memoryStatus().rss)), process peak \(mb(memoryStatus().peak))")
+print("final RSS \(mb(processMemory().rss)), process peak \(mb(processMemory().peak))")

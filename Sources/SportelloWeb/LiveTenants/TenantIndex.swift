@@ -50,6 +50,12 @@ enum TenantIndex {
         hex(SHA256.hash(data: Data((fileDigest + shared).utf8)))
     }
 
+    /// The key of a file with these bytes.
+    static func contentKey(of data: Data, shared: String) -> String { contentKey(fileDigest: digest(of: data), shared: shared) }
+
+    /// SHA-256 of `data`, in hex.
+    static func digest(of data: Data) -> String { hex(SHA256.hash(data: data)) }
+
     /// The entries stored at `path` for this `environment` (none when the file is missing, unreadable, from another
     /// build or damaged: then every file is validated as on a first start).
     static func read(path: String, environment: String) -> [String: TenantIndexEntry] {

@@ -337,7 +337,7 @@ public actor TenantReloader {
             var index = worker
             while index < files.count {
                 if let data = FileManager.default.contents(atPath: files[index]) {
-                    let digest = TenantIndex.hex(SHA256.hash(data: data))
+                    let digest = TenantIndex.digest(of: data)
                     let isFragment = TenantLoader.declaresFragment(String(decoding: data, as: UTF8.self))
                     results.withLock { $0[index] = (digest, isFragment) }
                 }
@@ -361,7 +361,7 @@ public actor TenantReloader {
             while index < misses.count {
                 let file = misses[index]
                 let data = FileManager.default.contents(atPath: file)
-                let key = data.map { TenantIndex.contentKey(fileDigest: TenantIndex.hex(SHA256.hash(data: $0)), shared: shared) }
+                let key = data.map { TenantIndex.contentKey(of: $0, shared: shared) }
                 let result = if let data, let text = String(data: data, encoding: .utf8) {
                     loader.load(tenantSources: [(file, text)], sharing: fragments)
                 } else {
@@ -378,7 +378,11 @@ public actor TenantReloader {
                             templatesDigest: Self.contentDigest(of: sources.templates.appendingPathComponent(definition.id).path),
                             warnings: outcome.diagnostics.filter { $0.severity == .warning })
                         if let indexPath = sources.indexPath { TenantIndex.keepCopy(data, key: key, in: indexPath) }
-                        if kept.withLock({ count in count < limit ? { count += 1; return true }() : false }) { outcome.tenant = tenant }
+                        let keep = kept.withLock { count in
+                            count += 1
+                            return count <= limit
+                        }
+                        if keep { outcome.tenant = tenant }
                     } catch {
                         outcome.themeError = "\(error)"
                         outcome.themeTenant = definition.id
@@ -416,7 +420,7 @@ public actor TenantReloader {
             let candidates = (sources.indexPath.map { [TenantIndex.copyPath(entry.contentKey, in: $0)] } ?? []) + [entry.file]
             let text = candidates.lazy.compactMap { path -> String? in
                 guard let data = FileManager.default.contents(atPath: path),
-                      TenantIndex.contentKey(fileDigest: TenantIndex.hex(SHA256.hash(data: data)), shared: shared) == entry.contentKey
+                      TenantIndex.contentKey(of: data, shared: shared) == entry.contentKey
                 else { return nil }
                 return String(data: data, encoding: .utf8)
             }.first
@@ -493,16 +497,15 @@ public actor TenantReloader {
             hasher.update(data: Data(file.utf8))
             if let data = FileManager.default.contents(atPath: file) { hasher.update(data: data) }
         }
-        return hex(hasher.finalize())
+        return TenantIndex.hex(hasher.finalize())
     }
 
     static func setDigest(_ digests: [String]) -> String {
         var hasher = SHA256()
         for digest in digests.sorted() { hasher.update(data: Data(digest.utf8)) }
-        return hex(hasher.finalize())
+        return TenantIndex.hex(hasher.finalize())
     }
 
-    static func hex(_ digest: SHA256.Digest) -> String { TenantIndex.hex(digest) }
 }
 
 /// The themes of one reload: every tenant without a templates folder of its own has the same theme (the default

@@ -54,9 +54,6 @@ final class TenantSlot: Sendable {
     /// Whether the tenant is built (held in memory) now.
     var isResident: Bool { built.withLock { $0 != nil } }
 
-    /// The tenant if it is built, without building it.
-    var residentTenant: PortalTenant? { built.withLock { $0 } }
-
     fileprivate func drop() {
         guard build != nil else { return }
         built.withLock { $0 = nil }
@@ -70,8 +67,6 @@ final class ResidentTenants: Sendable {
     private let queue = Mutex<[TenantSlot]>([])
 
     init(limit: Int) { self.limit = max(1, limit) }
-
-    var count: Int { queue.withLock { $0.count } }
 
     fileprivate func admit(_ slot: TenantSlot) {
         let dropped = queue.withLock { queue -> [TenantSlot] in
