@@ -99,7 +99,7 @@ extension FieldDefinition {
         case .text(let text): text
         case .integer(let number): String(number)
         case .decimal(let number): number.formatted(separator: locale == "en" ? "." : ",")
-        case .date(let day): String(format: "%02d/%02d/%04d", day.day, day.month, day.year)
+        case .date(let day): LocalTime.pad(day.day) + "/" + LocalTime.pad(day.month) + "/" + LocalTime.pad(day.year, 4)
         case .boolean(let flag): locale == "it" ? (flag ? "Sì" : "No") : (flag ? "Yes" : "No")
         case .option(let id): options?[id]?.resolve(locale) ?? id
         }

@@ -144,11 +144,9 @@ enum FlowText {
         } else {
             return nil
         }
-        guard (1000...9999).contains(year), (1...12).contains(month), day >= 1 else { return nil }
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        guard day <= lengths[month - 1] else { return nil }
-        return String(format: "%04d-%02d-%02d", year, month, day)
+        guard (1000...9999).contains(year), (1...12).contains(month), (1...CalendarDay.daysIn(year: year, month: month)).contains(day)
+        else { return nil }
+        return CalendarDay(year: year, month: month, day: day).description
     }
 
     /// A value in both languages.

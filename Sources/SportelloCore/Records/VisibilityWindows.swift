@@ -76,7 +76,7 @@ public struct CalendarDay: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 
     public var description: String {
-        String(format: "%04d-%02d-%02d", year, month, day)
+        LocalTime.pad(year, 4) + "-" + LocalTime.pad(month) + "-" + LocalTime.pad(day)
     }
 
     public static func < (lhs: CalendarDay, rhs: CalendarDay) -> Bool {

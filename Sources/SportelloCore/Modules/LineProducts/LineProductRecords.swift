@@ -38,7 +38,7 @@ public struct SharePlanRecord: Codable, Sendable, Equatable {
     public func totalGiga(in month: String) -> Int64 { gigaAllowance + extraGiga(in: month) }
 
     /// `YYYY-MM` of a day.
-    public static func month(of day: CalendarDay) -> String { String(format: "%04d-%02d", day.year, day.month) }
+    public static func month(of day: CalendarDay) -> String { LocalTime.pad(day.year, 4) + "-" + LocalTime.pad(day.month) }
 }
 
 /// Whether a Giga Smart Share package is in force.

@@ -77,7 +77,7 @@ struct InvoiceFilter {
     }
 
     func matches(_ invoice: InvoiceRecord, today: CalendarDay) -> Bool {
-        if let year, !invoice.issuedOn.hasPrefix(String(format: "%04d-", year)) { return false }
+        if let year, !invoice.issuedOn.hasPrefix(LocalTime.pad(year, 4) + "-") { return false }
         let state = InvoiceState(invoice, today: today)
         switch status {
         case .all: return true

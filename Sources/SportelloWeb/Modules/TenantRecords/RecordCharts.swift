@@ -25,7 +25,7 @@ enum RecordCharts {
                 return Chart.Category(text("chart.month_year", ["month": text("chart.month.\(day.month)"), "year": String(day.year)]),
                                       axisLines: index == 0 || day.month == 1 ? [short, String(day.year)] : [short])
             case .day:
-                return Chart.Category(Formatting.day(day.description), axisLines: [String(format: "%02d/%02d", day.day, day.month)])
+                return Chart.Category(Formatting.day(day.description), axisLines: [LocalTime.pad(day.day) + "/" + LocalTime.pad(day.month)])
             }
         }
         // One axis per kind of number: integers, and decimals of each scale.
