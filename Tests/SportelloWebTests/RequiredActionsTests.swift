@@ -144,6 +144,25 @@ struct RequiredActionsTests {
         }
     }
 
+    @Test("the completions the gate reuses from one request to the next are read again once a write changes them",
+          arguments: TestEngine.available)
+    func gateSeesCompletionChanges(engine: TestEngine) async throws {
+        try await Self.withPortal(engine) { portal in
+            let (_, userId) = try await Self.seed(portal, role: "member", username: "reuse.member", email: uniqueEmail("reuse"), accepted: true)
+            try await portal.test { browser in
+                try await browser.logIn("reuse.member", Self.password)
+                #expect(try await browser.get("/").status == .ok)
+                #expect(try await browser.get("/").status == .ok, "the completions read for the first page serve the second")
+                try await portal.database.write(tenant: portal.definition.id) { try await $0.forgetRequiredActionCompletions(ofUser: userId) }
+                #expect(try await browser.get("/").location == "/required-actions/privacy")
+                try await portal.database.write(tenant: portal.definition.id) {
+                    try await $0.recordRequiredActionCompletion(userId: userId, actionId: "privacy", version: "2026-01")
+                }
+                #expect(try await browser.get("/").status == .ok)
+            }
+        }
+    }
+
     @Test("confirm_customer_data: an invalid value is refused in Italian next to its field; confirming stores the values on the customer",
           arguments: TestEngine.available)
     func confirmCustomerData(engine: TestEngine) async throws {

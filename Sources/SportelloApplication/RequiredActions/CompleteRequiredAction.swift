@@ -25,15 +25,24 @@ public struct RequiredActions: Sendable {
     /// What `user` (whose customer is of `customerType`) must complete now, in the order asked. Costs no query when
     /// nothing recorded applies to them (see `RequiredActionRules.needsCompletions`), else one indexed read.
     public func pending(user: UserRecord, customerType: String) async throws -> [PendingRequiredAction] {
-        let now = services.now
-        let subject = RequiredActionSubject(user: user, customerType: customerType)
         var completions: [RequiredActionCompletion] = []
-        if let id = user.id, RequiredActionRules.needsCompletions(in: definition, role: user.role, customerType: customerType) {
-            completions = try await services.database.readOneStatement(tenant: tenant.id, now: now) {
+        if let id = user.id, needsCompletions(user: user, customerType: customerType) {
+            completions = try await services.database.readOneStatement(tenant: tenant.id, now: services.now) {
                 try await $0.requiredActionCompletions(userId: id)
             }
         }
-        return RequiredActionRules.pending(in: definition, subject: subject, completions: completions, now: now)
+        return pending(user: user, customerType: customerType, completions: completions)
+    }
+
+    /// Whether working out `user`'s pending actions needs their stored completions (else none are read).
+    public func needsCompletions(user: UserRecord, customerType: String) -> Bool {
+        RequiredActionRules.needsCompletions(in: definition, role: user.role, customerType: customerType)
+    }
+
+    /// What `user` must complete now, given their stored `completions` (read by the caller, e.g. from a cache).
+    public func pending(user: UserRecord, customerType: String, completions: [RequiredActionCompletion]) -> [PendingRequiredAction] {
+        RequiredActionRules.pending(in: definition, subject: RequiredActionSubject(user: user, customerType: customerType),
+                                    completions: completions, now: services.now)
     }
 
     /// The pending action `id` of `user`, or nil when it is not pending for them (unknown, not theirs, done).

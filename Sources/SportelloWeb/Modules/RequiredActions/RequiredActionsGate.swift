@@ -34,12 +34,27 @@ enum RequiredActionsGate {
             || (path == API.prefix + "/session" && method == .delete)
     }
 
-    /// The pending actions of the session's user.
+    /// The pending actions of the session's user. Their completions are read as the session is (`RecentReads`): a
+    /// completion or its removal written here is seen at once, one written by another instance within the cache's
+    /// lifetime; the rules themselves (versions, renewals) are applied now, on every request.
     static func pending(session: ActiveSession, tenant: PortalTenant, services: PortalServices) async throws -> [PendingRequiredAction] {
         let user = session.user
         if tenant.definition.requiredActions?.isEmpty ?? true, user.status != .mustChangePassword { return [] }
-        return try await RequiredActions(services: services.application, tenant: tenant.served)
-            .pending(user: user, customerType: session.customer.customerType)
+        let actions = RequiredActions(services: services.application, tenant: tenant.served)
+        let customerType = session.customer.customerType
+        guard let userId = user.id, actions.needsCompletions(user: user, customerType: customerType) else {
+            return actions.pending(user: user, customerType: customerType, completions: [])
+        }
+        let now = services.now
+        let completions = try await services.recentReads.value(
+            tenant: tenant.id, key: "required_actions|\(userId)", database: services.database, now: now
+        ) { () async throws -> (value: [RequiredActionCompletion], dependencies: [String])? in
+            let stored = try await services.database.readOneStatement(tenant: tenant.id, now: now) {
+                try await $0.requiredActionCompletions(userId: userId)
+            }
+            return (stored, ["table:required_action_completions"])
+        } ?? []
+        return actions.pending(user: user, customerType: customerType, completions: completions)
     }
 
     /// Where a page request goes while `pending` is due: the action's page (`change_password`: the password change
