@@ -161,8 +161,11 @@ public final class TenantRegistry: Sendable {
     }
 
     /// The tenant serving `host` (the port is ignored).
-    public func tenant(forHost host: String) -> PortalTenant? {
-        state.withLock { state in state.hosts.position(forHost: host).map { state.hostSlots[$0] } }?.tenant
+    public func tenant(forHost host: String) -> PortalTenant? { slot(forHost: host)?.tenant }
+
+    /// The slot serving `host`; its tenant may be built only when asked for.
+    func slot(forHost host: String) -> TenantSlot? {
+        state.withLock { state in state.hosts.position(forHost: host).map { state.hostSlots[$0] } }
     }
 
     /// Whether `host` belongs to a tenant file that could not be loaded, or to a tenant that cannot be built now (its

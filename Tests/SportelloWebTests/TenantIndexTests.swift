@@ -90,6 +90,22 @@ struct TenantIndexTests {
         #expect(registry.tenant(forHost: files.host("gamma"))?.definition.name == "Gamma Cambiata")
     }
 
+    @Test("a request that found its tenant just before a reload gets that version, though the file already holds a later one")
+    func tenantFoundBeforeAReloadKeepsItsVersion() async throws {
+        let files = try LiveTenantFiles()
+        defer { files.cleanUp() }
+        try files.write("alfa", title: "Alfa Uno")
+        let registry = TenantRegistry()
+        let reloader = files.reloader(registry)
+        _ = await reloader.reload(trigger: "start")
+        let found = try #require(registry.slot(forHost: files.host("alfa")))
+        try files.write("alfa", title: "Alfa Due")
+        #expect(await reloader.reload(trigger: "test").applied == [files.id("alfa")])
+        try files.write("alfa", title: "Alfa Tre")
+        #expect(found.tenant?.definition.name == "Alfa Uno")
+        #expect(registry.tenant(forHost: files.host("alfa"))?.definition.name == "Alfa Due")
+    }
+
     @Test("beyond the resident limit the least used tenants are dropped and built again when asked for")
     func residentLimitDropsAndRebuilds() async throws {
         let (files, index) = try threeTenants()

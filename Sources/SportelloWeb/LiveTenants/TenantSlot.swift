@@ -83,14 +83,11 @@ final class ResidentTenants: Sendable {
         for slot in dropped { slot.drop() }
     }
 
-    /// Forgets the slots a reload no longer serves (their tenants are freed once no request holds them).
+    /// Forgets the slots a reload no longer serves. Their tenants are not dropped: a request that found such a slot
+    /// just before the reload still gets the version it found (its file may already hold the next one, which this
+    /// slot must not build); each is freed with its slot once no request holds it.
     func keep(only slots: [TenantSlot]) {
         let kept = Set(slots.map(ObjectIdentifier.init))
-        let dropped = queue.withLock { queue -> [TenantSlot] in
-            let gone = queue.filter { !kept.contains(ObjectIdentifier($0)) }
-            queue.removeAll { !kept.contains(ObjectIdentifier($0)) }
-            return gone
-        }
-        for slot in dropped { slot.drop() }
+        queue.withLock { queue in queue.removeAll { !kept.contains(ObjectIdentifier($0)) } }
     }
 }
