@@ -169,6 +169,27 @@ struct AuthorizationEngineTests {
         #expect(FeatureMatrix(definition).render(.html).contains("<th scope=\"col\">Owner</th>"))
         #expect(FeatureMatrix(definition).render(.markdown).contains("| Main | Boss only (`boss`) | yes (excl.) |"))
     }
+
+    @Test("feature sets hold features on both sides of the 128 kept inline: membership, union and subset as a Set<Int> says")
+    func featureSetsBeyondTheInlineWords() {
+        let indices = [0, 1, 63, 64, 65, 127, 128, 129, 191, 192, 199]
+        var random = SplitMix64(seed: 7)
+        for _ in 0..<200 {
+            let left = Set(indices.filter { _ in Bool.random(using: &random) })
+            let right = Set(indices.filter { _ in Bool.random(using: &random) })
+            var a = FeatureSet(capacity: 200), b = FeatureSet(capacity: 200)
+            for index in left { a.insert(index) }
+            for index in right { b.insert(index) }
+            let union = a.union(b)
+            for index in 0..<200 {
+                #expect(a.contains(index) == left.contains(index))
+                #expect(union.contains(index) == left.union(right).contains(index))
+            }
+            #expect(a.isSubset(of: b) == left.isSubset(of: right))
+            #expect(a.isSubset(of: union) && b.isSubset(of: union))
+            #expect((a == b) == (left == right))
+        }
+    }
 }
 
 func isSuccess(_ result: Result<Void, AuthorizationError>) -> Bool {

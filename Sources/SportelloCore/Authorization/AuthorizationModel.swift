@@ -1,21 +1,43 @@
 import Foundation
 
-/// A set of features as bits, indexed by the tenant's feature order. Checking one is a shift and a mask.
+/// A set of features as bits, indexed by the tenant's feature order. Checking one is a shift and a mask. The first 128
+/// features live in the value itself, so a decision reads no other memory than the principal it is given.
 public struct FeatureSet: Hashable, Sendable {
-    fileprivate var words: [UInt64]
+    private var low: UInt64 = 0
+    private var high: UInt64 = 0
+    /// Words for features 128 and up (empty, and never read, for tenants with fewer features).
+    private var rest: [UInt64]
 
-    init(capacity: Int) { words = [UInt64](repeating: 0, count: max(1, (capacity + 63) / 64)) }
+    init(capacity: Int) { rest = [UInt64](repeating: 0, count: max(0, (capacity + 63) / 64 - 2)) }
 
     @inline(__always)
-    public func contains(_ index: Int) -> Bool { words[index &>> 6] & (1 &<< UInt64(index & 63)) != 0 }
+    public func contains(_ index: Int) -> Bool {
+        let bit: UInt64 = 1 &<< UInt64(index & 63)
+        switch index &>> 6 {
+        case 0: return low & bit != 0
+        case 1: return high & bit != 0
+        case let word: return rest[word - 2] & bit != 0
+        }
+    }
 
-    mutating func insert(_ index: Int) { words[index >> 6] |= 1 << UInt64(index & 63) }
+    mutating func insert(_ index: Int) {
+        let bit: UInt64 = 1 << UInt64(index & 63)
+        switch index >> 6 {
+        case 0: low |= bit
+        case 1: high |= bit
+        case let word: rest[word - 2] |= bit
+        }
+    }
 
-    func isSubset(of other: FeatureSet) -> Bool { zip(words, other.words).allSatisfy { $0 & ~$1 == 0 } }
+    func isSubset(of other: FeatureSet) -> Bool {
+        low & ~other.low == 0 && high & ~other.high == 0 && zip(rest, other.rest).allSatisfy { $0 & ~$1 == 0 }
+    }
 
     func union(_ other: FeatureSet) -> FeatureSet {
         var result = self
-        for index in result.words.indices { result.words[index] |= other.words[index] }
+        result.low |= other.low
+        result.high |= other.high
+        for index in result.rest.indices { result.rest[index] |= other.rest[index] }
         return result
     }
 }
