@@ -283,7 +283,11 @@ public final class Database: Sendable {
             let keys = changes.recorded
             changeLog.withLock { $0.publish(keys, tenant: tenant, at: now) }
         }
-        return try await run(tenant: tenant, now: now, changes: changes, body)
+        return try await run(tenant: tenant, now: now, changes: changes) { transaction in
+            let result = try await body(transaction)
+            if DataVersion.isMoved(by: changes.recorded) { try await transaction.advanceDataVersion() }
+            return result
+        }
     }
 
     private func run<T: Sendable>(tenant: String, now: Int64, changes: ChangeRecorder?,

@@ -89,6 +89,9 @@ let platformMigrations: [Migration] = [
     ]),
     // The language a user chose (`UserRecord.locale`): their pages on a new device, and the messages rules send them.
     .adding(id: "0025_user_locale", tables: [], columns: [(.users, col("locale", .text))]),
+    // Each tenant's data version, which the per-request session check reads so that every instance knows at once
+    // whether what it read for a page earlier is still current (`DataVersion`).
+    .adding(id: "0026_data_versions", tables: dataVersionTables),
 ]
 
 extension Migration {

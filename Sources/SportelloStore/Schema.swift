@@ -17,7 +17,7 @@ public struct StoredTable: RawRepresentable, Hashable, Sendable {
     public static let invitations = StoredTable("invitations"), oneTimeTokens = StoredTable("one_time_tokens")
     public static let sessions = StoredTable("sessions"), auditLog = StoredTable("audit_log"), outbox = StoredTable("outbox")
     public static let flowStates = StoredTable("flow_states"), catalogItems = StoredTable("catalog_items")
-    public static let sharedCounters = StoredTable("shared_counters")
+    public static let sharedCounters = StoredTable("shared_counters"), dataVersions = StoredTable("data_versions")
     public static let customerFieldValues = StoredTable("customer_field_values"), userFieldValues = StoredTable("user_field_values")
 }
 
@@ -210,6 +210,12 @@ let schemaVersion4Tables: [TableSpec] = [
         col("customer_type", .text), col("price_cents", .integer), col("billing_period", .text),
         col("valid_from", .text), col("valid_to", .text), req("position", .integer), col("data", .text), req("active", .bool),
     ], uniques: [["tenant_id", "kind", "code"]], indexes: [["tenant_id", "kind", "position"]]),
+]
+
+/// Each tenant's data version: one row per tenant whose number grows with every committed write that changes data a
+/// page may show (see `DataVersion`). Never emptied with the tenant's data, so a number is never handed out twice.
+let dataVersionTables: [TableSpec] = [
+    TableSpec(table: .dataVersions, columns: [req("version", .integer)], uniques: [["tenant_id"]]),
 ]
 
 /// Counters every instance shares (login throttle, lockout and mail limits): hits of one key in one

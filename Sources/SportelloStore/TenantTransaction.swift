@@ -176,27 +176,47 @@ public struct TenantTransaction: Sendable {
     }
 
     /// What the authority of each of these sessions rests on, in one indexed statement (sessions by token hash,
-    /// their users and customers by primary key), by token hash; a session that no longer exists (logged out,
-    /// expired, user deleted) is absent.
-    public func sessionAuthorities(tokenHashes: [String]) async throws -> [String: SessionAuthority] {
+    /// their users and customers by primary key), by token hash, with the tenant's data version read in the same
+    /// statement; a session that no longer exists (logged out, expired, user deleted) is absent.
+    public func sessionChecks(tokenHashes: [String]) async throws -> [String: SessionCheck] {
         guard !tokenHashes.isEmpty else { return [:] }
         let rows = try await sql.raw("""
             SELECT s.token_hash AS token_hash, s.user_id AS user_id, u.status AS status, u.role AS role, u.toggles AS toggles,
-                   u.customer_id AS customer_id, c.customer_type AS customer_type
+                   u.customer_id AS customer_id, c.customer_type AS customer_type,
+                   (SELECT d.version FROM data_versions d WHERE d.tenant_id = s.tenant_id) AS data_version
             FROM sessions s
             JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id
             JOIN customers c ON c.tenant_id = u.tenant_id AND c.id = u.customer_id
             WHERE s.tenant_id = \(bind: tenant) AND s.token_hash IN (\(binds: tokenHashes)) AND s.expires_at > \(bind: now)
             """).all()
-        var result: [String: SessionAuthority] = [:]
+        var result: [String: SessionCheck] = [:]
         for row in rows {
-            result[try row.decode(column: "token_hash", as: String.self)] = SessionAuthority(
+            let authority = SessionAuthority(
                 userId: try row.decode(column: "user_id", as: Int64.self), status: try row.decode(column: "status", as: UserStatus.self),
                 role: try row.decode(column: "role", as: String.self), toggles: try row.decode(column: "toggles", as: String.self),
                 customerId: try row.decode(column: "customer_id", as: Int64.self),
                 customerType: try row.decode(column: "customer_type", as: String.self))
+            result[try row.decode(column: "token_hash", as: String.self)] = SessionCheck(
+                authority: authority, dataVersion: try row.decode(column: "data_version", as: Int64?.self) ?? 0)
         }
         return result
+    }
+
+    // MARK: Data version (see `DataVersion`)
+
+    /// Moves the tenant's data version on; called by `Database.write` as a transaction's last statement, so the row
+    /// lock it takes on PostgreSQL is held only until the commit.
+    func advanceDataVersion() async throws {
+        try await sql.raw("""
+            INSERT INTO data_versions (tenant_id, version) VALUES (\(bind: tenant), 1)
+            ON CONFLICT (tenant_id) DO UPDATE SET version = data_versions.version + 1
+            """).run()
+    }
+
+    /// The tenant's data version now (0 before its first versioned write).
+    public func dataVersion() async throws -> Int64 {
+        let row = try await sql.raw("SELECT version FROM data_versions WHERE tenant_id = \(bind: tenant)").first()
+        return try row?.decode(column: "version", as: Int64.self) ?? 0
     }
 
     // MARK: Shared counters (not noted as changes: no cached read depends on them)
@@ -317,7 +337,13 @@ struct ChangeLog {
     }
 }
 
-/// The facts a logged-in request's permissions come from (see `TenantTransaction.sessionAuthority`).
+/// What the per-request check of a session read: its authority and the tenant's data version (`DataVersion`).
+public struct SessionCheck: Sendable {
+    public var authority: SessionAuthority
+    public var dataVersion: Int64
+}
+
+/// The facts a logged-in request's permissions come from (see `TenantTransaction.sessionChecks`).
 public struct SessionAuthority: Sendable, Equatable {
     public var userId: Int64
     public var status: UserStatus

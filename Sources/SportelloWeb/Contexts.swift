@@ -11,6 +11,8 @@ public struct ActiveSession: Sendable {
     public var user: UserRecord
     public var customer: CustomerRecord
     public var principal: Principal
+    /// The tenant's data version read for this request (`DataVersion`); nil when unknown.
+    public var dataVersion: Int64? = nil
 }
 
 /// The context every request starts with: the tenant (from the Host header), the locale, the CSRF

@@ -8,7 +8,7 @@ import Synchronization
 /// every change committed before then, on any instance. Under load many requests share a query; alone, a
 /// request costs one query as before.
 final class SessionAuthorityChecks: Sendable {
-    private typealias Waiter = (hash: String, continuation: CheckedContinuation<SessionAuthority?, any Error>)
+    private typealias Waiter = (hash: String, continuation: CheckedContinuation<SessionCheck?, any Error>)
 
     private struct TenantQueue {
         var waiting: [Waiter] = []
@@ -20,8 +20,9 @@ final class SessionAuthorityChecks: Sendable {
 
     private let queues = Mutex<[String: TenantQueue]>([:])
 
-    /// The authority of session `tokenHash` of `tenant` as stored now, or nil when the session is gone.
-    func authority(tenant: String, tokenHash: String, database: Database, now: @escaping @Sendable () -> Int64) async throws -> SessionAuthority? {
+    /// The authority of session `tokenHash` of `tenant` as stored now, with the tenant's data version, or nil when the
+    /// session is gone.
+    func check(tenant: String, tokenHash: String, database: Database, now: @escaping @Sendable () -> Int64) async throws -> SessionCheck? {
         try await withCheckedThrowingContinuation { continuation in
             let startRunner = queues.withLock { all -> Bool in
                 all[tenant, default: TenantQueue()].waiting.append((tokenHash, continuation))
@@ -53,7 +54,7 @@ final class SessionAuthorityChecks: Sendable {
             let hashes = Array(Set(batch.map(\.hash)))
             do {
                 let found = try await database.readOneStatement(tenant: tenant, now: now()) {
-                    try await $0.sessionAuthorities(tokenHashes: hashes)
+                    try await $0.sessionChecks(tokenHashes: hashes)
                 }
                 for waiter in batch { waiter.continuation.resume(returning: found[waiter.hash]) }
             } catch {

@@ -18,16 +18,19 @@ enum Sessions {
             readNow = true
             return try await readRows(hash: hash, tenant: tenant, services: services, now: now)
         }
+        var dataVersion = readNow ? found?.dataVersion : nil
         if let cached = found, !readNow {
             // Another instance may have logged the session out, blocked or deleted the user, or changed the role,
             // toggles or customer type since this copy was read: an indexed query checks them before every use,
             // shared by the requests in flight (SessionAuthorityChecks). It starts after the request arrived, so
-            // every change committed before then is seen, which makes the check race-free for this request.
-            let authority = try await services.authorityChecks.authority(tenant: tenant.id, tokenHash: hash, database: services.database,
-                                                                         now: { services.now })
-            if authority != cached.authority {
+            // every change committed before then is seen, which makes the check race-free for this request; the
+            // tenant's data version it reads with them is as current (see `PageData`).
+            let check = try await services.authorityChecks.check(tenant: tenant.id, tokenHash: hash, database: services.database,
+                                                                 now: { services.now })
+            dataVersion = check?.dataVersion
+            if check?.authority != cached.authority {
                 services.recentReads.forget(tenant: tenant.id, key: "session|" + hash)
-                found = authority == nil ? nil : try await readRows(hash: hash, tenant: tenant, services: services, now: now)?.value
+                found = check == nil ? nil : try await readRows(hash: hash, tenant: tenant, services: services, now: now)?.value
             }
         }
         guard let found, found.session.expiresAt > now else { return nil }
@@ -44,13 +47,15 @@ enum Sessions {
             let touched = session
             try await services.database.write(tenant: tenant.id, now: now) { try await $0.updateSession(touched) }
         }
-        return ActiveSession(record: session, user: user, customer: customer, principal: principal)
+        return ActiveSession(record: session, user: user, customer: customer, principal: principal, dataVersion: dataVersion)
     }
 
     private struct SessionRows: Sendable {
         var session: SessionRecord
         var user: UserRecord
         var customer: CustomerRecord
+        /// The tenant's data version when these rows were read (current only for the request that read them).
+        var dataVersion: Int64
 
         var authority: SessionAuthority {
             SessionAuthority(userId: user.id ?? 0, status: user.status, role: user.role, toggles: user.toggles,
@@ -60,11 +65,11 @@ enum Sessions {
 
     private static func readRows(hash: String, tenant: PortalTenant, services: PortalServices, now: Int64) async throws
         -> (value: SessionRows, dependencies: [String])? {
-        let rows = try await services.database.read(tenant: tenant.id, now: now) { transaction in
-            try await transaction.sessionWithAccount(tokenHash: hash)
+        let read = try await services.database.read(tenant: tenant.id, now: now) { transaction in
+            (rows: try await transaction.sessionWithAccount(tokenHash: hash), dataVersion: try await transaction.dataVersion())
         }
-        guard let rows else { return nil }
-        return (SessionRows(session: rows.session, user: rows.user, customer: rows.customer),
+        guard let rows = read.rows else { return nil }
+        return (SessionRows(session: rows.session, user: rows.user, customer: rows.customer, dataVersion: read.dataVersion),
                 ["session:" + hash, "user:\(rows.user.id ?? 0)", "customer:\(rows.customer.id ?? 0)", "table:customers"])
     }
 

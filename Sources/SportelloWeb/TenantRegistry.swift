@@ -32,6 +32,11 @@ public final class PortalTenant: Sendable {
 
     public var id: String { definition.id }
 
+    /// Which load of the tenant this is, unique in the process: rows reused across requests (`PageData`) are kept
+    /// per load, since what a read returns can depend on the definition (windows, record kinds).
+    let generation: UInt64
+    private static let generations = Atomic<UInt64>(0)
+
     /// The tenant's own title for a page the platform calls `platformTitle`, else `platformTitle`.
     public func title(_ platformTitle: String, locale: String) -> String {
         for (key, own) in ownPageTitles where theme.text(key, locale: locale) == platformTitle { return own.resolve(locale) }
@@ -61,6 +66,7 @@ public final class PortalTenant: Sendable {
     }
 
     public init(definition: TenantDefinition, theme: PortalTheme, catalog: PortalCatalog = .standard) {
+        generation = Self.generations.add(1, ordering: .relaxed).newValue
         self.definition = definition
         self.catalog = catalog
         authorization = AuthorizationModel(definition)

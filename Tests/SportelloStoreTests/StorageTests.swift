@@ -10,7 +10,7 @@ let allMigrationIds = ["0001_tables", "0002_row_level_security", "0003_flows", "
                        "0010_shared_counters", "0011_sealed_outbox", "0012_request_numbers", "0014_simulated_markers", "0015_custom_fields",
                        "0016_tenant_records", "0017_verified_email", "0018_required_actions", "0019_totp_secret",
                        "0020_events", "0021_online_payments", "0022_notifications", "0023_recharge_payments",
-                       "0024_roaming_and_payment_method", "0025_user_locale"]
+                       "0024_roaming_and_payment_method", "0025_user_locale", "0026_data_versions"]
 
 @Suite("Migrations")
 struct MigrationTests {

@@ -121,4 +121,54 @@ struct MultiInstanceTests {
             await second.database.close()
         }
     }
+
+    @Test("Lists instance B reuses from one request to the next show what instance A wrote since, from B's very next request",
+          arguments: TestEngine.available)
+    func reusedListsSeeOtherInstancesWrites(engine: TestEngine) async throws {
+        try await PortalHarness.with(engine: engine, tenant: "unidata") { portal in
+            let second = try await portal.secondInstance()
+            let tenantId = portal.definition.id
+            let now: @Sendable () -> Int64 = { Int64(portal.clock.now().timeIntervalSince1970) }
+            do {
+                try await buildApplication(services: portal.services).test(.router) { clientA in
+                    try await buildApplication(services: second.services).test(.router) { clientB in
+                        // The clock then stands still: nothing B keeps expires by age.
+                        portal.clock.advance(by: 61)
+                        let customer = try await portal.abuseCustomer()
+                        let user = try await portal.abuseUser(customer, role: "referente_amministratore")
+                        let token = try await abuseToken(clientA, user.username)
+                        func invoices() async throws -> [String: String] {
+                            let list = try await abuseCall(clientB, .get, "/api/v1/invoices", token: token)
+                            #expect(list.status == .ok)
+                            var statuses: [String: String] = [:]
+                            for item in list.json["items"] as? [[String: Any]] ?? [] {
+                                if let number = item["number"] as? String { statuses[number] = item["status"] as? String }
+                            }
+                            return statuses
+                        }
+                        #expect(try await invoices() == [:])
+                        #expect(try await invoices() == [:])
+                        let issued = CalendarDay(instant: now()).description
+                        for round in 1...3 {
+                            try await portal.database.write(tenant: tenantId, now: now()) { transaction in
+                                _ = try await transaction.insertInvoice(InvoiceRecord(
+                                    customerId: customer, number: "MI-\(round)", issuedOn: issued, dueOn: issued,
+                                    netCents: 100, taxCents: 22, totalCents: 122, status: .unpaid))
+                            }
+                            #expect(try await invoices().count == round, "the invoice written through A in round \(round)")
+                        }
+                        try await portal.database.write(tenant: tenantId, now: now()) { transaction in
+                            try await transaction.update(.invoices).set("status", to: "paid").where("number", .equal, "MI-2").run()
+                        }
+                        #expect(try await invoices()["MI-2"] == "paid")
+                        try await portal.database.write(tenant: tenantId, now: now()) { transaction in
+                            try await transaction.delete(.invoices).where("number", .equal, "MI-1").run()
+                        }
+                        #expect(try await invoices().keys.sorted() == ["MI-2", "MI-3"])
+                    }
+                }
+            } catch { await second.database.close(); throw error }
+            await second.database.close()
+        }
+    }
 }

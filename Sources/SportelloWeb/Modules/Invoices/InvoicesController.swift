@@ -171,7 +171,7 @@ struct InvoicesController: ModuleController {
         guard let holder = personalHolder(context) else { return [] }
         let customerId = context.customer.id ?? 0
         let windows = context.tenant.windows
-        return try await services.database.read(tenant: context.tenant.id, now: services.now) {
+        return try await PageData.read("invoices.personal|\(customerId)|\(holder)", tables: [.invoices], context: context, services: services) {
             try await $0.invoices(customerId: customerId, windows: windows, holderUserId: holder)
         }
     }
@@ -188,7 +188,7 @@ struct InvoicesController: ModuleController {
     private func overview(context: UserContext, filter: InvoiceFilter, payableOnly: Bool) async throws -> Overview {
         let customerId = context.customer.id ?? 0
         let windows = context.tenant.windows
-        let all = try await services.database.read(tenant: context.tenant.id, now: services.now) {
+        let all = try await PageData.read("invoices|\(customerId)", tables: [.invoices], context: context, services: services) {
             try await $0.invoices(customerId: customerId, windows: windows)
         }
         let today = CalendarDay(instant: services.now)
@@ -559,7 +559,8 @@ struct InvoicesController: ModuleController {
         let customerId = context.customer.id ?? 0
         let windows = context.tenant.windows
         let earliest = windows.statementEarliestDay(now: services.now)
-        return try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+        return try await PageData.read("statement|\(customerId)|\(openOnly)", tables: [.statementEntries, .invoices], context: context,
+                                       services: services) { transaction in
             let entries = try await transaction.statement(customerId: customerId, openOnly: openOnly, windows: windows)
             let forward = try await earliest.asyncMapBilling { try await transaction.statementBalance(customerId: customerId, bookedBefore: $0) } ?? 0
             let ids = Array(Set(entries.compactMap(\.invoiceId)))

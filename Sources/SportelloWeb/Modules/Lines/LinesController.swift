@@ -209,7 +209,11 @@ struct LinesController: ModuleController {
     private func states(context: UserContext) async throws -> [LineState] {
         try context.require(page: Self.lines)
         let customerId = context.customer.id ?? 0
-        let rows: [(LineRecord, [ServiceRecord], Int64?)] = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+        // What the user may see of each line follows from their role and toggles, which are stored in `users`: a change
+        // to them moves the data version on like any other write.
+        let rows: [(LineRecord, [ServiceRecord], Int64?)] = try await PageData.read(
+            "lines.states|\(context.user.id ?? 0)", tables: [.lines, .services, .recharges, .usageRecords, .users], context: context, services: services
+        ) { transaction in
             var rows: [(LineRecord, [ServiceRecord], Int64?)] = []
             for line in try await transaction.lines(customerId: customerId) where visible(line, context: context) {
                 var credit: Int64?

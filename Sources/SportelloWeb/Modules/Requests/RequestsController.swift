@@ -114,7 +114,9 @@ struct RequestsController: ModuleController {
     /// Every request of the customer, newest first, in one read.
     private func customerRequests(context: UserContext) async throws -> [RequestRecord] {
         let customer = customerId(context)
-        return try await services.database.read(tenant: context.tenant.id, now: services.now) { try await $0.requests(customerId: customer) }
+        return try await PageData.read("requests|\(customer)", tables: [.requests], context: context, services: services) {
+            try await $0.requests(customerId: customer)
+        }
     }
 
     /// The customer's requests the user may read.

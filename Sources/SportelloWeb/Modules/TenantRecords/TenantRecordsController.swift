@@ -108,10 +108,11 @@ struct TenantRecordsController: ModuleController {
 
     private func load(_ kind: OpenKind, selection: RecordSelection, context: UserContext, chart: Bool) async throws -> ListData {
         let customerId = context.customer.id ?? 0
-        return try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+        let query = kind.query(customerId: customerId, filters: selection.filters, ownerId: selection.ownerId,
+                               limit: selection.limit, offset: (selection.page - 1) * selection.limit)
+        return try await PageData.read("records|\(context.user.id ?? 0)|\(query)|\(chart)", tables: [.records, .recordFieldValues], context: context,
+                                       services: services) { transaction in
             let owner = try await owner(of: kind, id: selection.ownerId, context: context, in: transaction)
-            let query = kind.query(customerId: customerId, filters: selection.filters, ownerId: selection.ownerId,
-                                   limit: selection.limit, offset: (selection.page - 1) * selection.limit)
             let page = try await transaction.records(query)
             var sums: [RecordSums]?
             if chart, let definition = kind.definition.chart {

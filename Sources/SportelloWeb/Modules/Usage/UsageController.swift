@@ -89,7 +89,9 @@ struct UsageController: ModuleController {
     /// assigned to the user when the role's scope is `own_line` (TIM's Utilizzatore).
     private func visibleLines(context: UserContext, feature: String) async throws -> [LineRecord] {
         let customerId = context.customer.id ?? 0
-        let lines = try await services.database.read(tenant: context.tenant.id, now: services.now) { try await $0.lines(customerId: customerId) }
+        let lines = try await PageData.read("lines|\(customerId)", tables: [.lines], context: context, services: services) {
+            try await $0.lines(customerId: customerId)
+        }
         let usable = lines.filter { $0.kind != "hosting" && $0.kind != "supply_point" }
         if context.tenant.authorization.scope(context.session.principal, feature) == .ownLine {
             return usable.filter { $0.assignedUserId != nil && $0.assignedUserId == context.user.id }
@@ -134,7 +136,9 @@ struct UsageController: ModuleController {
         let query = UsageQuery(lineId: line.id ?? 0, period: selection.range, kinds: selection.kind.recordKinds, after: selection.after,
                                limit: selection.limit)
         do {
-            let data = try await services.database.read(tenant: context.tenant.id, now: services.now) { transaction in
+            let key = "usage|\(query.lineId)|\(query.period.map { "\($0.from)-\($0.to)" } ?? "window")|\(query.kinds.joined(separator: ","))|"
+                + "\(query.after.map(String.init(describing:)) ?? "")|\(query.limit)|\(months)"
+            let data = try await PageData.read(key, tables: [.usageRecords], context: context, services: services) { transaction in
                 UsageData(page: try await transaction.usage(query, windows: windows),
                           totals: try await transaction.usageTotals(lineId: query.lineId, period: query.period, kinds: query.kinds, windows: windows),
                           months: months ? try await transaction.usageByMonth(lineId: query.lineId, period: query.period, kinds: query.kinds,
