@@ -194,6 +194,11 @@ public final class Database: Sendable {
                 clientConfiguration.tls = .require(.makeClientConfiguration())
             }
             clientConfiguration.options.maximumConnections = 16
+            // No keep-alive queries: with no minimum of connections, the pool closes every connection idle for its idle
+            // timeout (60 s) anyway, and a connection the server closes is noticed by its channel. Each park of a
+            // connection armed a 30 s keep-alive timer whose cancelled sleep stays in memory until its deadline (tens
+            // of megabytes under load).
+            clientConfiguration.options.keepAliveBehavior = nil
             var poolLogger = logger
             // The pool warns when leased before `run()` is scheduled, which is harmless right after start-up.
             poolLogger.logLevel = .error
