@@ -37,11 +37,9 @@ struct DashboardController: ModuleController {
         let customer = context.customer
         let customerId = customer.id ?? 0
         let now = services.now
-        let overdue = try await services.recentReads.value(tenant: tenant.id, key: "overdue|\(customerId)",
-                                                           database: services.database, now: now) { () async throws -> (value: Bool, dependencies: [String])? in
-            let overdue = try await services.database.read(tenant: tenant.id, now: now) { try await $0.hasOverdueInvoices(customerId: customerId) }
-            return (overdue, ["table:invoices"])
-        } ?? false
+        let overdue = try await PageData.read("overdue|\(customerId)", tables: [.invoices], context: context, services: services) {
+            try await $0.hasOverdueInvoices(customerId: customerId)
+        }
         let shortcuts = tenant.pages(openTo: context.session.principal).map { PageModel.Link(href: $0.path, label: tenant.title(of: $0, locale: locale)) }
         var model = PageModel(
             customer: .init(name: customer.displayName, code: customer.customerCode,
