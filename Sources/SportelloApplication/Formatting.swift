@@ -26,13 +26,19 @@ public enum Formatting {
     /// A stored `YYYY-MM-DD` day as `dd/MM/yyyy`; anything else unchanged.
     public static func day(_ stored: String?) -> String {
         guard let stored else { return "" }
-        let bytes = Array(stored.utf8)
-        let dash = UInt8(ascii: "-")
-        // The common `YYYY-MM-DD` directly; other shapes (a longer year, one-digit parts) as the general rule reads them.
-        if bytes.count == 10, bytes[4] == dash, bytes[7] == dash, [0, 1, 2, 3, 5, 6, 8, 9].allSatisfy({ bytes[$0] != dash }) {
-            let slash = UInt8(ascii: "/")
-            return String(decoding: bytes[8..<10] + [slash] + bytes[5..<7] + [slash] + bytes[0..<4], as: UTF8.self)
+        // The common `YYYY-MM-DD` by bytes, into one new string; other shapes (a longer year, one-digit parts) as the
+        // general rule reads them.
+        let direct = stored.utf8.withContiguousStorageIfAvailable { bytes -> String? in
+            let dash = UInt8(ascii: "-"), slash = UInt8(ascii: "/")
+            guard bytes.count == 10, bytes[4] == dash, bytes[7] == dash,
+                  !bytes[0..<4].contains(dash), bytes[5] != dash, bytes[6] != dash, bytes[8] != dash, bytes[9] != dash else { return nil }
+            return String(unsafeUninitializedCapacity: 10) { out in
+                out[0] = bytes[8]; out[1] = bytes[9]; out[2] = slash; out[3] = bytes[5]; out[4] = bytes[6]; out[5] = slash
+                for index in 0..<4 { out[6 + index] = bytes[index] }
+                return 10
+            }
         }
+        if let formatted = direct ?? nil { return formatted }
         let parts = stored.split(separator: "-")
         guard parts.count == 3, parts[0].count == 4 else { return stored }
         return "\(parts[2])/\(parts[1])/\(parts[0])"
@@ -66,12 +72,19 @@ public enum Formatting {
 
     /// `units` with the locale's thousands separator.
     private static func grouped(_ units: UInt64, locale: String) -> String {
-        let separator: Character = locale == "en" ? "," : "."
-        var grouped = ""
-        for (offset, digit) in String(units).reversed().enumerated() {
-            if offset > 0 && offset % 3 == 0 { grouped.append(separator) }
-            grouped.append(digit)
+        let separator = locale == "en" ? UInt8(ascii: ",") : UInt8(ascii: ".")
+        var digits = String(units)
+        return digits.withUTF8 { digits in
+            let count = digits.count, length = count + (count - 1) / 3
+            return String(unsafeUninitializedCapacity: length) { out in
+                var position = length
+                for (offset, digit) in digits.reversed().enumerated() {
+                    if offset > 0 && offset % 3 == 0 { position -= 1; out[position] = separator }
+                    position -= 1
+                    out[position] = digit
+                }
+                return length
+            }
         }
-        return String(grouped.reversed())
     }
 }

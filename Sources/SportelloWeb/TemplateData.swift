@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A page's data as templates read it: what a typed page model encodes to.
 ///
@@ -151,9 +152,21 @@ private final class TemplateDataEncoder: Encoder {
         }
     }
 
-    /// `statusClass` → `status_class`; keys already in snake case are returned as they are.
+    /// Keys converted so far: property names, a few hundred in all (a dictionary's keys also pass here, so the
+    /// table stops growing at `snakeCaseKeysKept`).
+    private static let snakeCaseKeys = Mutex<[String: String]>([:])
+    private static let snakeCaseKeysKept = 4_096
+
+    /// `statusClass` → `status_class`; keys already in snake case are returned as they are. Each key is converted once.
     static func snakeCase(_ key: String) -> String {
         guard key.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return key }
+        if let known = snakeCaseKeys.withLock({ $0[key] }) { return known }
+        let converted = convertToSnakeCase(key)
+        snakeCaseKeys.withLock { if $0.count < snakeCaseKeysKept { $0[key] = converted } }
+        return converted
+    }
+
+    private static func convertToSnakeCase(_ key: String) -> String {
         var result = ""
         result.reserveCapacity(key.utf8.count + 4)
         for scalar in key.unicodeScalars {

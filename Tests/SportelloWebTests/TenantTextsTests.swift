@@ -32,6 +32,10 @@ struct FormattingTests {
         #expect(Formatting.money(123_456_05, locale: "it") == "123.456,05 €")
         #expect(Formatting.money(-5, locale: "it") == "-0,05 €")
         #expect(Formatting.money(100_000_000, locale: "en") == "€1,000,000.00")
+        #expect(Formatting.money(0, locale: "it") == "0,00 €")
+        #expect(Formatting.money(99_999, locale: "it") == "999,99 €")
+        #expect(Formatting.money(100_000, locale: "it") == "1.000,00 €")
+        #expect(Formatting.money(-12_345_678_901, locale: "en") == "-€123,456,789.01")
         #expect(Formatting.dateTime(1_767_225_605, locale: "it") == "01/01/2026 01:00")
         #expect(Formatting.date(1_767_225_605, locale: "en") == "01/01/2026")
     }
