@@ -22,10 +22,11 @@ struct HostIndexTests {
     }
 
     @Test func aNameGivenTwiceKeepsItsFirstPosition() {
-        let index = HostIndex(["a.localhost", "b.localhost", "A.LOCALHOST"])
+        let index = HostIndex(["a.localhost", "b.localhost", "A.LOCALHOST", "c.localhost"])
         #expect(index.position(forHost: "a.localhost") == 0)
         #expect(index.position(forHost: "b.localhost") == 1)
-        #expect(index.count == 2)
+        #expect(index.position(forHost: "c.localhost") == 3, "names after a repeated one keep their own positions")
+        #expect(index.count == 3)
     }
 
     @Test func tenThousandHostsAreEachFoundAtTheirOwnPosition() {
