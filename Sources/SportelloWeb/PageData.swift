@@ -16,12 +16,11 @@ enum PageData {
         let load = { () async throws -> T in try await database.read(tenant: tenant.id, now: now, body) }
         guard let version = context.session.dataVersion else { return try await load() }
         precondition(tables.allSatisfy(DataVersion.covers), "a reused read depends on a table that does not move the data version")
-        let value = try await services.recentReads.value(
+        // Never nil: `RecentReads` answers nil only for a load that found nothing, and this one always returns rows.
+        return try await services.recentReads.value(
             tenant: tenant.id, key: "page|\(tenant.generation)|\(CalendarDay(instant: now))|" + key, version: version, database: database, now: now
         ) { () async throws -> (value: T, dependencies: [String])? in
             (try await load(), tables.map { "table:" + $0.rawValue })
-        }
-        guard let value else { return try await load() }
-        return value
+        }!
     }
 }
